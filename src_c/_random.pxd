@@ -1,0 +1,49 @@
+# cython: language_level=3
+"""A small, fast, seedable random number generator for the kernels.
+
+splitmix64 (Steele, Lea & Flood, 2014) turns a 64-bit seed into a state;
+xorshift64* (Vigna, 2016) draws from it.  Both are a handful of integer
+operations, inline, GIL-free and reentrant: each solver owns its state, so
+threads never share one and results do not depend on scheduling.
+"""
+from libc.stdint cimport uint64_t
+
+
+cdef inline uint64_t rng_seed(uint64_t seed) noexcept nogil:
+    """Mix ``seed`` into a non-zero xorshift state (splitmix64)."""
+    cdef uint64_t z = seed + <uint64_t>0x9E3779B97F4A7C15
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    z = z ^ (z >> 31)
+    if z == 0:
+        z = <uint64_t>0x9E3779B97F4A7C15
+    return z
+
+
+cdef inline uint64_t rng_next(uint64_t* state) noexcept nogil:
+    """Next 64 random bits (xorshift64*)."""
+    cdef uint64_t x = state[0]
+    x ^= x >> 12
+    x ^= x << 25
+    x ^= x >> 27
+    state[0] = x
+    return x * <uint64_t>0x2545F4914F6CDD1D
+
+
+cdef inline Py_ssize_t rng_below(uint64_t* state, Py_ssize_t n) noexcept nogil:
+    """A random integer in ``[0, n)``, ``n >= 1``.
+
+    The modulo bias is below ``n / 2**64``: invisible for any array that fits
+    in memory.
+    """
+    return <Py_ssize_t>(rng_next(state) % <uint64_t>n)
+
+
+cdef inline void shuffle(Py_ssize_t* a, Py_ssize_t n, uint64_t* state) noexcept nogil:
+    """Fisher-Yates shuffle of ``a[0:n]`` in place."""
+    cdef Py_ssize_t i, j, tmp
+    for i in range(n - 1):
+        j = i + rng_below(state, n - i)
+        tmp = a[i]
+        a[i] = a[j]
+        a[j] = tmp

@@ -1,0 +1,43 @@
+# cython: language_level=3
+"""Inline helpers on the rows of a CSR matrix.
+
+``index_t`` covers both index widths scipy produces (``int32``, and ``int64``
+for large matrices or ``load_svmlight_file``), so no index array is ever
+copied to change its type.  Values are ``floating`` (float32 or float64);
+accumulation is always in double precision.
+"""
+from libc.stdint cimport int32_t, int64_t
+from cython cimport floating
+
+ctypedef fused index_t:
+    int32_t
+    int64_t
+
+
+cdef inline double row_dot(const floating* data, const index_t* indices,
+                           Py_ssize_t start, Py_ssize_t end,
+                           const double* w) noexcept nogil:
+    """``x_row . w`` for the nonzeros ``start:end``."""
+    cdef double acc = 0.0
+    cdef Py_ssize_t k
+    for k in range(start, end):
+        acc += data[k] * w[indices[k]]
+    return acc
+
+
+cdef inline void row_axpy(double a, const floating* data, const index_t* indices,
+                          Py_ssize_t start, Py_ssize_t end, double* w) noexcept nogil:
+    """``w += a * x_row`` for the nonzeros ``start:end``."""
+    cdef Py_ssize_t k
+    for k in range(start, end):
+        w[indices[k]] += a * data[k]
+
+
+cdef inline double row_sqnorm(const floating* data, Py_ssize_t start,
+                              Py_ssize_t end) noexcept nogil:
+    """``||x_row||^2`` (exact only when the row has no duplicate indices)."""
+    cdef double acc = 0.0
+    cdef Py_ssize_t k
+    for k in range(start, end):
+        acc += (<double>data[k]) * data[k]
+    return acc
