@@ -129,6 +129,11 @@ def check_sample_weight_finite(sample_weight, n_samples, dtype=np.float64):
         raise ValueError(
             "sample_weight has negative entries; weights must be >= 0."
         )
+    if n_samples > 0 and not np.any(sw > 0):
+        raise ValueError(
+            "Every sample_weight is zero, so no sample would be used; give at "
+            "least one sample a positive weight."
+        )
     return sw
 
 

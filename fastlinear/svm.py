@@ -231,7 +231,8 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
         if classes.shape[0] < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!r}."
+                f"but the data contains only one class: {classes[0]!s}. Pass data "
+                "with samples of each class you want to separate."
             )
         n_samples = X.shape[0]
         sample_weight = check_sample_weight_finite(sample_weight, n_samples)

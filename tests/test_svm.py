@@ -1,0 +1,466 @@
+"""fastlinear.LinearSVC: parity with liblinear, optimality, exact reference, contract, bad input."""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer, load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_val_score
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC as SkLinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from fastlinear import LinearSVC, linear_svc_objective
+from fastlinear._dual_cd_fast import dual_cd_csr
+
+from _reference_dcd import reference_dcd
+from conftest import load_shared_libsvm
+
+
+def int32_csr(X):
+    """sklearn's LinearSVC refuses 64-bit indices: a 32-bit copy for it."""
+    X = sp.csr_matrix(X, copy=True)
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    return X
+
+
+def sparse_problem(n_samples=600, n_features=300, n_classes=2, density=0.05, seed=0):
+    """A synthetic sparse, text-like problem with a planted linear model."""
+    rng = np.random.RandomState(seed)
+    X = sp.random(n_samples, n_features, density=density, format="csr", random_state=rng)
+    X.data = rng.exponential(size=X.data.shape[0])
+    W = rng.randn(n_features, n_classes)
+    scores = X @ W + 0.3 * rng.randn(n_samples, n_classes)
+    y = scores.argmax(axis=1) if n_classes > 2 else (scores[:, 0] > np.median(scores[:, 0])).astype(int)
+    return X, y
+
+
+def quiet_fit(est, X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, **kw)
+
+
+# --------------------------------------------------------------------------
+# The assignment's workflow on a9a
+
+
+def test_a9a_assignment_workflow(a9a):
+    """3-fold CV over C picks C* = 0.1 and the test accuracy matches liblinear's.
+
+    Reference (sklearn.svm.LinearSVC(dual=True, tol=1e-4, max_iter=60000,
+    random_state=0)): CV means 0.84684, 0.84749, 0.84730, 0.84727 (C = 0.01,
+    0.1, 1, 10; C = 100 gives 0.84727 too but takes a minute to converge, so
+    it lives in bench/), test accuracy 0.849825.
+    """
+    X, y, X_test, y_test = a9a
+    reference = {0.01: 0.84684, 0.1: 0.84749, 1.0: 0.84730, 10.0: 0.84727}
+    means = {}
+    for C, expected in reference.items():
+        scores = cross_val_score(LinearSVC(C=C, max_iter=60000, random_state=0), X, y, cv=3)
+        means[C] = scores.mean()
+        assert abs(means[C] - expected) <= 0.002, (C, means[C])
+    best_C = max(means, key=means.get)
+    assert best_C == 0.1
+    clf = LinearSVC(C=best_C, random_state=0).fit(X, y)
+    assert abs(clf.score(X_test, y_test) - 0.849825) <= 0.001
+
+
+# --------------------------------------------------------------------------
+# Parity with liblinear (sklearn and liblinear-official)
+
+
+def _datasets():
+    X, y = sparse_problem(n_samples=2000, n_features=500)
+    yield "synthetic-sparse", X, y
+    X, y = sparse_problem(n_samples=1500, n_features=400, n_classes=5, seed=1)
+    yield "synthetic-sparse-5class", X, y
+    X, y = load_digits(return_X_y=True)
+    yield "digits", X / 16.0, y
+    X, y = load_breast_cancer(return_X_y=True)
+    yield "breast-cancer", StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
+@pytest.mark.parametrize("name, X, y", list(_datasets()), ids=lambda v: v if isinstance(v, str) else "")
+def test_objective_matches_sklearn(name, X, y, loss):
+    C = 0.1
+    ours = quiet_fit(LinearSVC(C=C, loss=loss, random_state=0), X, y)
+    theirs = quiet_fit(SkLinearSVC(C=C, loss=loss, dual=True, random_state=0), int32_csr(X) if sp.issparse(X) else X, y)
+    f_ours = linear_svc_objective(ours, X, y)
+    f_theirs = linear_svc_objective(theirs, X, y)
+    np.testing.assert_allclose(f_ours, f_theirs, rtol=1e-3)
+    assert np.mean(ours.predict(X) == theirs.predict(X)) >= 0.995
+
+
+@pytest.mark.parametrize(
+    "name, n_features, C",
+    [("a9a.bz2", 123, 0.1), ("w8a.bz2", 300, 0.1), ("dna.scale.bz2", 180, 0.1),
+     ("satimage.scale.bz2", 36, 1.0)],
+)
+@pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
+def test_objective_matches_sklearn_libsvm_sets(name, n_features, C, loss):
+    X, y = load_shared_libsvm(name, n_features=n_features)
+    ours = quiet_fit(LinearSVC(C=C, loss=loss, random_state=0), X, y)
+    theirs = quiet_fit(SkLinearSVC(C=C, loss=loss, dual=True, random_state=0), int32_csr(X), y)
+    np.testing.assert_allclose(
+        linear_svc_objective(ours, X, y), linear_svc_objective(theirs, X, y), rtol=1e-3
+    )
+    assert np.mean(ours.predict(X) == theirs.predict(X)) >= 0.995
+
+
+@pytest.mark.parametrize("loss, solver", [("squared_hinge", 1), ("hinge", 3)])
+def test_objective_matches_liblinear_official(loss, solver):
+    liblinear = pytest.importorskip("liblinear.liblinearutil")
+    X, y = sparse_problem(n_samples=1500, n_features=400, seed=3)
+    C = 0.05  # small enough that liblinear's hinge solver converges in its 1000 passes
+    labels = np.where(y == 1, 1.0, -1.0)
+    model = liblinear.train(labels, int32_csr(X), f"-s {solver} -c {C} -B 1 -e 1e-4 -q")
+    w_full = np.array([model.get_decfun_coef(j + 1) for j in range(X.shape[1])])
+    b = model.get_decfun_bias()
+    # liblinear's w points at its first label; make it point at +1.
+    sign = 1.0 if model.get_labels()[0] == 1 else -1.0
+    w_full, b = sign * w_full, sign * b
+    margins = np.maximum(0.0, 1.0 - labels * (X @ w_full + b))
+    f_liblinear = 0.5 * (w_full @ w_full + b * b) + C * np.sum(margins ** (2 if solver == 1 else 1))
+    ours = quiet_fit(LinearSVC(C=C, loss=loss, tol=1e-4, max_iter=10000, random_state=0), X, y)
+    np.testing.assert_allclose(linear_svc_objective(ours, X, y)[0], f_liblinear, rtol=1e-3)
+
+
+# --------------------------------------------------------------------------
+# Optimality conditions
+
+
+def _projected_gradient(clf, X, y_pm, sample_C):
+    """PG of the dual at the fitted solution, recomputed from scratch in NumPy."""
+    alpha = clf.dual_coef_[0] * y_pm
+    w = clf.coef_[0].astype(np.float64)
+    b = clf.intercept_[0] / clf.intercept_scaling if clf.fit_intercept else 0.0
+    bias = clf.intercept_scaling if clf.fit_intercept else 0.0
+    hinge = clf.loss == "hinge"
+    diag = np.zeros_like(sample_C) if hinge else 0.5 / sample_C
+    upper = sample_C if hinge else np.full_like(sample_C, np.inf)
+    G = y_pm * (X @ w + b * bias) - 1.0 + diag * alpha
+    PG = np.where(alpha <= 0, np.minimum(G, 0), np.where(alpha >= upper, np.maximum(G, 0), G))
+    return alpha, PG, w, b
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_kkt_conditions_and_primal_dual_link(loss, fit_intercept):
+    X, y = sparse_problem(n_samples=800, n_features=200, seed=5)
+    y_pm = np.where(y == 1, 1.0, -1.0)
+    sw = np.random.RandomState(0).uniform(0.5, 2.0, size=y.shape[0])
+    C = 0.3
+    tol = 1e-6
+    clf = LinearSVC(C=C, loss=loss, tol=tol, max_iter=20000, random_state=0,
+                    fit_intercept=fit_intercept, intercept_scaling=2.0).fit(X, y, sample_weight=sw)
+    alpha, PG, w, b = _projected_gradient(clf, X, y_pm, C * sw)
+    assert np.all(alpha >= 0)
+    if loss == "hinge":
+        assert np.all(alpha <= C * sw * (1 + 1e-12))
+    # The stopping rule, recomputed independently (w is float64 here).
+    assert PG.max() - PG.min() <= 10 * tol
+    # w = sum_i y_i alpha_i x_i, intercept = scaling * sum_i y_i alpha_i * scaling.
+    np.testing.assert_allclose(clf.dual_coef_[0] @ X, w, atol=1e-10)
+    if fit_intercept:
+        np.testing.assert_allclose(clf.dual_coef_[0].sum() * 2.0, b, atol=1e-10)
+    # Duality gap: primal - (-dual) is small relative to the primal.
+    primal = linear_svc_objective(clf, X, y, sample_weight=sw)[0]
+    diag = 0.0 if loss == "hinge" else 0.5 / (C * sw)
+    dual = 0.5 * (w @ w + b * b) + 0.5 * np.sum(diag * alpha**2) - alpha.sum()
+    assert abs(primal + dual) <= 1e-4 * abs(primal)
+
+
+# --------------------------------------------------------------------------
+# Exact match with the NumPy twin
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
+@pytest.mark.parametrize("max_iter", [3, 200])
+def test_exact_match_with_numpy_reference(loss, max_iter):
+    X, y = sparse_problem(n_samples=150, n_features=60, density=0.1, seed=7)
+    C, random_state, tol = 0.7, 11, 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = LinearSVC(C=C, loss=loss, tol=tol, max_iter=max_iter,
+                        random_state=random_state).fit(X, y)
+    seed = np.random.RandomState(random_state).randint(np.iinfo(np.int32).max, size=1)[0]
+    y_pm = np.where(y == 1, 1.0, -1.0)
+    w, alpha, n_iter = reference_dcd(X, y_pm, np.full(y.shape[0], C), hinge=loss == "hinge",
+                                     bias=1.0, tol=tol, max_iter=max_iter, seed=int(seed))
+    assert clf.n_iter_ == n_iter
+    np.testing.assert_allclose(clf.dual_coef_[0] * y_pm, alpha, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(clf.coef_[0], w[:-1], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(clf.intercept_[0], w[-1], rtol=1e-12, atol=1e-14)
+
+
+# --------------------------------------------------------------------------
+# Input formats, dtypes, weights, determinism
+
+
+def test_float32_stays_float32_and_matches_float64():
+    X, y = sparse_problem(seed=2)
+    X32 = X.astype(np.float32)
+    clf32 = LinearSVC(C=0.5, random_state=0).fit(X32, y)
+    clf64 = LinearSVC(C=0.5, random_state=0).fit(X32.astype(np.float64), y)
+    assert clf32.coef_.dtype == np.float32
+    assert clf32.intercept_.dtype == np.float32
+    assert clf32.decision_function(X32).dtype == np.float32
+    # Same float32 values: the kernel accumulates in float64 either way.
+    np.testing.assert_allclose(clf32.coef_, clf64.coef_, rtol=1e-5, atol=1e-6)
+
+
+def test_dense_csr_and_index_widths_agree():
+    X, y = sparse_problem(n_classes=3, seed=4)
+    X64 = sp.csr_matrix(X, copy=True)
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    ref = LinearSVC(C=0.2, random_state=3).fit(X, y)
+    for Xv in (X64, X.toarray(), X.tocsc(), X.tocoo()):
+        clf = LinearSVC(C=0.2, random_state=3).fit(Xv, y)
+        np.testing.assert_array_equal(clf.coef_, ref.coef_)
+        np.testing.assert_array_equal(clf.intercept_, ref.intercept_)
+
+
+def test_64bit_indices_are_not_copied(monkeypatch):
+    import fastlinear.svm as svm_module
+
+    X, y = sparse_problem(seed=6)
+    X.indices = X.indices.astype(np.int64)
+    X.indptr = X.indptr.astype(np.int64)
+    seen = {}
+    original = svm_module._dual_cd_fast.dual_cd_csr
+
+    def spy(data, indices, indptr, *args):
+        seen["shares"] = (np.shares_memory(indices, X.indices) and np.shares_memory(indptr, X.indptr)
+                          and np.shares_memory(data, X.data))
+        return original(data, indices, indptr, *args)
+
+    monkeypatch.setattr(svm_module._dual_cd_fast, "dual_cd_csr", spy)
+    LinearSVC(random_state=0).fit(X, y)
+    assert seen["shares"]
+
+
+def test_same_random_state_same_model_and_n_jobs_invariance():
+    X, y = sparse_problem(n_classes=4, seed=8)
+    a = LinearSVC(C=1.0, random_state=5, n_jobs=1).fit(X, y)
+    b = LinearSVC(C=1.0, random_state=5, n_jobs=2).fit(X, y)
+    c = LinearSVC(C=1.0, random_state=5, n_jobs=-1).fit(X, y)
+    for other in (b, c):
+        np.testing.assert_array_equal(a.coef_, other.coef_)
+        np.testing.assert_array_equal(a.intercept_, other.intercept_)
+        np.testing.assert_array_equal(a.dual_coef_, other.dual_coef_)
+    assert a.coef_.shape == (4, X.shape[1])
+
+
+def test_multiclass_is_one_vs_rest():
+    X, y = sparse_problem(n_classes=3, seed=9)
+    multi = LinearSVC(C=0.5, tol=1e-6, max_iter=5000, random_state=0).fit(X, y)
+    for k in range(3):
+        binary = LinearSVC(C=0.5, tol=1e-6, max_iter=5000, random_state=0).fit(X, (y == k).astype(int))
+        np.testing.assert_allclose(
+            linear_svc_objective(multi, X, y)[k], linear_svc_objective(binary, X, (y == k).astype(int))[0],
+            rtol=1e-6,
+        )
+
+
+def test_sample_weight_equals_repetition():
+    X, y = sparse_problem(n_samples=300, seed=10)
+    sw = np.random.RandomState(1).randint(0, 3, size=y.shape[0])
+    rep = np.repeat(np.arange(y.shape[0]), sw)
+    kw = dict(C=0.4, tol=1e-8, max_iter=20000, random_state=0)
+    weighted = LinearSVC(**kw).fit(X, y, sample_weight=sw)
+    repeated = LinearSVC(**kw).fit(X[rep], y[rep])
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-5)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, atol=1e-5)
+    # Zero-weight samples have zero dual variables.
+    assert np.all(weighted.dual_coef_[0][sw == 0] == 0)
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 0.3, 1: 2.0}])
+def test_class_weight_matches_sklearn(class_weight):
+    X, y = sparse_problem(n_samples=800, seed=11)
+    y = y * (np.arange(y.shape[0]) % 3 == 0)  # about 1 positive in 6
+    ours = LinearSVC(C=0.5, class_weight=class_weight, random_state=0, max_iter=5000).fit(X, y)
+    theirs = SkLinearSVC(C=0.5, class_weight=class_weight, dual=True, random_state=0, max_iter=5000).fit(X, y)
+    np.testing.assert_allclose(linear_svc_objective(ours, X, y), linear_svc_objective(theirs, X, y), rtol=1e-4)
+
+
+def test_string_labels_and_binary_shapes():
+    X, y = sparse_problem(seed=12)
+    labels = np.array(["spam", "ham"])[y]
+    clf = LinearSVC(random_state=0).fit(X, labels)
+    assert list(clf.classes_) == ["ham", "spam"]
+    assert clf.coef_.shape == (1, X.shape[1])
+    assert clf.intercept_.shape == (1,)
+    assert clf.dual_coef_.shape == (1, X.shape[0])
+    assert set(clf.predict(X)) <= {"ham", "spam"}
+    assert clf.score(X, labels) > 0.8
+
+
+def test_warm_start_reaches_the_same_objective_faster():
+    X, y = sparse_problem(n_samples=1500, seed=13)
+    cold = LinearSVC(C=1.0, tol=1e-5, max_iter=5000, random_state=0).fit(X, y)
+    warm = LinearSVC(C=0.5, tol=1e-5, max_iter=5000, random_state=0, warm_start=True).fit(X, y)
+    warm.set_params(C=1.0).fit(X, y)
+    np.testing.assert_allclose(linear_svc_objective(warm, X, y), linear_svc_objective(cold, X, y), rtol=1e-6)
+    refit = warm.fit(X, y)  # already optimal: one confirming pass or two
+    assert refit.n_iter_ <= 3
+
+
+def test_convergence_warning_and_verbose(capsys):
+    X, y = sparse_problem(seed=14)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        LinearSVC(C=10.0, max_iter=2, random_state=0, verbose=1).fit(X, y)
+    assert "optimization finished, #iter = 2" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# The sklearn contract
+
+
+@parametrize_with_checks([LinearSVC(random_state=0, tol=1e-10, max_iter=100000)])
+def test_sklearn_contract(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+# --------------------------------------------------------------------------
+# Bad input: a clear error or a correct result, never a crash or a mutation
+
+
+def _snapshot(X):
+    return X.data.copy(), X.indices.copy(), X.indptr.copy()
+
+
+def test_nan_inf_in_X_y_and_sample_weight():
+    X, y = sparse_problem(seed=15)
+    for bad in (np.nan, np.inf):
+        Xb = X.copy()
+        Xb.data[3] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            LinearSVC().fit(Xb, y)
+        Xd = X.toarray()
+        Xd[2, 1] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            LinearSVC().fit(Xd, y)
+        sw = np.ones(y.shape[0])
+        sw[5] = bad
+        with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
+            LinearSVC().fit(X, y, sample_weight=sw)
+    yf = y.astype(float)
+    yf[0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        LinearSVC().fit(X, yf)
+
+
+def test_shapes_and_classes_errors():
+    X, y = sparse_problem(seed=16)
+    with pytest.raises(ValueError, match="0 sample"):
+        LinearSVC().fit(sp.csr_matrix((0, 5)), np.array([]))
+    with pytest.raises(ValueError, match="only one class"):
+        LinearSVC().fit(X, np.zeros(X.shape[0]))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        LinearSVC().fit(X, y[:-1])
+    with pytest.raises(ValueError, match=r"sample_weight.shape"):
+        LinearSVC().fit(X, y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="negative"):
+        LinearSVC().fit(X, y, sample_weight=-np.ones(X.shape[0]))
+    clf = LinearSVC().fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :10])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"C": 0.0}, "'C' parameter"), ({"C": -1}, "'C' parameter"), ({"loss": "log"}, "'loss' parameter"),
+     ({"tol": 0}, "'tol' parameter"), ({"max_iter": 0}, "'max_iter' parameter"),
+     ({"intercept_scaling": -1}, "'intercept_scaling' parameter"), ({"class_weight": "auto"}, "'class_weight'")],
+)
+def test_bad_parameters(params, match):
+    X, y = sparse_problem(seed=17)
+    with pytest.raises(ValueError, match=match):
+        LinearSVC(**params).fit(X, y)
+
+
+def test_unsorted_and_duplicate_indices_give_the_canonical_result():
+    X, y = sparse_problem(n_samples=300, seed=18)
+    ref = LinearSVC(random_state=0).fit(X, y)
+    # Reverse each row's entries and split every value into two duplicates.
+    rows = []
+    for i in range(X.shape[0]):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        rows.append((X.indices[lo:hi][::-1], X.data[lo:hi][::-1]))
+    indices = np.concatenate([np.concatenate([idx, idx]) for idx, _ in rows])
+    data = np.concatenate([np.concatenate([val / 2, val / 2]) for _, val in rows])
+    indptr = np.concatenate([[0], np.cumsum([2 * len(idx) for idx, _ in rows])])
+    Xbad = sp.csr_matrix((data, indices, indptr), shape=X.shape)
+    before = _snapshot(Xbad)
+    clf = LinearSVC(random_state=0).fit(Xbad, y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+    for a, b in zip(before, _snapshot(Xbad)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_broken_csr_structure_is_refused():
+    X, y = sparse_problem(n_samples=100, seed=19)
+    bad_index = X.copy()
+    bad_index.indices[7] = X.shape[1] + 5
+    with pytest.raises(ValueError, match="outside"):
+        LinearSVC().fit(bad_index, y)
+    bad_index.indices[7] = -1
+    with pytest.raises(ValueError, match="outside"):
+        LinearSVC().fit(bad_index, y)
+    bad_ptr = X.copy()
+    bad_ptr.indptr[10] = bad_ptr.indptr[12] + 1
+    with pytest.raises(ValueError, match="indptr"):
+        LinearSVC().fit(bad_ptr, y)
+    bad_end = X.copy()
+    bad_end.indptr[-1] = bad_end.indptr[-1] - 1
+    with pytest.raises(ValueError, match="indptr"):
+        LinearSVC().fit(bad_end, y)
+
+
+def test_inputs_are_not_mutated():
+    X, y = sparse_problem(n_classes=3, seed=20)
+    sw = np.linspace(0.5, 1.5, y.shape[0])
+    Xs, ys, sws = _snapshot(X), y.copy(), sw.copy()
+    LinearSVC(class_weight="balanced", random_state=0).fit(X, y, sample_weight=sw)
+    for a, b in zip(Xs, _snapshot(X)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(y, ys)
+    np.testing.assert_array_equal(sw, sws)
+
+
+def test_values_whose_squares_overflow_are_refused():
+    X, y = sparse_problem(n_samples=100, seed=21)
+    X = X.copy()
+    X.data[0] = 1e200
+    with pytest.raises(ValueError, match="overflows"):
+        LinearSVC().fit(X, y)
+
+
+def test_kernel_checks_its_own_input():
+    """The kernel refuses broken arrays even when called directly."""
+    X, y = sparse_problem(n_samples=50, seed=22)
+    y_pm = np.where(y == 1, 1.0, -1.0)
+    n = X.shape[0]
+    w = np.zeros(X.shape[1] + 1)
+    alpha = np.zeros(n)
+    args = (y_pm, np.ones(n), w, alpha, 2, 1.0, 1e-3, 10, 0, True)
+    indices = X.indices.copy()
+    indices[0] = 10**6
+    with pytest.raises(ValueError, match="outside"):
+        dual_cd_csr(X.data, indices, X.indptr, *args)
+    indptr = X.indptr.copy()
+    indptr[-1] += 5
+    with pytest.raises(ValueError, match="indptr|broken"):
+        dual_cd_csr(X.data, X.indices, indptr, *args)
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        dual_cd_csr(X.data, X.indices, X.indptr, np.zeros(n), *args[1:])
+    with pytest.raises(ValueError, match="warm-start"):
+        dual_cd_csr(X.data, X.indices, X.indptr, y_pm, np.ones(n), w, -np.ones(n), *args[4:])
