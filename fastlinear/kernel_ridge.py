@@ -1,0 +1,570 @@
+r"""Kernel ridge regression in closed form.
+
+``fastlinear.KernelRidge`` fits the same model as
+``sklearn.kernel_ridge.KernelRidge``, with the same parameters and fitted
+attributes, and adds what that estimator leaves to chance: a memory guard
+before the n x n kernel matrix is allocated, one Cholesky factorisation per
+distinct penalty, a clear error for a non-square precomputed kernel, and a
+least-squares fallback (with a warning) for every penalty layout.
+
+The closed form (the assignment's question 3)
+---------------------------------------------
+Regularised least squares on samples ``x_1 .. x_n`` with targets ``y_i``::
+
+    J(w) = 1/2 sum_i (y_i - w.x_i)^2 + lambda/2 ||w||^2.
+
+``J`` is convex; at its minimum the gradient vanishes::
+
+    -sum_i (y_i - w.x_i) x_i + lambda w = 0
+    =>  w = sum_i beta_i x_i,   beta_i = (y_i - w.x_i) / lambda.
+
+So ``w`` lies in the span of the samples (the representer theorem).  Put
+``w = sum_j beta_j x_j`` back into the definition of ``beta_i`` and write
+``K_ij = x_i.x_j``::
+
+    lambda beta_i = y_i - sum_j beta_j x_j.x_i = y_i - (K beta)_i
+    =>  (K + lambda I) beta = y
+    =>  beta = (K + lambda I)^{-1} y.
+
+Predictions are ``f(x) = w.x = sum_i beta_i x_i.x``.  Only inner products
+appear, so replacing ``x_i.x_j`` by a kernel ``k(x_i, x_j) = phi(x_i).phi(x_j)``
+fits ridge regression in the feature space of ``phi`` without forming it:
+``f(x) = sum_i beta_i k(x, x_i)``.
+
+*Sample weights.*  With ``J(w) = 1/2 sum_i s_i (y_i - w.x_i)^2 + lambda/2
+||w||^2`` the same steps give ``lambda beta = S^2 (y - K beta)`` with
+``S = diag(sqrt(s))``.  Writing ``beta = S z``::
+
+    (S K S + lambda I) z = S y,    beta = S z,
+
+a symmetric system again (scikit-learn's formulation; a zero weight gives
+``beta_i = 0``).  *Several targets* are independent columns of ``y``; with one
+``lambda`` per target, targets sharing a ``lambda`` share a factorisation.
+
+*Solving.*  For a positive semi-definite kernel and ``lambda > 0`` every
+eigenvalue of ``K + lambda I`` is at least ``lambda``, so it has a Cholesky
+factorisation ``L L^T`` (``n^3/3`` flops, backward stable); ``beta`` then
+comes from two triangular solves (``n^2`` flops per target).  The inverse is
+never formed: it costs three times as much and is less accurate.
+
+Design rules of this module:
+
+1. Validate once, at the edge: parameters by ``_parameter_constraints``,
+   arrays by ``validate_data`` and ``fastlinear._validation`` (CSR structure,
+   sample weights); a non-square precomputed kernel and per-target penalties
+   of the wrong length are refused with the shape that was expected.
+2. Memory is checked before it is spent: the n x n kernel in the dtype it
+   will have plus the factorisation's working copy, against the memory the
+   machine (or its cgroup) has available.  Too large gives
+   :class:`KernelMatrixMemoryError` with the bytes needed, the bytes
+   available and the Nystroem route.  ``predict`` computes the test kernel
+   in row blocks of ``sklearn.get_config()["working_memory"]``.
+3. Factorise a working copy, never the kernel itself: the kernel is reused
+   for every penalty, and a precomputed kernel belongs to the caller.
+4. When ``K + lambda I`` is not positive definite (``lambda = 0`` with a
+   singular kernel, or an indefinite kernel such as ``"sigmoid"``), fall back
+   to a least-squares solve with a ``scipy.linalg.LinAlgWarning``; when it is
+   positive definite but ill-conditioned (reciprocal condition number below
+   machine epsilon), keep the Cholesky solution and warn, as
+   ``scipy.linalg.solve`` does.
+5. dtypes follow scikit-learn: the kernel has the dtype of ``X`` (float32
+   stays float32), and the solve runs in the common type of the kernel and
+   ``y``, so float32 ``X`` with float32 ``y`` gives a float32 ``dual_coef_``
+   and float32 ``X`` with float64 ``y`` a float64 one.
+"""
+import os
+import warnings
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import linalg
+from scipy.linalg import LinAlgWarning
+from scipy.linalg.lapack import get_lapack_funcs
+from sklearn import get_config
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
+from sklearn.utils import gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_csr_structure, check_sample_weight_finite
+
+__all__ = ["KernelRidge", "KernelMatrixMemoryError"]
+
+
+class KernelMatrixMemoryError(MemoryError, ValueError):
+    """The n x n kernel matrix would not fit in the available memory.
+
+    Raised by :meth:`KernelRidge.fit` before anything large is allocated.
+    It is both a ``MemoryError`` and a ``ValueError``, so either ``except``
+    catches it.
+    """
+
+
+def _read_int(path):
+    with open(path) as f:
+        text = f.read().strip()
+    return None if text == "max" else int(text)
+
+
+def _available_memory_bytes():
+    """Bytes of memory this process can still allocate, or None if unknown.
+
+    The smallest of: ``MemAvailable`` from ``/proc/meminfo`` (free memory
+    plus reclaimable caches; falls back to ``os.sysconf`` free pages where
+    there is no ``/proc``) and the headroom of the cgroup (v2 or v1) that
+    the process runs in.
+    """
+    candidates = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    candidates.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not candidates:
+        try:
+            pages = os.sysconf("SC_AVPHYS_PAGES")
+            page_size = os.sysconf("SC_PAGE_SIZE")
+            if pages > 0 and page_size > 0:
+                candidates.append(pages * page_size)
+        except (AttributeError, OSError, ValueError):
+            pass
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            limit, usage = _read_int(limit_file), _read_int(usage_file)
+        except (OSError, ValueError):
+            continue
+        # cgroup v1 reports "no limit" as a huge number.
+        if limit is not None and usage is not None and limit < 2**60:
+            candidates.append(max(limit - usage, 0))
+        break
+    return min(candidates) if candidates else None
+
+
+def _check_kernel_memory(n_samples, bytes_needed, kernel):
+    """Refuse, before allocating, a fit whose matrices cannot fit in memory."""
+    available = _available_memory_bytes()
+    if available is None or bytes_needed <= available:
+        return
+    bytes_per_entry = bytes_needed / float(n_samples) ** 2
+    n_max = int(np.sqrt(available / bytes_per_entry))
+    kernel_name = kernel if isinstance(kernel, str) else "rbf"
+    raise KernelMatrixMemoryError(
+        f"KernelRidge.fit needs the {n_samples:,} x {n_samples:,} kernel "
+        "matrix and a working copy of it for the Cholesky factorisation: "
+        f"{bytes_needed:,} bytes ({bytes_needed / 2**30:.1f} GiB), but only "
+        f"{available:,} bytes ({available / 2**30:.1f} GiB) of memory are "
+        "available. Exact kernel ridge regression needs memory quadratic in "
+        f"n_samples; it fits here up to about {n_max:,} samples. For more, "
+        "approximate the kernel and train a linear model on the features: "
+        "make_pipeline(Nystroem(kernel="
+        f"{kernel_name!r}, gamma=..., n_components=1000), Ridge(alpha=...)) "
+        "for regression (sklearn.kernel_approximation.Nystroem, "
+        "sklearn.linear_model.Ridge), or make_pipeline(Nystroem(...), "
+        "fastlinear.LinearSVC()) for classification; or fit on a subsample."
+    )
+
+
+def _warn_if_not_symmetric(K):
+    """Warn when a precomputed kernel is not symmetric (checked in row blocks).
+
+    The Cholesky factorisation reads one triangle only, so a non-symmetric
+    matrix would silently be taken for a different one.
+    """
+    n = K.shape[0]
+    rtol = 1e-5 if K.dtype == np.float32 else 1e-7
+    scale = max(float(np.max(np.abs(np.diagonal(K)))) if n else 0.0, 1.0)
+    step = max(1, 2**20 // max(n, 1))
+    for start in range(0, n, step):
+        block = K[start:start + step]
+        mirror = K[:, start:start + step].T
+        if not np.allclose(block, mirror, rtol=rtol, atol=rtol * scale):
+            warnings.warn(
+                "The precomputed kernel matrix is not symmetric; the "
+                "Cholesky solve reads only its upper triangle. Pass a "
+                "symmetric matrix, e.g. (K + K.T) / 2.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return
+
+
+def _solve_dual(K, Y, alphas):
+    """Solve ``(K + alpha_t I) beta_t = Y_t`` for every target ``t``.
+
+    ``K`` is only read.  One Fortran-ordered working copy of ``K`` is
+    factorised in place for each distinct penalty (LAPACK then needs no
+    further copy); a failed factorisation falls back to ``scipy.linalg.lstsq``
+    on the same buffer.
+    """
+    n = K.shape[0]
+    dtype = Y.dtype
+    dual = np.empty(Y.shape, dtype=dtype)
+    work = np.empty((n, n), dtype=dtype, order="F")
+    diag = np.diag_indices(n)
+    lange, pocon = get_lapack_funcs(("lange", "pocon"), (work,))
+    eps = np.finfo(dtype).eps
+    for alpha in np.unique(alphas):
+        targets = np.flatnonzero(alphas == alpha)
+        np.copyto(work, K)
+        work[diag] += alpha
+        norm_1 = lange("1", work)
+        if not np.isfinite(norm_1):
+            raise ValueError(
+                "The kernel matrix contains NaN or infinity (the kernel "
+                "overflowed). Scale the features (e.g. StandardScaler), or "
+                "lower gamma, degree or coef0."
+            )
+        try:
+            factor, lower = linalg.cho_factor(
+                work, lower=False, overwrite_a=True, check_finite=False
+            )
+        except linalg.LinAlgError:
+            warnings.warn(
+                f"K + alpha * I with alpha={alpha:g} is not positive definite "
+                "(the kernel is not positive semi-definite, or alpha is 0 and "
+                "the kernel is singular); using a least-squares solution "
+                "instead of the Cholesky solve. Increase alpha, or use a "
+                "positive semi-definite kernel (linear, rbf, laplacian, poly "
+                "with coef0 >= 0).",
+                LinAlgWarning,
+                stacklevel=4,
+            )
+            np.copyto(work, K)
+            work[diag] += alpha
+            dual[:, targets] = linalg.lstsq(
+                work, Y[:, targets], overwrite_a=True, check_finite=False
+            )[0]
+            continue
+        rcond, _ = pocon(factor, norm_1, uplo="L" if lower else "U")
+        if rcond < eps:
+            warnings.warn(
+                f"K + alpha * I with alpha={alpha:g} is ill-conditioned "
+                f"(reciprocal condition number {rcond:.3g} < machine epsilon "
+                f"{eps:.3g}); the dual coefficients may be inaccurate. "
+                "Increase alpha.",
+                LinAlgWarning,
+                stacklevel=4,
+            )
+        dual[:, targets] = linalg.cho_solve(
+            (factor, lower), Y[:, targets], check_finite=False
+        )
+    return dual
+
+
+class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
+    """Kernel ridge regression, solved in closed form by Cholesky.
+
+    A drop-in for ``sklearn.kernel_ridge.KernelRidge``: same model, same
+    parameters, same fitted attributes.  The dual coefficients solve
+    ``(K + alpha I) dual_coef_ = y`` and predictions are
+    ``f(x) = sum_i dual_coef_[i] k(x, X_fit_[i])``.  Before the n x n kernel
+    matrix is allocated, ``fit`` checks that it fits in memory, and refuses
+    with a suggestion (Nystroem features and a linear model) otherwise.
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_targets,), default=1.0
+        Regularisation strength ``lambda`` (>= 0).  An array gives one
+        penalty per target (column of ``y``).  ``alpha`` corresponds to
+        ``1 / (2C)`` in models such as :class:`fastlinear.LinearSVC`.
+    kernel : str or callable, default="linear"
+        ``"linear"``, ``"rbf"``, ``"poly"`` (or ``"polynomial"``),
+        ``"sigmoid"``, ``"laplacian"``, ``"cosine"``, ``"chi2"``,
+        ``"additive_chi2"`` (see ``sklearn.metrics.pairwise.pairwise_kernels``),
+        ``"precomputed"`` (``X`` is then the kernel matrix itself), or a
+        callable taking two rows and returning a number.
+    gamma : float, default=None
+        Parameter of the rbf, laplacian, poly, chi2 and sigmoid kernels;
+        ``None`` means the kernel's default (``1 / n_features`` for most).
+    degree : float, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1
+        Constant term of the polynomial and sigmoid kernels.
+    kernel_params : dict, default=None
+        Extra keyword arguments for a callable kernel.
+
+    Attributes
+    ----------
+    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        The coefficients ``beta`` of the kernel expansion.  Its dtype is the
+        common type of the kernel (the dtype of ``X``) and ``y``.
+    X_fit_ : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training data, needed for prediction; with ``kernel="precomputed"``,
+        the training kernel matrix of shape (n_samples, n_samples).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen in ``fit`` (only when X has string column
+        names).
+
+    See Also
+    --------
+    sklearn.kernel_ridge.KernelRidge : the estimator this mirrors.
+    sklearn.kernel_approximation.Nystroem : kernel features for data too
+        large for the n x n kernel matrix.
+
+    Notes
+    -----
+    With sample weights ``s_i`` and ``S = diag(sqrt(s))`` the model minimises
+
+    .. math::
+
+        \\frac{1}{2} \\sum_i s_i (y_i - f(x_i))^2 + \\frac{\\lambda}{2}
+        \\|f\\|_{\\mathcal{H}}^2,
+        \\qquad f = \\sum_i \\beta_i k(\\cdot, x_i),
+
+    whose solution is :math:`\\beta = S (S K S + \\lambda I)^{-1} S y`
+    (:math:`\\beta = (K + \\lambda I)^{-1} y` without weights).  The derivation
+    is in the docstring of :mod:`fastlinear.kernel_ridge`.  Fitting costs
+    ``O(n^2 d)`` for the kernel, ``n^3/3`` flops per distinct ``alpha`` for
+    the factorisation and ``2 n^2`` values of memory.
+
+    Raises
+    ------
+    KernelMatrixMemoryError
+        From ``fit``, when the kernel matrix and its working copy would need
+        more memory than is available.
+
+    References
+    ----------
+    K. P. Murphy. "Machine Learning: A Probabilistic Perspective", MIT Press,
+    2012, section 14.4.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlinear import KernelRidge
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(100, 1))
+    >>> y = np.sin(X).ravel()
+    >>> krr = KernelRidge(alpha=1e-3, kernel="rbf", gamma=0.5).fit(X, y)
+    >>> float(np.round(krr.predict([[1.0]])[0], 2))  # sin(1) = 0.841...
+    0.84
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "kernel": [
+            StrOptions(set(PAIRWISE_KERNEL_FUNCTIONS) | {"precomputed"}),
+            callable,
+        ],
+        "gamma": [Interval(Real, 0, None, closed="left"), None],
+        "degree": [Interval(Real, 0, None, closed="left")],
+        "coef0": [Interval(Real, None, None, closed="neither")],
+        "kernel_params": [dict, None],
+    }
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        kernel="linear",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+    ):
+        self.alpha = alpha
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+
+    def _get_kernel(self, X, Y=None):
+        if callable(self.kernel):
+            params = self.kernel_params or {}
+        else:
+            # gamma=None means "the kernel's default": leave it out rather
+            # than pass None (sklearn's chi2 kernel cannot take None).
+            params = {"gamma": self.gamma, "degree": self.degree, "coef0": self.coef0}
+            params = {name: value for name, value in params.items() if value is not None}
+        return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
+
+    def _alphas(self, n_targets):
+        """The penalty of each target, as a float64 array of n_targets."""
+        alpha = np.asarray(self.alpha)
+        if alpha.dtype.kind not in "biuf":
+            raise TypeError(
+                "alpha must be a float or an array of floats, one per target; "
+                f"got {self.alpha!r}."
+            )
+        alpha = alpha.astype(np.float64)
+        if alpha.ndim > 1 or (alpha.ndim == 1 and alpha.shape[0] not in (1, n_targets)):
+            raise ValueError(
+                f"alpha has shape {alpha.shape}, but y has {n_targets} "
+                f"target(s): pass one float, or an array of shape "
+                f"({n_targets},) with one penalty per target."
+            )
+        if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
+            raise ValueError(
+                f"alpha must be finite and >= 0 (the ridge penalty); got "
+                f"{self.alpha!r}."
+            )
+        return np.broadcast_to(alpha, (n_targets,)).copy()
+
+    def _check_sparse(self, X, caller):
+        """Check a CSR matrix's structure once; rebuild it only if needed."""
+        if not sp.issparse(X) or self.kernel == "precomputed":
+            return X
+        data, indices, indptr, shape = check_csr_structure(X, caller=caller)
+        if data is X.data and indices is X.indices and indptr is X.indptr:
+            return X
+        return type(X)((data, indices, indptr), shape=shape)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the kernel ridge model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (dense or CSR, float32 or float64).  With
+            ``kernel="precomputed"``, the kernel matrix of the training
+            samples, of shape (n_samples, n_samples).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample's squared error; 0 leaves a
+            sample out.
+
+        Returns
+        -------
+        self : KernelRidge
+            The fitted estimator.
+
+        Raises
+        ------
+        KernelMatrixMemoryError
+            When the n x n kernel matrix and its working copy would not fit
+            in the available memory (checked before allocating them).
+        """
+        precomputed = self.kernel == "precomputed"
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+            accept_large_sparse=True,
+        )
+        n_samples = X.shape[0]
+        if precomputed and X.shape[1] != n_samples:
+            raise ValueError(
+                "With kernel='precomputed', X must be the square kernel matrix "
+                "of the training samples, of shape (n_samples, n_samples); got "
+                f"shape {X.shape}. Compute it with sklearn.metrics.pairwise."
+                "pairwise_kernels(X_train, metric=...), or pass the features "
+                "with a kernel name."
+            )
+        X = self._check_sparse(X, "KernelRidge.fit")
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        alphas = self._alphas(Y.shape[1])
+        sw = None
+        if sample_weight is not None:
+            sw = np.sqrt(check_sample_weight_finite(sample_weight, n_samples))
+
+        kernel_dtype = X.dtype
+        y_dtype = Y.dtype if Y.dtype.kind == "f" else np.float64
+        dtype = np.result_type(kernel_dtype, y_dtype)
+        if dtype not in (np.float32, np.float64):
+            dtype = np.dtype(np.float64)
+        # A kernel this module owns: computed, or a weighted/dense copy of a
+        # precomputed one.  Plus the factorisation's working copy.
+        owns_kernel = not precomputed or sw is not None or sp.issparse(X)
+        n_squared = n_samples * n_samples
+        bytes_needed = n_squared * dtype.itemsize
+        if owns_kernel:
+            bytes_needed += n_squared * kernel_dtype.itemsize
+        _check_kernel_memory(n_samples, bytes_needed, self.kernel)
+
+        if precomputed:
+            K = X.toarray() if sp.issparse(X) else X
+            _warn_if_not_symmetric(K)
+        else:
+            K = self._get_kernel(X)
+        Y = Y.astype(dtype, copy=True)
+        if sw is not None:
+            sw_k = sw.astype(K.dtype)
+            if K is X:
+                K = K * sw_k[:, np.newaxis]
+            else:
+                K *= sw_k[:, np.newaxis]
+            K *= sw_k[np.newaxis, :]
+            Y *= sw.astype(dtype)[:, np.newaxis]
+        dual = _solve_dual(K, Y, alphas)
+        if sw is not None:
+            dual *= sw.astype(dtype)[:, np.newaxis]
+        self.dual_coef_ = dual.ravel() if y.ndim == 1 else dual
+        self.X_fit_ = X
+        return self
+
+    def predict(self, X):
+        """Predict with the kernel expansion ``sum_i dual_coef_[i] k(x, X_fit_[i])``.
+
+        The test kernel is computed in blocks of rows that fit in
+        ``sklearn.get_config()["working_memory"]`` (MiB).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_queries, n_features)
+            Samples.  With ``kernel="precomputed"``, the kernel between the
+            samples and the training samples, of shape
+            (n_queries, n_samples_fitted).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_queries,) or (n_queries, n_targets)
+            Predicted values.
+        """
+        check_is_fitted(self)
+        n_fit = self.X_fit_.shape[0]
+        precomputed = self.kernel == "precomputed"
+        try:
+            X = validate_data(
+                self,
+                X,
+                accept_sparse="csr",
+                dtype=[np.float64, np.float32],
+                reset=False,
+                accept_large_sparse=True,
+            )
+        except ValueError as exc:
+            if precomputed and "features, but" in str(exc):
+                raise ValueError(
+                    f"{exc} With kernel='precomputed', X must be the kernel "
+                    "between the query samples and the training samples, of "
+                    f"shape (n_queries, {n_fit})."
+                ) from exc
+            raise
+        if precomputed:
+            return np.asarray(X @ self.dual_coef_)
+        X = self._check_sparse(X, "KernelRidge.predict")
+        kernel_dtype = np.result_type(X.dtype, self.X_fit_.dtype)
+        out_dtype = np.result_type(kernel_dtype, self.dual_coef_.dtype)
+        y_pred = np.empty((X.shape[0],) + self.dual_coef_.shape[1:], dtype=out_dtype)
+        # Two n_fit-long rows per query: the kernel row and a temporary.
+        row_bytes = 2 * n_fit * kernel_dtype.itemsize
+        chunk = max(1, int(get_config()["working_memory"] * 2**20 // max(row_bytes, 1)))
+        for rows in gen_batches(X.shape[0], chunk):
+            y_pred[rows] = self._get_kernel(X[rows], self.X_fit_) @ self.dual_coef_
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        return tags
