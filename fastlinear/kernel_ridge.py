@@ -158,7 +158,8 @@ def _check_kernel_memory(n_samples, bytes_needed, kernel):
         return
     bytes_per_entry = bytes_needed / float(n_samples) ** 2
     n_max = int(np.sqrt(available / bytes_per_entry))
-    kernel_name = kernel if isinstance(kernel, str) else "rbf"
+    # Nystroem takes the kernel names of pairwise_kernels, not "precomputed".
+    kernel_name = kernel if kernel in PAIRWISE_KERNEL_FUNCTIONS else "rbf"
     raise KernelMatrixMemoryError(
         f"KernelRidge.fit needs the {n_samples:,} x {n_samples:,} kernel "
         "matrix and a working copy of it for the Cholesky factorisation: "
