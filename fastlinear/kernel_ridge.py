@@ -478,8 +478,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         if sample_weight is not None:
             sw = np.sqrt(check_sample_weight_finite(sample_weight, n_samples))
 
-        # pairwise_kernels keeps the dtype of X, except a callable's float64.
-        kernel_dtype = np.dtype(np.float64) if callable(self.kernel) else X.dtype
+        kernel_dtype = X.dtype  # pairwise_kernels keeps it, callables too
         y_dtype = Y.dtype if Y.dtype.kind == "f" else np.float64
         dtype = np.result_type(kernel_dtype, y_dtype)
         if dtype not in (np.float32, np.float64):

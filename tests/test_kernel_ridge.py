@@ -297,6 +297,10 @@ def test_memory_guard_counts_float32_and_precomputed(monkeypatch):
     y32 = y.astype(np.float32)
     with pytest.raises(KernelMatrixMemoryError, match=re.escape(f"{2 * 400 * 4:,} bytes")):
         KernelRidge().fit(X.astype(np.float32), y32)
+    monkeypatch.setattr(kr_module, "_available_memory_bytes", lambda: None)
+    callable_kernel = KernelRidge(kernel=lambda a, b: float(a @ b))
+    assert callable_kernel._get_kernel(X[:3].astype(np.float32)).dtype == np.float32
+    monkeypatch.setattr(kr_module, "_available_memory_bytes", lambda: 100)
     K = X @ X.T  # given: only the working copy is new
     with pytest.raises(KernelMatrixMemoryError, match=re.escape(f"{400 * 8:,} bytes")) as info:
         KernelRidge(kernel="precomputed").fit(K, y)
