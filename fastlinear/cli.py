@@ -1,0 +1,554 @@
+"""The ``fastlinear`` command: liblinear-style ``train``/``predict`` and ``demo``.
+
+Usage::
+
+    fastlinear train [options] data_file [model_file]
+    fastlinear predict [options] test_file model_file output_file
+    fastlinear demo [--train FILE --test FILE] [--no-sklearn] [...]
+
+``train`` and ``predict`` follow LIBLINEAR's programs of the same names and
+read and write LIBLINEAR's text model files (see ``fastlinear._model_io``);
+``demo`` runs the course assignment's experiment end to end.  Every error
+is one line on stderr (``fastlinear <command>: error: ...``) and exit code 2,
+as argparse does.
+"""
+import bz2
+import gzip
+import os
+import re
+import sys
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.datasets import load_svmlight_file, load_svmlight_files
+from sklearn.exceptions import ConvergenceWarning
+
+from ._model_io import ModelFormatError, load_liblinear_model, save_liblinear_model
+from .model_selection import LinearSVCCV, ProgressBar
+from .svm import LinearSVC
+
+__all__ = ["main"]
+
+USAGE = """\
+usage: fastlinear <command> [options] ...
+
+commands:
+  train    [options] data_file [model_file]        train a model (LIBLINEAR's train)
+  predict  [options] test_file model_file output_file
+                                                   predict with a model (LIBLINEAR's predict)
+  demo     [--train FILE --test FILE] [--no-sklearn] ...
+                                                   the assignment's C search, side by side with sklearn
+
+Run 'fastlinear <command> -h' for the options of a command.
+"""
+
+TRAIN_USAGE = """\
+usage: fastlinear train [options] data_file [model_file]
+options:
+-s type : solver (default 1)
+     1 -- L2-regularized L2-loss support vector classification (dual)
+     3 -- L2-regularized L1-loss support vector classification (dual)
+-c cost : set the parameter C (default 1)
+-e epsilon : stopping tolerance, max - min projected gradient (default 1e-4,
+     as sklearn's LinearSVC; LIBLINEAR's default is 0.1)
+-B bias : if bias >= 0, instance x becomes [x; bias]; if < 0, no bias term
+     (default 1, as sklearn's LinearSVC; LIBLINEAR's default is -1)
+-wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
+-v n : n-fold cross validation mode (stratified folds, no shuffling)
+-C : find the best C by n-fold cross validation (n from -v, default 5) over
+     the grid of --Cs, warm-started; writes a model only when model_file is given
+-n nr_thread : threads over folds / one-vs-rest problems (default 1)
+-q : quiet mode (no outputs)
+--Cs c1,c2,... : the C grid of -C (default 0.01,0.1,1,10,100)
+--max-iter n : maximal passes over the data per fit (default 1000; 60000 with -C)
+--seed n : seed of the coordinate order (default 0)
+The model file defaults to <basename of data_file>.model in the current folder.
+"""
+
+PREDICT_USAGE = """\
+usage: fastlinear predict [options] test_file model_file output_file
+options:
+-b probability_estimates : whether to output probability estimates, 0 or 1
+     (default 0; only 0 is supported: the models are SVMs)
+-q : quiet mode (no outputs)
+"""
+
+DEFAULT_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
+SOLVERS = {1: "squared_hinge", 3: "hinge"}
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+# ---------------------------------------------------------------- data files
+
+_FEATURE = re.compile(r"^(qid:\S+|[1-9]\d*:\S+)$")
+
+
+def _open_text(path):
+    if path.endswith(".bz2"):
+        return bz2.open(path, "rt", errors="replace")
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", errors="replace")
+    return open(path, errors="replace")
+
+
+def _first_bad_line(path):
+    """Line number and text of the first line that is not 'label idx:val ...'."""
+    with _open_text(path) as fh:
+        for number, line in enumerate(fh, start=1):
+            tokens = line.split("#", 1)[0].split()
+            if not tokens:
+                continue
+            bad = None
+            try:
+                float(tokens[0].split(",")[0])
+            except ValueError:
+                bad = tokens[0]
+            for token in tokens[1:]:
+                if bad is not None:
+                    break
+                if not _FEATURE.match(token):
+                    bad = token
+                    continue
+                index, value = token.split(":", 1)
+                try:
+                    float(value)
+                except ValueError:
+                    bad = token
+            if bad is not None:
+                return number, line.rstrip("\n")[:80], bad
+    return None
+
+
+def _check_file(path, what):
+    if not os.path.exists(path):
+        raise CLIError(f"can't open {what} {path!r}: no such file")
+    if os.path.isdir(path):
+        raise CLIError(f"can't open {what} {path!r}: it is a directory")
+
+
+def _malformed(path, error):
+    found = _first_bad_line(path)
+    if found is None:
+        return CLIError(f"{path}: not a LIBSVM file ({error})")
+    number, text, token = found
+    return CLIError(
+        f"{path}, line {number}: malformed token {token!r} in {text!r}; "
+        "expected 'label index:value index:value ...' with 1-based integer indices"
+    )
+
+
+def _integer_labels(y, path):
+    if y.size and not np.all(y == np.round(y)):
+        bad = y[y != np.round(y)][0]
+        raise CLIError(
+            f"{path}: label {bad:g} is not an integer; LIBLINEAR model files store "
+            "integer class labels, so relabel the classes as integers"
+        )
+    return y.astype(np.int64)
+
+
+def load_data(path, n_features=None):
+    """Read a LIBSVM file (plain, .bz2 or .gz) for the CLI: X (CSR), y (int)."""
+    _check_file(path, "data file")
+    try:
+        X, y = load_svmlight_file(
+            path, dtype=np.float64, n_features=n_features, zero_based=False
+        )
+    except (ValueError, RuntimeError, UnicodeDecodeError, OSError, EOFError) as error:
+        raise _malformed(path, error) from None
+    if X.shape[0] == 0:
+        raise CLIError(f"{path}: the file holds no samples")
+    return X, _integer_labels(y, path)
+
+
+def _fit_width(X, n_features):
+    """Drop columns beyond n_features (LIBLINEAR ignores them) or pad with zeros."""
+    if X.shape[1] > n_features:
+        return X[:, :n_features].tocsr()
+    if X.shape[1] < n_features:
+        return sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], n_features))
+    return X
+
+
+# ------------------------------------------------------------------- options
+
+
+def _value(args, i, option, kind):
+    if i + 1 >= len(args):
+        raise CLIError(f"option {option} needs a value")
+    raw = args[i + 1]
+    try:
+        return kind(raw)
+    except ValueError:
+        name = {int: "an integer", float: "a number"}.get(kind, "a value")
+        raise CLIError(f"option {option} expects {name}, got {raw!r}") from None
+
+
+def _float_list(text):
+    values = [float(v) for v in text.split(",") if v.strip()]
+    if not values:
+        raise ValueError(text)
+    return values
+
+
+_TRAIN_FLAGS = {"-q": "quiet", "-C": "search"}
+_TRAIN_VALUED = {
+    "-s": ("solver", int), "-c": ("C", float), "-e": ("tol", float),
+    "-B": ("bias", float), "-v": ("folds", int), "-n": ("n_jobs", int),
+    "--Cs": ("Cs", _float_list), "--max-iter": ("max_iter", int), "--seed": ("seed", int),
+}
+
+
+def parse_train_args(args):
+    """Parse LIBLINEAR-style train options; return (options dict, positionals)."""
+    opts = {
+        "solver": 1, "C": 1.0, "tol": 1e-4, "bias": 1.0, "weights": {},
+        "folds": None, "search": False, "n_jobs": 1, "quiet": False,
+        "Cs": list(DEFAULT_CS), "max_iter": None, "seed": 0,
+    }
+    i = 0
+    while i < len(args) and args[i].startswith("-") and len(args[i]) > 1:
+        a = args[i]
+        if a in ("-h", "--help"):
+            raise SystemExit(_help(TRAIN_USAGE))
+        if a in _TRAIN_FLAGS:
+            opts[_TRAIN_FLAGS[a]] = True
+        elif a in _TRAIN_VALUED:
+            key, kind = _TRAIN_VALUED[a]
+            opts[key] = _value(args, i, a, kind)
+            i += 1
+        elif a.startswith("-w") and len(a) > 2:
+            try:
+                label = int(a[2:])
+            except ValueError:
+                raise CLIError(f"option {a}: the class after -w must be an integer label, e.g. -w1 2") from None
+            opts["weights"][label] = _value(args, i, a, float)
+            i += 1
+        else:
+            raise CLIError(f"unknown option {a!r} (see 'fastlinear train -h')")
+        i += 1
+    positionals = args[i:]
+    if opts["solver"] not in SOLVERS:
+        raise CLIError(
+            f"unknown solver -s {opts['solver']}; this version supports -s 1 "
+            "(L2-loss SVM, dual) and -s 3 (L1-loss SVM, dual)"
+        )
+    if opts["C"] <= 0 or not np.isfinite(opts["C"]):
+        raise CLIError(f"-c must be a finite number > 0, got {opts['C']:g}")
+    if opts["tol"] <= 0 or not np.isfinite(opts["tol"]):
+        raise CLIError(f"-e must be a finite number > 0, got {opts['tol']:g}")
+    if opts["folds"] is not None and opts["folds"] < 2:
+        raise CLIError(f"-v needs n >= 2 folds, got {opts['folds']}")
+    if any(c <= 0 or not np.isfinite(c) for c in opts["Cs"]):
+        raise CLIError(f"--Cs values must be finite numbers > 0, got {opts['Cs']}")
+    if opts["max_iter"] is not None and opts["max_iter"] < 1:
+        raise CLIError(f"--max-iter must be >= 1, got {opts['max_iter']}")
+    for label, weight in opts["weights"].items():
+        if weight < 0 or not np.isfinite(weight):
+            raise CLIError(f"-w{label} must be a finite weight >= 0, got {weight:g}")
+    if not positionals:
+        raise CLIError("missing data_file (usage: fastlinear train [options] data_file [model_file])")
+    if len(positionals) > 2:
+        raise CLIError(f"too many arguments: {' '.join(positionals[2:])!r} (options go before data_file)")
+    return opts, positionals
+
+
+def _help(text):
+    sys.stdout.write(text)
+    return 0
+
+
+def _svc_params(opts, X, y):
+    classes = np.unique(y)
+    missing = [label for label in opts["weights"] if label not in classes]
+    if missing:
+        raise CLIError(
+            f"-w{missing[0]}: class {missing[0]} does not occur in the data "
+            f"(classes: {' '.join(str(c) for c in classes)})"
+        )
+    params = {
+        "loss": SOLVERS[opts["solver"]],
+        "tol": opts["tol"],
+        "fit_intercept": opts["bias"] >= 0,
+        "intercept_scaling": opts["bias"] if opts["bias"] > 0 else 1.0,
+        "class_weight": dict(opts["weights"]) or None,
+        "random_state": opts["seed"],
+    }
+    if opts["bias"] == 0:
+        # LIBLINEAR's -B 0 adds a constant feature of value 0: no intercept.
+        params["fit_intercept"] = False
+    return params
+
+
+def _say(opts, text):
+    if not opts["quiet"]:
+        print(text, flush=True)
+
+
+def cmd_train(args):
+    """``fastlinear train``: fit, cross-validate (-v) or search C (-C)."""
+    opts, positionals = parse_train_args(args)
+    data_file = positionals[0]
+    model_file = positionals[1] if len(positionals) > 1 else None
+    X, y = load_data(data_file)
+    if np.unique(y).shape[0] < 2:
+        raise CLIError(f"{data_file}: all samples have the label {y[0]}; training needs at least 2 classes")
+    params = _svc_params(opts, X, y)
+    start = time.perf_counter()
+
+    if opts["search"] or opts["folds"] is not None:
+        folds = opts["folds"] or 5
+        Cs = opts["Cs"] if opts["search"] else [opts["C"]]
+        max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
+        fit_model = opts["search"] and model_file is not None
+        search = LinearSVCCV(
+            Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter,
+            n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            search.fit(X, y)
+        _report_warnings(opts, caught)
+        res = search.cv_results_
+        if opts["search"]:
+            for C, mean, n_iter in zip(res["param_C"], res["mean_test_score"], res["max_n_iter"]):
+                _say(opts, f"C = {C:g}  CV accuracy = {100 * mean:g}%  (max passes {n_iter})")
+            _say(opts, f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%")
+            if fit_model:
+                save_liblinear_model(model_file, search.best_estimator_)
+                _say(opts, f"model with C = {search.C_:g} saved to {model_file}")
+        else:
+            _say(opts, f"Cross Validation Accuracy = {100 * search.best_score_:g}%")
+        _say(opts, f"time: {time.perf_counter() - start:.2f} s")
+        return 0
+
+    model_file = model_file or os.path.basename(data_file) + ".model"
+    est = LinearSVC(C=opts["C"], max_iter=opts["max_iter"] or 1000, n_jobs=opts["n_jobs"], **params)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(X, y)
+    _report_warnings(opts, caught)
+    try:
+        save_liblinear_model(model_file, est)
+    except OSError as error:
+        raise CLIError(f"can't write model file {model_file!r}: {error.strerror}") from None
+    _say(
+        opts,
+        f"trained {SOLVERS[opts['solver']]} SVM (C = {opts['C']:g}) on {X.shape[0]} x "
+        f"{X.shape[1]} in {time.perf_counter() - start:.2f} s, {est.n_iter_} passes; "
+        f"model saved to {model_file}",
+    )
+    return 0
+
+
+def _report_warnings(opts, caught):
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning) and not opts["quiet"]:
+            print(f"WARNING: {w.message}", file=sys.stderr)
+
+
+def cmd_predict(args):
+    """``fastlinear predict``: label a LIBSVM file with a LIBLINEAR model."""
+    quiet = False
+    i = 0
+    while i < len(args) and args[i].startswith("-") and len(args[i]) > 1:
+        a = args[i]
+        if a in ("-h", "--help"):
+            raise SystemExit(_help(PREDICT_USAGE))
+        if a == "-q":
+            quiet = True
+        elif a == "-b":
+            flag = _value(args, i, a, int)
+            if flag not in (0, 1):
+                raise CLIError(f"-b must be 0 or 1, got {flag}")
+            if flag == 1:
+                raise CLIError(
+                    "probability output (-b 1) is only supported for logistic "
+                    "regression; these models are SVMs"
+                )
+            i += 1
+        else:
+            raise CLIError(f"unknown option {a!r} (see 'fastlinear predict -h')")
+        i += 1
+    positionals = args[i:]
+    if len(positionals) != 3:
+        raise CLIError(
+            f"expected 3 arguments (test_file model_file output_file), got "
+            f"{len(positionals)}"
+        )
+    test_file, model_file, output_file = positionals
+    _check_file(model_file, "model file")
+    model = load_liblinear_model(model_file)
+    X, y = load_data(test_file)
+    X = _fit_width(X, model.n_features_in_)
+    pred = model.predict(X)
+    try:
+        with open(output_file, "w") as fh:
+            fh.write("".join(f"{int(p)}\n" for p in pred))
+    except OSError as error:
+        raise CLIError(f"can't write output file {output_file!r}: {error.strerror}") from None
+    correct = int(np.sum(pred == y))
+    if not quiet:
+        print(f"Accuracy = {100 * correct / len(y):g}% ({correct}/{len(y)})")
+    return 0
+
+
+# ---------------------------------------------------------------------- demo
+
+
+def _demo_parser():
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="fastlinear demo",
+        description=(
+            "The assignment's experiment: 3-fold CV of LinearSVC over a C grid, "
+            "refit with the best C, test accuracy; fastlinear.LinearSVCCV side by "
+            "side with the plain loop over sklearn.svm.LinearSVC."
+        ),
+    )
+    parser.add_argument("--train", help="training LIBSVM file (default: the bundled a9a)")
+    parser.add_argument("--test", help="test LIBSVM file (default: the bundled a9a.t)")
+    parser.add_argument("--Cs", type=_float_list, default=list(DEFAULT_CS),
+                        help="comma-separated C grid (default 0.01,0.1,1,10,100)")
+    parser.add_argument("--cv", type=int, default=3, help="number of folds (default 3)")
+    parser.add_argument("--tol", type=float, default=1e-4, help="stopping tolerance (default 1e-4)")
+    parser.add_argument("--max-iter", type=int, default=60000,
+                        help="max passes per fit (default 60000, as the assignment)")
+    parser.add_argument("--n-jobs", type=int, default=-1,
+                        help="threads over the folds for fastlinear (default -1: all cores)")
+    parser.add_argument("--seed", type=int, default=0, help="random_state of both sides (default 0)")
+    parser.add_argument("--no-sklearn", action="store_true",
+                        help="skip the (slower) sklearn loop")
+    return parser
+
+
+def _sklearn_loop(X, y, Xt, yt, Cs, cv, tol, max_iter, seed):
+    """The assignment's loop, verbatim: cross_val_score per C, then a refit."""
+    from sklearn.model_selection import cross_val_score
+    from sklearn.svm import LinearSVC as SkLinearSVC
+
+    # sklearn's liblinear wrapper refuses 64-bit CSR indices.
+    X = sp.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)), shape=X.shape)
+    Xt = sp.csr_matrix((Xt.data, Xt.indices.astype(np.int32), Xt.indptr.astype(np.int32)), shape=Xt.shape)
+    bar = ProgressBar(len(Cs), label="sklearn    ")
+    start = time.perf_counter()
+    scores = []
+    for C in Cs:
+        model = SkLinearSVC(C=C, dual=True, tol=tol, max_iter=max_iter, random_state=seed)
+        scores.append(cross_val_score(model, X, y, cv=cv))
+        bar.update(1, f"C={C:g}")
+    scores = np.array(scores)
+    best = int(np.argmax(scores.mean(axis=1)))
+    model = SkLinearSVC(C=Cs[best], dual=True, tol=tol, max_iter=max_iter, random_state=seed)
+    model.fit(X, y)
+    pred = model.predict(Xt)
+    return scores, Cs[best], int(np.sum(pred == yt)), time.perf_counter() - start
+
+
+def cmd_demo(args):
+    """``fastlinear demo``: Tables 1 and 2 of the assignment, both implementations."""
+    ns = _demo_parser().parse_args(args)
+    if (ns.train is None) != (ns.test is None):
+        raise CLIError("give both --train and --test, or neither (the bundled a9a/a9a.t)")
+    if ns.cv < 2:
+        raise CLIError(f"--cv needs at least 2 folds, got {ns.cv}")
+    if any(c <= 0 or not np.isfinite(c) for c in ns.Cs):
+        raise CLIError(f"--Cs values must be finite numbers > 0, got {ns.Cs}")
+    Cs = sorted(set(ns.Cs))
+    if ns.train is None:
+        from .datasets import load_a9a
+
+        X, y, Xt, yt = load_a9a()
+        names = ("a9a", "a9a.t")
+    else:
+        for path in (ns.train, ns.test):
+            _check_file(path, "data file")
+        try:
+            X, y, Xt, yt = load_svmlight_files(
+                [ns.train, ns.test], dtype=np.float64, zero_based=False
+            )
+        except (ValueError, RuntimeError, OSError, EOFError) as error:
+            bad = next((p for p in (ns.train, ns.test) if _first_bad_line(p)), ns.train)
+            raise _malformed(bad, error) from None
+        names = (os.path.basename(ns.train), os.path.basename(ns.test))
+    print(f"train: {names[0]} {X.shape[0]} x {X.shape[1]}, test: {names[1]} {Xt.shape[0]} x {Xt.shape[1]}")
+    print(f"{ns.cv}-fold CV over C = {', '.join(f'{c:g}' for c in Cs)}; tol={ns.tol:g}, max_iter={ns.max_iter}")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        start = time.perf_counter()
+        search = LinearSVCCV(
+            Cs=Cs, cv=ns.cv, tol=ns.tol, max_iter=ns.max_iter, n_jobs=ns.n_jobs,
+            random_state=ns.seed, verbose=1,
+        )
+        search.fit(X, y)
+        fl_correct = int(np.sum(search.predict(Xt) == yt))
+        fl_time = time.perf_counter() - start
+        sk = None
+        if not ns.no_sklearn:
+            sk = _sklearn_loop(X, y, Xt, yt, Cs, ns.cv, ns.tol, ns.max_iter, ns.seed)
+    fl_scores = np.array([search.cv_results_[f"split{k}_test_score"] for k in range(search.n_splits_)]).T
+
+    print()
+    print(f"Table 1: {ns.cv}-fold cross-validation accuracy on {names[0]} (mean ± 2·std)")
+    header = f"{'C':>8}   {'fastlinear':>19}"
+    if sk is not None:
+        header += f"   {'sklearn':>19}"
+    print(header)
+    for j, C in enumerate(Cs):
+        row = f"{C:>8g}   {fl_scores[j].mean():.5f} ± {2 * fl_scores[j].std():.5f}"
+        row += "*" if j == search.best_index_ else " "
+        if sk is not None:
+            sk_scores = sk[0]
+            mark = "*" if C == sk[1] else " "
+            row += f"  {sk_scores[j].mean():.5f} ± {2 * sk_scores[j].std():.5f}{mark}"
+        print(row)
+    print("(* = C*, the best mean)")
+    print()
+    print(f"Table 2: test accuracy on {names[1]} with C*, and time of the whole experiment (CV + refit)")
+    print(f"{'':<11}{'C*':>8}   {'test accuracy':<26}{'time':>8}")
+    n = len(yt)
+    print(f"{'fastlinear':<11}{search.C_:>8g}   {f'{fl_correct / n:.6f} ({fl_correct}/{n})':<26}{fl_time:>7.2f}s")
+    if sk is not None:
+        print(f"{'sklearn':<11}{sk[1]:>8g}   {f'{sk[2] / n:.6f} ({sk[2]}/{n})':<26}{sk[3]:>7.2f}s")
+        print(f"speed-up of fastlinear: {sk[3] / fl_time:.1f}x")
+    stuck = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    if stuck:
+        print(f"note: {len(stuck)} fit(s) stopped at max_iter; raise --max-iter for converged figures")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "predict": cmd_predict, "demo": cmd_demo}
+
+
+def main(argv=None):
+    """Entry point of the ``fastlinear`` console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        sys.stderr.write(USAGE)
+        return 2
+    if argv[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0
+    command, args = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"fastlinear: error: unknown command {command!r}; choose one of "
+              f"{', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[command](args)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 2
+    except (CLIError, ModelFormatError, ValueError, TypeError, OSError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"fastlinear {command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"fastlinear {command}: interrupted", file=sys.stderr)
+        return 130
