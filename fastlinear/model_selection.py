@@ -23,7 +23,12 @@ Design rules of this module:
    with the previous duals only clipped, 337 / 3215 / 42430 with a
    ``sqrt(C_new / C_old)`` factor, 261 / 2215 / 15941 with a linear
    extrapolation from the last two duals, and 267 / 1950 / 12702 with the
-   rescale rule: the rescale rule is the fastest.
+   rescale rule: the rescale rule is the fastest.  For the hinge loss the
+   rule is also the fastest on a full a9a fold (C up to 1: 524 / 6708 /
+   28779 passes against 524 / 4157 / 60000-and-not-converged from zero,
+   1.3 s against 3.4 s for the whole path), but on small sets (2,000 rows)
+   it can take more passes than cold starts; ``warm_start=False`` is there
+   for that case.
 3. Folds run in parallel threads (the kernel releases the GIL); every fold
    uses the same ``random_state`` as the plain loop's clones would, so
    results do not depend on ``n_jobs``.
@@ -52,7 +57,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .svm import LinearSVC
 
-__all__ = ["LinearSVCCV", "ProgressBar"]
+__all__ = ["LinearSVCCV", "ProgressBar", "linear_svc_path"]
 
 
 class ProgressBar:
@@ -128,12 +133,62 @@ def _check_Cs(Cs):
     return np.unique(grid)
 
 
+def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, **params):
+    """Fit ``fastlinear.LinearSVC`` along a C grid, warm-starting each C.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    Cs : array-like of float
+        The grid; it is visited in increasing order (sorted, duplicates
+        dropped).
+    sample_weight : array-like of shape (n_samples,), default=None
+    warm_start : bool, default=True
+        Start each fit from the duals of the previous C times
+        ``C_new / C_old`` (the rescale rule, see the module notes);
+        ``False`` starts every fit from zero.
+    **params
+        Other :class:`fastlinear.LinearSVC` parameters (``loss``, ``tol``,
+        ``max_iter``, ``random_state``, ...); ``C`` and ``warm_start`` are
+        set here.
+
+    Yields
+    ------
+    C : float
+        The C just fitted.
+    estimator : LinearSVC
+        The estimator fitted at ``C``.  It is the *same* object at every
+        step (refitted in place); ``copy.deepcopy`` it to keep a step.
+
+    Examples
+    --------
+    >>> from fastlinear.datasets import load_a9a
+    >>> from fastlinear.model_selection import linear_svc_path
+    >>> X, y, _, _ = load_a9a()
+    >>> [(C, est.n_iter_ > 0) for C, est in linear_svc_path(X[:500], y[:500], [1, 0.1], random_state=0)]
+    [(0.1, True), (1.0, True)]
+    """
+    params.pop("C", None)
+    est = LinearSVC(warm_start=warm_start, **params)
+    previous = None
+    for C in _check_Cs(Cs):
+        if warm_start and previous is not None:
+            # The rescale rule; LinearSVC then clips into the new box.
+            est.dual_coef_ = est.dual_coef_ * (C / previous)
+        est.set_params(C=float(C))
+        est.fit(X, y, sample_weight=sample_weight)
+        previous = C
+        yield float(C), est
+
+
 class _WarmPathCV(ClassifierMixin, BaseEstimator):
     """Shared engine: C path per fold with warm starts, then refit.
 
-    Subclasses define ``_path_estimator(seed)`` (an unfitted estimator with
-    ``warm_start=True``), ``_rescale(est, ratio)`` (prepare a fitted
-    estimator for the next C) and ``_refit_estimator(C, seed)``.
+    Subclasses define ``_path(X, y, sample_weight, Cs, seed)`` (a generator
+    of ``(C, fitted estimator)`` along the increasing grid),
+    ``_path_estimator(seed)`` (an unfitted estimator, for the scorer) and
+    ``_refit_estimator(C, seed)``.
     """
 
     def _seed(self):
@@ -143,25 +198,19 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
 
     def _fit_path(self, X, y, sample_weight, train, test, Cs, scorer, seed, progress):
-        est = self._path_estimator(seed)
-        Xtr, ytr, Xte, yte = X[train], y[train], X[test], y[test]
+        Xte, yte = X[test], y[test]
         sw = None if sample_weight is None else sample_weight[train]
         scores = np.empty(len(Cs))
         times = np.empty(len(Cs))
         n_iter = np.empty(len(Cs), dtype=np.int64)
-        previous = None
-        for j, C in enumerate(Cs):
-            if previous is not None:
-                self._rescale(est, C / previous)
-            est.set_params(C=float(C))
-            start = time.perf_counter()
-            est.fit(Xtr, ytr, sample_weight=sw)
+        start = time.perf_counter()
+        for j, (C, est) in enumerate(self._path(X[train], y[train], sw, Cs, seed)):
             times[j] = time.perf_counter() - start
             n_iter[j] = est.n_iter_
             scores[j] = scorer(est, Xte, yte)
-            previous = C
             if progress is not None:
                 progress.update(1, f"C={C:g}")
+            start = time.perf_counter()
         return scores, times, n_iter
 
     def _run(self, X, y, sample_weight=None, groups=None):
@@ -483,10 +532,10 @@ class LinearSVCCV(_WarmPathCV):
         est = self._svc(1.0, seed)
         return est.set_params(warm_start=self.warm_start)
 
-    def _rescale(self, est, ratio):
-        # The rescale rule (module rule 2); LinearSVC clips into the new box.
-        if self.warm_start:
-            est.dual_coef_ = est.dual_coef_ * ratio
+    def _path(self, X, y, sample_weight, Cs, seed):
+        params = self._svc(1.0, seed).get_params()
+        params["warm_start"] = self.warm_start
+        return linear_svc_path(X, y, Cs, sample_weight=sample_weight, **params)
 
     def _refit_estimator(self, C, seed):
         return self._svc(C, seed, n_jobs=self.n_jobs)
