@@ -315,15 +315,16 @@ def cmd_train(args):
             search.fit(X, y)
         _report_warnings(opts, caught)
         res = search.cv_results_
+        # Results are printed even with -q, as LIBLINEAR does.
         if opts["search"]:
             for C, mean, n_iter in zip(res["param_C"], res["mean_test_score"], res["max_n_iter"]):
                 _say(opts, f"C = {C:g}  CV accuracy = {100 * mean:g}%  (max passes {n_iter})")
-            _say(opts, f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%")
+            print(f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%")
             if fit_model:
                 save_liblinear_model(model_file, search.best_estimator_)
                 _say(opts, f"model with C = {search.C_:g} saved to {model_file}")
         else:
-            _say(opts, f"Cross Validation Accuracy = {100 * search.best_score_:g}%")
+            print(f"Cross Validation Accuracy = {100 * search.best_score_:g}%")
         _say(opts, f"time: {time.perf_counter() - start:.2f} s")
         return 0
 

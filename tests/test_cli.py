@@ -1,0 +1,325 @@
+"""The ``fastlinear`` command, run as a subprocess, and LIBLINEAR model files.
+
+Small LIBSVM files (slices of a9a) are written to a temporary folder; the
+one test on the full a9a runs ``fastlinear demo --no-sklearn`` on the cheap
+part of the grid.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import dump_svmlight_file, load_svmlight_file
+from sklearn.model_selection import cross_val_score
+
+from fastlinear import LinearSVC, LinearSVCCV, cli
+from fastlinear._model_io import ModelFormatError, load_liblinear_model, save_liblinear_model
+
+liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+
+# The reference figures of the foundation issue (sklearn, a9a, 3 folds).
+REFERENCE_CV = {0.01: 0.84684, 0.1: 0.84749, 1.0: 0.84730, 10.0: 0.84727, 100.0: 0.84727}
+REFERENCE_TEST = 0.849825
+
+
+def run(*args, cwd=None):
+    """Run ``python -m fastlinear args`` in a subprocess; return (exit code, stdout, stderr)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "fastlinear", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd, timeout=300,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def run_here(capsys):
+    """``cli.main`` in this process (same code path, no interpreter start-up):
+    for the many error cases, after the subprocess tests proved the wiring."""
+
+    def call(*args):
+        code = cli.main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return call
+
+
+def assert_usage_error(result, *fragments):
+    code, out, err = result
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert re.match(r"fastlinear( \w+)?: error: ", lines[0]), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def files(a9a, tmp_path_factory):
+    """3,000 training and 1,000 test rows of a9a as 1-based LIBSVM files (integer labels)."""
+    X, y, Xt, yt = a9a
+    folder = tmp_path_factory.mktemp("cli")
+    train, test = folder / "small", folder / "small.t"
+    dump_svmlight_file(X[:3000], y[:3000].astype(int), str(train), zero_based=False)
+    dump_svmlight_file(Xt[:1000], yt[:1000].astype(int), str(test), zero_based=False)
+    return folder, train, test
+
+
+def load(path):
+    X, y = load_svmlight_file(str(path), zero_based=False)
+    return X, y.astype(int)
+
+
+def test_train_and_predict(files, tmp_path):
+    folder, train, test = files
+    model, output = tmp_path / "small.model", tmp_path / "out"
+    code, out, err = run("train", "-c", "0.1", "-q", train, model)
+    assert (code, out) == (0, "")
+    header = model.read_text().splitlines()[:6]
+    assert header == [
+        "solver_type L2R_L2LOSS_SVC_DUAL", "nr_class 2", "label 1 -1",
+        "nr_feature 122", "bias 1", "w",
+    ]
+    code, out, err = run("predict", test, model, output)
+    assert code == 0, err
+    pred = np.loadtxt(output, dtype=int)
+    X, y = load(train)
+    Xt, yt = load(test)
+    ref = LinearSVC(C=0.1, random_state=0).fit(X, y)
+    Xt = sp.csr_matrix((Xt.data, Xt.indices, Xt.indptr), shape=(Xt.shape[0], X.shape[1]))
+    np.testing.assert_array_equal(pred, ref.predict(Xt))
+    correct = int(np.sum(pred == yt))
+    assert out.strip() == f"Accuracy = {100 * correct / len(yt):g}% ({correct}/{len(yt)})"
+    # The same model file, read by liblinear-official, gives the same labels.
+    y_ll, x_ll = liblinearutil.svm_read_problem(str(test))
+    labels, _, _ = liblinearutil.predict(y_ll, x_ll, liblinearutil.load_model(str(model)), "-q")
+    np.testing.assert_array_equal(np.array(labels, dtype=int), pred)
+
+
+def test_default_model_name_hinge_no_bias_and_weights(files, tmp_path, run_here, monkeypatch):
+    folder, train, _ = files
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_here("train", "-s", "3", "-B", "-1", "-w1", "2", "-e", "0.001", train)
+    assert code == 0, err
+    assert "model saved to small.model" in out
+    est = load_liblinear_model(tmp_path / "small.model")
+    assert est.loss == "hinge" and not est.fit_intercept
+    X, y = load(train)
+    ref = LinearSVC(loss="hinge", fit_intercept=False, class_weight={1: 2.0}, tol=0.001,
+                    random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-12)
+
+
+def test_cross_validation_output(files):
+    folder, train, _ = files
+    code, out, err = run("train", "-v", "3", "-c", "0.1", "-q", train)
+    assert code == 0, err
+    X, y = load(train)
+    expected = cross_val_score(LinearSVC(C=0.1, random_state=0), X, y, cv=3).mean()
+    assert out.strip() == f"Cross Validation Accuracy = {100 * expected:g}%"
+    assert not (folder / "small.model").exists()  # -v writes no model, as LIBLINEAR
+
+
+def test_C_search_output_and_model(files, tmp_path):
+    folder, train, _ = files
+    model = tmp_path / "best.model"
+    code, out, err = run("train", "-C", "-v", "3", "--Cs", "0.01,0.1,1", train, model)
+    assert code == 0, err
+    X, y = load(train)
+    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=3, random_state=0).fit(X, y)
+    assert f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%" in out
+    for C, mean in zip(search.Cs_, search.cv_results_["mean_test_score"]):
+        assert f"C = {C:g}  CV accuracy = {100 * mean:g}%" in out
+    np.testing.assert_allclose(load_liblinear_model(model).coef_, search.coef_, rtol=1e-12)
+    assert "LinearSVCCV [" in err  # the progress bar, on stderr
+
+
+@pytest.mark.parametrize("options", ["-s 1 -c 0.1 -B 1", "-s 3 -c 1 -B -1", "-s 2 -c 0.1 -B 2"])
+def test_liblinear_model_predicts_the_same_in_fastlinear(files, tmp_path, options, run_here):
+    folder, train, test = files
+    model, output = tmp_path / "ll.model", tmp_path / "out"
+    y, x = liblinearutil.svm_read_problem(str(train))
+    liblinearutil.save_model(str(model), liblinearutil.train(y, x, options + " -q"))
+    yt, xt = liblinearutil.svm_read_problem(str(test))
+    expected, _, _ = liblinearutil.predict(yt, xt, liblinearutil.load_model(str(model)), "-q")
+    # The first case through the console script, the others in process.
+    runner = run if options.startswith("-s 1") else run_here
+    code, out, err = runner("predict", test, model, output)
+    assert code == 0, err
+    np.testing.assert_array_equal(np.loadtxt(output, dtype=int), np.array(expected, dtype=int))
+
+
+def _multiclass(tmp_path):
+    rng = np.random.RandomState(0)
+    centers = rng.randn(4, 6) * 2
+    labels = np.array([3, -2, 7, 0])
+    idx = rng.randint(4, size=400)
+    X = sp.csr_matrix(centers[idx] + rng.randn(400, 6))
+    path = tmp_path / "multi"
+    dump_svmlight_file(X, labels[idx], str(path), zero_based=False)
+    return path, X, labels[idx]
+
+
+def test_multiclass_round_trip_both_ways(tmp_path):
+    path, X, y = _multiclass(tmp_path)
+    y_ll, x_ll = liblinearutil.svm_read_problem(str(path))
+    # fastlinear -> liblinear
+    est = LinearSVC(C=0.3, random_state=0).fit(X, y)
+    save_liblinear_model(tmp_path / "fl.model", est)
+    labels, _, _ = liblinearutil.predict(y_ll, x_ll, liblinearutil.load_model(str(tmp_path / "fl.model")), "-q")
+    np.testing.assert_array_equal(np.array(labels, dtype=int), est.predict(X))
+    # liblinear -> fastlinear
+    liblinearutil.save_model(str(tmp_path / "ll.model"), liblinearutil.train(y_ll, x_ll, "-s 1 -c 0.3 -B 1 -q"))
+    expected, _, _ = liblinearutil.predict(y_ll, x_ll, liblinearutil.load_model(str(tmp_path / "ll.model")), "-q")
+    back = load_liblinear_model(tmp_path / "ll.model")
+    np.testing.assert_array_equal(back.classes_, [-2, 0, 3, 7])
+    np.testing.assert_array_equal(back.predict(X), np.array(expected, dtype=int))
+
+
+@pytest.mark.parametrize("fit_intercept, scaling", [(True, 1.0), (True, 3.0), (False, 1.0)])
+def test_save_load_round_trip_is_exact(files, tmp_path, fit_intercept, scaling):
+    folder, train, test = files
+    X, y = load(train)
+    est = LinearSVC(C=0.1, fit_intercept=fit_intercept, intercept_scaling=scaling, random_state=0).fit(X, y)
+    save_liblinear_model(tmp_path / "m", est)
+    back = load_liblinear_model(tmp_path / "m")
+    np.testing.assert_array_equal(back.coef_, est.coef_)  # %.17g round-trips doubles
+    np.testing.assert_allclose(back.intercept_, est.intercept_, rtol=1e-15)
+    np.testing.assert_array_equal(back.classes_, est.classes_)
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+
+
+def test_save_refuses_non_integer_labels(tmp_path):
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    est = LinearSVC(random_state=0).fit(X, ["a", "b", "a", "b"])
+    with pytest.raises(ValueError, match="integer class labels"):
+        save_liblinear_model(tmp_path / "m", est)
+
+
+MODEL = """solver_type L2R_L2LOSS_SVC_DUAL
+nr_class 2
+label 1 -1
+nr_feature 2
+bias 1
+w
+0.5 
+-0.25 
+0.125 
+"""
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (MODEL.replace("bias 1\n", "bias 1\nfastlinear_format_version 2\n"), "unknown header key 'fastlinear_format_version'.*newer"),
+        (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_HUBER_SVC_DUAL"), "unknown solver_type 'L2R_HUBER_SVC_DUAL'.*newer"),
+        (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_LR"), "does not load"),
+        (MODEL.replace("0.125 \n", ""), "expected 3 x 1 = 3 weights.*found 2"),
+        (MODEL.replace("-0.25", "abc"), "not all numbers"),
+        (MODEL.replace("nr_feature 2\n", ""), "no 'nr_feature' line"),
+        (MODEL.replace("label 1 -1", "label 1 1"), "2 distinct labels"),
+    ],
+)
+def test_bad_model_files(tmp_path, text, match):
+    path = tmp_path / "m"
+    path.write_text(text)
+    with pytest.raises(ModelFormatError, match=match):
+        load_liblinear_model(path)
+
+
+def test_model_file_decision_matches_hand_computation(tmp_path):
+    (tmp_path / "m").write_text(MODEL)
+    est = load_liblinear_model(tmp_path / "m")
+    # liblinear: dec = 0.5 x1 - 0.25 x2 + 0.125 * bias; label 1 when dec > 0.
+    X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, 0.0]])
+    np.testing.assert_allclose(est.decision_function(X), [0.625, -0.375, -0.375])
+    np.testing.assert_array_equal(est.predict(X), [1, -1, -1])
+
+
+# ------------------------------------------------------------------- errors
+
+
+def test_missing_file_through_the_console_script(files, tmp_path, run_here):
+    exe = shutil.which("fastlinear")
+    if exe is None:  # not installed with pip install -e .: the module entry point
+        result = run("train", tmp_path / "nope")
+    else:
+        proc = subprocess.run([exe, "train", str(tmp_path / "nope")], capture_output=True, text=True, timeout=300)
+        result = proc.returncode, proc.stdout, proc.stderr
+    assert_usage_error(result, "can't open data file", "no such file")
+    folder, _, test = files
+    assert_usage_error(run_here("predict", test, tmp_path / "nope.model", tmp_path / "o"), "can't open model file")
+
+
+def test_malformed_line(tmp_path, run_here):
+    path = tmp_path / "bad"
+    path.write_text("1 1:0.5 3:1\n-1 2:1\n+1 4:x 5:1\n")
+    assert_usage_error(run("train", path), "line 3", "'4:x'")
+    path.write_text("1 1:0.5\n-1 0:1\n")
+    assert_usage_error(run_here("train", path), "line 2", "'0:1'", "1-based")
+    path.write_text("1.5 1:0.5\n-1 2:1\n")
+    assert_usage_error(run_here("train", path), "label 1.5 is not an integer")
+    path.write_text("1 1:0.5\n1 2:1\n")
+    assert_usage_error(run_here("train", path), "at least 2 classes")
+
+
+def test_unknown_option_and_command(files, run_here):
+    _, train, _ = files
+    assert_usage_error(run("train", "-x", "1", train), "unknown option '-x'")
+    assert_usage_error(run_here("train", "-c", "abc", train), "option -c expects a number, got 'abc'")
+    assert_usage_error(run_here("train", "-s", "7", train), "unknown solver -s 7")
+    assert_usage_error(run_here("train", "-c"), "option -c needs a value")
+    assert_usage_error(run_here("train", "-c", "-1", train), "-c must be a finite number > 0")
+    assert_usage_error(run_here("train", "-v", "1", train), "-v needs n >= 2 folds")
+    assert_usage_error(run_here("train", "-w5", "2", train), "class 5 does not occur")
+    assert_usage_error(run_here("frobnicate"), "unknown command 'frobnicate'")
+    assert_usage_error(run_here("predict", train), "expected 3 arguments")
+    assert_usage_error(run_here("predict", "-b", "1", train, train, train), "only supported for logistic")
+
+
+def test_newer_model_format(files, tmp_path):
+    _, _, test = files
+    path = tmp_path / "new.model"
+    path.write_text(MODEL.replace("bias 1\n", "bias 1\nfastlinear_format_version 2\n"))
+    assert_usage_error(run("predict", test, path, tmp_path / "o"), "unknown header key", "newer")
+
+
+# --------------------------------------------------------------------- demo
+
+
+def test_demo_side_by_side_on_small_files(files):
+    _, train, test = files
+    code, out, err = run("demo", "--train", train, "--test", test, "--Cs", "0.1,1")
+    assert code == 0, err
+    assert "Table 1" in out and "Table 2" in out and "speed-up" in out
+    rows = [line.split() for line in out.splitlines() if re.match(r"\s+(0\.1|1)\s+0\.\d+ ±", line)]
+    assert len(rows) == 2
+    for row in rows:
+        fl, sk = float(row[1]), float(row[4])
+        assert abs(fl - sk) <= 0.002
+    assert "sklearn    [" in err and "LinearSVCCV [" in err
+
+
+def test_demo_reproduces_the_reference_figures():
+    """Full a9a, the cheap part of the grid (C up to 1; 10 and 100 are in bench/)."""
+    code, out, err = run("demo", "--no-sklearn", "--Cs", "0.01,0.1,1")
+    assert code == 0, err
+    for C in (0.01, 0.1, 1.0):
+        match = re.search(rf"^\s+{C:g}\s+(0\.\d+) ± (0\.\d+)", out, re.M)
+        assert match, out
+        assert abs(float(match.group(1)) - REFERENCE_CV[C]) <= 0.002
+    match = re.search(r"^fastlinear\s+(\S+)\s+(0\.\d+) \((\d+)/16281\)", out, re.M)
+    assert match, out
+    assert float(match.group(1)) == 0.1
+    assert abs(float(match.group(2)) - REFERENCE_TEST) <= 0.001
+
+
+def test_demo_errors(tmp_path, run_here):
+    assert_usage_error(run_here("demo", "--train", tmp_path / "x"), "give both --train and --test")
+    code, out, err = run_here("demo", "--cv", "x")
+    assert code == 2 and "invalid int value" in err and "Traceback" not in err
