@@ -115,6 +115,18 @@ def test_default_model_name_hinge_no_bias_and_weights(files, tmp_path, run_here,
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-12)
 
 
+def test_reads_bz2_files(files, tmp_path, run_here):
+    import bz2
+
+    _, train, _ = files
+    packed = tmp_path / "small.bz2"
+    packed.write_bytes(bz2.compress(train.read_bytes()))
+    for path, model in ((train, tmp_path / "plain.model"), (packed, tmp_path / "bz2.model")):
+        code, out, err = run_here("train", "-q", "-c", "0.1", path, model)
+        assert code == 0, err
+    assert (tmp_path / "plain.model").read_text() == (tmp_path / "bz2.model").read_text()
+
+
 def test_cross_validation_output(files):
     folder, train, _ = files
     code, out, err = run("train", "-v", "3", "-c", "0.1", "-q", train)
