@@ -1,0 +1,517 @@
+"""Tests of fastlinear.LogisticRegression and its kernel.
+
+Correctness three ways: the gradients of both parametrisations against
+finite differences (and the kernel's full-batch step against them); the
+kernel against a pure-NumPy mini-batch reference with the same batch order;
+the optimum against scikit-learn's lbfgs at the same C.
+"""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import check_grad
+from scipy.special import log_softmax, softmax
+from sklearn.datasets import load_digits, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
+
+from fastlinear import LogisticRegression, logistic_objective
+from fastlinear import _logistic_fast
+from fastlinear.logistic import _SCHEDULES
+
+from conftest import load_shared_libsvm
+
+# Converge hard for the comparisons with lbfgs (the defaults aim at speed).
+TIGHT = dict(tol=1e-7, max_iter=1000, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # lbfgs's BLAS calls oversubscribe the shared cores (30 s instead of 0.4 s
+    # on digits): one thread keeps the module fast.
+    with threadpool_limits(1):
+        yield
+
+
+def _synthetic_sparse(n=3000, p=400, K=20, density=0.03, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csr", random_state=rng,
+                  data_rvs=lambda k: rng.uniform(0.0, 1.0, k))
+    W = 2.0 * rng.standard_normal((p, K))
+    y = np.argmax(X @ W + rng.gumbel(size=(n, K)), axis=1)
+    return X, y
+
+
+def _small_problem(n=40, p=6, K=3, seed=0, sparse=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[rng.random((n, p)) < 0.4] = 0.0
+    y = rng.integers(0, K, n)
+    y[:K] = np.arange(K)
+    sw = rng.uniform(0.5, 2.0, n)
+    return (sp.csr_matrix(X) if sparse else X), y, sw
+
+
+# --------------------------------------------------------------- gradients
+def _softmax_J(theta, X, y, sw, C, K):
+    p = X.shape[1]
+    W, b = theta[: p * K].reshape(p, K), theta[p * K:]
+    Z = np.asarray(X @ W) + b
+    return C * -(sw @ log_softmax(Z, axis=1)[np.arange(len(y)), y]) + 0.5 * np.sum(W * W)
+
+
+def _softmax_grad(theta, X, y, sw, C, K):
+    # dJ/dw_c = C sum_i s_i (p_ic - y_ic) x_i + w_c ; dJ/db_c = C sum_i s_i (p_ic - y_ic)
+    p = X.shape[1]
+    W, b = theta[: p * K].reshape(p, K), theta[p * K:]
+    R = softmax(np.asarray(X @ W) + b, axis=1)
+    R[np.arange(len(y)), y] -= 1.0
+    R *= C * sw[:, None]
+    return np.concatenate([(np.asarray(X.T @ R) + W).ravel(), R.sum(0)])
+
+
+def _reference_J(theta, X, y, sw, C, K):
+    # The course's form, written out: class 0 has no weights,
+    # P(c|x) = exp(-v_c.x - d_c) / (1 + sum_{k>=1} exp(-v_k.x - d_k)).
+    p = X.shape[1]
+    V, d = theta[: p * (K - 1)].reshape(p, K - 1), theta[p * (K - 1):]
+    E = np.exp(-(np.asarray(X @ V) + d))
+    denom = 1.0 + E.sum(1)
+    P = np.column_stack([1.0 / denom, E / denom[:, None]])
+    return C * -(sw @ np.log(P[np.arange(len(y)), y])) + 0.5 * np.sum(V * V)
+
+
+def _reference_grad(theta, X, y, sw, C, K):
+    # dJ/dv_c = C sum_i s_i (y_ic - p_ic) x_i + v_c  (c >= 1: the logit is -v_c.x)
+    p = X.shape[1]
+    V, d = theta[: p * (K - 1)].reshape(p, K - 1), theta[p * (K - 1):]
+    E = np.exp(-(np.asarray(X @ V) + d))
+    P = E / (1.0 + E.sum(1))[:, None]
+    Y = (y[:, None] == np.arange(1, K)).astype(float)
+    R = C * sw[:, None] * (Y - P)
+    return np.concatenate([(np.asarray(X.T @ R) + V).ravel(), R.sum(0)])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("K", [2, 4])
+def test_gradients_match_finite_differences(sparse, K):
+    X, y, sw = _small_problem(K=K, sparse=sparse)
+    rng = np.random.default_rng(1)
+    p = X.shape[1]
+    for J, grad, size in [(_softmax_J, _softmax_grad, (p + 1) * K),
+                          (_reference_J, _reference_grad, (p + 1) * (K - 1))]:
+        theta = 0.5 * rng.standard_normal(size)
+        err = check_grad(J, grad, theta, X, y, sw, 1.3, K)
+        scale = np.linalg.norm(grad(theta, X, y, sw, 1.3, K))
+        assert err < 1e-5 * scale, (J.__name__, err, scale)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("reference", [False, True])
+def test_full_batch_kernel_step_is_the_gradient_step(sparse, reference):
+    """One epoch with batch_size = n is W <- W - eta/(C n) grad J(W)."""
+    K = 3
+    X, y, sw = _small_problem(K=K, sparse=sparse)
+    X = sp.csr_matrix(X)
+    n, p = X.shape
+    C, eta = 0.7, 0.3
+    lam = 1.0 / (C * n)
+    rng = np.random.default_rng(2)
+    W0 = rng.standard_normal((p, K))
+    b0 = rng.standard_normal(K)
+    if reference:
+        W0[:, 0] = 0.0
+        b0[0] = 0.0
+    W, b = W0.copy(), b0.copy()
+    _logistic_fast.minibatch_sgd(
+        X.data, X.indices, X.indptr, y.astype(np.int32), sw, W, b, np.zeros(2),
+        C, lam, True, reference, False, _SCHEDULES["constant"], eta, 0.5, n, 1,
+        0.0, 1, 0, False, 0, 3, 0)
+    g = _softmax_grad(np.concatenate([W0.ravel(), b0]), X, y, sw, C, K)
+    gW, gb = g[: p * K].reshape(p, K), g[p * K:]
+    if reference:
+        gW[:, 0] = 0.0
+        gb[0] = 0.0
+        # The same step in the course's variables v_c = -w_c (c >= 1).
+        theta_v = np.concatenate([-W0[:, 1:].ravel(), -b0[1:]])
+        gv = _reference_grad(theta_v, X, y, sw, C, K)
+        np.testing.assert_allclose(-gv[: p * (K - 1)].reshape(p, K - 1), gW[:, 1:],
+                                   rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(W, W0 - eta / (C * n) * gW, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b, b0 - eta / (C * n) * gb, rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------- NumPy mini-batch reference
+_M64 = (1 << 64) - 1
+
+
+class _XorShift:
+    """Python copy of ``src_c/_random.pxd`` (splitmix64 + xorshift64*)."""
+
+    def __init__(self, seed):
+        z = (seed + 0x9E3779B97F4A7C15) & _M64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+        z ^= z >> 31
+        self.state = z or 0x9E3779B97F4A7C15
+
+    def next(self):
+        x = self.state
+        x ^= x >> 12
+        x ^= (x << 25) & _M64
+        x ^= x >> 27
+        self.state = x
+        return (x * 0x2545F4914F6CDD1D) & _M64
+
+    def shuffle(self, a):
+        n = len(a)
+        for i in range(n - 1):
+            j = i + self.next() % (n - i)
+            a[i], a[j] = a[j], a[i]
+
+
+def _numpy_minibatch(X, y, sw, C, eta, B, epochs, seed, reference, svrg):
+    """Mini-batch gradient descent (or SVRG) written plainly with dense W."""
+    X = X.toarray()
+    n, p = X.shape
+    K = int(y.max()) + 1
+    lam = 1.0 / (C * n)
+    W, b = np.zeros((p, K)), np.zeros(K)
+    Y = np.eye(K)[y]
+
+    def residuals(W, b, rows):
+        R = sw[rows, None] * (softmax(X[rows] @ W + b, axis=1) - Y[rows])
+        if reference:
+            R[:, 0] = 0.0
+        return R
+
+    def objective(W, b):
+        return C * -(sw @ log_softmax(X @ W + b, axis=1)[np.arange(n), y]) + 0.5 * np.sum(W * W)
+
+    rng = _XorShift(seed)
+    order = list(range(n))
+    best, best_W, best_b = np.inf, None, None
+    for _ in range(epochs):
+        if svrg:
+            obj = objective(W, b)
+            if obj < best:
+                best, best_W, best_b = obj, W.copy(), b.copy()
+            R_snap = residuals(W, b, np.arange(n))
+            M, m_b = X.T @ R_snap / n, R_snap.sum(0) / n
+        rng.shuffle(order)
+        for start in range(0, n, B):
+            rows = np.array(order[start:start + B])
+            R = residuals(W, b, rows)
+            if svrg:
+                R = R - R_snap[rows]
+            W = (1 - eta * lam) * W - eta / len(rows) * X[rows].T @ R
+            b = b - eta / len(rows) * R.sum(0)
+            if svrg:
+                W = W - eta * M
+                b = b - eta * m_b
+    if svrg:
+        obj = objective(W, b)
+        if obj >= best:
+            W, b = best_W, best_b
+    return W, b
+
+
+@pytest.mark.parametrize("svrg", [False, True])
+@pytest.mark.parametrize("reference", [False, True])
+@pytest.mark.parametrize("B", [1, 7])
+def test_kernel_equals_numpy_reference(svrg, reference, B):
+    X, y, sw = _small_problem(n=50, K=4, sparse=True, seed=3)
+    C, eta, epochs, seed = 2.0, 0.2, 4, 12345
+    n, p = X.shape
+    W, b = np.zeros((p, 4)), np.zeros(4)
+    n_iter, status, _ = _logistic_fast.minibatch_sgd(
+        X.data, X.indices, X.indptr, y.astype(np.int32), sw, W, b,
+        np.zeros(epochs + 1), C, 1.0 / (C * n), True, reference, svrg,
+        _SCHEDULES["constant"], eta, 0.5, B, epochs, 0.0, epochs + 1, 0,
+        False, 0, seed, 0)
+    assert n_iter == epochs
+    W_ref, b_ref = _numpy_minibatch(X, y, sw, C, eta, B, epochs, seed, reference, svrg)
+    np.testing.assert_allclose(W, W_ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-9, atol=1e-12)
+
+
+# ----------------------------------------------------- parity with lbfgs
+def _datasets():
+    X, y = load_digits(return_X_y=True)
+    yield "digits", X / 16.0, y, 0.1
+    wine = load_wine()
+    yield "wine", StandardScaler().fit_transform(wine.data), wine.target, 1.0
+    yield "synthetic sparse 20 classes", *_synthetic_sparse(), 1.0
+
+
+def _assert_parity(X, y, C):
+    ours = LogisticRegression(C=C, **TIGHT).fit(X, y)
+    binary = np.unique(y).shape[0] == 2
+    sk = SkLogisticRegression(C=2 * C if binary else C, tol=1e-10, max_iter=10000).fit(X, y)
+    J_ours = ours.objective(X, y)
+    # A binary softmax model at C is sklearn's binary model at 2C, J halved.
+    J_sk = logistic_objective(sk, X, y) / (2 if binary else 1)
+    assert abs(J_ours - J_sk) <= 1e-3 * abs(J_sk), (J_ours, J_sk)
+    assert J_ours >= J_sk * (1 - 1e-7)  # lbfgs is the optimum
+    assert np.max(np.abs(ours.predict_proba(X) - sk.predict_proba(X))) <= 1e-2
+    if binary:
+        ref = LogisticRegression(C=C, parametrization="reference", **TIGHT).fit(X, y)
+        sk1 = SkLogisticRegression(C=C, tol=1e-10, max_iter=10000).fit(X, y)
+        J_ref, J_sk1 = logistic_objective(ref, X, y), logistic_objective(sk1, X, y)
+        assert abs(J_ref - J_sk1) <= 1e-3 * abs(J_sk1)
+        assert np.max(np.abs(ref.predict_proba(X) - sk1.predict_proba(X))) <= 1e-2
+
+
+@pytest.mark.parametrize("name, X, y, C", list(_datasets()), ids=lambda v: v if isinstance(v, str) else "")
+def test_parity_with_lbfgs(name, X, y, C):
+    _assert_parity(X, y, C)
+
+
+@pytest.mark.parametrize("name", ["dna.scale.bz2", "satimage.scale.bz2"])
+def test_parity_with_lbfgs_shared(name):
+    X, y = load_shared_libsvm(name)
+    _assert_parity(X, y, 1.0)
+
+
+def test_parity_with_lbfgs_a9a_binary(a9a):
+    X, y = a9a[0][:5000], a9a[1][:5000]
+    _assert_parity(X, y, 1.0)
+
+
+def test_reference_reaches_the_softmax_log_likelihood():
+    """At large C both forms approach the maximum likelihood (unique up to the
+    class-0 shift): their log-likelihoods agree with lbfgs's."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((600, 5))
+    y = np.argmax(X @ rng.standard_normal((5, 4)) + 2 * rng.gumbel(size=(600, 4)), axis=1)
+    C = 1e3
+    sk = SkLogisticRegression(C=C, tol=1e-10, max_iter=10000).fit(X, y)
+    ll_sk = np.sum(np.log(sk.predict_proba(X)[np.arange(600), y]))
+    for par in ["softmax", "reference"]:
+        m = LogisticRegression(C=C, parametrization=par, **TIGHT).fit(X, y)
+        ll = np.sum(np.log(m.predict_proba(X)[np.arange(600), y]))
+        assert abs(ll - ll_sk) <= 1e-3 * abs(ll_sk), (par, ll, ll_sk)
+    m = LogisticRegression(C=C, parametrization="reference", **TIGHT).fit(X, y)
+    assert np.all(m.coef_[0] == 0) and m.intercept_[0] == 0
+
+
+# ----------------------------------------------------------- behaviour
+_STOCHASTIC = (
+    "a stochastic solver: weights and repeated rows are visited in different "
+    "orders, so the two fits agree to about 1e-3, not to rtol=1e-7 (the "
+    "deterministic version is test_sample_weight_equals_repetition)"
+)
+
+
+@parametrize_with_checks(
+    [LogisticRegression(max_iter=20, random_state=0)],
+    expected_failed_checks=lambda est: {
+        "check_sample_weight_equivalence_on_dense_data": _STOCHASTIC,
+        "check_sample_weight_equivalence_on_sparse_data": _STOCHASTIC,
+    },
+)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("solver", ["svrg", "sgd"])
+def test_float32_stays_float32(solver):
+    X, y = _synthetic_sparse(n=500, p=50, K=5)
+    m = LogisticRegression(solver=solver, max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        m.fit(X.astype(np.float32), y)
+    assert m.coef_.dtype == np.float32 and m.intercept_.dtype == np.float32
+    m64 = LogisticRegression(solver=solver, max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        m64.fit(X, y)
+    np.testing.assert_allclose(m.coef_, m64.coef_, rtol=1e-4, atol=1e-5)
+
+
+def test_same_random_state_same_model_and_int64_indices():
+    X, y = _synthetic_sparse(n=500, p=50, K=5)
+    a = LogisticRegression(random_state=7).fit(X, y)
+    b = LogisticRegression(random_state=7).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert a.loss_curve_ == b.loss_curve_
+    X64 = X.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    c = LogisticRegression(random_state=7).fit(X64, y)
+    np.testing.assert_array_equal(a.coef_, c.coef_)
+    d = LogisticRegression(random_state=8, tol=1e-9, max_iter=300).fit(X, y)
+    assert not np.array_equal(a.coef_, d.coef_)
+    np.testing.assert_allclose(a.coef_, d.coef_, atol=0.05)
+
+
+def test_string_labels_binary_shapes_and_probabilities(a9a):
+    X, y = a9a[0][:2000], a9a[1][:2000]
+    labels = np.where(y > 0, "rich", "poor")
+    m = LogisticRegression(random_state=0).fit(X, labels)
+    assert list(m.classes_) == ["poor", "rich"]
+    assert m.coef_.shape == (1, X.shape[1]) and m.intercept_.shape == (1,)
+    d = m.decision_function(X)
+    assert d.shape == (2000,)
+    P = m.predict_proba(X)
+    np.testing.assert_allclose(P.sum(1), 1.0)
+    np.testing.assert_allclose(np.log(P), m.predict_log_proba(X), atol=1e-10)
+    assert np.array_equal(m.predict(X), np.where(d > 0, "rich", "poor"))
+    assert m.score(X, labels) > 0.8
+
+
+def test_loss_curve_and_verbose(capsys):
+    X, y = _synthetic_sparse(n=400, p=40, K=4)
+    m = LogisticRegression(verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert out.count("-- Epoch") == m.n_iter_
+    assert len(m.loss_curve_) == m.n_iter_ + 1
+    assert min(m.loss_curve_) < m.loss_curve_[0]
+    assert m.objective(X, y) == pytest.approx(min(m.loss_curve_), rel=1e-10)
+
+
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
+@pytest.mark.parametrize("solver", ["svrg", "sgd"])
+def test_schedules_decrease_the_objective(learning_rate, solver):
+    X, y = _synthetic_sparse(n=600, p=60, K=5)
+    m = LogisticRegression(solver=solver, learning_rate=learning_rate,
+                           max_iter=30, random_state=0)
+    with np.errstate(all="ignore"):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            m.fit(X, y)
+    sk = SkLogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X, y)
+    J_sk = logistic_objective(sk, X, y)
+    gap = (m.objective(X, y) - J_sk) / J_sk
+    assert 0 <= gap + 1e-9
+    assert gap < (1e-3 if solver == "svrg" else 5e-2), gap
+
+
+def test_convergence_warning_and_warm_start():
+    X, y = _synthetic_sparse(n=800, p=60, K=5)
+    m = LogisticRegression(max_iter=2, warm_start=True, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="did not converge in max_iter=2"):
+        m.fit(X, y)
+    first = m.objective(X, y)
+    with pytest.warns(ConvergenceWarning):
+        m.fit(X, y)
+    assert m.loss_curve_[0] == pytest.approx(first)
+    assert m.objective(X, y) < first
+
+
+def test_divergence_warns_and_keeps_best_weights():
+    X, y = _synthetic_sparse(n=300, p=30, K=3)
+    m = LogisticRegression(learning_rate="constant", eta0=200.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        m.fit(X, y)
+    assert np.all(np.isfinite(m.coef_))
+    assert m.objective(X, y) <= m.loss_curve_[0]
+
+
+def test_sample_weight_equals_repetition():
+    X, y = _synthetic_sparse(n=300, p=30, K=3)
+    sw = np.ones(300)
+    sw[:100] = 2.0
+    Xr = sp.vstack([X, X[:100]]).tocsr()
+    yr = np.concatenate([y, y[:100]])
+    a = LogisticRegression(C=0.5, **TIGHT).fit(X, y, sample_weight=sw)
+    b = LogisticRegression(C=0.5, **TIGHT).fit(Xr, yr)
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=2e-3)
+
+
+def test_partial_fit_learns_in_chunks():
+    X, y = _synthetic_sparse(n=3000, p=100, K=5)
+    m = LogisticRegression(random_state=0)
+    classes = np.unique(y)
+    for epoch in range(5):
+        for start in range(0, 3000, 500):
+            m.partial_fit(X[start:start + 500], y[start:start + 500], classes=classes)
+    assert m.n_samples_seen_ == 15000
+    full = LogisticRegression(random_state=0).fit(X, y)
+    assert m.score(X, y) > full.score(X, y) - 0.05
+
+
+# ------------------------------------------------------------ bad input
+@pytest.mark.parametrize("params, match", [
+    (dict(batch_size=0), "'batch_size' parameter of LogisticRegression must be an int in the range \\[1, inf\\)"),
+    (dict(batch_size=-3), "'batch_size' parameter"),
+    (dict(eta0=0.0), "'eta0' parameter of LogisticRegression must be"),
+    (dict(eta0=-1.0), "'eta0' parameter"),
+    (dict(C=0), "'C' parameter"),
+    (dict(parametrization="course"), "'parametrization' parameter"),
+    (dict(learning_rate="optimal"), "'learning_rate' parameter"),
+])
+def test_bad_parameters(params, match):
+    X, y = _synthetic_sparse(n=50, p=10, K=3)
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(**params).fit(X, y)
+
+
+def test_eta0_too_large_for_the_l2_step():
+    X, y = _synthetic_sparse(n=50, p=10, K=3)
+    with pytest.raises(ValueError, match="eta0=1000.0 is too large"):
+        LogisticRegression(eta0=1000.0, C=1.0).fit(X, y)
+
+
+def test_partial_fit_needs_classes_and_rejects_unseen_labels():
+    X, y = _synthetic_sparse(n=100, p=10, K=3)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        LogisticRegression().partial_fit(X, y)
+    m = LogisticRegression().partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="y contains labels not in classes: \\[7\\]"):
+        m.partial_fit(X[:3], [0, 7, 1])
+    with pytest.raises(ValueError, match="is not the same as classes_"):
+        m.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match="y contains labels not in classes"):
+        LogisticRegression().partial_fit(X, y, classes=[0, 1])
+
+
+def test_bad_data():
+    X, y = _synthetic_sparse(n=60, p=10, K=3)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        LogisticRegression().fit(X, np.zeros(60))
+    with pytest.raises(ValueError, match="sample_weight.shape == \\(3,\\), expected \\(60,\\)"):
+        LogisticRegression().fit(X, y, sample_weight=[1, 2, 3])
+    with pytest.raises(ValueError, match="negative"):
+        LogisticRegression().fit(X, y, sample_weight=-np.ones(60))
+    Xnan = X.copy()
+    Xnan.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        LogisticRegression().fit(Xnan, y)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        LogisticRegression().fit(X, np.where(y == 0, np.nan, y))
+    bad = sp.csr_matrix((X.data, X.indices.copy(), X.indptr), shape=X.shape)
+    bad.indices[0] = 99
+    with pytest.raises(ValueError, match="column index 99"):
+        LogisticRegression().fit(bad, y)
+    m = LogisticRegression(max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        m.fit(X, y)
+    with pytest.raises(ValueError, match="not fitted on"):
+        m.objective(X, y + 5)
+    with pytest.raises(ValueError, match="features"):
+        m.predict(X[:, :5])
+
+
+def test_kernel_checks_what_it_reads():
+    X, y = _synthetic_sparse(n=20, p=5, K=3)
+    W, b = np.zeros((5, 3)), np.zeros(3)
+    args = lambda ind, yy: (X.data, ind, X.indptr, yy, np.ones(20), W, b, np.zeros(3),
+                            1.0, 0.05, True, False, True, 1, 0.1, 0.5, 4, 2, 0.0,
+                            1, 0, True, 0, 0, 0)
+    ind = X.indices.copy()
+    ind[-1] = 5
+    with pytest.raises(ValueError, match="column index outside"):
+        _logistic_fast.minibatch_sgd(*args(ind, y.astype(np.int32)))
+    with pytest.raises(ValueError, match="label outside"):
+        _logistic_fast.minibatch_sgd(*args(X.indices, np.full(20, 3, dtype=np.int32)))
+
+
+def test_caller_arrays_untouched():
+    X, y = _synthetic_sparse(n=200, p=20, K=3)
+    sw = np.linspace(0.5, 1.5, 200)
+    copies = [a.copy() for a in (X.data, X.indices, X.indptr, y, sw)]
+    LogisticRegression(random_state=0).fit(X, y, sample_weight=sw)
+    for before, after in zip(copies, (X.data, X.indices, X.indptr, y, sw)):
+        np.testing.assert_array_equal(before, after)
