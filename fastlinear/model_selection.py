@@ -3,7 +3,8 @@
 The course assignment's question 2 -- ``cross_val_score(LinearSVC(C=c), X, y,
 cv=3)`` for each C of a grid, then a refit with the best C -- as one
 estimator, :class:`LinearSVCCV`, built on the public
-:class:`fastlinear.LinearSVC` only.
+:class:`fastlinear.LinearSVC` only; :class:`LogisticRegressionCV` does the
+same for :class:`fastlinear.LogisticRegression` (warm start on ``W``).
 
 Design rules of this module:
 
@@ -57,7 +58,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .svm import LinearSVC
 
-__all__ = ["LinearSVCCV", "ProgressBar", "linear_svc_path"]
+__all__ = ["LinearSVCCV", "LogisticRegressionCV", "ProgressBar", "linear_svc_path"]
 
 
 class ProgressBar:
@@ -212,6 +213,26 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
                 progress.update(1, f"C={C:g}")
             start = time.perf_counter()
         return scores, times, n_iter
+
+    def _validated_run(self, X, y, sample_weight, groups):
+        self._validate_params()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            accept_large_sparse=True,
+        )
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (X.shape[0],):
+                raise ValueError(
+                    f"sample_weight.shape == {sample_weight.shape}, expected "
+                    f"({X.shape[0]},): one weight per sample."
+                )
+        return self._run(X, y, sample_weight, groups)
 
     def _run(self, X, y, sample_weight=None, groups=None):
         check_classification_targets(y)
@@ -558,21 +579,178 @@ class LinearSVCCV(_WarmPathCV):
         -------
         self : LinearSVCCV
         """
-        self._validate_params()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-            accept_large_sparse=True,
-        )
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            if sample_weight.shape != (X.shape[0],):
-                raise ValueError(
-                    f"sample_weight.shape == {sample_weight.shape}, expected "
-                    f"({X.shape[0]},): one weight per sample."
-                )
-        return self._run(X, y, sample_weight, groups)
+        return self._validated_run(X, y, sample_weight, groups)
+
+
+_LOGISTIC_PARAMS = (
+    "parametrization", "fit_intercept", "solver", "batch_size", "learning_rate",
+    "eta0", "power_t", "max_iter", "tol", "n_iter_no_change",
+)
+
+
+def _logistic_constraints():
+    from .logistic import LogisticRegression
+
+    return {key: LogisticRegression._parameter_constraints[key] for key in _LOGISTIC_PARAMS}
+
+
+class LogisticRegressionCV(_WarmPathCV):
+    """Mini-batch logistic regression with C chosen by cross-validation.
+
+    The counterpart of :class:`LinearSVCCV` for
+    :class:`fastlinear.LogisticRegression`: for every fold the C grid is
+    visited in increasing order with one estimator whose weights ``W`` (and
+    intercepts) carry over from one C to the next (``warm_start``); the
+    best mean score picks ``C_``; the model is refitted on all the data.
+
+    Parameters
+    ----------
+    Cs : int or array-like of float, default=(0.01, 0.1, 1, 10, 100)
+        The C grid (sorted, duplicates dropped); an int ``n`` means ``n``
+        values log-spaced between 1e-4 and 1e4.
+    cv : int, cross-validation generator or iterable, default=3
+        An int means ``StratifiedKFold(cv)`` without shuffling.
+    scoring : str, callable or None, default="accuracy"
+        A scikit-learn scorer name or callable; ``None`` means accuracy.
+    refit : bool, default=True
+        Refit ``LogisticRegression(C=C_)`` on the whole training set.
+    parametrization, fit_intercept, solver, batch_size, learning_rate, eta0, \
+power_t, max_iter, tol, n_iter_no_change :
+        See :class:`fastlinear.LogisticRegression` (same defaults).
+    warm_start : bool, default=True
+        Carry ``W`` over along the C path; ``False`` starts every C from zero.
+    n_jobs : int, default=None
+        Number of threads over the folds.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the row permutations, the same for every fold and the refit.
+    verbose : int, default=0
+        ``>= 1`` draws a progress bar over the (fold, C) fits on stderr.
+
+    Attributes
+    ----------
+    C_, Cs_, best_score_, best_index_, cv_results_, best_estimator_, coef_, \
+intercept_, classes_, n_iter_, n_splits_, refit_time_, scorer_, n_features_in_ :
+        As in :class:`LinearSVCCV` (``n_iter`` counts epochs).
+
+    See Also
+    --------
+    fastlinear.LogisticRegression : the estimator fitted along the path.
+    LinearSVCCV : the same search for linear SVMs.
+
+    Notes
+    -----
+    Warm-start rule: ``W`` is kept as it is from one C to the next.  Unlike
+    the SVM duals, which grow in proportion to C, the primal weights of
+    logistic regression change slowly along a log-spaced grid, so the
+    previous optimum is already close to the next.
+
+    Examples
+    --------
+    >>> from fastlinear import LogisticRegressionCV
+    >>> from fastlinear.datasets import load_a9a
+    >>> X_train, y_train, X_test, y_test = load_a9a()
+    >>> search = LogisticRegressionCV(Cs=[0.001, 0.1], random_state=0).fit(X_train[:3000], y_train[:3000])
+    >>> float(search.C_)
+    0.1
+    """
+
+    def __init__(
+        self,
+        Cs=(0.01, 0.1, 1, 10, 100),
+        *,
+        cv=3,
+        scoring="accuracy",
+        refit=True,
+        parametrization="softmax",
+        fit_intercept=True,
+        solver="svrg",
+        batch_size=4,
+        learning_rate="adaptive",
+        eta0="auto",
+        power_t=0.5,
+        max_iter=100,
+        tol=1e-5,
+        n_iter_no_change=3,
+        warm_start=True,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.Cs = Cs
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.parametrization = parametrization
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _logistic(self, C, seed):
+        from .logistic import LogisticRegression
+
+        params = {key: getattr(self, key) for key in _LOGISTIC_PARAMS}
+        return LogisticRegression(C=C, random_state=seed, **params)
+
+    def _path_estimator(self, seed):
+        return self._logistic(1.0, seed)
+
+    def _path(self, X, y, sample_weight, Cs, seed):
+        est = self._logistic(1.0, seed).set_params(warm_start=self.warm_start)
+        for C in Cs:
+            est.set_params(C=float(C))
+            est.fit(X, y, sample_weight=sample_weight)
+            yield float(C), est
+
+    def _refit_estimator(self, C, seed):
+        return self._logistic(C, seed)
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Cross-validate the C grid, then refit with the best C.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : LogisticRegressionCV
+        """
+        return self._validated_run(X, y, sample_weight, groups)
+
+    def predict_proba(self, X):
+        """Class probabilities of the refitted estimator.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._check_refitted("predict").predict_proba(X)
+
+
+def _logistic_cv_constraints():
+    return {
+        **{key: LinearSVCCV._parameter_constraints[key]
+           for key in ("Cs", "cv", "scoring", "refit", "warm_start", "n_jobs",
+                       "random_state", "verbose")},
+        **_logistic_constraints(),
+    }
+
+
+LogisticRegressionCV._parameter_constraints = _logistic_cv_constraints()
