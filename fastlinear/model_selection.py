@@ -30,7 +30,8 @@ Design rules of this module:
    1.3 s against 3.4 s for the whole path), but on small sets (2,000 rows)
    it can take more passes than cold starts; ``warm_start=False`` is there
    for that case.
-3. Folds run in parallel threads (the kernel releases the GIL); every fold
+3. Folds run in parallel threads (the kernel releases the GIL; with
+   ``n_jobs=-1`` one thread per fold, up to twice the cores); every fold
    uses the same ``random_state`` as the plain loop's clones would, so
    results do not depend on ``n_jobs``.
 4. ``ConvergenceWarning`` is raised once, after all folds, naming the C
@@ -246,6 +247,11 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         if self.verbose:
             progress = ProgressBar(n_folds * len(Cs), label=f"{type(self).__name__} ")
         n_threads = min(effective_n_jobs(self.n_jobs), n_folds)
+        if self.n_jobs is not None and self.n_jobs < 0:
+            # "All cores": one thread per fold (up to twice the cores), so the
+            # OS spreads e.g. 3 folds over 2 cores instead of one core
+            # running two folds in a row while the other idles.
+            n_threads = min(n_folds, 2 * effective_n_jobs(self.n_jobs))
         with warnings.catch_warnings():
             # Collected below into one warning naming the C values.
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -418,8 +424,10 @@ class LinearSVCCV(_WarmPathCV):
         Warm-start the C path (the rescale rule of the Notes).  ``False``
         solves every C from zero, for comparison.
     n_jobs : int, default=None
-        Number of threads over the folds (``None`` means 1, ``-1`` all
-        cores).  Also passed to the refit (threads over one-vs-rest problems).
+        Number of threads over the folds (``None`` means 1).  A negative
+        value means all cores, with one thread per fold (up to twice the
+        cores), so that 3 folds share 2 cores evenly.  Also passed to the
+        refit (threads over one-vs-rest problems).
     random_state : int, RandomState instance or None, default=None
         Seed of the coordinate order, the same for every fold (as the clones
         of ``cross_val_score``) and for the refit.

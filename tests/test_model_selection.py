@@ -154,9 +154,10 @@ def test_int_Cs_is_a_log_grid(small):
 def test_n_jobs_does_not_change_results(small):
     X, y, _, _ = small
     one = LinearSVCCV(Cs=CS, random_state=0, n_jobs=1).fit(X, y)
-    two = LinearSVCCV(Cs=CS, random_state=0, n_jobs=2).fit(X, y)
-    np.testing.assert_array_equal(_fold_scores(one), _fold_scores(two))
-    np.testing.assert_array_equal(one.coef_, two.coef_)
+    for n_jobs in (2, -1):
+        other = LinearSVCCV(Cs=CS, random_state=0, n_jobs=n_jobs).fit(X, y)
+        np.testing.assert_array_equal(_fold_scores(one), _fold_scores(other))
+        np.testing.assert_array_equal(one.coef_, other.coef_)
 
 
 def test_splitter_scoring_and_sample_weight(small):
