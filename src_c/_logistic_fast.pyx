@@ -110,6 +110,29 @@ cpdef enum Status:
     MAX_ITER = 1
     DIVERGED = 2
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define FL_LR_PREFETCH(p) __builtin_prefetch((const void*)(p), 0, 3)
+    #else
+    #define FL_LR_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void prefetch "FL_LR_PREFETCH"(const void* p) noexcept nogil
+
+cdef enum:
+    # Nonzeros ahead whose weight row is prefetched: the kernel is bound by
+    # the latency of these random row reads (the weights exceed the cache).
+    PREFETCH_AHEAD = 8
+
+
+cdef inline void _prefetch_row(const double* row, Py_ssize_t n) noexcept nogil:
+    """Prefetch the cache lines (8 doubles each) of ``row[0:n]``."""
+    cdef Py_ssize_t off
+    for off in range(0, n, 8):
+        prefetch(row + off)
+
+
 # The lazy L2 scale is folded into V below this value.
 cdef double RESCALE_BELOW = 1e-9
 # Adaptive schedule: divide the step by this; an objective above
@@ -141,18 +164,25 @@ cdef inline double _softmax_residual(double* z, Py_ssize_t K,
 
 cdef inline double _row_residual(const floating* data, const index_t* indices,
                                  Py_ssize_t start, Py_ssize_t end,
-                                 const double* V, const double* b, double scale,
+                                 const double* V, Py_ssize_t ld,
+                                 const double* b, double scale,
                                  Py_ssize_t K, Py_ssize_t yi,
                                  double* z) noexcept nogil:
-    """Logits of one row, then ``z <- p - e_y``; returns ``-log p_y``."""
+    """Logits of one row, then ``z <- p - e_y``; returns ``-log p_y``.
+
+    ``V`` rows are ``ld`` apart (``ld = K``, or ``2K`` when interleaved with
+    SVRG's ``M``).
+    """
     cdef Py_ssize_t k, c
     cdef double xv
     cdef const double* row
     for c in range(K):
         z[c] = 0.0
     for k in range(start, end):
+        if k + PREFETCH_AHEAD < end:
+            _prefetch_row(V + <Py_ssize_t>indices[k + PREFETCH_AHEAD] * ld, K)
         xv = data[k]
-        row = V + <Py_ssize_t>indices[k] * K
+        row = V + <Py_ssize_t>indices[k] * ld
         for c in range(K):
             z[c] += xv * row[c]
     for c in range(K):
@@ -164,18 +194,39 @@ cdef double _objective(const floating* data, const index_t* indices,
                        const index_t* indptr, Py_ssize_t n_samples,
                        Py_ssize_t n_features, Py_ssize_t K,
                        const int32_t* y, const double* sw,
-                       const double* V, const double* b, double scale,
-                       double C, double* z) noexcept nogil:
+                       const double* V, Py_ssize_t ld, const double* b,
+                       double scale, double C, double* z) noexcept nogil:
     """``J = C sum_i s_i l_i + 1/2 scale^2 ||V||^2`` (a forward pass)."""
-    cdef Py_ssize_t i, j
-    cdef double loss = 0.0, sq = 0.0
+    cdef Py_ssize_t i
+    cdef double loss = 0.0
     for i in range(n_samples):
         if sw[i] != 0.0:
             loss += sw[i] * _row_residual(data, indices, indptr[i], indptr[i + 1],
-                                          V, b, scale, K, y[i], z)
-    for j in range(n_features * K):
-        sq += V[j] * V[j]
-    return C * loss + 0.5 * scale * scale * sq
+                                          V, ld, b, scale, K, y[i], z)
+    return C * loss + 0.5 * scale * scale * _sqnorm(V, ld, n_features, K)
+
+
+cdef double _sqnorm(const double* V, Py_ssize_t ld, Py_ssize_t n_features,
+                    Py_ssize_t K) noexcept nogil:
+    """``||V||^2`` over the first K entries of each of the n_features rows."""
+    cdef Py_ssize_t j, c
+    cdef double sq = 0.0
+    for j in range(n_features):
+        for c in range(K):
+            sq += V[j * ld + c] * V[j * ld + c]
+    return sq
+
+
+cdef void _copy_rows(double* dst, Py_ssize_t dst_ld, const double* src,
+                     Py_ssize_t src_ld, Py_ssize_t n_rows, Py_ssize_t K) noexcept nogil:
+    """``dst[j, :K] = src[j, :K]`` for rows ``ld`` apart."""
+    cdef Py_ssize_t j
+    if dst_ld == K and src_ld == K:
+        if n_rows > 0:
+            memcpy(dst, src, n_rows * K * sizeof(double))
+        return
+    for j in range(n_rows):
+        memcpy(dst + j * dst_ld, src + j * src_ld, K * sizeof(double))
 
 
 cdef int _check(const floating* data, const index_t* indices, const index_t* indptr,
@@ -210,22 +261,24 @@ cdef double _snapshot(const floating* data, const index_t* indices,
                       const index_t* indptr, Py_ssize_t n_samples,
                       Py_ssize_t n_features, Py_ssize_t K,
                       const int32_t* y, const double* sw, bint reference,
-                      const double* V, const double* b, double C,
-                      double* R, double* M, double* m_b) noexcept nogil:
+                      const double* V, double* M, Py_ssize_t ld,
+                      const double* b, double C,
+                      double* R, double* m_b) noexcept nogil:
     """Full pass at the snapshot: objective, residuals and mean gradient.
 
     ``R[i] = s_i (p_i - y_i)`` (column 0 zero in the reference form),
     ``M = (1/n) sum_i x_i R[i]^T`` (feature-major) and ``m_b = (1/n) sum_i
-    R[i]``; returns ``J``.  ``V`` holds the true weights (scale 1).
+    R[i]``; returns ``J``.  ``V`` holds the true weights (scale 1); rows of
+    ``V`` and ``M`` are ``ld`` apart.
     """
     cdef Py_ssize_t i, k, c, j
-    cdef double loss = 0.0, sq = 0.0, s_i, xv
+    cdef double loss = 0.0, s_i, xv
     cdef double inv_n = 1.0 / <double>n_samples
     cdef double* r
     cdef double* row
-    for j in range(n_features * K):
-        M[j] = 0.0
-        sq += V[j] * V[j]
+    for j in range(n_features):
+        for c in range(K):
+            M[j * ld + c] = 0.0
     for c in range(K):
         m_b[c] = 0.0
     for i in range(n_samples):
@@ -236,20 +289,22 @@ cdef double _snapshot(const floating* data, const index_t* indices,
                 r[c] = 0.0
             continue
         loss += s_i * _row_residual(data, indices, indptr[i], indptr[i + 1],
-                                    V, b, 1.0, K, y[i], r)
+                                    V, ld, b, 1.0, K, y[i], r)
         for c in range(K):
             r[c] *= s_i * inv_n
         if reference:
             r[0] = 0.0
         for k in range(indptr[i], indptr[i + 1]):
+            if k + PREFETCH_AHEAD < indptr[i + 1]:
+                _prefetch_row(M + <Py_ssize_t>indices[k + PREFETCH_AHEAD] * ld, K)
             xv = data[k]
-            row = M + <Py_ssize_t>indices[k] * K
+            row = M + <Py_ssize_t>indices[k] * ld
             for c in range(K):
                 row[c] += xv * r[c]
         for c in range(K):
             m_b[c] += r[c]
             r[c] *= <double>n_samples
-    return C * loss + 0.5 * sq
+    return C * loss + 0.5 * _sqnorm(V, ld, n_features, K)
 
 
 def minibatch_sgd(const floating[::1] data,
@@ -355,26 +410,32 @@ def minibatch_sgd(const floating[::1] data,
 
     cdef Py_ssize_t B = min(<Py_ssize_t>batch_size, n_samples)
     cdef Py_ssize_t n_keep = n_samples if variance_reduced else 0
-    cdef Py_ssize_t p_keep = n_features if variance_reduced else 0
+    # SVRG interleaves V and M row by row (ld = 2K): a nonzero x_ij then
+    # reads one contiguous 2K-double block instead of two far-apart rows.
+    cdef Py_ssize_t ld = 2 * K if variance_reduced else K
     residual = np.empty((B, K), dtype=np.float64)
     snap_R = np.zeros((max(n_keep, 1), K), dtype=np.float64)
-    mean_grad = np.zeros((max(p_keep, 1), K), dtype=np.float64)
+    if variance_reduced:
+        store = np.zeros((n_features, 2 * K), dtype=np.float64)
+        store[:, :K] = np.asarray(W)
+    else:
+        store = W
     mean_b = np.zeros(K, dtype=np.float64)
     best_W = np.empty((n_features if track_objective else 0, K), dtype=np.float64)
     best_b = np.empty(K, dtype=np.float64)
     order = np.arange(n_samples, dtype=np.intp)
     cdef double[:, ::1] G = residual
     cdef double[:, ::1] Rv = snap_R
-    cdef double[:, ::1] Mv = mean_grad
+    cdef double[:, ::1] Sv = store
     cdef double[::1] mbv = mean_b
     cdef double[:, ::1] Vb = best_W
     cdef double[::1] bb = best_b
     cdef Py_ssize_t[::1] order_v = order
-    cdef double* V = &W[0, 0] if n_features > 0 else NULL
+    cdef double* V = &Sv[0, 0] if n_features > 0 else NULL
     cdef double* Vbest = &Vb[0, 0] if (n_features > 0 and track_objective) else NULL
     cdef double* g = &G[0, 0]
     cdef double* R = &Rv[0, 0]
-    cdef double* M = &Mv[0, 0]
+    cdef double* M = V + K if n_features > 0 else NULL
     cdef double* m_b = &mbv[0]
     cdef double* bvec = &intercept[0]
     cdef double* bbest = &bb[0]
@@ -383,13 +444,12 @@ def minibatch_sgd(const floating[::1] data,
     cdef const index_t* X_ptr = &indptr[0]
     cdef const int32_t* Y = &y[0]
     cdef const double* sw = &sample_weight[0]
-    cdef Py_ssize_t size = n_features * K
 
     cdef uint64_t state = rng_seed(seed)
     # W = scale * V + beta * M  (beta stays 0 without variance reduction)
     cdef double scale = 1.0, beta = 0.0
     cdef double eta = eta0, decay, a, s_i, gsum, obj = 0.0, best = INFINITY
-    cdef double start_obj = INFINITY, xv
+    cdef double start_obj = INFINITY, xv, a_s
     cdef Py_ssize_t epoch, start, bsz, r, i, k, c, j
     cdef const double* gr
     cdef double* row
@@ -401,7 +461,7 @@ def minibatch_sgd(const floating[::1] data,
         if reference:
             # Pin class 0: its column and intercept are zero and never move.
             for j in range(n_features):
-                V[j * K] = 0.0
+                V[j * ld] = 0.0
             bvec[0] = 0.0
         if not fit_intercept:
             for c in range(K):
@@ -412,13 +472,13 @@ def minibatch_sgd(const floating[::1] data,
             if track_objective:
                 # The snapshot: fold W into V, evaluate J (and the full
                 # gradient for SVRG), keep the best weights, decide.
-                _fold(V, M, size, &scale, &beta)
+                _fold(V, M, ld, n_features, K, &scale, &beta)
                 if variance_reduced:
                     obj = _snapshot(X_data, X_ind, X_ptr, n_samples, n_features,
-                                    K, Y, sw, reference, V, bvec, C, R, M, m_b)
+                                    K, Y, sw, reference, V, M, ld, bvec, C, R, m_b)
                 else:
                     obj = _objective(X_data, X_ind, X_ptr, n_samples, n_features,
-                                     K, Y, sw, V, bvec, 1.0, C, g)
+                                     K, Y, sw, V, ld, bvec, 1.0, C, g)
                 curve[epoch] = obj
                 if epoch == 0:
                     start_obj = obj
@@ -429,11 +489,11 @@ def minibatch_sgd(const floating[::1] data,
                 stop = False
                 if not isfinite(obj) or obj > EXPLODE_FACTOR * start_obj + 1.0:
                     # Diverging: back to the best weights, smaller step.
-                    _restore(V, Vbest, size, bvec, bbest, K)
+                    _restore(V, ld, Vbest, n_features, bvec, bbest, K)
                     if variance_reduced:
                         obj = _snapshot(X_data, X_ind, X_ptr, n_samples,
-                                        n_features, K, Y, sw, reference, V, bvec,
-                                        C, R, M, m_b)
+                                        n_features, K, Y, sw, reference, V, M, ld, bvec,
+                                        C, R, m_b)
                     if schedule != LR_ADAPTIVE or decreases >= max_decreases:
                         status = DIVERGED
                         break
@@ -451,8 +511,7 @@ def minibatch_sgd(const floating[::1] data,
                             rose = True
                     if obj < best:
                         best = obj
-                        if size > 0:
-                            memcpy(Vbest, V, size * sizeof(double))
+                        _copy_rows(Vbest, K, V, ld, n_features, K)
                         memcpy(bbest, bvec, K * sizeof(double))
                     if no_improve >= n_iter_no_change:
                         if (schedule == LR_ADAPTIVE and rose
@@ -464,11 +523,11 @@ def minibatch_sgd(const floating[::1] data,
                             no_improve = 0
                             rose = False
                             if obj > best:
-                                _restore(V, Vbest, size, bvec, bbest, K)
+                                _restore(V, ld, Vbest, n_features, bvec, bbest, K)
                                 if variance_reduced:
                                     _snapshot(X_data, X_ind, X_ptr, n_samples,
                                               n_features, K, Y, sw, reference,
-                                              V, bvec, C, R, M, m_b)
+                                              V, M, ld, bvec, C, R, m_b)
                         else:
                             status = CONVERGED
                             break
@@ -493,11 +552,11 @@ def minibatch_sgd(const floating[::1] data,
                         continue
                     if variance_reduced:
                         _row_residual_vr(X_data, X_ind, X_ptr[i], X_ptr[i + 1],
-                                         V, M, bvec, scale, beta, K, Y[i],
+                                         V, M, ld, bvec, scale, beta, K, Y[i],
                                          g + r * K)
                     else:
                         _row_residual(X_data, X_ind, X_ptr[i], X_ptr[i + 1],
-                                      V, bvec, scale, K, Y[i], g + r * K)
+                                      V, ld, bvec, scale, K, Y[i], g + r * K)
                     if s_i != 1.0:
                         for c in range(K):
                             g[r * K + c] *= s_i
@@ -512,12 +571,13 @@ def minibatch_sgd(const floating[::1] data,
                     beta = decay * beta - eta
                 # Loss term: W <- W - eta/|B| sum_i x_i g_i^T, rows of x_i only.
                 a = eta / <double>bsz
+                a_s = -a / scale
                 for r in range(bsz):
                     i = order_v[start + r]
                     gr = g + r * K
                     for k in range(X_ptr[i], X_ptr[i + 1]):
-                        xv = -a * X_data[k] / scale
-                        row = V + <Py_ssize_t>X_ind[k] * K
+                        xv = a_s * X_data[k]
+                        row = V + <Py_ssize_t>X_ind[k] * ld
                         for c in range(K):
                             row[c] += xv * gr[c]
                 if fit_intercept:
@@ -529,8 +589,9 @@ def minibatch_sgd(const floating[::1] data,
                         if variance_reduced:
                             bvec[c] -= eta * m_b[c]
                 if scale < RESCALE_BELOW:
-                    for j in range(size):
-                        V[j] *= scale
+                    for j in range(n_features):
+                        for c in range(K):
+                            V[j * ld + c] *= scale
                     scale = 1.0
                 start += bsz
             epoch += 1
@@ -538,16 +599,18 @@ def minibatch_sgd(const floating[::1] data,
 
         if track_objective:
             if status != DIVERGED and obj > best:
-                _restore(V, Vbest, size, bvec, bbest, K)
+                _restore(V, ld, Vbest, n_features, bvec, bbest, K)
             scale = 1.0
             beta = 0.0
-        _fold(V, M, size, &scale, &beta)
+        _fold(V, M, ld, n_features, K, &scale, &beta)
+    if variance_reduced:
+        np.asarray(W)[:, :] = store[:, :K]
     return n_iter, int(status), eta
 
 
 cdef inline void _row_residual_vr(const floating* data, const index_t* indices,
                                   Py_ssize_t start, Py_ssize_t end,
-                                  const double* V, const double* M,
+                                  const double* V, const double* M, Py_ssize_t ld,
                                   const double* b, double scale, double beta,
                                   Py_ssize_t K, Py_ssize_t yi,
                                   double* z) noexcept nogil:
@@ -560,9 +623,12 @@ cdef inline void _row_residual_vr(const floating* data, const index_t* indices,
         z[c] = 0.0
     # z = scale * x.V + beta * x.M + b, accumulated as x.(scale V + beta M).
     for k in range(start, end):
+        if k + PREFETCH_AHEAD < end:
+            # V and M rows are interleaved: one block of ld = 2K doubles.
+            _prefetch_row(V + <Py_ssize_t>indices[k + PREFETCH_AHEAD] * ld, ld)
         xv = data[k]
-        row = V + <Py_ssize_t>indices[k] * K
-        mrow = M + <Py_ssize_t>indices[k] * K
+        row = V + <Py_ssize_t>indices[k] * ld
+        mrow = M + <Py_ssize_t>indices[k] * ld
         for c in range(K):
             z[c] += xv * (scale * row[c] + beta * mrow[c])
     for c in range(K):
@@ -570,25 +636,27 @@ cdef inline void _row_residual_vr(const floating* data, const index_t* indices,
     _softmax_residual(z, K, yi)
 
 
-cdef void _fold(double* V, const double* M, Py_ssize_t size, double* scale,
-                double* beta) noexcept nogil:
+cdef void _fold(double* V, const double* M, Py_ssize_t ld, Py_ssize_t n_features,
+                Py_ssize_t K, double* scale, double* beta) noexcept nogil:
     """``V <- scale V + beta M``; ``scale <- 1``, ``beta <- 0``."""
-    cdef Py_ssize_t j
+    cdef Py_ssize_t j, c
     cdef double s = scale[0], bt = beta[0]
     if bt != 0.0:
-        for j in range(size):
-            V[j] = s * V[j] + bt * M[j]
+        for j in range(n_features):
+            for c in range(K):
+                V[j * ld + c] = s * V[j * ld + c] + bt * M[j * ld + c]
     elif s != 1.0:
-        for j in range(size):
-            V[j] *= s
+        for j in range(n_features):
+            for c in range(K):
+                V[j * ld + c] *= s
     scale[0] = 1.0
     beta[0] = 0.0
 
 
-cdef void _restore(double* V, const double* Vbest, Py_ssize_t size,
-                   double* b, const double* bbest, Py_ssize_t K) noexcept nogil:
-    if size > 0:
-        memcpy(V, Vbest, size * sizeof(double))
+cdef void _restore(double* V, Py_ssize_t ld, const double* Vbest,
+                   Py_ssize_t n_features, double* b, const double* bbest,
+                   Py_ssize_t K) noexcept nogil:
+    _copy_rows(V, ld, Vbest, K, n_features, K)
     memcpy(b, bbest, K * sizeof(double))
 
 
@@ -641,6 +709,6 @@ def objective_csr(const floating[::1] data,
                          &indptr[0], n_samples, n_features, K,
                          &y[0] if n_samples > 0 else NULL,
                          &sample_weight[0] if n_samples > 0 else NULL,
-                         &W[0, 0] if n_features > 0 else NULL, &intercept[0],
-                         1.0, C, &zv[0])
+                         &W[0, 0] if n_features > 0 else NULL, K,
+                         &intercept[0], 1.0, C, &zv[0])
     return obj
