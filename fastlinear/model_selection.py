@@ -190,7 +190,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
     Subclasses define ``_path(X, y, sample_weight, Cs, seed)`` (a generator
     of ``(C, fitted estimator)`` along the increasing grid),
     ``_path_estimator(seed)`` (an unfitted estimator, for the scorer) and
-    ``_refit_estimator(C, seed)``.
+    ``_refit_estimator(C, seed, n_classes)``.
     """
 
     def _seed(self):
@@ -313,7 +313,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
 
         if self.refit:
             start = time.perf_counter()
-            est = self._refit_estimator(self.C_, seed)
+            est = self._refit_estimator(self.C_, seed, n_classes=np.unique(y).shape[0])
             est.fit(X, y, sample_weight=sample_weight)
             self.refit_time_ = time.perf_counter() - start
             self.best_estimator_ = est
@@ -427,7 +427,9 @@ class LinearSVCCV(_WarmPathCV):
         Number of threads over the folds (``None`` means 1).  A negative
         value means all cores, with one thread per fold (up to twice the
         cores), so that 3 folds share 2 cores evenly.  Also passed to the
-        refit (threads over one-vs-rest problems).
+        refit when there are more than two classes (threads over the
+        one-vs-rest problems); a binary refit runs on one thread, so the
+        results never depend on ``n_jobs``.
     random_state : int, RandomState instance or None, default=None
         Seed of the coordinate order, the same for every fold (as the clones
         of ``cross_val_score``) and for the refit.
@@ -566,8 +568,11 @@ class LinearSVCCV(_WarmPathCV):
         params["warm_start"] = self.warm_start
         return linear_svc_path(X, y, Cs, sample_weight=sample_weight, **params)
 
-    def _refit_estimator(self, C, seed):
-        return self._svc(C, seed, n_jobs=self.n_jobs)
+    def _refit_estimator(self, C, seed, n_classes):
+        # Threads only over one-vs-rest problems: with two classes
+        # LinearSVC(n_jobs > 1) may run parallel passes whose iterates depend
+        # on thread timing, and the refit must not depend on n_jobs.
+        return self._svc(C, seed, n_jobs=self.n_jobs if n_classes > 2 else None)
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the C grid, then refit with the best C.
@@ -719,7 +724,7 @@ intercept_, classes_, n_iter_, n_splits_, refit_time_, scorer_, n_features_in_ :
             est.fit(X, y, sample_weight=sample_weight)
             yield float(C), est
 
-    def _refit_estimator(self, C, seed):
+    def _refit_estimator(self, C, seed, n_classes):
         return self._logistic(C, seed)
 
     def fit(self, X, y, sample_weight=None, groups=None):
