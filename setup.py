@@ -30,8 +30,11 @@ directives = {
     "embedsignature": True,
 }
 
-# -O3 but never -ffast-math: it would delete the NaN checks.
+# -O3 but never -ffast-math: it would delete the NaN checks.  OpenMP runs the
+# parallel (PASSCoDe) passes of the dual coordinate descent.
 compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
+compile_args.append("-fopenmp")
+link_args = ["-fopenmp"]
 if NATIVE and not DEBUG:
     compile_args.append("-march=native")
 
@@ -42,6 +45,7 @@ extensions = [
         include_dirs=[np.get_include(), "src_c"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,
+        extra_link_args=link_args,
     )
     for path in sorted(glob.glob(os.path.join("src_c", "_*_fast.pyx")))
 ]

@@ -88,8 +88,14 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
     verbose : int, default=0
         Print liblinear-style progress (a dot every 10 passes).
     n_jobs : int, default=None
-        Number of threads for the binary problems of one-vs-rest.  ``None``
-        means 1; ``-1`` means all cores.  Results equal those of ``n_jobs=1``.
+        Number of threads.  ``None`` means 1; ``-1`` means all cores.  With
+        more than two classes the binary problems of one-vs-rest are solved
+        in parallel, and the results equal those of ``n_jobs=1``.  With two
+        classes the one problem is solved by parallel coordinate descent
+        (PASSCoDe-Wild, Hsieh, Yu & Dhillon, ICML 2015) finished by serial
+        passes, so it meets the same stopping rule as ``n_jobs=1``, but the
+        iterates depend on thread timing: the solution is the same up to
+        ``tol``, not bit for bit.
     warm_start : bool, default=False
         Start from the dual solution of the previous ``fit`` (same samples
         and classes), clipped into the new box constraints.
@@ -262,18 +268,24 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
         loss = _LOSSES[self.loss]
         W = np.zeros((n_problems, X.shape[1] + 1), dtype=np.float64)
 
+        # Threads go to the binary problems of one-vs-rest first (each then
+        # runs the serial, deterministic kernel); a lone binary problem gets
+        # them all, for the parallel (PASSCoDe) passes of the kernel.
+        n_jobs = effective_n_jobs(self.n_jobs)
+        outer = min(n_jobs, n_problems)
+        inner = n_jobs if n_problems == 1 else 1
+
         def solve(k):
             return _dual_cd_fast.dual_cd_csr(
                 csr.data, csr.indices, csr.indptr, y_pm[k], sample_C[k], W[k],
                 alpha[k], loss, bias, float(self.tol), int(self.max_iter),
-                int(seeds[k]), bool(self.shrinking), int(self.verbose),
+                int(seeds[k]), bool(self.shrinking), int(self.verbose), inner,
             )
 
-        n_threads = min(effective_n_jobs(self.n_jobs), n_problems)
-        if n_threads == 1:
+        if outer == 1:
             results = [solve(k) for k in range(n_problems)]
         else:
-            results = Parallel(n_jobs=n_threads, prefer="threads")(
+            results = Parallel(n_jobs=outer, prefer="threads")(
                 delayed(solve)(k) for k in range(n_problems)
             )
         n_iters = np.array([r[0] for r in results])

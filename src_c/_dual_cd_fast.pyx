@@ -39,33 +39,41 @@ Design rules of this module:
    active set size, which only decreases.  The kernel checks what it reads
    (``indptr`` monotone and inside ``indices``, every index inside
    ``[0, n_features)``, squared row norms finite) before it writes anything.
+7. Memory is the bottleneck, not arithmetic: in random order every sample is
+   a cache miss.  Per-sample scalars are read straight from the caller's
+   arrays (no per-sample copies: the extra memory stays a few bytes per
+   row), ``Qbar_ii`` is recomputed in the same pass as ``w.x_i`` (free: that
+   loop waits on loads of ``w``), and the scalars, then the row, of the
+   samples a few steps ahead in the order are prefetched.
+8. ``n_threads > 1`` runs PASSCoDe-Wild (Hsieh, Yu & Dhillon, ICML 2015):
+   the samples are split into one block per thread, each thread runs the
+   same pass (own random order, own shrinking) over its block, all updating
+   the shared ``w`` without locks.  Lost updates make ``w`` drift from
+   ``sum_i y_i a_i x_i``, so once the parallel passes meet ``tol`` the kernel
+   recomputes ``w`` from ``a`` exactly and finishes with serial passes: the
+   stopping rule, and so the solution's quality, is the serial one.  Only
+   ``n_threads = 1`` is deterministic.
 """
 import numpy as np
 
 from libc.math cimport INFINITY, fabs, isfinite
 from libc.stdint cimport uint64_t
 from cython cimport floating
+from cython.parallel cimport parallel, threadid
 
+from _prefetch cimport prefetch
 from _random cimport rng_seed, shuffle
-from _sparse cimport index_t, row_axpy, row_dot, row_sqnorm
+from _sparse cimport index_t, row_axpy, row_dot_sqnorm, row_sqnorm
+
 
 cpdef enum Loss:
     LOSS_HINGE = 1           # liblinear -s 3: L1-loss dual
     LOSS_SQUARED_HINGE = 2   # liblinear -s 1: L2-loss dual
 
-cdef extern from *:
-    """
-    #if defined(__GNUC__) || defined(__clang__)
-    #define FL_PREFETCH(p) __builtin_prefetch((const void*)(p), 0, 1)
-    #else
-    #define FL_PREFETCH(p) ((void)0)
-    #endif
-    """
-    void FL_PREFETCH(const void* p) noexcept nogil
 
 cdef enum:
-    # How many positions ahead in the visiting order rows are prefetched.
-    PREFETCH_DISTANCE = 6
+    ROW_PREFETCH = 4       # rows are prefetched this many coordinates ahead
+    SAMPLE_PREFETCH = 8    # per-sample scalars, this many ahead
 
 
 def dual_cd_csr(const floating[::1] data,
@@ -81,7 +89,8 @@ def dual_cd_csr(const floating[::1] data,
                 int max_iter,
                 uint64_t seed,
                 bint shrinking,
-                int verbose=0):
+                int verbose=0,
+                int n_threads=1):
     """Solve the dual SVM problem by coordinate descent, in place.
 
     Parameters
@@ -100,6 +109,7 @@ def dual_cd_csr(const floating[::1] data,
     seed : seed of the visiting order.
     shrinking : whether to shrink the active set.
     verbose : > 0 prints liblinear-style progress.
+    n_threads : threads for PASSCoDe-Wild passes (1: serial, deterministic).
 
     Returns
     -------
@@ -110,8 +120,8 @@ def dual_cd_csr(const floating[::1] data,
     """
     cdef Py_ssize_t n_samples = indptr.shape[0] - 1
     cdef Py_ssize_t n_features = w.shape[0] - 1
-    if n_samples < 0:
-        raise ValueError("indptr must have at least one element.")
+    if n_samples < 0 or n_features < 0:
+        raise ValueError("indptr and w must have at least one element.")
     if (y.shape[0] != n_samples or sample_C.shape[0] != n_samples
             or alpha.shape[0] != n_samples):
         raise ValueError("y, sample_C and alpha must have n_samples = %d elements."
@@ -120,32 +130,27 @@ def dual_cd_csr(const floating[::1] data,
         raise ValueError("data and indices must have the same length.")
     if loss != LOSS_HINGE and loss != LOSS_SQUARED_HINGE:
         raise ValueError("loss must be LOSS_HINGE (1) or LOSS_SQUARED_HINGE (2).")
-    if not (tol > 0) or max_iter < 1:
-        raise ValueError("tol must be > 0 and max_iter >= 1.")
+    if not (tol > 0) or max_iter < 1 or n_threads < 1:
+        raise ValueError("tol must be > 0, max_iter >= 1 and n_threads >= 1.")
+    if not isfinite(bias):
+        raise ValueError("bias must be finite.")
 
-    qd = np.empty(n_samples, dtype=np.float64)
-    upper = np.empty(n_samples, dtype=np.float64)
-    diag = np.empty(n_samples, dtype=np.float64)
-    order = np.empty(n_samples, dtype=np.intp)
-    cdef double[::1] qd_v = qd, upper_v = upper, diag_v = diag
+    order = np.empty(max(n_samples, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] order_v = order
+    cdef const floating* data_p = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* indices_p = &indices[0] if indices.shape[0] > 0 else NULL
     cdef int status
-    cdef Py_ssize_t bad_row = -1
+    cdef Py_ssize_t bad_row = -1, n_total = 0
     cdef int n_iter = 0
     cdef double violation = INFINITY
 
+    if n_samples == 0:
+        w[:] = 0.0
+        return 0, 0.0
     with nogil:
-        status = _prepare(&data[0] if data.shape[0] > 0 else NULL,
-                          &indices[0] if indices.shape[0] > 0 else NULL,
-                          &indptr[0], n_samples, n_features, indices.shape[0],
-                          &y[0] if n_samples > 0 else NULL,
-                          &sample_C[0] if n_samples > 0 else NULL,
-                          &alpha[0] if n_samples > 0 else NULL,
-                          loss, bias, &w[0],
-                          &qd_v[0] if n_samples > 0 else NULL,
-                          &upper_v[0] if n_samples > 0 else NULL,
-                          &diag_v[0] if n_samples > 0 else NULL,
-                          &bad_row)
+        status = _prepare(data_p, indices_p, &indptr[0], n_samples, n_features,
+                          indices.shape[0], &y[0], &sample_C[0], &alpha[0], loss,
+                          bias, &w[0], &order_v[0], &n_total, &bad_row)
     if status == 1:
         raise ValueError("CSR structure is broken at row %d: indptr must be "
                          "non-decreasing and end at len(indices)." % bad_row)
@@ -161,18 +166,37 @@ def dual_cd_csr(const floating[::1] data,
         raise ValueError("y must be -1 or +1 and sample_C finite and >= 0 "
                          "(row %d)." % bad_row)
     if status == 5:
-        raise ValueError("The warm-start alpha is outside [0, U_i] at row %d." % bad_row)
+        raise ValueError("The warm-start alpha is outside [0, U_i] at row %d."
+                         % bad_row)
 
-    if n_samples == 0:
-        return 0, 0.0
+    n_threads = <int>min(<Py_ssize_t>n_threads, max(n_total // 1024, 1))
+    if n_threads > 1:
+        n_iter = _solve_parallel(data_p, indices_p, &indptr[0], n_samples,
+                                 n_features, &y[0], &sample_C[0], &alpha[0],
+                                 &w[0], &order_v[0], n_total, loss, bias, tol,
+                                 max_iter, seed, shrinking, verbose, n_threads,
+                                 &violation)
     with nogil:
-        n_iter = _solve(&data[0] if data.shape[0] > 0 else NULL,
-                        &indices[0] if indices.shape[0] > 0 else NULL,
-                        &indptr[0], n_samples, n_features, &y[0], &alpha[0], &w[0],
-                        &qd_v[0], &upper_v[0], &diag_v[0], &order_v[0],
-                        bias, tol, max_iter, seed, shrinking, verbose,
-                        &violation)
+        if n_iter < max_iter:
+            n_iter += _solve(data_p, indices_p, &indptr[0], n_features, &y[0],
+                             &sample_C[0], &alpha[0], &w[0], &order_v[0],
+                             n_total, loss, bias, tol, max_iter - n_iter,
+                             seed, shrinking, verbose, &violation)
+    if verbose > 0:
+        print("\noptimization finished, #iter = %d" % n_iter)
+        if n_iter >= max_iter:
+            print("WARNING: reaching max number of iterations")
     return n_iter, violation
+
+
+cdef inline void _box(int loss, double c, double* upper, double* diag) noexcept nogil:
+    """The box ``[0, U_i]`` and ``D_ii`` of a sample with cost ``c > 0``."""
+    if loss == LOSS_HINGE:
+        upper[0] = c
+        diag[0] = 0.0
+    else:
+        upper[0] = INFINITY
+        diag[0] = 0.5 / c
 
 
 cdef int _prepare(const floating* data, const index_t* indices,
@@ -180,16 +204,15 @@ cdef int _prepare(const floating* data, const index_t* indices,
                   Py_ssize_t n_features, Py_ssize_t nnz,
                   const double* y, const double* sample_C, const double* alpha,
                   int loss, double bias, double* w,
-                  double* qd, double* upper, double* diag,
+                  Py_ssize_t* order, Py_ssize_t* n_total,
                   Py_ssize_t* bad_row) noexcept nogil:
-    """Check the input, set ``Qbar_ii``, ``U_i``, ``D_ii`` and ``w`` from ``alpha``.
+    """Check the input, list the samples that can move, set ``w`` from ``alpha``.
 
     Returns 0, or an error code (see ``dual_cd_csr``) with ``bad_row`` set.
+    Samples with ``C_i = 0`` are fixed at 0 and left out of ``order``.
     """
-    cdef Py_ssize_t i, k, start, end
-    cdef double sq, c
-    for k in range(n_features + 1):
-        w[k] = 0.0
+    cdef Py_ssize_t i, k, start, end, n_active = 0
+    cdef double c, upper, diag
     if indptr[0] != 0 or indptr[n_samples] != nnz:
         bad_row[0] = 0 if indptr[0] != 0 else n_samples - 1
         return 1
@@ -203,122 +226,149 @@ cdef int _prepare(const floating* data, const index_t* indices,
             if indices[k] < 0 or indices[k] >= n_features:
                 bad_row[0] = i
                 return 2
-        sq = row_sqnorm(data, start, end) + bias * bias
-        if not isfinite(sq):
+        if not isfinite(row_sqnorm(data, start, end) + bias * bias):
             bad_row[0] = i
             return 3
         c = sample_C[i]
         if (y[i] != 1.0 and y[i] != -1.0) or not (c >= 0.0) or not isfinite(c):
             bad_row[0] = i
             return 4
-        if loss == LOSS_HINGE:
-            upper[i] = c
-            diag[i] = 0.0
-        elif c > 0.0:
-            upper[i] = INFINITY
-            diag[i] = 0.5 / c
+        if c > 0.0:
+            _box(loss, c, &upper, &diag)
+            order[n_active] = i
+            n_active += 1
         else:
-            upper[i] = 0.0
-            diag[i] = 0.0
-        qd[i] = sq + diag[i]
-        if not (alpha[i] >= 0.0 and alpha[i] <= upper[i]):
+            upper = 0.0
+        if not (alpha[i] >= 0.0 and alpha[i] <= upper):
             bad_row[0] = i
             return 5
-        if alpha[i] != 0.0:
-            row_axpy(y[i] * alpha[i], data, indices, start, end, w)
-            w[n_features] += y[i] * alpha[i] * bias
+    n_total[0] = n_active
+    _block_w(data, indices, indptr, n_features, y, alpha, order, n_active,
+             bias, w)
     return 0
 
 
+cdef inline void _prefetch_row(const floating* data, const index_t* indices,
+                               Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+    """Ask for every cache line of a row's values and indices."""
+    cdef Py_ssize_t k
+    k = start
+    while k < end:
+        prefetch(&data[k])
+        k += 64 // sizeof(floating)
+    k = start
+    while k < end:
+        prefetch(&indices[k])
+        k += 64 // sizeof(index_t)
+
+
+cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
+                       const index_t* indptr, Py_ssize_t n_features,
+                       const double* y, const double* sample_C, double* alpha,
+                       double* w, Py_ssize_t* order, Py_ssize_t n_active,
+                       int loss, double bias, bint shrinking,
+                       double pg_max_old, double pg_min_old,
+                       double* pg_max_new, double* pg_min_new,
+                       uint64_t* state) noexcept nogil:
+    """One pass over ``order[:n_active]``, in that order (shuffle it first).
+
+    Returns the new active set size: shrunk variables are swapped behind it.
+    ``pg_max_new``/``pg_min_new`` receive the extreme projected gradients.
+    """
+    cdef Py_ssize_t s = 0, i, j, start, end
+    cdef double G, PG, d, a_old, a_new, yi, upper, diag, qd, sq, dot
+    cdef double pmax = -INFINITY, pmin = INFINITY
+    cdef double bias_sq = bias * bias
+    while s < n_active:
+        if s + SAMPLE_PREFETCH < n_active:
+            j = order[s + SAMPLE_PREFETCH]
+            prefetch(&indptr[j])
+            prefetch(&alpha[j])
+            prefetch(&y[j])
+            prefetch(&sample_C[j])
+        if s + ROW_PREFETCH < n_active:
+            j = order[s + ROW_PREFETCH]
+            _prefetch_row(data, indices, indptr[j], indptr[j + 1])
+        i = order[s]
+        start = indptr[i]
+        end = indptr[i + 1]
+        yi = y[i]
+        a_old = alpha[i]
+        _box(loss, sample_C[i], &upper, &diag)
+        dot = row_dot_sqnorm(data, indices, start, end, w, &sq)
+        G = yi * (dot + w[n_features] * bias) - 1.0 + a_old * diag
+        PG = 0.0
+        if a_old == 0.0:
+            if G > pg_max_old and shrinking:
+                n_active -= 1
+                order[s] = order[n_active]
+                order[n_active] = i
+                continue
+            elif G < 0.0:
+                PG = G
+        elif a_old == upper:
+            if G < pg_min_old and shrinking:
+                n_active -= 1
+                order[s] = order[n_active]
+                order[n_active] = i
+                continue
+            elif G > 0.0:
+                PG = G
+        else:
+            PG = G
+        if PG > pmax:
+            pmax = PG
+        if PG < pmin:
+            pmin = PG
+        if fabs(PG) > 1.0e-12:
+            qd = sq + bias_sq + diag
+            if qd > 0.0:
+                a_new = a_old - G / qd
+                if a_new < 0.0:
+                    a_new = 0.0
+                elif a_new > upper:
+                    a_new = upper
+            else:
+                # An empty row without intercept: the dual objective is
+                # linear in a_i (G = -1), so the minimiser is the bound.
+                a_new = upper if G < 0.0 else 0.0
+            alpha[i] = a_new
+            d = (a_new - a_old) * yi
+            if d != 0.0:
+                row_axpy(d, data, indices, start, end, w)
+                w[n_features] += d * bias
+        s += 1
+    pg_max_new[0] = pmax
+    pg_min_new[0] = pmin
+    return n_active
+
+
 cdef int _solve(const floating* data, const index_t* indices,
-                const index_t* indptr, Py_ssize_t n_samples,
-                Py_ssize_t n_features_bias,
-                const double* y, double* alpha, double* w,
-                const double* qd, const double* upper, const double* diag,
-                Py_ssize_t* order, double bias, double tol, int max_iter,
-                uint64_t seed, bint shrinking, int verbose,
-                double* violation) noexcept nogil:
-    """The coordinate descent loop (Algorithm 3 of Hsieh et al., 2008)."""
-    cdef Py_ssize_t n_active = 0, s, i, j, start, end
-    cdef Py_ssize_t n_total
+                const index_t* indptr, Py_ssize_t n_features,
+                const double* y, const double* sample_C, double* alpha,
+                double* w, Py_ssize_t* order, Py_ssize_t n_total, int loss,
+                double bias, double tol, int max_iter, uint64_t seed,
+                bint shrinking, int verbose, double* violation) noexcept nogil:
+    """Serial passes until ``max PG - min PG <= tol`` over all variables."""
+    cdef Py_ssize_t n_active = n_total
     cdef uint64_t state = rng_seed(seed)
-    cdef double G, PG, d, a_old, a_new, yi
     cdef double pg_max_old = INFINITY, pg_min_old = -INFINITY
     cdef double pg_max_new, pg_min_new
     cdef int n_iter = 0
 
-    # Samples with U_i == 0 can never move: leave them out of the active set.
-    for i in range(n_samples):
-        if upper[i] > 0.0:
-            order[n_active] = i
-            n_active += 1
-    n_total = n_active
-
     while n_iter < max_iter:
-        pg_max_new = -INFINITY
-        pg_min_new = INFINITY
         shuffle(order, n_active, &state)
-        s = 0
-        while s < n_active:
-            if s + PREFETCH_DISTANCE < n_active:
-                j = order[s + PREFETCH_DISTANCE]
-                FL_PREFETCH(&indices[indptr[j]])
-                FL_PREFETCH(&data[indptr[j]])
-            i = order[s]
-            yi = y[i]
-            start = indptr[i]
-            end = indptr[i + 1]
-            G = yi * (row_dot(data, indices, start, end, w)
-                      + w[n_features_bias] * bias) - 1.0 + alpha[i] * diag[i]
-            PG = 0.0
-            if alpha[i] == 0.0:
-                if G > pg_max_old and shrinking:
-                    n_active -= 1
-                    order[s] = order[n_active]
-                    order[n_active] = i
-                    continue
-                elif G < 0.0:
-                    PG = G
-            elif alpha[i] == upper[i]:
-                if G < pg_min_old and shrinking:
-                    n_active -= 1
-                    order[s] = order[n_active]
-                    order[n_active] = i
-                    continue
-                elif G > 0.0:
-                    PG = G
-            else:
-                PG = G
-            if PG > pg_max_new:
-                pg_max_new = PG
-            if PG < pg_min_new:
-                pg_min_new = PG
-            if fabs(PG) > 1.0e-12:
-                a_old = alpha[i]
-                if qd[i] > 0.0:
-                    a_new = a_old - G / qd[i]
-                    if a_new < 0.0:
-                        a_new = 0.0
-                    elif a_new > upper[i]:
-                        a_new = upper[i]
-                else:
-                    # An empty row without intercept: the dual objective is
-                    # linear in a_i (G = -1), so the minimiser is the bound.
-                    a_new = upper[i] if G < 0.0 else 0.0
-                alpha[i] = a_new
-                d = (a_new - a_old) * yi
-                if d != 0.0:
-                    row_axpy(d, data, indices, start, end, w)
-                    w[n_features_bias] += d * bias
-            s += 1
-
+        n_active = _epoch(data, indices, indptr, n_features, y, sample_C,
+                          alpha, w, order, n_active, loss, bias, shrinking,
+                          pg_max_old, pg_min_old, &pg_max_new, &pg_min_new,
+                          &state)
         n_iter += 1
         if verbose > 0 and n_iter % 10 == 0:
             with gil:
                 print(".", end="", flush=True)
+        violation[0] = pg_max_new - pg_min_new
         if pg_max_new - pg_min_new <= tol:
             if n_active == n_total:
-                violation[0] = pg_max_new - pg_min_new
                 break
             # Shrinking may have hidden violators: one full pass decides.
             n_active = n_total
@@ -328,17 +378,112 @@ cdef int _solve(const floating* data, const index_t* indices,
             pg_max_old = INFINITY
             pg_min_old = -INFINITY
             continue
-        violation[0] = pg_max_new - pg_min_new
-        pg_max_old = pg_max_new
-        pg_min_old = pg_min_new
-        if pg_max_old <= 0.0:
-            pg_max_old = INFINITY
-        if pg_min_old >= 0.0:
-            pg_min_old = -INFINITY
+        pg_max_old = pg_max_new if pg_max_new > 0.0 else INFINITY
+        pg_min_old = pg_min_new if pg_min_new < 0.0 else -INFINITY
+    return n_iter
 
+
+cdef void _block_w(const floating* data, const index_t* indices,
+                   const index_t* indptr, Py_ssize_t n_features,
+                   const double* y, const double* alpha, const Py_ssize_t* order,
+                   Py_ssize_t n, double bias, double* w) noexcept nogil:
+    """``w = sum y_i a_i x_i`` over the samples ``order[:n]`` (bias weight last)."""
+    cdef Py_ssize_t t, i
+    for t in range(n_features + 1):
+        w[t] = 0.0
+    for t in range(n):
+        i = order[t]
+        if alpha[i] != 0.0:
+            row_axpy(y[i] * alpha[i], data, indices, indptr[i], indptr[i + 1], w)
+            w[n_features] += y[i] * alpha[i] * bias
+
+
+cdef int _solve_parallel(const floating* data, const index_t* indices,
+                         const index_t* indptr, Py_ssize_t n_samples,
+                         Py_ssize_t n_features, const double* y,
+                         const double* sample_C, double* alpha, double* w,
+                         Py_ssize_t* order, Py_ssize_t n_total, int loss,
+                         double bias, double tol, int max_iter, uint64_t seed,
+                         bint shrinking, int verbose, int n_threads,
+                         double* violation):
+    """PASSCoDe-Wild passes (rule 8); returns the number of passes run.
+
+    Each pass shuffles the whole active set, cuts it into one contiguous
+    piece per thread, and the threads run ``_epoch`` on their pieces at once
+    (a fixed partition would make the visiting order partly cyclic, which
+    was measured to stall).  Variables shrunk by any thread are then moved
+    behind the active ones.  After every pass ``w`` is recomputed from
+    ``alpha`` (each thread sums its piece, thread 0 into ``w``, the others
+    into private buffers that are then added), so lost updates never
+    accumulate.  The caller finishes with serial passes (``_solve``).
+    """
+    bounds = np.empty(n_threads + 1, dtype=np.intp)
+    active = np.empty(n_threads, dtype=np.intp)
+    pg_max = np.empty(n_threads, dtype=np.float64)
+    pg_min = np.empty(n_threads, dtype=np.float64)
+    partial = np.empty((n_threads - 1, n_features + 1), dtype=np.float64)
+    cdef Py_ssize_t[::1] lo = bounds, n_act = active
+    cdef double[::1] pmax = pg_max, pmin = pg_min
+    cdef double[:, ::1] part = partial
+    cdef double pg_max_old = INFINITY, pg_min_old = -INFINITY
+    cdef double spread, gmax, gmin
+    cdef uint64_t state = rng_seed(seed)
+    cdef Py_ssize_t t, k, n_active = n_total, head, tmp
+    cdef int n_iter = 0
+
+    with nogil:
+        while n_iter < max_iter:
+            shuffle(order, n_active, &state)
+            for t in range(n_threads + 1):
+                lo[t] = (n_active * t) // n_threads
+            with parallel(num_threads=n_threads):
+                t = threadid()
+                n_act[t] = _epoch(data, indices, indptr, n_features, y,
+                                  sample_C, alpha, w, order + lo[t],
+                                  lo[t + 1] - lo[t], loss, bias, shrinking,
+                                  pg_max_old, pg_min_old, &pmax[t], &pmin[t],
+                                  &state)
+            # Gather the pieces' active variables at the front (swaps keep
+            # every index in order[:n_total]).
+            head = n_act[0]
+            for t in range(1, n_threads):
+                for k in range(n_act[t]):
+                    tmp = order[head + k]
+                    order[head + k] = order[lo[t] + k]
+                    order[lo[t] + k] = tmp
+                head += n_act[t]
+            n_active = head
+            # Recompute w = sum_i y_i a_i x_i over all variables.
+            for t in range(n_threads + 1):
+                lo[t] = (n_total * t) // n_threads
+            with parallel(num_threads=n_threads):
+                t = threadid()
+                _block_w(data, indices, indptr, n_features, y, alpha,
+                         order + lo[t], lo[t + 1] - lo[t], bias,
+                         w if t == 0 else &part[t - 1, 0])
+            for t in range(n_threads - 1):
+                for k in range(n_features + 1):
+                    w[k] += part[t, k]
+            n_iter += 1
+            gmax = -INFINITY
+            gmin = INFINITY
+            for t in range(n_threads):
+                gmax = pmax[t] if pmax[t] > gmax else gmax
+                gmin = pmin[t] if pmin[t] < gmin else gmin
+            spread = gmax - gmin
+            violation[0] = spread
+            if verbose > 0 and n_iter % 10 == 0:
+                with gil:
+                    print(".", end="", flush=True)
+            if spread <= tol:
+                if n_active == n_total:
+                    break
+                n_active = n_total
+                pg_max_old = INFINITY
+                pg_min_old = -INFINITY
+                continue
+            pg_max_old = gmax if gmax > 0.0 else INFINITY
+            pg_min_old = gmin if gmin < 0.0 else -INFINITY
     if verbose > 0:
-        with gil:
-            print("\noptimization finished, #iter = %d" % n_iter)
-            if n_iter >= max_iter:
-                print("WARNING: reaching max number of iterations")
+        print("+", end="", flush=True)
     return n_iter

@@ -25,6 +25,25 @@ cdef inline double row_dot(const floating* data, const index_t* indices,
     return acc
 
 
+cdef inline double row_dot_sqnorm(const floating* data, const index_t* indices,
+                                  Py_ssize_t start, Py_ssize_t end,
+                                  const double* w, double* sqnorm) noexcept nogil:
+    """``x_row . w``, and ``||x_row||^2`` into ``sqnorm``, in one pass.
+
+    The loop waits on the loads of ``w``; the squares ride along for free,
+    so the kernels need not store a squared norm per row.  (Four partial
+    sums were measured: no faster on the 200k x 50k text-like set.)
+    """
+    cdef double acc = 0.0, sq = 0.0, v
+    cdef Py_ssize_t k
+    for k in range(start, end):
+        v = data[k]
+        acc += v * w[indices[k]]
+        sq += v * v
+    sqnorm[0] = sq
+    return acc
+
+
 cdef inline void row_axpy(double a, const floating* data, const index_t* indices,
                           Py_ssize_t start, Py_ssize_t end, double* w) noexcept nogil:
     """``w += a * x_row`` for the nonzeros ``start:end``."""
