@@ -90,7 +90,9 @@ def dual_cd_csr(const floating[::1] data,
                 uint64_t seed,
                 bint shrinking,
                 int verbose=0,
-                int n_threads=1):
+                int n_threads=1,
+                double sigma=1.0,
+                bint w_from_alpha=True):
     """Solve the dual SVM problem by coordinate descent, in place.
 
     Parameters
@@ -110,6 +112,15 @@ def dual_cd_csr(const floating[::1] data,
     shrinking : whether to shrink the active set.
     verbose : > 0 prints liblinear-style progress.
     n_threads : threads for PASSCoDe-Wild passes (1: serial, deterministic).
+    sigma : the CoCoA+ subproblem scaling sigma' (1 for the plain problem).
+        With ``sigma > 1`` the kernel solves the local subproblem of a block
+        of a distributed problem: ``Qbar_ii`` uses ``sigma ||x_i||^2`` and
+        each step moves ``w`` by ``sigma`` times the usual amount, so on exit
+        ``(w_out - w_in) / sigma`` is the block's ``Delta w`` (Ma, Smith,
+        Jaggi et al., ICML 2015).
+    w_from_alpha : if True (the default), ``w`` is set to
+        ``sum_i y_i alpha_i x_i`` on entry; if False, ``w`` is taken as given
+        (the global ``w`` of a CoCoA+ round).
 
     Returns
     -------
@@ -134,6 +145,10 @@ def dual_cd_csr(const floating[::1] data,
         raise ValueError("tol must be > 0, max_iter >= 1 and n_threads >= 1.")
     if not isfinite(bias):
         raise ValueError("bias must be finite.")
+    if not (sigma >= 1.0) or not isfinite(sigma):
+        raise ValueError("sigma must be a finite number >= 1.")
+    if n_threads > 1 and (sigma != 1.0 or not w_from_alpha):
+        raise ValueError("n_threads > 1 needs sigma = 1 and w_from_alpha=True.")
 
     order = np.empty(max(n_samples, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] order_v = order
@@ -150,7 +165,8 @@ def dual_cd_csr(const floating[::1] data,
     with nogil:
         status = _prepare(data_p, indices_p, &indptr[0], n_samples, n_features,
                           indices.shape[0], &y[0], &sample_C[0], &alpha[0], loss,
-                          bias, &w[0], &order_v[0], &n_total, &bad_row)
+                          bias, &w[0], &order_v[0], &n_total, w_from_alpha,
+                          &bad_row)
     if status == 1:
         raise ValueError("CSR structure is broken at row %d: indptr must be "
                          "non-decreasing and end at len(indices)." % bad_row)
@@ -168,6 +184,8 @@ def dual_cd_csr(const floating[::1] data,
     if status == 5:
         raise ValueError("The warm-start alpha is outside [0, U_i] at row %d."
                          % bad_row)
+    if status == 6:
+        raise ValueError("The given w has NaN or infinite entries.")
 
     n_threads = <int>min(<Py_ssize_t>n_threads, max(n_total // 1024, 1))
     if n_threads > 1:
@@ -180,8 +198,9 @@ def dual_cd_csr(const floating[::1] data,
         if n_iter < max_iter:
             n_iter += _solve(data_p, indices_p, &indptr[0], n_features, &y[0],
                              &sample_C[0], &alpha[0], &w[0], &order_v[0],
-                             n_total, loss, bias, tol, max_iter - n_iter,
-                             seed, shrinking, verbose, &violation)
+                             n_total, loss, bias, sigma, tol,
+                             max_iter - n_iter, seed, shrinking, verbose,
+                             &violation)
     if verbose > 0:
         print("\noptimization finished, #iter = %d" % n_iter)
         if n_iter >= max_iter:
@@ -204,9 +223,11 @@ cdef int _prepare(const floating* data, const index_t* indices,
                   Py_ssize_t n_features, Py_ssize_t nnz,
                   const double* y, const double* sample_C, const double* alpha,
                   int loss, double bias, double* w,
-                  Py_ssize_t* order, Py_ssize_t* n_total,
+                  Py_ssize_t* order, Py_ssize_t* n_total, bint w_from_alpha,
                   Py_ssize_t* bad_row) noexcept nogil:
     """Check the input, list the samples that can move, set ``w`` from ``alpha``.
+
+    With ``w_from_alpha`` False, ``w`` is left as given (checked finite).
 
     Returns 0, or an error code (see ``dual_cd_csr``) with ``bad_row`` set.
     Samples with ``C_i = 0`` are fixed at 0 and left out of ``order``.
@@ -243,8 +264,14 @@ cdef int _prepare(const floating* data, const index_t* indices,
             bad_row[0] = i
             return 5
     n_total[0] = n_active
-    _block_w(data, indices, indptr, n_features, y, alpha, order, n_active,
-             bias, w)
+    if w_from_alpha:
+        _block_w(data, indices, indptr, n_features, y, alpha, order, n_active,
+                 bias, w)
+    else:
+        for k in range(n_features + 1):
+            if not isfinite(w[k]):
+                bad_row[0] = -1
+                return 6
     return 0
 
 
@@ -266,7 +293,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
                        const index_t* indptr, Py_ssize_t n_features,
                        const double* y, const double* sample_C, double* alpha,
                        double* w, Py_ssize_t* order, Py_ssize_t n_active,
-                       int loss, double bias, bint shrinking,
+                       int loss, double bias, double sigma, bint shrinking,
                        double pg_max_old, double pg_min_old,
                        double* pg_max_new, double* pg_min_new,
                        uint64_t* state) noexcept nogil:
@@ -321,7 +348,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
         if PG < pmin:
             pmin = PG
         if fabs(PG) > 1.0e-12:
-            qd = sq + bias_sq + diag
+            qd = sigma * (sq + bias_sq) + diag
             if qd > 0.0:
                 a_new = a_old - G / qd
                 if a_new < 0.0:
@@ -333,7 +360,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
                 # linear in a_i (G = -1), so the minimiser is the bound.
                 a_new = upper if G < 0.0 else 0.0
             alpha[i] = a_new
-            d = (a_new - a_old) * yi
+            d = (a_new - a_old) * yi * sigma
             if d != 0.0:
                 row_axpy(d, data, indices, start, end, w)
                 w[n_features] += d * bias
@@ -347,8 +374,9 @@ cdef int _solve(const floating* data, const index_t* indices,
                 const index_t* indptr, Py_ssize_t n_features,
                 const double* y, const double* sample_C, double* alpha,
                 double* w, Py_ssize_t* order, Py_ssize_t n_total, int loss,
-                double bias, double tol, int max_iter, uint64_t seed,
-                bint shrinking, int verbose, double* violation) noexcept nogil:
+                double bias, double sigma, double tol, int max_iter,
+                uint64_t seed, bint shrinking, int verbose,
+                double* violation) noexcept nogil:
     """Serial passes until ``max PG - min PG <= tol`` over all variables."""
     cdef Py_ssize_t n_active = n_total
     cdef uint64_t state = rng_seed(seed)
@@ -359,7 +387,8 @@ cdef int _solve(const floating* data, const index_t* indices,
     while n_iter < max_iter:
         shuffle(order, n_active, &state)
         n_active = _epoch(data, indices, indptr, n_features, y, sample_C,
-                          alpha, w, order, n_active, loss, bias, shrinking,
+                          alpha, w, order, n_active, loss, bias, sigma,
+                          shrinking,
                           pg_max_old, pg_min_old, &pg_max_new, &pg_min_new,
                           &state)
         n_iter += 1
@@ -440,7 +469,8 @@ cdef int _solve_parallel(const floating* data, const index_t* indices,
                 t = threadid()
                 n_act[t] = _epoch(data, indices, indptr, n_features, y,
                                   sample_C, alpha, w, order + lo[t],
-                                  lo[t + 1] - lo[t], loss, bias, shrinking,
+                                  lo[t + 1] - lo[t], loss, bias, 1.0,
+                                  shrinking,
                                   pg_max_old, pg_min_old, &pmax[t], &pmin[t],
                                   &state)
             # Gather the pieces' active variables at the front (swaps keep
