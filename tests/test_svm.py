@@ -473,15 +473,15 @@ def test_kernel_checks_its_own_input():
 @pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
 @pytest.mark.parametrize("shrinking", [True, False])
 def test_parallel_solver_meets_the_serial_stopping_rule(loss, shrinking):
-    X, y = sparse_problem(n_samples=6000, n_features=800, density=0.02, seed=23)
+    X, y = sparse_problem(n_samples=4000, n_features=800, density=0.02, seed=23)
     y_pm = np.where(y == 1, 1.0, -1.0)
-    C, tol = 0.5, 1e-5
+    C, tol = 0.5, 1e-4
     kw = dict(C=C, loss=loss, tol=tol, max_iter=20000, shrinking=shrinking, random_state=0)
     serial = LinearSVC(**kw).fit(X, y)
     parallel = LinearSVC(n_jobs=2, **kw).fit(X, y)
     # Same optimum: the objective agrees far below the 1e-3 parity bar.
     np.testing.assert_allclose(
-        linear_svc_objective(parallel, X, y), linear_svc_objective(serial, X, y), rtol=1e-6
+        linear_svc_objective(parallel, X, y), linear_svc_objective(serial, X, y), rtol=1e-5
     )
     # Optimality by its own conditions, recomputed from the returned solution:
     # w is exactly sum_i y_i alpha_i x_i (no drift left from lock-free passes)
@@ -495,14 +495,14 @@ def test_parallel_solver_meets_the_serial_stopping_rule(loss, shrinking):
 
 def test_parallel_kernel_threads_and_determinism_rules():
     """n_threads=1 is bit-for-bit reproducible; n_threads>1 is not promised to be."""
-    X, y = sparse_problem(n_samples=4000, n_features=500, seed=24)
+    X, y = sparse_problem(n_samples=3000, n_features=500, seed=24)
     y_pm = np.where(y == 1, 1.0, -1.0)
     n, d = X.shape
 
     def run(n_threads):
         w, alpha = np.zeros(d + 1), np.zeros(n)
         it, _ = dual_cd_csr(X.data, X.indices, X.indptr, y_pm, np.full(n, 0.3), w, alpha,
-                            2, 1.0, 1e-6, 5000, 7, True, 0, n_threads)
+                            2, 1.0, 1e-5, 5000, 7, True, 0, n_threads)
         return w, alpha, it
 
     w1, a1, _ = run(1)
