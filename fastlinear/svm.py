@@ -241,7 +241,8 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
                 "with samples of each class you want to separate."
             )
         n_samples = X.shape[0]
-        sample_weight = check_sample_weight_finite(sample_weight, n_samples)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight_finite(sample_weight, n_samples)
         class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
 
         if not sp.issparse(X):
@@ -249,24 +250,39 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
         csr = check_csr_structure(X, caller="LinearSVC.fit")
 
         n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
-        y_pm = np.empty((n_problems, n_samples), dtype=np.float64)
-        sample_C = np.empty((n_problems, n_samples), dtype=np.float64)
-        base_C = self.C * sample_weight
-        if n_problems == 1:
-            y_pm[0] = np.where(y_ind == 1, 1.0, -1.0)
-            sample_C[0] = base_C * class_weight[y_ind]
-        else:
-            for k in range(n_problems):
-                positive = y_ind == k
-                y_pm[k] = np.where(positive, 1.0, -1.0)
-                sample_C[k] = np.where(positive, base_C * class_weight[k], base_C)
-
-        alpha = self._initial_dual(y_pm, sample_C, classes)
+        previous = self._previous_dual(n_problems, n_samples, classes)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=n_problems)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         loss = _LOSSES[self.loss]
         W = np.zeros((n_problems, X.shape[1] + 1), dtype=np.float64)
+        dual_coef = np.zeros((n_problems, n_samples), dtype=np.float64)
+
+        def solve(k):
+            # The labels and costs of problem k live only while it is solved,
+            # so one-vs-rest needs no (n_classes, n_samples) temporaries.
+            positive_class = 1 if n_problems == 1 else k
+            y_pm = np.where(y_ind == positive_class, 1.0, -1.0)
+            sample_C = class_weight[y_ind] if n_problems == 1 else np.where(
+                y_pm > 0, class_weight[k], 1.0
+            )
+            sample_C *= self.C
+            if sample_weight is not None:
+                sample_C *= sample_weight
+            alpha = dual_coef[k]
+            if previous is not None:
+                # Warm start: the previous duals clipped into the new box
+                # [0, U_i] (U_i = C_i for the hinge, unbounded for the
+                # squared hinge, 0 for samples of zero weight).
+                upper = sample_C if self.loss == "hinge" else np.where(sample_C > 0, np.inf, 0.0)
+                np.clip(previous[k], 0.0, upper, out=alpha)
+            result = _dual_cd_fast.dual_cd_csr(
+                csr.data, csr.indices, csr.indptr, y_pm, sample_C, W[k],
+                alpha, loss, bias, float(self.tol), int(self.max_iter),
+                int(seeds[k]), bool(self.shrinking), int(self.verbose), inner,
+            )
+            alpha *= y_pm
+            return result
 
         # Threads go to the binary problems of one-vs-rest first (each then
         # runs the serial, deterministic kernel); a lone binary problem gets
@@ -274,14 +290,6 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
         n_jobs = effective_n_jobs(self.n_jobs)
         outer = min(n_jobs, n_problems)
         inner = n_jobs if n_problems == 1 else 1
-
-        def solve(k):
-            return _dual_cd_fast.dual_cd_csr(
-                csr.data, csr.indices, csr.indptr, y_pm[k], sample_C[k], W[k],
-                alpha[k], loss, bias, float(self.tol), int(self.max_iter),
-                int(seeds[k]), bool(self.shrinking), int(self.verbose), inner,
-            )
-
         if outer == 1:
             results = [solve(k) for k in range(n_problems)]
         else:
@@ -303,7 +311,7 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
             self.intercept_ = (bias * W[:, -1]).astype(X.dtype)
         else:
             self.intercept_ = np.zeros(n_problems, dtype=X.dtype)
-        self.dual_coef_ = alpha * y_pm
+        self.dual_coef_ = dual_coef
         self.n_iter_ = int(n_iters.max())
         if np.any(n_iters >= self.max_iter):
             worst = int(np.argmax(violations))
@@ -317,27 +325,20 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
             )
         return self
 
-    def _initial_dual(self, y_pm, sample_C, classes):
-        """Dual start point: zeros, or the previous solution (warm start).
-
-        The previous ``alpha`` is clipped into the new box ``[0, U_i]`` (U_i =
-        C_i for the hinge loss, unbounded for the squared hinge, 0 for samples
-        of zero weight), so it is always feasible.
-        """
-        alpha = np.zeros_like(sample_C)
+    def _previous_dual(self, n_problems, n_samples, classes):
+        """``|dual_coef_|`` of the previous fit when warm-starting, else None."""
         if not (self.warm_start and hasattr(self, "dual_coef_")):
-            return alpha
-        previous = np.abs(self.dual_coef_)
-        if previous.shape != alpha.shape or not np.array_equal(self.classes_, classes):
+            return None
+        if self.dual_coef_.shape != (n_problems, n_samples) or not np.array_equal(
+            self.classes_, classes
+        ):
             warnings.warn(
                 "warm_start=True but the samples or classes changed since the "
                 "previous fit; starting from zero.",
                 UserWarning,
             )
-            return alpha
-        upper = sample_C if self.loss == "hinge" else np.where(sample_C > 0, np.inf, 0.0)
-        np.clip(previous, 0.0, upper, out=alpha)
-        return alpha
+            return None
+        return np.abs(self.dual_coef_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
