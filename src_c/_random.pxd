@@ -32,13 +32,32 @@ cdef inline uint64_t rng_next(uint64_t* state) noexcept nogil:
     return x * <uint64_t>0x2545F4914F6CDD1D
 
 
-cdef inline Py_ssize_t rng_below(uint64_t* state, Py_ssize_t n) noexcept nogil:
-    """A random integer in ``[0, n)``, ``n >= 1``.
-
-    The modulo bias is below ``n / 2**64``: invisible for any array that fits
-    in memory.
+cdef extern from *:
     """
-    return <Py_ssize_t>(rng_next(state) % <uint64_t>n)
+    static inline uint64_t fl_mulhi64(uint64_t a, uint64_t b) {
+    #if defined(__SIZEOF_INT128__)
+        return (uint64_t)(((unsigned __int128)a * b) >> 64);
+    #else
+        uint64_t a_lo = (uint32_t)a, a_hi = a >> 32;
+        uint64_t b_lo = (uint32_t)b, b_hi = b >> 32;
+        uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo;
+        uint64_t lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
+        uint64_t cross = (lo_lo >> 32) + (uint32_t)hi_lo + lo_hi;
+        return hi_hi + (hi_lo >> 32) + (cross >> 32);
+    #endif
+    }
+    """
+    uint64_t mulhi64 "fl_mulhi64"(uint64_t a, uint64_t b) noexcept nogil
+
+
+cdef inline Py_ssize_t rng_below(uint64_t* state, Py_ssize_t n) noexcept nogil:
+    """A random integer in ``[0, n)``, ``n >= 1``: ``floor(r * n / 2**64)``.
+
+    Lemire's multiply-shift: one multiplication instead of a 64-bit division
+    (20 to 40 cycles, a sizeable part of a coordinate step on short rows).
+    The bias is below ``n / 2**64``: invisible for any array in memory.
+    """
+    return <Py_ssize_t>mulhi64(rng_next(state), <uint64_t>n)
 
 
 cdef enum:

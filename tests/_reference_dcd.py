@@ -29,7 +29,7 @@ class XorShift:
 
     def shuffle(self, a, n):
         for i in range(n - 1):
-            j = i + self.next() % (n - i)
+            j = i + ((self.next() * (n - i)) >> 64)
             a[i], a[j] = a[j], a[i]
 
 

@@ -168,7 +168,7 @@ class _XorShift:
     def shuffle(self, a):
         n = len(a)
         for i in range(n - 1):
-            j = i + self.next() % (n - i)
+            j = i + ((self.next() * (n - i)) >> 64)
             a[i], a[j] = a[j], a[i]
 
 
