@@ -357,14 +357,18 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
     ``w = sum_i y_i alpha_i x_i`` and decreases the dual objective every
     round (Ma et al., 2015, with gamma = 1, sigma' = K).
 
-    The number of rounds grows with ``K``, and most with an intercept: the
-    constant feature is shared by every row, so each block's local problem
-    is dominated by that stiff direction and the blocks exchange the sums
-    ``sum_{i in k} y_i alpha_i`` only slowly.  Measured on a 1,200 x 300
-    set (C=0.1, 8 blocks) the relative gap falls below 1e-8 in 36 rounds
-    without intercept, but stays near 1e-2 for tens of rounds with one; the
-    primal objective converges much faster than the gap.  With centred or
-    normalised features, ``fit_intercept=False`` takes far fewer rounds.
+    The number of rounds grows with ``K``, most when some direction is
+    shared by every block: the intercept's constant feature, or the frequent
+    features of nonnegative (TF-IDF) data.  Each block's local problem then
+    sees the full stiffness of that direction and the blocks move weight
+    along it between each other only slowly (a cancellation across blocks is
+    free in the global problem but penalised in every local one).  Measured
+    on a 1,200 x 300 set with signed features (C=0.1, 8 blocks) the relative
+    gap falls below 1e-8 in 36 rounds without intercept, but is still 7e-3
+    after 36 rounds with one; on the nonnegative synthetic 200k x 50k set,
+    2 blocks need 60 rounds to a 1e-3 gap with or without intercept, one
+    block 2-3 (``bench/bench_dask.py``).  The primal objective converges
+    faster than the gap.
 
     References
     ----------
