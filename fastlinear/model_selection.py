@@ -47,6 +47,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -135,7 +136,32 @@ def _check_Cs(Cs):
     return np.unique(grid)
 
 
-def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, **params):
+#: ``dual="auto"`` solves the primal (Newton) when C * mean ||x~_i||^2 exceeds
+#: this (squared hinge, n_samples > n_features).  Dual coordinate descent needs
+#: passes roughly in proportion to it: on an a9a fold (mean ||x~||^2 = 15),
+#: 267 passes at C = 1, 1,950 at C = 10, 12,702 at C = 100 (warm-started),
+#: against 6 to 8 Newton steps at any C.
+PRIMAL_THRESHOLD = 100.0
+
+
+def prefer_primal(X, C, loss, intercept_scaling=1.0, fit_intercept=True):
+    """The ``dual="auto"`` rule: whether the primal Newton solver should fit C.
+
+    True for the squared hinge when ``n_samples > n_features`` and
+    ``C * mean_i ||x~_i||^2 > PRIMAL_THRESHOLD`` (``x~`` includes the bias
+    feature), where dual coordinate descent needs thousands of passes.
+    """
+    if loss != "squared_hinge" or X.shape[0] <= X.shape[1]:
+        return False
+    if sp.issparse(X):
+        sq = float(X.multiply(X).sum())
+    else:
+        sq = float(np.einsum("ij,ij->", X, X))
+    mean_sq = sq / max(X.shape[0], 1) + (intercept_scaling**2 if fit_intercept else 0.0)
+    return C * mean_sq > PRIMAL_THRESHOLD
+
+
+def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, dual=True, **params):
     """Fit ``fastlinear.LinearSVC`` along a C grid, warm-starting each C.
 
     Parameters
@@ -150,6 +176,10 @@ def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, **params):
         Start each fit from the duals of the previous C times
         ``C_new / C_old`` (the rescale rule, see the module notes);
         ``False`` starts every fit from zero.
+    dual : bool or "auto", default=True
+        ``LinearSVC``'s ``dual`` for every C; ``"auto"`` switches to the
+        primal Newton solver for the Cs where :func:`prefer_primal` says so
+        (warm-started from ``w`` of the rescaled duals).
     **params
         Other :class:`fastlinear.LinearSVC` parameters (``loss``, ``tol``,
         ``max_iter``, ``random_state``, ...); ``C`` and ``warm_start`` are
@@ -172,13 +202,17 @@ def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, **params):
     [(0.1, True), (1.0, True)]
     """
     params.pop("C", None)
+    params.pop("dual", None)
     est = LinearSVC(warm_start=warm_start, **params)
     previous = None
     for C in _check_Cs(Cs):
         if warm_start and previous is not None:
             # The rescale rule; LinearSVC then clips into the new box.
             est.dual_coef_ = est.dual_coef_ * (C / previous)
-        est.set_params(C=float(C))
+        use_dual = dual if dual != "auto" else not prefer_primal(
+            X, C, est.loss, est.intercept_scaling, est.fit_intercept
+        )
+        est.set_params(C=float(C), dual=bool(use_dual))
         est.fit(X, y, sample_weight=sample_weight)
         previous = C
         yield float(C), est
@@ -313,7 +347,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
 
         if self.refit:
             start = time.perf_counter()
-            est = self._refit_estimator(self.C_, seed, n_classes=np.unique(y).shape[0])
+            est = self._refit_estimator(self.C_, seed, n_classes=np.unique(y).shape[0], X=X)
             est.fit(X, y, sample_weight=sample_weight)
             self.refit_time_ = time.perf_counter() - start
             self.best_estimator_ = est
@@ -505,6 +539,7 @@ class LinearSVCCV(_WarmPathCV):
             )
         },
         "warm_start": ["boolean"],
+        "dual": ["boolean", StrOptions({"auto"})],
         "n_jobs": [None, Integral],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -518,6 +553,7 @@ class LinearSVCCV(_WarmPathCV):
         scoring="accuracy",
         refit=True,
         loss="squared_hinge",
+        dual="auto",
         tol=1e-4,
         max_iter=60000,
         fit_intercept=True,
@@ -534,6 +570,7 @@ class LinearSVCCV(_WarmPathCV):
         self.scoring = scoring
         self.refit = refit
         self.loss = loss
+        self.dual = dual
         self.tol = tol
         self.max_iter = max_iter
         self.fit_intercept = fit_intercept
@@ -566,13 +603,20 @@ class LinearSVCCV(_WarmPathCV):
     def _path(self, X, y, sample_weight, Cs, seed):
         params = self._svc(1.0, seed).get_params()
         params["warm_start"] = self.warm_start
+        params["dual"] = self.dual
         return linear_svc_path(X, y, Cs, sample_weight=sample_weight, **params)
 
-    def _refit_estimator(self, C, seed, n_classes):
+    def _refit_estimator(self, C, seed, n_classes, X=None):
         # Threads only over one-vs-rest problems: with two classes
         # LinearSVC(n_jobs > 1) may run parallel passes whose iterates depend
         # on thread timing, and the refit must not depend on n_jobs.
-        return self._svc(C, seed, n_jobs=self.n_jobs if n_classes > 2 else None)
+        est = self._svc(C, seed, n_jobs=self.n_jobs if n_classes > 2 else None)
+        dual = self.dual
+        if dual == "auto":
+            dual = X is None or not prefer_primal(
+                X, C, self.loss, self.intercept_scaling, self.fit_intercept
+            )
+        return est.set_params(dual=bool(dual))
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the C grid, then refit with the best C.
@@ -724,7 +768,7 @@ intercept_, classes_, n_iter_, n_splits_, refit_time_, scorer_, n_features_in_ :
             est.fit(X, y, sample_weight=sample_weight)
             yield float(C), est
 
-    def _refit_estimator(self, C, seed, n_classes):
+    def _refit_estimator(self, C, seed, n_classes, X=None):
         return self._logistic(C, seed)
 
     def fit(self, X, y, sample_weight=None, groups=None):

@@ -352,3 +352,24 @@ def test_logistic_cv_bad_parameters(small, params, match):
     X, y, _, _ = small
     with pytest.raises(ValueError, match=match):
         LogisticRegressionCV(**params).fit(X[:200], y[:200])
+
+
+def test_auto_dual_switches_to_the_primal_for_large_C_and_agrees():
+    """dual="auto" uses the primal Newton solver where C * mean||x||^2 is large,
+    with the same CV scores and C* as the all-dual path."""
+    from fastlinear.datasets import load_a9a
+    from fastlinear.model_selection import prefer_primal
+
+    X, y, _, _ = load_a9a()
+    X, y = X[:4000], y[:4000]
+    assert not prefer_primal(X, 1.0, "squared_hinge")
+    assert prefer_primal(X, 100.0, "squared_hinge")
+    assert not prefer_primal(X, 100.0, "hinge")
+    auto = LinearSVCCV(Cs=(0.1, 1, 100), random_state=0).fit(X, y)
+    dual = LinearSVCCV(Cs=(0.1, 1, 100), dual=True, random_state=0).fit(X, y)
+    assert auto.C_ == dual.C_
+    np.testing.assert_allclose(
+        auto.cv_results_["mean_test_score"], dual.cv_results_["mean_test_score"], atol=2e-3
+    )
+    # The primal fits take a handful of Newton steps, the dual thousands of passes.
+    assert auto.cv_results_["max_n_iter"][-1] < 100 < dual.cv_results_["max_n_iter"][-1]

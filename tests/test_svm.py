@@ -512,3 +512,37 @@ def test_parallel_kernel_threads_and_determinism_rules():
     w2, a2, it2 = run(2)
     assert it2 < 5000
     np.testing.assert_allclose(w2, w1, atol=1e-3)
+
+
+# --------------------------------------------------------------------------
+# The primal Newton solver (dual=False, liblinear -s 2)
+
+
+@pytest.mark.parametrize("C", [0.1, 10.0])
+def test_primal_newton_matches_dual_and_sklearn(C):
+    X, y = sparse_problem(n_samples=1500, n_features=200, n_classes=3, seed=25)
+    primal = LinearSVC(C=C, dual=False, tol=1e-6).fit(X, y)
+    dual = quiet_fit(LinearSVC(C=C, tol=1e-6, max_iter=100000, random_state=0), X, y)
+    theirs = SkLinearSVC(C=C, dual=False, tol=1e-6).fit(X, y)
+    f_primal = linear_svc_objective(primal, X, y)
+    np.testing.assert_allclose(f_primal, linear_svc_objective(dual, X, y), rtol=1e-5)
+    np.testing.assert_allclose(f_primal, linear_svc_objective(theirs, X, y), rtol=1e-5)
+    # KKT: the recovered duals give back w, up to the (tiny) final gradient.
+    np.testing.assert_allclose(primal.dual_coef_ @ X, primal.coef_, atol=1e-4 * np.abs(primal.coef_).max())
+    assert primal.coef_.dtype == np.float64
+
+
+def test_primal_newton_float32_and_warm_start():
+    X, y = sparse_problem(n_samples=800, seed=26)
+    X32 = X.astype(np.float32)
+    cold = LinearSVC(C=50.0, dual=False, tol=1e-8).fit(X32, y)
+    assert cold.coef_.dtype == np.float32
+    warm = LinearSVC(C=5.0, dual=False, tol=1e-8, warm_start=True).fit(X32, y)
+    warm.set_params(C=50.0).fit(X32, y)
+    np.testing.assert_allclose(linear_svc_objective(warm, X, y), linear_svc_objective(cold, X, y), rtol=1e-6)
+
+
+def test_primal_hinge_is_refused():
+    X, y = sparse_problem(seed=27)
+    with pytest.raises(ValueError, match="loss='hinge' is not supported with dual=False"):
+        LinearSVC(loss="hinge", dual=False).fit(X, y)
