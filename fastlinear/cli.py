@@ -49,6 +49,7 @@ usage: fastlinear train [options] data_file [model_file]
 options:
 -s type : solver (default 1)
      1 -- L2-regularized L2-loss support vector classification (dual)
+     2 -- L2-regularized L2-loss support vector classification (primal)
      3 -- L2-regularized L1-loss support vector classification (dual)
 -c cost : set the parameter C (default 1)
 -e epsilon : stopping tolerance, max - min projected gradient (default 1e-4,
@@ -58,7 +59,9 @@ options:
 -wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
 -v n : n-fold cross validation mode (stratified folds, no shuffling)
 -C : find the best C by n-fold cross validation (n from -v, default 5) over
-     the grid of --Cs, warm-started; writes a model only when model_file is given
+     the grid of --Cs, warm-started; writes a model only when model_file is given;
+     with -s 1 the search uses the primal solver for the large Cs where the
+     dual one needs thousands of passes (LinearSVCCV's dual="auto")
 -n nr_thread : threads over folds / one-vs-rest problems (default 1)
 -q : quiet mode (no outputs)
 --Cs c1,c2,... : the C grid of -C (default 0.01,0.1,1,10,100)
@@ -76,7 +79,7 @@ options:
 """
 
 DEFAULT_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
-SOLVERS = {1: "squared_hinge", 3: "hinge"}
+SOLVERS = {1: "squared_hinge", 2: "squared_hinge", 3: "hinge"}
 
 
 class CLIError(Exception):
@@ -236,7 +239,8 @@ def parse_train_args(args):
     if opts["solver"] not in SOLVERS:
         raise CLIError(
             f"unknown solver -s {opts['solver']}; this version supports -s 1 "
-            "(L2-loss SVM, dual) and -s 3 (L1-loss SVM, dual)"
+            "(L2-loss SVM, dual), -s 2 (L2-loss SVM, primal) and -s 3 (L1-loss "
+            "SVM, dual)"
         )
     if opts["C"] <= 0 or not np.isfinite(opts["C"]):
         raise CLIError(f"-c must be a finite number > 0, got {opts['C']:g}")
@@ -273,6 +277,7 @@ def _svc_params(opts, X, y):
         )
     params = {
         "loss": SOLVERS[opts["solver"]],
+        "dual": opts["solver"] != 2,
         "tol": opts["tol"],
         "fit_intercept": opts["bias"] >= 0,
         "intercept_scaling": opts["bias"] if opts["bias"] > 0 else 1.0,
@@ -306,6 +311,8 @@ def cmd_train(args):
         Cs = opts["Cs"] if opts["search"] else [opts["C"]]
         max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
         fit_model = opts["search"] and model_file is not None
+        if opts["search"] and opts["solver"] == 1:
+            params["dual"] = "auto"
         search = LinearSVCCV(
             Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter,
             n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,

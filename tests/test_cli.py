@@ -335,3 +335,29 @@ def test_demo_errors(tmp_path, run_here):
     assert_usage_error(run_here("demo", "--train", tmp_path / "x"), "give both --train and --test")
     code, out, err = run_here("demo", "--cv", "x")
     assert code == 2 and "invalid int value" in err and "Traceback" not in err
+
+
+def test_primal_solver_matches_liblinear_s2(files, tmp_path, run_here):
+    """-s 2 (primal Newton) reaches liblinear -s 2's model: same objective, same labels."""
+    folder, train, test = files
+    model = tmp_path / "primal.model"
+    code, out, err = run_here("train", "-s", "2", "-c", "1", "-e", "1e-6", "-q", train, model)
+    assert code == 0, err
+    y, x = liblinearutil.svm_read_problem(str(train))
+    ours = liblinearutil.load_model(str(model))
+    theirs = liblinearutil.train(y, x, "-s 2 -c 1 -e 1e-6 -B 1 -q")
+    yt, xt = liblinearutil.svm_read_problem(str(test))
+    p_ours, _, _ = liblinearutil.predict(yt, xt, ours, "-q")
+    p_theirs, _, _ = liblinearutil.predict(yt, xt, theirs, "-q")
+    assert np.mean(np.array(p_ours) == np.array(p_theirs)) >= 0.995
+    X, y_np = load(train)
+
+    def objective(m):
+        n = X.shape[1]
+        w = np.array([m.get_decfun_coef(j + 1) for j in range(n)])
+        b = m.get_decfun_bias()
+        sign = 1.0 if m.get_labels()[0] == 1 else -1.0
+        margins = np.maximum(0.0, 1.0 - np.where(y_np == 1, 1.0, -1.0) * sign * (X @ w + b))
+        return 0.5 * (w @ w + b * b) + np.sum(margins**2)
+
+    np.testing.assert_allclose(objective(ours), objective(theirs), rtol=1e-4)
