@@ -607,9 +607,8 @@ class LinearSVCCV(_WarmPathCV):
         return linear_svc_path(X, y, Cs, sample_weight=sample_weight, **params)
 
     def _refit_estimator(self, C, seed, n_classes, X=None):
-        # Threads only over one-vs-rest problems: with two classes
-        # LinearSVC(n_jobs > 1) may run parallel passes whose iterates depend
-        # on thread timing, and the refit must not depend on n_jobs.
+        # Threads only over one-vs-rest problems (LinearSVC runs a binary
+        # problem on one thread anyway).
         est = self._svc(C, seed, n_jobs=self.n_jobs if n_classes > 2 else None)
         dual = self.dual
         if dual == "auto":

@@ -96,14 +96,13 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
     verbose : int, default=0
         Print liblinear-style progress (a dot every 10 passes).
     n_jobs : int, default=None
-        Number of threads.  ``None`` means 1; ``-1`` means all cores.  With
-        more than two classes the binary problems of one-vs-rest are solved
-        in parallel, and the results equal those of ``n_jobs=1``.  With two
-        classes the one problem is solved by parallel coordinate descent
-        (PASSCoDe-Wild, Hsieh, Yu & Dhillon, ICML 2015) finished by serial
-        passes, so it meets the same stopping rule as ``n_jobs=1``, but the
-        iterates depend on thread timing: the solution is the same up to
-        ``tol``, not bit for bit.
+        Number of threads for the binary problems of one-vs-rest (more than
+        two classes).  ``None`` means 1; ``-1`` means all cores.  Results equal
+        those of ``n_jobs=1``.  A two-class problem runs on one thread: the
+        kernel's parallel passes (PASSCoDe-Wild, ``n_threads`` of
+        ``fastlinear._dual_cd_fast.dual_cd_csr``) were measured slower than
+        the serial kernel on 2 cores (threads fight over the cache lines of
+        the frequent features' weights), so they are not used here.
     warm_start : bool, default=False
         Start from the dual solution of the previous ``fit`` (same samples
         and classes), clipped into the new box constraints.
@@ -309,17 +308,14 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
             result = _dual_cd_fast.dual_cd_csr(
                 csr.data, csr.indices, csr.indptr, y_pm, sample_C, W[k],
                 alpha, loss, bias, float(self.tol), int(self.max_iter),
-                int(seeds[k]), bool(self.shrinking), int(self.verbose), inner,
+                int(seeds[k]), bool(self.shrinking), int(self.verbose),
             )
             alpha *= y_pm
             return result
 
-        # Threads go to the binary problems of one-vs-rest first (each then
-        # runs the serial, deterministic kernel); a lone binary problem gets
-        # them all, for the parallel (PASSCoDe) passes of the kernel.
-        n_jobs = effective_n_jobs(self.n_jobs)
-        outer = min(n_jobs, n_problems)
-        inner = n_jobs if n_problems == 1 else 1
+        # Threads go to the binary problems of one-vs-rest, each running the
+        # serial, deterministic kernel (see n_jobs in the class docstring).
+        outer = min(effective_n_jobs(self.n_jobs), n_problems)
         if outer == 1:
             results = [solve(k) for k in range(n_problems)]
         else:
