@@ -580,7 +580,7 @@ def plot_sweep(sweep, path):
         entry = sweep[key]
         floor = 1e-10
         for s, pts in entry["points"].items():
-            pts = sorted(pts, key=lambda p: p["time"])
+            pts = sorted(pts, key=lambda p: -p["tol"])  # the sweep's order: loose to tight
             ax.plot([p["time"] for p in pts], [max(p["subopt"], floor) for p in pts], "o-",
                     color=COLORS.get(s), label=SOLVERS[s])
             for p in pts:
@@ -589,7 +589,7 @@ def plot_sweep(sweep, path):
                                 fontsize=7, xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("fit time (s)")
+        ax.set_xlabel("fit time (s), one run per point; lines join the tolerances in order")
         ax.set_ylabel("relative suboptimality (P - P*) / P*")
         ax.set_title(f"{entry['workload']}, {entry['loss']}, C={entry['C']:g}\n"
                      f"tol swept {max(p['tol'] for p in next(iter(entry['points'].values()))):g}"
@@ -862,6 +862,17 @@ def write_markdown(res, path):
     Path(path).write_text("\n".join(L) + "\n")
 
 
+def replot(out):
+    """Redraw the PNGs and REPORT.md of ``out`` from its report.json (no fitting)."""
+    out = Path(out)
+    res = json.loads((out / "report.json").read_text())
+    if res.get("sweep"):
+        plot_sweep(res["sweep"], out / "suboptimality_vs_time.png")
+    if res.get("rows") and any(res["rows"].values()):
+        plot_rows(res["rows"], out / "time_vs_rows.png")
+    write_markdown(res, out / "REPORT.md")
+
+
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
@@ -882,7 +893,12 @@ def main(argv=None):
     parser.add_argument("--sweep-workloads", default=None,
                         help="workloads of the suboptimality-vs-time plot (default imdb,synthetic)")
     parser.add_argument("--out", default=str(HERE / "results"), help="output folder")
+    parser.add_argument("--replot", action="store_true",
+                        help="only redraw REPORT.md and the PNGs from OUT/report.json")
     args = parser.parse_args(argv)
+    if args.replot:
+        replot(args.out)
+        return None
 
     t_start = time.perf_counter()
     out = Path(args.out)
