@@ -224,22 +224,26 @@ def _local_step(block, state, w, seeds, active, update, sigma, loss, bias,
     return _State(alpha, delta, primal, dual, wsq)
 
 
-def _delta(state):
-    return state.delta
+def _small(state):
+    """What leaves a block's worker: ``(Delta w, primal sums, dual sums, ||w||^2)``.
+
+    Runs where the state is, so the dual variables never travel.
+    """
+    return state.delta, state.primal, state.dual, state.wsq
 
 
-def _add_deltas(w, *deltas):
+def _add_deltas(w, *smalls):
     """``w + sum_k Delta w_k`` in block order (deterministic)."""
     w = w.copy()
-    for d in deltas:
-        w += d
+    for small in smalls:
+        w += small[0]
     return w
 
 
-def _round_sums(*states):
-    """The blocks' sums, stacked in block order: (primal, dual), wsq."""
-    return (np.array([s.primal for s in states]), np.array([s.dual for s in states]),
-            states[0].wsq)
+def _round_sums(*smalls):
+    """The blocks' sums, stacked in block order: primal, dual, ``||w||^2``."""
+    return (np.array([s[1] for s in smalls]), np.array([s[2] for s in smalls]),
+            smalls[0][3])
 
 
 def _decision_block(X, coef, intercept, ravel):
@@ -618,11 +622,11 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
                              key=f"fl-step-{t}-{k}")
                 for k in range(n_blocks)
             ]
-            sums_fut = self._submit(client, _round_sums, *new_states, key=f"fl-sums-{t}")
+            smalls = [self._submit(client, _small, s, key=f"fl-small-{t}-{k}")
+                      for k, s in enumerate(new_states)]
+            sums_fut = self._submit(client, _round_sums, *smalls, key=f"fl-sums-{t}")
             if update:
-                deltas = [self._submit(client, _delta, s, key=f"fl-delta-{t}-{k}")
-                          for k, s in enumerate(new_states)]
-                w_next = self._submit(client, _add_deltas, w_fut, *deltas,
+                w_next = self._submit(client, _add_deltas, w_fut, *smalls,
                                       key=f"fl-w-{t + 1}")
             primal, dual, wsq = self._result(sums_fut, t)
             P = 0.5 * wsq + primal.sum(axis=0)
