@@ -13,8 +13,9 @@ With ``z = X~ w`` (``X~`` is X with the constant bias column appended) and
     g(w)   = w - 2 X~^T (C y (1 - y z))_I
     H(w) v = v + 2 X~_I^T (C_I (X~_I v))          (a generalised Hessian)
 
-Each Newton step solves ``H d = -g`` by conjugate gradients (to 10 % of
-``||g||``, at most 100 products) and takes the longest step ``t`` in
+Each Newton step solves ``H d = -g`` by conjugate gradients preconditioned
+with the diagonal of ``H`` (as liblinear 2.x's TRON; to 10 % of ``||g||``, at
+most 100 products) and takes the longest step ``t`` in
 ``1, 1/2, 1/4, ...`` (at most 30 halvings) that satisfies Armijo's condition.
 It stops, as liblinear, when ``||g(w)|| <= tol * max(min(n_pos, n_neg), 1) / n
 * ||g(0)||``, or after ``max_iter`` Newton steps.  At the solution the dual
@@ -54,6 +55,7 @@ def primal_newton_squared_hinge(X, y, sample_C, bias, w0, tol, max_iter):
     """
     n = X.shape[0]
     Xt = X.T.tocsr()  # one transposed copy: X~^T products stay row-major
+    X_squared_t = Xt.multiply(Xt).tocsr()  # for the diagonal of H
     w = np.array(w0, dtype=np.float64, copy=True)
 
     def scores(v):
@@ -95,21 +97,27 @@ def primal_newton_squared_hinge(X, y, sample_C, bias, w0, tol, max_iter):
             out[-1] += bias * u.sum()
             return out
 
-        # Conjugate gradients on H d = -g, to 10 % of ||g||.
+        # Preconditioned conjugate gradients on H d = -g, to 10 % of ||g||;
+        # M = diag(H) = 1 + 2 sum_I C_i x_ij^2.
+        m_inv = np.empty_like(w)
+        m_inv[:-1] = 1.0 / (1.0 + np.asarray(X_squared_t @ curvature, dtype=np.float64))
+        m_inv[-1] = 1.0 / (1.0 + bias * bias * curvature.sum())
         d = np.zeros_like(w)
         r = -g
-        p = r.copy()
-        rr = r @ r
+        s_ = m_inv * r
+        p = s_.copy()
+        rs = r @ s_
         for _ in range(_MAX_CG):
-            if np.sqrt(rr) <= 0.1 * g_norm:
+            if np.linalg.norm(r) <= 0.1 * g_norm:
                 break
             Hp = hessp(p)
-            step = rr / (p @ Hp)
+            step = rs / (p @ Hp)
             d += step * p
             r -= step * Hp
-            rr_new = r @ r
-            p = r + (rr_new / rr) * p
-            rr = rr_new
+            s_ = m_inv * r
+            rs_new = r @ s_
+            p = s_ + (rs_new / rs) * p
+            rs = rs_new
         # Armijo backtracking along d; X~ d once, then every trial is O(n).
         zd = scores(d)
         slope = g @ d
