@@ -179,7 +179,8 @@ def _make_block(raw, classes, class_weight, C):
 
 
 def _initial_w(n_problems, n_features):
-    return np.zeros((n_problems, n_features + 1), dtype=np.float64)
+    """The first round's input, shaped like a reducer's output: ``(w, sums)``."""
+    return np.zeros((n_problems, n_features + 1), dtype=np.float64), None
 
 
 def _local_step(block, state, w, seeds, active, update, sigma, loss, bias,
@@ -189,6 +190,7 @@ def _local_step(block, state, w, seeds, active, update, sigma, loss, bias,
     Returns a new :class:`_State` (the input state is never modified, so a
     recomputed task gives the same result).
     """
+    w = w[0]  # (w, sums of the previous round)
     csr = block.csr
     n_problems, n = block.y_pm.shape
     n_features = w.shape[1] - 1
@@ -232,18 +234,22 @@ def _small(state):
     return state.delta, state.primal, state.dual, state.wsq
 
 
-def _add_deltas(w, *smalls):
-    """``w + sum_k Delta w_k`` in block order (deterministic)."""
-    w = w.copy()
+def _reduce(w, *smalls):
+    """The next round's input ``(w + sum_k Delta w_k, sums)``, in block order.
+
+    ``sums`` are the blocks' primal sums, dual sums and ``||w||^2`` of this
+    round, for the driver.  One task reads each ``Delta w`` once.
+    """
+    w = w[0].copy()
     for small in smalls:
         w += small[0]
-    return w
-
-
-def _round_sums(*smalls):
-    """The blocks' sums, stacked in block order: primal, dual, ``||w||^2``."""
-    return (np.array([s[1] for s in smalls]), np.array([s[2] for s in smalls]),
+    sums = (np.array([s[1] for s in smalls]), np.array([s[2] for s in smalls]),
             smalls[0][3])
+    return w, sums
+
+
+def _sums_of(reduced):
+    return reduced[1]
 
 
 def _decision_block(X, coef, intercept, ravel):
@@ -624,10 +630,8 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
             ]
             smalls = [self._submit(client, _small, s, key=f"fl-small-{t}-{k}")
                       for k, s in enumerate(new_states)]
-            sums_fut = self._submit(client, _round_sums, *smalls, key=f"fl-sums-{t}")
-            if update:
-                w_next = self._submit(client, _add_deltas, w_fut, *smalls,
-                                      key=f"fl-w-{t + 1}")
+            w_next = self._submit(client, _reduce, w_fut, *smalls, key=f"fl-w-{t + 1}")
+            sums_fut = self._submit(client, _sums_of, w_next, key=f"fl-sums-{t}")
             primal, dual, wsq = self._result(sums_fut, t)
             P = 0.5 * wsq + primal.sum(axis=0)
             D = 0.5 * wsq + dual.sum(axis=0)
@@ -637,7 +641,7 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
             if not update:
                 done = active.copy()
             if done.any():
-                w_now = self._result(w_fut, t)
+                w_now = self._result(w_fut, t)[0]
                 W[done] = w_now[done]
                 gaps[done] = gap[done]
                 objectives[done] = P[done]
