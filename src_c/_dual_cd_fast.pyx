@@ -63,7 +63,7 @@ from cython.parallel cimport parallel, threadid
 
 from _prefetch cimport prefetch
 from _random cimport rng_seed, shuffle
-from _sparse cimport index_t, row_axpy, row_dot_sqnorm, row_sqnorm
+from _sparse cimport csr_check, index_t, row_axpy, row_dot_sqnorm, row_sqnorm
 
 
 cpdef enum Loss:
@@ -234,19 +234,12 @@ cdef int _prepare(const floating* data, const index_t* indices,
     """
     cdef Py_ssize_t i, k, start, end, n_active = 0
     cdef double c, upper, diag
-    if indptr[0] != 0 or indptr[n_samples] != nnz:
-        bad_row[0] = 0 if indptr[0] != 0 else n_samples - 1
-        return 1
+    cdef int status = csr_check(indices, indptr, n_samples, n_features, nnz, bad_row)
+    if status != 0:
+        return status
     for i in range(n_samples):
         start = indptr[i]
         end = indptr[i + 1]
-        if end < start or end > nnz:
-            bad_row[0] = i
-            return 1
-        for k in range(start, end):
-            if indices[k] < 0 or indices[k] >= n_features:
-                bad_row[0] = i
-                return 2
         if not isfinite(row_sqnorm(data, start, end) + bias * bias):
             bad_row[0] = i
             return 3

@@ -98,7 +98,7 @@ from libc.string cimport memcpy
 from cython cimport floating
 
 from _random cimport rng_seed, shuffle
-from _sparse cimport index_t
+from _sparse cimport csr_check, index_t
 
 cpdef enum Schedule:
     LR_CONSTANT = 1
@@ -234,20 +234,12 @@ cdef int _check(const floating* data, const index_t* indices, const index_t* ind
                 Py_ssize_t K, const int32_t* y, const double* sw,
                 Py_ssize_t* bad_row) noexcept nogil:
     """0 if the input can be read safely, else an error code with ``bad_row``."""
-    cdef Py_ssize_t i, k, start, end
-    if indptr[0] != 0 or indptr[n_samples] != nnz:
-        bad_row[0] = 0 if indptr[0] != 0 else n_samples - 1
-        return 1
+    cdef Py_ssize_t i, k
+    cdef int status = csr_check(indices, indptr, n_samples, n_features, nnz, bad_row)
+    if status != 0:
+        return status
     for i in range(n_samples):
-        start = indptr[i]
-        end = indptr[i + 1]
-        if end < start or end > nnz:
-            bad_row[0] = i
-            return 1
-        for k in range(start, end):
-            if indices[k] < 0 or indices[k] >= n_features:
-                bad_row[0] = i
-                return 2
+        for k in range(indptr[i], indptr[i + 1]):
             if not isfinite(data[k]):
                 bad_row[0] = i
                 return 3
