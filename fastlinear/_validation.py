@@ -9,6 +9,8 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
 from ._csr_fast import CSRStatus, check_csr
 
@@ -152,3 +154,30 @@ def check_classification_targets_finite(y):
                     "Input y contains NaN or infinity; every sample needs a "
                     "class label."
                 )
+
+
+def validate_classification_data(estimator, X, y, *, reset=True, caller="fit"):
+    """The common edge of the classifiers' ``fit``: check X and y, make CSR.
+
+    Labels are checked for NaN/inf and for being classes (not continuous);
+    X is validated by sklearn's ``validate_data`` (float64 or float32 kept,
+    CSR with 32- or 64-bit indices accepted as is, ``n_features_in_`` set
+    when ``reset``), converted to CSR once if dense, and its structure
+    proved by :func:`check_csr_structure`.
+
+    Returns
+    -------
+    X : CSR matrix
+    y : ndarray of shape (n_samples,)
+    csr : CSRArrays
+        The arrays the kernels read.
+    """
+    check_classification_targets_finite(y)
+    X, y = validate_data(
+        estimator, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+        order="C", accept_large_sparse=True, reset=reset,
+    )
+    check_classification_targets(y)
+    if not sp.issparse(X):
+        X = sp.csr_matrix(X)
+    return X, y, check_csr_structure(X, caller=caller)

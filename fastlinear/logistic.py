@@ -36,14 +36,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast
 from ._validation import (
-    check_classification_targets_finite,
     check_csr_structure,
     check_sample_weight_finite,
+    validate_classification_data,
 )
 
 __all__ = ["LogisticRegression", "logistic_objective"]
@@ -482,16 +481,9 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------ helpers
     def _validate_X_y(self, X, y, *, reset):
-        check_classification_targets_finite(y)
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-            order="C", accept_large_sparse=True, reset=reset,
+        return validate_classification_data(
+            self, X, y, reset=reset, caller="LogisticRegression.fit"
         )
-        check_classification_targets(y)
-        if not sp.issparse(X):
-            X = sp.csr_matrix(X)
-        csr = check_csr_structure(X, caller="LogisticRegression.fit")
-        return X, y, csr
 
     def _start_point(self, classes, n_features):
         """Zeros, or the previous solution (``warm_start``)."""

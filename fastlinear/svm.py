@@ -18,28 +18,21 @@ Design rules of this module:
    depend on ``n_jobs`` or thread scheduling.
 4. The kernel returns the iteration count; this module warns.
 """
-import numbers
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_random_state, compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _dual_cd_fast
 from ._primal import primal_newton_squared_hinge
-from ._validation import (
-    check_classification_targets_finite,
-    check_csr_structure,
-    check_sample_weight_finite,
-)
+from ._validation import check_sample_weight_finite, validate_classification_data
 
 __all__ = ["LinearSVC", "linear_svc_objective"]
 
@@ -236,17 +229,7 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
                 "and scikit-learn): the hinge loss is not differentiable. Use "
                 "loss='squared_hinge' or dual=True."
             )
-        check_classification_targets_finite(y)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-            accept_large_sparse=True,
-        )
-        check_classification_targets(y)
+        X, y, csr = validate_classification_data(self, X, y, caller="LinearSVC.fit")
         # np.unique + searchsorted: the same encoding as LabelEncoder without
         # its argsort of all labels (a tenth of a small fit's time on a9a).
         classes = np.unique(y)
@@ -262,9 +245,6 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
             sample_weight = check_sample_weight_finite(sample_weight, n_samples)
         class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
 
-        if not sp.issparse(X):
-            X = sp.csr_matrix(X)
-        csr = check_csr_structure(X, caller="LinearSVC.fit")
 
         n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
         previous = self._previous_dual(n_problems, n_samples, classes)
