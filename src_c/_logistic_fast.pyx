@@ -98,6 +98,7 @@ from libc.string cimport memcpy
 from cython cimport floating
 
 from _random cimport rng_seed, shuffle
+from _prefetch cimport prefetch
 from _sparse cimport csr_check, index_t
 
 cpdef enum Schedule:
@@ -109,16 +110,6 @@ cpdef enum Status:
     CONVERGED = 0
     MAX_ITER = 1
     DIVERGED = 2
-
-cdef extern from *:
-    """
-    #if defined(__GNUC__) || defined(__clang__)
-    #define FL_LR_PREFETCH(p) __builtin_prefetch((const void*)(p), 0, 3)
-    #else
-    #define FL_LR_PREFETCH(p) ((void)0)
-    #endif
-    """
-    void prefetch "FL_LR_PREFETCH"(const void* p) noexcept nogil
 
 cdef enum:
     # Nonzeros ahead whose weight row is prefetched: the kernel is bound by
