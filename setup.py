@@ -10,16 +10,31 @@ FASTLINEAR_DEBUG=1
     a slow build for hunting memory errors (the tests pass on it too).
 FASTLINEAR_NATIVE=1
     Adds ``-march=native`` (faster on the build machine, not portable).
+FASTLINEAR_OPENMP=0|1
+    OpenMP for the kernels that split work over threads (the primal Newton
+    solver's products with X).  Default: used when the compiler accepts
+    ``-fopenmp`` (probed); without it those kernels run on one thread.
 """
 import glob
 import os
+import shutil
+import sys
+import tempfile
 
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-DEBUG = os.environ.get("FASTLINEAR_DEBUG", "0") not in ("", "0")
-NATIVE = os.environ.get("FASTLINEAR_NATIVE", "0") not in ("", "0")
+
+def _flag(name, default="0"):
+    return os.environ.get(name, default) not in ("", "0")
+
+
+DEBUG = _flag("FASTLINEAR_DEBUG")
+NATIVE = _flag("FASTLINEAR_NATIVE")
+
+#: Kernels with OpenMP loops (``cython.parallel.prange``).
+OPENMP_MODULES = {"_newton_fast"}
 
 directives = {
     "language_level": 3,
@@ -30,29 +45,64 @@ directives = {
     "embedsignature": True,
 }
 
-# -O3 but never -ffast-math: it would delete the NaN checks.  OpenMP runs the
-# parallel (PASSCoDe) passes of the dual coordinate descent.
-compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
-compile_args.append("-fopenmp")
-link_args = ["-fopenmp"]
-if NATIVE and not DEBUG:
-    compile_args.append("-march=native")
 
-extensions = [
-    Extension(
-        "fastlinear." + os.path.splitext(os.path.basename(path))[0],
+def _openmp_flags():
+    """``(compile, link)`` flags for OpenMP, or ``None`` when the compiler has none."""
+    choice = os.environ.get("FASTLINEAR_OPENMP", "auto")
+    if choice in ("0", ""):
+        return None
+    flags = (["/openmp"], []) if sys.platform == "win32" else (["-fopenmp"], ["-fopenmp"])
+    if choice != "auto":
+        return flags
+    from setuptools._distutils.ccompiler import new_compiler
+    from setuptools._distutils.sysconfig import customize_compiler
+
+    compiler = new_compiler()
+    customize_compiler(compiler)
+    tmp = tempfile.mkdtemp()
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as fh:
+            fh.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
+        objects = compiler.compile([src], output_dir=tmp, extra_postargs=flags[0])
+        compiler.link_executable(objects, os.path.join(tmp, "probe"),
+                                 extra_postargs=flags[1])
+        return flags
+    except Exception:  # noqa: BLE001 - any failure means no usable OpenMP
+        print("fastlinear: the compiler has no OpenMP; building the threaded "
+              "kernels for one thread", file=sys.stderr)
+        return None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+base_args = ["-O0", "-g"] if DEBUG else ["-O3"]
+if NATIVE and not DEBUG:
+    base_args.append("-march=native")
+if sys.platform == "win32":
+    base_args = ["/Od"] if DEBUG else ["/O2"]
+openmp = _openmp_flags()
+
+
+def _extension(path):
+    name = os.path.splitext(os.path.basename(path))[0]
+    compile_args, link_args = list(base_args), []
+    if name in OPENMP_MODULES and openmp is not None:
+        compile_args += openmp[0]
+        link_args += openmp[1]
+    return Extension(
+        "fastlinear." + name,
         sources=[path],
         include_dirs=[np.get_include(), "src_c"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,
         extra_link_args=link_args,
     )
-    for path in sorted(glob.glob(os.path.join("src_c", "_*_fast.pyx")))
-]
+
 
 setup(
     ext_modules=cythonize(
-        extensions,
+        [_extension(p) for p in sorted(glob.glob(os.path.join("src_c", "_*_fast.pyx")))],
         compiler_directives=directives,
         include_path=["src_c"],
         # The debug and release builds differ only by directives: rebuild on switch.

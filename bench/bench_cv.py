@@ -36,7 +36,9 @@ from sklearn.model_selection import cross_val_score
 from sklearn.svm import LinearSVC as SkLinearSVC
 
 from fastlinear import LinearSVCCV
-from fastlinear.datasets import find_shared_file, load_a9a, load_libsvm, shared_data_dir
+from fastlinear.datasets import load_a9a, load_libsvm
+
+from workloads import find_shared_file, shared_data_dir
 
 CS = (0.01, 0.1, 1.0, 10.0, 100.0)
 

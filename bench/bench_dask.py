@@ -82,19 +82,17 @@ def run(args):
                      "objective": float(fastlinear.linear_svc_objective(ref, X, y)[0]),
                      "accuracy": float(ref.score(X_test, y_test))}
     # One pass of the kernel over all rows, to calibrate the extrapolation.
-    from fastlinear import _dual_cd_fast
-    from fastlinear._validation import check_csr_structure
+    from fastlinear._problem import LinearProblem
+    from fastlinear._solvers import dual_cd
+    from fastlinear._validation import proved_csr
 
-    csr = check_csr_structure(X)
     ypm = np.where(y == ref.classes_[1], 1.0, -1.0)
-    w = np.zeros(X.shape[1] + 1)
-    alpha = np.zeros(X.shape[0])
+    problem = LinearProblem(proved_csr(X), ypm, np.full(X.shape[0], C), "squared_hinge", 1.0)
     t = time.perf_counter()
-    _dual_cd_fast.dual_cd_csr(csr.data, csr.indices, csr.indptr, ypm, np.full(X.shape[0], C),
-                              w, alpha, 2, 1.0, 1e-12, 3, SEED, True)
+    dual_cd(problem, tol=1e-12, max_iter=3, seed=SEED)
     res["pass_time"] = (time.perf_counter() - t) / 3
     print(f"single machine: {res['single']}, one pass {res['pass_time']:.3f} s", flush=True)
-    del X, ref, csr
+    del X, ref
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
@@ -207,7 +205,8 @@ def write_markdown(res, path):
     for r in res["runs"]:
         rt = r["rounds_to_tol"] if r["rounds_to_tol"] is not None else f"> {res['max_rounds']}"
         rp = r["rounds_to_primal_1e-3"]
-        add(f"| {r['blocks']} | {rt} | {rp if rp is not None else '-'} | {r['final_gap']:.2e} | {r['objective_vs_single']:+.1e} | "
+        add(f"| {r['blocks']} | {rt} | {rp if rp is not None else '-'} | {r['final_gap']:.2e} | "
+            f"{r['objective_vs_single']:+.1e} | "
             f"{r['accuracy']:.4f} | {r['time_per_round']:.2f} s | {_mb(r['bytes_per_round'])} | "
             f"{_mb(r['worker_bytes_per_round'])} | {r['fit_time']:.1f} s |")
     add("")

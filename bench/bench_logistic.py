@@ -43,7 +43,9 @@ from threadpoolctl import threadpool_limits
 
 import fastlinear
 from fastlinear import LogisticRegression, logistic_objective
-from fastlinear.datasets import find_shared_file, load_libsvm, shared_data_dir
+from fastlinear.datasets import load_libsvm
+
+from workloads import find_shared_file, shared_data_dir
 
 SEED = 0
 #: The quality bar: test accuracy within this of the lbfgs optimum's.
@@ -132,8 +134,9 @@ def _report():
     for (name, method), r in sorted(_RESULTS.items()):
         lb = _RESULTS.get((name, "lbfgs"))
         sg = _RESULTS.get((name, "sgdclassifier"))
-        ratio = lambda other: (f"{other['time'] / r['time']:.1f}x"
-                               if other and other["reached"] and r["reached"] else "-")
+        def ratio(other, r=r):
+            return (f"{other['time'] / r['time']:.1f}x"
+                    if other and other["reached"] and r["reached"] else "-")
         J = "-" if r["objective"] is None else f"{r['objective']:.6g}"
         mark = "" if r["reached"] else " (not reached)"
         print(f"| {name} | {method} | {r['time']:.3f}{mark} | {r['budget']} | "

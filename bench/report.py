@@ -45,7 +45,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -268,8 +267,8 @@ def machine_info():
         info["affinity"] = len(os.sched_getaffinity(0))
     except AttributeError:
         pass
-    import sklearn
     import scipy
+    import sklearn
 
     info["numpy"], info["scipy"], info["sklearn"] = np.__version__, scipy.__version__, sklearn.__version__
     try:
@@ -313,7 +312,7 @@ def _each_workload(names, solvers, log=None):
 def section_main(names, solvers, repeats, secondary_rounds, log, budget=None):
     """Equal-tolerance table: every workload x loss x tol, all solvers."""
     rows = []
-    for name, X, y, Xt, yt, C, preps in _each_workload(names, solvers, log):
+    for name, X, _y, Xt, yt, C, preps in _each_workload(names, solvers, log):
         kind = wl.WORKLOADS[name][2]
         use = list(preps)
         for loss in LOSSES:
@@ -341,7 +340,7 @@ def section_time_to_target(names, repeats, log, reference="snapml", ref_tol=1e-4
         log(f"SKIP time-to-target: {reference} not installed")
         return rows
     ladder = SWEEP_TOLS + (3e-6, 1e-6)
-    for name, X, y, Xt, yt, C, preps in _each_workload(names, ("fastlinear", reference)):
+    for name, X, y, _Xt, _yt, C, preps in _each_workload(names, ("fastlinear", reference)):
         for loss in LOSSES:
             known = [r["stats"][reference]["objective"] for r in (main or [])
                      if not r.get("skipped") and r["workload"] == name and r["loss"] == loss
@@ -388,7 +387,7 @@ def section_time_to_target(names, repeats, log, reference="snapml", ref_tol=1e-4
 def section_sweep(names, solvers, log, losses=("squared_hinge",), tols=SWEEP_TOLS[:7]):
     """Relative suboptimality vs time: each solver over a sweep of tolerances (1 run each)."""
     out = {}
-    for name, X, y, Xt, yt, C, preps in _each_workload(names, solvers):
+    for name, X, y, _Xt, _yt, C, preps in _each_workload(names, solvers):
         use = list(preps)
         for loss in losses:
             points = {s: [] for s in use}
@@ -518,11 +517,13 @@ def section_memory(libs, log, workload="synthetic", n_train=200_000, loss="squar
 def section_epoch(names, log, repeats=7):
     """Target 5: one full DCD epoch (no shrinking) vs one scipy ``X @ w``.
 
-    The kernel ``fastlinear._dual_cd_fast.dual_cd_csr`` is timed with
+    The kernel ``fastlinear._dual_cd_fast.dual_cd`` is timed with
     max_iter=1 and max_iter=2 (tol tiny, shrinking off, same seed, cold start);
-    the difference is one epoch, without setup (row norms, allocation).
+    the difference is one epoch, without setup (the structure check,
+    allocation).
     """
     from fastlinear import _dual_cd_fast
+    from fastlinear._validation import proved_csr
 
     rows = []
     for name in names:
@@ -535,13 +536,14 @@ def section_epoch(names, log, repeats=7):
         y_pm = np.where(y == np.unique(y)[1], 1.0, -1.0)
         sample_C = np.full(X.shape[0], wl.DEFAULT_C[name])
         loss = int(_dual_cd_fast.Loss.LOSS_SQUARED_HINGE)
+        P = proved_csr(X)
 
         def kernel(max_iter):
             w = np.zeros(X.shape[1] + 1)
             alpha = np.zeros(X.shape[0])
             t0 = time.perf_counter()
-            _dual_cd_fast.dual_cd_csr(X.data, X.indices, X.indptr, y_pm, sample_C, w, alpha,
-                                      loss, 1.0, 1e-300, max_iter, 0, False)
+            _dual_cd_fast.dual_cd(P, y_pm, sample_C, w, alpha, loss=loss, bias=1.0,
+                                  tol=1e-300, max_iter=max_iter, seed=0, shrinking=False)
             return time.perf_counter() - t0
 
         wv = np.random.RandomState(0).standard_normal(X.shape[1])
@@ -827,7 +829,7 @@ def write_markdown(res, path):
     # epoch
     if res.get("epoch"):
         add("## Target 5: one DCD epoch vs one `X @ w`\n")
-        add("`fastlinear._dual_cd_fast.dual_cd_csr` timed with max_iter=2 and max_iter=1 "
+        add("`fastlinear._dual_cd_fast.dual_cd` timed with max_iter=2 and max_iter=1 "
             "(squared hinge, shrinking off, tol=1e-300, cold start, same seed); the "
             "difference of the medians of paired runs is one epoch. `X @ w` is scipy's CSR "
             "matvec on the same float64 matrix. Target: ratio ≤ 3.\n")

@@ -5,8 +5,8 @@ the requested dtype (float64 by default) and **int32 indices** (scikit-learn's
 LinearSVC refuses 64-bit indices; the conversion is done here, once, outside
 every timer and for every library alike).
 
-Data come from the shared data folder (``fastlinear.datasets.shared_data_dir``:
-``$FASTLINEAR_DATA``, default ``../shared/data``) or are generated with a fixed
+Data come from the shared data folder (:func:`shared_data_dir`:
+``$FASTLINEAR_DATA``, default ``shared/data`` beside the checkout) or are generated with a fixed
 seed.  Expensive matrices (IMDB TF-IDF, the synthetic set) are cached as .npz
 outside the repository, in ``$FASTLINEAR_BENCH_CACHE`` (default
 ``~/.cache/fastlinear-bench``).  A loader whose input is absent raises
@@ -26,7 +26,6 @@ news20     20 Newsgroups vectorized, 20 classes         1.0   the "test" subset
 =========  ==========================================  ====  =========================
 """
 import hashlib
-import io
 import os
 import tarfile
 import time
@@ -35,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from fastlinear.datasets import find_shared_file, load_a9a, load_libsvm, shared_data_dir
+from fastlinear.datasets import load_a9a, load_libsvm
 
 __all__ = [
     "DataUnavailable",
@@ -44,6 +43,8 @@ __all__ = [
     "MULTICLASS",
     "DEFAULT_C",
     "cache_dir",
+    "find_shared_file",
+    "shared_data_dir",
     "load_workload",
     "a9a",
     "w8a",
@@ -59,8 +60,32 @@ CACHE_ENV = "FASTLINEAR_BENCH_CACHE"
 CACHE_VERSION = 1
 
 
+#: Environment variable naming the folder of the larger data sets.
+DATA_ENV = "FASTLINEAR_DATA"
+
+
 class DataUnavailable(RuntimeError):
     """The input files of a workload are not present here."""
+
+
+def shared_data_dir():
+    """The folder of the larger data sets: ``$FASTLINEAR_DATA``, else ``shared/data``
+    beside the checkout (then beside the working directory)."""
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent
+    for base in (here, Path.cwd()):
+        candidate = base.parent / "shared" / "data"
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "shared" / "data"
+
+
+def find_shared_file(name):
+    """Path of ``name`` in :func:`shared_data_dir`, or None when absent."""
+    path = shared_data_dir() / name
+    return path if path.exists() else None
 
 
 def cache_dir():

@@ -1,9 +1,17 @@
 """fastlinear: fast linear learners with Cython kernels, drop-in for scikit-learn."""
-from .svm import LinearSVC, linear_svc_objective
-from .logistic import LogisticRegression, logistic_objective
+from ._version import __version__
 from .kernel_ridge import KernelRidge
+from .logistic import LogisticRegression, logistic_objective
 from .model_selection import LinearSVCCV, LogisticRegressionCV
+from .svm import LinearSVC, linear_svc_objective
 
-__version__ = "0.1.0"
-
-__all__ = ["LinearSVC", "linear_svc_objective", "KernelRidge", "LinearSVCCV", "LogisticRegressionCV", "LogisticRegression", "logistic_objective", "__version__"]
+__all__ = [
+    "KernelRidge",
+    "LinearSVC",
+    "LinearSVCCV",
+    "LogisticRegression",
+    "LogisticRegressionCV",
+    "__version__",
+    "linear_svc_objective",
+    "logistic_objective",
+]

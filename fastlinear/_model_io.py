@@ -8,10 +8,10 @@ The format (liblinear's ``linear.cpp``, ``save_model``/``load_model``)::
     nr_feature 123
     bias 1
     w
-    0.123 
+    0.123
     ...
 
-followed by ``nr_feature`` rows (plus one for the bias weight when
+(each weight followed by a space) and ``nr_feature`` rows (plus one for the bias weight when
 ``bias >= 0``) of ``nr_w`` weights each; ``nr_w`` is 1 for two classes and
 ``nr_class`` otherwise (column ``j`` belongs to the ``j``-th label of the
 ``label`` line).  Labels are integers.
@@ -39,6 +39,7 @@ import os
 
 import numpy as np
 
+from ._validation import integer_labels
 from .svm import LinearSVC
 
 __all__ = ["ModelFormatError", "save_liblinear_model", "load_liblinear_model"]
@@ -60,19 +61,6 @@ HEADER_KEYS = ("solver_type", "nr_class", "label", "nr_feature", "bias", "rho", 
 
 class ModelFormatError(ValueError):
     """A model file that is not a LIBLINEAR model fastlinear can read."""
-
-
-def _integer_labels(classes):
-    classes = np.asarray(classes)
-    if classes.dtype.kind in "iu":
-        return classes.astype(np.int64)
-    if classes.dtype.kind == "f" and np.all(np.isfinite(classes)) and np.all(classes == np.round(classes)):
-        return classes.astype(np.int64)
-    raise ValueError(
-        f"LIBLINEAR model files store integer class labels; this model has "
-        f"classes {list(classes)}. Encode the labels as integers before fitting "
-        "(e.g. with sklearn.preprocessing.LabelEncoder)."
-    )
 
 
 def save_liblinear_model(path, estimator):
@@ -99,7 +87,7 @@ def save_liblinear_model(path, estimator):
             f"Only linear SVMs with loss 'hinge' or 'squared_hinge' can be "
             f"saved as LIBLINEAR models; got loss={loss!r}."
         )
-    labels = _integer_labels(estimator.classes_)
+    labels = integer_labels(estimator.classes_, what="class label")
     coef = np.asarray(estimator.coef_, dtype=np.float64)
     n_w, n_features = coef.shape
     if estimator.fit_intercept:

@@ -28,16 +28,13 @@ _MAX_CG = 100
 _MAX_HALVINGS = 30
 
 
-def primal_newton_squared_hinge(X, y, sample_C, bias, w0, tol, max_iter):
+def primal_newton(problem, w0, tol, max_iter):
     """Minimise the primal squared-hinge objective by Newton-CG with line search.
 
     Parameters
     ----------
-    X : CSR matrix of shape (n_samples, n_features), float32 or float64
-    y : ndarray of shape (n_samples,), labels in {-1, +1} (float64)
-    sample_C : ndarray of shape (n_samples,), costs C_i >= 0
-    bias : float
-        Value of the constant feature (0 for no intercept).
+    problem : fastlinear._problem.LinearProblem
+        A ``squared_hinge`` problem (labels, costs, bias).
     w0 : ndarray of shape (n_features + 1,)
         Start point (the last entry is the bias weight).
     tol : float
@@ -52,7 +49,11 @@ def primal_newton_squared_hinge(X, y, sample_C, bias, w0, tol, max_iter):
         Dual variables recovered from the primal solution.
     n_iter : int
         Newton steps taken (``max_iter`` means not converged).
+    measure : float
+        ``||g(w)|| / ||g(0)||`` at the end.
     """
+    X = problem.X.to_scipy()
+    y, sample_C, bias = problem.y, problem.cost, problem.bias
     n = X.shape[0]
     Xt = X.T.tocsr()  # one transposed copy: X~^T products stay row-major
     X_squared_t = Xt.multiply(Xt).tocsr()  # for the diagonal of H
@@ -135,4 +136,5 @@ def primal_newton_squared_hinge(X, y, sample_C, bias, w0, tol, max_iter):
         w, z, f = w_new, z_new, f_new
         n_iter += 1
     alpha = 2.0 * sample_C * np.maximum(0.0, 1.0 - y * z)
-    return w, alpha, n_iter
+    g_norm = np.linalg.norm(gradient(w, z))
+    return w, alpha, n_iter, g_norm / g_zero if g_zero > 0 else 0.0

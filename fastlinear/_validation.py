@@ -1,122 +1,338 @@
 """Every check of user input, in one place and in scikit-learn's words.
 
-Data flows one way: user arrays -> this module (once, at the edge) -> kernel.
-The functions here never modify the caller's arrays; where a copy is needed
-(dense to CSR, duplicate indices) they make one and say so in the docstring.
+Data flows one way: user arrays -> this module (once, at the edge) -> the
+problem (``fastlinear._problem``) -> a kernel.  The functions here never
+modify the caller's arrays; where a copy is needed (dense to CSR, duplicate
+indices, another sparse format) they make one and say so in the docstring.
+
+Design rules of this module:
+
+1. Sparse input of any format has its structure proved before anything
+   reads it: CSR by the one scan of ``fastlinear._csr_fast`` (which also
+   proves the values finite and their squares representable), CSC by the same
+   scan over columns, COO by bounds on its coordinates, other formats by
+   scipy's own full check, each *before* scipy converts it.  Nothing reaches
+   scipy's sparse products or a kernel unchecked.
+2. X is then validated by scikit-learn's ``validate_data`` (dtype float64 or
+   float32 kept, ``n_features_in_`` and feature names), and turned into the
+   :class:`~fastlinear._csr_fast.CSR` proof the kernels take: the caller's
+   CSR arrays without a copy, or one copy for dense input.
+3. Labels are encoded by :func:`encode_labels` (fit) and
+   :func:`encode_known` (labels of a fitted model) everywhere: estimators,
+   objective helpers, the CLI and model files.
+4. Every error says what was expected, what came, and how to fix it.
 """
 import numbers
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import validate_data
 
-from ._csr_fast import CSRStatus, check_csr
+from ._csr_fast import CSR, checked_csr, raise_for, scan
+
+__all__ = [
+    "ClassificationData",
+    "check_X",
+    "check_X_predict",
+    "check_class_weight",
+    "check_labels_finite",
+    "check_sample_weight",
+    "check_sparse_structure",
+    "encode_known",
+    "encode_labels",
+    "integer_labels",
+    "proved_csr",
+    "validate_classification_data",
+    "validate_evaluation_data",
+    "validate_regression_data",
+]
 
 _INDEX_DTYPES = (np.int32, np.int64)
+_FLOAT_DTYPES = [np.float64, np.float32]
 
 
-class CSRArrays(NamedTuple):
-    """The raw arrays of a CSR matrix, as the kernels take them."""
+class ClassificationData(NamedTuple):
+    """What a classifier's ``fit`` works on after validation."""
 
-    data: np.ndarray
-    indices: np.ndarray
-    indptr: np.ndarray
-    shape: tuple
+    X: CSR
+    y_ind: np.ndarray  # class indices into ``classes`` (intp)
+    classes: np.ndarray
+    sample_weight: np.ndarray  # float64, finite, >= 0, not all zero
 
 
-def check_csr_structure(X, *, caller="fit"):
-    """Prove that a CSR matrix can be read by the kernels, and canonicalise it.
+class RegressionData(NamedTuple):
+    """What a regressor's ``fit`` works on after validation."""
 
-    The kernels index ``w[indices[k]]`` for ``k`` in ``indptr[i]:indptr[i+1]``.
-    This check makes sure that can never read out of bounds.
+    X: CSR
+    y: np.ndarray  # float64, finite
+    sample_weight: np.ndarray
+
+
+# ------------------------------------------------------------------ sparse
+
+
+def _index_arrays(indices, indptr, caller):
+    """Contiguous index arrays of one width (int32 or int64), never the
+    caller's arrays modified.  Other integer dtypes are widened to int64."""
+    for name, a in (("indices", indices), ("indptr", indptr)):
+        if a.dtype.kind not in "iu":
+            raise TypeError(
+                f"{caller}: sparse {name} must be integers, got dtype {a.dtype}."
+            )
+    if indices.dtype not in _INDEX_DTYPES or indptr.dtype not in _INDEX_DTYPES \
+            or indices.dtype != indptr.dtype:
+        wide = np.int64
+        for a in (indices, indptr):
+            if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+                raise ValueError(
+                    f"{caller}: a sparse index exceeds the int64 range; the "
+                    "matrix cannot be indexed."
+                )
+        if indices.dtype == np.int32 and indptr.dtype in _INDEX_DTYPES and (
+            indptr.size == 0 or np.abs(indptr).max() <= np.iinfo(np.int32).max
+        ):
+            wide = np.int32
+        indices = indices.astype(wide)
+        indptr = indptr.astype(wide)
+    return np.ascontiguousarray(indices), np.ascontiguousarray(indptr)
+
+
+def check_sparse_structure(X, *, caller="fit"):
+    """Prove that scipy can read a sparse matrix of any format (rule 1).
+
+    Runs before ``validate_data`` (which would let scipy convert the matrix
+    to CSR, reading it blindly).  A float CSR matrix passes through
+    ``validate_data`` untouched and is scanned once, by :func:`proved_csr`.
+    Raises ``ValueError`` naming the first bad row or column; returns nothing.
+    """
+    n_rows, n_cols = X.shape
+    fmt = X.format
+    if fmt == "csr" and X.data.dtype in (np.float32, np.float64):
+        return  # passed through untouched; proved_csr scans it, once
+    if fmt in ("csr", "csc"):
+        indices, indptr = _index_arrays(X.indices, X.indptr, caller)
+        major, minor = (n_rows, n_cols) if fmt == "csr" else (n_cols, n_rows)
+        # Only the structure is scanned here: stand-in values of the length.
+        data = np.zeros(X.data.shape[0])
+        code, row, _, _ = scan(data, indices, indptr, major, minor,
+                               check_values=False)
+        if code < 0:
+            raise_for(code, row, data, indices, indptr, major, minor,
+                      caller=caller, kind="row" if fmt == "csr" else "column")
+    elif fmt == "coo":
+        row, col = np.asarray(X.row), np.asarray(X.col)
+        if not (row.shape == col.shape == X.data.shape):
+            raise ValueError(
+                f"{caller}: the COO matrix has {row.shape[0]} row indices, "
+                f"{col.shape[0]} column indices and {X.data.shape[0]} values; "
+                "they must be equally many."
+            )
+        for name, idx, bound in (("row", row, n_rows), ("column", col, n_cols)):
+            if idx.size and (idx.min() < 0 or idx.max() >= bound):
+                bad = idx[(idx < 0) | (idx >= bound)][0]
+                raise ValueError(
+                    f"{caller}: the COO matrix has {name} index {bad}, outside "
+                    f"[0, {bound}). Pass the right shape= when building it."
+                )
+    else:
+        try:
+            X.check_format(full_check=True)
+        except AttributeError:
+            pass  # lil, dok: built through scipy's checked API
+        except (ValueError, IndexError) as error:
+            raise ValueError(f"{caller}: malformed {fmt} matrix: {error}") from None
+
+
+def proved_csr(X, *, caller="fit"):
+    """The :class:`~fastlinear._csr_fast.CSR` proof of a validated CSR matrix.
+
+    The caller's arrays are used as they are (no copy) when they are
+    canonical; a row with unsorted or duplicate indices makes a private
+    canonical copy (duplicates summed, scipy's meaning).
+    """
+    if not sp.issparse(X) or X.format != "csr":
+        raise TypeError(f"{caller}: expected a CSR matrix, got {type(X).__name__}.")
+    indices, indptr = _index_arrays(X.indices, X.indptr, caller)
+    return checked_csr(np.ascontiguousarray(X.data), indices, indptr, X.shape,
+                       caller=caller, sum_duplicates=True)
+
+
+# ---------------------------------------------------------------------- X
+
+
+def check_X(estimator, X, *, reset=True, caller="fit", y=None, y_numeric=False):
+    """Validate X (and y) at the edge of ``fit``; return the CSR proof.
 
     Parameters
     ----------
-    X : scipy.sparse CSR matrix or array
-        Already validated for dtype and finiteness (``validate_data``).
+    estimator : BaseEstimator
+        Receives ``n_features_in_`` (and ``feature_names_in_``) when ``reset``.
+    X : {array-like, sparse matrix}
+    reset : bool
     caller : str
-        Name used in error messages.
+    y : array-like, default=None
+        Validated with X (consistent length) when given.
+    y_numeric : bool
+        Whether y must be numeric (regression).
 
     Returns
     -------
-    arrays : CSRArrays
-        The arrays of ``X`` itself when it is canonical (every row strictly
-        increasing); otherwise of a copy with sorted indices and duplicate
-        entries summed (scipy's meaning of duplicates), so the caller's matrix
-        is untouched.  Index arrays keep their width (int32 or int64) and are
-        not copied; when ``indices`` and ``indptr`` differ in width,
-        ``indptr`` (the short one) is converted.
+    X : CSR
+    y : ndarray or None
     """
-    if not sp.issparse(X) or X.format != "csr":
-        raise TypeError(f"Expected a CSR matrix, got {type(X).__name__}.")
-    indices, indptr = X.indices, X.indptr
-    if indices.dtype not in _INDEX_DTYPES or indptr.dtype not in _INDEX_DTYPES:
-        raise TypeError(
-            "CSR index arrays must be int32 or int64; got indices of dtype "
-            f"{indices.dtype} and indptr of dtype {indptr.dtype}."
+    if sp.issparse(X):
+        check_sparse_structure(X, caller=caller)
+    kw = dict(accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C",
+              accept_large_sparse=True, reset=reset)
+    if y is None:
+        X = validate_data(estimator, X, **kw)
+    else:
+        X, y = validate_data(estimator, X, y, y_numeric=y_numeric, **kw)
+    if not sp.issparse(X):
+        X = sp.csr_matrix(X)
+    return proved_csr(X, caller=caller), y
+
+
+def check_X_predict(estimator, X, *, caller="predict"):
+    """Validate X for a fitted estimator's prediction; return a scipy CSR or ndarray.
+
+    Sparse input has its structure proved first, so scipy's product never
+    reads a malformed matrix.
+    """
+    if sp.issparse(X):
+        check_sparse_structure(X, caller=caller)
+    X = validate_data(estimator, X, accept_sparse="csr", reset=False,
+                      dtype=_FLOAT_DTYPES, accept_large_sparse=True)
+    if sp.issparse(X):
+        proved_csr(X, caller=caller)
+    return X
+
+
+# ------------------------------------------------------------------ labels
+
+
+def check_labels_finite(y):
+    """Reject NaN/inf and missing (None) labels with a clear message."""
+    if y is None or sp.issparse(y):
+        return  # validate_data says what it expects
+    y = np.asarray(y)
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(
+            "Input y contains NaN or infinity; every sample needs a finite "
+            "class label."
         )
-    if indptr.dtype != indices.dtype:
-        # indptr has n_samples + 1 entries: converting it is cheap and leaves
-        # the caller's matrix alone.
-        if indptr.size and np.abs(indptr).max() > np.iinfo(indices.dtype).max:
-            indices = indices.astype(np.int64)
-        indptr = indptr.astype(indices.dtype)
-    indices = np.ascontiguousarray(indices)
-    indptr = np.ascontiguousarray(indptr)
-    n_rows, n_features = X.shape
-    code, row = check_csr(indptr, indices, n_rows, X.data.shape[0], n_features)
-    fix = (
-        "The matrix was probably built or modified by hand; rebuild it with "
-        "scipy.sparse.csr_matrix((data, indices, indptr), shape=...) and "
-        "call .check_format(full_check=True) to locate the problem."
+    if y.dtype.kind == "O":
+        for value in y.ravel():
+            if value is None or (isinstance(value, float) and not np.isfinite(value)):
+                raise ValueError(
+                    f"Input y contains {value!r}; every sample needs a class label."
+                )
+
+
+def encode_labels(y, *, min_classes=2):
+    """Classes and class indices of ``y`` (the encoding of every estimator).
+
+    ``np.unique`` + ``searchsorted``: the encoding of ``LabelEncoder``
+    without its argsort of all labels.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+    y_ind : ndarray of shape (n_samples,), dtype intp
+    """
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if classes.shape[0] < min_classes:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but "
+            f"the data contains only one class: {classes[0]!r}. Pass data with "
+            "samples of each class you want to separate."
+            if classes.shape[0] else "y is empty; pass at least one label per sample."
+        )
+    return classes, np.searchsorted(classes, y)
+
+
+def encode_known(classes, y, *, what="y", message=None):
+    """Class indices of ``y`` for a fitted model; ValueError for unseen labels.
+
+    ``message`` (a format string with ``{labels}`` and ``{classes}``)
+    replaces the default wording of that error.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{what} must be 1-D, got shape {y.shape}.")
+    check_labels_finite(y)
+    try:
+        y_ind = np.searchsorted(classes, y)
+        bad = (y_ind >= classes.shape[0]) | (
+            classes[np.minimum(y_ind, classes.shape[0] - 1)] != y
+        )
+    except TypeError:  # labels of another type than the classes
+        bad = np.ones(y.shape[0], dtype=bool)
+        y_ind = None
+    if np.any(bad):
+        unseen = np.unique(y[bad].astype(str) if y.dtype.kind == "O" else y[bad])
+        if message is None:
+            message = (f"{what} has labels the estimator was not fitted on: "
+                       "{labels}; its classes are {classes}.")
+        raise ValueError(message.format(labels=unseen[:10].tolist(),
+                                        classes=classes.tolist()))
+    return y_ind
+
+
+def integer_labels(values, *, what="label"):
+    """``values`` as int64 when every one is an integer inside the int64 range.
+
+    LIBLINEAR's files store integer class labels; used by the CLI and the
+    model files.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
+            raise ValueError(f"{what} {values.max()} is beyond the int64 range.")
+        return values.astype(np.int64)
+    if values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        if not np.all(finite):
+            raise ValueError(f"{what} {values[~finite][0]} is not a finite number.")
+        limit = float(2**63)
+        if values.size and (values.max() >= limit or values.min() < -limit):
+            bad = values[(values >= limit) | (values < -limit)][0]
+            raise ValueError(f"{what} {bad:g} is beyond the int64 range.")
+        if not np.all(values == np.round(values)):
+            bad = values[values != np.round(values)][0]
+            raise ValueError(
+                f"{what} {bad:g} is not an integer; LIBLINEAR files store integer "
+                "class labels, so relabel the classes as integers."
+            )
+        return values.astype(np.int64)
+    raise ValueError(
+        f"LIBLINEAR files store integer class labels; got {list(values[:5])} "
+        f"(dtype {values.dtype}). Encode the labels as integers first (e.g. "
+        "with sklearn.preprocessing.LabelEncoder)."
     )
-    if code == CSRStatus.BAD_INDPTR_LENGTH:
-        raise ValueError(
-            f"{caller}: indptr has {indptr.shape[0]} entries, expected "
-            f"n_samples + 1 = {n_rows + 1}. {fix}"
-        )
-    if code == CSRStatus.BAD_INDPTR_START:
-        raise ValueError(f"{caller}: indptr[0] is {indptr[0]}, expected 0. {fix}")
-    if code == CSRStatus.BAD_INDPTR_END:
-        raise ValueError(
-            f"{caller}: indptr[-1] is {indptr[-1]} but the matrix stores "
-            f"{indices.shape[0]} indices and {X.data.shape[0]} values; they "
-            f"must all be equal. {fix}"
-        )
-    if code == CSRStatus.INDPTR_DECREASES:
-        raise ValueError(
-            f"{caller}: indptr decreases or jumps past the end at row {row}; "
-            f"it must be non-decreasing. {fix}"
-        )
-    if code == CSRStatus.INDEX_OUT_OF_RANGE:
-        bad = indices[indptr[row]:indptr[row + 1]]
-        bad = bad[(bad < 0) | (bad >= n_features)][0]
-        raise ValueError(
-            f"{caller}: row {row} has column index {bad}, outside "
-            f"[0, n_features={n_features}). Pass the right shape= when "
-            f"building the matrix (e.g. load_svmlight_file(..., "
-            f"n_features=N))."
-        )
-    if code == CSRStatus.NOT_CANONICAL:
-        X = sp.csr_matrix((X.data, indices, indptr), shape=X.shape, copy=True)
-        X.sum_duplicates()  # sorts too
-        indices, indptr = X.indices, X.indptr
-    data = np.ascontiguousarray(X.data)
-    return CSRArrays(data, indices, indptr, X.shape)
 
 
-def check_sample_weight_finite(sample_weight, n_samples, dtype=np.float64):
-    """Validate ``sample_weight``: shape (n_samples,), finite, >= 0.
+# ----------------------------------------------------------------- weights
 
-    Returns a new float64 array (never the caller's).
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate ``sample_weight``: shape (n_samples,), finite, >= 0, not all 0.
+
+    Returns a new float64 array (never the caller's); ones for None.
     """
     if sample_weight is None:
         return np.ones(n_samples, dtype=np.float64)
     if isinstance(sample_weight, numbers.Number):
         sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-    sw = np.array(sample_weight, dtype=np.float64, copy=True)
+    try:
+        sw = np.array(sample_weight, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "sample_weight must be an array of numbers, one per sample."
+        ) from None
     if sw.ndim != 1 or sw.shape[0] != n_samples:
         raise ValueError(
             f"sample_weight.shape == {sw.shape}, expected ({n_samples},): one "
@@ -128,9 +344,7 @@ def check_sample_weight_finite(sample_weight, n_samples, dtype=np.float64):
             "(0 leaves a sample out)."
         )
     if np.any(sw < 0):
-        raise ValueError(
-            "sample_weight has negative entries; weights must be >= 0."
-        )
+        raise ValueError("sample_weight has negative entries; weights must be >= 0.")
     if n_samples > 0 and not np.any(sw > 0):
         raise ValueError(
             "Every sample_weight is zero, so no sample would be used; give at "
@@ -139,45 +353,119 @@ def check_sample_weight_finite(sample_weight, n_samples, dtype=np.float64):
     return sw
 
 
-def check_classification_targets_finite(y):
-    """Reject NaN/inf labels with a clear message (numeric y only)."""
-    y = np.asarray(y)
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError(
-            "Input y contains NaN or infinity; every sample needs a finite "
-            "class label."
-        )
-    if y.dtype.kind == "O":
-        for value in y.ravel():
-            if isinstance(value, float) and not np.isfinite(value):
-                raise ValueError(
-                    "Input y contains NaN or infinity; every sample needs a "
-                    "class label."
-                )
+def check_class_weight(class_weight, classes, weighted_counts):
+    """Per-class weights, validated: scikit-learn's ``compute_class_weight``.
 
-
-def validate_classification_data(estimator, X, y, *, reset=True, caller="fit"):
-    """The common edge of the classifiers' ``fit``: check X and y, make CSR.
-
-    Labels are checked for NaN/inf and for being classes (not continuous);
-    X is validated by sklearn's ``validate_data`` (float64 or float32 kept,
-    CSR with 32- or 64-bit indices accepted as is, ``n_features_in_`` set
-    when ``reset``), converted to CSR once if dense, and its structure
-    proved by :func:`check_csr_structure`.
+    Parameters
+    ----------
+    class_weight : dict, "balanced" or None
+    classes : ndarray of shape (n_classes,)
+    weighted_counts : ndarray of shape (n_classes,)
+        Sum of the sample weights of each class (``"balanced"`` uses them, as
+        scikit-learn does when given sample weights).
 
     Returns
     -------
-    X : CSR matrix
-    y : ndarray of shape (n_samples,)
-    csr : CSRArrays
-        The arrays the kernels read.
+    weights : ndarray of shape (n_classes,), finite, >= 0, not all zero
     """
-    check_classification_targets_finite(y)
-    X, y = validate_data(
-        estimator, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-        order="C", accept_large_sparse=True, reset=reset,
-    )
+    n_classes = classes.shape[0]
+    if class_weight is None or (isinstance(class_weight, dict) and not class_weight):
+        return np.ones(n_classes)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(
+                f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}."
+            )
+        counts = np.asarray(weighted_counts, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weights = counts.sum() / (n_classes * counts)
+        # A class whose samples all have weight 0 contributes nothing anyway.
+        return np.where(counts > 0, weights, 1.0)
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            f"class_weight must be a dict, 'balanced' or None, got "
+            f"{type(class_weight).__name__}."
+        )
+    weights = np.ones(n_classes)
+    known = {c: k for k, c in enumerate(classes.tolist())}
+    unknown = [label for label in class_weight if label not in known]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels that are not classes of y: {unknown}; "
+            f"the classes are {classes.tolist()}."
+        )
+    for label, value in class_weight.items():
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"class_weight[{label!r}] must be a number, got {value!r}."
+            ) from None
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(
+                f"class_weight[{label!r}] = {value!r}; class weights must be "
+                "finite and >= 0."
+            )
+        weights[known[label]] = value
+    if not np.any(weights > 0):
+        raise ValueError(
+            "Every class weight is zero, so no sample would be used; give at "
+            "least one class a positive weight."
+        )
+    return weights
+
+
+# ------------------------------------------------------------- fit edges
+
+
+def validate_classification_data(estimator, X, y, sample_weight=None, *,
+                                 reset=True, caller="fit"):
+    """The common edge of the classifiers' ``fit``.
+
+    Returns
+    -------
+    ClassificationData
+        The CSR proof of X, class indices, classes, and sample weights.
+    """
+    check_labels_finite(y)
+    X, y = check_X(estimator, X, y=y, reset=reset, caller=caller)
     check_classification_targets(y)
-    if not sp.issparse(X):
-        X = sp.csr_matrix(X)
-    return X, y, check_csr_structure(X, caller=caller)
+    classes, y_ind = encode_labels(y)
+    sample_weight = check_sample_weight(sample_weight, X.n_rows)
+    return ClassificationData(X, y_ind, classes, sample_weight)
+
+
+def validate_evaluation_data(estimator, X, y, sample_weight=None, *, caller):
+    """X, labels and weights to evaluate a fitted classifier's objective on.
+
+    Returns
+    -------
+    X : CSR
+    y_ind : ndarray of class indices into ``estimator.classes_``
+    sample_weight : ndarray
+    """
+    X, _ = check_X(estimator, X, reset=False, caller=caller)
+    y_ind = encode_known(estimator.classes_, y)
+    if y_ind.shape[0] != X.n_rows:
+        raise ValueError(
+            f"{caller}: X has {X.n_rows} samples but y has {y_ind.shape[0]}; pass "
+            "one label per sample."
+        )
+    return X, y_ind, check_sample_weight(sample_weight, X.n_rows)
+
+
+def validate_regression_data(estimator, X, y, sample_weight=None, *,
+                             reset=True, caller="fit"):
+    """The edge of a regressor's ``fit``: numeric, finite, 1-D targets."""
+    y_arr = np.asarray(y) if not sp.issparse(y) else y
+    if getattr(y_arr, "dtype", None) is not None and y_arr.dtype.kind == "O":
+        if any(v is None for v in np.ravel(y_arr)):
+            raise ValueError("Input y contains None; every sample needs a target value.")
+    X, y = check_X(estimator, X, y=y, reset=reset, caller=caller, y_numeric=True)
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (one target per sample), got shape {y.shape}.")
+    if type_of_target(y) not in ("continuous", "binary", "multiclass"):
+        raise ValueError(f"y must hold numbers, got target type {type_of_target(y)!r}.")
+    sample_weight = check_sample_weight(sample_weight, X.n_rows)
+    return RegressionData(X, y, sample_weight)

@@ -61,7 +61,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
@@ -77,15 +76,19 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'pip install "fastlinear[dask]" (or pip install "dask[distributed]").'
     ) from exc
 
-from . import _dual_cd_fast
-from ._validation import check_csr_structure
+from ._base import CheckedLinearClassifierMixin
+from ._problem import OneVsRest
+from ._solvers import dual_cd
+from ._validation import (
+    check_class_weight,
+    check_labels_finite,
+    check_sample_weight,
+    check_sparse_structure,
+    encode_known,
+    proved_csr,
+)
 
 __all__ = ["LinearSVC"]
-
-_LOSSES = {
-    "hinge": int(_dual_cd_fast.Loss.LOSS_HINGE),
-    "squared_hinge": int(_dual_cd_fast.Loss.LOSS_SQUARED_HINGE),
-}
 
 #: Tolerance handed to the kernel inside a round: the round runs its
 #: ``local_passes`` passes unless the block's subproblem is solved exactly.
@@ -105,12 +108,10 @@ class _RawBlock:
 
 
 class _Block:
-    """A block ready for the kernel: CSR arrays, +-1 labels and costs per problem."""
+    """A block ready for the kernel: its binary problems (``OneVsRest``)."""
 
-    def __init__(self, csr, y_pm, sample_C):
-        self.csr = csr
-        self.y_pm = y_pm  # (n_problems, n_rows) float64 in {-1, +1}
-        self.sample_C = sample_C  # (n_problems, n_rows) float64 >= 0
+    def __init__(self, problems):
+        self.problems = problems
 
 
 class _State:
@@ -133,24 +134,25 @@ class _State:
 def _check_block(X, y, index):
     """Validate one row block on its worker (never on the driver)."""
     caller = f"fastlinear.dask.LinearSVC.fit (block {index})"
+    if sp.issparse(X):
+        check_sparse_structure(X, caller=caller)
     X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32],
                     order="C", accept_large_sparse=True, ensure_min_samples=0,
                     input_name="X")
     if not sp.issparse(X):
         X = sp.csr_matrix(X)
-    csr = check_csr_structure(X, caller=caller)
+    csr = proved_csr(X, caller=caller)
     y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != csr.shape[0]:
+    if y.ndim != 1 or y.shape[0] != csr.n_rows:
         raise ValueError(
-            f"{caller}: the block of X has {csr.shape[0]} rows but its block "
+            f"{caller}: the block of X has {csr.n_rows} rows but its block "
             f"of y has shape {y.shape}; X and y must be split into the same "
             "row blocks (rechunk y to X.chunks[0])."
         )
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError(
-            f"{caller}: y contains NaN or infinity; every sample needs a "
-            "finite class label."
-        )
+    try:
+        check_labels_finite(y)
+    except ValueError as error:
+        raise ValueError(f"{caller}: {error}") from None
     return _RawBlock(csr, y, X.dtype)
 
 
@@ -160,22 +162,13 @@ def _block_summary(raw):
     return raw.csr.shape, raw.dtype, labels, counts, type_of_target(raw.y)
 
 
-def _make_block(raw, classes, class_weight, C):
-    """Labels in {-1, +1} and costs ``C_i`` per binary problem (as svm.py)."""
-    y_ind = np.searchsorted(classes, raw.y)
-    n = raw.y.shape[0]
-    n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
-    y_pm = np.empty((n_problems, n), dtype=np.float64)
-    sample_C = np.empty((n_problems, n), dtype=np.float64)
-    if n_problems == 1:
-        y_pm[0] = np.where(y_ind == 1, 1.0, -1.0)
-        sample_C[0] = C * class_weight[y_ind]
-    else:
-        for k in range(n_problems):
-            positive = y_ind == k
-            y_pm[k] = np.where(positive, 1.0, -1.0)
-            sample_C[k] = np.where(positive, C * class_weight[k], C)
-    return _Block(raw.csr, y_pm, sample_C)
+def _make_block(raw, classes, class_weight, class_counts, C, loss, bias):
+    """The block's binary problems, with class weights from the global counts."""
+    y_ind = encode_known(classes, raw.y)
+    ovr = OneVsRest(raw.csr, y_ind, classes, C, class_weight,
+                    check_sample_weight(None, raw.csr.n_rows), loss, bias,
+                    class_counts=class_counts)
+    return _Block(ovr)
 
 
 def _initial_w(n_problems, n_features):
@@ -183,46 +176,36 @@ def _initial_w(n_problems, n_features):
     return np.zeros((n_problems, n_features + 1), dtype=np.float64), None
 
 
-def _local_step(block, state, w, seeds, active, update, sigma, loss, bias,
-                local_passes, shrinking):
+def _local_step(block, state, w, seeds, active, update, sigma, local_passes,
+                shrinking):
     """One CoCoA+ round on one block: evaluate at ``w``, then local passes.
 
     Returns a new :class:`_State` (the input state is never modified, so a
     recomputed task gives the same result).
     """
     w = w[0]  # (w, sums of the previous round)
-    csr = block.csr
-    n_problems, n = block.y_pm.shape
-    n_features = w.shape[1] - 1
+    ovr = block.problems
+    n_problems, n = ovr.n_problems, ovr.X.n_rows
     alpha = (np.zeros((n_problems, n), dtype=np.float64) if state is None
              else state.alpha.copy())
     delta = np.zeros_like(w)
     primal = np.zeros(n_problems)
     dual = np.zeros(n_problems)
     wsq = np.einsum("ij,ij->i", w, w)
-    X = sp.csr_matrix((csr.data, csr.indices, csr.indptr), shape=csr.shape)
-    scores = np.asarray(X @ w[:, :n_features].T, dtype=np.float64) + bias * w[:, n_features]
     for p in range(n_problems):
         if not active[p]:
             continue
-        C = block.sample_C[p]
-        margin = np.maximum(0.0, 1.0 - block.y_pm[p] * scores[:, p])
-        a = alpha[p]
-        if loss == _LOSSES["hinge"]:
-            primal[p] = C @ margin
-            dual[p] = -a.sum()
-        else:
-            primal[p] = C @ (margin * margin)
-            used = C > 0  # alpha_i = 0 where C_i = 0 (D_ii would be infinite)
-            dual[p] = np.sum(0.25 * a[used] ** 2 / C[used]) - a.sum()
+        problem = ovr.problem(p)
+        # The block's sums at the round's w and the alpha that produced it:
+        # P = 1/2 ||w||^2 + sum over blocks, D likewise (fastlinear._problem).
+        primal[p] = problem.loss_sum(problem.scores(w[p]))
+        dual[p] = problem.dual_sum(alpha[p])
         if update and n > 0:
-            w_local = w[p].copy()
-            _dual_cd_fast.dual_cd_csr(
-                csr.data, csr.indices, csr.indptr, block.y_pm[p], C, w_local,
-                a, loss, bias, _LOCAL_TOL, int(local_passes), int(seeds[p]),
-                bool(shrinking), 0, 1, float(sigma), False,
-            )
-            delta[p] = (w_local - w[p]) / sigma
+            sol = dual_cd(problem, tol=_LOCAL_TOL, max_iter=int(local_passes),
+                          seed=int(seeds[p]), shrinking=bool(shrinking),
+                          alpha0=alpha[p], w=w[p].copy(), sigma=float(sigma))
+            alpha[p] = sol.alpha
+            delta[p] = (sol.w - w[p]) / sigma
     return _State(alpha, delta, primal, dual, wsq)
 
 
@@ -275,7 +258,7 @@ def _is_dask_collection(obj):
     return dask.is_dask_collection(obj)
 
 
-class LinearSVC(LinearClassifierMixin, BaseEstimator):
+class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
     """Linear SVM trained on a Dask cluster by CoCoA+ around the DCD kernel.
 
     Solves the problem of :class:`fastlinear.LinearSVC` (same ``C``, loss,
@@ -573,7 +556,6 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
                 "The blocks of X have different numbers of features: "
                 f"{sorted({s[1] for s in shapes})}. Every block needs all columns."
             )
-        n_samples = sum(s[0] for s in shapes)
         dtypes = {np.dtype(s[1]) for s in summaries}
         dtype = np.float32 if dtypes == {np.dtype(np.float32)} else np.float64
         kinds = {s[4] for s in summaries if s[0][0] > 0}
@@ -592,19 +574,18 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
                 "This solver needs samples of at least 2 classes in the data, "
                 f"but the data contains only one class: {classes[0]!s}."
             )
-        class_weight = self._class_weight(classes, counts, n_samples)
         n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
+        bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
+        check_class_weight(self.class_weight, classes, counts)  # before any round
         blocks = [
-            self._submit(client, _make_block, r, classes, class_weight, float(self.C),
-                         key=f"fl-block-{k}")
+            self._submit(client, _make_block, r, classes, self.class_weight, counts,
+                         float(self.C), self.loss, bias, key=f"fl-block-{k}")
             for k, r in enumerate(raws)
         ]
         del raws, summaries
 
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=(self.max_rounds, n_blocks, n_problems))
-        loss = _LOSSES[self.loss]
-        bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         sigma = float(n_blocks)
         w_bytes = 8 * n_problems * (n_features + 1)
 
@@ -623,7 +604,7 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
             round_seeds = seeds[min(t, self.max_rounds - 1)]
             new_states = [
                 self._submit(client, _local_step, blocks[k], states[k], w_fut,
-                             round_seeds[k], active.copy(), update, sigma, loss, bias,
+                             round_seeds[k], active.copy(), update, sigma,
                              int(self.local_passes), bool(self.shrinking),
                              key=f"fl-step-{t}-{k}")
                 for k in range(n_blocks)
@@ -694,6 +675,7 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
                 "Increase max_rounds or local_passes, raise tol, lower C, or "
                 "scale the features (MaxAbsScaler).",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return self
 
@@ -711,20 +693,6 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
                 "kept killing workers. No model was fitted; pass X as a Dask "
                 "array or dask.delayed blocks (recomputable) and fit again."
             ) from exc
-
-    def _class_weight(self, classes, counts, n_samples):
-        cw = self.class_weight
-        if cw is None:
-            return np.ones(classes.shape[0])
-        if cw == "balanced":
-            return n_samples / (classes.shape[0] * counts)
-        weight = np.ones(classes.shape[0])
-        for label, value in cw.items():
-            idx = np.searchsorted(classes, label)
-            if idx >= classes.shape[0] or classes[idx] != label:
-                raise ValueError(f"The classes, {[label]}, are not in class, {classes}.")
-            weight[idx] = value
-        return weight
 
     # -------------------------------------------------------------- predict
     def decision_function(self, X):
@@ -781,10 +749,6 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
             X = X.rechunk({1: -1})
         return X
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 def _as_future(client, part):

@@ -1,27 +1,105 @@
-"""Data loaders: the bundled a9a set, any LIBSVM file, and the shared data folder.
+"""Data loaders: the bundled a9a set and any LIBSVM file.
 
-The assignment used LIBSVM's ``a5a``/``a5a.t``.  Those files cannot be had
-offline here; their parent set ``a9a``/``a9a.t`` (UCI Adult, same 123 binary
-features; every a*a training set is a subset of a9a's rows) ships with the
-package, bzip2-compressed.  A user who has ``a5a`` runs the same code with
-:func:`load_libsvm`.
+The course assignment used LIBSVM's ``a5a``/``a5a.t``; its parent set
+``a9a``/``a9a.t`` (UCI Adult, same 123 binary features; every a*a training
+set is a subset of a9a's rows) ships with the package, bzip2-compressed.
+Your own ``a5a`` runs through the same code with :func:`load_libsvm`.
 """
+import bz2
+import gzip
 import os
+import re
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_svmlight_file
+from sklearn.datasets import load_svmlight_file, load_svmlight_files
 
-__all__ = ["load_a9a", "load_libsvm", "shared_data_dir", "find_shared_file"]
+__all__ = ["LibsvmFormatError", "load_a9a", "load_libsvm", "load_libsvm_files"]
 
 A9A_N_FEATURES = 123
 
-#: Environment variable naming the folder of the larger benchmark data sets.
-DATA_ENV = "FASTLINEAR_DATA"
+_FEATURE = re.compile(r"^(qid:\S+|[1-9]\d*:\S+)$")
+#: What ``load_svmlight_file`` raises on a damaged file or archive.
+_READ_ERRORS = (ValueError, RuntimeError, UnicodeDecodeError, OSError, EOFError,
+                OverflowError, MemoryError)
 
 
-def load_libsvm(path, *, n_features=None, dtype=np.float64):
+class LibsvmFormatError(ValueError):
+    """A file that is not a readable LIBSVM/svmlight file; the message says where."""
+
+
+def _open_text(path):
+    if path.endswith(".bz2"):
+        return bz2.open(path, "rt", errors="replace")
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", errors="replace")
+    return open(path, errors="replace")
+
+
+def _first_bad_line(path, zero_based):
+    """``(line number, text, token)`` of the first line that is not
+    ``label index:value ...``, or None (the damage is elsewhere)."""
+    limit = np.iinfo(np.int32).max  # scipy's index width for these files
+    try:
+        with _open_text(path) as fh:
+            for number, line in enumerate(fh, start=1):
+                tokens = line.split("#", 1)[0].split()
+                if not tokens:
+                    continue
+                bad = None
+                try:
+                    label = float(tokens[0].split(",")[0])
+                    if not np.isfinite(label):
+                        bad = tokens[0]
+                except ValueError:
+                    bad = tokens[0]
+                for token in tokens[1:]:
+                    if bad is not None:
+                        break
+                    if token.startswith("qid:"):
+                        continue
+                    index, _, value = token.partition(":")
+                    ok = bool(_FEATURE.match(token)) or (zero_based is not False and token.startswith("0:"))
+                    try:
+                        float(value)
+                        ok = ok and int(index) + (0 if zero_based is False else 1) <= limit
+                    except ValueError:
+                        ok = False
+                    if not ok:
+                        bad = token
+                if bad is not None:
+                    return number, line.rstrip("\n")[:80], bad
+    except (OSError, EOFError, ValueError):
+        return None
+    return None
+
+
+def _format_error(path, error, zero_based):
+    found = _first_bad_line(path, zero_based)
+    if found is None:
+        return LibsvmFormatError(
+            f"{path}: not a readable LIBSVM file ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else 'no details'}). "
+            "A compressed file may be truncated or damaged."
+        )
+    number, text, token = found
+    return LibsvmFormatError(
+        f"{path}, line {number}: malformed token {token!r} in {text!r}; expected "
+        "'label index:value index:value ...' with a finite label and "
+        f"{'1-based' if zero_based is False else ''} integer indices below 2**31"
+    )
+
+
+def _check_path(path):
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such LIBSVM file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory, not a LIBSVM file")
+    return path
+
+
+def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
     """Read a LIBSVM/svmlight file (plain, ``.bz2`` or ``.gz``) as CSR.
 
     Parameters
@@ -33,6 +111,9 @@ def load_libsvm(path, *, n_features=None, dtype=np.float64):
         separately, so both get the same width (a9a.t never uses feature 123).
     dtype : {np.float64, np.float32}, default=np.float64
         Dtype of the values.
+    zero_based : bool or "auto", default="auto"
+        Whether indices start at 0 (``load_svmlight_file``'s meaning);
+        LIBSVM and LIBLINEAR files are 1-based (``False``).
 
     Returns
     -------
@@ -40,20 +121,36 @@ def load_libsvm(path, *, n_features=None, dtype=np.float64):
         Indices as ``load_svmlight_file`` makes them (64-bit); fastlinear's
         estimators take them without a copy.
     y : ndarray of shape (n_samples,)
-        Labels.
+        Labels (or targets).
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
-    ValueError
-        If a line is malformed (the message names it).
+    LibsvmFormatError
+        A ``ValueError``: a malformed line (the message names it, with its
+        number), or a damaged archive.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No such LIBSVM file: {path!r}")
-    X, y = load_svmlight_file(path, n_features=n_features, dtype=dtype)
-    return X, y
+    path = _check_path(path)
+    try:
+        return load_svmlight_file(path, n_features=n_features, dtype=dtype,
+                                  zero_based=zero_based)
+    except _READ_ERRORS as error:
+        raise _format_error(path, error, zero_based) from None
+
+
+def load_libsvm_files(paths, *, dtype=np.float64, zero_based="auto"):
+    """Read several LIBSVM files with a common number of features.
+
+    Returns ``[X_0, y_0, X_1, y_1, ...]`` as ``load_svmlight_files`` does;
+    errors as :func:`load_libsvm`.
+    """
+    paths = [_check_path(p) for p in paths]
+    try:
+        return load_svmlight_files(paths, dtype=dtype, zero_based=zero_based)
+    except _READ_ERRORS as error:
+        bad = next((p for p in paths if _first_bad_line(p, zero_based)), paths[0])
+        raise _format_error(bad, error, zero_based) from None
 
 
 def load_a9a(*, dtype=np.float64):
@@ -78,6 +175,13 @@ def load_a9a(*, dtype=np.float64):
     -----
     Source: the LIBSVM data page (C.-C. Chang and C.-J. Lin, 2011), from
     J. C. Platt's encoding of R. Kohavi and B. Becker's 1994 Census extract.
+
+    Examples
+    --------
+    >>> from fastlinear.datasets import load_a9a
+    >>> X_train, y_train, X_test, y_test = load_a9a()
+    >>> X_train.shape, X_test.shape
+    ((32561, 123), (16281, 123))
     """
     data = resources.files("fastlinear") / "data"
     with resources.as_file(data / "a9a.bz2") as train:
@@ -85,26 +189,3 @@ def load_a9a(*, dtype=np.float64):
     with resources.as_file(data / "a9a.t.bz2") as test:
         X_test, y_test = load_libsvm(test, n_features=A9A_N_FEATURES, dtype=dtype)
     return X_train, y_train, X_test, y_test
-
-
-def shared_data_dir():
-    """The folder of the larger data sets: ``$FASTLINEAR_DATA``, else ``../shared/data``.
-
-    The default is taken relative to the source checkout (the folder above
-    the package's parent), then to the working directory.
-    """
-    env = os.environ.get(DATA_ENV)
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent.parent
-    for base in (here, Path.cwd()):
-        candidate = base.parent / "shared" / "data"
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "shared" / "data"
-
-
-def find_shared_file(name):
-    """Path of ``name`` in :func:`shared_data_dir`, or None when absent."""
-    path = shared_data_dir() / name
-    return path if path.exists() else None

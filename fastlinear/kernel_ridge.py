@@ -72,7 +72,6 @@ Design rules of this module:
    ``y``, so float32 ``X`` with float32 ``y`` gives a float32 ``dual_coef_``
    and float32 ``X`` with float64 ``y`` a float64 one.
 """
-import os
 import warnings
 from numbers import Real
 
@@ -88,7 +87,8 @@ from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_csr_structure, check_sample_weight_finite
+from ._memory import available_memory_bytes as _available_memory_bytes
+from ._validation import check_sample_weight, check_sparse_structure, proved_csr
 
 __all__ = ["KernelRidge", "KernelMatrixMemoryError"]
 
@@ -100,55 +100,6 @@ class KernelMatrixMemoryError(MemoryError, ValueError):
     It is both a ``MemoryError`` and a ``ValueError``, so either ``except``
     catches it.
     """
-
-
-def _read_int(path):
-    with open(path) as f:
-        text = f.read().strip()
-    return None if text == "max" else int(text)
-
-
-def _available_memory_bytes():
-    """Bytes of memory this process can still allocate, or None if unknown.
-
-    The smallest of: ``MemAvailable`` from ``/proc/meminfo`` (free memory
-    plus reclaimable caches; falls back to ``os.sysconf`` free pages where
-    there is no ``/proc``) and the headroom of the cgroup (v2 or v1) that
-    the process runs in.
-    """
-    candidates = []
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    candidates.append(int(line.split()[1]) * 1024)
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
-    if not candidates:
-        try:
-            pages = os.sysconf("SC_AVPHYS_PAGES")
-            page_size = os.sysconf("SC_PAGE_SIZE")
-            if pages > 0 and page_size > 0:
-                candidates.append(pages * page_size)
-        except (AttributeError, OSError, ValueError):
-            pass
-    for limit_file, usage_file in (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        (
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
-        ),
-    ):
-        try:
-            limit, usage = _read_int(limit_file), _read_int(usage_file)
-        except (OSError, ValueError):
-            continue
-        # cgroup v1 reports "no limit" as a huge number.
-        if limit is not None and usage is not None and limit < 2**60:
-            candidates.append(max(limit - usage, 0))
-        break
-    return min(candidates) if candidates else None
 
 
 def _check_kernel_memory(n_samples, bytes_needed, kernel):
@@ -416,13 +367,13 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         return np.broadcast_to(alpha, (n_targets,)).copy()
 
     def _check_sparse(self, X, caller):
-        """Check a CSR matrix's structure once; rebuild it only if needed."""
-        if not sp.issparse(X) or self.kernel == "precomputed":
+        """Prove a CSR matrix's structure once; a canonical copy only if needed."""
+        if not sp.issparse(X):
             return X
-        data, indices, indptr, shape = check_csr_structure(X, caller=caller)
-        if data is X.data and indices is X.indices and indptr is X.indptr:
+        proof = proved_csr(X, caller=caller)
+        if np.shares_memory(proof.indices, X.indices):
             return X
-        return type(X)((data, indices, indptr), shape=shape)
+        return type(X)(proof.to_scipy(), copy=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -452,6 +403,8 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             in the available memory (checked before allocating them).
         """
         precomputed = self.kernel == "precomputed"
+        if sp.issparse(X):
+            check_sparse_structure(X, caller="KernelRidge.fit")
         X, y = validate_data(
             self,
             X,
@@ -476,7 +429,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         alphas = self._alphas(Y.shape[1])
         sw = None
         if sample_weight is not None:
-            sw = np.sqrt(check_sample_weight_finite(sample_weight, n_samples))
+            sw = np.sqrt(check_sample_weight(sample_weight, n_samples))
 
         kernel_dtype = X.dtype  # pairwise_kernels keeps it, callables too
         y_dtype = Y.dtype if Y.dtype.kind == "f" else np.float64
@@ -534,6 +487,8 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         n_fit = self.X_fit_.shape[0]
         precomputed = self.kernel == "precomputed"
+        if sp.issparse(X):
+            check_sparse_structure(X, caller="KernelRidge.predict")
         try:
             X = validate_data(
                 self,
@@ -551,9 +506,9 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
                     f"shape (n_queries, {n_fit})."
                 ) from exc
             raise
+        X = self._check_sparse(X, "KernelRidge.predict")
         if precomputed:
             return np.asarray(X @ self.dual_coef_)
-        X = self._check_sparse(X, "KernelRidge.predict")
         kernel_dtype = np.result_type(X.dtype, self.X_fit_.dtype)
         out_dtype = np.result_type(kernel_dtype, self.dual_coef_.dtype)
         y_pred = np.empty((X.shape[0],) + self.dual_coef_.shape[1:], dtype=out_dtype)

@@ -29,20 +29,25 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
 
 from . import _logistic_fast
+from ._base import CheckedLinearClassifierMixin
+from ._parallel import new_stop_flag
+from ._solvers import Status
 from ._validation import (
-    check_csr_structure,
-    check_sample_weight_finite,
+    check_labels_finite,
+    check_sample_weight,
+    check_X,
+    encode_known,
     validate_classification_data,
+    validate_evaluation_data,
 )
 
 __all__ = ["LogisticRegression", "logistic_objective"]
@@ -52,8 +57,6 @@ _SCHEDULES = {
     "invscaling": int(_logistic_fast.Schedule.LR_INVSCALING),
     "adaptive": int(_logistic_fast.Schedule.LR_ADAPTIVE),
 }
-_CONVERGED = int(_logistic_fast.Status.CONVERGED)
-_DIVERGED = int(_logistic_fast.Status.DIVERGED)
 #: Adaptive schedule: how many times the step may be divided by 5.
 _MAX_DECREASES = 4
 #: Default step = _STEP_FACTOR[solver] / mean_i(s_i ||x~_i||^2)  (rule 3):
@@ -61,7 +64,7 @@ _MAX_DECREASES = 4
 _STEP_FACTOR = {"svrg": 8.0, "sgd": 2.0}
 
 
-class LogisticRegression(LinearClassifierMixin, BaseEstimator):
+class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
     """Multiclass (multinomial) logistic regression by mini-batch gradient descent.
 
     Same objective and attributes as
@@ -275,31 +278,30 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         self : LogisticRegression
             The fitted estimator.
         """
-        X, y, csr = self._validate_X_y(X, y, reset=True)
-        classes, y_ind = np.unique(y, return_inverse=True)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!r}."
-            )
-        n_samples = X.shape[0]
-        sample_weight = check_sample_weight_finite(sample_weight, n_samples)
-        W, b = self._start_point(classes, X.shape[1])
+        data = validate_classification_data(self, X, y, sample_weight,
+                                            caller="LogisticRegression.fit")
+        return self._fit_validated(data)
+
+    def _fit_validated(self, data, *, stop=None):
+        """Fit on validated data (``fastlinear._validation.ClassificationData``)."""
+        X, classes, sample_weight = data.X, data.classes, data.sample_weight
+        n_samples = X.n_rows
+        W, b = self._start_point(classes, X.n_cols)
         lam = 1.0 / (self.C * n_samples)
-        eta0 = self._initial_eta(csr, sample_weight, lam, self.solver)
+        eta0 = self._initial_eta(X, sample_weight, lam, self.solver)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         curve = np.zeros(self.max_iter + 1)
+        settings = self._settings(lam, eta0, variance_reduced=self.solver == "svrg",
+                                  max_iter=self.max_iter, track_objective=True)
         n_iter, status, eta = _logistic_fast.minibatch_sgd(
-            csr.data, csr.indices, csr.indptr, y_ind.astype(np.int32),
-            sample_weight, W, b, curve, float(self.C), lam,
-            bool(self.fit_intercept), self.parametrization == "reference",
-            self.solver == "svrg", _SCHEDULES[self.learning_rate], eta0,
-            float(self.power_t), int(self.batch_size), int(self.max_iter),
-            float(self.tol), int(self.n_iter_no_change), _MAX_DECREASES,
-            True, 0, int(seed), int(self.verbose),
+            X, data.y_ind.astype(np.int32), sample_weight, W, b, curve,
+            settings, stop=new_stop_flag() if stop is None else stop, seed=int(seed),
         )
-        self.classes_ = classes
+        if status == Status.INTERRUPTED:
+            raise KeyboardInterrupt("LogisticRegression.fit was interrupted.")
         self._set_weights(W, b, X.dtype)
+        self.classes_ = classes
+        self.n_features_in_ = X.n_cols
         self.n_iter_ = int(n_iter)
         self.loss_curve_ = curve[: n_iter + 1].tolist()
         self.eta_ = float(eta)
@@ -307,21 +309,23 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         self._eta0_used = eta0
         # A partial_fit after this fit continues from these weights afresh.
         self.__dict__.pop("_rng_partial", None)
-        if status == _DIVERGED:
+        if status == Status.DIVERGED:
             warnings.warn(
                 f"LogisticRegression diverged with eta0={eta0:.3g} "
                 f"(learning_rate={self.learning_rate!r}); the weights are the "
                 "best ones seen. Lower eta0, use learning_rate='adaptive', or "
                 "scale the features (StandardScaler / MaxAbsScaler).",
                 ConvergenceWarning,
+                stacklevel=2,
             )
-        elif status != _CONVERGED:
+        elif status != Status.CONVERGED:
             warnings.warn(
                 f"LogisticRegression did not converge in max_iter={self.max_iter} "
                 f"epochs: the objective still fell by more than tol={self.tol} "
                 f"(relative) within the last {self.n_iter_no_change} epochs. "
                 "Increase max_iter, raise tol, or scale the features.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return self
 
@@ -354,8 +358,11 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                     "give every label of the whole problem, e.g. "
                     "partial_fit(X, y, classes=np.unique(y_all))."
                 )
-        X, y, csr = self._validate_X_y(X, y, reset=first)
+        check_labels_finite(y)
+        X, y = check_X(self, X, y=y, reset=first, caller="LogisticRegression.partial_fit")
+        check_classification_targets(y)
         if classes is not None:
+            check_labels_finite(classes)
             classes = np.unique(np.asarray(classes))
             if classes.shape[0] < 2:
                 raise ValueError(
@@ -368,22 +375,15 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                 )
         else:
             classes = self.classes_
-        y_ind = np.searchsorted(classes, y)
-        unseen = (y_ind >= classes.shape[0]) | (
-            classes[np.minimum(y_ind, classes.shape[0] - 1)] != y
-        )
-        if np.any(unseen):
-            raise ValueError(
-                f"y contains labels not in classes: {np.unique(y[unseen]).tolist()}. "
-                "Pass every label of the problem in classes= on the first call "
-                f"(classes_ is {classes.tolist()})."
-            )
-        n_samples = X.shape[0]
-        sample_weight = check_sample_weight_finite(sample_weight, n_samples)
+        y_ind = encode_known(classes, y, message=(
+            "y contains labels not in classes: {labels}. Pass every label of the "
+            "problem in classes= on the first call (classes_ is {classes})."))
+        n_samples = X.n_rows
+        sample_weight = check_sample_weight(sample_weight, n_samples)
         if first:
             self.classes_ = classes
             K = classes.shape[0]
-            self._W = np.zeros((X.shape[1], K))
+            self._W = np.zeros((X.n_cols, K))
             self._b = np.zeros(K)
             self.n_samples_seen_ = 0
         if not hasattr(self, "_rng_partial"):
@@ -393,18 +393,20 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         seen = self.n_samples_seen_ + n_samples
         lam = 1.0 / (self.C * max(seen, 1))
         if self._n_partial == 0:
-            self._eta0_used = self._initial_eta(csr, sample_weight, lam, "sgd")
+            self._eta0_used = self._initial_eta(X, sample_weight, lam, "sgd")
         eta0 = min(self._eta0_used, 0.5 / lam)
         seed = self._rng_partial.randint(np.iinfo(np.int32).max)
         W, b = self._W.copy(), self._b.copy()
+        settings = self._settings(lam, eta0, variance_reduced=False, max_iter=1,
+                                  track_objective=False, n_iter_no_change=1,
+                                  max_decreases=0, epoch_offset=self._n_partial,
+                                  verbose=0)
         n_iter, status, eta = _logistic_fast.minibatch_sgd(
-            csr.data, csr.indices, csr.indptr, y_ind.astype(np.int32),
-            sample_weight, W, b, np.zeros(2), float(self.C), lam,
-            bool(self.fit_intercept), self.parametrization == "reference",
-            False, _SCHEDULES[self.learning_rate], eta0, float(self.power_t),
-            int(self.batch_size), 1, float(self.tol), 1, 0, False,
-            int(self._n_partial), int(seed), 0,
+            X, y_ind.astype(np.int32), sample_weight, W, b, np.zeros(2),
+            settings, stop=new_stop_flag(), seed=int(seed),
         )
+        if status == Status.INTERRUPTED:
+            raise KeyboardInterrupt("LogisticRegression.partial_fit was interrupted.")
         self._set_weights(W, b, X.dtype)
         self.n_samples_seen_ = seen
         self._n_partial += 1
@@ -466,24 +468,26 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         J : float
         """
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", reset=False,
-                          dtype=[np.float64, np.float32], order="C",
-                          accept_large_sparse=True)
-        y_ind = _encode_known(self.classes_, y)
-        sw = check_sample_weight_finite(sample_weight, X.shape[0])
-        if not sp.issparse(X):
-            X = sp.csr_matrix(X)
-        csr = check_csr_structure(X, caller="LogisticRegression.objective")
-        return _logistic_fast.objective_csr(
-            csr.data, csr.indices, csr.indptr, y_ind.astype(np.int32), sw,
-            self._W, self._b, float(self.C),
-        )
+        X, y_ind, sw = validate_evaluation_data(self, X, y, sample_weight,
+                                                caller="LogisticRegression.objective")
+        return _logistic_fast.objective(X, y_ind.astype(np.int32), sw, self._W,
+                                        self._b, float(self.C))
 
     # ------------------------------------------------------------ helpers
-    def _validate_X_y(self, X, y, *, reset):
-        return validate_classification_data(
-            self, X, y, reset=reset, caller="LogisticRegression.fit"
+    def _settings(self, lam, eta0, **overrides):
+        """The kernel's settings (``_logistic_fast.minibatch_sgd``)."""
+        settings = dict(
+            C=float(self.C), lam=lam, eta0=eta0, power_t=float(self.power_t),
+            tol=float(self.tol), schedule=_SCHEDULES[self.learning_rate],
+            batch_size=int(self.batch_size), max_iter=int(self.max_iter),
+            n_iter_no_change=int(self.n_iter_no_change),
+            max_decreases=_MAX_DECREASES, epoch_offset=0,
+            verbose=int(self.verbose), fit_intercept=bool(self.fit_intercept),
+            reference=self.parametrization == "reference",
+            variance_reduced=True, track_objective=True,
         )
+        settings.update(overrides)
+        return settings
 
     def _start_point(self, classes, n_features):
         """Zeros, or the previous solution (``warm_start``)."""
@@ -497,10 +501,11 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                 "warm_start=True but the classes or features changed since the "
                 "previous fit; starting from zero.",
                 UserWarning,
+                stacklevel=2,
             )
         return np.zeros((n_features, K)), np.zeros(K)
 
-    def _initial_eta(self, csr, sample_weight, lam, solver):
+    def _initial_eta(self, X, sample_weight, lam, solver):
         """The step (``eta0``, or the data-driven default; rule 3)."""
         if self.eta0 != "auto":
             eta0 = float(self.eta0)
@@ -511,11 +516,17 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                     f"Use eta0 < C * n_samples = {1 / lam:.6g}, or eta0='auto'."
                 )
             return eta0
-        n = csr.indptr.shape[0] - 1
-        row = np.repeat(np.arange(n), np.diff(csr.indptr))
-        sq = np.bincount(row, weights=np.square(csr.data, dtype=np.float64),
-                         minlength=n)
+        n = X.n_rows
+        indptr = np.asarray(X.indptr)
+        row = np.repeat(np.arange(n), np.diff(indptr))
+        sq = np.bincount(row, weights=np.square(X.data, dtype=np.float64), minlength=n)
         mean_sq = float(np.mean(sample_weight * (sq + float(self.fit_intercept))))
+        if not np.isfinite(mean_sq):
+            raise ValueError(
+                "The squared norms of the rows of X overflow float64 on average "
+                "(values near 1e154 or larger), so no step size is safe. Rescale "
+                "X, e.g. with sklearn.preprocessing.MaxAbsScaler."
+            )
         eta0 = _STEP_FACTOR[solver] / mean_sq if mean_sq > 0 else 1.0
         return min(eta0, 0.5 / lam)
 
@@ -535,24 +546,6 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             self.coef_ = np.ascontiguousarray(W.T, dtype=dtype)
             self.intercept_ = b.astype(dtype)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
-
-def _encode_known(classes, y):
-    """Class indices of ``y``; a ValueError for labels not in ``classes``."""
-    y = np.asarray(y)
-    y_ind = np.searchsorted(classes, y)
-    bad = (y_ind >= classes.shape[0]) | (
-        classes[np.minimum(y_ind, classes.shape[0] - 1)] != y
-    )
-    if np.any(bad):
-        raise ValueError(
-            f"y has labels the estimator was not fitted on: {np.unique(y[bad]).tolist()}."
-        )
-    return y_ind
 
 
 def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
@@ -580,12 +573,12 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
     J : float
     """
     check_is_fitted(estimator)
-    y_ind = _encode_known(estimator.classes_, y)
-    sw = check_sample_weight_finite(sample_weight, y_ind.shape[0])
+    X, y_ind, sw = validate_evaluation_data(estimator, X, y, sample_weight,
+                                            caller="logistic_objective")
     C = float(estimator.C if C is None else C)
     coef = np.asarray(estimator.coef_, dtype=np.float64)
     intercept = np.asarray(estimator.intercept_, dtype=np.float64)
-    scores = np.asarray(X @ coef.T, dtype=np.float64) + intercept
+    scores = np.asarray(X.to_scipy() @ coef.T, dtype=np.float64) + intercept
     if coef.shape[0] == 1:
         scores = np.column_stack([np.zeros(scores.shape[0]), scores[:, 0]])
     log_p = log_softmax(scores, axis=1)[np.arange(y_ind.shape[0]), y_ind]

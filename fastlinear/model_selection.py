@@ -40,76 +40,32 @@ Design rules of this module:
    first in increasing order, as ``GridSearchCV``'s rank).  The refit starts
    from zero on the whole training set.
 """
-import sys
-import threading
 import time
 import warnings
 from numbers import Integral
 
 import numpy as np
-import scipy.sparse as sp
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .svm import LinearSVC
+from ._parallel import new_stop_flag, run
+from ._progress import ProgressBar
+from ._solvers import prefer_primal
+from ._validation import (
+    ClassificationData,
+    encode_labels,
+    proved_csr,
+    validate_classification_data,
+)
+from .svm import LinearSVC, Start
 
-__all__ = ["LinearSVCCV", "LogisticRegressionCV", "ProgressBar", "linear_svc_path"]
-
-
-class ProgressBar:
-    """A plain-text progress bar on a stream (stderr by default), thread-safe.
-
-    Parameters
-    ----------
-    total : int
-        Number of steps.
-    label : str, default=""
-        Text before the bar.
-    stream : file-like, default=None
-        Where to write; ``None`` means ``sys.stderr``.
-    width : int, default=30
-        Number of characters of the bar.
-    """
-
-    def __init__(self, total, label="", stream=None, width=30):
-        self.total = max(int(total), 1)
-        self.label = label
-        self.stream = sys.stderr if stream is None else stream
-        self.width = width
-        self.done = 0
-        self._lock = threading.Lock()
-        self._start = time.perf_counter()
-
-    def update(self, n=1, note=""):
-        """Advance by ``n`` steps and redraw the line.
-
-        On a terminal the line is redrawn in place at every step; on a file
-        or pipe only the finished bar is written, as one line.
-        """
-        with self._lock:
-            self.done = min(self.done + n, self.total)
-            interactive = getattr(self.stream, "isatty", lambda: False)()
-            if not interactive and self.done < self.total:
-                return
-            filled = int(round(self.width * self.done / self.total))
-            bar = "#" * filled + "-" * (self.width - filled)
-            elapsed = time.perf_counter() - self._start
-            self.stream.write(
-                ("\r" if interactive else "")
-                + f"{self.label}[{bar}] {self.done}/{self.total} "
-                f"{elapsed:5.1f}s {note}".rstrip()
-                + " "
-            )
-            if self.done == self.total:
-                self.stream.write("\n")
-            self.stream.flush()
+__all__ = ["LinearSVCCV", "LogisticRegressionCV", "linear_svc_path"]
 
 
 def _check_Cs(Cs):
@@ -136,37 +92,13 @@ def _check_Cs(Cs):
     return np.unique(grid)
 
 
-#: ``dual="auto"`` solves the primal (Newton) when C * mean ||x~_i||^2 exceeds
-#: this (squared hinge, n_samples > n_features).  Dual coordinate descent needs
-#: passes roughly in proportion to it: on an a9a fold (mean ||x~||^2 = 15),
-#: 267 passes at C = 1, 1,950 at C = 10, 12,702 at C = 100 (warm-started),
-#: against 6 to 8 Newton steps at any C.
-PRIMAL_THRESHOLD = 100.0
-
-
-def prefer_primal(X, C, loss, intercept_scaling=1.0, fit_intercept=True):
-    """The ``dual="auto"`` rule: whether the primal Newton solver should fit C.
-
-    True for the squared hinge when ``n_samples > n_features`` and
-    ``C * mean_i ||x~_i||^2 > PRIMAL_THRESHOLD`` (``x~`` includes the bias
-    feature), where dual coordinate descent needs thousands of passes.
-    """
-    if loss != "squared_hinge" or X.shape[0] <= X.shape[1]:
-        return False
-    if sp.issparse(X):
-        sq = float(X.multiply(X).sum())
-    else:
-        sq = float(np.einsum("ij,ij->", X, X))
-    mean_sq = sq / max(X.shape[0], 1) + (intercept_scaling**2 if fit_intercept else 0.0)
-    return C * mean_sq > PRIMAL_THRESHOLD
-
-
 def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, dual=True, **params):
     """Fit ``fastlinear.LinearSVC`` along a C grid, warm-starting each C.
 
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Validated once (dense input is converted to CSR once).
     y : array-like of shape (n_samples,)
     Cs : array-like of float
         The grid; it is visited in increasing order (sorted, duplicates
@@ -178,8 +110,9 @@ def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, dual=True,
         ``False`` starts every fit from zero.
     dual : bool or "auto", default=True
         ``LinearSVC``'s ``dual`` for every C; ``"auto"`` switches to the
-        primal Newton solver for the Cs where :func:`prefer_primal` says so
-        (warm-started from ``w`` of the rescaled duals).
+        primal Newton solver for the Cs where
+        :func:`fastlinear._solvers.prefer_primal` says so (warm-started from
+        ``w`` of the rescaled duals).
     **params
         Other :class:`fastlinear.LinearSVC` parameters (``loss``, ``tol``,
         ``max_iter``, ``random_state``, ...); ``C`` and ``warm_start`` are
@@ -202,29 +135,50 @@ def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, dual=True,
     [(0.1, True), (1.0, True)]
     """
     params.pop("C", None)
-    params.pop("dual", None)
-    est = LinearSVC(warm_start=warm_start, **params)
+    params.pop("warm_start", None)
+    est = LinearSVC(**params)
+    est._validate_params()
+    data = validate_classification_data(est, X, y, sample_weight, caller="linear_svc_path")
+    yield from _svc_path(est, data, _check_Cs(Cs), warm_start, dual, new_stop_flag())
+
+
+def _svc_path(est, data, Cs, warm_start, dual, stop):
+    """The C path on validated data (the engine of ``linear_svc_path`` and the CV)."""
     previous = None
-    for C in _check_Cs(Cs):
+    bias = float(est.intercept_scaling) if est.fit_intercept else 0.0
+    for C in Cs:
+        start = None
         if warm_start and previous is not None:
-            # The rescale rule; LinearSVC then clips into the new box.
-            est.dual_coef_ = est.dual_coef_ * (C / previous)
-        use_dual = dual if dual != "auto" else not prefer_primal(
-            X, C, est.loss, est.intercept_scaling, est.fit_intercept
-        )
+            # The rescale rule; the solver clips into the new box.
+            start = Start(np.abs(est.dual_coef_)).scaled(C / previous)
+        use_dual = dual if dual != "auto" else not prefer_primal(data.X, C, est.loss, bias)
         est.set_params(C=float(C), dual=bool(use_dual))
-        est.fit(X, y, sample_weight=sample_weight)
+        est._fit_validated(data, start=start, stop=stop)
         previous = C
         yield float(C), est
+
+
+def _fold_data(data, rows, caller):
+    """The training part of a fold as validated data (one scan of its rows)."""
+    Xs = data.X.to_scipy()
+    y_labels = data.classes[data.y_ind[rows]]
+    try:
+        classes, y_ind = encode_labels(y_labels)
+    except ValueError as error:
+        raise ValueError(f"{caller}: {error}") from None
+    return ClassificationData(proved_csr(Xs[rows], caller=caller), y_ind, classes,
+                              data.sample_weight[rows])
 
 
 class _WarmPathCV(ClassifierMixin, BaseEstimator):
     """Shared engine: C path per fold with warm starts, then refit.
 
-    Subclasses define ``_path(X, y, sample_weight, Cs, seed)`` (a generator
-    of ``(C, fitted estimator)`` along the increasing grid),
-    ``_path_estimator(seed)`` (an unfitted estimator, for the scorer) and
-    ``_refit_estimator(C, seed, n_classes)``.
+    Subclasses define ``_path(data, Cs, seed, stop)`` (a generator of
+    ``(C, fitted estimator)`` along the increasing grid, on validated fold
+    data), ``_path_estimator(seed)`` (an unfitted estimator, for the scorer)
+    and ``_refit_estimator(C, seed, data)``.  X and y are validated once per
+    search; each fold's rows are cut from the proved CSR matrix and scanned
+    once (which also gives the norms ``dual="auto"`` needs).
     """
 
     def _seed(self):
@@ -233,14 +187,24 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
             return rs
         return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
 
-    def _fit_path(self, X, y, sample_weight, train, test, Cs, scorer, seed, progress):
-        Xte, yte = X[test], y[test]
-        sw = None if sample_weight is None else sample_weight[train]
+    def _fit_path(self, data, y_labels, fold, splits, Cs, scorer, seed, progress, stop):
+        k, (train, test) = fold, splits[fold]
+        caller = (f"{type(self).__name__}.fit, fold {k + 1} of {len(splits)}")
+        try:
+            train_data = _fold_data(data, train, caller)
+        except ValueError as error:
+            raise ValueError(
+                f"{error} The training part of this fold cannot be fitted; use a "
+                "stratified splitter (an int cv means StratifiedKFold), fewer "
+                "folds, or drop the rare classes."
+            ) from None
+        Xte = data.X.to_scipy()[test]
+        yte = y_labels[test]
         scores = np.empty(len(Cs))
         times = np.empty(len(Cs))
         n_iter = np.empty(len(Cs), dtype=np.int64)
         start = time.perf_counter()
-        for j, (C, est) in enumerate(self._path(X[train], y[train], sw, Cs, seed)):
+        for j, (C, est) in enumerate(self._path(train_data, Cs, seed, stop)):
             times[j] = time.perf_counter() - start
             n_iter[j] = est.n_iter_
             scores[j] = scorer(est, Xte, yte)
@@ -251,29 +215,16 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
 
     def _validated_run(self, X, y, sample_weight, groups):
         self._validate_params()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-            accept_large_sparse=True,
+        data = validate_classification_data(
+            self, X, y, sample_weight, caller=f"{type(self).__name__}.fit"
         )
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            if sample_weight.shape != (X.shape[0],):
-                raise ValueError(
-                    f"sample_weight.shape == {sample_weight.shape}, expected "
-                    f"({X.shape[0]},): one weight per sample."
-                )
-        return self._run(X, y, sample_weight, groups)
+        return self._run(data, groups)
 
-    def _run(self, X, y, sample_weight=None, groups=None):
-        check_classification_targets(y)
+    def _run(self, data, groups=None):
         Cs = _check_Cs(self.Cs)
-        cv = check_cv(self.cv, y, classifier=True)
-        splits = list(cv.split(X, y, groups))
+        y_labels = data.classes[data.y_ind]
+        cv = check_cv(self.cv, y_labels, classifier=True)
+        splits = list(cv.split(np.empty((data.X.n_rows, 0)), y_labels, groups))
         scorer = check_scoring(self._path_estimator(None), scoring=self.scoring)
         seed = self._seed()
         n_folds = len(splits)
@@ -286,19 +237,15 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
             # OS spreads e.g. 3 folds over 2 cores instead of one core
             # running two folds in a row while the other idles.
             n_threads = min(n_folds, 2 * effective_n_jobs(self.n_jobs))
+        stop = new_stop_flag()
         with warnings.catch_warnings():
             # Collected below into one warning naming the C values.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            jobs = (
-                delayed(self._fit_path)(
-                    X, y, sample_weight, train, test, Cs, scorer, seed, progress
-                )
-                for train, test in splits
+            results = run(
+                lambda k: self._fit_path(data, y_labels, k, splits, Cs, scorer,
+                                         seed, progress, stop),
+                range(n_folds), n_threads, stop,
             )
-            if n_threads == 1:
-                results = [job[0](*job[1], **job[2]) for job in jobs]
-            else:
-                results = Parallel(n_jobs=n_threads, prefer="threads")(jobs)
         scores = np.array([r[0] for r in results])  # (n_folds, n_Cs)
         times = np.array([r[1] for r in results])
         n_iter = np.array([r[2] for r in results])
@@ -343,12 +290,13 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
                 "in at least one fold; their scores may not be those of the "
                 "optimum. Increase max_iter, raise tol, or scale the features.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
         if self.refit:
             start = time.perf_counter()
-            est = self._refit_estimator(self.C_, seed, n_classes=np.unique(y).shape[0], X=X)
-            est.fit(X, y, sample_weight=sample_weight)
+            est = self._refit_estimator(self.C_, seed, data)
+            est._fit_validated(data, stop=stop)
             self.refit_time_ = time.perf_counter() - start
             self.best_estimator_ = est
             self.classes_ = est.classes_
@@ -356,7 +304,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
             self.intercept_ = est.intercept_
             self.n_iter_ = est.n_iter_
         else:
-            self.classes_ = np.unique(y)
+            self.classes_ = data.classes
         return self
 
     def _check_refitted(self, method):
@@ -600,21 +548,18 @@ class LinearSVCCV(_WarmPathCV):
         est = self._svc(1.0, seed)
         return est.set_params(warm_start=self.warm_start)
 
-    def _path(self, X, y, sample_weight, Cs, seed):
-        params = self._svc(1.0, seed).get_params()
-        params["warm_start"] = self.warm_start
-        params["dual"] = self.dual
-        return linear_svc_path(X, y, Cs, sample_weight=sample_weight, **params)
+    def _path(self, data, Cs, seed, stop):
+        return _svc_path(self._svc(1.0, seed), data, Cs, self.warm_start, self.dual, stop)
 
-    def _refit_estimator(self, C, seed, n_classes, X=None):
+    def _refit_estimator(self, C, seed, data):
         # Threads only over one-vs-rest problems (LinearSVC runs a binary
         # problem on one thread anyway).
+        n_classes = data.classes.shape[0]
         est = self._svc(C, seed, n_jobs=self.n_jobs if n_classes > 2 else None)
         dual = self.dual
         if dual == "auto":
-            dual = X is None or not prefer_primal(
-                X, C, self.loss, self.intercept_scaling, self.fit_intercept
-            )
+            bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
+            dual = not prefer_primal(data.X, C, self.loss, bias)
         return est.set_params(dual=bool(dual))
 
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -760,14 +705,14 @@ intercept_, classes_, n_iter_, n_splits_, refit_time_, scorer_, n_features_in_ :
     def _path_estimator(self, seed):
         return self._logistic(1.0, seed)
 
-    def _path(self, X, y, sample_weight, Cs, seed):
+    def _path(self, data, Cs, seed, stop):
         est = self._logistic(1.0, seed).set_params(warm_start=self.warm_start)
         for C in Cs:
             est.set_params(C=float(C))
-            est.fit(X, y, sample_weight=sample_weight)
+            est._fit_validated(data, stop=stop)
             yield float(C), est
 
-    def _refit_estimator(self, C, seed, n_classes, X=None):
+    def _refit_estimator(self, C, seed, data):
         return self._logistic(C, seed)
 
     def fit(self, X, y, sample_weight=None, groups=None):

@@ -1,48 +1,67 @@
-"""Linear support vector classification by dual coordinate descent.
+"""Linear support vector classification (liblinear's SVM solvers).
 
-``fastlinear.LinearSVC`` solves the same problem as
-``sklearn.svm.LinearSVC(dual=True)`` (liblinear's solvers ``-s 1`` and
-``-s 3``) with the Cython kernel ``fastlinear._dual_cd_fast``.
+``fastlinear.LinearSVC`` solves the problems of ``sklearn.svm.LinearSVC``
+(liblinear's ``-s 1``, ``-s 2`` and ``-s 3``) with the Cython kernels of
+``src_c/``.
 
 Design rules of this module:
 
-1. Validate once, at the edge (``fastlinear._validation``); the kernel then
-   reads the caller's CSR arrays as they are, float32 or float64, with 32- or
-   64-bit indices.  Dense input is converted to CSR once (a copy).
-2. Per-sample costs follow liblinear: ``C_i = C * class_weight * sample_weight``;
-   in one-vs-rest, the class weight of the positive class applies to its
-   samples and the other samples keep ``C * sample_weight`` (as liblinear's
-   ``train``).
+1. Validate once, at the edge (``fastlinear._validation``): X becomes the
+   CSR proof the kernels read (the caller's arrays, float32 or float64, with
+   32- or 64-bit indices; dense input is converted to CSR once), labels are
+   encoded once.
+2. The problems come from ``fastlinear._problem`` (labels in {-1, +1},
+   per-sample costs ``C * class_weight * sample_weight`` as liblinear's
+   ``train``); the solvers from ``fastlinear._solvers``.  This module only
+   wires them to scikit-learn's API.
 3. One binary problem per class in one-vs-rest (one problem for two classes),
    each with its own seed drawn up front from ``random_state``: results do not
    depend on ``n_jobs`` or thread scheduling.
-4. The kernel returns the iteration count; this module warns.
+4. ``fit`` is ``_fit_validated`` after validation; the C-path search calls
+   ``_fit_validated`` directly with the data it validated once and a start
+   point, and never writes fitted attributes from outside.
+5. The kernels return a status; this module warns (``ConvergenceWarning``)
+   and leaves the estimator unfitted when a fit is interrupted.
 """
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple, Optional
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dual_cd_fast
-from ._primal import primal_newton_squared_hinge
-from ._validation import check_sample_weight_finite, validate_classification_data
+from ._base import CheckedLinearClassifierMixin
+from ._parallel import n_threads_for, new_stop_flag, run
+from ._problem import OneVsRest
+from ._solvers import Status, dual_cd, newton
+from ._validation import (
+    validate_classification_data,
+    validate_evaluation_data,
+)
 
 __all__ = ["LinearSVC", "linear_svc_objective"]
 
-_LOSSES = {
-    "hinge": int(_dual_cd_fast.Loss.LOSS_HINGE),
-    "squared_hinge": int(_dual_cd_fast.Loss.LOSS_SQUARED_HINGE),
-}
+
+class Start(NamedTuple):
+    """A point to start the binary problems of a fit from.
+
+    ``alpha`` holds unsigned dual variables, one row per problem; the dual
+    solver clips them into each problem's box, the primal solver starts
+    from ``w(alpha)``.
+    """
+
+    alpha: Optional[np.ndarray] = None
+
+    def scaled(self, factor):
+        """The rescale rule of the C path: ``alpha * C_new / C_old``."""
+        return Start(None if self.alpha is None else self.alpha * factor)
 
 
-class LinearSVC(LinearClassifierMixin, BaseEstimator):
+class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
     """Linear support vector classifier trained by dual coordinate descent.
 
     A drop-in for ``sklearn.svm.LinearSVC(dual=True)``: same problem, same
@@ -91,11 +110,10 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
     n_jobs : int, default=None
         Number of threads for the binary problems of one-vs-rest (more than
         two classes).  ``None`` means 1; ``-1`` means all cores.  Results equal
-        those of ``n_jobs=1``.  A two-class problem runs on one thread: the
-        kernel's parallel passes (PASSCoDe-Wild, ``n_threads`` of
-        ``fastlinear._dual_cd_fast.dual_cd_csr``) were measured slower than
-        the serial kernel on 2 cores (threads fight over the cache lines of
-        the frequent features' weights), so they are not used here.
+        those of ``n_jobs=1``.  A two-class problem runs on one thread:
+        lock-free parallel coordinate descent (PASSCoDe-Wild) was measured
+        slower than the serial kernel on 2 cores (threads fight over the
+        cache lines of the frequent features' weights).
     warm_start : bool, default=False
         Start from the dual solution of the previous ``fit`` (same samples
         and classes), clipped into the new box constraints.
@@ -223,139 +241,109 @@ class LinearSVC(LinearClassifierMixin, BaseEstimator):
         self : LinearSVC
             The fitted estimator.
         """
+        data = validate_classification_data(self, X, y, sample_weight,
+                                            caller="LinearSVC.fit")
+        return self._fit_validated(data, start=self._previous_start(data))
+
+    def _fit_validated(self, data, *, start=None, stop=None):
+        """Fit on validated data (``fastlinear._validation.ClassificationData``).
+
+        ``start`` is a :class:`Start` or None; ``stop`` the shared stop flag
+        of an enclosing parallel job (a fresh one when None).
+        """
         if not self.dual and self.loss == "hinge":
             raise ValueError(
                 "loss='hinge' is not supported with dual=False (as in liblinear "
                 "and scikit-learn): the hinge loss is not differentiable. Use "
                 "loss='squared_hinge' or dual=True."
             )
-        X, y, csr = validate_classification_data(self, X, y, caller="LinearSVC.fit")
-        # np.unique + searchsorted: the same encoding as LabelEncoder without
-        # its argsort of all labels (a tenth of a small fit's time on a9a).
-        classes = np.unique(y)
-        y_ind = np.searchsorted(classes, y)
-        if classes.shape[0] < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!s}. Pass data "
-                "with samples of each class you want to separate."
-            )
-        n_samples = X.shape[0]
-        if sample_weight is not None:
-            sample_weight = check_sample_weight_finite(sample_weight, n_samples)
-        class_weight = compute_class_weight(self.class_weight, classes=classes, y=y)
-
-
-        n_problems = 1 if classes.shape[0] == 2 else classes.shape[0]
-        previous = self._previous_dual(n_problems, n_samples, classes)
+        bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
+        ovr = OneVsRest(data.X, data.y_ind, data.classes, self.C,
+                        self.class_weight, data.sample_weight, self.loss, bias)
+        n_problems = ovr.n_problems
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=n_problems)
-        bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
-        loss = _LOSSES[self.loss]
-        W = np.zeros((n_problems, X.shape[1] + 1), dtype=np.float64)
-        dual_coef = np.zeros((n_problems, n_samples), dtype=np.float64)
+        stop = new_stop_flag() if stop is None else stop
+        previous = None if start is None else start.alpha
 
         def solve(k):
-            # The labels and costs of problem k live only while it is solved,
-            # so one-vs-rest needs no (n_classes, n_samples) temporaries.
-            positive_class = 1 if n_problems == 1 else k
-            y_pm = np.where(y_ind == positive_class, 1.0, -1.0)
-            sample_C = class_weight[y_ind] if n_problems == 1 else np.where(
-                y_pm > 0, class_weight[k], 1.0
-            )
-            sample_C *= self.C
-            if sample_weight is not None:
-                sample_C *= sample_weight
-            alpha = dual_coef[k]
-            if not self.dual:
-                w0 = np.zeros(X.shape[1] + 1)
-                if previous is not None:
-                    # Warm start: w = sum_i y_i alpha_i x_i of the previous duals.
-                    signed = previous[k] * y_pm
-                    w0[:-1] = np.asarray(X.T @ signed, dtype=np.float64)
-                    w0[-1] = bias * signed.sum()
-                W[k], alpha[:], n_newton = primal_newton_squared_hinge(
-                    X, y_pm, sample_C, bias, w0, float(self.tol), int(self.max_iter)
-                )
-                alpha *= y_pm
-                return n_newton, np.nan
-            if previous is not None:
-                # Warm start: the previous duals clipped into the new box
-                # [0, U_i] (U_i = C_i for the hinge, unbounded for the
-                # squared hinge, 0 for samples of zero weight).
-                upper = sample_C if self.loss == "hinge" else np.where(sample_C > 0, np.inf, 0.0)
-                np.clip(previous[k], 0.0, upper, out=alpha)
-            result = _dual_cd_fast.dual_cd_csr(
-                csr.data, csr.indices, csr.indptr, y_pm, sample_C, W[k],
-                alpha, loss, bias, float(self.tol), int(self.max_iter),
-                int(seeds[k]), bool(self.shrinking), int(self.verbose),
-            )
-            alpha *= y_pm
-            return result
+            # The labels and costs of problem k live only while it is solved.
+            problem = ovr.problem(k)
+            alpha0 = None if previous is None else previous[k]
+            if self.dual:
+                sol = dual_cd(problem, tol=self.tol, max_iter=self.max_iter,
+                              seed=seeds[k], shrinking=self.shrinking,
+                              verbose=self.verbose, alpha0=alpha0, stop=stop)
+            else:
+                w0 = None if alpha0 is None else problem.w_from_alpha(alpha0)
+                sol = newton(problem, tol=self.tol, max_iter=self.max_iter,
+                             w0=w0, verbose=self.verbose, stop=stop)
+            return sol._replace(alpha=sol.alpha * problem.y)
 
         # Threads go to the binary problems of one-vs-rest, each running the
         # serial, deterministic kernel (see n_jobs in the class docstring).
-        outer = min(effective_n_jobs(self.n_jobs), n_problems)
-        if outer == 1:
-            results = [solve(k) for k in range(n_problems)]
-        else:
-            results = Parallel(n_jobs=outer, prefer="threads")(
-                delayed(solve)(k) for k in range(n_problems)
-            )
-        n_iters = np.array([r[0] for r in results])
-        violations = np.array([r[1] for r in results])
+        solutions = run(solve, range(n_problems), n_threads_for(self.n_jobs, n_problems), stop)
+        self._set_fitted(solutions, data, bias)
+        return self
 
+    def _set_fitted(self, solutions, data, bias):
+        if any(sol.status == Status.INTERRUPTED for sol in solutions):
+            raise KeyboardInterrupt("LinearSVC.fit was interrupted; the estimator is not fitted.")
+        W = np.array([sol.w for sol in solutions])
         if not np.all(np.isfinite(W)):
             raise ValueError(
                 "The solver produced non-finite weights; the data are probably "
                 "badly scaled. Scale the features (e.g. StandardScaler or "
                 "MaxAbsScaler) and try again."
             )
-        self.classes_ = classes
-        self.coef_ = W[:, :-1].astype(X.dtype, copy=True)
+        dtype = data.X.dtype
+        n_iters = np.array([sol.n_iter for sol in solutions])
+        self.classes_ = data.classes
+        self.n_features_in_ = data.X.n_cols
+        self.coef_ = W[:, :-1].astype(dtype, copy=True)
         if self.fit_intercept:
-            self.intercept_ = (bias * W[:, -1]).astype(X.dtype)
+            self.intercept_ = (bias * W[:, -1]).astype(dtype)
         else:
-            self.intercept_ = np.zeros(n_problems, dtype=X.dtype)
-        self.dual_coef_ = dual_coef
+            self.intercept_ = np.zeros(W.shape[0], dtype=dtype)
+        self.dual_coef_ = np.array([sol.alpha for sol in solutions])
         self.n_iter_ = int(n_iters.max())
-        if np.any(n_iters >= self.max_iter) and not self.dual:
+        stuck = [k for k, sol in enumerate(solutions) if sol.status == Status.MAX_ITER]
+        if stuck and not self.dual:
             warnings.warn(
                 f"LinearSVC(dual=False) did not converge in max_iter="
                 f"{self.max_iter} Newton steps. Increase max_iter or raise tol.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
-        elif np.any(n_iters >= self.max_iter):
-            worst = int(np.argmax(violations))
+        elif stuck:
+            worst = max(stuck, key=lambda k: solutions[k].measure)
             warnings.warn(
                 f"LinearSVC did not converge: the binary problem {worst} "
                 f"stopped at max_iter={self.max_iter} passes with a projected "
-                f"gradient spread of {violations[worst]:.3g} > tol={self.tol}. "
+                f"gradient spread of {solutions[worst].measure:.3g} > tol={self.tol}. "
                 "Increase max_iter, raise tol, lower C, or scale the features "
                 "(StandardScaler / MaxAbsScaler).",
                 ConvergenceWarning,
+                stacklevel=2,
             )
-        return self
 
-    def _previous_dual(self, n_problems, n_samples, classes):
-        """``|dual_coef_|`` of the previous fit when warm-starting, else None."""
+    def _previous_start(self, data):
+        """The previous fit's duals when warm-starting (same samples and classes)."""
         if not (self.warm_start and hasattr(self, "dual_coef_")):
             return None
-        if self.dual_coef_.shape != (n_problems, n_samples) or not np.array_equal(
-            self.classes_, classes
+        n_problems = 1 if data.classes.shape[0] == 2 else data.classes.shape[0]
+        if self.dual_coef_.shape != (n_problems, data.X.n_rows) or not np.array_equal(
+            self.classes_, data.classes
         ):
             warnings.warn(
                 "warm_start=True but the samples or classes changed since the "
                 "previous fit; starting from zero.",
                 UserWarning,
+                stacklevel=2,
             )
             return None
-        return np.abs(self.dual_coef_)
+        return Start(np.abs(self.dual_coef_))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 def linear_svc_objective(estimator, X, y, sample_weight=None):
@@ -381,29 +369,14 @@ def linear_svc_objective(estimator, X, y, sample_weight=None):
         One value per binary problem (one for two classes).
     """
     check_is_fitted(estimator)
-    classes = estimator.classes_
-    y = np.asarray(y)
-    y_ind = np.searchsorted(classes, y)
-    if np.any(y_ind >= classes.shape[0]) or np.any(classes[np.minimum(y_ind, classes.shape[0] - 1)] != y):
-        raise ValueError("y has labels the estimator was not fitted on.")
-    sample_weight = check_sample_weight_finite(sample_weight, y.shape[0])
-    class_weight = compute_class_weight(estimator.class_weight, classes=classes, y=y)
+    X, y_ind, sample_weight = validate_evaluation_data(
+        estimator, X, y, sample_weight, caller="linear_svc_objective")
+    scaling = float(estimator.intercept_scaling) if estimator.fit_intercept else 0.0
+    ovr = OneVsRest(X, y_ind, estimator.classes_, estimator.C, estimator.class_weight,
+                    sample_weight, estimator.loss, scaling)
     coef = np.asarray(estimator.coef_, dtype=np.float64)
-    intercept = np.asarray(estimator.intercept_, dtype=np.float64) * np.ones(coef.shape[0])
-    scaling = float(estimator.intercept_scaling) if estimator.fit_intercept else 1.0
-    bias_w = intercept / scaling if estimator.fit_intercept else np.zeros(coef.shape[0])
-    scores = X @ coef.T + intercept
-    scores = np.asarray(scores, dtype=np.float64)
-    objectives = np.empty(coef.shape[0])
-    for k in range(coef.shape[0]):
-        if coef.shape[0] == 1:
-            positive = y_ind == 1
-            c = estimator.C * sample_weight * class_weight[y_ind]
-        else:
-            positive = y_ind == k
-            c = estimator.C * sample_weight * np.where(positive, class_weight[k], 1.0)
-        margin = np.maximum(0.0, 1.0 - np.where(positive, 1.0, -1.0) * scores[:, k])
-        if estimator.loss == "squared_hinge":
-            margin = margin**2
-        objectives[k] = 0.5 * (coef[k] @ coef[k] + bias_w[k] ** 2) + c @ margin
-    return objectives
+    W = np.zeros((coef.shape[0], coef.shape[1] + 1))
+    W[:, :-1] = coef
+    if estimator.fit_intercept:
+        W[:, -1] = np.asarray(estimator.intercept_, dtype=np.float64) / scaling
+    return np.array([ovr.problem(k).primal(W[k]) for k in range(ovr.n_problems)])

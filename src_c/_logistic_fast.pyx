@@ -1,3 +1,4 @@
+# cython: freethreading_compatible = True
 """Multinomial logistic regression by mini-batch gradient descent on CSR data.
 
 The problem (the objective of ``sklearn.linear_model.LogisticRegression``,
@@ -60,14 +61,17 @@ A step then uses ``s_i (p_i - y_i) - r_i`` in place of ``s_i (p_i - y_i)`` and
 adds ``eta m``: still an unbiased gradient estimate, whose variance vanishes at
 the optimum, so a constant step converges linearly instead of stalling at a
 noise floor.  The dense term ``eta m`` is kept lazy too: ``W = scale * V +
-beta * M`` with two scalars (``beta <- (1 - eta lam) beta - eta``), so a step
-still costs O(nnz(B) K); the logits read ``scale V + beta M`` row by row.
+beta * M`` (the :c:type:`Weights` struct; ``beta <- (1 - eta lam) beta -
+eta``), so a step still costs O(nnz(B) K); the logits read ``scale V + beta
+M`` row by row.
 
 Design rules of this module:
 
-1. The kernel reads the caller's CSR arrays as they are: ``floating`` values
-   (float32 stays float32), ``int32``/``int64`` indices; every accumulation
-   and the weights are float64.  Softmax subtracts the row maximum.
+1. X arrives as a ``fastlinear._csr_fast.CSR`` (structure and finite values
+   proved once per fit): ``floating`` values (float32 stays float32),
+   ``int32``/``int64`` indices.  Every accumulation and the weights are
+   float64.  Softmax subtracts the row maximum.  The kernel checks the
+   labels (in ``[0, K)``) and sample weights (finite, >= 0) itself.
 2. Learning rate per epoch ``e`` (0-based, plus ``epoch_offset`` for
    ``partial_fit``): ``constant``: ``eta0``; ``invscaling``:
    ``eta0 / (e + 1) ** power_t``; ``adaptive``: ``eta0``, divided by 5 (at
@@ -85,44 +89,41 @@ Design rules of this module:
 4. The random permutation comes from the seeded generator of ``_random.pxd``
    and is shuffled again each epoch: the same seed gives the same iterates,
    bit for bit.
-5. Every loop is bounded (epochs by ``max_iter``, batches by ``n_samples``).
-   The kernel checks what it reads (``indptr`` monotone and inside
-   ``indices``, column indices in ``[0, n_features)``, values finite, labels
-   in ``[0, K)``, weights finite and >= 0) before it writes anything.
+5. Every loop is bounded (epochs by ``max_iter``, batches by ``n_samples``);
+   ``_status.poll`` runs every epoch and every ``POLL_EVERY`` rows.
+6. One code path per job: :func:`_step` is one mini-batch update,
+   :func:`_epoch` one pass of steps, :func:`_end_of_epoch` the objective and
+   the stopping rule; the logits of a row are computed by one function,
+   specialised at compile time for plain and SVRG weights (``mode_t``), so
+   neither pays a branch per nonzero.
 """
 import numpy as np
 
 from libc.math cimport INFINITY, exp, fabs, isfinite, log, pow
-from libc.stdint cimport int32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 from cython cimport floating
 
-from _random cimport rng_seed, shuffle
 from _prefetch cimport prefetch
-from _sparse cimport csr_check, index_t
+from _random cimport rng_seed, shuffle
+from _sparse cimport index_t
+from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+
+from fastlinear._csr_fast import require_proved
+
+__all__ = ["Schedule", "minibatch_sgd", "objective"]
+
 
 cpdef enum Schedule:
     LR_CONSTANT = 1
     LR_INVSCALING = 2
     LR_ADAPTIVE = 3
 
-cpdef enum Status:
-    CONVERGED = 0
-    MAX_ITER = 1
-    DIVERGED = 2
 
 cdef enum:
     # Nonzeros ahead whose weight row is prefetched: the kernel is bound by
     # the latency of these random row reads (the weights exceed the cache).
     PREFETCH_AHEAD = 8
-
-
-cdef inline void _prefetch_row(const double* row, Py_ssize_t n) noexcept nogil:
-    """Prefetch the cache lines (8 doubles each) of ``row[0:n]``."""
-    cdef Py_ssize_t off
-    for off in range(0, n, 8):
-        prefetch(row + off)
-
 
 # The lazy L2 scale is folded into V below this value.
 cdef double RESCALE_BELOW = 1e-9
@@ -130,6 +131,78 @@ cdef double RESCALE_BELOW = 1e-9
 # EXPLODE_FACTOR x the starting one counts as divergence.
 cdef double ADAPTIVE_FACTOR = 5.0
 cdef double EXPLODE_FACTOR = 10.0
+
+# Compile-time specialisation of the logits: plain weights (W = scale V) or
+# SVRG's (W = scale V + beta M).  The argument only selects the version.
+ctypedef fused mode_t:
+    char    # plain
+    short   # SVRG
+
+
+cdef struct Settings:
+    # The solver's parameters (the ``settings`` dict of minibatch_sgd).
+    double C
+    double lam
+    double eta0
+    double power_t
+    double tol
+    int schedule
+    int batch_size
+    int max_iter
+    int n_iter_no_change
+    int max_decreases
+    int epoch_offset
+    int verbose
+    bint fit_intercept
+    bint reference
+    bint variance_reduced
+    bint track_objective
+
+
+cdef struct Weights:
+    # W = scale * V + beta * M, feature-major; rows of V (and of M, which
+    # SVRG interleaves with V) are ld apart; b the intercepts.
+    double* V
+    double* M
+    double* b
+    Py_ssize_t n_features
+    Py_ssize_t K
+    Py_ssize_t ld
+    double scale
+    double beta
+
+
+cdef struct Snapshot:
+    # SVRG's control variate: residuals at the snapshot and their mean.
+    double* R      # n_samples x K
+    double* m_b    # K
+
+
+cdef struct Monitor:
+    # The stopping rule's state between epochs (rules 2 and 3).
+    double eta
+    double obj
+    double best
+    double start_obj
+    int no_improve
+    int decreases
+    bint rose
+    int status
+
+
+cdef struct Data:
+    # The labels and weights every pass reads (X's arrays come typed).
+    const int32_t* y
+    const double* sw
+    Py_ssize_t n_samples
+    unsigned char* stop
+
+
+cdef inline void _prefetch_row(const double* row, Py_ssize_t n) noexcept nogil:
+    """Prefetch the cache lines (8 doubles each) of ``row[0:n]``."""
+    cdef Py_ssize_t off
+    for off in range(0, n, 8):
+        prefetch(row + off)
 
 
 cdef inline double _softmax_residual(double* z, Py_ssize_t K,
@@ -155,57 +228,199 @@ cdef inline double _softmax_residual(double* z, Py_ssize_t K,
 
 cdef inline double _row_residual(const floating* data, const index_t* indices,
                                  Py_ssize_t start, Py_ssize_t end,
-                                 const double* V, Py_ssize_t ld,
-                                 const double* b, double scale,
-                                 Py_ssize_t K, Py_ssize_t yi,
-                                 double* z) noexcept nogil:
-    """Logits of one row, then ``z <- p - e_y``; returns ``-log p_y``.
-
-    ``V`` rows are ``ld`` apart (``ld = K``, or ``2K`` when interleaved with
-    SVRG's ``M``).
-    """
-    cdef Py_ssize_t k, c
-    cdef double xv
+                                 const Weights* w, Py_ssize_t yi, double* z,
+                                 mode_t mode) noexcept nogil:
+    """Logits of one row at ``w``, then ``z <- p - e_y``; returns ``-log p_y``."""
+    cdef Py_ssize_t k, c, K = w.K, ld = w.ld
+    cdef double xv, scale = w.scale, beta = w.beta
     cdef const double* row
+    cdef const double* mrow
     for c in range(K):
         z[c] = 0.0
     for k in range(start, end):
         if k + PREFETCH_AHEAD < end:
-            _prefetch_row(V + <Py_ssize_t>indices[k + PREFETCH_AHEAD] * ld, K)
+            # SVRG interleaves V and M: one block of ld = 2K doubles.
+            _prefetch_row(w.V + <Py_ssize_t>indices[k + PREFETCH_AHEAD] * ld,
+                          ld if mode_t is short else K)
         xv = data[k]
-        row = V + <Py_ssize_t>indices[k] * ld
-        for c in range(K):
-            z[c] += xv * row[c]
+        row = w.V + <Py_ssize_t>indices[k] * ld
+        if mode_t is short:
+            mrow = w.M + <Py_ssize_t>indices[k] * ld
+            for c in range(K):
+                z[c] += xv * (scale * row[c] + beta * mrow[c])
+        else:
+            for c in range(K):
+                z[c] += xv * row[c]
     for c in range(K):
-        z[c] = scale * z[c] + b[c]
+        if mode_t is short:
+            z[c] += w.b[c]
+        else:
+            z[c] = scale * z[c] + w.b[c]
     return _softmax_residual(z, K, yi)
 
 
-cdef double _objective(const floating* data, const index_t* indices,
-                       const index_t* indptr, Py_ssize_t n_samples,
-                       Py_ssize_t n_features, Py_ssize_t K,
-                       const int32_t* y, const double* sw,
-                       const double* V, Py_ssize_t ld, const double* b,
-                       double scale, double C, double* z) noexcept nogil:
-    """``J = C sum_i s_i l_i + 1/2 scale^2 ||V||^2`` (a forward pass)."""
-    cdef Py_ssize_t i
-    cdef double loss = 0.0
-    for i in range(n_samples):
-        if sw[i] != 0.0:
-            loss += sw[i] * _row_residual(data, indices, indptr[i], indptr[i + 1],
-                                          V, ld, b, scale, K, y[i], z)
-    return C * loss + 0.5 * scale * scale * _sqnorm(V, ld, n_features, K)
-
-
-cdef double _sqnorm(const double* V, Py_ssize_t ld, Py_ssize_t n_features,
-                    Py_ssize_t K) noexcept nogil:
+cdef double _sqnorm(const Weights* w) noexcept nogil:
     """``||V||^2`` over the first K entries of each of the n_features rows."""
     cdef Py_ssize_t j, c
     cdef double sq = 0.0
-    for j in range(n_features):
-        for c in range(K):
-            sq += V[j * ld + c] * V[j * ld + c]
+    for j in range(w.n_features):
+        for c in range(w.K):
+            sq += w.V[j * w.ld + c] * w.V[j * w.ld + c]
     return sq
+
+
+cdef double _objective(const floating* data, const index_t* indices,
+                       const index_t* indptr, const Data* d, const Weights* w,
+                       double C, double* z) noexcept nogil:
+    """``J = C sum_i s_i l_i + 1/2 scale^2 ||V||^2`` (a forward pass)."""
+    cdef Py_ssize_t i
+    cdef double loss = 0.0
+    for i in range(d.n_samples):
+        if d.sw[i] != 0.0:
+            loss += d.sw[i] * _row_residual(data, indices, indptr[i], indptr[i + 1],
+                                            w, d.y[i], z, <char>0)
+    return C * loss + 0.5 * w.scale * w.scale * _sqnorm(w)
+
+
+cdef double _snapshot(const floating* data, const index_t* indices,
+                      const index_t* indptr, const Data* d, Weights* w,
+                      const Settings* s, Snapshot* snap) noexcept nogil:
+    """Full pass at the snapshot: objective, residuals and mean gradient.
+
+    ``R[i] = s_i (p_i - y_i)`` (column 0 zero in the reference form),
+    ``M = (1/n) sum_i x_i R[i]^T`` (feature-major) and ``m_b = (1/n) sum_i
+    R[i]``; returns ``J``.  ``w`` holds the true weights (scale 1, beta 0).
+    """
+    cdef Py_ssize_t i, k, c, j, K = w.K, ld = w.ld
+    cdef double loss = 0.0, s_i, xv
+    cdef double inv_n = 1.0 / <double>d.n_samples
+    cdef double* r
+    cdef double* row
+    for j in range(w.n_features):
+        for c in range(K):
+            w.M[j * ld + c] = 0.0
+    for c in range(K):
+        snap.m_b[c] = 0.0
+    for i in range(d.n_samples):
+        r = snap.R + i * K
+        s_i = d.sw[i]
+        if s_i == 0.0:
+            for c in range(K):
+                r[c] = 0.0
+            continue
+        loss += s_i * _row_residual(data, indices, indptr[i], indptr[i + 1],
+                                    w, d.y[i], r, <char>0)
+        for c in range(K):
+            r[c] *= s_i * inv_n
+        if s.reference:
+            r[0] = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            if k + PREFETCH_AHEAD < indptr[i + 1]:
+                _prefetch_row(w.M + <Py_ssize_t>indices[k + PREFETCH_AHEAD] * ld, K)
+            xv = data[k]
+            row = w.M + <Py_ssize_t>indices[k] * ld
+            for c in range(K):
+                row[c] += xv * r[c]
+        for c in range(K):
+            snap.m_b[c] += r[c]
+            r[c] *= <double>d.n_samples
+    return s.C * loss + 0.5 * _sqnorm(w)
+
+
+cdef void _step(const floating* data, const index_t* indices,
+                const index_t* indptr, const Data* d, Weights* w,
+                const Settings* s, const Snapshot* snap,
+                const Py_ssize_t* rows, Py_ssize_t bsz, double eta,
+                double* g, mode_t mode) noexcept nogil:
+    """One mini-batch update of ``w`` on the samples ``rows[:bsz]``."""
+    cdef Py_ssize_t r, i, k, c, K = w.K
+    cdef double s_i, a, a_s, xv, gsum
+    cdef double decay = 1.0 - eta * s.lam
+    cdef const double* gr
+    cdef double* row
+    # Forward: residuals s_i (p_i - y_i) at the current weights, minus the
+    # snapshot's for SVRG.
+    for r in range(bsz):
+        i = rows[r]
+        s_i = d.sw[i]
+        if s_i == 0.0:
+            for c in range(K):
+                g[r * K + c] = 0.0
+            continue
+        _row_residual(data, indices, indptr[i], indptr[i + 1], w, d.y[i],
+                      g + r * K, mode)
+        if s_i != 1.0:
+            for c in range(K):
+                g[r * K + c] *= s_i
+        if s.reference:
+            g[r * K] = 0.0
+        if mode_t is short:
+            for c in range(K):
+                g[r * K + c] -= snap.R[i * K + c]
+    # L2 term (and SVRG's mean gradient): lazily, in scalars.
+    w.scale *= decay
+    if mode_t is short:
+        w.beta = decay * w.beta - eta
+    # Loss term: W <- W - eta/|B| sum_i x_i g_i^T, rows of x_i only.
+    a = eta / <double>bsz
+    a_s = -a / w.scale
+    for r in range(bsz):
+        i = rows[r]
+        gr = g + r * K
+        for k in range(indptr[i], indptr[i + 1]):
+            xv = a_s * data[k]
+            row = w.V + <Py_ssize_t>indices[k] * w.ld
+            for c in range(K):
+                row[c] += xv * gr[c]
+    if s.fit_intercept:
+        for c in range(K):
+            gsum = 0.0
+            for r in range(bsz):
+                gsum += g[r * K + c]
+            w.b[c] -= a * gsum
+            if mode_t is short:
+                w.b[c] -= eta * snap.m_b[c]
+    if w.scale < RESCALE_BELOW:
+        for i in range(w.n_features):
+            for c in range(K):
+                w.V[i * w.ld + c] *= w.scale
+        w.scale = 1.0
+
+
+cdef int _epoch(const floating* data, const index_t* indices,
+                const index_t* indptr, const Data* d, Weights* w,
+                const Settings* s, const Snapshot* snap, Py_ssize_t* order,
+                uint64_t* state, double eta, double* g,
+                mode_t mode) except -1 nogil:
+    """A pass of mini-batch steps in a fresh random order; 1 if stopped."""
+    cdef Py_ssize_t start = 0, bsz, since_poll = 0
+    cdef Py_ssize_t B = min(<Py_ssize_t>s.batch_size, d.n_samples)
+    shuffle(order, d.n_samples, state)
+    while start < d.n_samples:
+        bsz = min(B, d.n_samples - start)
+        _step(data, indices, indptr, d, w, s, snap, order + start, bsz, eta, g, mode)
+        start += bsz
+        since_poll += bsz
+        if since_poll >= POLL_EVERY:
+            since_poll = 0
+            if poll(d.stop):
+                return 1
+    return 0
+
+
+cdef void _fold(Weights* w) noexcept nogil:
+    """``V <- scale V + beta M``; ``scale <- 1``, ``beta <- 0``."""
+    cdef Py_ssize_t j, c, ld = w.ld
+    if w.beta != 0.0:
+        for j in range(w.n_features):
+            for c in range(w.K):
+                w.V[j * ld + c] = w.scale * w.V[j * ld + c] + w.beta * w.M[j * ld + c]
+    elif w.scale != 1.0:
+        for j in range(w.n_features):
+            for c in range(w.K):
+                w.V[j * ld + c] *= w.scale
+    w.scale = 1.0
+    w.beta = 0.0
 
 
 cdef void _copy_rows(double* dst, Py_ssize_t dst_ld, const double* src,
@@ -220,193 +435,207 @@ cdef void _copy_rows(double* dst, Py_ssize_t dst_ld, const double* src,
         memcpy(dst + j * dst_ld, src + j * src_ld, K * sizeof(double))
 
 
-cdef int _check(const floating* data, const index_t* indices, const index_t* indptr,
-                Py_ssize_t n_samples, Py_ssize_t n_features, Py_ssize_t nnz,
-                Py_ssize_t K, const int32_t* y, const double* sw,
-                Py_ssize_t* bad_row) noexcept nogil:
-    """0 if the input can be read safely, else an error code with ``bad_row``."""
-    cdef Py_ssize_t i, k
-    cdef int status = csr_check(indices, indptr, n_samples, n_features, nnz, bad_row)
-    if status != 0:
-        return status
-    for i in range(n_samples):
-        for k in range(indptr[i], indptr[i + 1]):
-            if not isfinite(data[k]):
-                bad_row[0] = i
-                return 3
-        if y[i] < 0 or y[i] >= K or not (sw[i] >= 0.0) or not isfinite(sw[i]):
-            bad_row[0] = i
-            return 4
-    return 0
+cdef void _keep_best(const Weights* w, double* Vbest, double* bbest) noexcept nogil:
+    _copy_rows(Vbest, w.K, w.V, w.ld, w.n_features, w.K)
+    memcpy(bbest, w.b, w.K * sizeof(double))
 
 
-cdef double _snapshot(const floating* data, const index_t* indices,
-                      const index_t* indptr, Py_ssize_t n_samples,
-                      Py_ssize_t n_features, Py_ssize_t K,
-                      const int32_t* y, const double* sw, bint reference,
-                      const double* V, double* M, Py_ssize_t ld,
-                      const double* b, double C,
-                      double* R, double* m_b) noexcept nogil:
-    """Full pass at the snapshot: objective, residuals and mean gradient.
-
-    ``R[i] = s_i (p_i - y_i)`` (column 0 zero in the reference form),
-    ``M = (1/n) sum_i x_i R[i]^T`` (feature-major) and ``m_b = (1/n) sum_i
-    R[i]``; returns ``J``.  ``V`` holds the true weights (scale 1); rows of
-    ``V`` and ``M`` are ``ld`` apart.
-    """
-    cdef Py_ssize_t i, k, c, j
-    cdef double loss = 0.0, s_i, xv
-    cdef double inv_n = 1.0 / <double>n_samples
-    cdef double* r
-    cdef double* row
-    for j in range(n_features):
-        for c in range(K):
-            M[j * ld + c] = 0.0
-    for c in range(K):
-        m_b[c] = 0.0
-    for i in range(n_samples):
-        r = R + i * K
-        s_i = sw[i]
-        if s_i == 0.0:
-            for c in range(K):
-                r[c] = 0.0
-            continue
-        loss += s_i * _row_residual(data, indices, indptr[i], indptr[i + 1],
-                                    V, ld, b, 1.0, K, y[i], r)
-        for c in range(K):
-            r[c] *= s_i * inv_n
-        if reference:
-            r[0] = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            if k + PREFETCH_AHEAD < indptr[i + 1]:
-                _prefetch_row(M + <Py_ssize_t>indices[k + PREFETCH_AHEAD] * ld, K)
-            xv = data[k]
-            row = M + <Py_ssize_t>indices[k] * ld
-            for c in range(K):
-                row[c] += xv * r[c]
-        for c in range(K):
-            m_b[c] += r[c]
-            r[c] *= <double>n_samples
-    return C * loss + 0.5 * _sqnorm(V, ld, n_features, K)
+cdef void _restore(Weights* w, const double* Vbest, const double* bbest) noexcept nogil:
+    _copy_rows(w.V, w.ld, Vbest, w.K, w.n_features, w.K)
+    memcpy(w.b, bbest, w.K * sizeof(double))
 
 
-def minibatch_sgd(const floating[::1] data,
-                  const index_t[::1] indices,
-                  const index_t[::1] indptr,
-                  const int32_t[::1] y,
-                  const double[::1] sample_weight,
-                  double[:, ::1] W,
-                  double[::1] intercept,
-                  double[::1] curve,
-                  double C,
-                  double lam,
-                  bint fit_intercept,
-                  bint reference,
-                  bint variance_reduced,
-                  int schedule,
-                  double eta0,
-                  double power_t,
-                  int batch_size,
-                  int max_iter,
-                  double tol,
-                  int n_iter_no_change,
-                  int max_decreases,
-                  bint track_objective,
-                  int epoch_offset,
-                  uint64_t seed,
-                  int verbose=0):
+cdef double _evaluate(const floating* data, const index_t* indices,
+                      const index_t* indptr, const Data* d, Weights* w,
+                      const Settings* s, Snapshot* snap, double* z) noexcept nogil:
+    """``J`` at the current weights (folded); SVRG also refreshes its snapshot."""
+    _fold(w)
+    if s.variance_reduced:
+        return _snapshot(data, indices, indptr, d, w, s, snap)
+    return _objective(data, indices, indptr, d, w, s.C, z)
+
+
+cdef bint _end_of_epoch(const floating* data, const index_t* indices,
+                        const index_t* indptr, const Data* d, Weights* w,
+                        const Settings* s, Snapshot* snap, Monitor* mon,
+                        int epoch, double* curve, double* Vbest, double* bbest,
+                        double* z) noexcept nogil:
+    """Evaluate ``J``, keep the best weights, apply rules 2-3; True to stop."""
+    mon.obj = _evaluate(data, indices, indptr, d, w, s, snap, z)
+    curve[epoch] = mon.obj
+    if epoch == 0:
+        mon.start_obj = mon.obj
+        if not isfinite(mon.obj):
+            # Nothing better to return to: the start point is kept.
+            mon.status = DIVERGED
+            return True
+    elif s.verbose > 0:
+        with gil:
+            print("-- Epoch %d: objective %.10g, learning rate %.4g"
+                  % (epoch, mon.obj, mon.eta), flush=True)
+    if not isfinite(mon.obj) or mon.obj > EXPLODE_FACTOR * mon.start_obj + 1.0:
+        # Diverging: back to the best weights, smaller step.
+        _restore(w, Vbest, bbest)
+        if s.variance_reduced:
+            mon.obj = _snapshot(data, indices, indptr, d, w, s, snap)
+        if s.schedule != LR_ADAPTIVE or mon.decreases >= s.max_decreases:
+            mon.status = DIVERGED
+            return True
+        mon.eta /= ADAPTIVE_FACTOR
+        mon.decreases += 1
+        mon.no_improve = 0
+        mon.rose = False
+        return False
+    if mon.obj < mon.best - s.tol * fabs(mon.best):
+        mon.no_improve = 0
+        mon.rose = False
+    else:
+        mon.no_improve += 1
+        if mon.obj > mon.best:
+            mon.rose = True
+    if mon.obj < mon.best:
+        mon.best = mon.obj
+        _keep_best(w, Vbest, bbest)
+    if mon.no_improve < s.n_iter_no_change:
+        return False
+    if s.schedule == LR_ADAPTIVE and mon.rose and mon.decreases < s.max_decreases:
+        # Noise, not convergence: a smaller step from the best weights.
+        mon.eta /= ADAPTIVE_FACTOR
+        mon.decreases += 1
+        mon.no_improve = 0
+        mon.rose = False
+        if mon.obj > mon.best:
+            _restore(w, Vbest, bbest)
+            if s.variance_reduced:
+                _snapshot(data, indices, indptr, d, w, s, snap)
+        return False
+    mon.status = CONVERGED
+    return True
+
+
+cdef Data _checked_data(X, const int32_t[::1] y, const double[::1] sample_weight,
+                        double[:, ::1] W, double[::1] intercept, str who):
+    """Rule 1's checks of what the proof does not cover; the labels and weights."""
+    require_proved(X, who)
+    if y.shape[0] != X.n_rows or sample_weight.shape[0] != X.n_rows:
+        raise ValueError("%s: y and sample_weight must have n_samples = %d "
+                         "elements." % (who, X.n_rows))
+    if W.shape[0] != X.n_cols or W.shape[1] < 2 or intercept.shape[0] != W.shape[1]:
+        raise ValueError("%s: W must have shape (n_features, K) with K >= 2 "
+                         "and intercept K entries." % who)
+    cdef Data d
+    d.n_samples = X.n_rows
+    d.y = &y[0] if d.n_samples > 0 else NULL
+    d.sw = &sample_weight[0] if d.n_samples > 0 else NULL
+    d.stop = NULL
+    cdef Py_ssize_t i, K = W.shape[1], bad_row = -1
+    with nogil:
+        for i in range(d.n_samples):
+            if (d.y[i] < 0 or d.y[i] >= K or not (d.sw[i] >= 0.0)
+                    or not isfinite(d.sw[i])):
+                bad_row = i
+                break
+    if bad_row >= 0:
+        raise ValueError("%s: row %d has a label outside [0, %d) or a sample "
+                         "weight that is negative or not finite." % (who, bad_row, K))
+    return d
+
+
+def minibatch_sgd(X, const int32_t[::1] y, const double[::1] sample_weight,
+                  double[:, ::1] W, double[::1] intercept, double[::1] curve,
+                  dict settings, unsigned char[::1] stop=None, uint64_t seed=0):
     """Run up to ``max_iter`` epochs of mini-batch gradient descent, in place.
 
     Parameters
     ----------
-    data, indices, indptr : CSR arrays of X, shape (n_samples, n_features).
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features)
     y : int32 array of shape (n_samples,), class indices in ``[0, K)``.
     sample_weight : float64 array of shape (n_samples,), finite, >= 0.
     W : float64 array of shape (n_features, K), C-contiguous: the start point
         on entry, the solution on exit (feature-major, true weights).
     intercept : float64 array of shape (K,), start point / solution.
-    curve : float64 array of shape (max_iter,), receives ``J`` per epoch
+    curve : float64 array of shape (max_iter + 1,), receives ``J`` per epoch
         (only with ``track_objective``).
-    C : the C of ``J`` (only scales the recorded objective).
-    lam : the L2 coefficient of the averaged objective, ``1 / (C n)``.
-    fit_intercept : whether ``intercept`` moves.
-    reference : freeze column 0 (``w_0 = 0, b_0 = 0``): the reference form.
-    variance_reduced : use the SVRG control variate (module docstring);
-        implies ``track_objective``.
-    schedule : LR_CONSTANT, LR_INVSCALING or LR_ADAPTIVE.
-    eta0, power_t : learning-rate parameters; ``eta0 * lam < 1``.
-    batch_size : rows per mini-batch (>= 1).
-    max_iter : maximal number of epochs (>= 1).
-    tol, n_iter_no_change, max_decreases : stopping rule (module docstring).
-    track_objective : evaluate ``J`` at the start of each epoch and after the
-        last (stopping, best weights, ``curve``).  Without it the kernel runs
-        exactly ``max_iter`` epochs and returns the last iterate
-        (``partial_fit``).
-    epoch_offset : epochs already run (``invscaling`` in ``partial_fit``).
-    seed : seed of the row permutations.
-    verbose : > 0 prints the objective after each epoch.
+    settings : dict
+        The fields of :c:type:`Settings`: ``C`` (scales the recorded
+        objective), ``lam`` (``1 / (C n)``), ``eta0`` and ``power_t``
+        (``eta0 * lam < 1``), ``tol``, ``schedule`` (a :class:`Schedule`),
+        ``batch_size``, ``max_iter``, ``n_iter_no_change``,
+        ``max_decreases``, ``epoch_offset`` (epochs already run, for
+        ``invscaling`` in ``partial_fit``), ``verbose``, ``fit_intercept``,
+        ``reference`` (freeze column 0), ``variance_reduced`` (SVRG; implies
+        ``track_objective``), ``track_objective`` (evaluate ``J`` at the
+        start of each epoch and after the last; without it the kernel runs
+        exactly ``max_iter`` epochs and returns the last iterate).
+    stop : uint8 array of shape (1,), default=None
+        The fit's shared stop flag.
+    seed : int
+        Seed of the row permutations.
 
     Returns
     -------
     n_iter : int
         Epochs run.
     status : int
-        CONVERGED, MAX_ITER or DIVERGED.
+        CONVERGED, MAX_ITER, INTERRUPTED or DIVERGED.
     eta : float
         The learning rate at the end (adaptive may have divided it).
     """
-    cdef Py_ssize_t n_samples = indptr.shape[0] - 1
-    cdef Py_ssize_t n_features = W.shape[0]
-    cdef Py_ssize_t K = W.shape[1]
-    if n_samples < 0:
-        raise ValueError("indptr must have at least one element.")
-    if y.shape[0] != n_samples or sample_weight.shape[0] != n_samples:
-        raise ValueError("y and sample_weight must have n_samples = %d elements."
-                         % n_samples)
-    if data.shape[0] != indices.shape[0]:
-        raise ValueError("data and indices must have the same length.")
-    if K < 2 or intercept.shape[0] != K:
-        raise ValueError("W must have K >= 2 columns and intercept K entries.")
-    if batch_size < 1 or max_iter < 1 or n_iter_no_change < 1 or max_decreases < 0:
-        raise ValueError("batch_size, max_iter and n_iter_no_change must be >= 1.")
-    if variance_reduced:
-        track_objective = True
-    if track_objective and curve.shape[0] < max_iter + 1:
-        raise ValueError("curve must have max_iter + 1 entries.")
-    if not (eta0 > 0.0) or not (eta0 * lam < 1.0) or not (lam >= 0.0):
-        raise ValueError("eta0 must be > 0 with eta0 * lam < 1; got eta0=%r, lam=%r."
-                         % (eta0, lam))
-    if schedule != LR_CONSTANT and schedule != LR_INVSCALING and schedule != LR_ADAPTIVE:
-        raise ValueError("unknown learning-rate schedule %d." % schedule)
+    cdef Data d = _checked_data(X, y, sample_weight, W, intercept, "minibatch_sgd")
+    cdef Settings s = settings
+    if s.variance_reduced:
+        s.track_objective = True
+    if (s.batch_size < 1 or s.max_iter < 1 or s.n_iter_no_change < 1
+            or s.max_decreases < 0 or s.epoch_offset < 0):
+        raise ValueError("minibatch_sgd: batch_size, max_iter and "
+                         "n_iter_no_change must be >= 1.")
+    if s.track_objective and curve.shape[0] < s.max_iter + 1:
+        raise ValueError("minibatch_sgd: curve must have max_iter + 1 entries.")
+    if not (s.eta0 > 0.0) or not (s.eta0 * s.lam < 1.0) or not (s.lam >= 0.0):
+        raise ValueError("minibatch_sgd: eta0 must be > 0 with eta0 * lam < 1; "
+                         "got eta0=%r, lam=%r." % (s.eta0, s.lam))
+    if s.schedule < LR_CONSTANT or s.schedule > LR_ADAPTIVE:
+        raise ValueError("minibatch_sgd: unknown learning-rate schedule %d."
+                         % s.schedule)
+    if stop is None:
+        stop = np.zeros(1, dtype=np.uint8)
+    d.stop = &stop[0]
+    if d.n_samples == 0:
+        return 0, int(MAX_ITER), s.eta0
+    if X.data.dtype == np.float32:
+        if X.indices.dtype == np.int32:
+            return _run[float, int32_t](X.data, X.indices, X.indptr, &d, W,
+                                        intercept, curve, &s, seed)
+        return _run[float, int64_t](X.data, X.indices, X.indptr, &d, W,
+                                    intercept, curve, &s, seed)
+    if X.indices.dtype == np.int32:
+        return _run[double, int32_t](X.data, X.indices, X.indptr, &d, W,
+                                     intercept, curve, &s, seed)
+    return _run[double, int64_t](X.data, X.indices, X.indptr, &d, W,
+                                 intercept, curve, &s, seed)
 
-    cdef Py_ssize_t bad_row = -1
-    cdef int code = 0
-    if n_samples > 0:
-        with nogil:
-            code = _check(&data[0] if data.shape[0] > 0 else NULL,
-                          &indices[0] if indices.shape[0] > 0 else NULL,
-                          &indptr[0], n_samples, n_features, indices.shape[0],
-                          K, &y[0], &sample_weight[0], &bad_row)
-    _raise_check(code, bad_row, n_features, K)
-    if n_samples == 0:
-        return 0, int(MAX_ITER), eta0
 
-    cdef Py_ssize_t B = min(<Py_ssize_t>batch_size, n_samples)
-    cdef Py_ssize_t n_keep = n_samples if variance_reduced else 0
+cdef object _run(const floating[::1] data, const index_t[::1] indices,
+                 const index_t[::1] indptr, Data* d, double[:, ::1] W,
+                 double[::1] intercept, double[::1] curve, Settings* s,
+                 uint64_t seed):
+    cdef Py_ssize_t n_features = W.shape[0], K = W.shape[1]
+    cdef Py_ssize_t B = min(<Py_ssize_t>s.batch_size, d.n_samples)
+    cdef bint vr = s.variance_reduced
     # SVRG interleaves V and M row by row (ld = 2K): a nonzero x_ij then
     # reads one contiguous 2K-double block instead of two far-apart rows.
-    cdef Py_ssize_t ld = 2 * K if variance_reduced else K
+    cdef Py_ssize_t ld = 2 * K if vr else K
     residual = np.empty((B, K), dtype=np.float64)
-    snap_R = np.zeros((max(n_keep, 1), K), dtype=np.float64)
-    if variance_reduced:
+    snap_R = np.zeros((d.n_samples if vr else 1, K), dtype=np.float64)
+    if vr:
         store = np.zeros((n_features, 2 * K), dtype=np.float64)
         store[:, :K] = np.asarray(W)
     else:
         store = W
     mean_b = np.zeros(K, dtype=np.float64)
-    best_W = np.empty((n_features if track_objective else 0, K), dtype=np.float64)
+    best_W = np.empty((n_features if s.track_objective else 0, K), dtype=np.float64)
     best_b = np.empty(K, dtype=np.float64)
-    order = np.arange(n_samples, dtype=np.intp)
+    order = np.arange(d.n_samples, dtype=np.intp)
     cdef double[:, ::1] G = residual
     cdef double[:, ::1] Rv = snap_R
     cdef double[:, ::1] Sv = store
@@ -414,284 +643,105 @@ def minibatch_sgd(const floating[::1] data,
     cdef double[:, ::1] Vb = best_W
     cdef double[::1] bb = best_b
     cdef Py_ssize_t[::1] order_v = order
-    cdef double* V = &Sv[0, 0] if n_features > 0 else NULL
-    cdef double* Vbest = &Vb[0, 0] if (n_features > 0 and track_objective) else NULL
-    cdef double* g = &G[0, 0]
-    cdef double* R = &Rv[0, 0]
-    cdef double* M = V + K if n_features > 0 else NULL
-    cdef double* m_b = &mbv[0]
-    cdef double* bvec = &intercept[0]
-    cdef double* bbest = &bb[0]
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
-    cdef const index_t* X_ptr = &indptr[0]
-    cdef const int32_t* Y = &y[0]
-    cdef const double* sw = &sample_weight[0]
 
+    cdef Weights w
+    w.V = &Sv[0, 0] if n_features > 0 else NULL
+    w.M = w.V + K if (vr and n_features > 0) else NULL
+    w.b = &intercept[0]
+    w.n_features = n_features
+    w.K = K
+    w.ld = ld
+    w.scale = 1.0
+    w.beta = 0.0
+    cdef Snapshot snap
+    snap.R = &Rv[0, 0]
+    snap.m_b = &mbv[0]
+    cdef Monitor mon
+    mon.eta = s.eta0
+    mon.obj = 0.0
+    mon.best = INFINITY
+    mon.start_obj = INFINITY
+    mon.no_improve = 0
+    mon.decreases = 0
+    mon.rose = False
+    mon.status = MAX_ITER
+    cdef double* Vbest = &Vb[0, 0] if (n_features > 0 and s.track_objective) else NULL
+    cdef double* g = &G[0, 0]
     cdef uint64_t state = rng_seed(seed)
-    # W = scale * V + beta * M  (beta stays 0 without variance reduction)
-    cdef double scale = 1.0, beta = 0.0
-    cdef double eta = eta0, decay, a, s_i, gsum, obj = 0.0, best = INFINITY
-    cdef double start_obj = INFINITY, xv, a_s
-    cdef Py_ssize_t epoch, start, bsz, r, i, k, c, j
-    cdef const double* gr
-    cdef double* row
-    cdef int n_iter = 0, no_improve = 0, decreases = 0
-    cdef bint rose = False, stop = False
-    cdef int status = MAX_ITER
+    cdef Py_ssize_t j, c
+    cdef int epoch = 0, stopped = 0
 
     with nogil:
-        if reference:
+        if s.reference:
             # Pin class 0: its column and intercept are zero and never move.
             for j in range(n_features):
-                V[j * ld] = 0.0
-            bvec[0] = 0.0
-        if not fit_intercept:
+                w.V[j * ld] = 0.0
+            w.b[0] = 0.0
+        if not s.fit_intercept:
             for c in range(K):
-                bvec[c] = 0.0
-
-        epoch = 0
+                w.b[c] = 0.0
         while True:
-            if track_objective:
-                # The snapshot: fold W into V, evaluate J (and the full
-                # gradient for SVRG), keep the best weights, decide.
-                _fold(V, M, ld, n_features, K, &scale, &beta)
-                if variance_reduced:
-                    obj = _snapshot(X_data, X_ind, X_ptr, n_samples, n_features,
-                                    K, Y, sw, reference, V, M, ld, bvec, C, R, m_b)
-                else:
-                    obj = _objective(X_data, X_ind, X_ptr, n_samples, n_features,
-                                     K, Y, sw, V, ld, bvec, 1.0, C, g)
-                curve[epoch] = obj
-                if epoch == 0:
-                    start_obj = obj
-                elif verbose > 0:
-                    with gil:
-                        print("-- Epoch %d: objective %.10g, learning rate %.4g"
-                              % (epoch, obj, eta), flush=True)
-                stop = False
-                if not isfinite(obj) or obj > EXPLODE_FACTOR * start_obj + 1.0:
-                    # Diverging: back to the best weights, smaller step.
-                    _restore(V, ld, Vbest, n_features, bvec, bbest, K)
-                    if variance_reduced:
-                        obj = _snapshot(X_data, X_ind, X_ptr, n_samples,
-                                        n_features, K, Y, sw, reference, V, M, ld, bvec,
-                                        C, R, m_b)
-                    if schedule != LR_ADAPTIVE or decreases >= max_decreases:
-                        status = DIVERGED
-                        break
-                    eta /= ADAPTIVE_FACTOR
-                    decreases += 1
-                    no_improve = 0
-                    rose = False
-                else:
-                    if obj < best - tol * fabs(best):
-                        no_improve = 0
-                        rose = False
-                    else:
-                        no_improve += 1
-                        if obj > best:
-                            rose = True
-                    if obj < best:
-                        best = obj
-                        _copy_rows(Vbest, K, V, ld, n_features, K)
-                        memcpy(bbest, bvec, K * sizeof(double))
-                    if no_improve >= n_iter_no_change:
-                        if (schedule == LR_ADAPTIVE and rose
-                                and decreases < max_decreases):
-                            # Noise, not convergence: a smaller step from the
-                            # best weights.
-                            eta /= ADAPTIVE_FACTOR
-                            decreases += 1
-                            no_improve = 0
-                            rose = False
-                            if obj > best:
-                                _restore(V, ld, Vbest, n_features, bvec, bbest, K)
-                                if variance_reduced:
-                                    _snapshot(X_data, X_ind, X_ptr, n_samples,
-                                              n_features, K, Y, sw, reference,
-                                              V, M, ld, bvec, C, R, m_b)
-                        else:
-                            status = CONVERGED
-                            break
-            if epoch >= max_iter:
+            if s.track_objective and _end_of_epoch(
+                    X_data, X_ind, &indptr[0], d, &w, s, &snap, &mon, epoch,
+                    &curve[0], Vbest, &bb[0], g):
                 break
-
-            if schedule == LR_INVSCALING:
-                eta = eta0 / pow(<double>(epoch_offset + epoch + 1), power_t)
-            decay = 1.0 - eta * lam
-            shuffle(&order_v[0], n_samples, &state)
-            start = 0
-            while start < n_samples:
-                bsz = min(B, n_samples - start)
-                # Forward: residuals s_i (p_i - y_i) at the current weights,
-                # minus the snapshot's for SVRG.
-                for r in range(bsz):
-                    i = order_v[start + r]
-                    s_i = sw[i]
-                    if s_i == 0.0:
-                        for c in range(K):
-                            g[r * K + c] = 0.0
-                        continue
-                    if variance_reduced:
-                        _row_residual_vr(X_data, X_ind, X_ptr[i], X_ptr[i + 1],
-                                         V, M, ld, bvec, scale, beta, K, Y[i],
-                                         g + r * K)
-                    else:
-                        _row_residual(X_data, X_ind, X_ptr[i], X_ptr[i + 1],
-                                      V, ld, bvec, scale, K, Y[i], g + r * K)
-                    if s_i != 1.0:
-                        for c in range(K):
-                            g[r * K + c] *= s_i
-                    if reference:
-                        g[r * K] = 0.0
-                    if variance_reduced:
-                        for c in range(K):
-                            g[r * K + c] -= R[i * K + c]
-                # L2 term (and SVRG's mean gradient): lazily, in scalars.
-                scale *= decay
-                if variance_reduced:
-                    beta = decay * beta - eta
-                # Loss term: W <- W - eta/|B| sum_i x_i g_i^T, rows of x_i only.
-                a = eta / <double>bsz
-                a_s = -a / scale
-                for r in range(bsz):
-                    i = order_v[start + r]
-                    gr = g + r * K
-                    for k in range(X_ptr[i], X_ptr[i + 1]):
-                        xv = a_s * X_data[k]
-                        row = V + <Py_ssize_t>X_ind[k] * ld
-                        for c in range(K):
-                            row[c] += xv * gr[c]
-                if fit_intercept:
-                    for c in range(K):
-                        gsum = 0.0
-                        for r in range(bsz):
-                            gsum += g[r * K + c]
-                        bvec[c] -= a * gsum
-                        if variance_reduced:
-                            bvec[c] -= eta * m_b[c]
-                if scale < RESCALE_BELOW:
-                    for j in range(n_features):
-                        for c in range(K):
-                            V[j * ld + c] *= scale
-                    scale = 1.0
-                start += bsz
+            if epoch >= s.max_iter:
+                break
+            if s.schedule == LR_INVSCALING:
+                mon.eta = s.eta0 / pow(<double>(s.epoch_offset + epoch + 1), s.power_t)
+            if vr:
+                stopped = _epoch(X_data, X_ind, &indptr[0], d, &w, s, &snap,
+                                 &order_v[0], &state, mon.eta, g, <short>0)
+            else:
+                stopped = _epoch(X_data, X_ind, &indptr[0], d, &w, s, &snap,
+                                 &order_v[0], &state, mon.eta, g, <char>0)
             epoch += 1
-            n_iter = epoch
-
-        if track_objective:
-            if status != DIVERGED and obj > best:
-                _restore(V, ld, Vbest, n_features, bvec, bbest, K)
-            scale = 1.0
-            beta = 0.0
-        _fold(V, M, ld, n_features, K, &scale, &beta)
-    if variance_reduced:
+            if stopped or poll(d.stop):
+                mon.status = INTERRUPTED
+                break
+        if s.track_objective and mon.status != INTERRUPTED:
+            if mon.status != DIVERGED and mon.obj > mon.best:
+                _restore(&w, Vbest, &bb[0])
+            w.scale = 1.0
+            w.beta = 0.0
+        _fold(&w)
+    if vr:
         np.asarray(W)[:, :] = store[:, :K]
-    return n_iter, int(status), eta
+    return epoch, mon.status, mon.eta
 
 
-cdef inline void _row_residual_vr(const floating* data, const index_t* indices,
-                                  Py_ssize_t start, Py_ssize_t end,
-                                  const double* V, const double* M, Py_ssize_t ld,
-                                  const double* b, double scale, double beta,
-                                  Py_ssize_t K, Py_ssize_t yi,
-                                  double* z) noexcept nogil:
-    """``z <- p - e_y`` for ``W = scale V + beta M`` (SVRG's lazy form)."""
-    cdef Py_ssize_t k, c
-    cdef double xv
-    cdef const double* row
-    cdef const double* mrow
-    for c in range(K):
-        z[c] = 0.0
-    # z = scale * x.V + beta * x.M + b, accumulated as x.(scale V + beta M).
-    for k in range(start, end):
-        if k + PREFETCH_AHEAD < end:
-            # V and M rows are interleaved: one block of ld = 2K doubles.
-            _prefetch_row(V + <Py_ssize_t>indices[k + PREFETCH_AHEAD] * ld, ld)
-        xv = data[k]
-        row = V + <Py_ssize_t>indices[k] * ld
-        mrow = M + <Py_ssize_t>indices[k] * ld
-        for c in range(K):
-            z[c] += xv * (scale * row[c] + beta * mrow[c])
-    for c in range(K):
-        z[c] += b[c]
-    _softmax_residual(z, K, yi)
-
-
-cdef void _fold(double* V, const double* M, Py_ssize_t ld, Py_ssize_t n_features,
-                Py_ssize_t K, double* scale, double* beta) noexcept nogil:
-    """``V <- scale V + beta M``; ``scale <- 1``, ``beta <- 0``."""
-    cdef Py_ssize_t j, c
-    cdef double s = scale[0], bt = beta[0]
-    if bt != 0.0:
-        for j in range(n_features):
-            for c in range(K):
-                V[j * ld + c] = s * V[j * ld + c] + bt * M[j * ld + c]
-    elif s != 1.0:
-        for j in range(n_features):
-            for c in range(K):
-                V[j * ld + c] *= s
-    scale[0] = 1.0
-    beta[0] = 0.0
-
-
-cdef void _restore(double* V, Py_ssize_t ld, const double* Vbest,
-                   Py_ssize_t n_features, double* b, const double* bbest,
-                   Py_ssize_t K) noexcept nogil:
-    _copy_rows(V, ld, Vbest, K, n_features, K)
-    memcpy(b, bbest, K * sizeof(double))
-
-
-cdef _raise_check(int code, Py_ssize_t bad_row, Py_ssize_t n_features, Py_ssize_t K):
-    if code == 1:
-        raise ValueError("CSR structure is broken at row %d: indptr must be "
-                         "non-decreasing, start at 0 and end at len(indices)."
-                         % bad_row)
-    if code == 2:
-        raise ValueError("Row %d has a column index outside [0, %d)."
-                         % (bad_row, n_features))
-    if code == 3:
-        raise ValueError("Row %d of X holds NaN or infinity." % bad_row)
-    if code == 4:
-        raise ValueError("Row %d has a label outside [0, %d) or a sample weight "
-                         "that is negative or not finite." % (bad_row, K))
-
-
-def objective_csr(const floating[::1] data,
-                  const index_t[::1] indices,
-                  const index_t[::1] indptr,
-                  const int32_t[::1] y,
-                  const double[::1] sample_weight,
-                  const double[:, ::1] W,
-                  const double[::1] intercept,
-                  double C):
+def objective(X, const int32_t[::1] y, const double[::1] sample_weight,
+              double[:, ::1] W, double[::1] intercept, double C):
     """``J(W, b)`` for feature-major ``W`` (n_features x K); input as above."""
-    cdef Py_ssize_t n_samples = indptr.shape[0] - 1
-    cdef Py_ssize_t n_features = W.shape[0]
-    cdef Py_ssize_t K = W.shape[1]
-    cdef Py_ssize_t bad_row = -1
-    cdef int code = 0
-    if y.shape[0] != n_samples or sample_weight.shape[0] != n_samples or K < 1:
-        raise ValueError("y and sample_weight must have n_samples entries.")
-    if intercept.shape[0] != K or data.shape[0] != indices.shape[0]:
-        raise ValueError("intercept must have K entries.")
-    if n_samples > 0:
-        with nogil:
-            code = _check(&data[0] if data.shape[0] > 0 else NULL,
-                          &indices[0] if indices.shape[0] > 0 else NULL,
-                          &indptr[0], n_samples, n_features, indices.shape[0],
-                          K, &y[0], &sample_weight[0], &bad_row)
-    _raise_check(code, bad_row, n_features, K)
-    z = np.empty(K, dtype=np.float64)
+    cdef Data d = _checked_data(X, y, sample_weight, W, intercept, "objective")
+    if X.data.dtype == np.float32:
+        if X.indices.dtype == np.int32:
+            return _objective_run[float, int32_t](X.data, X.indices, X.indptr, &d, W, intercept, C)
+        return _objective_run[float, int64_t](X.data, X.indices, X.indptr, &d, W, intercept, C)
+    if X.indices.dtype == np.int32:
+        return _objective_run[double, int32_t](X.data, X.indices, X.indptr, &d, W, intercept, C)
+    return _objective_run[double, int64_t](X.data, X.indices, X.indptr, &d, W, intercept, C)
+
+
+cdef double _objective_run(const floating[::1] data, const index_t[::1] indices,
+                           const index_t[::1] indptr, const Data* d,
+                           double[:, ::1] W, double[::1] intercept, double C):
+    cdef Weights w
+    w.V = &W[0, 0] if W.shape[0] > 0 else NULL
+    w.M = NULL
+    w.b = &intercept[0]
+    w.n_features = W.shape[0]
+    w.K = W.shape[1]
+    w.ld = W.shape[1]
+    w.scale = 1.0
+    w.beta = 0.0
+    z = np.empty(w.K, dtype=np.float64)
     cdef double[::1] zv = z
     cdef double obj
     with nogil:
         obj = _objective(&data[0] if data.shape[0] > 0 else NULL,
                          &indices[0] if indices.shape[0] > 0 else NULL,
-                         &indptr[0], n_samples, n_features, K,
-                         &y[0] if n_samples > 0 else NULL,
-                         &sample_weight[0] if n_samples > 0 else NULL,
-                         &W[0, 0] if n_features > 0 else NULL, K,
-                         &intercept[0], 1.0, C, &zv[0])
+                         &indptr[0], d, &w, C, &zv[0])
     return obj

@@ -5,40 +5,18 @@
 for large matrices or ``load_svmlight_file``), so no index array is ever
 copied to change its type.  Values are ``floating`` (float32 or float64);
 accumulation is always in double precision.
+
+The helpers trust their arguments: a kernel calls them only on the arrays of
+a ``fastlinear._csr_fast.CSR``, whose structure has been proved readable.
 """
 from libc.stdint cimport int32_t, int64_t
 from cython cimport floating
 
+from _prefetch cimport prefetch
+
 ctypedef fused index_t:
     int32_t
     int64_t
-
-
-cdef inline int csr_check(const index_t* indices, const index_t* indptr,
-                          Py_ssize_t n_rows, Py_ssize_t n_cols, Py_ssize_t nnz,
-                          Py_ssize_t* bad_row) noexcept nogil:
-    """Prove that reading row ``i`` as ``indices[indptr[i]:indptr[i+1]]`` is safe.
-
-    Returns 0 when ``indptr`` starts at 0, ends at ``nnz`` and never
-    decreases, and every index lies in ``[0, n_cols)``; else 1 (``indptr``
-    broken) or 2 (an index out of range), with ``bad_row`` the first bad row.
-    Every kernel calls it before it reads anything else.
-    """
-    cdef Py_ssize_t i, k, start, end
-    if indptr[0] != 0 or indptr[n_rows] != nnz:
-        bad_row[0] = 0 if indptr[0] != 0 else n_rows - 1
-        return 1
-    for i in range(n_rows):
-        start = indptr[i]
-        end = indptr[i + 1]
-        if end < start or end > nnz:
-            bad_row[0] = i
-            return 1
-        for k in range(start, end):
-            if indices[k] < 0 or indices[k] >= n_cols:
-                bad_row[0] = i
-                return 2
-    return 0
 
 
 cdef inline double row_dot(const floating* data, const index_t* indices,
@@ -87,3 +65,17 @@ cdef inline double row_sqnorm(const floating* data, Py_ssize_t start,
     for k in range(start, end):
         acc += (<double>data[k]) * data[k]
     return acc
+
+
+cdef inline void prefetch_row(const floating* data, const index_t* indices,
+                              Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+    """Ask for every cache line of a row's values and indices."""
+    cdef Py_ssize_t k
+    k = start
+    while k < end:
+        prefetch(&data[k])
+        k += 64 // sizeof(floating)
+    k = start
+    while k < end:
+        prefetch(&indices[k])
+        k += 64 // sizeof(index_t)

@@ -1,10 +1,11 @@
-"""A small pure-NumPy dual coordinate descent, the kernel's exact twin.
+"""Pure-NumPy twins of the kernels, for the exact-match tests.
 
-Same algorithm (liblinear's solve_l2r_l1l2_svc with shrinking), same random
-generator (splitmix64 seeding, xorshift64*), same Fisher-Yates shuffle and
-the same order of floating-point operations, so for the same seed it
-reproduces the Cython kernel's iterates up to rounding.  Slow on purpose:
-one Python step per coordinate, for small problems only.
+Each twin runs the same algorithm as its Cython kernel with the same random
+generator (:class:`XorShift`: splitmix64 seeding, xorshift64*, the same
+Fisher-Yates shuffle) and the same order of floating-point operations, so
+for the same seed it reproduces the kernel's iterates up to rounding.  Slow
+on purpose: one Python step per coordinate, for small problems only.
+The tests reach them through fixtures of ``conftest.py``.
 """
 import numpy as np
 
@@ -12,6 +13,8 @@ MASK = (1 << 64) - 1
 
 
 class XorShift:
+    """Python copy of ``src_c/_random.pxd`` (splitmix64 + xorshift64*)."""
+
     def __init__(self, seed):
         z = (seed + 0x9E3779B97F4A7C15) & MASK
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
@@ -27,14 +30,18 @@ class XorShift:
         self.state = x
         return (x * 0x2545F4914F6CDD1D) & MASK
 
-    def shuffle(self, a, n):
+    def shuffle(self, a, n=None):
+        n = len(a) if n is None else n
         for i in range(n - 1):
             j = i + ((self.next() * (n - i)) >> 64)
             a[i], a[j] = a[j], a[i]
 
 
 def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking=True):
-    """Return (w with the bias weight last, alpha, n_iter) for CSR X."""
+    """Dual coordinate descent for the SVM (``src_c/_dual_cd_fast.pyx``).
+
+    Returns (w with the bias weight last, alpha, n_iter) for CSR X.
+    """
     X = X.tocsr()
     n, d = X.shape
     data, indices, indptr = X.data.astype(np.float64), X.indices, X.indptr

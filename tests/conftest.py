@@ -1,8 +1,31 @@
-"""Shared fixtures: the bundled a9a set and the larger shared data sets."""
+"""Shared fixtures: data sets, problem generators, the NumPy twins, BLAS threads.
+
+Test modules get everything shared through these fixtures (never by
+importing this file).  The larger LIBSVM sets live outside the package, in
+``$FASTLINEAR_DATA`` (default: ``shared/data`` beside the checkout); a test
+that needs a missing one is skipped with a message saying where it looked.
+"""
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
-from fastlinear.datasets import find_shared_file, load_a9a, load_libsvm, shared_data_dir
+from fastlinear.datasets import load_a9a, load_libsvm
+
+import _reference
+
+DATA_ENV = "FASTLINEAR_DATA"
+
+
+def shared_data_dir():
+    """``$FASTLINEAR_DATA``, else the ``shared/data`` folder beside the checkout."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    here = Path(__file__).resolve().parent.parent
+    return here.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -11,12 +34,86 @@ def a9a():
     return load_a9a()
 
 
-def load_shared_libsvm(name, n_features=None, dtype=np.float64):
-    """Load ``name`` from the shared data folder, or skip the test clearly."""
-    path = find_shared_file(name)
-    if path is None:
-        pytest.skip(
-            f"{name} not found in {shared_data_dir()} (set FASTLINEAR_DATA to "
-            "the folder holding the LIBSVM .bz2 files)"
-        )
-    return load_libsvm(path, n_features=n_features, dtype=dtype)
+@pytest.fixture(scope="session")
+def shared_libsvm():
+    """``load(name, n_features=None, dtype=float64)``: a LIBSVM set of the
+    shared data folder as ``(X, y)``, or a skip saying where it was looked for."""
+
+    def load(name, n_features=None, dtype=np.float64):
+        path = shared_data_dir() / name
+        if not path.exists():
+            pytest.skip(
+                f"{name} not found in {shared_data_dir()} (set {DATA_ENV} to the "
+                "folder holding the LIBSVM .bz2 files)"
+            )
+        return load_libsvm(path, n_features=n_features, dtype=dtype)
+
+    return load
+
+
+def _sparse_problem(n_samples=600, n_features=300, n_classes=2, density=0.05,
+                    seed=0, values="exponential", noise=0.3, unit_rows=False):
+    """A synthetic sparse, text-like problem with a planted linear model.
+
+    ``values``: "exponential" (nonnegative, text-like), "uniform" (in [0, 1))
+    or "normal" (signed).  ``unit_rows`` scales every nonempty row to unit
+    norm.  Labels: the argmax of ``X W + noise * N(0, 1)`` (more than two
+    classes), or the sign of its first column about the median.
+    """
+    rng = np.random.RandomState(seed)
+    X = sp.random(n_samples, n_features, density=density, format="csr", random_state=rng)
+    draw = {"exponential": rng.exponential, "uniform": rng.uniform,
+            "normal": rng.standard_normal}[values]
+    X.data = draw(size=X.data.shape[0])
+    if unit_rows:
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        X = sp.csr_matrix(sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ X)
+    W = rng.randn(n_features, n_classes)
+    scores = X @ W + noise * rng.randn(n_samples, n_classes)
+    if n_classes > 2:
+        y = scores.argmax(axis=1)
+    else:
+        y = (scores[:, 0] > np.median(scores[:, 0])).astype(int)
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def sparse_problem():
+    """The generator of synthetic sparse classification problems (see ``_sparse_problem``)."""
+    return _sparse_problem
+
+
+@pytest.fixture(scope="session")
+def sparse_regression():
+    """``make(n_samples, n_features, density, seed, noise)``: sparse X, real y
+    from a planted linear model plus Gaussian noise, and the model."""
+
+    def make(n_samples=500, n_features=200, density=0.05, seed=0, noise=0.1):
+        rng = np.random.RandomState(seed)
+        X = sp.random(n_samples, n_features, density=density, format="csr",
+                      random_state=rng)
+        X.data = rng.standard_normal(X.data.shape[0])
+        w = rng.randn(n_features)
+        y = X @ w + 0.5 + noise * rng.randn(n_samples)
+        return X, y, w
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def xorshift():
+    """The Python twin of the kernels' random generator (``src_c/_random.pxd``)."""
+    return _reference.XorShift
+
+
+@pytest.fixture(scope="session")
+def reference_dcd():
+    """The NumPy twin of the dual coordinate descent kernel."""
+    return _reference.reference_dcd
+
+
+@pytest.fixture
+def one_blas_thread():
+    """One BLAS thread: lbfgs and LAPACK oversubscribe the shared cores otherwise."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -4,7 +4,6 @@ Small LIBSVM files (slices of a9a) are written to a temporary folder; the
 one test on the full a9a runs ``fastlinear demo --no-sklearn`` on the cheap
 part of the grid.
 """
-import os
 import re
 import shutil
 import subprocess
@@ -213,22 +212,18 @@ def test_save_refuses_non_integer_labels(tmp_path):
         save_liblinear_model(tmp_path / "m", est)
 
 
-MODEL = """solver_type L2R_L2LOSS_SVC_DUAL
-nr_class 2
-label 1 -1
-nr_feature 2
-bias 1
-w
-0.5 
--0.25 
-0.125 
-"""
+# LIBLINEAR writes a space after every weight.
+MODEL = "".join(line + "\n" for line in [
+    "solver_type L2R_L2LOSS_SVC_DUAL", "nr_class 2", "label 1 -1", "nr_feature 2",
+    "bias 1", "w", "0.5 ", "-0.25 ", "0.125 ",
+])
 
 
 @pytest.mark.parametrize(
     "text, match",
     [
-        (MODEL.replace("bias 1\n", "bias 1\nfastlinear_format_version 2\n"), "unknown header key 'fastlinear_format_version'.*newer"),
+        (MODEL.replace("bias 1\n", "bias 1\nfastlinear_format_version 2\n"),
+         "unknown header key 'fastlinear_format_version'.*newer"),
         (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_HUBER_SVC_DUAL"), "unknown solver_type 'L2R_HUBER_SVC_DUAL'.*newer"),
         (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_LR"), "does not load"),
         (MODEL.replace("0.125 \n", ""), "expected 3 x 1 = 3 weights.*found 2"),

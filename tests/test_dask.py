@@ -21,29 +21,22 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+
 import fastlinear  # noqa: E402
 from fastlinear import linear_svc_objective  # noqa: E402
 from fastlinear.dask import LinearSVC  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 
-def make_data(n=1200, d=300, n_classes=2, seed=0, noise=0.05):
+@pytest.fixture(scope="module")
+def make_data(sparse_problem):
     """Sparse rows of unit norm with signed entries, labels from a planted model."""
-    rng = np.random.RandomState(seed)
-    X = sp.random(n, d, density=0.03, format="csr", random_state=rng,
-                  data_rvs=rng.standard_normal)
-    X = sp.csr_matrix(X + sp.csr_matrix((rng.standard_normal(n), (np.arange(n), rng.randint(0, d, n))),
-                                        shape=(n, d)))
-    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-    X = sp.csr_matrix(sp.diags(1.0 / norms) @ X)
-    scores = X @ rng.standard_normal((d, n_classes))
-    if n_classes == 2:
-        y = (scores[:, 0] > 0).astype(int)
-    else:
-        y = np.argmax(scores, axis=1)
-    flip = rng.rand(n) < noise
-    y[flip] = rng.randint(0, n_classes, flip.sum())
-    return X, y
+
+    def make(n=1200, d=300, n_classes=2, seed=0):
+        return sparse_problem(n_samples=n, n_features=d, n_classes=n_classes,
+                              density=0.03, seed=seed, values="normal", unit_rows=True)
+
+    return make
 
 
 def as_dask(X, y, n_blocks):
@@ -61,7 +54,7 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def binary():
+def binary(make_data):
     X, y = make_data()
     ref = fastlinear.LinearSVC(C=0.1, tol=1e-8, max_iter=100000, random_state=0).fit(X, y)
     return X, y, linear_svc_objective(ref, X, y)[0]
@@ -160,7 +153,7 @@ def test_one_block_one_round_is_single_machine(client, binary):
         assert est.n_iter_ == 1
 
 
-def test_multiclass_one_vs_rest_and_lazy_predict(client):
+def test_multiclass_one_vs_rest_and_lazy_predict(client, make_data):
     X, y = make_data(n=900, d=200, n_classes=3, seed=1)
     labels = np.array(["ant", "bee", "cat"])[y]
     ref = fastlinear.LinearSVC(C=0.1, loss="hinge", tol=1e-8, max_iter=100000,

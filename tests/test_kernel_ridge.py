@@ -7,6 +7,8 @@ against ridge regression's own closed form ``w = (X^T X + lambda I)^-1 X^T y
 = y`` (and the weighted stationarity condition), on random problems.
 """
 import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -28,6 +30,7 @@ import fastlinear
 import fastlinear.kernel_ridge as kr_module
 from fastlinear import KernelRidge
 from fastlinear.kernel_ridge import KernelMatrixMemoryError
+
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():
@@ -329,7 +332,27 @@ def test_memory_guard_on_a_real_too_large_problem():
 
 def test_available_memory_is_a_positive_count():
     available = kr_module._available_memory_bytes()
-    assert available is None or (isinstance(available, int) and available > 0)
+    if sys.platform.startswith("linux"):
+        # /proc/meminfo exists on Linux: the count must be known.
+        assert isinstance(available, int) and available > 0
+    else:
+        assert available is None or (isinstance(available, int) and available > 0)
+
+
+def test_available_memory_respects_ulimit_v():
+    """RLIMIT_AS (ulimit -v) caps the count, in a child process."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("RLIMIT_AS and /proc/self/status are Linux facts")
+    code = (
+        "import resource; from fastlinear._memory import available_memory_bytes as a\n"
+        "before = a()\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, resource.RLIM_INFINITY))\n"
+        "after = a()\n"
+        "print(before, after)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = (int(v) for v in out.stdout.split())
+    assert 0 < after <= 6 * 2**30 and after <= before
 
 
 # ---------------------------------------------------- numerical trouble --
@@ -451,7 +474,8 @@ def test_precomputed_kernel_must_be_square():
         KernelRidge(kernel="precomputed").fit(X.tolist(), y)
     K = X @ X.T
     model = KernelRidge(kernel="precomputed").fit(K, y)
-    with pytest.raises(ValueError, match=r"X has 5 features, but KernelRidge is expecting 40 .*shape \(n_queries, 40\)"):
+    expected = r"X has 5 features, but KernelRidge is expecting 40 .*shape \(n_queries, 40\)"
+    with pytest.raises(ValueError, match=expected):
         model.predict(X_test)
     assert_close(model.predict(X_test @ X.T), KernelRidge().fit(X, y).predict(X_test))
 

@@ -15,33 +15,43 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
-from fastlinear import LogisticRegression, logistic_objective
-from fastlinear import _logistic_fast
+from fastlinear import LogisticRegression, _logistic_fast, logistic_objective
+from fastlinear._validation import proved_csr
 from fastlinear.logistic import _SCHEDULES
-
-from conftest import load_shared_libsvm
 
 # Converge hard for the comparisons with lbfgs (the defaults aim at speed).
 TIGHT = dict(tol=1e-7, max_iter=1000, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    # lbfgs's BLAS calls oversubscribe the shared cores (30 s instead of 0.4 s
-    # on digits): one thread keeps the module fast.
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # lbfgs oversubscribes otherwise
 
 
-def _synthetic_sparse(n=3000, p=400, K=20, density=0.03, seed=0):
-    rng = np.random.default_rng(seed)
-    X = sp.random(n, p, density=density, format="csr", random_state=rng,
-                  data_rvs=lambda k: rng.uniform(0.0, 1.0, k))
-    W = 2.0 * rng.standard_normal((p, K))
-    y = np.argmax(X @ W + rng.gumbel(size=(n, K)), axis=1)
-    return X, y
+@pytest.fixture(scope="module")
+def synthetic(sparse_problem):
+    """Sparse multiclass problems with uniform nonnegative values."""
+
+    def make(n=3000, p=400, K=20, density=0.03, seed=0):
+        return sparse_problem(n_samples=n, n_features=p, n_classes=K,
+                              density=density, seed=seed, values="uniform", noise=0.5)
+
+    return make
+
+
+def _kernel(X, y, sw, W, b, curve, *, C, lam, eta0, batch_size, max_iter,
+            reference=False, variance_reduced=False, schedule="constant",
+            fit_intercept=True, power_t=0.5, tol=0.0, n_iter_no_change=1,
+            max_decreases=0, track_objective=False, epoch_offset=0, seed=0):
+    """``_logistic_fast.minibatch_sgd`` with its settings spelled out."""
+    settings = dict(C=C, lam=lam, eta0=eta0, power_t=power_t, tol=tol,
+                    schedule=_SCHEDULES[schedule], batch_size=batch_size,
+                    max_iter=max_iter, n_iter_no_change=n_iter_no_change,
+                    max_decreases=max_decreases, epoch_offset=epoch_offset,
+                    verbose=0, fit_intercept=fit_intercept, reference=reference,
+                    variance_reduced=variance_reduced,
+                    track_objective=track_objective)
+    return _logistic_fast.minibatch_sgd(proved_csr(sp.csr_matrix(X)), y, sw, W, b,
+                                        curve, settings, seed=seed)
 
 
 def _small_problem(n=40, p=6, K=3, seed=0, sparse=False):
@@ -125,10 +135,8 @@ def test_full_batch_kernel_step_is_the_gradient_step(sparse, reference):
         W0[:, 0] = 0.0
         b0[0] = 0.0
     W, b = W0.copy(), b0.copy()
-    _logistic_fast.minibatch_sgd(
-        X.data, X.indices, X.indptr, y.astype(np.int32), sw, W, b, np.zeros(2),
-        C, lam, True, reference, False, _SCHEDULES["constant"], eta, 0.5, n, 1,
-        0.0, 1, 0, False, 0, 3, 0)
+    _kernel(X, y.astype(np.int32), sw, W, b, np.zeros(2), C=C, lam=lam, eta0=eta,
+            batch_size=n, max_iter=1, reference=reference, seed=3)
     g = _softmax_grad(np.concatenate([W0.ravel(), b0]), X, y, sw, C, K)
     gW, gb = g[: p * K].reshape(p, K), g[p * K:]
     if reference:
@@ -144,35 +152,7 @@ def test_full_batch_kernel_step_is_the_gradient_step(sparse, reference):
 
 
 # ------------------------------------------------- NumPy mini-batch reference
-_M64 = (1 << 64) - 1
-
-
-class _XorShift:
-    """Python copy of ``src_c/_random.pxd`` (splitmix64 + xorshift64*)."""
-
-    def __init__(self, seed):
-        z = (seed + 0x9E3779B97F4A7C15) & _M64
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-        z ^= z >> 31
-        self.state = z or 0x9E3779B97F4A7C15
-
-    def next(self):
-        x = self.state
-        x ^= x >> 12
-        x ^= (x << 25) & _M64
-        x ^= x >> 27
-        self.state = x
-        return (x * 0x2545F4914F6CDD1D) & _M64
-
-    def shuffle(self, a):
-        n = len(a)
-        for i in range(n - 1):
-            j = i + ((self.next() * (n - i)) >> 64)
-            a[i], a[j] = a[j], a[i]
-
-
-def _numpy_minibatch(X, y, sw, C, eta, B, epochs, seed, reference, svrg):
+def _numpy_minibatch(X, y, sw, C, eta, B, epochs, rng, reference, svrg):
     """Mini-batch gradient descent (or SVRG) written plainly with dense W."""
     X = X.toarray()
     n, p = X.shape
@@ -190,7 +170,6 @@ def _numpy_minibatch(X, y, sw, C, eta, B, epochs, seed, reference, svrg):
     def objective(W, b):
         return C * -(sw @ log_softmax(X @ W + b, axis=1)[np.arange(n), y]) + 0.5 * np.sum(W * W)
 
-    rng = _XorShift(seed)
     order = list(range(n))
     best, best_W, best_b = np.inf, None, None
     for _ in range(epochs):
@@ -221,29 +200,30 @@ def _numpy_minibatch(X, y, sw, C, eta, B, epochs, seed, reference, svrg):
 @pytest.mark.parametrize("svrg", [False, True])
 @pytest.mark.parametrize("reference", [False, True])
 @pytest.mark.parametrize("B", [1, 7])
-def test_kernel_equals_numpy_reference(svrg, reference, B):
+def test_kernel_equals_numpy_reference(svrg, reference, B, xorshift):
     X, y, sw = _small_problem(n=50, K=4, sparse=True, seed=3)
     C, eta, epochs, seed = 2.0, 0.2, 4, 12345
     n, p = X.shape
     W, b = np.zeros((p, 4)), np.zeros(4)
-    n_iter, status, _ = _logistic_fast.minibatch_sgd(
-        X.data, X.indices, X.indptr, y.astype(np.int32), sw, W, b,
-        np.zeros(epochs + 1), C, 1.0 / (C * n), True, reference, svrg,
-        _SCHEDULES["constant"], eta, 0.5, B, epochs, 0.0, epochs + 1, 0,
-        False, 0, seed, 0)
+    n_iter, status, _ = _kernel(
+        X, y.astype(np.int32), sw, W, b, np.zeros(epochs + 1), C=C, lam=1.0 / (C * n),
+        eta0=eta, batch_size=B, max_iter=epochs, reference=reference,
+        variance_reduced=svrg, n_iter_no_change=epochs + 1, seed=seed)
     assert n_iter == epochs
-    W_ref, b_ref = _numpy_minibatch(X, y, sw, C, eta, B, epochs, seed, reference, svrg)
+    W_ref, b_ref = _numpy_minibatch(X, y, sw, C, eta, B, epochs, xorshift(seed), reference, svrg)
     np.testing.assert_allclose(W, W_ref, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(b, b_ref, rtol=1e-9, atol=1e-12)
 
 
 # ----------------------------------------------------- parity with lbfgs
-def _datasets():
-    X, y = load_digits(return_X_y=True)
-    yield "digits", X / 16.0, y, 0.1
-    wine = load_wine()
-    yield "wine", StandardScaler().fit_transform(wine.data), wine.target, 1.0
-    yield "synthetic sparse 20 classes", *_synthetic_sparse(), 1.0
+def _dataset(name, synthetic):
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+        return X / 16.0, y, 0.1
+    if name == "wine":
+        wine = load_wine()
+        return StandardScaler().fit_transform(wine.data), wine.target, 1.0
+    return (*synthetic(), 1.0)
 
 
 def _assert_parity(X, y, C):
@@ -264,14 +244,14 @@ def _assert_parity(X, y, C):
         assert np.max(np.abs(ref.predict_proba(X) - sk1.predict_proba(X))) <= 1e-2
 
 
-@pytest.mark.parametrize("name, X, y, C", list(_datasets()), ids=lambda v: v if isinstance(v, str) else "")
-def test_parity_with_lbfgs(name, X, y, C):
-    _assert_parity(X, y, C)
+@pytest.mark.parametrize("name", ["digits", "wine", "synthetic sparse 20 classes"])
+def test_parity_with_lbfgs(name, synthetic):
+    _assert_parity(*_dataset(name, synthetic))
 
 
 @pytest.mark.parametrize("name", ["dna.scale.bz2", "satimage.scale.bz2"])
-def test_parity_with_lbfgs_shared(name):
-    X, y = load_shared_libsvm(name)
+def test_parity_with_lbfgs_shared(name, shared_libsvm):
+    X, y = shared_libsvm(name)
     _assert_parity(X, y, 1.0)
 
 
@@ -317,8 +297,8 @@ def test_sklearn_contract(estimator, check):
 
 
 @pytest.mark.parametrize("solver", ["svrg", "sgd"])
-def test_float32_stays_float32(solver):
-    X, y = _synthetic_sparse(n=500, p=50, K=5)
+def test_float32_stays_float32(solver, synthetic):
+    X, y = synthetic(n=500, p=50, K=5)
     m = LogisticRegression(solver=solver, max_iter=5, random_state=0)
     with pytest.warns(ConvergenceWarning):
         m.fit(X.astype(np.float32), y)
@@ -329,8 +309,8 @@ def test_float32_stays_float32(solver):
     np.testing.assert_allclose(m.coef_, m64.coef_, rtol=1e-4, atol=1e-5)
 
 
-def test_same_random_state_same_model_and_int64_indices():
-    X, y = _synthetic_sparse(n=500, p=50, K=5)
+def test_same_random_state_same_model_and_int64_indices(synthetic):
+    X, y = synthetic(n=500, p=50, K=5)
     a = LogisticRegression(random_state=7).fit(X, y)
     b = LogisticRegression(random_state=7).fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
@@ -360,8 +340,8 @@ def test_string_labels_binary_shapes_and_probabilities(a9a):
     assert m.score(X, labels) > 0.8
 
 
-def test_loss_curve_and_verbose(capsys):
-    X, y = _synthetic_sparse(n=400, p=40, K=4)
+def test_loss_curve_and_verbose(capsys, synthetic):
+    X, y = synthetic(n=400, p=40, K=4)
     m = LogisticRegression(verbose=1, random_state=0).fit(X, y)
     out = capsys.readouterr().out
     assert out.count("-- Epoch") == m.n_iter_
@@ -372,8 +352,8 @@ def test_loss_curve_and_verbose(capsys):
 
 @pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
 @pytest.mark.parametrize("solver", ["svrg", "sgd"])
-def test_schedules_decrease_the_objective(learning_rate, solver):
-    X, y = _synthetic_sparse(n=600, p=60, K=5)
+def test_schedules_decrease_the_objective(learning_rate, solver, synthetic):
+    X, y = synthetic(n=600, p=60, K=5)
     m = LogisticRegression(solver=solver, learning_rate=learning_rate,
                            max_iter=30, random_state=0)
     with np.errstate(all="ignore"):
@@ -388,8 +368,8 @@ def test_schedules_decrease_the_objective(learning_rate, solver):
     assert gap < (1e-3 if solver == "svrg" else 5e-2), gap
 
 
-def test_convergence_warning_and_warm_start():
-    X, y = _synthetic_sparse(n=800, p=60, K=5)
+def test_convergence_warning_and_warm_start(synthetic):
+    X, y = synthetic(n=800, p=60, K=5)
     m = LogisticRegression(max_iter=2, warm_start=True, random_state=0)
     with pytest.warns(ConvergenceWarning, match="did not converge in max_iter=2"):
         m.fit(X, y)
@@ -400,8 +380,8 @@ def test_convergence_warning_and_warm_start():
     assert m.objective(X, y) < first
 
 
-def test_divergence_warns_and_keeps_best_weights():
-    X, y = _synthetic_sparse(n=300, p=30, K=3)
+def test_divergence_warns_and_keeps_best_weights(synthetic):
+    X, y = synthetic(n=300, p=30, K=3)
     m = LogisticRegression(learning_rate="constant", eta0=200.0, random_state=0)
     with pytest.warns(ConvergenceWarning, match="diverged"):
         m.fit(X, y)
@@ -409,8 +389,8 @@ def test_divergence_warns_and_keeps_best_weights():
     assert m.objective(X, y) <= m.loss_curve_[0]
 
 
-def test_sample_weight_equals_repetition():
-    X, y = _synthetic_sparse(n=300, p=30, K=3)
+def test_sample_weight_equals_repetition(synthetic):
+    X, y = synthetic(n=300, p=30, K=3)
     sw = np.ones(300)
     sw[:100] = 2.0
     Xr = sp.vstack([X, X[:100]]).tocsr()
@@ -420,11 +400,11 @@ def test_sample_weight_equals_repetition():
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=2e-3)
 
 
-def test_partial_fit_learns_in_chunks():
-    X, y = _synthetic_sparse(n=3000, p=100, K=5)
+def test_partial_fit_learns_in_chunks(synthetic):
+    X, y = synthetic(n=3000, p=100, K=5)
     m = LogisticRegression(random_state=0)
     classes = np.unique(y)
-    for epoch in range(5):
+    for _epoch in range(5):
         for start in range(0, 3000, 500):
             m.partial_fit(X[start:start + 500], y[start:start + 500], classes=classes)
     assert m.n_samples_seen_ == 15000
@@ -442,20 +422,20 @@ def test_partial_fit_learns_in_chunks():
     (dict(parametrization="course"), "'parametrization' parameter"),
     (dict(learning_rate="optimal"), "'learning_rate' parameter"),
 ])
-def test_bad_parameters(params, match):
-    X, y = _synthetic_sparse(n=50, p=10, K=3)
+def test_bad_parameters(params, match, synthetic):
+    X, y = synthetic(n=50, p=10, K=3)
     with pytest.raises(ValueError, match=match):
         LogisticRegression(**params).fit(X, y)
 
 
-def test_eta0_too_large_for_the_l2_step():
-    X, y = _synthetic_sparse(n=50, p=10, K=3)
+def test_eta0_too_large_for_the_l2_step(synthetic):
+    X, y = synthetic(n=50, p=10, K=3)
     with pytest.raises(ValueError, match="eta0=1000.0 is too large"):
         LogisticRegression(eta0=1000.0, C=1.0).fit(X, y)
 
 
-def test_partial_fit_needs_classes_and_rejects_unseen_labels():
-    X, y = _synthetic_sparse(n=100, p=10, K=3)
+def test_partial_fit_needs_classes_and_rejects_unseen_labels(synthetic):
+    X, y = synthetic(n=100, p=10, K=3)
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         LogisticRegression().partial_fit(X, y)
     m = LogisticRegression().partial_fit(X, y, classes=[0, 1, 2])
@@ -467,8 +447,8 @@ def test_partial_fit_needs_classes_and_rejects_unseen_labels():
         LogisticRegression().partial_fit(X, y, classes=[0, 1])
 
 
-def test_bad_data():
-    X, y = _synthetic_sparse(n=60, p=10, K=3)
+def test_bad_data(synthetic):
+    X, y = synthetic(n=60, p=10, K=3)
     with pytest.raises(ValueError, match="at least 2 classes"):
         LogisticRegression().fit(X, np.zeros(60))
     with pytest.raises(ValueError, match="sample_weight.shape == \\(3,\\), expected \\(60,\\)"):
@@ -494,22 +474,25 @@ def test_bad_data():
         m.predict(X[:, :5])
 
 
-def test_kernel_checks_what_it_reads():
-    X, y = _synthetic_sparse(n=20, p=5, K=3)
+def test_kernel_checks_what_it_reads(synthetic):
+    X, y = synthetic(n=20, p=5, K=3)
     W, b = np.zeros((5, 3)), np.zeros(3)
-    args = lambda ind, yy: (X.data, ind, X.indptr, yy, np.ones(20), W, b, np.zeros(3),
-                            1.0, 0.05, True, False, True, 1, 0.1, 0.5, 4, 2, 0.0,
-                            1, 0, True, 0, 0, 0)
+    kw = dict(C=1.0, lam=0.05, eta0=0.1, batch_size=4, max_iter=2,
+              variance_reduced=True, track_objective=True)
+    with pytest.raises(TypeError, match="CSR built by checked_csr"):
+        _logistic_fast.minibatch_sgd(X, y.astype(np.int32), np.ones(20), W, b,
+                                     np.zeros(3), {})
     ind = X.indices.copy()
     ind[-1] = 5
-    with pytest.raises(ValueError, match="column index outside"):
-        _logistic_fast.minibatch_sgd(*args(ind, y.astype(np.int32)))
+    with pytest.raises(ValueError, match="column index 5, outside"):
+        _kernel(sp.csr_matrix((X.data, ind, X.indptr), shape=X.shape), y.astype(np.int32),
+                np.ones(20), W, b, np.zeros(3), **kw)
     with pytest.raises(ValueError, match="label outside"):
-        _logistic_fast.minibatch_sgd(*args(X.indices, np.full(20, 3, dtype=np.int32)))
+        _kernel(X, np.full(20, 3, dtype=np.int32), np.ones(20), W, b, np.zeros(3), **kw)
 
 
-def test_caller_arrays_untouched():
-    X, y = _synthetic_sparse(n=200, p=20, K=3)
+def test_caller_arrays_untouched(synthetic):
+    X, y = synthetic(n=200, p=20, K=3)
     sw = np.linspace(0.5, 1.5, 200)
     copies = [a.copy() for a in (X.data, X.indices, X.indptr, y, sw)]
     LogisticRegression(random_state=0).fit(X, y, sample_weight=sw)

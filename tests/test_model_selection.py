@@ -12,13 +12,15 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.svm import LinearSVC as SkLinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastlinear import LinearSVC, LinearSVCCV, LogisticRegressionCV, linear_svc_objective
+from fastlinear._parallel import new_stop_flag
+from fastlinear._validation import proved_csr, validate_classification_data
 from fastlinear.model_selection import linear_svc_path
 
 CS = (0.01, 0.1, 1.0, 10.0)
@@ -318,7 +320,8 @@ def test_logistic_warm_and_cold_paths_reach_the_same_objective(small):
     for warm in (True, False):
         search = LogisticRegressionCV(Cs=[0.01, 0.1, 1], warm_start=warm, **params)
         objectives[warm], epochs[warm] = [], []
-        for C, est in search._path(X, y, None, np.array([0.01, 0.1, 1]), 0):
+        data = validate_classification_data(search, X, y)
+        for _C, est in search._path(data, np.array([0.01, 0.1, 1]), 0, new_stop_flag()):
             objectives[warm].append(logistic_objective(est, X, y))
             epochs[warm].append(est.n_iter_)
     np.testing.assert_allclose(objectives[True], objectives[False], rtol=1e-5)
@@ -357,14 +360,15 @@ def test_logistic_cv_bad_parameters(small, params, match):
 def test_auto_dual_switches_to_the_primal_for_large_C_and_agrees():
     """dual="auto" uses the primal Newton solver where C * mean||x||^2 is large,
     with the same CV scores and C* as the all-dual path."""
+    from fastlinear._solvers import prefer_primal
     from fastlinear.datasets import load_a9a
-    from fastlinear.model_selection import prefer_primal
 
     X, y, _, _ = load_a9a()
     X, y = X[:4000], y[:4000]
-    assert not prefer_primal(X, 1.0, "squared_hinge")
-    assert prefer_primal(X, 100.0, "squared_hinge")
-    assert not prefer_primal(X, 100.0, "hinge")
+    P = proved_csr(X)
+    assert not prefer_primal(P, 1.0, "squared_hinge", 1.0)
+    assert prefer_primal(P, 100.0, "squared_hinge", 1.0)
+    assert not prefer_primal(P, 100.0, "hinge", 1.0)
     auto = LinearSVCCV(Cs=(0.1, 1, 100), random_state=0).fit(X, y)
     dual = LinearSVCCV(Cs=(0.1, 1, 100), dual=True, random_state=0).fit(X, y)
     assert auto.C_ == dual.C_

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_breast_cancer, load_digits, make_classification
+from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_val_score
 from sklearn.preprocessing import StandardScaler
@@ -12,10 +12,8 @@ from sklearn.svm import LinearSVC as SkLinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastlinear import LinearSVC, linear_svc_objective
-from fastlinear._dual_cd_fast import dual_cd_csr
-
-from _reference_dcd import reference_dcd
-from conftest import load_shared_libsvm
+from fastlinear._dual_cd_fast import dual_cd
+from fastlinear._validation import proved_csr
 
 
 def int32_csr(X):
@@ -24,17 +22,6 @@ def int32_csr(X):
     X.indices = X.indices.astype(np.int32)
     X.indptr = X.indptr.astype(np.int32)
     return X
-
-
-def sparse_problem(n_samples=600, n_features=300, n_classes=2, density=0.05, seed=0):
-    """A synthetic sparse, text-like problem with a planted linear model."""
-    rng = np.random.RandomState(seed)
-    X = sp.random(n_samples, n_features, density=density, format="csr", random_state=rng)
-    X.data = rng.exponential(size=X.data.shape[0])
-    W = rng.randn(n_features, n_classes)
-    scores = X @ W + 0.3 * rng.randn(n_samples, n_classes)
-    y = scores.argmax(axis=1) if n_classes > 2 else (scores[:, 0] > np.median(scores[:, 0])).astype(int)
-    return X, y
 
 
 def quiet_fit(est, X, y, **kw):
@@ -72,20 +59,22 @@ def test_a9a_assignment_workflow(a9a):
 # Parity with liblinear (sklearn and liblinear-official)
 
 
-def _datasets():
-    X, y = sparse_problem(n_samples=2000, n_features=500)
-    yield "synthetic-sparse", X, y
-    X, y = sparse_problem(n_samples=1500, n_features=400, n_classes=5, seed=1)
-    yield "synthetic-sparse-5class", X, y
-    X, y = load_digits(return_X_y=True)
-    yield "digits", X / 16.0, y
+def _dataset(name, sparse_problem):
+    if name == "synthetic-sparse":
+        return sparse_problem(n_samples=2000, n_features=500)
+    if name == "synthetic-sparse-5class":
+        return sparse_problem(n_samples=1500, n_features=400, n_classes=5, seed=1)
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+        return X / 16.0, y
     X, y = load_breast_cancer(return_X_y=True)
-    yield "breast-cancer", StandardScaler().fit_transform(X), y
+    return StandardScaler().fit_transform(X), y
 
 
 @pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
-@pytest.mark.parametrize("name, X, y", list(_datasets()), ids=lambda v: v if isinstance(v, str) else "")
-def test_objective_matches_sklearn(name, X, y, loss):
+@pytest.mark.parametrize("name", ["synthetic-sparse", "synthetic-sparse-5class", "digits", "breast-cancer"])
+def test_objective_matches_sklearn(name, loss, sparse_problem):
+    X, y = _dataset(name, sparse_problem)
     C = 0.1
     ours = quiet_fit(LinearSVC(C=C, loss=loss, random_state=0), X, y)
     theirs = quiet_fit(SkLinearSVC(C=C, loss=loss, dual=True, random_state=0), int32_csr(X) if sp.issparse(X) else X, y)
@@ -101,8 +90,8 @@ def test_objective_matches_sklearn(name, X, y, loss):
      ("satimage.scale.bz2", 36, 1.0)],
 )
 @pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
-def test_objective_matches_sklearn_libsvm_sets(name, n_features, C, loss):
-    X, y = load_shared_libsvm(name, n_features=n_features)
+def test_objective_matches_sklearn_libsvm_sets(name, n_features, C, loss, shared_libsvm):
+    X, y = shared_libsvm(name, n_features=n_features)
     ours = quiet_fit(LinearSVC(C=C, loss=loss, random_state=0), X, y)
     theirs = quiet_fit(SkLinearSVC(C=C, loss=loss, dual=True, random_state=0), int32_csr(X), y)
     np.testing.assert_allclose(
@@ -112,7 +101,7 @@ def test_objective_matches_sklearn_libsvm_sets(name, n_features, C, loss):
 
 
 @pytest.mark.parametrize("loss, solver", [("squared_hinge", 1), ("hinge", 3)])
-def test_objective_matches_liblinear_official(loss, solver):
+def test_objective_matches_liblinear_official(loss, solver, sparse_problem):
     liblinear = pytest.importorskip("liblinear.liblinearutil")
     X, y = sparse_problem(n_samples=1500, n_features=400, seed=3)
     C = 0.05  # small enough that liblinear's hinge solver converges in its 1000 passes
@@ -149,7 +138,7 @@ def _projected_gradient(clf, X, y_pm, sample_C):
 
 @pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_kkt_conditions_and_primal_dual_link(loss, fit_intercept):
+def test_kkt_conditions_and_primal_dual_link(loss, fit_intercept, sparse_problem):
     X, y = sparse_problem(n_samples=800, n_features=200, seed=5)
     y_pm = np.where(y == 1, 1.0, -1.0)
     sw = np.random.RandomState(0).uniform(0.5, 2.0, size=y.shape[0])
@@ -180,7 +169,7 @@ def test_kkt_conditions_and_primal_dual_link(loss, fit_intercept):
 
 @pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
 @pytest.mark.parametrize("max_iter", [3, 200])
-def test_exact_match_with_numpy_reference(loss, max_iter):
+def test_exact_match_with_numpy_reference(loss, max_iter, sparse_problem, reference_dcd):
     X, y = sparse_problem(n_samples=150, n_features=60, density=0.1, seed=7)
     C, random_state, tol = 0.7, 11, 1e-3
     with warnings.catch_warnings():
@@ -201,7 +190,7 @@ def test_exact_match_with_numpy_reference(loss, max_iter):
 # Input formats, dtypes, weights, determinism
 
 
-def test_float32_stays_float32_and_matches_float64():
+def test_float32_stays_float32_and_matches_float64(sparse_problem):
     X, y = sparse_problem(seed=2)
     X32 = X.astype(np.float32)
     clf32 = LinearSVC(C=0.5, random_state=0).fit(X32, y)
@@ -213,7 +202,7 @@ def test_float32_stays_float32_and_matches_float64():
     np.testing.assert_allclose(clf32.coef_, clf64.coef_, rtol=1e-5, atol=1e-6)
 
 
-def test_dense_csr_and_index_widths_agree():
+def test_dense_csr_and_index_widths_agree(sparse_problem):
     X, y = sparse_problem(n_classes=3, seed=4)
     X64 = sp.csr_matrix(X, copy=True)
     X64.indices = X64.indices.astype(np.int64)
@@ -225,26 +214,26 @@ def test_dense_csr_and_index_widths_agree():
         np.testing.assert_array_equal(clf.intercept_, ref.intercept_)
 
 
-def test_64bit_indices_are_not_copied(monkeypatch):
-    import fastlinear.svm as svm_module
+def test_64bit_indices_are_not_copied(monkeypatch, sparse_problem):
+    import fastlinear._solvers as solvers_module
 
     X, y = sparse_problem(seed=6)
     X.indices = X.indices.astype(np.int64)
     X.indptr = X.indptr.astype(np.int64)
     seen = {}
-    original = svm_module._dual_cd_fast.dual_cd_csr
+    original = solvers_module._dual_cd_fast.dual_cd
 
-    def spy(data, indices, indptr, *args):
-        seen["shares"] = (np.shares_memory(indices, X.indices) and np.shares_memory(indptr, X.indptr)
-                          and np.shares_memory(data, X.data))
-        return original(data, indices, indptr, *args)
+    def spy(Xp, *args, **kwargs):
+        seen["shares"] = (np.shares_memory(Xp.indices, X.indices) and np.shares_memory(Xp.indptr, X.indptr)
+                          and np.shares_memory(Xp.data, X.data))
+        return original(Xp, *args, **kwargs)
 
-    monkeypatch.setattr(svm_module._dual_cd_fast, "dual_cd_csr", spy)
+    monkeypatch.setattr(solvers_module._dual_cd_fast, "dual_cd", spy)
     LinearSVC(random_state=0).fit(X, y)
     assert seen["shares"]
 
 
-def test_same_random_state_same_model_and_n_jobs_invariance():
+def test_same_random_state_same_model_and_n_jobs_invariance(sparse_problem):
     X, y = sparse_problem(n_classes=4, seed=8)
     a = LinearSVC(C=1.0, random_state=5, n_jobs=1).fit(X, y)
     b = LinearSVC(C=1.0, random_state=5, n_jobs=2).fit(X, y)
@@ -256,7 +245,7 @@ def test_same_random_state_same_model_and_n_jobs_invariance():
     assert a.coef_.shape == (4, X.shape[1])
 
 
-def test_multiclass_is_one_vs_rest():
+def test_multiclass_is_one_vs_rest(sparse_problem):
     X, y = sparse_problem(n_classes=3, seed=9)
     multi = LinearSVC(C=0.5, tol=1e-6, max_iter=5000, random_state=0).fit(X, y)
     for k in range(3):
@@ -267,7 +256,7 @@ def test_multiclass_is_one_vs_rest():
         )
 
 
-def test_sample_weight_equals_repetition():
+def test_sample_weight_equals_repetition(sparse_problem):
     X, y = sparse_problem(n_samples=300, seed=10)
     sw = np.random.RandomState(1).randint(0, 3, size=y.shape[0])
     rep = np.repeat(np.arange(y.shape[0]), sw)
@@ -281,7 +270,7 @@ def test_sample_weight_equals_repetition():
 
 
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 0.3, 1: 2.0}])
-def test_class_weight_matches_sklearn(class_weight):
+def test_class_weight_matches_sklearn(class_weight, sparse_problem):
     X, y = sparse_problem(n_samples=800, seed=11)
     y = y * (np.arange(y.shape[0]) % 3 == 0)  # about 1 positive in 6
     ours = LinearSVC(C=0.5, class_weight=class_weight, random_state=0, max_iter=5000).fit(X, y)
@@ -289,7 +278,7 @@ def test_class_weight_matches_sklearn(class_weight):
     np.testing.assert_allclose(linear_svc_objective(ours, X, y), linear_svc_objective(theirs, X, y), rtol=1e-4)
 
 
-def test_string_labels_and_binary_shapes():
+def test_string_labels_and_binary_shapes(sparse_problem):
     X, y = sparse_problem(seed=12)
     labels = np.array(["spam", "ham"])[y]
     clf = LinearSVC(random_state=0).fit(X, labels)
@@ -301,7 +290,7 @@ def test_string_labels_and_binary_shapes():
     assert clf.score(X, labels) > 0.8
 
 
-def test_warm_start_reaches_the_same_objective_faster():
+def test_warm_start_reaches_the_same_objective_faster(sparse_problem):
     X, y = sparse_problem(n_samples=1500, seed=13)
     cold = LinearSVC(C=1.0, tol=1e-5, max_iter=5000, random_state=0).fit(X, y)
     warm = LinearSVC(C=0.5, tol=1e-5, max_iter=5000, random_state=0, warm_start=True).fit(X, y)
@@ -311,7 +300,7 @@ def test_warm_start_reaches_the_same_objective_faster():
     assert refit.n_iter_ <= 3
 
 
-def test_convergence_warning_and_verbose(capsys):
+def test_convergence_warning_and_verbose(capsys, sparse_problem):
     X, y = sparse_problem(seed=14)
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
         LinearSVC(C=10.0, max_iter=2, random_state=0, verbose=1).fit(X, y)
@@ -337,7 +326,7 @@ def _snapshot(X):
     return X.data.copy(), X.indices.copy(), X.indptr.copy()
 
 
-def test_nan_inf_in_X_y_and_sample_weight():
+def test_nan_inf_in_X_y_and_sample_weight(sparse_problem):
     X, y = sparse_problem(seed=15)
     for bad in (np.nan, np.inf):
         Xb = X.copy()
@@ -358,7 +347,7 @@ def test_nan_inf_in_X_y_and_sample_weight():
         LinearSVC().fit(X, yf)
 
 
-def test_shapes_and_classes_errors():
+def test_shapes_and_classes_errors(sparse_problem):
     X, y = sparse_problem(seed=16)
     with pytest.raises(ValueError, match="0 sample"):
         LinearSVC().fit(sp.csr_matrix((0, 5)), np.array([]))
@@ -381,13 +370,13 @@ def test_shapes_and_classes_errors():
      ({"tol": 0}, "'tol' parameter"), ({"max_iter": 0}, "'max_iter' parameter"),
      ({"intercept_scaling": -1}, "'intercept_scaling' parameter"), ({"class_weight": "auto"}, "'class_weight'")],
 )
-def test_bad_parameters(params, match):
+def test_bad_parameters(params, match, sparse_problem):
     X, y = sparse_problem(seed=17)
     with pytest.raises(ValueError, match=match):
         LinearSVC(**params).fit(X, y)
 
 
-def test_unsorted_and_duplicate_indices_give_the_canonical_result():
+def test_unsorted_and_duplicate_indices_give_the_canonical_result(sparse_problem):
     X, y = sparse_problem(n_samples=300, seed=18)
     ref = LinearSVC(random_state=0).fit(X, y)
     # Reverse each row's entries and split every value into two duplicates.
@@ -406,7 +395,7 @@ def test_unsorted_and_duplicate_indices_give_the_canonical_result():
         np.testing.assert_array_equal(a, b)
 
 
-def test_broken_csr_structure_is_refused():
+def test_broken_csr_structure_is_refused(sparse_problem):
     X, y = sparse_problem(n_samples=100, seed=19)
     bad_index = X.copy()
     bad_index.indices[7] = X.shape[1] + 5
@@ -425,7 +414,7 @@ def test_broken_csr_structure_is_refused():
         LinearSVC().fit(bad_end, y)
 
 
-def test_inputs_are_not_mutated():
+def test_inputs_are_not_mutated(sparse_problem):
     X, y = sparse_problem(n_classes=3, seed=20)
     sw = np.linspace(0.5, 1.5, y.shape[0])
     Xs, ys, sws = _snapshot(X), y.copy(), sw.copy()
@@ -436,7 +425,7 @@ def test_inputs_are_not_mutated():
     np.testing.assert_array_equal(sw, sws)
 
 
-def test_values_whose_squares_overflow_are_refused():
+def test_values_whose_squares_overflow_are_refused(sparse_problem):
     X, y = sparse_problem(n_samples=100, seed=21)
     X = X.copy()
     X.data[0] = 1e200
@@ -444,80 +433,31 @@ def test_values_whose_squares_overflow_are_refused():
         LinearSVC().fit(X, y)
 
 
-def test_kernel_checks_its_own_input():
-    """The kernel refuses broken arrays even when called directly."""
+def test_kernel_checks_its_own_input(sparse_problem):
+    """The kernel refuses unproved matrices and broken vectors even when called directly."""
     X, y = sparse_problem(n_samples=50, seed=22)
     y_pm = np.where(y == 1, 1.0, -1.0)
     n = X.shape[0]
     w = np.zeros(X.shape[1] + 1)
     alpha = np.zeros(n)
-    args = (y_pm, np.ones(n), w, alpha, 2, 1.0, 1e-3, 10, 0, True)
+    kw = dict(loss=2, bias=1.0, tol=1e-3, max_iter=10, seed=0)
+    with pytest.raises(TypeError, match="CSR built by checked_csr"):
+        dual_cd(X, y_pm, np.ones(n), w, alpha, **kw)
     indices = X.indices.copy()
     indices[0] = 10**6
     with pytest.raises(ValueError, match="outside"):
-        dual_cd_csr(X.data, indices, X.indptr, *args)
-    indptr = X.indptr.copy()
-    indptr[-1] += 5
-    with pytest.raises(ValueError, match="indptr|broken"):
-        dual_cd_csr(X.data, X.indices, indptr, *args)
+        proved_csr(sp.csr_matrix((X.data, indices, X.indptr), shape=X.shape))
+    bad_end = X.copy()
+    bad_end.indptr[-1] += 5
+    with pytest.raises(ValueError, match="indptr"):
+        proved_csr(bad_end)
+    P = proved_csr(X)
     with pytest.raises(ValueError, match="-1 or \\+1"):
-        dual_cd_csr(X.data, X.indices, X.indptr, np.zeros(n), *args[1:])
-    with pytest.raises(ValueError, match="warm-start"):
-        dual_cd_csr(X.data, X.indices, X.indptr, y_pm, np.ones(n), w, -np.ones(n), *args[4:])
-
-
-# --------------------------------------------------------------------------
-# The parallel (PASSCoDe-Wild) solver for a lone binary problem
-
-
-@pytest.mark.parametrize("loss, loss_code", [("squared_hinge", 2), ("hinge", 1)])
-@pytest.mark.parametrize("shrinking", [True, False])
-def test_parallel_solver_meets_the_serial_stopping_rule(loss, loss_code, shrinking):
-    X, y = sparse_problem(n_samples=4000, n_features=800, density=0.02, seed=23)
-    y_pm = np.where(y == 1, 1.0, -1.0)
-    n, d = X.shape
-    C, tol = 0.5, 1e-4
-    serial = LinearSVC(C=C, loss=loss, tol=tol, max_iter=20000, shrinking=shrinking,
-                       random_state=0).fit(X, y)
-    w, alpha = np.zeros(d + 1), np.zeros(n)
-    n_iter, _ = dual_cd_csr(X.data, X.indices, X.indptr, y_pm, np.full(n, C), w, alpha,
-                            loss_code, 1.0, tol, 20000, 0, shrinking, 0, 2)
-    assert n_iter < 20000
-    # Same optimum: the primal objective agrees far below the 1e-3 parity bar.
-    margins = np.maximum(0.0, 1.0 - y_pm * (X @ w[:-1] + w[-1]))
-    primal = 0.5 * (w @ w) + C * np.sum(margins ** (2 if loss == "squared_hinge" else 1))
-    np.testing.assert_allclose(primal, linear_svc_objective(serial, X, y)[0], rtol=1e-5)
-    # Optimality by its own conditions, recomputed from the returned solution:
-    # w is exactly sum_i y_i alpha_i x_i (no drift left from lock-free passes)
-    # and the projected-gradient spread meets tol.
-    np.testing.assert_allclose(X.T @ (y_pm * alpha), w[:-1], atol=1e-9)
-    np.testing.assert_allclose(np.sum(y_pm * alpha), w[-1], atol=1e-9)
-    diag = 0.0 if loss == "hinge" else 0.5 / C
-    upper = C if loss == "hinge" else np.inf
-    G = y_pm * (X @ w[:-1] + w[-1]) - 1.0 + diag * alpha
-    PG = np.where(alpha <= 0, np.minimum(G, 0), np.where(alpha >= upper, np.maximum(G, 0), G))
-    assert PG.max() - PG.min() <= 10 * tol
-
-
-def test_parallel_kernel_threads_and_determinism_rules():
-    """n_threads=1 is bit-for-bit reproducible; n_threads>1 is not promised to be."""
-    X, y = sparse_problem(n_samples=3000, n_features=500, seed=24)
-    y_pm = np.where(y == 1, 1.0, -1.0)
-    n, d = X.shape
-
-    def run(n_threads):
-        w, alpha = np.zeros(d + 1), np.zeros(n)
-        it, _ = dual_cd_csr(X.data, X.indices, X.indptr, y_pm, np.full(n, 0.3), w, alpha,
-                            2, 1.0, 1e-5, 5000, 7, True, 0, n_threads)
-        return w, alpha, it
-
-    w1, a1, _ = run(1)
-    w1b, a1b, _ = run(1)
-    np.testing.assert_array_equal(w1, w1b)
-    np.testing.assert_array_equal(a1, a1b)
-    w2, a2, it2 = run(2)
-    assert it2 < 5000
-    np.testing.assert_allclose(w2, w1, atol=1e-3)
+        dual_cd(P, np.zeros(n), np.ones(n), w, alpha, **kw)
+    with pytest.raises(ValueError, match="start point"):
+        dual_cd(P, y_pm, np.ones(n), w, -np.ones(n), **kw)
+    with pytest.raises(ValueError, match="n_samples"):
+        dual_cd(P, y_pm[:-1], np.ones(n), w, alpha, **kw)
 
 
 # --------------------------------------------------------------------------
@@ -525,7 +465,7 @@ def test_parallel_kernel_threads_and_determinism_rules():
 
 
 @pytest.mark.parametrize("C", [0.1, 10.0])
-def test_primal_newton_matches_dual_and_sklearn(C):
+def test_primal_newton_matches_dual_and_sklearn(C, sparse_problem):
     X, y = sparse_problem(n_samples=1500, n_features=200, n_classes=3, seed=25)
     primal = LinearSVC(C=C, dual=False, tol=1e-6).fit(X, y)
     dual = quiet_fit(LinearSVC(C=C, tol=1e-6, max_iter=100000, random_state=0), X, y)
@@ -540,7 +480,7 @@ def test_primal_newton_matches_dual_and_sklearn(C):
     assert primal.coef_.dtype == np.float64
 
 
-def test_primal_newton_float32_and_warm_start():
+def test_primal_newton_float32_and_warm_start(sparse_problem):
     X, y = sparse_problem(n_samples=800, seed=26)
     X32 = X.astype(np.float32)
     cold = LinearSVC(C=50.0, dual=False, tol=1e-8).fit(X32, y)
@@ -550,7 +490,7 @@ def test_primal_newton_float32_and_warm_start():
     np.testing.assert_allclose(linear_svc_objective(warm, X, y), linear_svc_objective(cold, X, y), rtol=1e-6)
 
 
-def test_primal_hinge_is_refused():
+def test_primal_hinge_is_refused(sparse_problem):
     X, y = sparse_problem(seed=27)
     with pytest.raises(ValueError, match="loss='hinge' is not supported with dual=False"):
         LinearSVC(loss="hinge", dual=False).fit(X, y)

@@ -1,0 +1,77 @@
+"""How much memory this process can still allocate (for the guards that refuse
+an allocation before it is attempted)."""
+import os
+
+__all__ = ["available_memory_bytes"]
+
+
+def _read_int(path):
+    with open(path) as f:
+        text = f.read().strip()
+    return None if text == "max" else int(text)
+
+
+def _address_space_headroom():
+    """``ulimit -v`` (RLIMIT_AS) minus the address space in use, or None."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return None
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return None
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return max(soft - int(line.split()[1]) * 1024, 0)
+    except (OSError, ValueError, IndexError):
+        pass
+    return soft
+
+
+def available_memory_bytes():
+    """Bytes of memory this process can still allocate, or None if unknown.
+
+    The smallest of: ``MemAvailable`` from ``/proc/meminfo`` (free memory
+    plus reclaimable caches; ``os.sysconf`` free pages where there is no
+    ``/proc``), the headroom of the cgroup (v2 or v1) the process runs in,
+    and the headroom under ``ulimit -v``.
+    """
+    candidates = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    candidates.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not candidates:
+        try:
+            pages = os.sysconf("SC_AVPHYS_PAGES")
+            page_size = os.sysconf("SC_PAGE_SIZE")
+            if pages > 0 and page_size > 0:
+                candidates.append(pages * page_size)
+        except (AttributeError, OSError, ValueError):
+            pass
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            limit, usage = _read_int(limit_file), _read_int(usage_file)
+        except (OSError, ValueError):
+            continue
+        # cgroup v1 reports "no limit" as a huge number.
+        if limit is not None and usage is not None and limit < 2**60:
+            candidates.append(max(limit - usage, 0))
+        break
+    headroom = _address_space_headroom()
+    if headroom is not None:
+        candidates.append(headroom)
+    return min(candidates) if candidates else None

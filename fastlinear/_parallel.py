@@ -1,0 +1,60 @@
+"""Threads for independent solves (one-vs-rest problems, folds), stoppable by Ctrl-C.
+
+The kernels release the GIL, so independent problems run in parallel
+threads.  All threads of one fit share a one-byte stop flag that the kernels
+poll (``src_c/_status.pxd``).  Signals reach only the main thread: when it is
+waiting for the workers and a ``KeyboardInterrupt`` arrives, :func:`run` sets
+the flag, waits for every worker to return (within milliseconds), and
+re-raises, so no thread keeps computing after Ctrl-C.
+"""
+import concurrent.futures as cf
+
+import numpy as np
+from joblib import effective_n_jobs
+
+__all__ = ["new_stop_flag", "n_threads_for", "run"]
+
+#: Seconds between two checks for Ctrl-C while the main thread waits.
+_WAIT = 0.2
+
+
+def new_stop_flag():
+    """A fresh stop flag: a uint8 array of one element, 0 until a stop is asked."""
+    return np.zeros(1, dtype=np.uint8)
+
+
+def n_threads_for(n_jobs, n_tasks):
+    """Threads to use for ``n_tasks`` tasks under scikit-learn's ``n_jobs``."""
+    return max(1, min(effective_n_jobs(n_jobs), n_tasks))
+
+
+def run(fn, items, n_threads, stop):
+    """``[fn(item) for item in items]`` on up to ``n_threads`` threads.
+
+    Results come back in the order of ``items`` whatever the scheduling.  An
+    exception in a task (or Ctrl-C) sets ``stop`` so that the other tasks
+    end at their next poll, then propagates.
+    """
+    items = list(items)
+    if n_threads <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    pool = cf.ThreadPoolExecutor(max_workers=min(n_threads, len(items)))
+    futures = [pool.submit(fn, item) for item in items]
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = cf.wait(pending, timeout=_WAIT,
+                                    return_when=cf.FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    raise future.exception()
+        return [future.result() for future in futures]
+    except BaseException:
+        stop[0] = 1
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        # Every worker has returned once the stop flag is seen; wait for them
+        # so that no thread outlives the call.
+        pool.shutdown(wait=True)
