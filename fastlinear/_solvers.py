@@ -10,9 +10,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from . import _dual_cd_fast
+from . import _dual_cd_fast, _newton_fast
 from ._parallel import new_stop_flag
-from ._primal import primal_newton
 
 __all__ = [
     "PRIMAL_THRESHOLD",
@@ -20,6 +19,7 @@ __all__ = [
     "Status",
     "dual_cd",
     "newton",
+    "newton_tol",
     "prefer_primal",
 ]
 
@@ -39,6 +39,11 @@ _DUAL_LOSS = {
     "epsilon_insensitive": int(_dual_cd_fast.Loss.LOSS_EPSILON_INSENSITIVE),
     "squared_epsilon_insensitive": int(_dual_cd_fast.Loss.LOSS_SQUARED_EPSILON_INSENSITIVE),
 }
+
+
+#: The Newton kernel's status when its line search finds no decrease: the
+#: gradient is at rounding level for the data's scale; counted as converged.
+_LINE_SEARCH_FAILED = 4
 
 
 class Solution(NamedTuple):
@@ -85,17 +90,38 @@ def dual_cd(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
     return Solution(w, alpha, int(n_iter), Status(status), float(measure), "dual_cd")
 
 
-def newton(problem, *, tol, max_iter, w0=None, verbose=0, stop=None):
+def newton_tol(problem, tol):
+    """liblinear's primal tolerance: ``tol`` scaled by ``max(min(n+, n-), 1) / n``
+    for classification (``n`` counts the samples of positive cost), as is for
+    regression."""
+    if problem.is_regression:
+        return float(tol)
+    used = problem.cost > 0
+    n_pos = int(np.count_nonzero(used & (problem.y > 0)))
+    n_used = int(np.count_nonzero(used))
+    return float(tol) * max(min(n_pos, n_used - n_pos), 1) / max(n_used, 1)
+
+
+def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None):
     """Truncated Newton on the primal (liblinear ``-s 2`` and ``-s 11``).
 
     ``tol`` is liblinear's criterion on the gradient norm relative to its
-    value at ``w = 0``; ``max_iter`` counts Newton steps.  The dual
-    variables are recovered from the solution (``problem.alpha_from_w``).
+    value at ``w = 0`` (scaled by :func:`newton_tol`); ``max_iter`` counts
+    Newton steps.  The dual variables are recovered from the solution
+    (``problem.alpha_from_w``).  ``n_threads`` splits every product with X
+    over threads (results equal up to rounding).
     """
-    w0 = np.zeros(problem.n_features + 1) if w0 is None else w0
-    w, alpha, n_iter, measure = primal_newton(problem, w0, float(tol), int(max_iter))
-    status = Status.MAX_ITER if n_iter >= max_iter else Status.CONVERGED
-    return Solution(w, alpha, int(n_iter), status, float(measure), "newton")
+    if not problem.squared:
+        raise ValueError(f"The primal Newton solver needs a squared loss, not {problem.loss!r}.")
+    w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
+    n_iter, status, measure = _newton_fast.newton(
+        problem.X, problem.y, problem.cost, w, regression=problem.is_regression,
+        bias=problem.bias, epsilon=problem.epsilon, tol=newton_tol(problem, tol),
+        max_iter=int(max_iter), warm_start=w0 is not None, n_threads=int(n_threads),
+        verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
+    )
+    status = Status.CONVERGED if status == _LINE_SEARCH_FAILED else Status(status)
+    return Solution(w, problem.alpha_from_w(w), int(n_iter), status, float(measure), "newton")
 
 
 #: ``dual="auto"`` solves the primal (Newton) when ``C * mean ||x~_i||^2``

@@ -112,6 +112,12 @@ def reference_dcd():
     return _reference.reference_dcd
 
 
+@pytest.fixture(scope="session")
+def reference_newton():
+    """The NumPy twin of the primal Newton kernel."""
+    return _reference.reference_newton
+
+
 @pytest.fixture
 def one_blas_thread():
     """One BLAS thread: lbfgs and LAPACK oversubscribe the shared cores otherwise."""

@@ -1,0 +1,587 @@
+# cython: freethreading_compatible = True
+"""Truncated Newton on the primal of the L2-regularised squared losses, on CSR data.
+
+The problem (liblinear's ``-s 2`` and ``-s 11``)::
+
+    min_w  f(w) = 1/2 w.w + sum_i C_i phi_i(z_i),     z_i = w . x~_i  (x~_i = [x_i, bias])
+
+    squared hinge:                 phi_i(z) = max(0, 1 - y_i z)^2
+    squared epsilon-insensitive:   phi_i(z) = max(0, |z - y_i| - p)^2
+
+``f`` is convex and once differentiable; with ``I`` the samples where
+``phi_i`` is not flat at ``z_i`` (``y_i z_i < 1``, or ``|z_i - y_i| > p``)::
+
+    g(w)   = w + X~_I^T u,        u_i = 2 C_i (z_i - y_i)          (squared hinge)
+                                  u_i = 2 C_i (z_i - y_i -+ p)     (regression)
+    H(w) v = v + 2 X~_I^T (C_I (X~_I v))                           (a generalised Hessian)
+
+The method is liblinear 2.41+'s Newton with line search (C.-Y. Hsia, Y. Zhu
+and C.-J. Lin, "A study on trust region update rules in Newton methods for
+large-scale linear classification", ACML 2017; C.-Y. Hsia, W.-L. Chiang and
+C.-J. Lin, "Preconditioned conjugate gradient methods in truncated Newton
+frameworks for large-scale linear classification", ACML 2018):
+
+1. Each step solves ``H d = -g`` by conjugate gradients preconditioned with
+   ``M = (1 - a) I + a diag(H)``, ``a = 0.01``, stopped when the quadratic
+   model ``Q(d) = g.d + 1/2 d.H d`` decreases by little
+   (``k (Q_k - Q_{k-1}) >= cgtol Q_k`` at CG step ``k``, ``cgtol =
+   min(eps_cg, sqrt(||g||_{M^-1}))``; ``eps_cg = 0.1``, or 0.5 from a warm
+   start), or after ``max(n_features + 1, 5)`` CG steps.
+2. A backtracking line search: ``t = 1, 1/2, 1/4, ...`` (at most 20), the
+   first ``t`` with ``f(w + t d) - f(w) <= 0.01 t g.d``.  ``X~ d`` is computed
+   once, so every trial costs O(n).
+3. It stops when ``||g(w)|| <= tol ||g(0)||`` (the caller scales ``tol`` as
+   liblinear does), when the line search fails, when the actual reduction is
+   below ``1e-12 |f|``, or after ``max_iter`` Newton steps.
+
+Design rules of this module:
+
+1. X arrives as a ``fastlinear._csr_fast.CSR`` (structure, finite values and
+   representable squared norms proved once per fit); it is read by rows only:
+   ``X~ v`` row by row, ``X~^T u`` accumulated row by row.  No transposed
+   copy, no copy of X squared: the extra memory is O(n + n_threads d).
+2. Work is split over ``n_threads`` chunks of rows with about equal numbers
+   of nonzeros (OpenMP, when the build has it).  ``X~ v`` writes disjoint
+   entries; ``X~^T u`` accumulates each chunk into its own buffer, summed in
+   chunk order, so the same input and thread count give the same bits.
+   Different thread counts differ by rounding only.
+3. Values are ``floating`` (float32 stays float32), indices ``int32`` or
+   ``int64``; every accumulation is float64.
+4. Every loop is bounded (``max_iter`` Newton steps, ``max(d + 1, 5)`` CG
+   steps, 20 halvings).  ``_status.poll`` runs between products and, with
+   one thread, every ``POLL_EVERY`` rows.
+"""
+import numpy as np
+
+from libc.math cimport fabs, isfinite, sqrt
+from libc.stdint cimport int32_t, int64_t
+from libc.string cimport memset
+from cython cimport floating
+from cython.parallel cimport prange
+
+from _sparse cimport index_t
+from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+
+from fastlinear._csr_fast import require_proved
+
+__all__ = ["have_openmp", "newton"]
+
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #define FL_HAVE_OPENMP 1
+    #else
+    #define FL_HAVE_OPENMP 0
+    #endif
+    """
+    int FL_HAVE_OPENMP
+
+
+def have_openmp():
+    """Whether this build splits products over threads."""
+    return bool(FL_HAVE_OPENMP)
+
+
+cdef enum:
+    MAX_LINE_SEARCH = 20
+    LINE_SEARCH_FAILED = 4    # a status of this kernel (see _status.pxd)
+
+cdef double ARMIJO = 0.01       # sufficient decrease of the line search
+cdef double PCG_MIX = 0.01      # M = (1 - PCG_MIX) I + PCG_MIX diag(H)
+
+
+cdef struct Problem:
+    Py_ssize_t n          # samples
+    Py_ssize_t m          # variables: n_features + 1 (the bias weight last)
+    const double* y
+    const double* cost
+    double bias
+    double p              # epsilon of the regression loss
+    bint regression
+    int n_chunks
+    unsigned char* stop
+
+
+cdef struct Work:
+    double* z             # n: scores X~ w
+    double* t             # n: X~ d, for the line search
+    double* u             # n: coefficients of X~_I^T (gradient), on I
+    double* c             # n: 2 C_i on I (curvature)
+    Py_ssize_t* I         # n: the samples where phi_i is curved
+    Py_ssize_t n_I
+    Py_ssize_t* bounds    # n_chunks + 1: chunks of I (or of all rows)
+    double* acc           # n_chunks x m accumulators
+    double* acc2          # n_chunks x m accumulators (diag(H))
+
+
+def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
+           bint regression, double bias, double epsilon, double tol,
+           int max_iter, bint warm_start=False, int n_threads=1, int verbose=0,
+           unsigned char[::1] stop=None):
+    """Minimise ``f`` from the start point ``w``, in place.
+
+    Parameters
+    ----------
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        -1 or +1 (squared hinge) or the targets (regression).
+    cost : ndarray of shape (n_samples,), ``C_i >= 0``.
+    w : ndarray of shape (n_features + 1,), the start point on entry, the
+        solution on exit (the bias weight last).
+    regression : the squared epsilon-insensitive loss instead of the squared hinge.
+    bias : value of the constant feature (0 for no intercept).
+    epsilon : ``p`` of the regression loss.
+    tol : stop when ``||g(w)|| <= tol ||g(0)||``.
+    max_iter : maximal number of Newton steps.
+    warm_start : CG to ``eps_cg = 0.5`` instead of 0.1 (liblinear's rule for
+        a given start point).
+    n_threads : chunks of rows the products are split into (rule 2).
+    verbose : > 0 prints one line per Newton step.
+    stop : uint8 array of shape (1,), the fit's shared stop flag.
+
+    Returns
+    -------
+    n_iter : int
+        Newton steps taken.
+    status : int
+        ``CONVERGED`` (0), ``MAX_ITER`` (1), ``INTERRUPTED`` (2), or 4 when
+        the line search found no decrease (the gradient is then at rounding
+        level for the data's scale).
+    measure : float
+        ``||g(w)|| / ||g(0)||`` at the end.
+    """
+    require_proved(X, "newton")
+    cdef Py_ssize_t n = X.n_rows, m = X.n_cols + 1
+    if y.shape[0] != n or cost.shape[0] != n:
+        raise ValueError("newton: y and cost must have n_samples = %d elements." % n)
+    if w.shape[0] != m:
+        raise ValueError("newton: w must have n_features + 1 = %d elements." % m)
+    if not (tol > 0) or max_iter < 1 or n_threads < 1:
+        raise ValueError("newton: tol must be > 0, max_iter >= 1, n_threads >= 1.")
+    if not isfinite(bias) or not (epsilon >= 0.0) or not isfinite(epsilon):
+        raise ValueError("newton: bias must be finite and epsilon finite >= 0.")
+    if not isfinite(X.max_row_sq + bias * bias):
+        raise ValueError("newton: the squared row norms overflow float64; rescale X.")
+    yv = np.asarray(y)
+    cv = np.asarray(cost)
+    if not (np.all(np.isfinite(cv)) and np.all(cv >= 0)):
+        raise ValueError("newton: cost C_i must be finite and >= 0.")
+    if regression:
+        if not np.all(np.isfinite(yv)):
+            raise ValueError("newton: the targets must be finite.")
+    elif not np.all((yv == 1.0) | (yv == -1.0)):
+        raise ValueError("newton: labels must be -1 or +1.")
+    if not np.all(np.isfinite(np.asarray(w))):
+        raise ValueError("newton: the start point w has NaN or infinite entries.")
+    if stop is None:
+        stop = np.zeros(1, dtype=np.uint8)
+    cdef int chunks = n_threads if FL_HAVE_OPENMP else 1
+    if chunks > max(n, 1):
+        chunks = <int>max(n, 1)
+
+    cdef Problem p
+    p.n = n
+    p.m = m
+    p.y = &y[0] if n > 0 else NULL
+    p.cost = &cost[0] if n > 0 else NULL
+    p.bias = bias
+    p.p = epsilon
+    p.regression = regression
+    p.n_chunks = chunks
+    p.stop = &stop[0]
+    if n == 0:
+        w[:] = 0.0
+        return 0, int(CONVERGED), 0.0
+    if X.data.dtype == np.float32:
+        if X.indices.dtype == np.int32:
+            return _run[float, int32_t](X.data, X.indices, X.indptr, &p, w, tol,
+                                        max_iter, warm_start, verbose)
+        return _run[float, int64_t](X.data, X.indices, X.indptr, &p, w, tol,
+                                    max_iter, warm_start, verbose)
+    if X.indices.dtype == np.int32:
+        return _run[double, int32_t](X.data, X.indices, X.indptr, &p, w, tol,
+                                     max_iter, warm_start, verbose)
+    return _run[double, int64_t](X.data, X.indices, X.indptr, &p, w, tol,
+                                 max_iter, warm_start, verbose)
+
+
+cdef object _run(const floating[::1] data, const index_t[::1] indices,
+                 const index_t[::1] indptr, Problem* p, double[::1] w,
+                 double tol, int max_iter, bint warm_start, int verbose):
+    cdef Py_ssize_t n = p.n, m = p.m, k
+    # Work arrays: O(n) per-sample vectors, O(n_chunks m) accumulators and
+    # the CG vectors (rule 1).
+    sample_work = np.empty((4, n), dtype=np.float64)
+    index_work = np.empty(n, dtype=np.intp)
+    bound_work = np.empty(p.n_chunks + 1, dtype=np.intp)
+    acc_work = np.empty((2, p.n_chunks, m), dtype=np.float64)
+    vec_work = np.zeros((8, m), dtype=np.float64)
+    cdef double[:, ::1] sv = sample_work
+    cdef Py_ssize_t[::1] iv = index_work
+    cdef Py_ssize_t[::1] bv = bound_work
+    cdef double[:, :, ::1] av = acc_work
+    cdef double[:, ::1] vv = vec_work
+    cdef Work ws
+    ws.z = &sv[0, 0]
+    ws.t = &sv[1, 0]
+    ws.u = &sv[2, 0]
+    ws.c = &sv[3, 0]
+    ws.I = &iv[0]
+    ws.n_I = 0
+    ws.bounds = &bv[0]
+    ws.acc = &av[0, 0, 0]
+    ws.acc2 = &av[1, 0, 0]
+    cdef double* g = &vv[0, 0]
+    cdef double* s = &vv[1, 0]
+    cdef double* r = &vv[2, 0]
+    cdef double* d = &vv[3, 0]
+    cdef double* Hd = &vv[4, 0]
+    cdef double* zv = &vv[5, 0]
+    cdef double* M = &vv[6, 0]
+    cdef double* zero = &vv[7, 0]
+    cdef double* wp = &w[0]
+    cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef const index_t* X_ptr = &indptr[0]
+    cdef double eps_cg = 0.5 if warm_start else 0.1
+    cdef double f = 0.0, f_old, gnorm = 0.0, gnorm0 = 0.0, step
+    cdef int n_iter = 0, cg_iter = 0, status = MAX_ITER, rc
+    cdef bint cold
+
+    with nogil:
+        # ||g(0)||: the scale of the stopping rule (the scores of 0 are 0).
+        # From a cold start it is also the first gradient: one pass, not three.
+        cold = True
+        for k in range(m):
+            zero[k] = 0.0
+            if wp[k] != 0.0:
+                cold = False
+        for k in range(n):
+            ws.z[k] = 0.0
+        rc = _gradient(X_data, X_ind, X_ptr, p, &ws, zero, g, M if cold else NULL)
+        if rc == 0:
+            gnorm0 = sqrt(_dot(g, g, m))
+            if not cold:
+                rc = _scores(X_data, X_ind, X_ptr, p, wp, ws.z)
+                if rc == 0:
+                    rc = _gradient(X_data, X_ind, X_ptr, p, &ws, wp, g, M)
+        if rc == 0:
+            f = _objective_at(p, &ws, wp)
+            gnorm = sqrt(_dot(g, g, m))
+            if gnorm <= tol * gnorm0:
+                status = CONVERGED
+            while status == MAX_ITER and n_iter < max_iter:
+                for k in range(m):
+                    M[k] = (1.0 - PCG_MIX) + PCG_MIX * M[k]
+                rc = _pcg(X_data, X_ind, X_ptr, p, &ws, g, M, s, r, d, Hd, zv,
+                          eps_cg, &cg_iter)
+                if rc != 0:
+                    break
+                f_old = f
+                rc = _line_search(X_data, X_ind, X_ptr, p, &ws, wp, s, g, &f, &step)
+                if rc != 0:
+                    break
+                n_iter += 1
+                if step == 0.0:
+                    status = LINE_SEARCH_FAILED
+                    break
+                rc = _gradient(X_data, X_ind, X_ptr, p, &ws, wp, g, M)
+                if rc != 0:
+                    break
+                gnorm = sqrt(_dot(g, g, m))
+                if verbose > 0:
+                    with gil:
+                        print("iter %2d f %5.3e |g| %5.3e CG %3d step_size %4.2e"
+                              % (n_iter, f, gnorm, cg_iter, step), flush=True)
+                if gnorm <= tol * gnorm0:
+                    status = CONVERGED
+                    break
+                if fabs(f_old - f) <= 1.0e-12 * fabs(f):
+                    status = CONVERGED
+                    break
+        if rc > 0:
+            status = INTERRUPTED
+    if not isfinite(gnorm0) or gnorm0 <= 0.0:
+        return n_iter, status, 0.0
+    return n_iter, status, gnorm / gnorm0
+
+
+cdef inline double _dot(const double* a, const double* b, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef double acc = 0.0
+    for k in range(m):
+        acc += a[k] * b[k]
+    return acc
+
+
+cdef void _chunk_bounds(const index_t* indptr, const Py_ssize_t* rows,
+                        Py_ssize_t n_rows, int n_chunks,
+                        Py_ssize_t* bounds) noexcept nogil:
+    """Split ``rows[:n_rows]`` into chunks of about equal nonzeros (rule 2)."""
+    cdef Py_ssize_t t, c = 1, i
+    cdef double total = 0.0, seen = 0.0
+    bounds[0] = 0
+    for c in range(1, n_chunks + 1):
+        bounds[c] = n_rows
+    if n_chunks == 1:
+        return
+    for t in range(n_rows):
+        i = rows[t] if rows != NULL else t
+        total += <double>(indptr[i + 1] - indptr[i]) + 1.0
+    c = 1
+    for t in range(n_rows):
+        if c >= n_chunks:
+            break
+        i = rows[t] if rows != NULL else t
+        seen += <double>(indptr[i + 1] - indptr[i]) + 1.0
+        if seen >= total * c / n_chunks:
+            bounds[c] = t + 1
+            c += 1
+
+
+cdef int _scores(const floating* data, const index_t* indices,
+                 const index_t* indptr, const Problem* p, const double* v,
+                 double* out) except -1 nogil:
+    """``out = X~ v`` for all rows (disjoint writes: any split is exact)."""
+    cdef Py_ssize_t i, k, nf = p.m - 1
+    cdef double acc, vb = v[nf] * p.bias
+    if p.n_chunks == 1:
+        for i in range(p.n):
+            if (i & (POLL_EVERY - 1)) == POLL_EVERY - 1 and poll(p.stop):
+                return 1
+            acc = 0.0
+            for k in range(indptr[i], indptr[i + 1]):
+                acc += data[k] * v[indices[k]]
+            out[i] = acc + vb
+    else:
+        for i in prange(p.n, schedule="static", num_threads=p.n_chunks):
+            acc = 0.0
+            for k in range(indptr[i], indptr[i + 1]):
+                acc = acc + data[k] * v[indices[k]]
+            out[i] = acc + vb
+    return poll(p.stop)
+
+
+cdef void _accumulate(const floating* data, const index_t* indices,
+                      const index_t* indptr, const Problem* p, const Work* ws,
+                      int chunk, const double* coef, const double* curv,
+                      double* acc, double* acc2) noexcept nogil:
+    """Chunk ``chunk`` of ``X~_I^T coef`` into ``acc`` (and of
+    ``sum_i curv_i x~_i^2`` into ``acc2`` when given)."""
+    cdef Py_ssize_t t, i, k, j, nf = p.m - 1
+    cdef double a, b, v
+    for j in range(p.m):
+        acc[j] = 0.0
+    if acc2 != NULL:
+        for j in range(p.m):
+            acc2[j] = 0.0
+    for t in range(ws.bounds[chunk], ws.bounds[chunk + 1]):
+        i = ws.I[t]
+        a = coef[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            acc[indices[k]] += a * data[k]
+        acc[nf] += a * p.bias
+        if acc2 != NULL:
+            b = curv[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                v = data[k]
+                acc2[indices[k]] += b * v * v
+            acc2[nf] += b * p.bias * p.bias
+
+
+cdef int _gradient(const floating* data, const index_t* indices,
+                   const index_t* indptr, const Problem* p, Work* ws,
+                   const double* w, double* g, double* diag) except -1 nogil:
+    """From the scores ``ws.z = X~ w``: the set ``I``, ``g = w + X~_I^T u``
+    and (when ``diag`` is given) ``diag(H) = 1 + sum_I 2 C_i x~_i^2``."""
+    cdef Py_ssize_t i, j, n_I = 0
+    cdef int c
+    cdef double zi, r, yi, ci
+    for i in range(p.n):
+        ci = p.cost[i]
+        if ci == 0.0:
+            continue
+        zi = ws.z[i]
+        yi = p.y[i]
+        if p.regression:
+            r = zi - yi
+            if r < -p.p:
+                r = r + p.p
+            elif r > p.p:
+                r = r - p.p
+            else:
+                continue
+        else:
+            if yi * zi >= 1.0:
+                continue
+            r = zi - yi
+        ws.I[n_I] = i
+        ws.u[i] = 2.0 * ci * r
+        ws.c[i] = 2.0 * ci
+        n_I += 1
+    ws.n_I = n_I
+    _chunk_bounds(indptr, ws.I, n_I, p.n_chunks, ws.bounds)
+    if p.n_chunks == 1:
+        _accumulate(data, indices, indptr, p, ws, 0, ws.u, ws.c,
+                    g, diag if diag != NULL else NULL)
+    else:
+        for c in prange(p.n_chunks, schedule="static", chunksize=1,
+                        num_threads=p.n_chunks):
+            _accumulate(data, indices, indptr, p, ws, c, ws.u, ws.c,
+                        ws.acc + c * p.m, ws.acc2 + c * p.m if diag != NULL else NULL)
+        for j in range(p.m):
+            g[j] = 0.0
+            for c in range(p.n_chunks):
+                g[j] += ws.acc[c * p.m + j]
+        if diag != NULL:
+            for j in range(p.m):
+                diag[j] = 0.0
+                for c in range(p.n_chunks):
+                    diag[j] += ws.acc2[c * p.m + j]
+    for j in range(p.m):
+        g[j] += w[j]
+        if diag != NULL:
+            diag[j] += 1.0
+    return poll(p.stop)
+
+
+cdef void _hess_chunk(const floating* data, const index_t* indices,
+                      const index_t* indptr, const Problem* p, const Work* ws,
+                      int chunk, const double* v, double* acc) noexcept nogil:
+    """Chunk ``chunk`` of ``X~_I^T (2 C_I (X~_I v))``, one pass over its rows."""
+    cdef Py_ssize_t t, i, k, j, nf = p.m - 1
+    cdef double a, vb = v[nf] * p.bias
+    for j in range(p.m):
+        acc[j] = 0.0
+    for t in range(ws.bounds[chunk], ws.bounds[chunk + 1]):
+        i = ws.I[t]
+        a = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            a += data[k] * v[indices[k]]
+        a = ws.c[i] * (a + vb)
+        for k in range(indptr[i], indptr[i + 1]):
+            acc[indices[k]] += a * data[k]
+        acc[nf] += a * p.bias
+
+
+cdef int _hess_vec(const floating* data, const index_t* indices,
+                   const index_t* indptr, const Problem* p, Work* ws,
+                   const double* v, double* out) except -1 nogil:
+    """``out = H v = v + X~_I^T (2 C_I (X~_I v))``."""
+    cdef Py_ssize_t j
+    cdef int c
+    if p.n_chunks == 1:
+        _hess_chunk(data, indices, indptr, p, ws, 0, v, out)
+    else:
+        for c in prange(p.n_chunks, schedule="static", chunksize=1,
+                        num_threads=p.n_chunks):
+            _hess_chunk(data, indices, indptr, p, ws, c, v, ws.acc + c * p.m)
+        for j in range(p.m):
+            out[j] = 0.0
+            for c in range(p.n_chunks):
+                out[j] += ws.acc[c * p.m + j]
+    for j in range(p.m):
+        out[j] += v[j]
+    return poll(p.stop)
+
+
+cdef int _pcg(const floating* data, const index_t* indices,
+              const index_t* indptr, const Problem* p, Work* ws,
+              const double* g, const double* M, double* s, double* r,
+              double* d, double* Hd, double* z, double eps_cg,
+              int* cg_iter) except -1 nogil:
+    """Preconditioned CG on ``H s = -g`` with the quadratic stopping rule (1)."""
+    cdef Py_ssize_t k, m = p.m
+    cdef double zTr, znewTrnew, alpha, beta, cgtol, dHd, Q = 0.0, newQ, Qdiff
+    cdef int it = 0, max_cg = <int>max(m, 5)
+    for k in range(m):
+        s[k] = 0.0
+        r[k] = -g[k]
+        z[k] = r[k] / M[k]
+        d[k] = z[k]
+    zTr = _dot(z, r, m)
+    cgtol = min(eps_cg, sqrt(sqrt(zTr)))
+    while it < max_cg:
+        it += 1
+        if _hess_vec(data, indices, indptr, p, ws, d, Hd):
+            cg_iter[0] = it
+            return 1
+        dHd = _dot(d, Hd, m)
+        if dHd <= 1.0e-16:
+            break
+        alpha = zTr / dHd
+        for k in range(m):
+            s[k] += alpha * d[k]
+            r[k] -= alpha * Hd[k]
+        # Q(s) = g.s + 1/2 s.H s = -1/2 (s.r - s.g) for the CG iterate.
+        newQ = -0.5 * (_dot(s, r, m) - _dot(s, g, m))
+        Qdiff = newQ - Q
+        if newQ <= 0.0 and Qdiff <= 0.0:
+            if it * Qdiff >= cgtol * newQ:
+                break
+        else:
+            break
+        Q = newQ
+        for k in range(m):
+            z[k] = r[k] / M[k]
+        znewTrnew = _dot(z, r, m)
+        beta = znewTrnew / zTr
+        for k in range(m):
+            d[k] = z[k] + beta * d[k]
+        zTr = znewTrnew
+    cg_iter[0] = it
+    return 0
+
+
+cdef double _loss_sum(const Problem* p, const double* z, const double* t,
+                      double step) noexcept nogil:
+    """``sum_i C_i phi_i(z_i + step t_i)`` (``t`` may be NULL)."""
+    cdef Py_ssize_t i
+    cdef double acc = 0.0, zi, r
+    for i in range(p.n):
+        zi = z[i] + step * t[i] if t != NULL else z[i]
+        if p.regression:
+            r = fabs(zi - p.y[i]) - p.p
+        else:
+            r = 1.0 - p.y[i] * zi
+        if r > 0.0:
+            acc += p.cost[i] * r * r
+    return acc
+
+
+cdef double _objective_at(const Problem* p, const Work* ws, const double* w) noexcept nogil:
+    """``f(w)`` from the scores ``ws.z`` of ``w``."""
+    return 0.5 * _dot(w, w, p.m) + _loss_sum(p, ws.z, NULL, 0.0)
+
+
+cdef int _line_search(const floating* data, const index_t* indices,
+                      const index_t* indptr, const Problem* p, Work* ws,
+                      double* w, const double* s, const double* g, double* f,
+                      double* step) except -1 nogil:
+    """Backtracking along ``s`` (rule 2).
+
+    On success ``w``, the scores ``ws.z`` and ``f`` move to ``w + t s``; on
+    failure (no sufficient decrease in 20 halvings) nothing moves and
+    ``step`` is 0.
+    """
+    cdef Py_ssize_t k, i, m = p.m
+    cdef double gTs = _dot(g, s, m), wTw = _dot(w, w, m)
+    cdef double wTs = _dot(w, s, m), sTs = _dot(s, s, m)
+    cdef double t = 1.0, f_new
+    cdef int trial
+    if _scores(data, indices, indptr, p, s, ws.t):
+        return 1
+    for trial in range(MAX_LINE_SEARCH):
+        f_new = 0.5 * (wTw + 2.0 * t * wTs + t * t * sTs) + _loss_sum(p, ws.z, ws.t, t)
+        if f_new - f[0] <= ARMIJO * t * gTs:
+            for i in range(p.n):
+                ws.z[i] += t * ws.t[i]
+            for k in range(m):
+                w[k] += t * s[k]
+            f[0] = f_new
+            step[0] = t
+            return 0
+        t *= 0.5
+    step[0] = 0.0
+    return 0

@@ -1,0 +1,167 @@
+"""The primal Newton kernel (``src_c/_newton_fast.pyx``; liblinear -s 2 and -s 11).
+
+Three ways: the same iterates as a NumPy twin of the algorithm, the objective
+of scikit-learn's ``dual=False`` (TRON) at the same C, and its own optimality
+condition (the gradient norm).  Threads split products and change the result
+by rounding only; the same input gives the same bits.
+"""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.svm import LinearSVC as SkLinearSVC
+
+from fastlinear._newton_fast import have_openmp
+from fastlinear._newton_fast import newton as kernel
+from fastlinear._problem import OneVsRest, regression_problem
+from fastlinear._solvers import Status, newton, newton_tol
+from fastlinear._validation import proved_csr
+
+
+def _classification(sparse_problem, C=2.0, bias=1.0, seed=0, n=300, d=50, weights=True):
+    X, y = sparse_problem(n_samples=n, n_features=d, density=0.1, seed=seed)
+    sw = np.random.RandomState(seed).uniform(0.5, 2.0, n) if weights else np.ones(n)
+    ovr = OneVsRest(proved_csr(X), y, np.array([0, 1]), C, None, sw, "squared_hinge", bias)
+    return X, ovr.problem(0)
+
+
+def _regression(sparse_regression, C=1.5, epsilon=0.2, bias=1.0, seed=0):
+    X, y, _ = sparse_regression(n_samples=300, n_features=40, seed=seed)
+    sw = np.random.RandomState(seed).uniform(0.5, 2.0, 300)
+    return X, regression_problem(proved_csr(X), y, C, sw, "squared_epsilon_insensitive", epsilon, bias)
+
+
+def _gradient(X, problem, w):
+    z = X @ w[:-1] + problem.bias * w[-1]
+    if problem.is_regression:
+        r = z - problem.y
+        u = np.where(r > problem.epsilon, r - problem.epsilon,
+                     np.where(r < -problem.epsilon, r + problem.epsilon, 0.0))
+    else:
+        u = np.where(problem.y * z < 1, z - problem.y, 0.0)
+    u = 2 * problem.cost * u
+    return w + np.append(X.T @ u, problem.bias * u.sum())
+
+
+@pytest.mark.parametrize("kind", ["classification", "regression"])
+@pytest.mark.parametrize("bias", [1.0, 0.0])
+@pytest.mark.parametrize("max_iter", [1, 3, 50])
+def test_same_iterates_as_the_numpy_twin(kind, bias, max_iter, sparse_problem, sparse_regression,
+                                         reference_newton):
+    if kind == "classification":
+        X, problem = _classification(sparse_problem, bias=bias)
+    else:
+        X, problem = _regression(sparse_regression, bias=bias)
+    tol = 1e-3
+    sol = newton(problem, tol=tol, max_iter=max_iter)
+    w, n_iter, measure = reference_newton(
+        X, problem.y, problem.cost, regression=problem.is_regression, bias=bias,
+        epsilon=problem.epsilon, tol=newton_tol(problem, tol), max_iter=max_iter)
+    assert sol.n_iter == n_iter
+    np.testing.assert_allclose(sol.w, w, rtol=1e-10, atol=1e-10 * np.abs(w).max())
+    np.testing.assert_allclose(sol.measure, measure, rtol=1e-6)
+
+
+def test_warm_start_iterates_match_the_twin(sparse_problem, reference_newton):
+    X, problem = _classification(sparse_problem, seed=1)
+    w0 = np.random.RandomState(2).randn(X.shape[1] + 1) * 0.1
+    sol = newton(problem, tol=1e-3, max_iter=4, w0=w0)
+    w, n_iter, _ = reference_newton(X, problem.y, problem.cost, regression=False, bias=1.0,
+                                    epsilon=0.0, tol=newton_tol(problem, 1e-3), max_iter=4,
+                                    w0=w0, warm_start=True)
+    assert sol.n_iter == n_iter
+    np.testing.assert_allclose(sol.w, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("C", [0.05, 1.0, 30.0])
+def test_objective_matches_sklearn_primal(C, sparse_problem):
+    X, y = sparse_problem(n_samples=1500, n_features=200, n_classes=2, seed=3)
+    ovr = OneVsRest(proved_csr(X), y, np.array([0, 1]), C, None, np.ones(1500), "squared_hinge", 1.0)
+    problem = ovr.problem(0)
+    sol = newton(problem, tol=1e-6, max_iter=1000)
+    assert sol.status == Status.CONVERGED
+    sk = SkLinearSVC(C=C, dual=False, tol=1e-6).fit(X, y)
+    w_sk = np.append(sk.coef_[0], sk.intercept_[0])
+    np.testing.assert_allclose(problem.primal(sol.w), problem.primal(w_sk), rtol=1e-6)
+    assert problem.primal(sol.w) <= problem.primal(w_sk) * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("kind", ["classification", "regression"])
+def test_gradient_vanishes_at_the_solution(kind, sparse_problem, sparse_regression):
+    if kind == "classification":
+        X, problem = _classification(sparse_problem, C=5.0, seed=4)
+    else:
+        X, problem = _regression(sparse_regression, seed=4)
+    sol = newton(problem, tol=1e-8, max_iter=1000)
+    g = _gradient(X, problem, sol.w)
+    g0 = _gradient(X, problem, np.zeros_like(sol.w))
+    assert np.linalg.norm(g) <= 1e-7 * np.linalg.norm(g0)
+    np.testing.assert_allclose(sol.measure, np.linalg.norm(g) / np.linalg.norm(g0), rtol=1e-3, atol=1e-12)
+    # The recovered duals give back w (KKT): w = X~^T (y a) for classification.
+    if kind == "classification":
+        np.testing.assert_allclose(problem.w_from_alpha(sol.alpha), sol.w, atol=1e-6 * np.abs(sol.w).max())
+
+
+def test_threads_change_rounding_only_and_runs_repeat(sparse_problem):
+    """Rounding can change the generalised Hessian's active set, so the
+    iterates of 1 and 2 threads may part; the optimum is unique (the
+    objective is 1-strongly convex), so both stop within ||g|| of it."""
+    X, problem = _classification(sparse_problem, n=3000, d=400, seed=5)
+    one = newton(problem, tol=1e-11, max_iter=1000, n_threads=1)
+    two = newton(problem, tol=1e-11, max_iter=1000, n_threads=2)
+    again = newton(problem, tol=1e-11, max_iter=1000, n_threads=2)
+    np.testing.assert_array_equal(two.w, again.w)
+    np.testing.assert_allclose(two.w, one.w, rtol=1e-8, atol=1e-8 * np.abs(one.w).max())
+    if have_openmp():
+        three = newton(problem, tol=1e-11, max_iter=1000, n_threads=3)
+        np.testing.assert_allclose(three.w, one.w, rtol=1e-8, atol=1e-8 * np.abs(one.w).max())
+
+
+def test_float32_and_int64_indices_are_read_as_they_are(sparse_problem):
+    X, problem = _classification(sparse_problem, seed=6)
+    X64 = X.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    P64 = proved_csr(X64)
+    assert P64.indices.dtype == np.int64
+    ref = newton(problem, tol=1e-6, max_iter=100)
+    for Xv in (X64, X.astype(np.float32)):
+        Pv = proved_csr(Xv)
+        w = np.zeros(X.shape[1] + 1)
+        kernel(Pv, problem.y, problem.cost, w, regression=False, bias=1.0, epsilon=0.0,
+               tol=newton_tol(problem, 1e-6), max_iter=100)
+        np.testing.assert_allclose(w, ref.w, rtol=1e-4 if Xv.dtype == np.float32 else 1e-12,
+                                   atol=1e-5 if Xv.dtype == np.float32 else 1e-12)
+
+
+def test_the_kernel_checks_what_it_reads(sparse_problem):
+    X, problem = _classification(sparse_problem, n=50, d=10)
+    P = proved_csr(X)
+    w = np.zeros(11)
+    kw = dict(regression=False, bias=1.0, epsilon=0.0, tol=1e-3, max_iter=10)
+    with pytest.raises(TypeError, match="CSR built by checked_csr"):
+        kernel(X, problem.y, problem.cost, w, **kw)
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        kernel(P, np.zeros(50), problem.cost, w, **kw)
+    with pytest.raises(ValueError, match="cost"):
+        kernel(P, problem.y, -problem.cost, w, **kw)
+    with pytest.raises(ValueError, match="w must have"):
+        kernel(P, problem.y, problem.cost, np.zeros(3), **kw)
+    with pytest.raises(ValueError, match="NaN"):
+        kernel(P, problem.y, problem.cost, np.full(11, np.nan), **kw)
+    with pytest.raises(ValueError, match="finite"):
+        kernel(P, np.full(50, np.nan), problem.cost, w, **dict(kw, regression=True))
+    with pytest.raises(ValueError, match="squared loss"):
+        newton(OneVsRest(P, (problem.y > 0).astype(int), np.array([0, 1]), 1.0, None,
+                         np.ones(50), "hinge", 1.0).problem(0), tol=1e-3, max_iter=10)
+
+
+def test_empty_rows_and_zero_costs(sparse_problem):
+    X, y = sparse_problem(n_samples=200, n_features=30, seed=7)
+    X = sp.vstack([X, sp.csr_matrix((5, 30))]).tocsr()
+    y = np.concatenate([y, [0, 1, 0, 1, 0]])
+    sw = np.ones(205)
+    sw[:10] = 0.0
+    ovr = OneVsRest(proved_csr(X), y, np.array([0, 1]), 1.0, None, sw, "squared_hinge", 1.0)
+    sol = newton(ovr.problem(0), tol=1e-8, max_iter=100)
+    assert sol.status == Status.CONVERGED and np.all(np.isfinite(sol.w))
+    assert np.all(sol.alpha[:10] == 0)
