@@ -2,7 +2,14 @@
 an allocation before it is attempted)."""
 import os
 
-__all__ = ["available_memory_bytes"]
+__all__ = ["InsufficientMemoryError", "available_memory_bytes", "check_weight_memory"]
+
+
+class InsufficientMemoryError(MemoryError, ValueError):
+    """An allocation refused before it was attempted, with what it needed and why.
+
+    Both a ``MemoryError`` and a ``ValueError``, so either ``except`` catches it.
+    """
 
 
 def _read_int(path):
@@ -75,3 +82,25 @@ def available_memory_bytes():
     if headroom is not None:
         candidates.append(headroom)
     return min(candidates) if candidates else None
+
+
+def check_weight_memory(n_features, n_vectors, caller):
+    """Refuse a fit whose weight-sized vectors would not fit in memory.
+
+    A linear model keeps ``n_vectors`` float64 vectors of ``n_features + 1``
+    entries (weights, gradients, work vectors).  The feature count comes from
+    the largest column index, so one stray index (``2147483647:1`` in a
+    LIBSVM file) asks for tens of GiB: say so before NumPy tries.
+    """
+    needed = 8 * (int(n_features) + 1) * int(n_vectors)
+    if needed < 2**28:  # 256 MiB: never worth a look at the system
+        return
+    available = available_memory_bytes()
+    if available is None or needed <= available:
+        return
+    raise InsufficientMemoryError(
+        f"{caller}: the data have {n_features} features (the largest column index + 1), "
+        f"so the weight vectors need {needed / 2**30:.1f} GiB, more than the "
+        f"{available / 2**30:.1f} GiB available. Check the column indices of the input "
+        "(a stray large index in a LIBSVM file?) or select features first."
+    )

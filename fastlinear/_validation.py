@@ -33,6 +33,7 @@ from sklearn.utils.validation import validate_data
 from ._csr_fast import CSR, checked_csr, raise_for, scan
 
 __all__ = [
+    "MAX_INT",
     "ClassificationData",
     "check_X",
     "check_X_predict",
@@ -48,6 +49,9 @@ __all__ = [
     "validate_evaluation_data",
     "validate_regression_data",
 ]
+
+#: The largest count (iterations, batch size, ...) the kernels take: a C int.
+MAX_INT = int(np.iinfo(np.int32).max)
 
 _INDEX_DTYPES = (np.int32, np.int64)
 _FLOAT_DTYPES = [np.float64, np.float32]
@@ -71,6 +75,18 @@ class RegressionData(NamedTuple):
 
 
 # ------------------------------------------------------------------ sparse
+
+
+def _one_dimensional(caller, **arrays):
+    """Refuse sparse component arrays that are not 1-D (scipy does not check
+    assignments such as ``X.indices = X.indices.reshape(-1, 1)``)."""
+    for name, a in arrays.items():
+        if np.ndim(a) != 1:
+            raise ValueError(
+                f"{caller}: the sparse matrix's {name} array has shape {np.shape(a)}; "
+                f"it must be one-dimensional. Rebuild the matrix with "
+                "scipy.sparse.csr_matrix((data, indices, indptr), shape=...)."
+            )
 
 
 def _index_arrays(indices, indptr, caller):
@@ -109,6 +125,10 @@ def check_sparse_structure(X, *, caller="fit"):
     """
     n_rows, n_cols = X.shape
     fmt = X.format
+    if fmt in ("csr", "csc", "bsr"):
+        _one_dimensional(caller, data=X.data, indices=X.indices, indptr=X.indptr)
+    elif fmt == "coo":
+        _one_dimensional(caller, data=X.data, row=X.row, col=X.col)
     if fmt == "csr" and X.data.dtype in (np.float32, np.float64):
         return  # passed through untouched; proved_csr scans it, once
     if fmt in ("csr", "csc"):
@@ -136,13 +156,42 @@ def check_sparse_structure(X, *, caller="fit"):
                     f"{caller}: the COO matrix has {name} index {bad}, outside "
                     f"[0, {bound}). Pass the right shape= when building it."
                 )
+    elif fmt == "lil":
+        _check_lil(X, caller)
     else:
         try:
             X.check_format(full_check=True)
         except AttributeError:
-            pass  # lil, dok: built through scipy's checked API
+            pass  # dok: a dict whose keys scipy checks on every assignment
         except (ValueError, IndexError) as error:
             raise ValueError(f"{caller}: malformed {fmt} matrix: {error}") from None
+
+
+def _check_lil(X, caller):
+    """A LIL matrix's row lists are plain Python lists anyone can assign:
+    each row needs as many values as column indices, sorted and in range
+    (scipy's ``tocsr`` trusts them and writes past its buffers otherwise)."""
+    n_rows, n_cols = X.shape
+    if len(X.rows) != n_rows or len(X.data) != n_rows:
+        raise ValueError(
+            f"{caller}: the LIL matrix has {len(X.rows)} index lists and {len(X.data)} "
+            f"value lists for {n_rows} rows. Rebuild it through scipy's API "
+            "(X[i, j] = v) or pass a CSR matrix."
+        )
+    for i, (cols, vals) in enumerate(zip(X.rows, X.data, strict=True)):
+        if len(cols) != len(vals):
+            raise ValueError(
+                f"{caller}: row {i} of the LIL matrix has {len(cols)} column indices but "
+                f"{len(vals)} values. Rebuild it through scipy's API (X[i, j] = v) or "
+                "pass a CSR matrix."
+            )
+        if cols and (min(cols) < 0 or max(cols) >= n_cols
+                     or any(a >= b for a, b in zip(cols, cols[1:], strict=False))):
+            raise ValueError(
+                f"{caller}: row {i} of the LIL matrix has column indices {list(cols)[:10]} "
+                f"that are not sorted, unique and inside [0, {n_cols}). Rebuild it "
+                "through scipy's API (X[i, j] = v) or pass a CSR matrix."
+            )
 
 
 def proved_csr(X, *, caller="fit"):
@@ -213,21 +262,24 @@ def check_X_predict(estimator, X, *, caller="predict"):
 # ------------------------------------------------------------------ labels
 
 
-def check_labels_finite(y):
-    """Reject NaN/inf and missing (None) labels with a clear message."""
+def check_labels_finite(y, *, name="y"):
+    """Reject NaN/inf and missing (None) labels with a clear message.
+
+    ``name`` is the argument named in the message (``"y"``, ``"classes"``).
+    """
     if y is None or sp.issparse(y):
         return  # validate_data says what it expects
     y = np.asarray(y)
+    what = "every sample needs" if name == "y" else f"every entry of {name} must be"
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError(
-            "Input y contains NaN or infinity; every sample needs a finite "
-            "class label."
+            f"Input {name} contains NaN or infinity; {what} a finite class label."
         )
     if y.dtype.kind == "O":
         for value in y.ravel():
             if value is None or (isinstance(value, float) and not np.isfinite(value)):
                 raise ValueError(
-                    f"Input y contains {value!r}; every sample needs a class label."
+                    f"Input {name} contains {value!r}; {what} a class label."
                 )
 
 
@@ -247,7 +299,7 @@ def encode_labels(y, *, min_classes=2):
     if classes.shape[0] < min_classes:
         raise ValueError(
             "This solver needs samples of at least 2 classes in the data, but "
-            f"the data contains only one class: {classes[0]!r}. Pass data with "
+            f"the data contains only one class: {np.asarray(classes[0]).item()!r}. Pass data with "
             "samples of each class you want to separate."
             if classes.shape[0] else "y is empty; pass at least one label per sample."
         )
@@ -418,6 +470,13 @@ def check_class_weight(class_weight, classes, weighted_counts):
 # ------------------------------------------------------------- fit edges
 
 
+def _require_y(estimator, y):
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )
+
+
 def validate_classification_data(estimator, X, y, sample_weight=None, *,
                                  reset=True, caller="fit"):
     """The common edge of the classifiers' ``fit``.
@@ -427,6 +486,7 @@ def validate_classification_data(estimator, X, y, sample_weight=None, *,
     ClassificationData
         The CSR proof of X, class indices, classes, and sample weights.
     """
+    _require_y(estimator, y)
     check_labels_finite(y)
     X, y = check_X(estimator, X, y=y, reset=reset, caller=caller)
     check_classification_targets(y)
@@ -457,7 +517,8 @@ def validate_evaluation_data(estimator, X, y, sample_weight=None, *, caller):
 def validate_regression_data(estimator, X, y, sample_weight=None, *,
                              reset=True, caller="fit"):
     """The edge of a regressor's ``fit``: numeric, finite, 1-D targets."""
-    y_arr = np.asarray(y) if not sp.issparse(y) else y
+    _require_y(estimator, y)
+    y_arr = np.asarray(y) if y is not None and not sp.issparse(y) else y
     if getattr(y_arr, "dtype", None) is not None and y_arr.dtype.kind == "O":
         if any(v is None for v in np.ravel(y_arr)):
             raise ValueError("Input y contains None; every sample needs a target value.")

@@ -56,14 +56,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._parallel import new_stop_flag, run
 from ._progress import ProgressBar
-from ._solvers import prefer_primal
+from ._solvers import Start
 from ._validation import (
     ClassificationData,
     encode_labels,
     proved_csr,
     validate_classification_data,
 )
-from .svm import LinearSVC, Start
+from .svm import LinearSVC
 
 __all__ = ["LinearSVCCV", "LogisticRegressionCV", "linear_svc_path"]
 
@@ -92,7 +92,7 @@ def _check_Cs(Cs):
     return np.unique(grid)
 
 
-def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, dual=True, **params):
+def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, dual="auto", **params):
     """Fit ``fastlinear.LinearSVC`` along a C grid, warm-starting each C.
 
     Parameters
@@ -106,13 +106,12 @@ def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, dual=True,
     sample_weight : array-like of shape (n_samples,), default=None
     warm_start : bool, default=True
         Start each fit from the duals of the previous C times
-        ``C_new / C_old`` (the rescale rule, see the module notes);
+        ``C_new / C_old`` (the rescale rule of :class:`LinearSVCCV`'s Notes);
         ``False`` starts every fit from zero.
-    dual : bool or "auto", default=True
-        ``LinearSVC``'s ``dual`` for every C; ``"auto"`` switches to the
-        primal Newton solver for the Cs where
-        :func:`fastlinear._solvers.prefer_primal` says so (warm-started from
-        ``w`` of the rescaled duals).
+    dual : bool or "auto", default="auto"
+        ``LinearSVC``'s ``dual`` for every C; ``"auto"`` applies its rule at
+        every C (the primal Newton solver starts from the previous C's
+        weights, the dual solver from its rescaled duals).
     **params
         Other :class:`fastlinear.LinearSVC` parameters (``loss``, ``tol``,
         ``max_iter``, ``random_state``, ...); ``C`` and ``warm_start`` are
@@ -143,16 +142,20 @@ def linear_svc_path(X, y, Cs, *, sample_weight=None, warm_start=True, dual=True,
 
 
 def _svc_path(est, data, Cs, warm_start, dual, stop):
-    """The C path on validated data (the engine of ``linear_svc_path`` and the CV)."""
+    """The C path on validated data (the engine of ``linear_svc_path`` and the CV).
+
+    ``dual="auto"`` is ``LinearSVC``'s rule, applied at every C.
+    """
     previous = None
-    bias = float(est.intercept_scaling) if est.fit_intercept else 0.0
+    est.set_params(dual=dual)
     for C in Cs:
         start = None
         if warm_start and previous is not None:
-            # The rescale rule; the solver clips into the new box.
-            start = Start(np.abs(est.dual_coef_)).scaled(C / previous)
-        use_dual = dual if dual != "auto" else not prefer_primal(data.X, C, est.loss, bias)
-        est.set_params(C=float(C), dual=bool(use_dual))
+            # The rescale rule for the duals; the solver clips into the new box.
+            dual_coef = getattr(est, "dual_coef_", None)
+            start = Start(None if dual_coef is None else np.abs(dual_coef),
+                          est._weights()).scaled(C / previous)
+        est.set_params(C=float(C))
         est._fit_validated(data, start=start, stop=stop)
         previous = C
         yield float(C), est
@@ -390,15 +393,18 @@ class LinearSVCCV(_WarmPathCV):
         or callable ``scorer(estimator, X, y)``; ``None`` means accuracy.
     refit : bool, default=True
         Refit ``LinearSVC(C=C_)`` on the whole training set.
-    loss : {"hinge", "squared_hinge"}, default="squared_hinge"
-        See :class:`fastlinear.LinearSVC`.
+    penalty, loss, dual, multi_class :
+        See :class:`fastlinear.LinearSVC` (the same defaults).  With
+        ``dual="auto"`` its rule picks the solver at every C of the path.
     tol : float, default=1e-4
         Stopping tolerance of every fit.
     max_iter : int, default=60000
-        Maximal number of passes over the data per fit.  The default is the
-        assignment's value, enough for C = 100 on a9a from a warm start.
+        Maximal number of iterations per fit, as in :class:`fastlinear.LinearSVC`:
+        passes over the data for the dual solvers, Newton steps for the
+        primal one.  The default is the assignment's value, enough for
+        C = 100 on a9a from a warm start.
     fit_intercept : bool, default=True
-    intercept_scaling : float, default=1.0
+    intercept_scaling : float, default=1
     class_weight : dict, "balanced" or None, default=None
     shrinking : bool, default=True
         See :class:`fastlinear.LinearSVC`.
@@ -409,9 +415,10 @@ class LinearSVCCV(_WarmPathCV):
         Number of threads over the folds (``None`` means 1).  A negative
         value means all cores, with one thread per fold (up to twice the
         cores), so that 3 folds share 2 cores evenly.  Also passed to the
-        refit when there are more than two classes (threads over the
-        one-vs-rest problems); a binary refit runs on one thread, so the
-        results never depend on ``n_jobs``.
+        refit: threads over the one-vs-rest problems (results independent of
+        ``n_jobs``), or, for a binary problem solved by the primal Newton
+        solver, threads inside its products with X (results equal up to
+        rounding, about 1e-12 relative).
     random_state : int, RandomState instance or None, default=None
         Seed of the coordinate order, the same for every fold (as the clones
         of ``cross_val_score``) and for the refit.
@@ -482,8 +489,8 @@ class LinearSVCCV(_WarmPathCV):
         **{
             key: LinearSVC._parameter_constraints[key]
             for key in (
-                "loss", "tol", "max_iter", "fit_intercept", "intercept_scaling",
-                "class_weight", "shrinking",
+                "penalty", "loss", "multi_class", "tol", "max_iter", "fit_intercept",
+                "intercept_scaling", "class_weight", "shrinking",
             )
         },
         "warm_start": ["boolean"],
@@ -500,8 +507,10 @@ class LinearSVCCV(_WarmPathCV):
         cv=3,
         scoring="accuracy",
         refit=True,
+        penalty="l2",
         loss="squared_hinge",
         dual="auto",
+        multi_class="ovr",
         tol=1e-4,
         max_iter=60000,
         fit_intercept=True,
@@ -517,8 +526,10 @@ class LinearSVCCV(_WarmPathCV):
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.penalty = penalty
         self.loss = loss
         self.dual = dual
+        self.multi_class = multi_class
         self.tol = tol
         self.max_iter = max_iter
         self.fit_intercept = fit_intercept
@@ -533,7 +544,10 @@ class LinearSVCCV(_WarmPathCV):
     def _svc(self, C, seed, n_jobs=None):
         return LinearSVC(
             C=C,
+            penalty=self.penalty,
             loss=self.loss,
+            dual=self.dual,
+            multi_class=self.multi_class,
             tol=self.tol,
             max_iter=self.max_iter,
             fit_intercept=self.fit_intercept,
@@ -552,15 +566,7 @@ class LinearSVCCV(_WarmPathCV):
         return _svc_path(self._svc(1.0, seed), data, Cs, self.warm_start, self.dual, stop)
 
     def _refit_estimator(self, C, seed, data):
-        # Threads only over one-vs-rest problems (LinearSVC runs a binary
-        # problem on one thread anyway).
-        n_classes = data.classes.shape[0]
-        est = self._svc(C, seed, n_jobs=self.n_jobs if n_classes > 2 else None)
-        dual = self.dual
-        if dual == "auto":
-            bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
-            dual = not prefer_primal(data.X, C, self.loss, bias)
-        return est.set_params(dual=bool(dual))
+        return self._svc(C, seed, n_jobs=self.n_jobs)
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the C grid, then refit with the best C.

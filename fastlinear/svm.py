@@ -1,8 +1,9 @@
 """Linear support vector classification (liblinear's SVM solvers).
 
 ``fastlinear.LinearSVC`` solves the problems of ``sklearn.svm.LinearSVC``
-(liblinear's ``-s 1``, ``-s 2`` and ``-s 3``) with the Cython kernels of
-``src_c/``.
+(liblinear's ``-s 1``, ``-s 2``, ``-s 3``, ``-s 4`` and ``-s 5``) with the
+Cython kernels of ``src_c/``; which solver runs is decided by one rule,
+``fastlinear._solvers.choose_solver``.
 
 Design rules of this module:
 
@@ -25,20 +26,35 @@ Design rules of this module:
 """
 import warnings
 from numbers import Integral, Real
-from typing import NamedTuple, Optional
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import CheckedLinearClassifierMixin
+from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag, run
-from ._problem import OneVsRest
-from ._solvers import Status, dual_cd, newton
+from ._problem import OneVsRest, crammer_singer_problem
+from ._solvers import (
+    Solution,
+    Start,
+    Status,
+    choose_solver,
+    crammer_singer,
+    dual_cd,
+    dual_then_newton,
+    l1_cd,
+    newton,
+    no_iterations,
+    warn_if_stuck,
+)
 from ._validation import (
+    MAX_INT,
+    proved_csr,
     validate_classification_data,
     validate_evaluation_data,
 )
@@ -46,95 +62,102 @@ from ._validation import (
 __all__ = ["LinearSVC", "linear_svc_objective"]
 
 
-class Start(NamedTuple):
-    """A point to start the binary problems of a fit from.
+class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
+    """Linear support vector classifier: liblinear's SVM solvers in Cython.
 
-    ``alpha`` holds unsigned dual variables, one row per problem; the dual
-    solver clips them into each problem's box, the primal solver starts
-    from ``w(alpha)``.
-    """
-
-    alpha: Optional[np.ndarray] = None
-
-    def scaled(self, factor):
-        """The rescale rule of the C path: ``alpha * C_new / C_old``."""
-        return Start(None if self.alpha is None else self.alpha * factor)
-
-
-class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
-    """Linear support vector classifier trained by dual coordinate descent.
-
-    A drop-in for ``sklearn.svm.LinearSVC(dual=True)``: same problem, same
-    parameter names, same fitted attributes, plus the dual variables.  The
-    solver is the dual coordinate descent method of Hsieh et al. (2008) with
-    liblinear's shrinking, running in a GIL-free Cython kernel that reads
-    the caller's CSR arrays without copying them.
+    A drop-in for ``sklearn.svm.LinearSVC``: the same problems, parameter
+    names, defaults and fitted attributes, plus the dual variables, the
+    solver that ran, threads and warm starts.  Each solver runs in a GIL-free
+    Cython kernel that reads the caller's CSR arrays without copying them.
 
     Parameters
     ----------
-    C : float, default=1.0
-        Inverse regularisation strength; must be strictly positive.
+    penalty : {"l1", "l2"}, default="l2"
+        The regulariser: ``"l2"`` is ``1/2 ||w||^2``; ``"l1"`` is ``||w||_1``,
+        which gives sparse ``coef_`` (feature selection) and needs
+        ``loss="squared_hinge"`` and the primal solver.  The L1 solver reads
+        X by columns: it makes one CSC copy of X (as liblinear does).
     loss : {"hinge", "squared_hinge"}, default="squared_hinge"
         ``"hinge"`` is the L1-loss SVM (liblinear ``-s 3``),
-        ``"squared_hinge"`` the L2-loss SVM (liblinear ``-s 1``).
-    dual : bool, default=True
-        ``True`` solves the dual by coordinate descent (the Cython kernel).
-        ``False`` solves the primal by Newton's method with conjugate
-        gradients (liblinear ``-s 2``; squared hinge only): far fewer
-        iterations when C is large and n_samples >> n_features.  Its ``tol``
-        is liblinear's relative gradient-norm criterion and ``max_iter``
-        counts Newton steps; ``dual_coef_`` is recovered from the primal
-        solution (``alpha_i = 2 C_i max(0, 1 - y_i w.x_i)``).
+        ``"squared_hinge"`` the L2-loss SVM (``-s 1``, ``-s 2``, ``-s 5``).
+    dual : "auto" or bool, default="auto"
+        Which problem to solve (see Notes).  ``True``: the dual, by
+        coordinate descent (``-s 1``, ``-s 3``).  ``False``: the primal, by
+        Newton's method (``-s 2``) or, with ``penalty="l1"``, by coordinate
+        descent (``-s 5``).  ``"auto"``: the only solver for ``"hinge"`` (dual)
+        and for ``penalty="l1"`` (primal); for the L2-penalised squared hinge,
+        the primal Newton solver when ``n_samples > n_features`` and ``C *
+        mean ||x~||^2 > 10`` (where dual coordinate descent needs thousands of
+        passes), otherwise dual coordinate descent, which hands over to the
+        primal Newton solver if it has not converged after 300 passes.
     tol : float, default=1e-4
-        Stop when the spread of the projected gradient over the dual
-        variables, ``max PG - min PG``, is at most ``tol``.
-    max_iter : int, default=1000
-        Maximal number of passes over the data per binary problem.
+        Stopping tolerance, in each solver's own measure (see Notes).
+    C : float, default=1.0
+        Inverse regularisation strength; must be strictly positive.
+    multi_class : {"ovr", "crammer_singer"}, default="ovr"
+        ``"ovr"``: one binary problem per class (one for two classes).
+        ``"crammer_singer"``: the joint multiclass SVM of Crammer and Singer
+        (liblinear ``-s 4``); ``loss``, ``penalty`` and ``dual`` are then
+        ignored, as in scikit-learn.
     fit_intercept : bool, default=True
         Whether to fit an intercept.  As in liblinear, the intercept is the
         weight of a constant feature of value ``intercept_scaling`` and is
         regularised with the other weights.
-    intercept_scaling : float, default=1.0
+    intercept_scaling : float, default=1
         Value of that constant feature.  A larger value lessens the effect
         of regularisation on the intercept.
     class_weight : dict, "balanced" or None, default=None
         Multiply ``C`` by ``class_weight[k]`` for the samples of class ``k``.
-        ``"balanced"`` uses ``n_samples / (n_classes * bincount(y))``.
-    shrinking : bool, default=True
-        Whether to use liblinear's shrinking heuristic.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the order in which the dual variables are visited.  The same
-        seed gives the same model, whatever ``n_jobs``.
+        ``"balanced"`` uses ``n_samples / (n_classes * bincount(y))``, with
+        counts weighted by ``sample_weight`` when it is given.  Weights must
+        be finite and ``>= 0``, and not all zero.
     verbose : int, default=0
-        Print liblinear-style progress (a dot every 10 passes).
+        Print progress: a dot every 10 passes (dual and L1 solvers), one
+        line per Newton step (primal solver).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the order in which coordinates are visited.  The same seed
+        gives the same model, whatever ``n_jobs``.
+    max_iter : int, default=1000
+        Maximal number of iterations of the solver: passes over the data
+        (dual coordinate descent, L1 coordinate descent, Crammer-Singer) or
+        Newton steps (primal).  0 fits nothing (zero weights, with a
+        ``ConvergenceWarning``).
+    shrinking : bool, default=True
+        liblinear's shrinking heuristic in the coordinate descent solvers.
     n_jobs : int, default=None
-        Number of threads for the binary problems of one-vs-rest (more than
-        two classes).  ``None`` means 1; ``-1`` means all cores.  Results equal
-        those of ``n_jobs=1``.  A two-class problem runs on one thread:
-        lock-free parallel coordinate descent (PASSCoDe-Wild) was measured
-        slower than the serial kernel on 2 cores (threads fight over the
-        cache lines of the frequent features' weights).
+        Threads.  One-vs-rest problems (more than two classes) run in
+        parallel threads; a binary primal Newton fit splits each product with
+        X over the threads.  ``None`` means 1, ``-1`` all cores.  Results do
+        not depend on ``n_jobs`` beyond rounding (one-vs-rest: none at all).
     warm_start : bool, default=False
-        Start from the dual solution of the previous ``fit`` (same samples
-        and classes), clipped into the new box constraints.
+        Start from the solution of the previous ``fit`` (same samples and
+        classes): its dual variables, clipped into the new box, for the dual
+        solver; its weights for the primal ones.
 
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
         Weights, of the dtype of X (float32 input gives float32 weights).
+        A ``scipy.sparse`` matrix after :meth:`sparsify`.
     intercept_ : ndarray of shape (1,) or (n_classes,)
         ``intercept_scaling`` times the weight of the constant feature.
     dual_coef_ : ndarray of shape (n_problems, n_samples)
-        Signed dual variables ``y_i * alpha_i`` (``y_i`` in {-1, +1}) of each
-        binary problem, so that ``coef_ = dual_coef_ @ X``.  Support vectors
-        are the samples with a nonzero entry.
+        Signed dual variables, so that ``coef_ = dual_coef_ @ X`` (for
+        ``penalty="l2"``): ``y_i * alpha_i`` of each binary problem
+        (``y_i`` in {-1, +1}; recovered from the primal solution when the
+        primal was solved), or, for ``"crammer_singer"``, ``alpha_i^m`` of
+        each class (one row per class).  Not set for ``penalty="l1"``.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_iter_ : int
-        Largest number of passes run over the binary problems.
+        Largest number of iterations over the problems (see ``max_iter``;
+        after a switch from dual to primal, passes plus Newton steps).
+    solver_ : str
+        The solver that ran: ``"dual_cd"``, ``"newton"``,
+        ``"dual_cd+newton"``, ``"l1_cd"`` or ``"crammer_singer"``.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen in ``fit`` (only when X has string column
         names).
 
@@ -142,19 +165,31 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
     --------
     sklearn.svm.LinearSVC : the liblinear-backed estimator this mirrors.
     fastlinear.linear_svc_objective : the primal objective of a fitted model.
+    fastlinear.LinearSVCCV : C chosen by cross-validation, warm-started.
 
     Notes
     -----
-    With labels ``y_i`` in {-1, +1} and ``w`` including the intercept weight
-    ``b`` (the constant feature is ``intercept_scaling``), the problem is
+    With labels ``y_i`` in {-1, +1}, per-sample costs ``C_i = C *
+    class_weight[y_i] * sample_weight_i`` and ``w`` including the intercept
+    weight (the constant feature is ``intercept_scaling``), the problem is
 
     .. math::
 
-        \\min_w \\frac{1}{2} \\|w\\|^2 + \\sum_i C_i \\, \\ell(y_i w^T x_i),
+        \\min_w R(w) + \\sum_i C_i \\, \\ell(y_i w^T x_i),
         \\quad \\ell(z) = \\max(0, 1 - z) \\text{ or } \\max(0, 1 - z)^2,
 
-    solved through its dual, a box-constrained quadratic program, one
-    coordinate at a time.  Multiclass problems are solved one-vs-rest.
+    with ``R(w) = ||w||^2 / 2`` or ``||w||_1``.  What ``tol`` bounds, per
+    solver (as in liblinear):
+
+    * dual coordinate descent: the spread ``max PG - min PG`` of the
+      projected gradient of the dual;
+    * primal Newton: ``||g(w)|| <= tol * max(min(n_+, n_-), 1) / n * ||g(0)||``
+      (``n_+``, ``n_-``: samples of each label); after a switch from the
+      dual, ``0.1 * tol`` in that rule;
+    * L1 coordinate descent: the L1 norm of the minimum-norm subgradient,
+      relative to the first pass's, with the same scaling;
+    * Crammer-Singer: the largest violation of the dual's optimality
+      conditions in a pass.
 
     References
     ----------
@@ -163,6 +198,14 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
 
     R.-E. Fan, K.-W. Chang, C.-J. Hsieh, X.-R. Wang and C.-J. Lin.
     "LIBLINEAR: A Library for Large Linear Classification." JMLR 9, 2008.
+
+    G.-X. Yuan, K.-W. Chang, C.-J. Hsieh and C.-J. Lin. "A Comparison of
+    Optimization Methods and Software for Large-scale L1-regularized Linear
+    Classification." JMLR 11, 2010.
+
+    S. S. Keerthi, S. Sundararajan, K.-W. Chang, C.-J. Hsieh and C.-J. Lin.
+    "A Sequential Dual Method for Large Scale Multi-Class Linear SVMs."
+    KDD 2008.
 
     Examples
     --------
@@ -175,49 +218,55 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "C": [Interval(Real, 0.0, None, closed="neither")],
+        "penalty": [StrOptions({"l1", "l2"})],
         "loss": [StrOptions({"hinge", "squared_hinge"})],
-        "dual": ["boolean"],
+        "dual": ["boolean", StrOptions({"auto"})],
         "tol": [Interval(Real, 0.0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "C": [Interval(Real, 0.0, None, closed="neither")],
+        "multi_class": [StrOptions({"ovr", "crammer_singer"})],
         "fit_intercept": ["boolean"],
         "intercept_scaling": [Interval(Real, 0.0, None, closed="neither")],
         "class_weight": [None, dict, StrOptions({"balanced"})],
-        "shrinking": ["boolean"],
-        "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "max_iter": [Interval(Integral, 0, MAX_INT, closed="both")],
+        "shrinking": ["boolean"],
         "n_jobs": [None, Integral],
         "warm_start": ["boolean"],
     }
 
     def __init__(
         self,
-        C=1.0,
-        *,
+        penalty="l2",
         loss="squared_hinge",
-        dual=True,
+        *,
+        dual="auto",
         tol=1e-4,
-        max_iter=1000,
+        C=1.0,
+        multi_class="ovr",
         fit_intercept=True,
-        intercept_scaling=1.0,
+        intercept_scaling=1,
         class_weight=None,
-        shrinking=True,
-        random_state=None,
         verbose=0,
+        random_state=None,
+        max_iter=1000,
+        shrinking=True,
         n_jobs=None,
         warm_start=False,
     ):
-        self.C = C
+        self.penalty = penalty
         self.loss = loss
         self.dual = dual
         self.tol = tol
-        self.max_iter = max_iter
+        self.C = C
+        self.multi_class = multi_class
         self.fit_intercept = fit_intercept
         self.intercept_scaling = intercept_scaling
         self.class_weight = class_weight
-        self.shrinking = shrinking
-        self.random_state = random_state
         self.verbose = verbose
+        self.random_state = random_state
+        self.max_iter = max_iter
+        self.shrinking = shrinking
         self.n_jobs = n_jobs
         self.warm_start = warm_start
 
@@ -230,7 +279,7 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training vectors.  CSR matrices (float32 or float64, 32- or
             64-bit indices) are used without a copy; anything else is
-            converted to CSR once.
+            converted to CSR once (its structure checked first).
         y : array-like of shape (n_samples,)
             Class labels (numbers or strings), at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -245,51 +294,102 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
                                             caller="LinearSVC.fit")
         return self._fit_validated(data, start=self._previous_start(data))
 
+    def _bias(self):
+        return float(self.intercept_scaling) if self.fit_intercept else 0.0
+
+    def _solver(self, X):
+        """The solver the parameters call for on X (the one rule of ``_solvers``)."""
+        return choose_solver(penalty=self.penalty, loss=self.loss, dual=self.dual,
+                             multi_class=self.multi_class, X=X, C=self.C, bias=self._bias())
+
     def _fit_validated(self, data, *, start=None, stop=None):
         """Fit on validated data (``fastlinear._validation.ClassificationData``).
 
         ``start`` is a :class:`Start` or None; ``stop`` the shared stop flag
         of an enclosing parallel job (a fresh one when None).
         """
-        if not self.dual and self.loss == "hinge":
-            raise ValueError(
-                "loss='hinge' is not supported with dual=False (as in liblinear "
-                "and scikit-learn): the hinge loss is not differentiable. Use "
-                "loss='squared_hinge' or dual=True."
-            )
-        bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
-        ovr = OneVsRest(data.X, data.y_ind, data.classes, self.C,
-                        self.class_weight, data.sample_weight, self.loss, bias)
-        n_problems = ovr.n_problems
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=n_problems)
+        solver = self._solver(data.X)
+        n_classes = data.classes.shape[0]
+        # Weights and dual/primal work vectors per problem (Newton keeps about
+        # eight), the transposed X's indptr for the L1 solver.
+        check_weight_memory(data.X.n_cols, 2 * n_classes + 10, "LinearSVC.fit")
         stop = new_stop_flag() if stop is None else stop
+        rng = check_random_state(self.random_state)
+        if solver == "crammer_singer":
+            self._fit_crammer_singer(data, rng, stop)
+            return self
+        bias = self._bias()
+        ovr = OneVsRest(data.X, data.y_ind, data.classes, self.C, self.class_weight,
+                        data.sample_weight, self.loss, bias, penalty=self.penalty)
+        n_problems = ovr.n_problems
+        seeds = rng.randint(np.iinfo(np.int32).max, size=n_problems)
         previous = None if start is None else start.alpha
+        previous_W = None if start is None else start.W
+        # Threads: over the problems of one-vs-rest, or inside one primal fit.
+        outer = n_threads_for(self.n_jobs, n_problems)
+        inner = n_threads_for(self.n_jobs, 2) if n_problems == 1 else 1
+        XT = proved_csr(data.X.to_scipy().T.tocsr(), caller="LinearSVC.fit") \
+            if solver == "l1_cd" else None
 
         def solve(k):
             # The labels and costs of problem k live only while it is solved.
             problem = ovr.problem(k)
             alpha0 = None if previous is None else previous[k]
-            if self.dual:
+            w0 = None
+            if previous_W is not None:
+                w0 = previous_W[k]
+            elif alpha0 is not None and solver != "dual_cd":
+                w0 = problem.w_from_alpha(alpha0)
+            if self.max_iter == 0:
+                return no_iterations(problem, w0)
+            if solver == "l1_cd":
+                return l1_cd(problem, XT, tol=self.tol, max_iter=self.max_iter,
+                             seed=seeds[k], shrinking=self.shrinking, w0=w0,
+                             verbose=self.verbose, stop=stop)
+            if solver == "newton":
+                sol = newton(problem, tol=self.tol, max_iter=self.max_iter, w0=w0,
+                             n_threads=inner, verbose=self.verbose, stop=stop)
+            elif solver == "dual_cd":
                 sol = dual_cd(problem, tol=self.tol, max_iter=self.max_iter,
                               seed=seeds[k], shrinking=self.shrinking,
                               verbose=self.verbose, alpha0=alpha0, stop=stop)
             else:
-                w0 = None if alpha0 is None else problem.w_from_alpha(alpha0)
-                sol = newton(problem, tol=self.tol, max_iter=self.max_iter,
-                             w0=w0, verbose=self.verbose, stop=stop)
+                sol = dual_then_newton(problem, tol=self.tol, max_iter=self.max_iter,
+                                       seed=seeds[k], shrinking=self.shrinking,
+                                       verbose=self.verbose, alpha0=alpha0, stop=stop,
+                                       n_threads=inner)
             return sol._replace(alpha=sol.alpha * problem.y)
 
-        # Threads go to the binary problems of one-vs-rest, each running the
-        # serial, deterministic kernel (see n_jobs in the class docstring).
-        solutions = run(solve, range(n_problems), n_threads_for(self.n_jobs, n_problems), stop)
-        self._set_fitted(solutions, data, bias)
+        solutions = run(solve, range(n_problems), outer, stop)
+        self._set_fitted(solutions, data, np.array([sol.w for sol in solutions]))
+        if self.penalty == "l1":
+            self.__dict__.pop("dual_coef_", None)
+        else:
+            self.dual_coef_ = np.array([sol.alpha for sol in solutions])
         return self
 
-    def _set_fitted(self, solutions, data, bias):
+    def _fit_crammer_singer(self, data, rng, stop):
+        problem = crammer_singer_problem(data.X, data.y_ind, data.classes, self.C,
+                                         self.class_weight, data.sample_weight, self._bias())
+        seed = rng.randint(np.iinfo(np.int32).max)
+        if self.max_iter == 0:
+            n = data.X.n_rows
+            sol = Solution(np.zeros((problem.n_classes, data.X.n_cols + 1)),
+                           np.zeros((n, problem.n_classes)), 0, Status.MAX_ITER, np.inf,
+                           "crammer_singer")
+        else:
+            sol = crammer_singer(problem, tol=self.tol, max_iter=self.max_iter, seed=seed,
+                                 verbose=self.verbose, stop=stop)
+        W = sol.w
+        if problem.n_classes == 2:
+            # scikit-learn's binary shape: one row, positive for classes_[1].
+            W = (W[1] - W[0])[None, :]
+        self._set_fitted([sol], data, W)
+        self.dual_coef_ = sol.alpha.T.copy()
+
+    def _set_fitted(self, solutions, data, W):
         if any(sol.status == Status.INTERRUPTED for sol in solutions):
             raise KeyboardInterrupt("LinearSVC.fit was interrupted; the estimator is not fitted.")
-        W = np.array([sol.w for sol in solutions])
         if not np.all(np.isfinite(W)):
             raise ValueError(
                 "The solver produced non-finite weights; the data are probably "
@@ -297,7 +397,7 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
                 "MaxAbsScaler) and try again."
             )
         dtype = data.X.dtype
-        n_iters = np.array([sol.n_iter for sol in solutions])
+        bias = self._bias()
         self.classes_ = data.classes
         self.n_features_in_ = data.X.n_cols
         self.coef_ = W[:, :-1].astype(dtype, copy=True)
@@ -305,45 +405,36 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
             self.intercept_ = (bias * W[:, -1]).astype(dtype)
         else:
             self.intercept_ = np.zeros(W.shape[0], dtype=dtype)
-        self.dual_coef_ = np.array([sol.alpha for sol in solutions])
-        self.n_iter_ = int(n_iters.max())
-        stuck = [k for k, sol in enumerate(solutions) if sol.status == Status.MAX_ITER]
-        if stuck and not self.dual:
-            warnings.warn(
-                f"LinearSVC(dual=False) did not converge in max_iter="
-                f"{self.max_iter} Newton steps. Increase max_iter or raise tol.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        elif stuck:
-            worst = max(stuck, key=lambda k: solutions[k].measure)
-            warnings.warn(
-                f"LinearSVC did not converge: the binary problem {worst} "
-                f"stopped at max_iter={self.max_iter} passes with a projected "
-                f"gradient spread of {solutions[worst].measure:.3g} > tol={self.tol}. "
-                "Increase max_iter, raise tol, lower C, or scale the features "
-                "(StandardScaler / MaxAbsScaler).",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        self.n_iter_ = int(max(sol.n_iter for sol in solutions))
+        self.solver_ = solutions[0].solver
+        warn_if_stuck(self, solutions)
 
     def _previous_start(self, data):
-        """The previous fit's duals when warm-starting (same samples and classes)."""
-        if not (self.warm_start and hasattr(self, "dual_coef_")):
+        """The previous fit's solution when warm-starting (same samples and classes)."""
+        if not (self.warm_start and hasattr(self, "coef_")):
             return None
         n_problems = 1 if data.classes.shape[0] == 2 else data.classes.shape[0]
-        if self.dual_coef_.shape != (n_problems, data.X.n_rows) or not np.array_equal(
-            self.classes_, data.classes
-        ):
+        dual = getattr(self, "dual_coef_", None)
+        if (self.coef_.shape[0] != n_problems or self.multi_class == "crammer_singer"
+                or not np.array_equal(self.classes_, data.classes)
+                or (dual is not None and dual.shape != (n_problems, data.X.n_rows))):
             warnings.warn(
                 "warm_start=True but the samples or classes changed since the "
-                "previous fit; starting from zero.",
+                "previous fit (or the fit was Crammer-Singer); starting from zero.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             return None
-        return Start(np.abs(self.dual_coef_))
+        return Start(None if dual is None else np.abs(dual), self._weights())
 
+    def _weights(self):
+        """``coef_`` and the bias weight, one row per problem (float64)."""
+        coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
+        W = np.zeros((coef.shape[0], coef.shape[1] + 1))
+        W[:, :-1] = coef
+        if self.fit_intercept:
+            W[:, -1] = np.asarray(self.intercept_, dtype=np.float64) / self.intercept_scaling
+        return W
 
 
 def linear_svc_objective(estimator, X, y, sample_weight=None):
@@ -351,10 +442,12 @@ def linear_svc_objective(estimator, X, y, sample_weight=None):
 
     Works for ``fastlinear.LinearSVC`` and ``sklearn.svm.LinearSVC`` alike, so
     their solutions can be compared on the problem both solve:
-    ``1/2 ||w||^2 + sum_i C_i loss(y_i w.x_i)`` with ``w`` including the
-    intercept weight ``intercept_ / intercept_scaling`` (liblinear's bias
-    convention) and ``C_i`` as in :class:`LinearSVC` (class and sample weights,
-    one-vs-rest for more than two classes).
+    ``R(w) + sum_i C_i loss(y_i w.x_i)`` with ``w`` including the intercept
+    weight ``intercept_ / intercept_scaling`` (liblinear's bias convention),
+    ``R`` the estimator's penalty and ``C_i`` as in :class:`LinearSVC` (class
+    and sample weights, one-vs-rest for more than two classes).  For
+    ``multi_class="crammer_singer"`` with more than two classes, the one
+    objective of the joint problem.
 
     Parameters
     ----------
@@ -366,17 +459,27 @@ def linear_svc_objective(estimator, X, y, sample_weight=None):
     Returns
     -------
     objectives : ndarray of shape (n_problems,)
-        One value per binary problem (one for two classes).
+        One value per binary problem (one for two classes, one for
+        Crammer-Singer).
     """
     check_is_fitted(estimator)
     X, y_ind, sample_weight = validate_evaluation_data(
         estimator, X, y, sample_weight, caller="linear_svc_objective")
     scaling = float(estimator.intercept_scaling) if estimator.fit_intercept else 0.0
-    ovr = OneVsRest(X, y_ind, estimator.classes_, estimator.C, estimator.class_weight,
-                    sample_weight, estimator.loss, scaling)
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    coef = estimator.coef_
+    coef = np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64)
     W = np.zeros((coef.shape[0], coef.shape[1] + 1))
     W[:, :-1] = coef
     if estimator.fit_intercept:
         W[:, -1] = np.asarray(estimator.intercept_, dtype=np.float64) / scaling
+    if getattr(estimator, "multi_class", "ovr") == "crammer_singer":
+        problem = crammer_singer_problem(X, y_ind, estimator.classes_, estimator.C,
+                                         estimator.class_weight, sample_weight, scaling)
+        if problem.n_classes == 2:
+            # The binary model w = w_1 - w_0 of the symmetric optimum w_0 = -w_1.
+            W = np.vstack([-W / 2, W / 2])
+        return np.array([problem.primal(W)])
+    ovr = OneVsRest(X, y_ind, estimator.classes_, estimator.C, estimator.class_weight,
+                    sample_weight, estimator.loss, scaling,
+                    penalty=getattr(estimator, "penalty", "l2"))
     return np.array([ovr.problem(k).primal(W[k]) for k in range(ovr.n_problems)])

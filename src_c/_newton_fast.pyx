@@ -55,7 +55,6 @@ import numpy as np
 
 from libc.math cimport fabs, isfinite, sqrt
 from libc.stdint cimport int32_t, int64_t
-from libc.string cimport memset
 from cython cimport floating
 from cython.parallel cimport prange
 
@@ -108,8 +107,8 @@ cdef struct Work:
     double* t             # n: X~ d, for the line search
     double* u             # n: coefficients of X~_I^T (gradient), on I
     double* c             # n: 2 C_i on I (curvature)
-    Py_ssize_t* I         # n: the samples where phi_i is curved
-    Py_ssize_t n_I
+    Py_ssize_t* active    # n: the samples where phi_i is curved (the set I)
+    Py_ssize_t n_active
     Py_ssize_t* bounds    # n_chunks + 1: chunks of I (or of all rows)
     double* acc           # n_chunks x m accumulators
     double* acc2          # n_chunks x m accumulators (diag(H))
@@ -227,8 +226,8 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     ws.t = &sv[1, 0]
     ws.u = &sv[2, 0]
     ws.c = &sv[3, 0]
-    ws.I = &iv[0]
-    ws.n_I = 0
+    ws.active = &iv[0]
+    ws.n_active = 0
     ws.bounds = &bv[0]
     ws.acc = &av[0, 0, 0]
     ws.acc2 = &av[1, 0, 0]
@@ -377,7 +376,7 @@ cdef void _accumulate(const floating* data, const index_t* indices,
         for j in range(p.m):
             acc2[j] = 0.0
     for t in range(ws.bounds[chunk], ws.bounds[chunk + 1]):
-        i = ws.I[t]
+        i = ws.active[t]
         a = coef[i]
         for k in range(indptr[i], indptr[i + 1]):
             acc[indices[k]] += a * data[k]
@@ -395,7 +394,7 @@ cdef int _gradient(const floating* data, const index_t* indices,
                    const double* w, double* g, double* diag) except -1 nogil:
     """From the scores ``ws.z = X~ w``: the set ``I``, ``g = w + X~_I^T u``
     and (when ``diag`` is given) ``diag(H) = 1 + sum_I 2 C_i x~_i^2``."""
-    cdef Py_ssize_t i, j, n_I = 0
+    cdef Py_ssize_t i, j, n_active = 0
     cdef int c
     cdef double zi, r, yi, ci
     for i in range(p.n):
@@ -416,12 +415,12 @@ cdef int _gradient(const floating* data, const index_t* indices,
             if yi * zi >= 1.0:
                 continue
             r = zi - yi
-        ws.I[n_I] = i
+        ws.active[n_active] = i
         ws.u[i] = 2.0 * ci * r
         ws.c[i] = 2.0 * ci
-        n_I += 1
-    ws.n_I = n_I
-    _chunk_bounds(indptr, ws.I, n_I, p.n_chunks, ws.bounds)
+        n_active += 1
+    ws.n_active = n_active
+    _chunk_bounds(indptr, ws.active, n_active, p.n_chunks, ws.bounds)
     if p.n_chunks == 1:
         _accumulate(data, indices, indptr, p, ws, 0, ws.u, ws.c,
                     g, diag if diag != NULL else NULL)
@@ -455,7 +454,7 @@ cdef void _hess_chunk(const floating* data, const index_t* indices,
     for j in range(p.m):
         acc[j] = 0.0
     for t in range(ws.bounds[chunk], ws.bounds[chunk + 1]):
-        i = ws.I[t]
+        i = ws.active[t]
         a = 0.0
         for k in range(indptr[i], indptr[i + 1]):
             a += data[k] * v[indices[k]]
@@ -569,10 +568,10 @@ cdef int _line_search(const floating* data, const index_t* indices,
     cdef double gTs = _dot(g, s, m), wTw = _dot(w, w, m)
     cdef double wTs = _dot(w, s, m), sTs = _dot(s, s, m)
     cdef double t = 1.0, f_new
-    cdef int trial
+    cdef int _trial
     if _scores(data, indices, indptr, p, s, ws.t):
         return 1
-    for trial in range(MAX_LINE_SEARCH):
+    for _trial in range(MAX_LINE_SEARCH):
         f_new = 0.5 * (wTw + 2.0 * t * wTs + t * t * sTs) + _loss_sum(p, ws.z, ws.t, t)
         if f_new - f[0] <= ARMIJO * t * gTs:
             for i in range(p.n):

@@ -220,3 +220,98 @@ def reference_newton(X, y, cost, *, regression, bias, epsilon, tol, max_iter, w0
         if gnorm <= tol * gnorm0 or abs(f_old - f) <= 1e-12 * abs(f):
             break
     return w, n_iter, gnorm / gnorm0
+
+
+def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, shrinking=True):
+    """Dual coordinate descent for the SVR (the regression pass of
+    ``src_c/_dual_cd_fast.pyx``; Ho & Lin's Algorithm 4).
+
+    Returns (w with the bias weight last, beta, n_iter).
+    """
+    X = X.tocsr()
+    n, d = X.shape
+    data, indices, indptr = X.data.astype(np.float64), X.indices, X.indptr
+    w = np.zeros(d + 1)
+    beta = np.zeros(n)
+    used = cost > 0
+    upper = np.where(used, np.inf if squared else cost, 0.0)
+    lam = np.where(used, 0.5 / np.where(used, cost, 1.0), 0.0) if squared else np.zeros(n)
+    order = [i for i in range(n) if used[i]]
+    n_total = n_active = len(order)
+    rng = XorShift(seed)
+    gmax_old = np.inf
+    norm1_init = -1.0
+    n_iter = 0
+    while n_iter < max_iter:
+        gmax_new, norm1 = 0.0, 0.0
+        rng.shuffle(order, n_active)
+        s = 0
+        while s < n_active:
+            i = order[s]
+            lo, hi = indptr[i], indptr[i + 1]
+            dot, sq = 0.0, 0.0
+            for k in range(lo, hi):
+                dot += data[k] * w[indices[k]]
+                sq += data[k] * data[k]
+            G = dot + w[d] * bias - y[i] + lam[i] * beta[i]
+            H = sq + bias * bias + lam[i]
+            Gp, Gn = G + epsilon, G - epsilon
+            viol = 0.0
+            b = beta[i]
+            if b == 0.0:
+                if Gp < 0:
+                    viol = -Gp
+                elif Gn > 0:
+                    viol = Gn
+                elif Gp > gmax_old and Gn < -gmax_old and shrinking:
+                    n_active -= 1
+                    order[s], order[n_active] = order[n_active], i
+                    continue
+            elif b >= upper[i]:
+                if Gp > 0:
+                    viol = Gp
+                elif Gp < -gmax_old and shrinking:
+                    n_active -= 1
+                    order[s], order[n_active] = order[n_active], i
+                    continue
+            elif b <= -upper[i]:
+                if Gn < 0:
+                    viol = -Gn
+                elif Gn > gmax_old and shrinking:
+                    n_active -= 1
+                    order[s], order[n_active] = order[n_active], i
+                    continue
+            elif b > 0:
+                viol = abs(Gp)
+            else:
+                viol = abs(Gn)
+            gmax_new = max(gmax_new, viol)
+            norm1 += viol
+            if H <= 0:
+                b_new = upper[i] if Gp < 0 else (-upper[i] if Gn > 0 else 0.0)
+            elif Gp < H * b:
+                b_new = b - Gp / H
+            elif Gn > H * b:
+                b_new = b - Gn / H
+            else:
+                b_new = 0.0
+            if abs(b_new - b) >= 1e-12:
+                b_new = min(max(b_new, -upper[i]), upper[i])
+                step = b_new - b
+                if step != 0.0:
+                    beta[i] = b_new
+                    for k in range(lo, hi):
+                        w[indices[k]] += step * data[k]
+                    w[d] += step * bias
+            s += 1
+        if n_iter == 0:
+            norm1_init = norm1
+        n_iter += 1
+        if norm1 <= tol * norm1_init:
+            if n_active == n_total:
+                break
+            n_active = n_total
+            gmax_old = np.inf
+            continue
+        gmax_old = gmax_new
+    return w, beta, n_iter

@@ -82,7 +82,7 @@ def test_scores_match_sklearn_liblinear(small):
 @pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
 def test_warm_and_cold_paths_reach_the_same_objective(small, loss):
     X, y, _, _ = small
-    params = dict(loss=loss, tol=1e-5, max_iter=100000, random_state=0)
+    params = dict(loss=loss, dual=True, tol=1e-5, max_iter=100000, random_state=0)  # the dual rescale rule
     warm = [
         (C, linear_svc_objective(est, X, y)[0], est.n_iter_, np.abs(est.dual_coef_).max())
         for C, est in linear_svc_path(X, y, GRID[loss], **params)
@@ -91,7 +91,7 @@ def test_warm_and_cold_paths_reach_the_same_objective(small, loss):
         (C, linear_svc_objective(est, X, y)[0], est.n_iter_)
         for C, est in linear_svc_path(X, y, GRID[loss], warm_start=False, **params)
     ]
-    for (C, obj_w, _, alpha_max), (C2, obj_c, _) in zip(warm, cold):
+    for (C, obj_w, _, alpha_max), (C2, obj_c, _) in zip(warm, cold, strict=True):
         assert C == C2
         np.testing.assert_allclose(obj_w, obj_c, rtol=1e-4)
         if loss == "hinge":
@@ -218,7 +218,7 @@ def test_does_not_mutate_input(small):
     sw = np.ones(600)
     before = (X.data.copy(), X.indices.copy(), X.indptr.copy(), y.copy(), sw.copy())
     LinearSVCCV(Cs=[0.1, 1], random_state=0).fit(X, y, sample_weight=sw)
-    for a, b in zip(before, (X.data, X.indices, X.indptr, y, sw)):
+    for a, b in zip(before, (X.data, X.indices, X.indptr, y, sw), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -360,13 +360,15 @@ def test_logistic_cv_bad_parameters(small, params, match):
 def test_auto_dual_switches_to_the_primal_for_large_C_and_agrees():
     """dual="auto" uses the primal Newton solver where C * mean||x||^2 is large,
     with the same CV scores and C* as the all-dual path."""
-    from fastlinear._solvers import prefer_primal
+    from fastlinear._solvers import PRIMAL_THRESHOLD, prefer_primal
     from fastlinear.datasets import load_a9a
 
     X, y, _, _ = load_a9a()
     X, y = X[:4000], y[:4000]
     P = proved_csr(X)
-    assert not prefer_primal(P, 1.0, "squared_hinge", 1.0)
+    mean_sq = P.sq_sum / P.n_rows + 1.0  # 14.9 on a9a: the rule's threshold is C * 14.9 > 10
+    assert not prefer_primal(P, 0.5 * PRIMAL_THRESHOLD / mean_sq, "squared_hinge", 1.0)
+    assert prefer_primal(P, 2.0 * PRIMAL_THRESHOLD / mean_sq, "squared_hinge", 1.0)
     assert prefer_primal(P, 100.0, "squared_hinge", 1.0)
     assert not prefer_primal(P, 100.0, "hinge", 1.0)
     auto = LinearSVCCV(Cs=(0.1, 1, 100), random_state=0).fit(X, y)

@@ -144,7 +144,7 @@ def test_kkt_conditions_and_primal_dual_link(loss, fit_intercept, sparse_problem
     sw = np.random.RandomState(0).uniform(0.5, 2.0, size=y.shape[0])
     C = 0.3
     tol = 1e-6
-    clf = LinearSVC(C=C, loss=loss, tol=tol, max_iter=20000, random_state=0,
+    clf = LinearSVC(C=C, loss=loss, dual=True, tol=tol, max_iter=20000, random_state=0,
                     fit_intercept=fit_intercept, intercept_scaling=2.0).fit(X, y, sample_weight=sw)
     alpha, PG, w, b = _projected_gradient(clf, X, y_pm, C * sw)
     assert np.all(alpha >= 0)
@@ -214,22 +214,24 @@ def test_dense_csr_and_index_widths_agree(sparse_problem):
         np.testing.assert_array_equal(clf.intercept_, ref.intercept_)
 
 
-def test_64bit_indices_are_not_copied(monkeypatch, sparse_problem):
+@pytest.mark.parametrize("dual", [True, False])
+def test_64bit_indices_are_not_copied(monkeypatch, sparse_problem, dual):
     import fastlinear._solvers as solvers_module
 
     X, y = sparse_problem(seed=6)
     X.indices = X.indices.astype(np.int64)
     X.indptr = X.indptr.astype(np.int64)
     seen = {}
-    original = solvers_module._dual_cd_fast.dual_cd
+    module, name = (solvers_module._dual_cd_fast, "dual_cd") if dual else (solvers_module._newton_fast, "newton")
+    original = getattr(module, name)
 
     def spy(Xp, *args, **kwargs):
         seen["shares"] = (np.shares_memory(Xp.indices, X.indices) and np.shares_memory(Xp.indptr, X.indptr)
                           and np.shares_memory(Xp.data, X.data))
         return original(Xp, *args, **kwargs)
 
-    monkeypatch.setattr(solvers_module._dual_cd_fast, "dual_cd", spy)
-    LinearSVC(random_state=0).fit(X, y)
+    monkeypatch.setattr(module, name, spy)
+    LinearSVC(dual=dual, random_state=0).fit(X, y)
     assert seen["shares"]
 
 
@@ -303,7 +305,7 @@ def test_warm_start_reaches_the_same_objective_faster(sparse_problem):
 def test_convergence_warning_and_verbose(capsys, sparse_problem):
     X, y = sparse_problem(seed=14)
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
-        LinearSVC(C=10.0, max_iter=2, random_state=0, verbose=1).fit(X, y)
+        LinearSVC(C=10.0, dual=True, max_iter=2, random_state=0, verbose=1).fit(X, y)
     assert "optimization finished, #iter = 2" in capsys.readouterr().out
 
 
@@ -367,7 +369,7 @@ def test_shapes_and_classes_errors(sparse_problem):
 @pytest.mark.parametrize(
     "params, match",
     [({"C": 0.0}, "'C' parameter"), ({"C": -1}, "'C' parameter"), ({"loss": "log"}, "'loss' parameter"),
-     ({"tol": 0}, "'tol' parameter"), ({"max_iter": 0}, "'max_iter' parameter"),
+     ({"tol": 0}, "'tol' parameter"), ({"max_iter": -1}, "'max_iter' parameter"),
      ({"intercept_scaling": -1}, "'intercept_scaling' parameter"), ({"class_weight": "auto"}, "'class_weight'")],
 )
 def test_bad_parameters(params, match, sparse_problem):
@@ -391,7 +393,7 @@ def test_unsorted_and_duplicate_indices_give_the_canonical_result(sparse_problem
     before = _snapshot(Xbad)
     clf = LinearSVC(random_state=0).fit(Xbad, y)
     np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
-    for a, b in zip(before, _snapshot(Xbad)):
+    for a, b in zip(before, _snapshot(Xbad), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -419,7 +421,7 @@ def test_inputs_are_not_mutated(sparse_problem):
     sw = np.linspace(0.5, 1.5, y.shape[0])
     Xs, ys, sws = _snapshot(X), y.copy(), sw.copy()
     LinearSVC(class_weight="balanced", random_state=0).fit(X, y, sample_weight=sw)
-    for a, b in zip(Xs, _snapshot(X)):
+    for a, b in zip(Xs, _snapshot(X), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(y, ys)
     np.testing.assert_array_equal(sw, sws)
@@ -492,5 +494,6 @@ def test_primal_newton_float32_and_warm_start(sparse_problem):
 
 def test_primal_hinge_is_refused(sparse_problem):
     X, y = sparse_problem(seed=27)
-    with pytest.raises(ValueError, match="loss='hinge' is not supported with dual=False"):
+    # scikit-learn's wording (sklearn.svm._base._get_liblinear_solver_type).
+    with pytest.raises(ValueError, match="Unsupported set of arguments.*penalty='l2'.*loss='hinge'.*dual=False"):
         LinearSVC(loss="hinge", dual=False).fit(X, y)
