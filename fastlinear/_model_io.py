@@ -1,4 +1,4 @@
-"""LIBLINEAR's text model format: write and read linear classifiers.
+"""LIBLINEAR's text model format: write and read linear SVMs and SVRs.
 
 The format (liblinear's ``linear.cpp``, ``save_model``/``load_model``)::
 
@@ -11,10 +11,11 @@ The format (liblinear's ``linear.cpp``, ``save_model``/``load_model``)::
     0.123
     ...
 
-(each weight followed by a space) and ``nr_feature`` rows (plus one for the bias weight when
-``bias >= 0``) of ``nr_w`` weights each; ``nr_w`` is 1 for two classes and
-``nr_class`` otherwise (column ``j`` belongs to the ``j``-th label of the
-``label`` line).  Labels are integers.
+(each weight followed by a space) and ``nr_feature`` rows (plus one for the
+bias weight when ``bias >= 0``) of ``nr_w`` weights each; ``nr_w`` is 1 for
+two classes (except Crammer and Singer's, which keeps one column per class)
+and ``nr_class`` otherwise (column ``j`` belongs to the ``j``-th label of the
+``label`` line).  Regression models have no ``label`` line and one column.
 
 Design rules of this module:
 
@@ -27,35 +28,40 @@ Design rules of this module:
    means ``bias -1``.
 3. Files are exactly what LIBLINEAR 2.4x writes (``%.17g`` numbers), so
    ``liblinear-official`` loads them; LIBLINEAR rejects unknown header keys,
-   so no fastlinear-specific line is added.
-4. The "newer format" rule: a header key other than those LIBLINEAR 2.4x
-   writes (``solver_type nr_class label nr_feature bias rho w``) or a
-   ``solver_type`` this version does not know raises
+   so no fastlinear-specific line is added.  Files are written to a
+   temporary name and renamed when complete.
+4. Reading: an unknown header key or ``solver_type`` raises
    :class:`ModelFormatError` saying the file is probably from a newer
-   LIBLINEAR/fastlinear.  Any other damage (missing key, wrong number of
-   weights, non-numbers) raises it too, naming the line.
+   LIBLINEAR/fastlinear; any other damage (a byte-order mark, a missing key,
+   weights before the ``w`` line, the wrong number of weights, non-finite
+   numbers) raises it too, naming the line and the fix.
 """
 import os
+import tempfile
 
 import numpy as np
 
 from ._validation import integer_labels
 from .svm import LinearSVC
+from .svr import LinearSVR
 
-__all__ = ["ModelFormatError", "save_liblinear_model", "load_liblinear_model"]
+__all__ = ["ModelFormatError", "atomic_write", "liblinear_model_text", "load_liblinear_model",
+           "save_liblinear_model"]
 
-#: Solver types fastlinear can write and read, with the LinearSVC loss they mean.
-SOLVER_LOSS = {
-    "L2R_L2LOSS_SVC_DUAL": "squared_hinge",  # liblinear -s 1
-    "L2R_L2LOSS_SVC": "squared_hinge",  # -s 2: same model, primal solver
-    "L2R_L1LOSS_SVC_DUAL": "hinge",  # -s 3
+#: LIBLINEAR's solver types this version reads and writes, with the estimator
+#: parameters they mean (the number is LIBLINEAR's ``-s``).
+SOLVER_PARAMS = {
+    "L2R_L2LOSS_SVC_DUAL": (1, LinearSVC, dict(loss="squared_hinge", dual=True)),
+    "L2R_L2LOSS_SVC": (2, LinearSVC, dict(loss="squared_hinge", dual=False)),
+    "L2R_L1LOSS_SVC_DUAL": (3, LinearSVC, dict(loss="hinge", dual=True)),
+    "MCSVM_CS": (4, LinearSVC, dict(multi_class="crammer_singer")),
+    "L1R_L2LOSS_SVC": (5, LinearSVC, dict(penalty="l1", loss="squared_hinge", dual=False)),
+    "L2R_L2LOSS_SVR": (11, LinearSVR, dict(loss="squared_epsilon_insensitive", dual=False)),
+    "L2R_L2LOSS_SVR_DUAL": (12, LinearSVR, dict(loss="squared_epsilon_insensitive", dual=True)),
+    "L2R_L1LOSS_SVR_DUAL": (13, LinearSVR, dict(loss="epsilon_insensitive", dual=True)),
 }
-LOSS_SOLVER = {"squared_hinge": "L2R_L2LOSS_SVC_DUAL", "hinge": "L2R_L1LOSS_SVC_DUAL"}
 #: LIBLINEAR solver types that exist but fastlinear does not load.
-KNOWN_UNSUPPORTED = {
-    "L2R_LR", "MCSVM_CS", "L1R_L2LOSS_SVC", "L1R_LR", "L2R_LR_DUAL",
-    "L2R_L2LOSS_SVR", "L2R_L2LOSS_SVR_DUAL", "L2R_L1LOSS_SVR_DUAL", "ONECLASS_SVM",
-}
+KNOWN_UNSUPPORTED = {"L2R_LR", "L1R_LR", "L2R_LR_DUAL", "ONECLASS_SVM"}
 HEADER_KEYS = ("solver_type", "nr_class", "label", "nr_feature", "bias", "rho", "w")
 
 
@@ -63,97 +69,132 @@ class ModelFormatError(ValueError):
     """A model file that is not a LIBLINEAR model fastlinear can read."""
 
 
+def _solver_type(estimator):
+    """The ``solver_type`` of a fitted estimator (fastlinear or scikit-learn)."""
+    solver = getattr(estimator, "solver_", "")
+    primal = solver == "newton" or getattr(estimator, "dual", True) is False
+    if isinstance(estimator, LinearSVR) or type(estimator).__name__ == "LinearSVR":
+        loss = getattr(estimator, "loss", None)
+        if loss == "epsilon_insensitive":
+            return "L2R_L1LOSS_SVR_DUAL"
+        if loss == "squared_epsilon_insensitive":
+            return "L2R_L2LOSS_SVR" if primal else "L2R_L2LOSS_SVR_DUAL"
+        raise ValueError(f"No LIBLINEAR solver type for a LinearSVR with loss={loss!r}.")
+    if getattr(estimator, "multi_class", "ovr") == "crammer_singer":
+        return "MCSVM_CS"
+    loss = getattr(estimator, "loss", None)
+    if getattr(estimator, "penalty", "l2") == "l1":
+        return "L1R_L2LOSS_SVC"
+    if loss == "hinge":
+        return "L2R_L1LOSS_SVC_DUAL"
+    if loss == "squared_hinge":
+        return "L2R_L2LOSS_SVC" if primal else "L2R_L2LOSS_SVC_DUAL"
+    raise ValueError(
+        f"Only linear SVMs with loss 'hinge' or 'squared_hinge' (or SVRs) can be "
+        f"saved as LIBLINEAR models; got loss={loss!r}."
+    )
+
+
+def liblinear_model_text(estimator):
+    """The LIBLINEAR text of a fitted linear SVM or SVR (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        If the estimator is not fitted, has no LIBLINEAR solver type, or its
+        class labels are not integers inside the int64 range.
+    """
+    if not hasattr(estimator, "coef_"):
+        raise ValueError("The estimator is not fitted; call fit before saving it.")
+    solver = _solver_type(estimator)
+    coef = estimator.coef_
+    coef = np.asarray(coef.toarray() if hasattr(coef, "toarray") else coef, dtype=np.float64)
+    coef = np.atleast_2d(coef)
+    n_w, n_features = coef.shape
+    intercept = np.broadcast_to(np.asarray(estimator.intercept_, dtype=np.float64).reshape(-1), (n_w,))
+    regression = SOLVER_PARAMS[solver][1] is LinearSVR
+    labels = None if regression else integer_labels(estimator.classes_, what="class label")
+    if solver == "MCSVM_CS" and n_w == 1:
+        # scikit-learn's binary shape: w = w_1 - w_0; LIBLINEAR keeps both
+        # columns (the symmetric pair gives the same argmax).
+        coef = np.vstack([-coef / 2, coef / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        n_w = 2
+    elif labels is not None and len(labels) == 2:
+        # Rule 1: liblinear's first label is the positive side of w.
+        labels = labels[::-1]
+    if estimator.fit_intercept:
+        bias = float(estimator.intercept_scaling)
+        W = np.vstack([coef.T, (intercept / bias)[None, :]])
+    else:
+        bias = -1.0
+        W = coef.T
+    lines = [f"solver_type {solver}", f"nr_class {2 if labels is None else len(labels)}"]
+    if labels is not None:
+        lines.append("label " + " ".join(str(int(v)) for v in labels))
+    lines += [f"nr_feature {n_features}", f"bias {bias:.17g}", "w"]
+    lines.extend("".join(f"{v:.17g} " for v in row) for row in W)
+    return "\n".join(lines) + "\n"
+
+
 def save_liblinear_model(path, estimator):
-    """Write a fitted linear SVM in LIBLINEAR's text model format.
+    """Write a fitted linear SVM or SVR in LIBLINEAR's text model format.
+
+    The file is written under a temporary name in the same folder and
+    renamed when complete: a failure leaves no partial file.
 
     Parameters
     ----------
     path : str or path-like
         Output file (overwritten).
-    estimator : fitted fastlinear.LinearSVC (or sklearn.svm.LinearSVC)
-        Its classes must be integers (or integral floats).
-
-    Raises
-    ------
-    ValueError
-        If the estimator is not fitted, its loss has no LIBLINEAR solver
-        type, or its labels are not integers.
+    estimator : fitted fastlinear or scikit-learn LinearSVC / LinearSVR
     """
-    if not hasattr(estimator, "coef_"):
-        raise ValueError("The estimator is not fitted; call fit before saving it.")
-    loss = getattr(estimator, "loss", None)
-    if loss not in LOSS_SOLVER:
-        raise ValueError(
-            f"Only linear SVMs with loss 'hinge' or 'squared_hinge' can be "
-            f"saved as LIBLINEAR models; got loss={loss!r}."
-        )
-    labels = integer_labels(estimator.classes_, what="class label")
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
-    n_w, n_features = coef.shape
-    if estimator.fit_intercept:
-        bias = float(estimator.intercept_scaling)
-        bias_row = np.asarray(estimator.intercept_, dtype=np.float64).reshape(-1) / bias
-        bias_row = np.broadcast_to(bias_row, (n_w,))
-        W = np.vstack([coef.T, bias_row[None, :]])
-    else:
-        bias = -1.0
-        W = coef.T
-    if len(labels) == 2:
-        # Rule 1: liblinear's first label is the positive side of w.
-        labels = labels[::-1]
-    lines = [
-        f"solver_type {LOSS_SOLVER[loss]}",
-        f"nr_class {len(labels)}",
-        "label " + " ".join(str(int(v)) for v in labels),
-        f"nr_feature {n_features}",
-        f"bias {bias:.17g}",
-        "w",
-    ]
-    lines.extend("".join(f"{v:.17g} " for v in row) for row in W)
-    with open(os.fspath(path), "w") as fh:
-        fh.write("\n".join(lines) + "\n")
+    atomic_write(path, liblinear_model_text(estimator))
 
 
-def load_liblinear_model(path):
-    """Read a LIBLINEAR text model as a fitted ``fastlinear.LinearSVC``.
-
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    estimator : fastlinear.LinearSVC
-        With ``classes_`` (sorted), ``coef_``, ``intercept_`` and
-        ``n_features_in_`` set, ``loss`` from the solver type,
-        ``fit_intercept = bias >= 0`` and ``intercept_scaling = bias``.  It
-        predicts the labels LIBLINEAR's ``predict`` gives.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ModelFormatError
-        If the file is not a model this version can read (see rule 4).
-    """
+def atomic_write(path, text):
+    """Write ``text`` to ``path`` through a temporary file renamed when complete,
+    so a failed or interrupted write leaves no partial file behind."""
     path = os.fspath(path)
-    with open(path) as fh:
-        text = fh.read()
-    lines = text.splitlines()
-    header = {}
-    label_line = None
-    w_line = None
+    fd, tmp = tempfile.mkstemp(prefix=".fastlinear-", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _header(path, lines):
+    """``(header dict, label line, index of the 'w' line)``; rule 4's checks."""
+    header, label_line, w_line = {}, None, None
     for number, line in enumerate(lines, start=1):
         parts = line.split()
         if not parts:
             continue
         key = parts[0]
-        if key not in HEADER_KEYS:
+        if number == 1 and key.startswith("\ufeff"):
             raise ModelFormatError(
-                f"{path}, line {number}: unknown header key {key!r}. This file was "
-                "probably written by a newer LIBLINEAR or fastlinear than this one "
-                f"(known keys: {' '.join(HEADER_KEYS)}); upgrade fastlinear or "
-                "re-save the model with a LIBLINEAR 2.4x-compatible tool."
+                f"{path}, line 1: the file starts with a UTF-8 byte-order mark; LIBLINEAR "
+                "model files are plain text. Save it without the mark."
+            )
+        if key not in HEADER_KEYS:
+            try:
+                float(key)
+            except ValueError:
+                raise ModelFormatError(
+                    f"{path}, line {number}: unknown header key {key!r}. This file was "
+                    "probably written by a newer LIBLINEAR or fastlinear than this one "
+                    f"(known keys: {' '.join(HEADER_KEYS)}); upgrade fastlinear or "
+                    "re-save the model with a LIBLINEAR 2.4x-compatible tool."
+                ) from None
+            raise ModelFormatError(
+                f"{path}, line {number}: weights before the 'w' line; the header is "
+                "damaged (expected a 'w' line after 'bias')."
             )
         if key == "w":
             w_line = number
@@ -166,6 +207,53 @@ def load_liblinear_model(path):
             )
         else:
             header[key] = (number, parts[1])
+    return header, label_line, w_line
+
+
+def load_liblinear_model(path):
+    """Read a LIBLINEAR text model as a fitted fastlinear estimator.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    estimator : fastlinear.LinearSVC or fastlinear.LinearSVR
+        With ``coef_``, ``intercept_``, ``n_features_in_`` (and ``classes_``,
+        sorted, for a classifier) set, and the parameters of the solver type
+        (``loss``, ``penalty``, ``dual``, ``multi_class``; ``fit_intercept =
+        bias >= 0`` and ``intercept_scaling = bias``).  It predicts what
+        LIBLINEAR's ``predict`` gives.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ModelFormatError
+        If the file is not a model this version can read: an unknown header
+        key or ``solver_type`` (a file from a newer LIBLINEAR or fastlinear),
+        a byte-order mark, a missing key, weights before the ``w`` line, the
+        wrong number of weights or a non-finite number; the message names
+        the line.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from fastlinear import LinearSVC, load_liblinear_model, save_liblinear_model
+    >>> from fastlinear.datasets import load_a9a
+    >>> X, y, X_test, y_test = load_a9a()
+    >>> clf = LinearSVC(C=0.1).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "a9a.model")
+    >>> save_liblinear_model(path, clf)  # liblinear-official's load_model reads it
+    >>> back = load_liblinear_model(path)
+    >>> bool((back.predict(X_test) == clf.predict(X_test)).all())
+    True
+    """
+    path = os.fspath(path)
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = fh.read().splitlines()
+    header, label_line, w_line = _header(path, lines)
     for key in ("solver_type", "nr_class", "nr_feature", "bias"):
         if key not in header:
             raise ModelFormatError(
@@ -174,48 +262,58 @@ def load_liblinear_model(path):
     if w_line is None:
         raise ModelFormatError(f"{path}: no 'w' line; the weights are missing.")
     solver = header["solver_type"][1]
-    if solver not in SOLVER_LOSS:
+    if solver not in SOLVER_PARAMS:
         if solver in KNOWN_UNSUPPORTED:
             raise ModelFormatError(
                 f"{path}: solver_type {solver} is a LIBLINEAR model fastlinear does "
-                f"not load; supported: {', '.join(SOLVER_LOSS)}."
+                f"not load; supported: {', '.join(SOLVER_PARAMS)}."
             )
         raise ModelFormatError(
             f"{path}, line {header['solver_type'][0]}: unknown solver_type {solver!r}; "
             "the file was probably written by a newer LIBLINEAR or fastlinear "
-            f"(this version reads {', '.join(SOLVER_LOSS)})."
+            f"(this version reads {', '.join(SOLVER_PARAMS)})."
         )
+    _, cls, params = SOLVER_PARAMS[solver]
 
     def number(key, kind):
         line_no, value = header[key]
         try:
-            return kind(value)
-        except ValueError:
+            result = kind(value)
+        except (ValueError, OverflowError):
+            result = None
+        if result is None or (kind is float and not np.isfinite(result)):
             raise ModelFormatError(
-                f"{path}, line {line_no}: {key} must be {'an integer' if kind is int else 'a number'}, got {value!r}."
-            ) from None
+                f"{path}, line {line_no}: {key} must be "
+                f"{'an integer' if kind is int else 'a finite number'}, got {value!r}."
+            )
+        return result
 
     nr_class = number("nr_class", int)
     nr_feature = number("nr_feature", int)
     bias = number("bias", float)
-    if nr_class < 2 or nr_feature < 0:
+    if nr_class < 2 or nr_feature < 0 or nr_feature > 2**31:
         raise ModelFormatError(
-            f"{path}: nr_class={nr_class}, nr_feature={nr_feature}; expected nr_class >= 2 and nr_feature >= 0."
+            f"{path}: nr_class={nr_class}, nr_feature={nr_feature}; expected nr_class >= 2 "
+            "and 0 <= nr_feature <= 2**31."
         )
-    if label_line is None:
-        raise ModelFormatError(f"{path}: no 'label' line; a classification model needs one.")
-    try:
-        labels = np.array([int(v) for v in label_line[1]], dtype=np.int64)
-    except ValueError:
-        raise ModelFormatError(
-            f"{path}, line {label_line[0]}: labels must be integers, got {' '.join(label_line[1])!r}."
-        ) from None
-    if labels.shape[0] != nr_class or np.unique(labels).shape[0] != nr_class:
-        raise ModelFormatError(
-            f"{path}, line {label_line[0]}: expected {nr_class} distinct labels "
-            f"(nr_class), got {labels.shape[0]}."
-        )
-    nr_w = 1 if nr_class == 2 else nr_class
+    regression = cls is LinearSVR
+    labels = None
+    if not regression:
+        if label_line is None:
+            raise ModelFormatError(f"{path}: no 'label' line; a classification model needs one.")
+        try:
+            labels = np.array([int(v) for v in label_line[1]], dtype=np.int64)
+        except (ValueError, OverflowError):
+            raise ModelFormatError(
+                f"{path}, line {label_line[0]}: labels must be integers inside the int64 "
+                f"range, got {' '.join(label_line[1])!r}."
+            ) from None
+        if labels.shape[0] != nr_class or np.unique(labels).shape[0] != nr_class:
+            raise ModelFormatError(
+                f"{path}, line {label_line[0]}: expected {nr_class} distinct labels "
+                f"(nr_class), got {labels.shape[0]}."
+            )
+    nr_w = 1 if regression or (nr_class == 2 and solver != "MCSVM_CS") else nr_class
     n_rows = nr_feature + (1 if bias >= 0 else 0)
     try:
         values = np.array(" ".join(lines[w_line:]).split(), dtype=np.float64)
@@ -232,25 +330,31 @@ def load_liblinear_model(path):
     W = values.reshape(n_rows, nr_w)
     w_bias = W[-1] if bias >= 0 else np.zeros(nr_w)
     W = W[:nr_feature]
+    intercept_of = (lambda wb: wb * bias) if bias >= 0 else (lambda wb: np.zeros_like(wb))
 
+    est = cls(fit_intercept=bool(bias >= 0), intercept_scaling=float(bias) if bias > 0 else 1.0,
+              **params)
+    est.n_features_in_ = nr_feature
+    if regression:
+        est.coef_ = np.ascontiguousarray(W[:, 0])
+        est.intercept_ = np.asarray(intercept_of(w_bias[:1]), dtype=np.float64)
+        return est
     order = np.argsort(labels)
     classes = labels[order]
-    if nr_class == 2:
+    if nr_class == 2 and nr_w == 1:
         # w is positive for labels[0]; sklearn's coef_ is positive for classes_[1].
         sign = 1.0 if labels[0] == classes[1] else -1.0
         coef = sign * W.T
-        intercept = sign * w_bias * bias if bias >= 0 else np.zeros(1)
+        intercept = sign * intercept_of(w_bias)
+    elif nr_class == 2:
+        # Crammer and Singer, two columns: scikit-learn's binary w_1 - w_0.
+        columns = W.T[order]
+        coef = (columns[1] - columns[0])[None, :]
+        intercept = intercept_of(w_bias[order][1:2] - w_bias[order][0:1])
     else:
         coef = W.T[order]
-        intercept = (w_bias * bias)[order] if bias >= 0 else np.zeros(nr_class)
-
-    est = LinearSVC(
-        loss=SOLVER_LOSS[solver],
-        fit_intercept=bool(bias >= 0),
-        intercept_scaling=float(bias) if bias > 0 else 1.0,
-    )
+        intercept = intercept_of(w_bias)[order]
     est.classes_ = classes
     est.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
     est.intercept_ = np.asarray(intercept, dtype=np.float64).reshape(-1)
-    est.n_features_in_ = nr_feature
     return est

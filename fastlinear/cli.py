@@ -21,11 +21,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._model_io import ModelFormatError, load_liblinear_model, save_liblinear_model
-from ._validation import integer_labels
+from ._model_io import atomic_write, load_liblinear_model, save_liblinear_model
+from ._validation import MAX_INT, integer_labels
 from .datasets import load_libsvm
 from .model_selection import LinearSVCCV
 from .svm import LinearSVC
+from .svr import LinearSVR
 
 __all__ = ["main"]
 
@@ -46,24 +47,35 @@ TRAIN_USAGE = """\
 usage: fastlinear train [options] data_file [model_file]
 options:
 -s type : solver (default 1)
+   for classification:
      1 -- L2-regularized L2-loss support vector classification (dual)
      2 -- L2-regularized L2-loss support vector classification (primal)
      3 -- L2-regularized L1-loss support vector classification (dual)
+     4 -- support vector classification by Crammer and Singer
+     5 -- L1-regularized L2-loss support vector classification
+   for regression:
+    11 -- L2-regularized L2-loss support vector regression (primal)
+    12 -- L2-regularized L2-loss support vector regression (dual)
+    13 -- L2-regularized L1-loss support vector regression (dual)
 -c cost : set the parameter C (default 1)
--e epsilon : stopping tolerance, max - min projected gradient (default 1e-4,
-     as sklearn's LinearSVC; LIBLINEAR's default is 0.1)
+-p epsilon : set the epsilon in the loss of support vector regression (default 0.1)
+-e epsilon : stopping tolerance (default 1e-4, as sklearn's LinearSVC and
+     LinearSVR; LIBLINEAR's defaults are 0.1 or 0.01 by solver); what it
+     bounds depends on the solver, as in LIBLINEAR
 -B bias : if bias >= 0, instance x becomes [x; bias]; if < 0, no bias term
      (default 1, as sklearn's LinearSVC; LIBLINEAR's default is -1)
 -wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
--v n : n-fold cross validation mode (stratified folds, no shuffling)
+-v n : n-fold cross validation mode (classification: stratified folds, no
+     shuffling; regression: shuffled folds)
 -C : find the best C by n-fold cross validation (n from -v, default 5) over
-     the grid of --Cs, warm-started; writes a model only when model_file is given;
-     with -s 1 the search uses the primal solver for the large Cs where the
-     dual one needs thousands of passes (LinearSVCCV's dual="auto")
--n nr_thread : threads over folds / one-vs-rest problems (default 1)
+     the grid of --Cs, warm-started (classification solvers); writes a model
+     only when model_file is given
+-n nr_thread : threads over folds / one-vs-rest problems / the primal
+     solver's products (default 1)
 -q : quiet mode (no outputs)
 --Cs c1,c2,... : the C grid of -C (default 0.01,0.1,1,10,100)
---max-iter n : maximal passes over the data per fit (default 1000; 60000 with -C)
+--max-iter n : maximal iterations per fit: passes, or Newton steps for -s 2
+     and 11 (default 1000; 60000 with -C)
 --seed n : seed of the coordinate order (default 0)
 The model file defaults to <basename of data_file>.model in the current folder.
 """
@@ -77,8 +89,17 @@ options:
 """
 
 DEFAULT_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
-SOLVERS = {1: "squared_hinge", 2: "squared_hinge", 3: "hinge"}
-
+#: LIBLINEAR's solver numbers: (regression?, the estimator's parameters).
+SOLVERS = {
+    1: (False, dict(loss="squared_hinge", dual=True)),
+    2: (False, dict(loss="squared_hinge", dual=False)),
+    3: (False, dict(loss="hinge", dual=True)),
+    4: (False, dict(multi_class="crammer_singer")),
+    5: (False, dict(penalty="l1", loss="squared_hinge", dual=False)),
+    11: (True, dict(loss="squared_epsilon_insensitive", dual=False)),
+    12: (True, dict(loss="squared_epsilon_insensitive", dual=True)),
+    13: (True, dict(loss="epsilon_insensitive", dual=True)),
+}
 
 class CLIError(Exception):
     """A user error: printed as one line, exit code 2."""
@@ -94,12 +115,20 @@ def _check_file(path, what):
         raise CLIError(f"can't open {what} {path!r}: it is a directory")
 
 
-def load_data(path, n_features=None):
-    """Read a LIBLINEAR data file (1-based; plain, .bz2 or .gz): X (CSR), y (int)."""
+def load_data(path, n_features=None, regression=False):
+    """Read a LIBLINEAR data file (1-based; plain, .bz2 or .gz): X (CSR), y.
+
+    Labels must be integers inside the int64 range (classification) or finite
+    numbers (regression).
+    """
     _check_file(path, "data file")
     X, y = load_libsvm(path, n_features=n_features, zero_based=False)
     if X.shape[0] == 0:
         raise CLIError(f"{path}: the file holds no samples")
+    if regression:
+        if not np.all(np.isfinite(y)):
+            raise CLIError(f"{path}: target {y[~np.isfinite(y)][0]} is not a finite number")
+        return X, y
     try:
         return X, integer_labels(y)
     except ValueError as error:
@@ -119,26 +148,32 @@ def _fit_width(X, n_features):
 
 
 def _value(args, i, option, kind):
+    """The value after ``option``: an int inside the C int range, or a finite float."""
     if i + 1 >= len(args):
         raise CLIError(f"option {option} needs a value")
     raw = args[i + 1]
     try:
-        return kind(raw)
-    except ValueError:
+        value = kind(raw)
+    except (ValueError, OverflowError):
         name = {int: "an integer", float: "a number"}.get(kind, "a value")
         raise CLIError(f"option {option} expects {name}, got {raw!r}") from None
+    if kind is float and not np.isfinite(value):
+        raise CLIError(f"option {option} expects a finite number, got {raw!r}")
+    if kind is int and not -MAX_INT <= value <= MAX_INT:
+        raise CLIError(f"option {option} expects an integer of at most {MAX_INT}, got {raw!r}")
+    return value
 
 
 def _float_list(text):
     values = [float(v) for v in text.split(",") if v.strip()]
-    if not values:
+    if not values or not all(np.isfinite(v) for v in values):
         raise ValueError(text)
     return values
 
 
 _TRAIN_FLAGS = {"-q": "quiet", "-C": "search"}
 _TRAIN_VALUED = {
-    "-s": ("solver", int), "-c": ("C", float), "-e": ("tol", float),
+    "-s": ("solver", int), "-c": ("C", float), "-e": ("tol", float), "-p": ("epsilon", float),
     "-B": ("bias", float), "-v": ("folds", int), "-n": ("n_jobs", int),
     "--Cs": ("Cs", _float_list), "--max-iter": ("max_iter", int), "--seed": ("seed", int),
 }
@@ -147,7 +182,7 @@ _TRAIN_VALUED = {
 def parse_train_args(args):
     """Parse LIBLINEAR-style train options; return (options dict, positionals)."""
     opts = {
-        "solver": 1, "C": 1.0, "tol": 1e-4, "bias": 1.0, "weights": {},
+        "solver": 1, "C": 1.0, "tol": 1e-4, "epsilon": 0.1, "bias": 1.0, "weights": {},
         "folds": None, "search": False, "n_jobs": 1, "quiet": False,
         "Cs": list(DEFAULT_CS), "max_iter": None, "seed": 0,
     }
@@ -175,10 +210,14 @@ def parse_train_args(args):
     positionals = args[i:]
     if opts["solver"] not in SOLVERS:
         raise CLIError(
-            f"unknown solver -s {opts['solver']}; this version supports -s 1 "
-            "(L2-loss SVM, dual), -s 2 (L2-loss SVM, primal) and -s 3 (L1-loss "
-            "SVM, dual)"
+            f"unknown solver -s {opts['solver']}; this version supports -s 1, 2, 3, 4 and 5 "
+            "(classification) and -s 11, 12 and 13 (regression); the logistic "
+            "regression and one-class solvers of LIBLINEAR are not offered"
         )
+    if opts["epsilon"] < 0:
+        raise CLIError(f"-p must be a finite number >= 0, got {opts['epsilon']:g}")
+    if opts["seed"] < 0:
+        raise CLIError(f"--seed must be >= 0, got {opts['seed']}")
     if opts["C"] <= 0 or not np.isfinite(opts["C"]):
         raise CLIError(f"-c must be a finite number > 0, got {opts['C']:g}")
     if opts["tol"] <= 0 or not np.isfinite(opts["tol"]):
@@ -204,7 +243,19 @@ def _help(text):
     return 0
 
 
-def _svc_params(opts, X, y):
+def _params(opts, y):
+    """The estimator's parameters for the options (LinearSVC or LinearSVR)."""
+    regression, params = SOLVERS[opts["solver"]]
+    params = dict(params, tol=opts["tol"], random_state=opts["seed"])
+    if opts["bias"] > 0:
+        params.update(fit_intercept=True, intercept_scaling=opts["bias"])
+    else:
+        # LIBLINEAR's -B 0 adds a constant feature of value 0: no intercept.
+        params.update(fit_intercept=False)
+    if regression:
+        if opts["weights"]:
+            raise CLIError("-w weights are for classification; the regression solvers take none")
+        return dict(params, epsilon=opts["epsilon"])
     classes = np.unique(y)
     missing = [label for label in opts["weights"] if label not in classes]
     if missing:
@@ -212,19 +263,7 @@ def _svc_params(opts, X, y):
             f"-w{missing[0]}: class {missing[0]} does not occur in the data "
             f"(classes: {' '.join(str(c) for c in classes)})"
         )
-    params = {
-        "loss": SOLVERS[opts["solver"]],
-        "dual": opts["solver"] != 2,
-        "tol": opts["tol"],
-        "fit_intercept": opts["bias"] >= 0,
-        "intercept_scaling": opts["bias"] if opts["bias"] > 0 else 1.0,
-        "class_weight": dict(opts["weights"]) or None,
-        "random_state": opts["seed"],
-    }
-    if opts["bias"] == 0:
-        # LIBLINEAR's -B 0 adds a constant feature of value 0: no intercept.
-        params["fit_intercept"] = False
-    return params
+    return dict(params, class_weight=dict(opts["weights"]) or None)
 
 
 def _say(opts, text):
@@ -237,57 +276,99 @@ def cmd_train(args):
     opts, positionals = parse_train_args(args)
     data_file = positionals[0]
     model_file = positionals[1] if len(positionals) > 1 else None
-    X, y = load_data(data_file)
-    if np.unique(y).shape[0] < 2:
+    regression = SOLVERS[opts["solver"]][0]
+    X, y = load_data(data_file, regression=regression)
+    if not regression and np.unique(y).shape[0] < 2:
         raise CLIError(f"{data_file}: all samples have the label {y[0]}; training needs at least 2 classes")
-    params = _svc_params(opts, X, y)
+    params = _params(opts, y)
     start = time.perf_counter()
-
+    if opts["search"] and regression:
+        raise CLIError("-C searches C for the classification solvers (-s 1 to 5); "
+                       "for regression use -v with a few values of -c")
+    if regression and opts["folds"] is not None:
+        return _cross_validate_regression(opts, params, X, y, start)
     if opts["search"] or opts["folds"] is not None:
-        folds = opts["folds"] or 5
-        Cs = opts["Cs"] if opts["search"] else [opts["C"]]
-        max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
-        fit_model = opts["search"] and model_file is not None
-        if opts["search"] and opts["solver"] == 1:
-            params["dual"] = "auto"
-        search = LinearSVCCV(
-            Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter,
-            n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,
-        )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            search.fit(X, y)
-        _report_warnings(opts, caught)
-        res = search.cv_results_
-        # Results are printed even with -q, as LIBLINEAR does.
-        if opts["search"]:
-            for C, mean, n_iter in zip(res["param_C"], res["mean_test_score"], res["max_n_iter"]):
-                _say(opts, f"C = {C:g}  CV accuracy = {100 * mean:g}%  (max passes {n_iter})")
-            print(f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%")
-            if fit_model:
-                save_liblinear_model(model_file, search.best_estimator_)
-                _say(opts, f"model with C = {search.C_:g} saved to {model_file}")
-        else:
-            print(f"Cross Validation Accuracy = {100 * search.best_score_:g}%")
-        _say(opts, f"time: {time.perf_counter() - start:.2f} s")
-        return 0
+        return _search(opts, params, X, y, model_file, start)
 
     model_file = model_file or os.path.basename(data_file) + ".model"
-    est = LinearSVC(C=opts["C"], max_iter=opts["max_iter"] or 1000, n_jobs=opts["n_jobs"], **params)
+    cls = LinearSVR if regression else LinearSVC
+    est = cls(C=opts["C"], max_iter=opts["max_iter"] or 1000, n_jobs=opts["n_jobs"], **params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         est.fit(X, y)
     _report_warnings(opts, caught)
-    try:
-        save_liblinear_model(model_file, est)
-    except OSError as error:
-        raise CLIError(f"can't write model file {model_file!r}: {error.strerror}") from None
+    _save_model(model_file, est)
     _say(
         opts,
-        f"trained {SOLVERS[opts['solver']]} SVM (C = {opts['C']:g}) on {X.shape[0]} x "
-        f"{X.shape[1]} in {time.perf_counter() - start:.2f} s, {est.n_iter_} passes; "
-        f"model saved to {model_file}",
+        f"trained -s {opts['solver']} (C = {opts['C']:g}, solver {est.solver_}) on "
+        f"{X.shape[0]} x {X.shape[1]} in {time.perf_counter() - start:.2f} s, "
+        f"{est.n_iter_} iterations; model saved to {model_file}",
     )
+    return 0
+
+
+def _save_model(path, est):
+    try:
+        save_liblinear_model(path, est)
+    except OSError as error:
+        raise CLIError(f"can't write model file {path!r}: {error.strerror}") from None
+
+
+def _search(opts, params, X, y, model_file, start):
+    """-v (cross-validation at one C) and -C (the warm-started C search)."""
+    folds = opts["folds"] or 5
+    Cs = opts["Cs"] if opts["search"] else [opts["C"]]
+    max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
+    fit_model = opts["search"] and model_file is not None
+    search = LinearSVCCV(
+        Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter,
+        n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        search.fit(X, y)
+    _report_warnings(opts, caught)
+    res = search.cv_results_
+    # Results are printed even with -q, as LIBLINEAR does.
+    if opts["search"]:
+        for C, mean, n_iter in zip(res["param_C"], res["mean_test_score"], res["max_n_iter"], strict=True):
+            _say(opts, f"C = {C:g}  CV accuracy = {100 * mean:g}%  (max iterations {n_iter})")
+        print(f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%")
+        if fit_model:
+            _save_model(model_file, search.best_estimator_)
+            _say(opts, f"model with C = {search.C_:g} saved to {model_file}")
+    else:
+        print(f"Cross Validation Accuracy = {100 * search.best_score_:g}%")
+    _say(opts, f"time: {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+def _regression_scores(pred, y):
+    """LIBLINEAR's mean squared error and squared correlation coefficient."""
+    n = y.shape[0]
+    mse = float(np.mean((pred - y) ** 2))
+    sp_, st = pred.sum(), y.sum()
+    num = (n * (pred @ y) - sp_ * st) ** 2
+    den = (n * (pred @ pred) - sp_ * sp_) * (n * (y @ y) - st * st)
+    return mse, float(num / den) if den > 0 else float("nan")
+
+
+def _cross_validate_regression(opts, params, X, y, start):
+    from sklearn.model_selection import KFold
+
+    pred = np.empty_like(y)
+    folds = KFold(opts["folds"], shuffle=True, random_state=opts["seed"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        for train, test in folds.split(X):
+            est = LinearSVR(C=opts["C"], max_iter=opts["max_iter"] or 1000,
+                            n_jobs=opts["n_jobs"], **params).fit(X[train], y[train])
+            pred[test] = est.predict(X[test])
+    _report_warnings(opts, caught)
+    mse, scc = _regression_scores(pred, y)
+    print(f"Cross Validation Mean squared error = {mse:g}")
+    print(f"Cross Validation Squared correlation coefficient = {scc:g}")
+    _say(opts, f"time: {time.perf_counter() - start:.2f} s")
     return 0
 
 
@@ -329,16 +410,26 @@ def cmd_predict(args):
     test_file, model_file, output_file = positionals
     _check_file(model_file, "model file")
     model = load_liblinear_model(model_file)
-    X, y = load_data(test_file)
+    regression = isinstance(model, LinearSVR)
+    X, y = load_data(test_file, regression=regression)
     X = _fit_width(X, model.n_features_in_)
     pred = model.predict(X)
+    if regression:
+        text = "".join(f"{p:.17g}\n" for p in pred)
+    else:
+        text = "".join(f"{int(p)}\n" for p in pred)
     try:
-        with open(output_file, "w") as fh:
-            fh.write("".join(f"{int(p)}\n" for p in pred))
+        atomic_write(output_file, text)
     except OSError as error:
         raise CLIError(f"can't write output file {output_file!r}: {error.strerror}") from None
-    correct = int(np.sum(pred == y))
-    if not quiet:
+    if quiet:
+        return 0
+    if regression:
+        mse, scc = _regression_scores(pred, y)
+        print(f"Mean squared error = {mse:g} (regression)")
+        print(f"Squared correlation coefficient = {scc:g} (regression)")
+    else:
+        correct = int(np.sum(pred == y))
         print(f"Accuracy = {100 * correct / len(y):g}% ({correct}/{len(y)})")
     return 0
 
@@ -371,10 +462,15 @@ def main(argv=None):
         return COMMANDS[command](args)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
-    except (CLIError, ModelFormatError, ValueError, TypeError, OSError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"fastlinear {command}: error: {message}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"fastlinear {command}: interrupted", file=sys.stderr)
         return 130
+    except (CLIError, ValueError, TypeError, OSError, MemoryError, OverflowError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"fastlinear {command}: error: {message}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001 - one line, never a traceback
+        print(f"fastlinear {command}: error: unexpected {type(error).__name__}: "
+              f"{str(error).splitlines()[0] if str(error) else ''} (please report this)",
+              file=sys.stderr)
+        return 2

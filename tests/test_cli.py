@@ -144,7 +144,7 @@ def test_C_search_output_and_model(files, tmp_path):
     X, y = load(train)
     search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=3, random_state=0).fit(X, y)
     assert f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%" in out
-    for C, mean in zip(search.Cs_, search.cv_results_["mean_test_score"]):
+    for C, mean in zip(search.Cs_, search.cv_results_["mean_test_score"], strict=True):
         assert f"C = {C:g}  CV accuracy = {100 * mean:g}%" in out
     np.testing.assert_allclose(load_liblinear_model(model).coef_, search.coef_, rtol=1e-12)
     assert "LinearSVCCV [" in err  # the progress bar, on stderr
@@ -356,3 +356,86 @@ def test_primal_solver_matches_liblinear_s2(files, tmp_path, run_here):
         return 0.5 * (w @ w + b * b) + np.sum(margins**2)
 
     np.testing.assert_allclose(objective(ours), objective(theirs), rtol=1e-4)
+
+
+# --------------------------------------------------------------------------
+# Every solver type: model files that liblinear-official reads, and back
+
+
+def _regression_files(tmp_path):
+    rng = np.random.RandomState(3)
+    X = sp.random(300, 40, density=0.2, format="csr", random_state=rng)
+    y = X @ rng.randn(40) + 0.1 * rng.randn(300) + 0.5
+    train, test = tmp_path / "reg", tmp_path / "reg.t"
+    dump_svmlight_file(X[:200], y[:200], str(train), zero_based=False)
+    dump_svmlight_file(X[200:], y[200:], str(test), zero_based=False)
+    return train, test
+
+
+@pytest.mark.parametrize("solver", [4, 5])
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_classification_solvers_round_trip_with_liblinear(solver, multiclass, files, tmp_path, run_here):
+    if multiclass:
+        train, _, _ = _multiclass(tmp_path)
+        test = train
+    else:
+        _, train, test = files
+    options = ["-s", str(solver), "-c", "0.5", "-e", "1e-4"]
+    y_test, x_test = liblinearutil.svm_read_problem(str(test))
+    # fastlinear -> liblinear-official
+    model, output = tmp_path / "fl.model", tmp_path / "fl.out"
+    code, out, err = run_here("train", *options, "-q", train, model)
+    assert code == 0, err
+    code, out, err = run_here("predict", test, model, output)
+    assert code == 0, err
+    ours = np.loadtxt(output)
+    labels, _, _ = liblinearutil.predict(y_test, x_test, liblinearutil.load_model(str(model)), "-q")
+    np.testing.assert_array_equal(np.array(labels), ours)
+    # liblinear-official -> fastlinear
+    y_train, x_train = liblinearutil.svm_read_problem(str(train))
+    theirs = tmp_path / "ll.model"
+    liblinearutil.save_model(str(theirs), liblinearutil.train(y_train, x_train, " ".join(options) + " -B 1 -q"))
+    labels, _, _ = liblinearutil.predict(y_test, x_test, liblinearutil.load_model(str(theirs)), "-q")
+    code, out, err = run_here("predict", test, theirs, output)
+    assert code == 0, err
+    np.testing.assert_array_equal(np.loadtxt(output), np.array(labels))
+    # Both trainers reach the same model, up to the solvers' tolerance.
+    assert np.mean(np.array(labels) == ours) >= 0.98
+
+
+@pytest.mark.parametrize("solver", [11, 12, 13])
+def test_regression_solvers_round_trip_with_liblinear(solver, tmp_path, run_here):
+    train, test = _regression_files(tmp_path)
+    options = ["-s", str(solver), "-c", "1", "-p", "0.05", "-e", "1e-4"]
+    y_test, x_test = liblinearutil.svm_read_problem(str(test))
+    model, output = tmp_path / "fl.model", tmp_path / "fl.out"
+    code, out, err = run_here("train", *options, "-q", train, model)
+    assert code == 0, err
+    assert "label" not in model.read_text()  # regression models have no label line
+    code, out, err = run_here("predict", test, model, output)
+    assert code == 0, err
+    ours = np.loadtxt(output)
+    values, (_, mse, scc), _ = liblinearutil.predict(y_test, x_test, liblinearutil.load_model(str(model)), "-q")
+    np.testing.assert_allclose(ours, values, rtol=1e-12, atol=1e-12)
+    # liblinear's two summary lines, with its numbers.
+    assert out.splitlines() == [f"Mean squared error = {mse:g} (regression)",
+                                f"Squared correlation coefficient = {scc:g} (regression)"]
+    # liblinear-official -> fastlinear, value for value.
+    y_train, x_train = liblinearutil.svm_read_problem(str(train))
+    theirs = tmp_path / "ll.model"
+    liblinearutil.save_model(str(theirs), liblinearutil.train(y_train, x_train, " ".join(options) + " -B 1 -q"))
+    values, _, _ = liblinearutil.predict(y_test, x_test, liblinearutil.load_model(str(theirs)), "-q")
+    code, out, err = run_here("predict", test, theirs, output)
+    assert code == 0, err
+    np.testing.assert_allclose(np.loadtxt(output), values, rtol=1e-12, atol=1e-12)
+
+
+def test_regression_cross_validation_and_refusals(tmp_path, run_here):
+    train, _ = _regression_files(tmp_path)
+    code, out, err = run_here("train", "-s", "11", "-v", "3", "-q", train)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Cross Validation Mean squared error = ")
+    assert lines[1].startswith("Cross Validation Squared correlation coefficient = ")
+    assert_usage_error(run_here("train", "-s", "11", "-C", train), "-C")
+    assert_usage_error(run_here("train", "-s", "11", "-p", "-1", train), "-p")
