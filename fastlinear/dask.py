@@ -41,9 +41,10 @@ Design rules of this module:
    whose gap is at most ``tol * P(w)``, and that certified ``w`` is the
    model.  After ``max_rounds`` update rounds, one evaluation-only round
    measures the gap of the last ``w``.
-4. Seeds are drawn up front from ``random_state``:
-   ``rng.randint(2**31 - 1, size=(max_rounds, n_blocks, n_problems))``; the
-   seed of block ``k``, problem ``p`` in round ``t`` is ``seeds[t, k, p]``.
+4. Seeds are drawn from ``random_state`` round by round, as the rounds run
+   (never ``max_rounds`` of them up front):
+   ``rng.randint(2**31 - 1, size=(n_blocks, n_problems))`` in round ``t``
+   holds the seed of block ``k``, problem ``p`` at ``[k, p]``.
    With one block and one round this is the seed :class:`fastlinear.LinearSVC`
    draws, and the fit is that of ``fastlinear.LinearSVC(max_iter=local_passes)``
    bit for bit (sigma' = 1: CoCoA+ on one block is plain DCD).
@@ -80,6 +81,7 @@ from ._base import CheckedLinearClassifierMixin
 from ._problem import OneVsRest
 from ._solvers import dual_cd
 from ._validation import (
+    MAX_INT,
     check_class_weight,
     check_labels_finite,
     check_sample_weight,
@@ -283,10 +285,11 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
     local_passes : int, default=1
         Passes of dual coordinate descent each block runs per round.  More
         passes, slightly fewer rounds, but each pass costs one sweep over the
-        block: on the synthetic set (50k rows, 4 blocks) 1, 2, 5 and 20
-        passes took 51, 45, 43 and 43 rounds to a 1e-3 gap, so one pass
-        needs the fewest sweeps; raise it when a round's communication costs
-        more than a few sweeps.
+        block: on 50,000 rows of a synthetic text-like set (50,000 features,
+        about 75 nonzeros per row; ``bench/workloads.py``) in 4 blocks, 1, 2,
+        5 and 20 passes took 51, 45, 43 and 43 rounds to a 1e-3 gap, so one
+        pass needs the fewest sweeps; raise it when a round's communication
+        costs more than a few sweeps.
     fit_intercept : bool, default=True
         Whether to fit an intercept (the weight of a constant feature of
         value ``intercept_scaling``, regularised, as liblinear).
@@ -297,8 +300,9 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
     shrinking : bool, default=True
         liblinear's shrinking inside the local passes of a round.
     random_state : int, RandomState instance or None, default=None
-        Seeds the visiting orders (see rule 4 of the module).  The same seed
-        and the same blocks give the same model, whatever the cluster.
+        Seeds the visiting orders: round ``t`` draws one seed per block and
+        binary problem from it, in order.  The same seed and the same blocks
+        give the same model, whatever the cluster.
     client : distributed.Client, default=None
         Cluster to run on.  ``None`` uses the current client
         (``distributed.default_client()``), or, when there is none, starts a
@@ -392,8 +396,8 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
         "C": [Interval(Real, 0.0, None, closed="neither")],
         "loss": [StrOptions({"hinge", "squared_hinge"})],
         "tol": [Interval(Real, 0.0, None, closed="neither")],
-        "max_rounds": [Interval(Integral, 1, None, closed="left")],
-        "local_passes": [Interval(Integral, 1, None, closed="left")],
+        "max_rounds": [Interval(Integral, 1, MAX_INT, closed="both")],
+        "local_passes": [Interval(Integral, 1, MAX_INT, closed="both")],
         "fit_intercept": ["boolean"],
         "intercept_scaling": [Interval(Real, 0.0, None, closed="neither")],
         "class_weight": [None, dict, StrOptions({"balanced"})],
@@ -585,7 +589,6 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
         del raws, summaries
 
         rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=(self.max_rounds, n_blocks, n_problems))
         sigma = float(n_blocks)
         w_bytes = 8 * n_problems * (n_features + 1)
 
@@ -601,7 +604,8 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
         for t in range(self.max_rounds + 1):
             t_round = time.perf_counter()
             update = t < self.max_rounds
-            round_seeds = seeds[min(t, self.max_rounds - 1)]
+            if update:  # the evaluation-only last round reuses the previous seeds
+                round_seeds = rng.randint(MAX_INT, size=(n_blocks, n_problems))
             new_states = [
                 self._submit(client, _local_step, blocks[k], states[k], w_fut,
                              round_seeds[k], active.copy(), update, sigma,

@@ -9,6 +9,7 @@ import bz2
 import gzip
 import os
 import re
+import zlib
 from importlib import resources
 
 import numpy as np
@@ -21,7 +22,7 @@ A9A_N_FEATURES = 123
 _FEATURE = re.compile(r"^(qid:\S+|[1-9]\d*:\S+)$")
 #: What ``load_svmlight_file`` raises on a damaged file or archive.
 _READ_ERRORS = (ValueError, RuntimeError, UnicodeDecodeError, OSError, EOFError,
-                OverflowError, MemoryError)
+                OverflowError, MemoryError, zlib.error)
 
 
 class LibsvmFormatError(ValueError):
@@ -69,7 +70,7 @@ def _first_bad_line(path, zero_based):
                         bad = token
                 if bad is not None:
                     return number, line.rstrip("\n")[:80], bad
-    except (OSError, EOFError, ValueError):
+    except (OSError, EOFError, ValueError, zlib.error):
         return None
     return None
 

@@ -96,7 +96,7 @@ __all__ = ["KernelRidge", "KernelMatrixMemoryError"]
 class KernelMatrixMemoryError(MemoryError, ValueError):
     """The n x n kernel matrix would not fit in the available memory.
 
-    Raised by :meth:`KernelRidge.fit` before anything large is allocated.
+    Raised by :meth:`fastlinear.KernelRidge.fit` before anything large is allocated.
     It is both a ``MemoryError`` and a ``ValueError``, so either ``except``
     catches it.
     """
@@ -256,7 +256,7 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         the training kernel matrix of shape (n_samples, n_samples).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen in ``fit`` (only when X has string column
         names).
 
@@ -265,6 +265,12 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
     sklearn.kernel_ridge.KernelRidge : the estimator this mirrors.
     sklearn.kernel_approximation.Nystroem : kernel features for data too
         large for the n x n kernel matrix.
+
+    Raises
+    ------
+    KernelMatrixMemoryError
+        From ``fit``, when the kernel matrix and its working copy would need
+        more memory than is available.
 
     Notes
     -----
@@ -277,16 +283,17 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         \\qquad f = \\sum_i \\beta_i k(\\cdot, x_i),
 
     whose solution is :math:`\\beta = S (S K S + \\lambda I)^{-1} S y`
-    (:math:`\\beta = (K + \\lambda I)^{-1} y` without weights).  The derivation
-    is in the docstring of :mod:`fastlinear.kernel_ridge`.  Fitting costs
+    (:math:`\\beta = (K + \\lambda I)^{-1} y` without weights: at the minimum
+    of the unweighted objective :math:`\\lambda \\beta = y - K \\beta`).  Fitting costs
     ``O(n^2 d)`` for the kernel, ``n^3/3`` flops per distinct ``alpha`` for
     the factorisation and ``2 n^2`` values of memory.
 
-    Raises
-    ------
-    KernelMatrixMemoryError
-        From ``fit``, when the kernel matrix and its working copy would need
-        more memory than is available.
+    The kernel matrix and its factorisation are single calls into NumPy's
+    BLAS and LAPACK, which Python cannot interrupt: Ctrl-C during ``fit``
+    takes effect when the running call returns (at n = 20,000, the
+    factorisation alone is about 2.7e12 floating-point operations, tens of
+    seconds on two cores).  For such sizes the Nystroem route of the user
+    guide is the better choice anyway.
 
     References
     ----------
@@ -426,6 +433,14 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             )
         X = self._check_sparse(X, "KernelRidge.fit")
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not np.all(np.isfinite(Y)):
+            # An object y with None passes scikit-learn's check as NaN.
+            bad = int(np.flatnonzero(~np.all(np.isfinite(Y), axis=1))[0])
+            raise ValueError(
+                f"KernelRidge.fit: y holds a missing or non-finite target (first at sample "
+                f"{bad}: {Y[bad].tolist()}); every target must be a finite number. Drop or impute "
+                "those samples."
+            )
         alphas = self._alphas(Y.shape[1])
         sw = None
         if sample_weight is not None:

@@ -39,9 +39,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _logistic_fast
 from ._base import CheckedLinearClassifierMixin
+from ._memory import check_weight_memory
 from ._parallel import new_stop_flag
 from ._solvers import Status
 from ._validation import (
+    MAX_INT,
     check_labels_finite,
     check_sample_weight,
     check_X,
@@ -143,7 +145,7 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
         Samples seen by ``partial_fit`` (``fit`` resets it).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen in ``fit`` (only when X has string column names).
 
     See Also
@@ -211,13 +213,13 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
         "parametrization": [StrOptions({"softmax", "reference"})],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"svrg", "sgd"})],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, MAX_INT, closed="both")],
         "learning_rate": [StrOptions(set(_SCHEDULES))],
         "eta0": [StrOptions({"auto"}), Interval(Real, 0.0, None, closed="neither")],
         "power_t": [Interval(Real, 0.0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, MAX_INT, closed="both")],
         "tol": [Interval(Real, 0.0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, MAX_INT, closed="both")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -286,15 +288,16 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
         """Fit on validated data (``fastlinear._validation.ClassificationData``)."""
         X, classes, sample_weight = data.X, data.classes, data.sample_weight
         n_samples = X.n_rows
+        # W, the SVRG store (2 K columns), the best weights: about 4 K vectors.
+        check_weight_memory(X.n_cols, 4 * classes.shape[0] + 2, "LogisticRegression.fit")
         W, b = self._start_point(classes, X.n_cols)
         lam = 1.0 / (self.C * n_samples)
         eta0 = self._initial_eta(X, sample_weight, lam, self.solver)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        curve = np.zeros(self.max_iter + 1)
         settings = self._settings(lam, eta0, variance_reduced=self.solver == "svrg",
                                   max_iter=self.max_iter, track_objective=True)
-        n_iter, status, eta = _logistic_fast.minibatch_sgd(
-            X, data.y_ind.astype(np.int32), sample_weight, W, b, curve,
+        n_iter, status, eta, curve = _logistic_fast.minibatch_sgd(
+            X, data.y_ind.astype(np.int32), sample_weight, W, b,
             settings, stop=new_stop_flag() if stop is None else stop, seed=int(seed),
         )
         if status == Status.INTERRUPTED:
@@ -303,7 +306,7 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self.n_features_in_ = X.n_cols
         self.n_iter_ = int(n_iter)
-        self.loss_curve_ = curve[: n_iter + 1].tolist()
+        self.loss_curve_ = curve.tolist()
         self.eta_ = float(eta)
         self.n_samples_seen_ = 0
         self._eta0_used = eta0
@@ -362,7 +365,7 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
         X, y = check_X(self, X, y=y, reset=first, caller="LogisticRegression.partial_fit")
         check_classification_targets(y)
         if classes is not None:
-            check_labels_finite(classes)
+            check_labels_finite(classes, name="classes")
             classes = np.unique(np.asarray(classes))
             if classes.shape[0] < 2:
                 raise ValueError(
@@ -401,8 +404,8 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
                                   track_objective=False, n_iter_no_change=1,
                                   max_decreases=0, epoch_offset=self._n_partial,
                                   verbose=0)
-        n_iter, status, eta = _logistic_fast.minibatch_sgd(
-            X, y_ind.astype(np.int32), sample_weight, W, b, np.zeros(2),
+        n_iter, status, eta, _ = _logistic_fast.minibatch_sgd(
+            X, y_ind.astype(np.int32), sample_weight, W, b,
             settings, stop=new_stop_flag(), seed=int(seed),
         )
         if status == Status.INTERRUPTED:

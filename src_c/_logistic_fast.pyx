@@ -101,6 +101,7 @@ import numpy as np
 
 from libc.math cimport INFINITY, exp, fabs, isfinite, log, pow
 from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport free, realloc
 from libc.string cimport memcpy
 from cython cimport floating
 
@@ -188,6 +189,12 @@ cdef struct Monitor:
     int decreases
     bint rose
     int status
+    # The loss curve, grown by doubling as epochs run (never sized by
+    # max_iter up front: max_iter may be 2**31 - 1).
+    double* curve
+    Py_ssize_t n_curve
+    Py_ssize_t curve_cap
+    bint curve_full  # realloc failed: the fit stops, the caller raises MemoryError
 
 
 cdef struct Data:
@@ -455,14 +462,32 @@ cdef double _evaluate(const floating* data, const index_t* indices,
     return _objective(data, indices, indptr, d, w, s.C, z)
 
 
+cdef bint _record(Monitor* mon, double value) noexcept nogil:
+    """Append ``value`` to the loss curve; False when it cannot grow."""
+    cdef double* grown
+    cdef Py_ssize_t cap
+    if mon.n_curve == mon.curve_cap:
+        cap = 2 * mon.curve_cap if mon.curve_cap > 0 else 64
+        grown = <double*> realloc(mon.curve, cap * sizeof(double))
+        if grown == NULL:
+            mon.curve_full = True
+            return False
+        mon.curve = grown
+        mon.curve_cap = cap
+    mon.curve[mon.n_curve] = value
+    mon.n_curve += 1
+    return True
+
+
 cdef bint _end_of_epoch(const floating* data, const index_t* indices,
                         const index_t* indptr, const Data* d, Weights* w,
                         const Settings* s, Snapshot* snap, Monitor* mon,
-                        int epoch, double* curve, double* Vbest, double* bbest,
+                        int epoch, double* Vbest, double* bbest,
                         double* z) noexcept nogil:
     """Evaluate ``J``, keep the best weights, apply rules 2-3; True to stop."""
     mon.obj = _evaluate(data, indices, indptr, d, w, s, snap, z)
-    curve[epoch] = mon.obj
+    if not _record(mon, mon.obj):
+        return True
     if epoch == 0:
         mon.start_obj = mon.obj
         if not isfinite(mon.obj):
@@ -542,7 +567,7 @@ cdef Data _checked_data(X, const int32_t[::1] y, const double[::1] sample_weight
 
 
 def minibatch_sgd(X, const int32_t[::1] y, const double[::1] sample_weight,
-                  double[:, ::1] W, double[::1] intercept, double[::1] curve,
+                  double[:, ::1] W, double[::1] intercept,
                   dict settings, unsigned char[::1] stop=None, uint64_t seed=0):
     """Run up to ``max_iter`` epochs of mini-batch gradient descent, in place.
 
@@ -554,8 +579,6 @@ def minibatch_sgd(X, const int32_t[::1] y, const double[::1] sample_weight,
     W : float64 array of shape (n_features, K), C-contiguous: the start point
         on entry, the solution on exit (feature-major, true weights).
     intercept : float64 array of shape (K,), start point / solution.
-    curve : float64 array of shape (max_iter + 1,), receives ``J`` per epoch
-        (only with ``track_objective``).
     settings : dict
         The fields of :c:type:`Settings`: ``C`` (scales the recorded
         objective), ``lam`` (``1 / (C n)``), ``eta0`` and ``power_t``
@@ -580,6 +603,9 @@ def minibatch_sgd(X, const int32_t[::1] y, const double[::1] sample_weight,
         CONVERGED, MAX_ITER, INTERRUPTED or DIVERGED.
     eta : float
         The learning rate at the end (adaptive may have divided it).
+    curve : float64 array of shape (n_iter + 1,) or (0,)
+        ``J`` at the start of each epoch and after the last (empty without
+        ``track_objective``).
     """
     cdef Data d = _checked_data(X, y, sample_weight, W, intercept, "minibatch_sgd")
     cdef Settings s = settings
@@ -589,8 +615,6 @@ def minibatch_sgd(X, const int32_t[::1] y, const double[::1] sample_weight,
             or s.max_decreases < 0 or s.epoch_offset < 0):
         raise ValueError("minibatch_sgd: batch_size, max_iter and "
                          "n_iter_no_change must be >= 1.")
-    if s.track_objective and curve.shape[0] < s.max_iter + 1:
-        raise ValueError("minibatch_sgd: curve must have max_iter + 1 entries.")
     if not (s.eta0 > 0.0) or not (s.eta0 * s.lam < 1.0) or not (s.lam >= 0.0):
         raise ValueError("minibatch_sgd: eta0 must be > 0 with eta0 * lam < 1; "
                          "got eta0=%r, lam=%r." % (s.eta0, s.lam))
@@ -601,24 +625,23 @@ def minibatch_sgd(X, const int32_t[::1] y, const double[::1] sample_weight,
         stop = np.zeros(1, dtype=np.uint8)
     d.stop = &stop[0]
     if d.n_samples == 0:
-        return 0, int(MAX_ITER), s.eta0
+        return 0, int(MAX_ITER), s.eta0, np.zeros(0)
     if X.data.dtype == np.float32:
         if X.indices.dtype == np.int32:
             return _run[float, int32_t](X.data, X.indices, X.indptr, &d, W,
-                                        intercept, curve, &s, seed)
+                                        intercept, &s, seed)
         return _run[float, int64_t](X.data, X.indices, X.indptr, &d, W,
-                                    intercept, curve, &s, seed)
+                                    intercept, &s, seed)
     if X.indices.dtype == np.int32:
         return _run[double, int32_t](X.data, X.indices, X.indptr, &d, W,
-                                     intercept, curve, &s, seed)
+                                     intercept, &s, seed)
     return _run[double, int64_t](X.data, X.indices, X.indptr, &d, W,
-                                 intercept, curve, &s, seed)
+                                 intercept, &s, seed)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
                  const index_t[::1] indptr, Data* d, double[:, ::1] W,
-                 double[::1] intercept, double[::1] curve, Settings* s,
-                 uint64_t seed):
+                 double[::1] intercept, Settings* s, uint64_t seed):
     cdef Py_ssize_t n_features = W.shape[0], K = W.shape[1]
     cdef Py_ssize_t B = min(<Py_ssize_t>s.batch_size, d.n_samples)
     cdef bint vr = s.variance_reduced
@@ -667,6 +690,10 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     mon.decreases = 0
     mon.rose = False
     mon.status = MAX_ITER
+    mon.curve = NULL
+    mon.n_curve = 0
+    mon.curve_cap = 0
+    mon.curve_full = False
     cdef double* Vbest = &Vb[0, 0] if (n_features > 0 and s.track_objective) else NULL
     cdef double* g = &G[0, 0]
     cdef uint64_t state = rng_seed(seed)
@@ -685,7 +712,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
         while True:
             if s.track_objective and _end_of_epoch(
                     X_data, X_ind, &indptr[0], d, &w, s, &snap, &mon, epoch,
-                    &curve[0], Vbest, &bb[0], g):
+                    Vbest, &bb[0], g):
                 break
             if epoch >= s.max_iter:
                 break
@@ -709,7 +736,15 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
         _fold(&w)
     if vr:
         np.asarray(W)[:, :] = store[:, :K]
-    return epoch, mon.status, mon.eta
+    curve = np.empty(mon.n_curve, dtype=np.float64)
+    cdef double[::1] curve_v = curve
+    if mon.n_curve > 0:
+        memcpy(&curve_v[0], mon.curve, mon.n_curve * sizeof(double))
+    free(mon.curve)
+    if mon.curve_full:
+        raise MemoryError("minibatch_sgd: the loss curve could not grow past %d epochs."
+                          % mon.n_curve)
+    return epoch, mon.status, mon.eta, curve
 
 
 def objective(X, const int32_t[::1] y, const double[::1] sample_weight,

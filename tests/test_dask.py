@@ -193,8 +193,8 @@ def test_binary_lazy_predict_float32(client, binary):
 def test_list_of_delayed_or_futures_gives_same_model(client, binary):
     X, y, _ = binary
     bounds = [0, 300, 700, 1200]
-    xs = [X[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    ys = [y[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    xs = [X[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    ys = [y[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     params = dict(C=0.1, tol=1e-3, max_rounds=100, random_state=3)
     a = LinearSVC(**params).fit([dask.delayed(b) for b in xs], [dask.delayed(b) for b in ys])
     b = LinearSVC(**params).fit(client.scatter(xs), y)  # y split by the blocks' rows

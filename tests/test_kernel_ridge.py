@@ -517,7 +517,7 @@ def test_caller_arrays_are_not_modified():
     KernelRidge(kernel="rbf").fit(X, Y, sample_weight=sw).predict(X_test)
     KernelRidge(kernel="precomputed", alpha=[1.0, 0.5]).fit(K, Y, sample_weight=sw)
     KernelRidge(kernel="precomputed").fit(K, Y)
-    for original, copy in zip((X, Y, X_test, K, sw), copies):
+    for original, copy in zip((X, Y, X_test, K, sw), copies, strict=True):
         np.testing.assert_array_equal(original, copy)
 
 
@@ -536,7 +536,7 @@ def test_non_canonical_csr_is_left_alone_and_read_correctly():
     assert not dup.has_canonical_format
     before = (dup.data.copy(), dup.indices.copy(), dup.indptr.copy())
     model = KernelRidge(kernel="rbf", gamma=0.3).fit(dup, y)
-    for a, b in zip(before, (dup.data, dup.indices, dup.indptr)):
+    for a, b in zip(before, (dup.data, dup.indices, dup.indptr), strict=True):
         np.testing.assert_array_equal(a, b)
     assert_close(model.predict(X_test), KernelRidge(kernel="rbf", gamma=0.3).fit(X, y).predict(X_test))
 

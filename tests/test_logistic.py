@@ -38,7 +38,7 @@ def synthetic(sparse_problem):
     return make
 
 
-def _kernel(X, y, sw, W, b, curve, *, C, lam, eta0, batch_size, max_iter,
+def _kernel(X, y, sw, W, b, *, C, lam, eta0, batch_size, max_iter,
             reference=False, variance_reduced=False, schedule="constant",
             fit_intercept=True, power_t=0.5, tol=0.0, n_iter_no_change=1,
             max_decreases=0, track_objective=False, epoch_offset=0, seed=0):
@@ -51,7 +51,7 @@ def _kernel(X, y, sw, W, b, curve, *, C, lam, eta0, batch_size, max_iter,
                     variance_reduced=variance_reduced,
                     track_objective=track_objective)
     return _logistic_fast.minibatch_sgd(proved_csr(sp.csr_matrix(X)), y, sw, W, b,
-                                        curve, settings, seed=seed)
+                                        settings, seed=seed)
 
 
 def _small_problem(n=40, p=6, K=3, seed=0, sparse=False):
@@ -135,7 +135,7 @@ def test_full_batch_kernel_step_is_the_gradient_step(sparse, reference):
         W0[:, 0] = 0.0
         b0[0] = 0.0
     W, b = W0.copy(), b0.copy()
-    _kernel(X, y.astype(np.int32), sw, W, b, np.zeros(2), C=C, lam=lam, eta0=eta,
+    _kernel(X, y.astype(np.int32), sw, W, b, C=C, lam=lam, eta0=eta,
             batch_size=n, max_iter=1, reference=reference, seed=3)
     g = _softmax_grad(np.concatenate([W0.ravel(), b0]), X, y, sw, C, K)
     gW, gb = g[: p * K].reshape(p, K), g[p * K:]
@@ -205,8 +205,8 @@ def test_kernel_equals_numpy_reference(svrg, reference, B, xorshift):
     C, eta, epochs, seed = 2.0, 0.2, 4, 12345
     n, p = X.shape
     W, b = np.zeros((p, 4)), np.zeros(4)
-    n_iter, status, _ = _kernel(
-        X, y.astype(np.int32), sw, W, b, np.zeros(epochs + 1), C=C, lam=1.0 / (C * n),
+    n_iter, status, _, _ = _kernel(
+        X, y.astype(np.int32), sw, W, b, C=C, lam=1.0 / (C * n),
         eta0=eta, batch_size=B, max_iter=epochs, reference=reference,
         variance_reduced=svrg, n_iter_no_change=epochs + 1, seed=seed)
     assert n_iter == epochs
@@ -350,6 +350,17 @@ def test_loss_curve_and_verbose(capsys, synthetic):
     assert m.objective(X, y) == pytest.approx(min(m.loss_curve_), rel=1e-10)
 
 
+def test_loss_curve_grows_with_the_epochs_run(synthetic):
+    """The curve is grown as epochs run (past its first 64 entries), not sized by max_iter."""
+    X, y = synthetic(n=60, p=5, K=3)
+    m = LogisticRegression(max_iter=300, tol=0.0, n_iter_no_change=10**6, random_state=0).fit(X, y)
+    assert m.n_iter_ == 300 and len(m.loss_curve_) == 301
+    assert np.all(np.isfinite(m.loss_curve_))
+    assert m.objective(X, y) == pytest.approx(min(m.loss_curve_), rel=1e-10)
+    big = LogisticRegression(max_iter=2**31 - 1, random_state=0).fit(X, y)  # allocates nothing up front
+    assert len(big.loss_curve_) == big.n_iter_ + 1
+
+
 @pytest.mark.parametrize("learning_rate", ["constant", "invscaling", "adaptive"])
 @pytest.mark.parametrize("solver", ["svrg", "sgd"])
 def test_schedules_decrease_the_objective(learning_rate, solver, synthetic):
@@ -414,7 +425,10 @@ def test_partial_fit_learns_in_chunks(synthetic):
 
 # ------------------------------------------------------------ bad input
 @pytest.mark.parametrize("params, match", [
-    (dict(batch_size=0), "'batch_size' parameter of LogisticRegression must be an int in the range \\[1, inf\\)"),
+    (dict(batch_size=0), "'batch_size' parameter of LogisticRegression must be an int in the range \\[1, 2147483647"),
+    # Bounded by what the kernel's C ints hold (and no loss curve sized by max_iter).
+    (dict(max_iter=10**12), "'max_iter' parameter of LogisticRegression must be an int in the range"),
+    (dict(n_iter_no_change=2**40), "'n_iter_no_change' parameter"),
     (dict(batch_size=-3), "'batch_size' parameter"),
     (dict(eta0=0.0), "'eta0' parameter of LogisticRegression must be"),
     (dict(eta0=-1.0), "'eta0' parameter"),
@@ -480,15 +494,14 @@ def test_kernel_checks_what_it_reads(synthetic):
     kw = dict(C=1.0, lam=0.05, eta0=0.1, batch_size=4, max_iter=2,
               variance_reduced=True, track_objective=True)
     with pytest.raises(TypeError, match="CSR built by checked_csr"):
-        _logistic_fast.minibatch_sgd(X, y.astype(np.int32), np.ones(20), W, b,
-                                     np.zeros(3), {})
+        _logistic_fast.minibatch_sgd(X, y.astype(np.int32), np.ones(20), W, b, {})
     ind = X.indices.copy()
     ind[-1] = 5
     with pytest.raises(ValueError, match="column index 5, outside"):
         _kernel(sp.csr_matrix((X.data, ind, X.indptr), shape=X.shape), y.astype(np.int32),
-                np.ones(20), W, b, np.zeros(3), **kw)
+                np.ones(20), W, b, **kw)
     with pytest.raises(ValueError, match="label outside"):
-        _kernel(X, np.full(20, 3, dtype=np.int32), np.ones(20), W, b, np.zeros(3), **kw)
+        _kernel(X, np.full(20, 3, dtype=np.int32), np.ones(20), W, b, **kw)
 
 
 def test_caller_arrays_untouched(synthetic):
@@ -496,5 +509,5 @@ def test_caller_arrays_untouched(synthetic):
     sw = np.linspace(0.5, 1.5, 200)
     copies = [a.copy() for a in (X.data, X.indices, X.indptr, y, sw)]
     LogisticRegression(random_state=0).fit(X, y, sample_weight=sw)
-    for before, after in zip(copies, (X.data, X.indices, X.indptr, y, sw)):
+    for before, after in zip(copies, (X.data, X.indices, X.indptr, y, sw), strict=True):
         np.testing.assert_array_equal(before, after)

@@ -1,0 +1,1198 @@
+"""Adversarial input: a clear error or the canonical result, never a crash, a hang or a mutation.
+
+The robustness promise, tested from the outside: bad input gets a
+``ValueError`` or ``TypeError`` whose message says what was expected, what
+came and how to fix it; legal but unusual input (unsorted or duplicate
+indices, other index widths, read-only or strided arrays, CSC, COO) gives
+the result of its canonical CSR form; the caller's arrays are never modified.
+
+1. Property tests over hand-built sparse matrices, one per estimator family
+   (hypothesis, a fixed seed each).  A broken structure (indices outside the
+   matrix, a bad ``indptr``, arrays of the wrong length) is what could crash
+   a kernel, so those examples run in two child processes started with the
+   first test of this module: a crash or a hang fails the test of the family
+   that was running instead of killing pytest.  Bad values and legal
+   variants run here.
+2. Known hard cases (bad class weights and parameters, NaN labels, objects
+   in y, folds with one class, ...), one small test each.
+3. The command line: one-line errors with exit code 2, no partial files.
+"""
+import bz2
+import errno
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import tracemalloc
+import warnings
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, assume, given, seed, settings
+from hypothesis import strategies as st
+from sklearn.model_selection import KFold
+
+from fastlinear import (
+    KernelRidge,
+    LinearSVC,
+    LinearSVCCV,
+    LinearSVR,
+    LogisticRegression,
+    LogisticRegressionCV,
+    cli,
+    linear_svc_objective,
+    linear_svr_objective,
+    logistic_objective,
+)
+from fastlinear.datasets import load_libsvm
+
+# Each property has its own fixed seed (see ``seeded_property``): the same
+# examples on every run, in CI as on a laptop, different ones per family; no
+# example database written into the checkout.
+PROPERTY = dict(deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+#: Examples per (family, kind of broken structure) in the child processes.
+CHILD_EXAMPLES_PER_KIND = 6
+#: A child that has not finished by then is hung.
+CHILD_TIMEOUT = 150
+#: Address-space cap of every child (Linux): a runaway allocation becomes a
+#: MemoryError there instead of the OOM killer's business on a shared machine.
+CHILD_MEMORY = 4 * 2**30
+
+
+def quiet(call, *args, **kwargs):
+    """``call(*args, **kwargs)`` with warnings (convergence, ill-conditioning) silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Problems and matrices
+
+
+@dataclass
+class Problem:
+    """A small problem; ``X`` is canonical (sorted, no duplicates, int32, float64)."""
+
+    X: sp.csr_matrix
+    y: np.ndarray  # class labels, balanced (two folds stay two-class)
+    y_reg: np.ndarray  # real targets
+    key: tuple = field(default=())
+
+
+@st.composite
+def problems(draw):
+    """Values are multiples of 0.5, so duplicates summed in any order are exact."""
+    n = draw(st.integers(8, 20))
+    d = draw(st.integers(1, 6))
+    n_classes = draw(st.sampled_from([2, 3]))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.RandomState(seed)
+    values = rng.randint(1, 5, size=(n, d)) * rng.choice([-0.5, 0.5], size=(n, d))
+    dense = np.where(rng.rand(n, d) < 0.6, values, 0.0)
+    dense[0, 0] = 1.5  # at least one stored value to break
+    y_reg = dense @ rng.randn(d) + 0.1 * rng.randn(n)
+    return Problem(sp.csr_matrix(dense), np.arange(n) % n_classes, y_reg, (n, d, n_classes, seed))
+
+
+def _layer_entries(rng, data, indices, indptr, n_minor):
+    """Compressed arrays with the meaning of canonical ones, drawn from their legal
+    variants: entries of a row in any order, values split into duplicates
+    (``v/2 + v/2`` or ``v + 0``), explicit zeros."""
+    shuffle, split, zeros = rng.rand(3) < 0.5
+    new_data, new_indices, lengths = [], [], []
+    for i in range(indptr.shape[0] - 1):
+        idx = list(indices[indptr[i]:indptr[i + 1]])
+        val = list(data[indptr[i]:indptr[i + 1]])
+        if split:
+            for k in range(len(idx)):
+                if rng.rand() < 0.5:
+                    first = val[k] / 2 if rng.rand() < 0.5 else (val[k] if rng.rand() < 0.5 else 0.0)
+                    idx.append(idx[k])
+                    val.append(val[k] - first)
+                    val[k] = first
+        if zeros and rng.rand() < 0.4:
+            idx.append(rng.randint(n_minor))
+            val.append(0.0)
+        order = rng.permutation(len(idx)) if shuffle else np.argsort(idx, kind="stable")
+        new_indices.extend(np.asarray(idx, dtype=np.int64)[order])
+        new_data.extend(np.asarray(val, dtype=np.float64)[order])
+        lengths.append(len(idx))
+    return (np.asarray(new_data, dtype=np.float64), np.asarray(new_indices, dtype=np.int64),
+            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+
+
+# Choices and their weights.  The common cases weigh more: a native, writable
+# CSR is the one a fit could modify in place.
+INDEX_DTYPES = {"int32": 4, "int64": 3, "int16": 1, "uint32": 1, ">i4": 1, "int32/int64": 1}
+DATA_DTYPES = {"float64": 6, "float32": 2, ">f8": 2}
+LAYOUTS = {"contiguous": 6, "strided": 2, "read-only": 2}
+
+
+def _choice(rng, weights):
+    names = list(weights)
+    p = np.array([weights[n] for n in names], dtype=float)
+    return names[rng.choice(len(names), p=p / p.sum())]
+
+
+def _index_dtypes(name):
+    """(indices dtype, indptr dtype) of an INDEX_DTYPES entry."""
+    if name == "int32/int64":
+        return np.dtype(np.int32), np.dtype(np.int64)
+    return np.dtype(name), np.dtype(name)
+
+
+def _layout(rng, arrays):
+    """The same arrays, contiguous, strided views or read-only."""
+    how = _choice(rng, LAYOUTS)
+    out = []
+    for a in arrays:
+        if how == "strided":
+            buffer = np.zeros(2 * a.shape[0] + 1, dtype=a.dtype)
+            buffer[: 2 * a.shape[0]: 2] = a
+            a = buffer[: 2 * a.shape[0]: 2]
+        elif how == "read-only":
+            a = a.copy()
+            a.setflags(write=False)
+        out.append(a)
+    return out
+
+
+def _assemble(fmt, data, indices, indptr, shape, array_api):
+    """A scipy matrix holding exactly these arrays: attribute assignment, which
+    scipy does not check (its constructor would check or convert them)."""
+    cls = {("csr", False): sp.csr_matrix, ("csr", True): sp.csr_array,
+           ("csc", False): sp.csc_matrix, ("csc", True): sp.csc_array}[fmt, array_api]
+    M = cls(shape, dtype=np.float64)
+    M.data, M.indices, M.indptr = data, indices, indptr
+    return M
+
+
+def _assemble_coo(row, col, data, shape, array_api):
+    M = (sp.coo_array if array_api else sp.coo_matrix)(shape, dtype=np.float64)
+    M.coords = (row, col)
+    M.data = data
+    return M
+
+
+def snapshot(M):
+    """Everything of a matrix or array the caller could see change."""
+    if isinstance(M, np.ndarray):
+        arrays = [M]
+    elif M.format == "coo":
+        arrays = [*M.coords, M.data]
+    else:
+        arrays = [M.data, M.indices, M.indptr]
+    return [(a.dtype.str, a.shape, a.flags.writeable, a.tobytes()) for a in arrays] + [M.shape]
+
+
+# Broken structure: each kind with the message fragment that must explain it.
+# ``{major}``/``{minor}``/``{n_minor}`` are row/column/n_features for CSR,
+# column/row/n_samples for CSC.
+_END = r"indptr\[-1\] is -?\d+ but the matrix stores \d+ indices and \d+ values; they must all be equal"
+COMPRESSED_KINDS = {
+    "index_high": r"{major} \d+ has {minor} index \d+, outside \[0, {n_minor}=\d+\)\. Pass the right shape=",
+    "index_negative": r"{major} \d+ has {minor} index -\d+, outside \[0, {n_minor}=\d+\)",
+    "indptr_decreasing": r"indptr decreases or jumps past the end at {major} \d+; it must be non-decreasing",
+    "indptr_start": r"indptr\[0\] is -?\d+, expected 0\. The matrix was probably built or modified by hand",
+    "indptr_end": _END,
+    "indptr_length": r"indptr has \d+ entries, expected n_(samples|features) \+ 1 = \d+",
+    "data_short": _END,
+    "data_long": _END,
+    "indices_short": _END,
+    "indices_long": _END,
+    "index_float": r"sparse indices must be integers, got dtype float64",
+    "index_beyond_int64": r"a sparse index exceeds the int64 range",
+}
+COO_KINDS = {
+    "coo_row_high": r"the COO matrix has row index \d+, outside \[0, \d+\)\. Pass the right shape=",
+    "coo_row_negative": r"the COO matrix has row index -\d+, outside \[0, \d+\)",
+    "coo_col_high": r"the COO matrix has column index \d+, outside \[0, \d+\)",
+    "coo_col_negative": r"the COO matrix has column index -\d+, outside \[0, \d+\)",
+    "coo_lengths": r"the COO matrix has \d+ row indices, \d+ column indices and \d+ values; they must be equally many",
+}
+STRUCTURE_KINDS = [*COMPRESSED_KINDS, *COO_KINDS]
+# Bad values in a legal structure: (fragment, whether fastlinear's own message).
+VALUE_KINDS = {
+    "nan": (r"Input X contains NaN", False),
+    "inf": (r"Input X contains infinity", False),
+    "-inf": (r"Input X contains infinity", False),
+    "huge": (r"row \d+ overflows float64 .* Rescale X", True),
+}
+_SIGNED_ONLY = {"index_negative", "indptr_decreasing", "indptr_start", "coo_row_negative", "coo_col_negative"}
+
+
+def _break_compressed(draw, kind, data, indices, indptr, n_minor):
+    """Apply one kind of broken structure to compressed arrays (copies)."""
+    data, indices, indptr = data.copy(), indices.copy(), indptr.copy()
+    nnz, n_major = indices.shape[0], indptr.shape[0] - 1
+    if kind in _SIGNED_ONLY and indices.dtype.kind == "u":
+        indices, indptr = indices.astype(np.int64), indptr.astype(np.int64)
+    if kind in ("index_high", "index_negative", "index_beyond_int64"):
+        k = draw(st.integers(0, nnz - 1))
+        if kind == "index_high":
+            indices[k] = draw(st.sampled_from([n_minor, n_minor + 1, n_minor + 1000,
+                                               np.iinfo(indices.dtype).max]))
+        elif kind == "index_negative":
+            indices[k] = draw(st.sampled_from([-1, -2, -n_minor - 1, np.iinfo(indices.dtype).min]))
+        else:
+            indices = indices.astype(np.uint64)
+            indices[k] = np.uint64(2**63) + np.uint64(draw(st.integers(0, 1000)))
+    elif kind == "indptr_decreasing":
+        assume(n_major >= 2)
+        i = draw(st.integers(1, n_major - 1))
+        if draw(st.booleans()):
+            indptr[i] = indptr[i + 1] + 1 + draw(st.integers(0, 3))
+        else:
+            indptr[i] = -1 - draw(st.integers(0, 3))
+    elif kind == "indptr_start":
+        shift = draw(st.integers(-3, 5).filter(bool))
+        if draw(st.booleans()) and shift > 0:
+            indptr = indptr + indptr.dtype.type(shift)
+        else:
+            indptr[0] = shift
+    elif kind == "indptr_end":
+        indptr[-1] = nnz + draw(st.integers(-nnz, 5).filter(bool))
+    elif kind == "indptr_length":
+        if draw(st.booleans()):
+            indptr = indptr[: indptr.shape[0] - draw(st.integers(1, indptr.shape[0]))]
+        else:
+            indptr = np.concatenate([indptr, np.full(draw(st.integers(1, 3)), nnz, dtype=indptr.dtype)])
+    elif kind == "data_short":
+        data = data[: nnz - draw(st.integers(1, nnz))]
+    elif kind == "data_long":
+        data = np.concatenate([data, np.ones(draw(st.integers(1, 3)), dtype=data.dtype)])
+    elif kind == "indices_short":
+        indices = indices[: nnz - draw(st.integers(1, nnz))]
+    elif kind == "indices_long":
+        indices = np.concatenate([indices, np.zeros(draw(st.integers(1, 3)), dtype=indices.dtype)])
+    elif kind == "index_float":
+        indices = indices.astype(np.float64)
+    return data, indices, indptr
+
+
+def _break_coo(draw, kind, row, col, data, shape):
+    row, col, data = row.copy(), col.copy(), data.copy()
+    k = draw(st.integers(0, data.shape[0] - 1))
+    if kind == "coo_row_high":
+        row[k] = shape[0] + draw(st.integers(0, 100))
+    elif kind == "coo_row_negative":
+        row[k] = -1 - draw(st.integers(0, 100))
+    elif kind == "coo_col_high":
+        col[k] = shape[1] + draw(st.integers(0, 100))
+    elif kind == "coo_col_negative":
+        col[k] = -1 - draw(st.integers(0, 100))
+    elif kind == "coo_lengths":
+        which = draw(st.sampled_from(["row", "col", "data"]))
+        if which == "row":
+            row = row[:-1]
+        elif which == "col":
+            col = np.concatenate([col, [0]]).astype(col.dtype)
+        else:
+            data = data[:-1]
+    return row, col, data
+
+
+def draw_matrix(draw, problem, kind):
+    """``(M, expected, canonical)``: a matrix of ``kind`` drawn around
+    ``problem.X``; ``expected`` is None for a legal matrix, else
+    ``(pattern, fastlinear's own message)``; ``canonical`` the canonical CSR
+    of a legal one (of its dtype)."""
+    X = problem.X
+    # The variant (format, duplicates, dtypes, layout, flags) comes from one
+    # drawn seed: hypothesis's own draws would cluster on a few combinations.
+    # The damage itself is drawn by hypothesis, which likes its boundaries.
+    rng = np.random.RandomState(draw(st.integers(0, 2**32 - 1), label="variant seed"))
+    formats = ["csr", "csr", "csc"] if kind in COMPRESSED_KINDS else ["csr", "csr", "csc", "coo"]
+    fmt = "coo" if kind in COO_KINDS else rng.choice(formats)
+    base = X if fmt != "csc" else X.tocsc()
+    n_minor = X.shape[1] if fmt != "csc" else X.shape[0]
+    data, indices, indptr = _layer_entries(rng, base.data, base.indices, base.indptr, n_minor)
+    index_dtype, indptr_dtype = _index_dtypes(_choice(rng, INDEX_DTYPES))
+    data_dtype = np.dtype(_choice(rng, DATA_DTYPES if kind not in VALUE_KINDS else {"float64": 4, ">f8": 1}))
+    data, indices, indptr = data.astype(data_dtype), indices.astype(index_dtype), indptr.astype(indptr_dtype)
+    expected = None
+    if kind in VALUE_KINDS:
+        k = draw(st.integers(0, data.shape[0] - 1))
+        if kind == "huge":  # its square overflows: above sqrt(1.8e308) ~ 1.3e154
+            data[k] = draw(st.sampled_from([-1.0, 1.0])) * 10.0 ** draw(st.floats(155, 308))
+        else:
+            data[k] = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}[kind]
+        expected = VALUE_KINDS[kind]
+    array_api = rng.rand() < 0.5
+    if fmt == "coo":
+        coo_dtype = np.dtype(rng.choice(["int32", "int64"]))
+        row = np.repeat(np.arange(X.shape[0]), np.diff(indptr)).astype(coo_dtype)
+        col = indices.astype(coo_dtype)
+        order = rng.permutation(data.shape[0])
+        row, col, data = row[order], col[order], data[order]
+        if kind in COO_KINDS:
+            row, col, data = _break_coo(draw, kind, row, col, data, X.shape)
+            expected = (COO_KINDS[kind], True)
+        row, col, data = _layout(rng, [row, col, data])
+        M = _assemble_coo(row, col, data, X.shape, array_api)
+    else:
+        if kind in COMPRESSED_KINDS:
+            data, indices, indptr = _break_compressed(draw, kind, data, indices, indptr, n_minor)
+            names = (dict(major="row", minor="column", n_minor="n_features") if fmt == "csr"
+                     else dict(major="column", minor="row", n_minor="n_samples"))
+            expected = (COMPRESSED_KINDS[kind].format(**names), True)
+        data, indices, indptr = _layout(rng, [data, indices, indptr])
+        M = _assemble(fmt, data, indices, indptr, X.shape, array_api)
+        if expected is None and rng.rand() < 0.25:
+            # Flags that lie about a non-canonical matrix: nothing may trust them.
+            M.has_sorted_indices = True
+            M.has_canonical_format = True
+    native = np.float32 if data_dtype == np.float32 else np.float64
+    return M, expected, X.astype(native)
+
+
+# --------------------------------------------------------------------------
+# Estimator families: what is fitted, what is called, who the messages name
+
+
+def _svc(**params):
+    return lambda: LinearSVC(random_state=0, max_iter=200, **params)
+
+
+def _classifier_ops(name, *extra):
+    caller = f"{name}.decision_function"
+    ops = {
+        "predict": (caller, lambda est, X, p: est.predict(X)),
+        "decision_function": (caller, lambda est, X, p: est.decision_function(X)),
+        "score": (caller, lambda est, X, p: est.score(X, p.y)),
+    }
+    for op in extra:
+        ops[op] = (caller, lambda est, X, p, op=op: getattr(est, op)(X))
+    return ops
+
+
+@dataclass
+class Family:
+    """``prepare(problem)`` fits on the canonical matrix; ``fit_ops`` fit fresh
+    estimators on the matrix under test and return the fitted arrays;
+    ``ops`` call the prepared model.  Each op has the caller its messages name."""
+
+    prepare: callable
+    fit_ops: dict
+    ops: dict
+
+
+def _classifier_family(make, name):
+    return Family(
+        prepare=lambda p: quiet(make().fit, p.X, p.y),
+        fit_ops={"fit": (f"{name}.fit", lambda X, p: [
+            (est := quiet(make().fit, X, p.y)).coef_, est.intercept_])},
+        ops=_classifier_ops(name),
+    )
+
+
+def _logistic():
+    return LogisticRegression(random_state=0, max_iter=5)
+
+
+def _objective_models(p):
+    return {
+        "svc": quiet(_svc(dual=True)().fit, p.X, p.y),
+        "svc_cs": quiet(_svc(multi_class="crammer_singer")().fit, p.X, p.y),
+        "svc_l1": quiet(_svc(penalty="l1", dual=False)().fit, p.X, p.y),
+        "svr": quiet(LinearSVR(random_state=0, max_iter=200).fit, p.X, p.y_reg),
+        "logistic": quiet(_logistic().fit, p.X, p.y),
+    }
+
+
+FAMILIES = {
+    "svc_dual": _classifier_family(_svc(dual=True), "LinearSVC"),
+    "svc_primal": _classifier_family(_svc(dual=False), "LinearSVC"),
+    "svc_l1": _classifier_family(_svc(penalty="l1", dual=False), "LinearSVC"),
+    "svc_crammer_singer": _classifier_family(_svc(multi_class="crammer_singer"), "LinearSVC"),
+    "svr": Family(
+        prepare=lambda p: quiet(LinearSVR(random_state=0, max_iter=200).fit, p.X, p.y_reg),
+        fit_ops={"fit": ("LinearSVR.fit", lambda X, p: [
+            (est := quiet(LinearSVR(random_state=0, max_iter=200).fit, X, p.y_reg)).coef_, est.intercept_])},
+        ops={"predict": ("LinearSVR.predict", lambda est, X, p: est.predict(X)),
+             "score": ("LinearSVR.predict", lambda est, X, p: est.score(X, p.y_reg))},
+    ),
+    "logistic": Family(
+        prepare=lambda p: quiet(_logistic().fit, p.X, p.y),
+        fit_ops={
+            "fit": ("LogisticRegression.fit", lambda X, p: [
+                (est := quiet(_logistic().fit, X, p.y)).coef_, est.intercept_]),
+            "partial_fit": ("LogisticRegression.partial_fit", lambda X, p: [
+                (est := _logistic().partial_fit(X, p.y, classes=np.unique(p.y))).coef_, est.intercept_]),
+        },
+        ops={**_classifier_ops("LogisticRegression", "predict_proba", "predict_log_proba"),
+             "objective": ("LogisticRegression.objective", lambda est, X, p: est.objective(X, p.y))},
+    ),
+    "kernel_ridge": Family(
+        prepare=lambda p: KernelRidge(alpha=1.0).fit(p.X, p.y_reg),
+        fit_ops={"fit": ("KernelRidge.fit", lambda X, p: [KernelRidge(alpha=1.0).fit(X, p.y_reg).dual_coef_])},
+        ops={"predict": ("KernelRidge.predict", lambda est, X, p: est.predict(X)),
+             "score": ("KernelRidge.predict", lambda est, X, p: est.score(X, p.y_reg))},
+    ),
+    "svc_cv": Family(
+        prepare=lambda p: quiet(LinearSVCCV(Cs=[0.1, 1.0], cv=2, max_iter=200, random_state=0).fit, p.X, p.y),
+        fit_ops={"fit": ("LinearSVCCV.fit", lambda X, p: [
+            (est := quiet(LinearSVCCV(Cs=[0.1, 1.0], cv=2, max_iter=200, random_state=0).fit, X, p.y)).C_,
+            est.coef_, est.intercept_, est.cv_results_["mean_test_score"]])},
+        ops=_classifier_ops("LinearSVC"),
+    ),
+    "logistic_cv": Family(
+        prepare=lambda p: quiet(LogisticRegressionCV(Cs=[0.1, 1.0], cv=2, max_iter=5, random_state=0).fit,
+                                p.X, p.y),
+        fit_ops={"fit": ("LogisticRegressionCV.fit", lambda X, p: [
+            (est := quiet(LogisticRegressionCV(Cs=[0.1, 1.0], cv=2, max_iter=5, random_state=0).fit,
+                          X, p.y)).C_, est.coef_, est.intercept_])},
+        ops=_classifier_ops("LogisticRegression", "predict_proba"),
+    ),
+    "objectives": Family(
+        prepare=_objective_models,
+        fit_ops={},
+        ops={
+            "linear_svc_objective": ("linear_svc_objective",
+                                     lambda m, X, p: linear_svc_objective(m["svc"], X, p.y)),
+            "linear_svc_objective[crammer_singer]": ("linear_svc_objective",
+                                                     lambda m, X, p: linear_svc_objective(m["svc_cs"], X, p.y)),
+            "linear_svc_objective[l1]": ("linear_svc_objective",
+                                         lambda m, X, p: linear_svc_objective(m["svc_l1"], X, p.y)),
+            "linear_svr_objective": ("linear_svr_objective",
+                                     lambda m, X, p: linear_svr_objective(m["svr"], X, p.y_reg)),
+            "logistic_objective": ("logistic_objective",
+                                   lambda m, X, p: logistic_objective(m["logistic"], X, p.y)),
+        },
+    ),
+}
+_PREPARED = {}
+
+
+def _prepared(name, family, problem):
+    """The model fitted on the canonical matrix (cached: hypothesis replays examples)."""
+    key = (name, problem.key)
+    if key not in _PREPARED:
+        if len(_PREPARED) > 64:
+            _PREPARED.clear()
+        _PREPARED[key] = family.prepare(problem)
+    return _PREPARED[key]
+
+
+def _attempt(call):
+    try:
+        return True, call()
+    except (ValueError, TypeError) as error:  # any other exception type fails the property
+        return False, error
+
+
+def _assert_same_result(op, got, want, prepared, canonical):
+    """Equal up to the rounding of a product summed in another order."""
+    if op == "predict" and getattr(prepared, "classes_", None) is not None:
+        got, want = np.asarray(got), np.asarray(want)
+        differ = got != want
+        if np.any(differ):
+            # Only a sample on the decision boundary may flip.
+            scores = np.asarray(prepared.decision_function(canonical))
+            margin = np.abs(scores) if scores.ndim == 1 else np.abs(np.diff(np.sort(scores, axis=1)[:, -2:]))
+            assert np.all(margin.ravel()[differ] < 1e-9), (op, got, want)
+        return
+    for a, b in zip(got, want, strict=True) if isinstance(got, list) else [(got, want)]:
+        np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64),
+                                   rtol=1e-9, atol=1e-9, err_msg=op)
+
+
+def check_example(name, kind, draw):
+    """The property, for one drawn example of ``kind`` and every call of family ``name``.
+
+    Broken input: a ValueError/TypeError with the fragment that explains it
+    (and the caller first, for fastlinear's own messages).  Legal input: the
+    result on the canonical matrix.  Either way the input is left as it was.
+    """
+    family = FAMILIES[name]
+    problem = draw(problems())
+    M, expected, canonical = draw_matrix(draw, problem, kind)
+    y_before, yr_before = problem.y.copy(), problem.y_reg.copy()
+    prepared = _prepared(name, family, problem)
+    calls = [(op, caller, lambda call=call: call(M, problem), lambda call=call: call(canonical, problem))
+             for op, (caller, call) in family.fit_ops.items()]
+    calls += [(op, caller, lambda call=call: call(prepared, M, problem),
+               lambda call=call: call(prepared, canonical, problem))
+              for op, (caller, call) in family.ops.items()]
+    for op, caller, on_M, on_canonical in calls:
+        before = snapshot(M)
+        ok, result = _attempt(on_M)
+        assert snapshot(M) == before, f"{op} modified the caller's {kind} matrix"
+        if expected is None:
+            assert ok, f"{op} refused a legal matrix: {result}"
+            _assert_same_result(op, result, on_canonical(), prepared, canonical)
+            continue
+        pattern, own = expected
+        assert not ok, f"{op} accepted a broken matrix ({kind}) and returned {result!r}"
+        message = str(result)
+        assert re.search(pattern, message), f"{op} ({kind}): unclear message {message!r}"
+        if own:
+            assert message.startswith(f"{caller}: "), f"{op} ({kind}): message does not name {caller}: {message!r}"
+    np.testing.assert_array_equal(problem.y, y_before)
+    np.testing.assert_array_equal(problem.y_reg, yr_before)
+
+
+# ------------------------------------------------------- 1a. legal variants and bad values
+
+
+def seeded_property(name, kind, max_examples, counts=None):
+    """The property of family ``name`` on matrices of ``kind``, as a hypothesis
+    test with a seed of its own (``counts[kind]`` counts the examples run)."""
+
+    @seed(zlib.crc32(f"{name}/{kind}".encode()))
+    @settings(max_examples=max_examples, **PROPERTY)
+    @given(data=st.data())
+    def prop(data):
+        check_example(name, kind, data.draw)
+        if counts is not None:
+            counts[kind] = counts.get(kind, 0) + 1
+
+    return prop
+
+
+@pytest.mark.parametrize("kind", ["legal", *VALUE_KINDS])
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_legal_variants_and_bad_values(name, kind):
+    """Unsorted / duplicate indices, any index width, CSC, COO: the canonical
+    result; NaN, inf and values whose squares overflow: a clear ValueError."""
+    seeded_property(name, kind, 20 if kind == "legal" else 3)()
+
+
+# ------------------------------------------------------- 1b. broken structure, in child processes
+
+
+def _child_main(names, examples_per_kind):
+    """Run the property of each family on every kind of broken structure.
+
+    The entry point of the child processes (``python this_file.py a,b,c n``).
+    Prints ``BEGIN family`` before a family (so a crash or a hang names it) and
+    one ``SUMMARY {json}`` line after it.
+    """
+    warnings.simplefilter("ignore")
+    status = 0
+    for name in names.split(","):
+        print(f"BEGIN {name}", flush=True)
+        counts, failures = {}, []
+        for kind in STRUCTURE_KINDS:
+            try:
+                seeded_property(name, kind, examples_per_kind, counts)()
+            except Exception as error:  # noqa: BLE001 - reported, then the next kind
+                # The whole report: hypothesis's falsifying example is in the notes,
+                # several distinct failures come as an ExceptionGroup.
+                failures.append(f"{kind}:\n" + "".join(traceback.format_exception(error))[-6000:])
+        print("SUMMARY " + json.dumps({"family": name, "examples": counts, "failures": failures}), flush=True)
+        status = status or (1 if failures else 0)
+    return status
+
+
+def _limit_memory():
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
+
+
+def _child_env():
+    env = dict(os.environ)
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return env
+
+
+def _start(args, cwd):
+    return subprocess.Popen(
+        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+        env=_child_env(), preexec_fn=_limit_memory if sys.platform.startswith("linux") else None,
+    )
+
+
+class _Children:
+    """The child processes, one per group of families, each watched by a
+    background thread, so that they run alongside the in-process tests.
+
+    Two groups for two cores: each child pays the interpreter and scikit-learn
+    start-up once for five families.
+    """
+
+    def __init__(self, groups, cwd):
+        self.results, self.procs, self.cwd = {}, [], cwd
+        self.finished = {name: threading.Event() for group in groups for name in group}
+        for group in groups:
+            threading.Thread(target=self._run, args=(group,), daemon=True).start()
+
+    def _run(self, group):
+        proc = _start([__file__, ",".join(group), str(CHILD_EXAMPLES_PER_KIND)], self.cwd)
+        self.procs.append(proc)
+        started = time.monotonic()
+        try:
+            out, err = proc.communicate(timeout=CHILD_TIMEOUT)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            code = "hung"
+        for name in group:
+            self.results[name] = (code, out, err, time.monotonic() - started)
+            self.finished[name].set()
+
+    def result(self, name):
+        """(exit code or "hung", stdout, stderr, seconds) of the child that ran ``name``."""
+        assert self.finished[name].wait(2 * CHILD_TIMEOUT), f"the child of {name} never finished"
+        return self.results[name]
+
+    def close(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+
+
+CHILD_GROUPS = [("svc_dual", "svc_primal", "svc_l1", "svc_crammer_singer", "svr"),
+                ("logistic", "kernel_ridge", "svc_cv", "logistic_cv", "objectives")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def children(request, tmp_path_factory):
+    """Started with the first test of this module; collected by the last ones."""
+    selected = {item.callspec.params["name"] for item in request.session.items
+                if getattr(item, "originalname", None) == "test_broken_structure_in_a_child_process"}
+    groups = [g for g in ([n for n in group if n in selected] for group in CHILD_GROUPS) if g]
+    pool = _Children(groups, tmp_path_factory.mktemp("children"))
+    yield pool
+    pool.close()
+
+
+# --------------------------------------------------------------------------
+# 2. Known hard cases, one test each
+
+
+@pytest.fixture(scope="module")
+def small(sparse_problem):
+    """60 x 20 sparse, three classes (balanced enough for two folds) and real targets."""
+    X, y = sparse_problem(n_samples=60, n_features=20, n_classes=3, density=0.3, seed=3)
+    y_reg = np.asarray(X @ np.linspace(-1, 1, X.shape[1])).ravel()
+    return X, y, y_reg
+
+
+SVC_SOLVERS = {
+    "dual": dict(dual=True),
+    "primal": dict(dual=False),
+    "l1": dict(penalty="l1", dual=False),
+    "crammer_singer": dict(multi_class="crammer_singer"),
+}
+BAD_CLASS_WEIGHTS = {
+    "negative": ({0: -1.0}, r"class_weight\[0\] = -1\.0; class weights must be finite and >= 0"),
+    "nan": ({1: np.nan}, r"class_weight\[1\] = nan; class weights must be finite and >= 0"),
+    "inf": ({2: np.inf}, r"class_weight\[2\] = inf; class weights must be finite and >= 0"),
+    "all zero": ({0: 0.0, 1: 0, 2: 0.0}, r"Every class weight is zero, so no sample would be used"),
+}
+
+
+@pytest.mark.parametrize("weights", list(BAD_CLASS_WEIGHTS))
+@pytest.mark.parametrize("solver", [*SVC_SOLVERS, "LinearSVCCV"])
+def test_bad_class_weight(solver, weights, small):
+    X, y, _ = small
+    class_weight, match = BAD_CLASS_WEIGHTS[weights]
+    est = (LinearSVCCV(Cs=[1.0], cv=2, class_weight=class_weight) if solver == "LinearSVCCV"
+           else LinearSVC(class_weight=class_weight, **SVC_SOLVERS[solver]))
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, y)
+
+
+def test_partial_fit_refuses_nan_in_classes(small):
+    X, y, _ = small
+    with pytest.raises(ValueError, match="NaN"):
+        LogisticRegression().partial_fit(X, y, classes=[0, 1, np.nan])
+
+
+def test_partial_fit_nan_in_classes_names_classes(small):
+    X, y, _ = small
+    with pytest.raises(ValueError, match="classes"):
+        LogisticRegression().partial_fit(X, y, classes=[0, 1, np.nan])
+
+
+def test_kernel_ridge_refuses_none_targets(small):
+    X, _, y_reg = small
+    y = y_reg.astype(object)
+    y[4] = None
+    with pytest.raises(ValueError, match=r"missing or non-finite target \(first at sample 4"):
+        KernelRidge().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted_for_objectives(small):
+    X, y, y_reg = small
+    return {
+        "linear_svc_objective": (quiet(LinearSVC(random_state=0).fit, X, y), y),
+        "linear_svr_objective": (quiet(LinearSVR(random_state=0).fit, X, y_reg), y_reg),
+        "logistic_objective": (quiet(LogisticRegression(random_state=0, max_iter=5).fit, X, y), y),
+    }
+
+
+OBJECTIVES = {"linear_svc_objective": linear_svc_objective, "linear_svr_objective": linear_svr_objective,
+              "logistic_objective": logistic_objective}
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("helper", list(OBJECTIVES))
+def test_objective_helpers_refuse_nan_in_X(helper, dense, small, fitted_for_objectives):
+    """Not a NaN objective: an error."""
+    X, _, _ = small
+    est, target = fitted_for_objectives[helper]
+    Xb = X.toarray() if dense else X.copy()
+    if dense:
+        Xb[3, 2] = np.nan
+    else:
+        Xb.data[5] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        OBJECTIVES[helper](est, Xb, target)
+
+
+@pytest.mark.parametrize("helper", list(OBJECTIVES))
+def test_objective_helpers_refuse_y_of_another_length(helper, small, fitted_for_objectives):
+    """Not the objective of the first rows: an error naming both lengths."""
+    X, _, _ = small
+    est, target = fitted_for_objectives[helper]
+    n = X.shape[0]
+    match = (rf"X has {n} samples but y has {n - 3}; pass one label per sample"
+             if helper != "linear_svr_objective" else rf"inconsistent numbers of samples: \[{n}, {n - 3}\]")
+    with pytest.raises(ValueError, match=match):
+        OBJECTIVES[helper](est, X, target[:-3])
+    with pytest.raises(ValueError, match="samples"):
+        OBJECTIVES[helper](est, X[:-3], target)
+
+
+def _dask_svc(**params):
+    dask_module = pytest.importorskip("fastlinear.dask")
+    return dask_module.LinearSVC(**params)
+
+
+HUGE_COUNTS = {
+    "LogisticRegression(max_iter=10**12)": (lambda: LogisticRegression(max_iter=10**12), "max_iter"),
+    "LogisticRegression(batch_size=2**40)": (lambda: LogisticRegression(batch_size=2**40), "batch_size"),
+    "LogisticRegression(n_iter_no_change=2**40)": (lambda: LogisticRegression(n_iter_no_change=2**40),
+                                                   "n_iter_no_change"),
+    "LinearSVC(max_iter=2**40)": (lambda: LinearSVC(max_iter=2**40), "max_iter"),
+    "LinearSVR(max_iter=2**40)": (lambda: LinearSVR(max_iter=2**40), "max_iter"),
+    "dask.LinearSVC(max_rounds=10**12)": (lambda: _dask_svc(max_rounds=10**12), "max_rounds"),
+    "dask.LinearSVC(local_passes=2**40)": (lambda: _dask_svc(local_passes=2**40), "local_passes"),
+}
+
+
+@pytest.mark.parametrize("case", list(HUGE_COUNTS))
+def test_huge_counts_are_parameter_errors(case, small):
+    """Refused at fit by the parameter check, before anything is allocated or
+    any cluster started (InvalidParameterError is a ValueError)."""
+    X, y, y_reg = small
+    make, param = HUGE_COUNTS[case]
+    est = make()
+    target = y_reg if isinstance(est, LinearSVR) else y
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match=rf"The '{param}' parameter of \w+ must be an int in the range"):
+            est.fit(X, target)
+    finally:
+        seconds = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert seconds < 1.0
+    assert peak < 50 * 2**20, f"{peak / 2**20:.0f} MiB allocated before the refusal"
+
+
+@pytest.mark.parametrize("eta0", ["auto", 0.1])
+@pytest.mark.parametrize("dense", [False, True])
+def test_logistic_on_values_near_1e300_says_rescale(dense, eta0, small):
+    X, y, _ = small
+    Xh = X * 1e300
+    with pytest.raises(ValueError, match=r"overflows float64.*Rescale X") as error:
+        LogisticRegression(eta0=eta0).fit(Xh.toarray() if dense else Xh, y)
+    assert "eta0" not in str(error.value)
+
+
+@pytest.mark.parametrize("cls", [LinearSVCCV, LogisticRegressionCV])
+def test_single_class_fold_is_named(cls, small):
+    """KFold without shuffling on sorted labels: fold 1's training part has one
+    class; the error names the fold and the way out."""
+    X, _, _ = small
+    y = np.r_[np.zeros(20, dtype=int), np.ones(40, dtype=int)]
+    with pytest.raises(ValueError, match=rf"{cls.__name__}\.fit, fold 1 of 3: .* only one class") as error:
+        quiet(cls(Cs=[1.0], cv=KFold(3)).fit, X, y)
+    assert "stratified" in str(error.value)
+
+
+@pytest.mark.parametrize("broken", ["index >= n_features", "short indptr"])
+@pytest.mark.parametrize("cls", [LinearSVCCV, LogisticRegressionCV])
+def test_cv_refuses_broken_csr_before_cutting_folds(cls, broken, small):
+    """The batches above prove this path crash-free; the message comes from the
+    search itself, not from a fold."""
+    X, y, _ = small
+    Xb = X.copy()
+    if broken == "index >= n_features":
+        Xb.indices[7] = X.shape[1]
+        match = rf"^{cls.__name__}\.fit: row \d+ has column index {X.shape[1]}, outside"
+    else:
+        Xb.indptr = Xb.indptr[:-2]
+        match = rf"^{cls.__name__}\.fit: indptr has {X.shape[0] - 1} entries, expected n_samples \+ 1"
+    with pytest.raises(ValueError, match=match):
+        cls(Cs=[1.0], cv=2).fit(Xb, y)
+
+
+PREDICTORS = {
+    "LinearSVC": (lambda: LinearSVC(random_state=0), "LinearSVC.decision_function", False),
+    "LinearSVR": (lambda: LinearSVR(random_state=0), "LinearSVR.predict", True),
+    "LogisticRegression": (lambda: LogisticRegression(random_state=0, max_iter=5),
+                           "LogisticRegression.decision_function", False),
+    "KernelRidge": (lambda: KernelRidge(), "KernelRidge.predict", True),
+    "LinearSVCCV": (lambda: LinearSVCCV(Cs=[1.0], cv=2, random_state=0), "LinearSVC.decision_function", False),
+}
+
+
+@pytest.mark.parametrize("name, method", [
+    (name, method) for name in PREDICTORS
+    for method in ("predict", "decision_function", "predict_proba", "score") if hasattr(PREDICTORS[name][0](), method)
+])
+def test_out_of_range_index_at_prediction(name, method, small):
+    """Never a silently wrong prediction or score."""
+    X, y, y_reg = small
+    make, caller, regression = PREDICTORS[name]
+    est = make()
+    target = y_reg if regression else y
+    quiet(est.fit, X, target)
+    Xb = X.copy()
+    Xb.indices[11] = X.shape[1] + 3
+    args = (Xb, target) if method == "score" else (Xb,)
+    with pytest.raises(ValueError, match=rf"^{caller}: row \d+ has column index {X.shape[1] + 3}, outside"):
+        getattr(est, method)(*args)
+
+
+def _messy_csr(X):
+    """X with every row reversed and every value split in two duplicates, int64."""
+    rows = [(X.indices[X.indptr[i]:X.indptr[i + 1]][::-1], X.data[X.indptr[i]:X.indptr[i + 1]][::-1])
+            for i in range(X.shape[0])]
+    indices = np.concatenate([np.r_[idx, idx] for idx, _ in rows]).astype(np.int64)
+    data = np.concatenate([np.r_[val / 2, val / 2] for _, val in rows])
+    indptr = np.concatenate([[0], np.cumsum([2 * len(idx) for idx, _ in rows])]).astype(np.int64)
+    return _assemble("csr", data, indices, indptr, X.shape, False)
+
+
+MUTATION_INPUTS = {
+    "canonical CSR": lambda X: X.copy(),
+    "unsorted, duplicate, int64 CSR": _messy_csr,
+    "CSC": lambda X: X.tocsc(),
+    "COO": lambda X: X.tocoo(copy=True),
+    "dense": lambda X: X.toarray(),
+}
+
+
+def _mutation_calls(X, y, y_reg, sw):
+    """(what, call) for every estimator and method that takes the caller's arrays."""
+    svc = {k: (lambda p=p: LinearSVC(random_state=0, max_iter=200, **p)) for k, p in SVC_SOLVERS.items()}
+    calls = []
+    for k, make in svc.items():
+        calls.append((f"LinearSVC[{k}]", lambda make=make: (
+            (est := make().fit(X, y, sample_weight=sw)).predict(X), est.decision_function(X),
+            est.score(X, y, sample_weight=sw), linear_svc_objective(est, X, y, sample_weight=sw))))
+    calls += [
+        ("LinearSVR", lambda: ((est := LinearSVR(random_state=0).fit(X, y_reg, sample_weight=sw)).predict(X),
+                               est.score(X, y_reg, sample_weight=sw),
+                               linear_svr_objective(est, X, y_reg, sample_weight=sw))),
+        ("LogisticRegression", lambda: (
+            (est := LogisticRegression(random_state=0, max_iter=5).fit(X, y, sample_weight=sw)).predict_proba(X),
+            est.score(X, y, sample_weight=sw), est.objective(X, y, sample_weight=sw),
+            logistic_objective(est, X, y, sample_weight=sw))),
+        ("LogisticRegression.partial_fit", lambda: LogisticRegression(random_state=0).partial_fit(
+            X, y, classes=np.unique(y), sample_weight=sw).partial_fit(X, y, sample_weight=sw)),
+        ("KernelRidge", lambda: ((est := KernelRidge().fit(X, y_reg, sample_weight=sw)).predict(X),
+                                 est.score(X, y_reg, sample_weight=sw))),
+        ("LinearSVCCV", lambda: ((est := LinearSVCCV(Cs=[0.1, 1.0], cv=2, random_state=0).fit(
+            X, y, sample_weight=sw)).predict(X), est.score(X, y, sample_weight=sw))),
+        ("LogisticRegressionCV", lambda: ((est := LogisticRegressionCV(Cs=[1.0], cv=2, max_iter=5, random_state=0)
+                                           .fit(X, y, sample_weight=sw)).predict_proba(X), est.score(X, y))),
+    ]
+    return calls
+
+
+@pytest.mark.parametrize("form", list(MUTATION_INPUTS))
+def test_inputs_are_not_mutated(form, small):
+    """X (values, indices, indptr, dtypes, writeable flags), y and
+    sample_weight are the same after every fit and prediction; a
+    non-canonical CSR is canonicalised in a private copy."""
+    X0, y0, y_reg0 = small
+    X = MUTATION_INPUTS[form](X0)
+    y, y_reg = y0.copy(), y_reg0.copy()
+    sw = np.linspace(0.5, 1.5, y.shape[0])
+    before = (snapshot(X), y.tobytes(), y_reg.tobytes(), sw.tobytes())
+    for what, call in _mutation_calls(X, y, y_reg, sw):
+        quiet(call)
+        after = (snapshot(X), y.tobytes(), y_reg.tobytes(), sw.tobytes())
+        assert after == before, f"{what} modified its input ({form})"
+
+
+# ------------------------------------------------------------ structures scipy does not check
+
+
+LIL_CHILD = """
+import sys, warnings
+import scipy.sparse as sp
+from fastlinear import LinearSVC
+warnings.simplefilter("ignore")
+X = sp.lil_matrix((4, 3))
+X[0, 0] = X[1, 1] = X[2, 2] = X[3, 0] = 1.0
+if sys.argv[1] == "values":
+    X.data[0] = [1.0, 2.0, 3.0]  # three values for one column index
+else:
+    X.rows[0] = [0, 1, 2]  # three column indices for one value
+try:
+    LinearSVC(random_state=0).fit(X, [0, 1, 0, 1])
+    print("fitted")
+except (ValueError, TypeError) as error:
+    print(f"{type(error).__name__}: {error}")
+"""
+
+
+@pytest.mark.parametrize("more", ["values", "indices"])
+def test_lil_rows_and_data_of_different_lengths(more, tmp_path):
+    proc = subprocess.run([sys.executable, "-c", LIL_CHILD, more], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path, env=_child_env())
+    assert proc.returncode == 0, f"crashed: exit code {proc.returncode}\n{proc.stderr[-2000:]}"
+    assert re.search(r"ValueError: LinearSVC\.fit: row 0 of the LIL matrix", proc.stdout), proc.stdout
+
+
+@pytest.mark.parametrize("array", ["indices", "indptr", "data"])
+def test_two_dimensional_csr_arrays_get_a_clear_message(array, small):
+    X, y, _ = small
+    Xb = X.copy()
+    setattr(Xb, array, getattr(Xb, array).reshape(-1, 1))
+    with pytest.raises((ValueError, TypeError), match=rf"^LinearSVC\.fit: .*{array} array .*one-dimensional"):
+        LinearSVC().fit(Xb, y)
+
+
+# --------------------------------------------------------------------------
+# 3. The command line
+
+
+GOOD_TRAIN = "1 1:0.5 3:1\n-1 2:1 3:-0.5\n1 1:1 2:0.25\n-1 2:0.75\n1 1:0.3\n-1 3:0.9\n"
+
+
+@pytest.fixture
+def cli_run(capsys):
+    """``cli.main`` in this process: the path of the console script, minus the
+    interpreter start-up (one case below goes through ``python -m fastlinear``)."""
+
+    def call(*args):
+        code = cli.main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return call
+
+
+def assert_one_line_error(result, command, *fragments):
+    code, out, err = result
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"fastlinear {command}: error: "), lines[0]
+    # cli.main's catch-all: a bug surfacing, not a user error explained.
+    assert "please report this" not in lines[0], lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def no_temporary_files(folder):
+    return [p.name for p in folder.rglob(".fastlinear-*")] == []
+
+
+def _gzip_bytes(text):
+    return gzip.compress(text.encode(), mtime=0)
+
+
+def _half(blob):
+    return blob[: len(blob) // 2]
+
+
+# (file name, file content, options, message fragments)
+TRAIN_ERRORS = {
+    "label inf": ("data", "inf 1:1\n" + GOOD_TRAIN, [], ["label inf is not a finite number"]),
+    "label 1e30": ("data", "1e30 1:1\n" + GOOD_TRAIN, [], ["label 1e+30 is beyond the int64 range"]),
+    "label 0.5": ("data", "0.5 1:1\n" + GOOD_TRAIN, [], ["label 0.5 is not an integer"]),
+    "-B nan": ("data", GOOD_TRAIN, ["-B", "nan"], ["option -B expects a finite number, got 'nan'"]),
+    "--max-iter 1e12": ("data", GOOD_TRAIN, ["--max-iter", "1e12"], ["option --max-iter expects an integer"]),
+    "--max-iter 99999999999": ("data", GOOD_TRAIN, ["--max-iter", "99999999999"],
+                               ["--max-iter expects an integer of at most 2147483647"]),
+    "corrupt .gz": ("data.gz", np.random.RandomState(0).bytes(300), [],
+                    ["not a readable LIBSVM file", "truncated or damaged"]),
+    "truncated .gz": ("data.gz", _half(_gzip_bytes(GOOD_TRAIN * 40)), [],
+                      ["not a readable LIBSVM file", "truncated or damaged"]),
+    ".gz cut in its trailer": ("data.gz", _gzip_bytes(GOOD_TRAIN * 40)[:-4], [],
+                               ["not a readable LIBSVM file", "truncated or damaged"]),
+    "truncated .bz2": ("data.bz2", _half(bz2.compress((GOOD_TRAIN * 40).encode())), [],
+                       ["not a readable LIBSVM file", "truncated or damaged"]),
+    ".bz2 without its last byte": ("data.bz2", bz2.compress((GOOD_TRAIN * 40).encode())[:-1], [],
+                                   ["not a readable LIBSVM file", "truncated or damaged"]),
+    "feature 2147483648": ("data", "1 2147483648:1\n" + GOOD_TRAIN, [],
+                           ["line 1: malformed token '2147483648:1'", "below 2**31"]),
+    "feature 99999999999999999999": ("data", "1 99999999999999999999:1\n" + GOOD_TRAIN, [],
+                                     ["line 1: malformed token '99999999999999999999:1'", "below 2**31"]),
+    "value 1e200": ("data", "1 1:1e200\n" + GOOD_TRAIN, [], ["overflows float64", "Rescale X"]),
+}
+
+
+def _write(path, content):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize("case", list(TRAIN_ERRORS))
+def test_train_errors(case, tmp_path, cli_run):
+    name, content, options, fragments = TRAIN_ERRORS[case]
+    data = _write(tmp_path / name, content)
+    model = tmp_path / "out.model"
+    assert_one_line_error(cli_run("train", *options, data, model), "train", *fragments)
+    assert not model.exists() and no_temporary_files(tmp_path)
+
+
+@pytest.mark.parametrize("via", ["cli", "load_libsvm"])
+def test_gz_with_damaged_stream(via, tmp_path, cli_run):
+    blob = _gzip_bytes(GOOD_TRAIN * 40)
+    data = _write(tmp_path / "data.gz", blob[:10] + np.random.RandomState(1).bytes(200))
+    if via == "load_libsvm":
+        with pytest.raises(ValueError, match="data.gz: not a readable LIBSVM file"):
+            load_libsvm(data)
+    else:
+        assert_one_line_error(cli_run("train", data, tmp_path / "m"), "train", "data.gz", "damaged")
+
+
+def test_train_error_through_the_interpreter(tmp_path):
+    data = _write(tmp_path / "data.gz", _half(_gzip_bytes(GOOD_TRAIN * 40)))
+    proc = subprocess.run([sys.executable, "-m", "fastlinear", "train", str(data), str(tmp_path / "m")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=_child_env())
+    assert_one_line_error((proc.returncode, proc.stdout, proc.stderr), "train",
+                          "data.gz: not a readable LIBSVM file")
+    assert no_temporary_files(tmp_path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux only")
+def test_feature_index_at_the_int32_limit(tmp_path):
+    data = _write(tmp_path / "data", "1 2147483647:1\n" + GOOD_TRAIN)
+
+    def cap():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    proc = subprocess.run([sys.executable, "-m", "fastlinear", "train", "-q", str(data), str(tmp_path / "m")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=_child_env(),
+                          preexec_fn=cap)
+    assert_one_line_error((proc.returncode, proc.stdout, proc.stderr), "train", "2147483647 features")
+
+
+@pytest.fixture
+def trained(tmp_path, cli_run):
+    """(training file, model file) of a model trained by the CLI."""
+    data = _write(tmp_path / "data", GOOD_TRAIN)
+    model = tmp_path / "good.model"
+    assert cli_run("train", "-q", data, model)[0] == 0
+    return data, model
+
+
+PREDICT_ERRORS = {
+    "bias inf": (lambda text: text.replace("\nbias 1\n", "\nbias inf\n"), ["line 5: bias must be a finite number"]),
+    "UTF-8 byte-order mark": (lambda text: "\ufeff" + text, ["line 1: the file starts with a UTF-8 byte-order mark"]),
+    "no 'w' line, weights kept": (lambda text: text.replace("\nw\n", "\n"), ["weights before the 'w' line"]),
+    "no 'w' line, no weights": (lambda text: text.split("\nw\n")[0] + "\n", ["no 'w' line; the weights are missing"]),
+}
+
+
+@pytest.mark.parametrize("case", list(PREDICT_ERRORS))
+def test_predict_with_a_damaged_model(case, trained, tmp_path, cli_run):
+    data, model = trained
+    edit, fragments = PREDICT_ERRORS[case]
+    damaged = tmp_path / "damaged.model"
+    damaged.write_text(edit(model.read_text()), encoding="utf-8")
+    output = tmp_path / "predictions"
+    assert_one_line_error(cli_run("predict", data, damaged, output), "predict", *fragments)
+    assert not output.exists() and no_temporary_files(tmp_path)
+
+
+def _make_read_only(folder):
+    folder.mkdir()
+    folder.chmod(0o500)
+    return folder
+
+
+@pytest.mark.parametrize("where", ["missing folder", "read-only folder", "path is a folder", "disk full"])
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_failed_write_leaves_nothing_behind(command, where, trained, tmp_path, cli_run, monkeypatch):
+    """No partial file, no '.fastlinear-*' temporary; an existing file keeps its content."""
+    data, model = trained
+    if where == "read-only folder" and (not hasattr(os, "geteuid") or os.geteuid() == 0):
+        pytest.skip("root writes into read-only folders (and Windows has no such mode bits)")
+    if where == "missing folder":
+        target = tmp_path / "nowhere" / "out"
+    elif where == "read-only folder":
+        target = _make_read_only(tmp_path / "locked") / "out"
+    elif where == "path is a folder":
+        target = tmp_path / "a-folder"
+        target.mkdir()
+    else:
+        target = _write(tmp_path / "existing", "old content\n")
+    if where == "disk full":
+        def full(src, dst):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(os, "replace", full)
+    args = ("train", "-q", data, target) if command == "train" else ("predict", "-q", data, model, target)
+    what = "model file" if command == "train" else "output file"
+    try:
+        assert_one_line_error(cli_run(*args), command, f"can't write {what}")
+    finally:
+        monkeypatch.undo()
+        for folder in tmp_path.iterdir():
+            if folder.is_dir():
+                folder.chmod(0o700)
+    assert no_temporary_files(tmp_path)
+    if where == "disk full":
+        assert target.read_text() == "old content\n"
+    elif where != "path is a folder":
+        assert not target.exists()
+
+
+# --------------------------------------------------------------------------
+# 1b, collected last: the child processes ran alongside the tests above
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_broken_structure_in_a_child_process(name, children):
+    """Broken CSR/CSC/COO structure into fit, predict, decision_function,
+    predict_proba, score and the objectives: a clear error, never a crash."""
+    code, out, err, _ = children.result(name)
+    summaries = [json.loads(line[len("SUMMARY "):]) for line in out.splitlines() if line.startswith("SUMMARY ")]
+    summary = next((s for s in summaries if s["family"] == name), None)
+    if summary is None:
+        running = [line[len("BEGIN "):] for line in out.splitlines() if line.startswith("BEGIN ")]
+        during = f"while running {running[-1]}" if running else "before any family"
+        what = (f"hung (> {CHILD_TIMEOUT} s)" if code == "hung" else
+                f"crashed (signal {-code})" if isinstance(code, int) and code < 0 else f"exited with {code}")
+        pytest.fail(f"the child process {what} {during}; {name} has no result\n{out[-3000:]}\n{err[-3000:]}")
+    assert summary["failures"] == [], "\n\n".join(summary["failures"])
+    # Every kind of broken structure was exercised.
+    assert sorted(summary["examples"]) == sorted(STRUCTURE_KINDS)
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1], int(sys.argv[2])))

@@ -1,0 +1,123 @@
+"""Ctrl-C stops every fit within 2 s and leaves the estimator unfitted.
+
+Each case runs in a child process: a fit sized to run for minutes (tiny
+``tol``, huge ``max_iter``) starts, the parent sends SIGINT 2 s later and
+measures how long the child takes to stop.  With threads, the child also
+checks that no worker keeps computing once ``KeyboardInterrupt`` reached it.
+"""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+CHILD = """
+import sys, time
+import numpy as np
+import scipy.sparse as sp
+rng = np.random.RandomState(0)
+{data}
+y = rng.randint(0, {classes}, size=X.shape[0])
+{setup}
+print("ready", flush=True)
+start = time.perf_counter()
+try:
+    est.fit(X, y)
+    print("finished", time.perf_counter() - start, flush=True)
+except KeyboardInterrupt:
+    cpu = time.process_time()
+    time.sleep(1.0)
+    print("interrupted", hasattr(est, "coef_"), time.process_time() - cpu, flush=True)
+"""
+
+SPARSE = ("X = sp.random(20000, 2000, density=0.01, format='csr', random_state=rng)\n"
+          "X.data = rng.exponential(size=X.nnz)")
+# Newton solves the sparse problem in a few steps; nearly collinear columns
+# keep its conjugate gradients busy for many seconds.
+COLLINEAR = "X = sp.csr_matrix(rng.randn(40000, 20) @ rng.randn(20, 600) + 1e-3 * rng.randn(40000, 600))"
+
+CASES = {
+    "dual": ("from fastlinear import LinearSVC\n"
+             "est = LinearSVC(C=1e4, loss='hinge', tol=1e-15, max_iter=10**8)", 2, SPARSE),
+    "primal": ("from fastlinear import LinearSVC\n"
+               "est = LinearSVC(C=1e4, dual=False, tol=1e-300, max_iter=10**8)", 2, COLLINEAR),
+    "one_vs_rest_threads": ("from fastlinear import LinearSVC\n"
+                            "est = LinearSVC(C=1e4, loss='hinge', tol=1e-15, max_iter=10**8, n_jobs=2)", 4, SPARSE),
+    "l1": ("from fastlinear import LinearSVC\n"
+           "est = LinearSVC(penalty='l1', dual=False, C=1e4, tol=1e-300, max_iter=10**8)", 2, SPARSE),
+    "crammer_singer": ("from fastlinear import LinearSVC\n"
+                       "est = LinearSVC(multi_class='crammer_singer', C=1e4, tol=1e-15, max_iter=10**8)", 4, SPARSE),
+    "svr": ("from fastlinear import LinearSVR\n"
+            "est = LinearSVR(C=1e4, tol=1e-300, max_iter=10**8)", 2, SPARSE),
+    "logistic": ("from fastlinear import LogisticRegression\n"
+                 "est = LogisticRegression(C=1e4, tol=0.0, n_iter_no_change=10**6, max_iter=10**6)", 4, SPARSE),
+    "cv_threads": ("from fastlinear import LinearSVCCV\n"
+                   "est = LinearSVCCV(Cs=[1e4], loss='hinge', tol=1e-15, max_iter=10**8, n_jobs=2)", 2, SPARSE),
+}
+
+
+def _interrupt(code, after=2.0):
+    """Run ``code`` in a child; SIGINT ``after`` s into the fit; (stdout, seconds to stop)."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(after)
+        assert proc.poll() is None, "the fit ended before the signal: make it longer"
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        return out, time.perf_counter() - sent, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_ctrl_c_stops_the_fit(case):
+    setup, classes, data = CASES[case]
+    code = textwrap.dedent(CHILD).format(data=data, classes=classes, setup=setup)
+    out, elapsed, err = _interrupt(code)
+    assert out.startswith("interrupted"), (out, err)
+    _, fitted, cpu_after = out.split()
+    # The child exits 1 s after catching the interrupt (its CPU check).
+    assert elapsed - 1.0 <= 2.0, elapsed
+    assert fitted == "False"  # no half-written attributes
+    assert float(cpu_after) < 0.2  # no worker thread kept computing
+
+
+def test_cli_train_exits_130_and_writes_no_model(tmp_path):
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.datasets import dump_svmlight_file
+
+    rng = np.random.RandomState(0)
+    X = sp.random(20000, 2000, density=0.01, format="csr", random_state=rng)
+    y = rng.randint(0, 2, size=20000)
+    data = tmp_path / "big.svm"
+    dump_svmlight_file(X, y, str(data), zero_based=False)
+    model = tmp_path / "big.model"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastlinear", "train", "-s", "3", "-c", "10000", "-e", "1e-15",
+         "--max-iter", "100000000", str(data), str(model)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(6.0)  # reading the file, then fitting
+        assert proc.poll() is None
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        elapsed = time.perf_counter() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert elapsed <= 2.0
+    assert err.strip().splitlines() == ["fastlinear train: interrupted"], err
+    assert not model.exists()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".fastlinear-")]
