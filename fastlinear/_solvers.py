@@ -181,14 +181,15 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
     if not problem.squared:
         raise ValueError(f"The primal Newton solver needs a squared loss, not {problem.loss!r}.")
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
+    z = np.empty(problem.n_samples)
     n_iter, status, measure = _newton_fast.newton(
         problem.X, problem.y, problem.cost, w, regression=problem.is_regression,
         bias=problem.bias, epsilon=problem.epsilon, tol=newton_tol(problem, tol),
         max_iter=int(max_iter), warm_start=w0 is not None, n_threads=int(n_threads),
-        verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
+        verbose=int(verbose), stop=new_stop_flag() if stop is None else stop, scores=z,
     )
     status = Status.CONVERGED if status == _LINE_SEARCH_FAILED else Status(status)
-    return Solution(w, problem.alpha_from_w(w), int(n_iter), status, float(measure), "newton")
+    return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), status, float(measure), "newton")
 
 
 def dual_then_newton(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,

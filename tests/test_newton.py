@@ -96,6 +96,8 @@ def test_gradient_vanishes_at_the_solution(kind, sparse_problem, sparse_regressi
     g0 = _gradient(X, problem, np.zeros_like(sol.w))
     assert np.linalg.norm(g) <= 1e-7 * np.linalg.norm(g0)
     np.testing.assert_allclose(sol.measure, np.linalg.norm(g) / np.linalg.norm(g0), rtol=1e-3, atol=1e-12)
+    # The duals come from the kernel's final scores X~ w (no second product).
+    np.testing.assert_allclose(sol.alpha, problem.alpha_from_w(sol.w), rtol=1e-10, atol=1e-12)
     # The recovered duals give back w (KKT): w = X~^T (y a) for classification.
     if kind == "classification":
         np.testing.assert_allclose(problem.w_from_alpha(sol.alpha), sol.w, atol=1e-6 * np.abs(sol.w).max())
