@@ -20,6 +20,7 @@ __all__ = [
     "no_iterations",
     "warn_if_stuck",
     "PRIMAL_THRESHOLD",
+    "primal_threshold",
     "Solution",
     "Status",
     "choose_solver",
@@ -220,14 +221,29 @@ SWITCH_AFTER = 300
 SWITCH_TOL_FACTOR = 0.1
 
 #: ``dual="auto"`` solves the primal (Newton) from the start when
-#: ``C * mean ||x~_i||^2`` exceeds this and ``n_samples > n_features``
-#: (squared hinge, L2 penalty).  Dual coordinate descent needs passes roughly
-#: in proportion to ``C * mean ||x~_i||^2``; Newton's cost hardly depends on
-#: C.  Measured (squared hinge, tol 1e-4, one thread): a9a (mean 14.9) dual
-#: 0.042 s / Newton 0.072 s at C = 0.1, 0.27 / 0.056 s at C = 1; w8a (12.7)
-#: 0.047 / 0.047 s at C = 0.1, 0.31 / 0.043 s at C = 1; the 200k x 50k
-#: text-like set (2.0) 1.0 / 3.4 s at C = 1, 6.1 / 4.6 s at C = 10.
+#: ``C * mean ||x~_i||^2`` exceeds :func:`primal_threshold` and
+#: ``n_samples > n_features`` (squared losses, L2 penalty).  Dual coordinate
+#: descent needs passes roughly in proportion to ``C * mean ||x~_i||^2``;
+#: Newton's cost hardly depends on C but grows with the number of features
+#: (its conjugate gradients need more steps), so the crossover moves with
+#: it.  Measured (squared hinge, tol 1e-4, one thread, medians of 5 on a
+#: 2-core AMD EPYC; dual / Newton / scikit-learn's default):
+#:
+#: - a9a (123 features, mean 14.9): 0.028 / 0.058 / 0.071 s at C = 0.1
+#:   (C * mean 1.5), 0.064 / 0.047 / 0.076 s at C = 0.3 (4.5);
+#: - w8a (300 features, mean 12.7): 0.038 / 0.028 / 0.040 s at C = 0.1 (1.3),
+#:   0.086 / 0.029 / 0.043 s at C = 0.3 (3.8);
+#: - a 200k x 50k text-like set (mean 2.0): 1.0 / 3.4 s at C = 1 (2),
+#:   6.1 / 4.6 s at C = 10 (20).
 PRIMAL_THRESHOLD = 10.0
+#: The threshold for data with at most ``NARROW_FEATURES`` features.
+PRIMAL_THRESHOLD_NARROW = 2.0
+NARROW_FEATURES = 1000
+
+
+def primal_threshold(n_features):
+    """The ``C * mean ||x~_i||^2`` above which ``dual="auto"`` starts with Newton."""
+    return PRIMAL_THRESHOLD_NARROW if n_features <= NARROW_FEATURES else PRIMAL_THRESHOLD
 
 
 def prefer_primal(X, C, loss, bias):
@@ -246,7 +262,7 @@ def prefer_primal(X, C, loss, bias):
     if loss not in ("squared_hinge", "squared_epsilon_insensitive") or X.n_rows <= X.n_cols:
         return False
     mean_sq = X.sq_sum / max(X.n_rows, 1) + bias * bias
-    return C * mean_sq > PRIMAL_THRESHOLD
+    return C * mean_sq > primal_threshold(X.n_cols)
 
 
 def _unsupported(penalty, loss, dual, reason):

@@ -87,9 +87,10 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         descent (``-s 5``).  ``"auto"``: the only solver for ``"hinge"`` (dual)
         and for ``penalty="l1"`` (primal); for the L2-penalised squared hinge,
         the primal Newton solver when ``n_samples > n_features`` and ``C *
-        mean ||x~||^2 > 10`` (where dual coordinate descent needs thousands of
-        passes), otherwise dual coordinate descent, which hands over to the
-        primal Newton solver if it has not converged after 300 passes.
+        mean ||x~||^2`` exceeds 2 (up to 1,000 features) or 10 (more
+        features), where dual coordinate descent needs many passes;
+        otherwise dual coordinate descent, which hands over to the primal
+        Newton solver if it has not converged after 300 passes.
     tol : float, default=1e-4
         Stopping tolerance, in each solver's own measure (see Notes).
     C : float, default=1.0

@@ -75,8 +75,8 @@ default="epsilon_insensitive"
         ``True``: dual coordinate descent.  ``False``: the primal Newton
         solver (squared loss only).  ``"auto"``: the dual for
         ``"epsilon_insensitive"``; for the squared loss the primal when
-        ``n_samples > n_features`` and ``C * mean ||x~||^2 > 10``, else the
-        dual, handing over to the primal after 300 passes without
+        ``n_samples > n_features`` and ``C * mean ||x~||^2`` exceeds 2 (up
+        to 1,000 features) or 10, else the dual, handing over to the primal after 300 passes without
         convergence (the rule of :class:`fastlinear.LinearSVC`).
     verbose : int, default=0
         Print progress.

@@ -16,7 +16,7 @@ from sklearn.feature_selection import SelectFromModel
 from sklearn.svm import LinearSVC as SkLinearSVC
 
 from fastlinear import LinearSVC, LinearSVCCV, linear_svc_objective
-from fastlinear._solvers import PRIMAL_THRESHOLD, choose_solver
+from fastlinear._solvers import NARROW_FEATURES, PRIMAL_THRESHOLD, choose_solver, primal_threshold
 from fastlinear._validation import proved_csr
 from fastlinear.model_selection import linear_svc_path
 
@@ -38,7 +38,7 @@ def mean_sq(X, bias=1.0):
 
 def test_auto_rule_follows_c_times_row_norms(sparse_problem):
     X, y = sparse_problem(n_samples=600, n_features=300, seed=1)
-    C_edge = PRIMAL_THRESHOLD / mean_sq(X)
+    C_edge = primal_threshold(X.shape[1]) / mean_sq(X)
     below = LinearSVC(C=0.5 * C_edge).fit(X, y)
     above = LinearSVC(C=2.0 * C_edge).fit(X, y)
     assert below.solver_ == "dual_cd"  # converged before any switch
@@ -47,6 +47,12 @@ def test_auto_rule_follows_c_times_row_norms(sparse_problem):
     Xw, yw = sparse_problem(n_samples=200, n_features=400, seed=2)
     assert LinearSVC(C=100.0 * PRIMAL_THRESHOLD / mean_sq(Xw)).fit(Xw, yw).solver_ in (
         "dual_cd", "dual_cd+newton")
+    # More features than NARROW_FEATURES: the higher threshold (Newton's
+    # conjugate gradients need more steps).
+    assert primal_threshold(NARROW_FEATURES + 1) == PRIMAL_THRESHOLD > primal_threshold(NARROW_FEATURES)
+    Xt, yt = sparse_problem(n_samples=3000, n_features=NARROW_FEATURES + 500, density=0.005, seed=3)
+    between = 0.5 * (primal_threshold(NARROW_FEATURES) + PRIMAL_THRESHOLD) / mean_sq(Xt)
+    assert LinearSVC(C=between).fit(Xt, yt).solver_.startswith("dual_cd")
 
 
 @pytest.mark.parametrize("penalty, loss, dual, multi_class, expected", [
@@ -96,7 +102,7 @@ def test_dual_then_newton_switch_reaches_the_optimum(sparse_problem, monkeypatch
 
     X, y = sparse_problem(n_samples=800, n_features=200, seed=6)
     monkeypatch.setattr(solvers, "SWITCH_AFTER", 3)
-    C = 0.9 * PRIMAL_THRESHOLD / mean_sq(X)  # below the threshold: dual first
+    C = 0.9 * primal_threshold(X.shape[1]) / mean_sq(X)  # below the threshold: dual first
     switched = LinearSVC(C=C, tol=1e-6, random_state=0).fit(X, y)
     assert switched.solver_ == "dual_cd+newton"
     assert switched.n_iter_ > 3
@@ -107,7 +113,7 @@ def test_dual_then_newton_switch_reaches_the_optimum(sparse_problem, monkeypatch
 
 def test_c_path_applies_the_rule_at_every_c(sparse_problem):
     X, y = sparse_problem(n_samples=600, n_features=100, seed=7)
-    edge = PRIMAL_THRESHOLD / mean_sq(X)
+    edge = primal_threshold(X.shape[1]) / mean_sq(X)
     Cs = [0.1 * edge, 0.5 * edge, 2.0 * edge, 10.0 * edge]
     solvers = []
     for C, est in linear_svc_path(X, y, Cs, tol=1e-8, max_iter=100000, random_state=0):

@@ -360,15 +360,16 @@ def test_logistic_cv_bad_parameters(small, params, match):
 def test_auto_dual_switches_to_the_primal_for_large_C_and_agrees():
     """dual="auto" uses the primal Newton solver where C * mean||x||^2 is large,
     with the same CV scores and C* as the all-dual path."""
-    from fastlinear._solvers import PRIMAL_THRESHOLD, prefer_primal
+    from fastlinear._solvers import prefer_primal, primal_threshold
     from fastlinear.datasets import load_a9a
 
     X, y, _, _ = load_a9a()
     X, y = X[:4000], y[:4000]
     P = proved_csr(X)
-    mean_sq = P.sq_sum / P.n_rows + 1.0  # 14.9 on a9a: the rule's threshold is C * 14.9 > 10
-    assert not prefer_primal(P, 0.5 * PRIMAL_THRESHOLD / mean_sq, "squared_hinge", 1.0)
-    assert prefer_primal(P, 2.0 * PRIMAL_THRESHOLD / mean_sq, "squared_hinge", 1.0)
+    mean_sq = P.sq_sum / P.n_rows + 1.0  # 14.9 on a9a: the rule is C * 14.9 > 2 (123 features)
+    edge = primal_threshold(P.n_cols) / mean_sq
+    assert not prefer_primal(P, 0.5 * edge, "squared_hinge", 1.0)
+    assert prefer_primal(P, 2.0 * edge, "squared_hinge", 1.0)
     assert prefer_primal(P, 100.0, "squared_hinge", 1.0)
     assert not prefer_primal(P, 100.0, "hinge", 1.0)
     auto = LinearSVCCV(Cs=(0.1, 1, 100), random_state=0).fit(X, y)

@@ -174,7 +174,7 @@ def test_exact_match_with_numpy_reference(loss, max_iter, sparse_problem, refere
     C, random_state, tol = 0.7, 11, 1e-3
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = LinearSVC(C=C, loss=loss, tol=tol, max_iter=max_iter,
+        clf = LinearSVC(C=C, loss=loss, dual=True, tol=tol, max_iter=max_iter,
                         random_state=random_state).fit(X, y)
     seed = np.random.RandomState(random_state).randint(np.iinfo(np.int32).max, size=1)[0]
     y_pm = np.where(y == 1, 1.0, -1.0)
