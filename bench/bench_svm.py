@@ -10,8 +10,8 @@ Groups are workloads; each case is (loss, tol, solver) at the workload's C.
 Every case records, in ``benchmark.extra_info``, the primal objective, the
 relative gap to sklearn's objective on the same case (sklearn runs first in
 each case, so the gap is there whenever its case ran), the test accuracy,
-the iteration count and the thread count (house style rule 12: compare at
-equal quality, not at equal max_iter).  The report, not this suite, gives the
+the iteration count and the thread count (the rule: compare at equal
+quality, not at equal max_iter).  The report, not this suite, gives the
 side-by-side ratios (alternating runs in one process); pytest-benchmark runs
 cases one after the other, so its ratios are more exposed to the load of the
 machine.  Workloads whose data are absent are skipped with the reason.

@@ -24,6 +24,10 @@ imdb       IMDB reviews, TF-IDF 1-2 grams, 25,000 rows  1.0   aclImdb test folde
 synthetic  200k x 50k text-like CSR, planted model      1.0   20 % held out (seed 0)
 news20     20 Newsgroups vectorized, 20 classes         1.0   the "test" subset
 =========  ==========================================  ====  =========================
+
+Regression workloads (``REGRESSION``, for LinearSVR): ``imdb_ratings`` (the
+IMDB TF-IDF with each review's star rating as the label) and
+``synthetic_regression`` (the synthetic X with a planted linear model).
 """
 import hashlib
 import os
@@ -42,6 +46,7 @@ __all__ = [
     "BINARY",
     "MULTICLASS",
     "DEFAULT_C",
+    "REGRESSION",
     "cache_dir",
     "find_shared_file",
     "shared_data_dir",
@@ -51,6 +56,8 @@ __all__ = [
     "imdb",
     "synthetic",
     "news20",
+    "imdb_ratings",
+    "synthetic_regression",
 ]
 
 #: Environment variable naming the cache folder (kept outside the repository).
@@ -171,8 +178,12 @@ def w8a(dtype=np.float64):
 IMDB_VECTORIZER = dict(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
 
 
-def _read_imdb(path):
-    """Texts and labels of aclImdb/{train,test}/{pos,neg}, sorted by file name."""
+def _read_imdb(path, ratings=False):
+    """Texts and labels of aclImdb/{train,test}/{pos,neg}, sorted by file name.
+
+    Labels are +-1 (sentiment), or with ``ratings`` the star rating each file
+    name ends with (``<id>_<rating>.txt``: 1-4 negative, 7-10 positive).
+    """
     parts = {"train": [], "test": []}
     with tarfile.open(path, "r:xz") as tar:
         for member in tar:
@@ -181,12 +192,51 @@ def _read_imdb(path):
                     or name[2] not in ("pos", "neg")):
                 continue
             text = tar.extractfile(member).read().decode("utf-8")
-            parts[name[1]].append((member.name, text, 1.0 if name[2] == "pos" else -1.0))
+            if ratings:
+                label = float(name[3].rsplit("_", 1)[1].split(".")[0])
+            else:
+                label = 1.0 if name[2] == "pos" else -1.0
+            parts[name[1]].append((member.name, text, label))
     out = []
     for split in ("train", "test"):
         rows = sorted(parts[split])
         out.append(([r[1] for r in rows], np.array([r[2] for r in rows])))
     return out
+
+
+def _imdb_matrices(cache, ratings, verbose):
+    if not cache.exists():
+        path = find_shared_file("aclImdb-labeled.tar.xz")
+        if path is None:
+            raise DataUnavailable(
+                f"aclImdb-labeled.tar.xz not found in {shared_data_dir()} (set "
+                "FASTLINEAR_DATA to the folder holding it)."
+            )
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        t0 = time.perf_counter()
+        (train_text, y_train), (test_text, y_test) = _read_imdb(path, ratings=ratings)
+        vec = TfidfVectorizer(**IMDB_VECTORIZER)
+        X_train = vec.fit_transform(train_text)
+        X_test = vec.transform(test_text)
+        perm = np.random.RandomState(0).permutation(X_train.shape[0])
+        X_train, y_train = X_train[perm], y_train[perm]
+        X_train, y_train, X_test, y_test = _finish(X_train, y_train, X_test, y_test, np.float64)
+        _save(cache, X_train, y_train, X_test, y_test)
+        if verbose:
+            print(f"[workloads] IMDB TF-IDF built in {time.perf_counter() - t0:.0f} s, "
+                  f"cached at {cache}")
+
+
+def imdb_ratings(dtype=np.float64, verbose=True):
+    """IMDB review ratings (1-4 and 7-10 stars) from the TF-IDF of :func:`imdb`, C=1.
+
+    A regression workload: the same 25,000 x ~438k matrix, the label is the
+    rating in each review's file name; the test split is aclImdb's test folder.
+    """
+    cache = cache_dir() / f"imdb_ratings_v{CACHE_VERSION}.npz"
+    _imdb_matrices(cache, True, verbose)
+    return _finish(*_load(cache, np.float64), dtype)
 
 
 def imdb(dtype=np.float64, verbose=True):
@@ -198,27 +248,7 @@ def imdb(dtype=np.float64, verbose=True):
     Rows are shuffled with a fixed seed (the archive groups them by class).
     """
     cache = cache_dir() / f"imdb_tfidf_v{CACHE_VERSION}.npz"
-    if not cache.exists():
-        path = find_shared_file("aclImdb-labeled.tar.xz")
-        if path is None:
-            raise DataUnavailable(
-                f"aclImdb-labeled.tar.xz not found in {shared_data_dir()} (set "
-                "FASTLINEAR_DATA to the folder holding it)."
-            )
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        t0 = time.perf_counter()
-        (train_text, y_train), (test_text, y_test) = _read_imdb(path)
-        vec = TfidfVectorizer(**IMDB_VECTORIZER)
-        X_train = vec.fit_transform(train_text)
-        X_test = vec.transform(test_text)
-        perm = np.random.RandomState(0).permutation(X_train.shape[0])
-        X_train, y_train = X_train[perm], y_train[perm]
-        X_train, y_train, X_test, y_test = _finish(X_train, y_train, X_test, y_test, np.float64)
-        _save(cache, X_train, y_train, X_test, y_test)
-        if verbose:
-            print(f"[workloads] IMDB TF-IDF built in {time.perf_counter() - t0:.0f} s, "
-                  f"cached at {cache}")
+    _imdb_matrices(cache, False, verbose)
     return _finish(*_load(cache, np.float64), dtype)
 
 
@@ -266,6 +296,20 @@ def make_synthetic(n_samples=250_000, n_features=50_000, nnz_per_row=75,
     return X, y
 
 
+def synthetic_regression(dtype=np.float64, verbose=True):
+    """The synthetic text-like X (200k x 50k) with a planted linear model, C=1.
+
+    ``y = X @ w_true + 0.1 * noise`` with Gaussian ``w_true`` and noise (seed 1);
+    50,000 rows held out as the test split.
+    """
+    X_train, _, X_test, _ = synthetic(dtype=np.float64, verbose=verbose)
+    rng = np.random.RandomState(1)
+    w_true = rng.standard_normal(X_train.shape[1])
+    y_train = X_train @ w_true + 0.1 * rng.standard_normal(X_train.shape[0])
+    y_test = X_test @ w_true + 0.1 * rng.standard_normal(X_test.shape[0])
+    return _finish(X_train, y_train, X_test, y_test, dtype)
+
+
 def synthetic(dtype=np.float64, n_train=200_000, verbose=True):
     """Synthetic 200k x 50k text-like set (+ 50k test rows), C=1, seed fixed.
 
@@ -283,7 +327,7 @@ def synthetic(dtype=np.float64, n_train=200_000, verbose=True):
         if verbose:
             print(f"[workloads] synthetic set built in {time.perf_counter() - t0:.0f} s, "
                   f"cached at {cache}")
-    X_train, y_train, X_test, y_test = _load(cache, dtype)
+    X_train, y_train, X_test, y_test = _load(cache, np.float64)
     if n_train < X_train.shape[0]:
         X_train, y_train = X_train[:n_train], y_train[:n_train]
     return _finish(X_train, y_train, X_test, y_test, dtype)
@@ -306,11 +350,11 @@ def news20(dtype=np.float64):
             f"20newsgroup_vectorized_py3.pkl not found in {home} (scikit-learn's "
             "cache of fetch_20newsgroups_vectorized; set FASTLINEAR_DATA)."
         )
-    train = fetch_20newsgroups_vectorized(subset="train", data_home=str(home),
-                                          download_if_missing=False)
-    test = fetch_20newsgroups_vectorized(subset="test", data_home=str(home),
-                                         download_if_missing=False)
-    return _finish(train.data, train.target, test.data, test.target, dtype)
+    X_train, y_train = fetch_20newsgroups_vectorized(subset="train", data_home=str(home),
+                                                     download_if_missing=False, return_X_y=True)
+    X_test, y_test = fetch_20newsgroups_vectorized(subset="test", data_home=str(home),
+                                                   download_if_missing=False, return_X_y=True)
+    return _finish(X_train, y_train, X_test, y_test, dtype)
 
 
 #: name -> (loader, C, kind)
@@ -323,18 +367,24 @@ WORKLOADS = {
 }
 BINARY = [k for k, v in WORKLOADS.items() if v[2] == "binary"]
 MULTICLASS = [k for k, v in WORKLOADS.items() if v[2] == "multiclass"]
-DEFAULT_C = {k: v[1] for k, v in WORKLOADS.items()}
+#: Regression workloads (LinearSVR), kept apart from the classification ones.
+REGRESSION = {
+    "imdb_ratings": (imdb_ratings, 1.0, "regression"),
+    "synthetic_regression": (synthetic_regression, 1.0, "regression"),
+}
+DEFAULT_C = {k: v[1] for k, v in {**WORKLOADS, **REGRESSION}.items()}
 
 _MEMO = {}
 
 
 def load_workload(name, dtype=np.float64, **kwargs):
     """Load a workload by name (memoised per process for dtype and kwargs)."""
-    if name not in WORKLOADS:
-        raise KeyError(f"Unknown workload {name!r}; choose from {sorted(WORKLOADS)}.")
+    table = {**WORKLOADS, **REGRESSION}
+    if name not in table:
+        raise KeyError(f"Unknown workload {name!r}; choose from {sorted(table)}.")
     key = (name, np.dtype(dtype).str, tuple(sorted(kwargs.items())))
     if key not in _MEMO:
-        _MEMO[key] = WORKLOADS[name][0](dtype=dtype, **kwargs)
+        _MEMO[key] = table[name][0](dtype=dtype, **kwargs)
     return _MEMO[key]
 
 
