@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 rng = np.random.RandomState(0)
 {data}
-y = rng.randint(0, {classes}, size=X.shape[0])
+y = rng.randint(0, {classes}, size=X.shape[0]).astype(float)
 {setup}
 print("ready", flush=True)
 start = time.perf_counter()
@@ -32,7 +32,8 @@ try:
 except KeyboardInterrupt:
     cpu = time.process_time()
     time.sleep(1.0)
-    print("interrupted", hasattr(est, "coef_"), time.process_time() - cpu, flush=True)
+    print("interrupted", hasattr(est, "coef_") or hasattr(est, "dual_coef_"),
+          time.process_time() - cpu, flush=True)
 """
 
 SPARSE = ("X = sp.random(20000, 2000, density=0.01, format='csr', random_state=rng)\n"
@@ -56,6 +57,10 @@ CASES = {
             "est = LinearSVR(C=1e4, tol=1e-300, max_iter=10**8)", 2, SPARSE),
     "logistic": ("from fastlinear import LogisticRegression\n"
                  "est = LogisticRegression(C=1e4, tol=0.0, n_iter_no_change=10**6, max_iter=10**6)", 4, SPARSE),
+    # The blocked Cholesky factorisation (n = 10,000: several seconds).
+    "kernel_ridge": ("from fastlinear import KernelRidge\n"
+                     "est = KernelRidge(kernel='rbf', gamma=0.1)", 2,
+                     "X = rng.randn(10000, 5)"),
     "cv_threads": ("from fastlinear import LinearSVCCV\n"
                    "est = LinearSVCCV(Cs=[1e4], loss='hinge', tol=1e-15, max_iter=10**8, n_jobs=2)", 2, SPARSE),
 }

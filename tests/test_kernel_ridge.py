@@ -377,6 +377,21 @@ def test_fallback_also_works_with_per_target_alpha():
     assert_close(model.dual_coef_, np.column_stack([y[:, 0] / -0.5, y[:, 1] / -0.75]))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocked_cholesky_is_the_cholesky(monkeypatch, dtype):
+    """Large systems are factorised block by block (interruptible); same
+    solution as one LAPACK call, and the same fallback when not definite."""
+    X, Y, X_test = make_data(n_targets=2)
+    X = X.astype(dtype)
+    one_call = KernelRidge(alpha=0.7, kernel="rbf").fit(X, Y)
+    monkeypatch.setattr(kr_module, "BLOCKED_CHOLESKY_MIN", 16)
+    monkeypatch.setattr(kr_module, "CHOLESKY_BLOCK", 24)
+    blocked = KernelRidge(alpha=0.7, kernel="rbf").fit(X, Y)
+    assert_close(blocked.dual_coef_, one_call.dual_coef_, rtol=1e-4 if dtype == np.float32 else 1e-10)
+    with pytest.warns(LinAlgWarning, match="not positive definite.*least-squares"):
+        KernelRidge(kernel="sigmoid").fit(X, Y)
+
+
 def test_ill_conditioned_system_warns_and_keeps_cholesky_solution():
     K = np.diag([1.0, 1e-20])
     with pytest.warns(LinAlgWarning, match="ill-conditioned"):
