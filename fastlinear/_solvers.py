@@ -65,6 +65,7 @@ class Solution(NamedTuple):
     status: Status
     measure: float  # the stopping measure when the solver ended
     solver: str
+    threshold: float = np.nan  # what ``measure`` was compared with (``tol`` scaled)
 
 
 class Start(NamedTuple):
@@ -120,7 +121,8 @@ def dual_cd(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
         w_from_alpha=w_from_alpha,
         stop=new_stop_flag() if stop is None else stop,
     )
-    return Solution(w, alpha, int(n_iter), Status(status), float(measure), "dual_cd")
+    return Solution(w, alpha, int(n_iter), Status(status), float(measure), "dual_cd",
+                    float(tol))
 
 
 def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=0,
@@ -132,12 +134,13 @@ def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=
     the first pass's, scaled as the primal Newton solver's (:func:`newton_tol`).
     """
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
+    threshold = newton_tol(problem, tol)
     n_iter, status, measure = _l1_cd_fast.l1_cd(
-        XT, problem.y, problem.cost, w, bias=problem.bias, tol=newton_tol(problem, tol),
+        XT, problem.y, problem.cost, w, bias=problem.bias, tol=threshold,
         max_iter=int(max_iter), seed=int(seed), shrinking=bool(shrinking),
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
     )
-    return Solution(w, None, int(n_iter), Status(status), float(measure), "l1_cd")
+    return Solution(w, None, int(n_iter), Status(status), float(measure), "l1_cd", threshold)
 
 
 def crammer_singer(problem, *, tol, max_iter, seed, verbose=0, stop=None):
@@ -155,7 +158,7 @@ def crammer_singer(problem, *, tol, max_iter, seed, verbose=0, stop=None):
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
     )
     return Solution(np.ascontiguousarray(W.T), alpha, int(n_iter), Status(status),
-                    float(measure), "crammer_singer")
+                    float(measure), "crammer_singer", float(tol))
 
 
 def newton_tol(problem, tol):
@@ -183,14 +186,16 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
         raise ValueError(f"The primal Newton solver needs a squared loss, not {problem.loss!r}.")
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
     z = np.empty(problem.n_samples)
+    threshold = newton_tol(problem, tol)
     n_iter, status, measure = _newton_fast.newton(
         problem.X, problem.y, problem.cost, w, regression=problem.is_regression,
-        bias=problem.bias, epsilon=problem.epsilon, tol=newton_tol(problem, tol),
+        bias=problem.bias, epsilon=problem.epsilon, tol=threshold,
         max_iter=int(max_iter), warm_start=w0 is not None, n_threads=int(n_threads),
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop, scores=z,
     )
     status = Status.CONVERGED if status == _LINE_SEARCH_FAILED else Status(status)
-    return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), status, float(measure), "newton")
+    return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), status, float(measure),
+                    "newton", threshold)
 
 
 def dual_then_newton(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
@@ -321,12 +326,14 @@ def warn_if_stuck(est, solutions):
     worst = max(stuck, key=lambda k: solutions[k].measure)
     sol = solutions[worst]
     unit = "Newton steps" if sol.solver == "newton" else "iterations"
+    threshold = est.tol if np.isnan(sol.threshold) else sol.threshold
+    scaled = "" if threshold == est.tol else f" (tol={est.tol} as the solver scales it)"
     warnings.warn(
         f"{type(est).__name__} failed to converge, increase the number of iterations: "
         f"the {sol.solver} solver stopped at max_iter={est.max_iter} {unit} "
-        f"(problem {worst}) with its stopping measure at {sol.measure:.3g} > tol="
-        f"{est.tol}. Increase max_iter, raise tol, lower C, or scale the features "
-        "(StandardScaler / MaxAbsScaler).",
+        f"(problem {worst}) with its stopping measure at {sol.measure:.3g} > "
+        f"{threshold:.3g}{scaled}. Increase max_iter, raise tol, lower C, or scale "
+        "the features (StandardScaler / MaxAbsScaler).",
         ConvergenceWarning,
         stacklevel=4,
     )

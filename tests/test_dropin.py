@@ -6,6 +6,7 @@ solver ``dual="auto"`` picks and that every solver reaches scikit-learn's
 objective, ``penalty="l1"`` feature selection, Crammer-Singer, ``sparsify``,
 and the ``n_iter_`` / warning contract of every solver.
 """
+import re
 import warnings
 
 import numpy as np
@@ -235,6 +236,25 @@ def test_max_iter_reached_warns_and_counts(params, solver, sparse_problem):
         clf.fit(X, y)
     assert clf.solver_ == solver
     assert type(clf.n_iter_) is int and clf.n_iter_ == 2
+
+
+@pytest.mark.parametrize("params", [{"dual": False}, {"penalty": "l1"}])
+def test_convergence_warning_names_the_tolerance_the_solver_used(params, sparse_problem):
+    # The primal solvers compare a relative measure with tol scaled by the
+    # minority class's share, as liblinear: the warning must show that
+    # threshold, not tol itself, or it reads "measure 8e-05 > tol=0.0001".
+    X, y = sparse_problem(n_samples=400, n_features=50, seed=16)
+    y = np.where(np.arange(len(y)) % 4 == 0, 1, 0)  # a quarter positive
+    clf = LinearSVC(C=10.0, tol=1e-3, max_iter=1, random_state=0, **params)
+    with pytest.warns(ConvergenceWarning) as record:
+        clf.fit(X, y)
+    message = str(record[0].message)
+    match = re.search(r"stopping measure at (\S+) > (\S+) \(tol=0.001 as the solver scales it\)",
+                      message)
+    assert match, message
+    measure, threshold = float(match.group(1)), float(match.group(2))
+    assert threshold == pytest.approx(1e-3 * 100 / 400, rel=1e-2)
+    assert measure > threshold
 
 
 def test_max_iter_zero_leaves_the_start_point(sparse_problem):
