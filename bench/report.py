@@ -951,26 +951,10 @@ def write_markdown(res, path):
     Path(path).write_text("\n".join(L) + "\n")
 
 
-def _read_older(res):
-    """Rename the keys of a report.json written before the renames (in place)."""
-    # The time-to-objective rows were stored under "target", each with its
-    # reference objective under "target" too.
-    old = res.pop("target", None)
-    if old is not None and "time_to_objective" not in res:
-        res["time_to_objective"] = old
-    for r in res.get("time_to_objective") or []:
-        if "reference_objective" not in r and "target" in r:
-            r["reference_objective"] = r.pop("target")
-    res["notes"] = [n.replace("which is why target 6 is measured as time to its objective",
-                              "which is why a separate table measures the time to its objective")
-                    for n in res.get("notes", [])]
-    return res
-
-
 def replot(out):
     """Redraw the PNGs and REPORT.md of ``out`` from its report.json (no fitting)."""
     out = Path(out)
-    res = _read_older(json.loads((out / "report.json").read_text()))
+    res = json.loads((out / "report.json").read_text())
     if res.get("sweep"):
         plot_sweep(res["sweep"], out / "suboptimality_vs_time.png")
     if res.get("rows") and any(res["rows"].values()):

@@ -306,7 +306,7 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
     client : distributed.Client, default=None
         Cluster to run on.  ``None`` uses the current client
         (``distributed.default_client()``), or, when there is none, starts a
-        ``LocalCluster`` of worker processes on this machine for the fit
+        ``LocalCluster`` of worker processes on the local machine for the fit
         and closes it afterwards.
     callback : callable, default=None
         Called after every round with that round's history record (a dict,

@@ -321,7 +321,7 @@ def test_memory_guard_lets_small_problems_through(monkeypatch):
 
 
 def test_memory_guard_on_a_real_too_large_problem():
-    # One million samples need 2 * 8e12 bytes: refused using this machine's
+    # One million samples need 2 * 8e12 bytes: refused using the running machine's
     # real available memory, long before anything that size is allocated.
     n = 1_000_000
     X = np.zeros((n, 1))
