@@ -46,7 +46,7 @@ Run 'fastlinear <command> -h' for the options of a command.
 TRAIN_USAGE = """\
 usage: fastlinear train [options] data_file [model_file]
 options:
--s type : solver (default 1)
+-s type : solver (default 1; with -C, 2)
    for classification:
      1 -- L2-regularized L2-loss support vector classification (dual)
      2 -- L2-regularized L2-loss support vector classification (primal)
@@ -182,7 +182,7 @@ _TRAIN_VALUED = {
 def parse_train_args(args):
     """Parse LIBLINEAR-style train options; return (options dict, positionals)."""
     opts = {
-        "solver": 1, "C": 1.0, "tol": 1e-4, "epsilon": 0.1, "bias": 1.0, "weights": {},
+        "solver": None, "C": 1.0, "tol": 1e-4, "epsilon": 0.1, "bias": 1.0, "weights": {},
         "folds": None, "search": False, "n_jobs": 1, "quiet": False,
         "Cs": list(DEFAULT_CS), "max_iter": None, "seed": 0,
     }
@@ -208,6 +208,10 @@ def parse_train_args(args):
             raise CLIError(f"unknown option {a!r} (see 'fastlinear train -h')")
         i += 1
     positionals = args[i:]
+    if opts["solver"] is None:
+        # LIBLINEAR's -C without -s searches with -s 2: the primal solver's
+        # cost hardly grows with C, the dual's grows in proportion to it.
+        opts["solver"] = 2 if opts["search"] else 1
     if opts["solver"] not in SOLVERS:
         raise CLIError(
             f"unknown solver -s {opts['solver']}; this version supports -s 1, 2, 3, 4 and 5 "

@@ -142,7 +142,9 @@ def test_C_search_output_and_model(files, tmp_path):
     code, out, err = run("train", "-C", "-v", "3", "--Cs", "0.01,0.1,1", train, model)
     assert code == 0, err
     X, y = load(train)
-    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=3, random_state=0).fit(X, y)
+    # -C without -s searches with -s 2 (the primal solver), as LIBLINEAR.
+    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=3, dual=False, random_state=0).fit(X, y)
+    assert model.read_text().startswith("solver_type L2R_L2LOSS_SVC\n")
     assert f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%" in out
     for C, mean in zip(search.Cs_, search.cv_results_["mean_test_score"], strict=True):
         assert f"C = {C:g}  CV accuracy = {100 * mean:g}%" in out
