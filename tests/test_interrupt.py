@@ -66,10 +66,20 @@ CASES = {
 }
 
 
+def _default_sigint():
+    """In the child, before exec: SIGINT back to its default disposition.
+
+    A process started in the background by a shell without job control
+    inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
+    handler: the test would measure the runner's shell, not fastlinear.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(code, after=2.0):
     """Run ``code`` in a child; SIGINT ``after`` s into the fit; (stdout, seconds to stop)."""
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code], preexec_fn=_default_sigint,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         time.sleep(after)
@@ -110,7 +120,7 @@ def test_cli_train_exits_130_and_writes_no_model(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "fastlinear", "train", "-s", "3", "-c", "10000", "-e", "1e-15",
          "--max-iter", "100000000", str(data), str(model)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        preexec_fn=_default_sigint, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(6.0)  # reading the file, then fitting
         assert proc.poll() is None
