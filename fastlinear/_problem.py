@@ -45,6 +45,7 @@ problem ``k`` gets ``class_weight[k]`` and every other sample keeps
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._csr_fast import CSR
 from ._validation import check_class_weight
@@ -56,11 +57,31 @@ __all__ = [
     "LinearProblem",
     "OneVsRest",
     "regression_problem",
+    "weights_with_bias",
 ]
 
 CLASSIFICATION_LOSSES = ("hinge", "squared_hinge")
 REGRESSION_LOSSES = ("epsilon_insensitive", "squared_epsilon_insensitive")
 _SQUARED = ("squared_hinge", "squared_epsilon_insensitive")
+
+
+def weights_with_bias(estimator):
+    """A fitted linear SVM's ``w`` as the problems read it, one row per problem.
+
+    ``coef_`` (dense or sparsified) with the weight of the constant feature,
+    ``intercept_ / intercept_scaling`` (0 without intercept), as a last
+    column, in float64: shape (n_problems, n_features + 1).  Reads
+    fastlinear's and scikit-learn's ``LinearSVC`` and ``LinearSVR`` alike.
+    """
+    coef = estimator.coef_
+    coef = np.atleast_2d(np.asarray(coef.toarray() if sp.issparse(coef) else coef,
+                                    dtype=np.float64))
+    W = np.zeros((coef.shape[0], coef.shape[1] + 1))
+    W[:, :-1] = coef
+    if estimator.fit_intercept:
+        W[:, -1] = np.ravel(np.asarray(estimator.intercept_, dtype=np.float64)) \
+            / float(estimator.intercept_scaling)
+    return W
 
 
 def _scores(X, W, bias):

@@ -31,6 +31,7 @@ __all__ = [
     "newton",
     "newton_tol",
     "prefer_primal",
+    "solve",
 ]
 
 
@@ -308,6 +309,34 @@ def choose_solver(*, penalty, loss, dual, multi_class, X, C, bias):
     if dual == "auto":
         return "newton" if prefer_primal(X, C, loss, bias) else "dual_then_newton"
     return "dual_cd" if dual else "newton"
+
+
+def solve(solver, problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
+          alpha0=None, w0=None, stop=None, n_threads=1, XT=None):
+    """Run the solver :func:`choose_solver` named on one binary or regression problem.
+
+    ``alpha0`` starts the dual solvers, ``w0`` the primal ones; ``XT`` (the
+    CSR proof of X transposed) is needed by ``"l1_cd"`` only; ``n_threads``
+    splits Newton's products.  ``max_iter=0`` returns the start point
+    (:func:`no_iterations`).  Crammer and Singer's joint problem has its own
+    entry point, :func:`crammer_singer`.
+    """
+    if max_iter == 0:
+        return no_iterations(problem, w0)
+    if solver == "l1_cd":
+        return l1_cd(problem, XT, tol=tol, max_iter=max_iter, seed=seed, shrinking=shrinking,
+                     w0=w0, verbose=verbose, stop=stop)
+    if solver == "newton":
+        return newton(problem, tol=tol, max_iter=max_iter, w0=w0, n_threads=n_threads,
+                      verbose=verbose, stop=stop)
+    if solver == "dual_cd":
+        return dual_cd(problem, tol=tol, max_iter=max_iter, seed=seed, shrinking=shrinking,
+                       verbose=verbose, alpha0=alpha0, stop=stop)
+    if solver == "dual_then_newton":
+        return dual_then_newton(problem, tol=tol, max_iter=max_iter, seed=seed,
+                                shrinking=shrinking, verbose=verbose, alpha0=alpha0,
+                                stop=stop, n_threads=n_threads)
+    raise ValueError(f"Unknown solver {solver!r}.")
 
 
 def no_iterations(problem, w0):

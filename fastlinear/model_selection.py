@@ -55,6 +55,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._parallel import new_stop_flag, run
+from ._problem import weights_with_bias
 from ._progress import ProgressBar
 from ._solvers import Start
 from ._validation import (
@@ -154,7 +155,7 @@ def _svc_path(est, data, Cs, warm_start, dual, stop):
             # The rescale rule for the duals; the solver clips into the new box.
             dual_coef = getattr(est, "dual_coef_", None)
             start = Start(None if dual_coef is None else np.abs(dual_coef),
-                          est._weights()).scaled(C / previous)
+                          weights_with_bias(est)).scaled(C / previous)
         est.set_params(C=float(C))
         est._fit_validated(data, start=start, stop=stop)
         previous = C

@@ -28,7 +28,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
@@ -38,18 +37,14 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import CheckedLinearClassifierMixin
 from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag, run
-from ._problem import OneVsRest, crammer_singer_problem
+from ._problem import OneVsRest, crammer_singer_problem, weights_with_bias
 from ._solvers import (
     Solution,
     Start,
     Status,
     choose_solver,
     crammer_singer,
-    dual_cd,
-    dual_then_newton,
-    l1_cd,
-    newton,
-    no_iterations,
+    solve,
     warn_if_stuck,
 )
 from ._validation import (
@@ -332,7 +327,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         XT = proved_csr(data.X.to_scipy().T.tocsr(), caller="LinearSVC.fit") \
             if solver == "l1_cd" else None
 
-        def solve(k):
+        def solve_problem(k):
             # The labels and costs of problem k live only while it is solved.
             problem = ovr.problem(k)
             alpha0 = None if previous is None else previous[k]
@@ -341,27 +336,14 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
                 w0 = previous_W[k]
             elif alpha0 is not None and solver != "dual_cd":
                 w0 = problem.w_from_alpha(alpha0)
-            if self.max_iter == 0:
-                return no_iterations(problem, w0)
-            if solver == "l1_cd":
-                return l1_cd(problem, XT, tol=self.tol, max_iter=self.max_iter,
-                             seed=seeds[k], shrinking=self.shrinking, w0=w0,
-                             verbose=self.verbose, stop=stop)
-            if solver == "newton":
-                sol = newton(problem, tol=self.tol, max_iter=self.max_iter, w0=w0,
-                             n_threads=inner, verbose=self.verbose, stop=stop)
-            elif solver == "dual_cd":
-                sol = dual_cd(problem, tol=self.tol, max_iter=self.max_iter,
-                              seed=seeds[k], shrinking=self.shrinking,
-                              verbose=self.verbose, alpha0=alpha0, stop=stop)
-            else:
-                sol = dual_then_newton(problem, tol=self.tol, max_iter=self.max_iter,
-                                       seed=seeds[k], shrinking=self.shrinking,
-                                       verbose=self.verbose, alpha0=alpha0, stop=stop,
-                                       n_threads=inner)
+            sol = solve(solver, problem, tol=self.tol, max_iter=self.max_iter, seed=seeds[k],
+                        shrinking=self.shrinking, verbose=self.verbose, alpha0=alpha0,
+                        w0=w0, stop=stop, n_threads=inner, XT=XT)
+            if sol.alpha is None:  # the L1 problem has no dual variables here
+                return sol
             return sol._replace(alpha=sol.alpha * problem.y)
 
-        solutions = run(solve, range(n_problems), outer, stop)
+        solutions = run(solve_problem, range(n_problems), outer, stop)
         self._set_fitted(solutions, data, np.array([sol.w for sol in solutions]))
         if self.penalty == "l1":
             self.__dict__.pop("dual_coef_", None)
@@ -426,17 +408,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
             return None
-        return Start(None if dual is None else np.abs(dual), self._weights())
-
-    def _weights(self):
-        """``coef_`` and the bias weight, one row per problem (float64)."""
-        coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
-        W = np.zeros((coef.shape[0], coef.shape[1] + 1))
-        W[:, :-1] = coef
-        if self.fit_intercept:
-            W[:, -1] = np.asarray(self.intercept_, dtype=np.float64) / self.intercept_scaling
-        return W
-
+        return Start(None if dual is None else np.abs(dual), weights_with_bias(self))
 
 def linear_svc_objective(estimator, X, y, sample_weight=None):
     """Primal objective of a fitted linear SVM, per binary problem.
@@ -467,12 +439,7 @@ def linear_svc_objective(estimator, X, y, sample_weight=None):
     X, y_ind, sample_weight = validate_evaluation_data(
         estimator, X, y, sample_weight, caller="linear_svc_objective")
     scaling = float(estimator.intercept_scaling) if estimator.fit_intercept else 0.0
-    coef = estimator.coef_
-    coef = np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64)
-    W = np.zeros((coef.shape[0], coef.shape[1] + 1))
-    W[:, :-1] = coef
-    if estimator.fit_intercept:
-        W[:, -1] = np.asarray(estimator.intercept_, dtype=np.float64) / scaling
+    W = weights_with_bias(estimator)
     if getattr(estimator, "multi_class", "ovr") == "crammer_singer":
         problem = crammer_singer_problem(X, y_ind, estimator.classes_, estimator.C,
                                          estimator.class_weight, sample_weight, scaling)

@@ -20,7 +20,6 @@ Design rules of this module:
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -29,17 +28,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag
-from ._problem import regression_problem
-from ._solvers import (
-    Start,
-    Status,
-    choose_solver,
-    dual_cd,
-    dual_then_newton,
-    newton,
-    no_iterations,
-    warn_if_stuck,
-)
+from ._problem import regression_problem, weights_with_bias
+from ._solvers import Start, Status, choose_solver, solve, warn_if_stuck
 from ._validation import MAX_INT, check_X_predict, validate_regression_data
 
 __all__ = ["LinearSVR"]
@@ -228,21 +218,9 @@ default="epsilon_insensitive"
         alpha0 = None if start is None else start.alpha[0]
         w0 = None if start is None else start.W[0]
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        stop = new_stop_flag()
-        threads = n_threads_for(self.n_jobs, 2)
-        if self.max_iter == 0:
-            sol = no_iterations(problem, w0)
-        elif solver == "newton":
-            sol = newton(problem, tol=self.tol, max_iter=self.max_iter, w0=w0,
-                         n_threads=threads, verbose=self.verbose, stop=stop)
-        elif solver == "dual_cd":
-            sol = dual_cd(problem, tol=self.tol, max_iter=self.max_iter, seed=seed,
-                          shrinking=self.shrinking, verbose=self.verbose, alpha0=alpha0,
-                          stop=stop)
-        else:
-            sol = dual_then_newton(problem, tol=self.tol, max_iter=self.max_iter, seed=seed,
-                                   shrinking=self.shrinking, verbose=self.verbose,
-                                   alpha0=alpha0, stop=stop, n_threads=threads)
+        sol = solve(solver, problem, tol=self.tol, max_iter=self.max_iter, seed=seed,
+                    shrinking=self.shrinking, verbose=self.verbose, alpha0=alpha0, w0=w0,
+                    stop=new_stop_flag(), n_threads=n_threads_for(self.n_jobs, 2))
         if sol.status == Status.INTERRUPTED:
             raise KeyboardInterrupt("LinearSVR.fit was interrupted; the estimator is not fitted.")
         if not np.all(np.isfinite(sol.w)):
@@ -265,9 +243,7 @@ default="epsilon_insensitive"
             return None
         if self.dual_coef_.shape != (data.X.n_rows,) or self.coef_.shape != (data.X.n_cols,):
             return None
-        W = np.append(self.coef_, self.intercept_[0] / self.intercept_scaling
-                      if self.fit_intercept else 0.0)
-        return Start(self.dual_coef_[None, :].copy(), W[None, :])
+        return Start(self.dual_coef_[None, :].copy(), weights_with_bias(self))
 
     def predict(self, X):
         """Predict with the linear model ``X coef_ + intercept_``.
@@ -313,9 +289,7 @@ def linear_svr_objective(estimator, X, y, sample_weight=None):
     data = validate_regression_data(estimator, X, y, sample_weight, reset=False,
                                     caller="linear_svr_objective")
     scaling = float(estimator.intercept_scaling) if estimator.fit_intercept else 0.0
-    coef = estimator.coef_
-    coef = np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64).ravel()
-    w = np.append(coef, float(np.ravel(estimator.intercept_)[0]) / scaling if scaling else 0.0)
+    w = weights_with_bias(estimator)[0]
     problem = regression_problem(data.X, data.y, estimator.C, data.sample_weight,
                                  estimator.loss, estimator.epsilon, scaling)
     return problem.primal(w)
