@@ -295,8 +295,7 @@ def cmd_train(args):
         return _search(opts, params, X, y, model_file, start)
 
     model_file = model_file or os.path.basename(data_file) + ".model"
-    cls = LinearSVR if regression else LinearSVC
-    est = cls(C=opts["C"], max_iter=opts["max_iter"] or 1000, n_jobs=opts["n_jobs"], **params)
+    est = _estimator(opts, params, regression)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         est.fit(X, y)
@@ -309,6 +308,12 @@ def cmd_train(args):
         f"{est.n_iter_} iterations; model saved to {model_file}",
     )
     return 0
+
+
+def _estimator(opts, params, regression):
+    """The unfitted LinearSVC or LinearSVR of one training run at ``-c``."""
+    cls = LinearSVR if regression else LinearSVC
+    return cls(C=opts["C"], max_iter=opts["max_iter"] or 1000, n_jobs=opts["n_jobs"], **params)
 
 
 def _save_model(path, est):
@@ -365,8 +370,7 @@ def _cross_validate_regression(opts, params, X, y, start):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         for train, test in folds.split(X):
-            est = LinearSVR(C=opts["C"], max_iter=opts["max_iter"] or 1000,
-                            n_jobs=opts["n_jobs"], **params).fit(X[train], y[train])
+            est = _estimator(opts, params, regression=True).fit(X[train], y[train])
             pred[test] = est.predict(X[test])
     _report_warnings(opts, caught)
     mse, scc = _regression_scores(pred, y)
