@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._model_io import atomic_write, load_liblinear_model, save_liblinear_model
+from ._model_io import SOLVER_PARAMS, atomic_write, load_liblinear_model, save_liblinear_model
 from ._validation import MAX_INT, integer_labels
 from .datasets import load_libsvm
 from .model_selection import LinearSVCCV
@@ -89,17 +89,10 @@ options:
 """
 
 DEFAULT_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
-#: LIBLINEAR's solver numbers: (regression?, the estimator's parameters).
-SOLVERS = {
-    1: (False, dict(loss="squared_hinge", dual=True)),
-    2: (False, dict(loss="squared_hinge", dual=False)),
-    3: (False, dict(loss="hinge", dual=True)),
-    4: (False, dict(multi_class="crammer_singer")),
-    5: (False, dict(penalty="l1", loss="squared_hinge", dual=False)),
-    11: (True, dict(loss="squared_epsilon_insensitive", dual=False)),
-    12: (True, dict(loss="squared_epsilon_insensitive", dual=True)),
-    13: (True, dict(loss="epsilon_insensitive", dual=True)),
-}
+#: LIBLINEAR's solver numbers: (regression?, the estimator's parameters), from
+#: the one table of the model files.
+SOLVERS = {number: (cls is LinearSVR, params)
+           for number, cls, params in SOLVER_PARAMS.values()}
 
 class CLIError(Exception):
     """A user error: printed as one line, exit code 2."""
