@@ -179,9 +179,13 @@ def _cholesky_upper(A, block=None):
         A[k:e, k:e] = U
         if e == n:
             break
-        # The panel right of the diagonal block: U^T P = A[k:e, e:].
-        P = linalg.solve_triangular(U, A[k:e, e:], trans="T", lower=False, check_finite=False)
-        A[k:e, e:] = P
+        # The panel right of the diagonal block: U^T P = A[k:e, e:], one block
+        # of columns per call (one call for the whole panel ran for seconds).
+        for j in range(e, n, block):
+            f = min(j + block, n)
+            A[k:e, j:f] = linalg.solve_triangular(U, A[k:e, j:f], trans="T", lower=False,
+                                                  check_finite=False)
+        P = A[k:e, e:]
         # The trailing matrix's upper triangle, one block column at a time.
         for j in range(e, n, block):
             f = min(j + block, n)
@@ -396,6 +400,11 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.kernel_params = kernel_params
 
     def _get_kernel(self, X, Y=None):
+        if Y is None and X.shape[0] > BLOCKED_CHOLESKY_MIN:
+            return self._training_kernel_by_blocks(X)
+        return self._pairwise(X, Y)
+
+    def _pairwise(self, X, Y=None):
         if callable(self.kernel):
             params = self.kernel_params or {}
         else:
@@ -404,6 +413,28 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             params = {"gamma": self.gamma, "degree": self.degree, "coef0": self.coef0}
             params = {name: value for name, value in params.items() if value is not None}
         return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
+
+    def _training_kernel_by_blocks(self, X):
+        """``k(X, X)`` in blocks of rows, so that Ctrl-C is honoured between them.
+
+        The diagonal blocks are computed as ``k(X_b)`` (scikit-learn then
+        sets the zero self-distances of the distance-based kernels exactly),
+        the others as ``k(X_b, X_rest)``.
+        """
+        n, block = X.shape[0], CHOLESKY_BLOCK
+        K = None
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            rows = X[start:stop]
+            diag = self._pairwise(rows)
+            if K is None:
+                K = np.empty((n, n), dtype=diag.dtype)
+            K[start:stop, start:stop] = diag
+            if start > 0:
+                K[start:stop, :start] = self._pairwise(rows, X[:start])
+            if stop < n:
+                K[start:stop, stop:] = self._pairwise(rows, X[stop:])
+        return K
 
     def _alphas(self, n_targets):
         """The penalty of each target, as a float64 array of n_targets."""
