@@ -11,17 +11,16 @@ A binary or regression problem (:class:`LinearProblem`)::
 
     P(w) = R(w) + sum_i C_i xi(z_i),     z_i = w . x~_i,   x~_i = [x_i, bias]
 
-    R(w) = 1/2 ||w||^2  (penalty "l2")   or   ||w||_1  (penalty "l1")
+    R(w) = lam/2 ||w_R||^2  (penalty "l2")   or   ||w||_1  (penalty "l1")
 
-    loss                          xi(z)                      y_i
-    hinge                         max(0, 1 - y z)            -1 or +1
-    squared_hinge                 max(0, 1 - y z)^2          -1 or +1
-    epsilon_insensitive           max(0, |z - y| - eps)      any real
-    squared_epsilon_insensitive   max(0, |z - y| - eps)^2    any real
-
-``w`` has ``n_features + 1`` entries, the weight of the constant feature of
-value ``bias`` last (liblinear's ``-B``; ``bias = 0`` means no intercept); it
-is regularised with the others, as in liblinear.
+with a loss ``xi`` of :mod:`fastlinear._losses` (hinge, squared hinge, the
+two epsilon-insensitive losses, logistic).  ``w`` has ``n_features + 1``
+entries, the weight of the constant feature of value ``bias`` last
+(liblinear's ``-B``; ``bias = 0`` means no intercept).  ``w_R`` are the
+penalised weights: all of them, as in liblinear, or all but the bias weight
+(``reg_bias=False``: scikit-learn's unpenalised intercept, as its lbfgs
+solver).  ``lam`` is 1, or 0 for no penalty (scikit-learn's ``C=np.inf``,
+with costs ``C_i`` then the sample weights alone).
 
 For the L2 penalty, the dual in liblinear's minimisation form, with
 ``w(a) = sum_i y_i a_i x~_i`` (classification) or ``sum_i b_i x~_i``
@@ -46,7 +45,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
+from . import _losses
 from ._csr_fast import CSR
 from ._validation import check_class_weight
 
@@ -60,9 +61,8 @@ __all__ = [
     "weights_with_bias",
 ]
 
-CLASSIFICATION_LOSSES = ("hinge", "squared_hinge")
-REGRESSION_LOSSES = ("epsilon_insensitive", "squared_epsilon_insensitive")
-_SQUARED = ("squared_hinge", "squared_epsilon_insensitive")
+CLASSIFICATION_LOSSES = ("hinge", "squared_hinge", "logistic")
+REGRESSION_LOSSES = _losses.REGRESSION
 
 
 def weights_with_bias(estimator):
@@ -105,12 +105,16 @@ class LinearProblem:
     cost : ndarray of shape (n_samples,)
         ``C_i >= 0``; 0 leaves a sample out.
     loss : str
-        One of the four losses of the module docstring.
+        One of the losses of :mod:`fastlinear._losses`.
     bias : float
         Value of the constant feature (0: no intercept).
     epsilon : float
         The insensitive zone of the regression losses.
     penalty : {"l2", "l1"}
+    reg_bias : bool
+        Whether the bias weight is penalised (liblinear) or not.
+    lam : float
+        The weight of the L2 penalty: 1, or 0 for none.
     """
 
     X: CSR
@@ -120,6 +124,8 @@ class LinearProblem:
     bias: float
     epsilon: float = 0.0
     penalty: str = "l2"
+    reg_bias: bool = True
+    lam: float = 1.0
 
     @property
     def n_samples(self):
@@ -136,7 +142,12 @@ class LinearProblem:
     @property
     def squared(self):
         """Whether the loss is a squared (twice differentiable a.e.) one."""
-        return self.loss in _SQUARED
+        return self.loss in _losses.SQUARED
+
+    @property
+    def smooth(self):
+        """Whether the primal Newton solver handles the loss."""
+        return self.loss in _losses.SMOOTH
 
     def scores(self, w):
         """``z_i = w . x~_i`` for ``w`` of shape (n_features + 1,)."""
@@ -144,20 +155,18 @@ class LinearProblem:
 
     def residuals(self, z):
         """The hinge ``max(0, 1 - y z)`` or ``max(0, |z - y| - eps)`` of each sample."""
-        if self.is_regression:
-            return np.maximum(0.0, np.abs(z - self.y) - self.epsilon)
-        return np.maximum(0.0, 1.0 - self.y * z)
+        return _losses.residuals(self.loss, self.y, z, self.epsilon)
 
     def loss_sum(self, z):
         """``sum_i C_i xi(z_i)``."""
-        r = self.residuals(z)
-        return float(self.cost @ (r * r if self.squared else r))
+        return float(self.cost @ _losses.loss_values(self.loss, self.y, z, self.epsilon))
 
     def regularizer(self, w):
         w = np.asarray(w, dtype=np.float64)
         if self.penalty == "l1":
             return float(np.abs(w).sum())
-        return 0.5 * float(w @ w)
+        w_r = w if self.reg_bias else w[:-1]
+        return 0.5 * self.lam * float(w_r @ w_r)
 
     def primal(self, w):
         """``P(w)``."""
@@ -204,14 +213,17 @@ class LinearProblem:
         return (primal + self.dual(alpha)) / primal if primal > 0 else 0.0
 
     def alpha_from_w(self, w, z=None):
-        """Dual variables of a primal solution (squared losses; the KKT conditions).
+        """Dual variables of a primal solution (smooth losses; the KKT conditions).
 
         Classification: ``a_i = 2 C_i max(0, 1 - y_i z_i)``; regression:
-        ``b_i = -2 C_i sign(z_i - y_i) max(0, |z_i - y_i| - eps)``.
+        ``b_i = -2 C_i sign(z_i - y_i) max(0, |z_i - y_i| - eps)``; logistic:
+        ``a_i = C_i sigma(-y_i z_i)`` (liblinear ``-s 7``'s variables).
         """
-        if not self.squared:
+        if not self.smooth:
             raise ValueError(f"No closed-form dual for the {self.loss} loss.")
         z = self.scores(w) if z is None else z
+        if self.loss == "logistic":
+            return self.cost * expit(-self.y * z)
         r = self.residuals(z)
         if self.is_regression:
             return -2.0 * self.cost * np.sign(z - self.y) * r

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _dual_cd_fast, _l1_cd_fast, _mcsvm_fast, _newton_fast
+from ._losses import Loss
 from ._parallel import new_stop_flag
 
 __all__ = [
@@ -42,14 +43,6 @@ class Status(IntEnum):
     MAX_ITER = 1
     INTERRUPTED = 2
     DIVERGED = 3
-
-
-_DUAL_LOSS = {
-    "hinge": int(_dual_cd_fast.Loss.LOSS_HINGE),
-    "squared_hinge": int(_dual_cd_fast.Loss.LOSS_SQUARED_HINGE),
-    "epsilon_insensitive": int(_dual_cd_fast.Loss.LOSS_EPSILON_INSENSITIVE),
-    "squared_epsilon_insensitive": int(_dual_cd_fast.Loss.LOSS_SQUARED_EPSILON_INSENSITIVE),
-}
 
 
 #: The Newton kernel's status when its line search finds no decrease: the
@@ -116,7 +109,7 @@ def dual_cd(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
         w = np.zeros(problem.n_features + 1)
     n_iter, status, measure = _dual_cd_fast.dual_cd(
         problem.X, problem.y, problem.cost, w, alpha,
-        loss=_DUAL_LOSS[problem.loss], bias=problem.bias, tol=float(tol),
+        loss=int(Loss.of(problem.loss)), bias=problem.bias, tol=float(tol),
         max_iter=int(max_iter), seed=int(seed), shrinking=bool(shrinking),
         epsilon=problem.epsilon, verbose=int(verbose), sigma=float(sigma),
         w_from_alpha=w_from_alpha,
@@ -174,24 +167,36 @@ def newton_tol(problem, tol):
     return float(tol) * max(min(n_pos, n_used - n_pos), 1) / max(n_used, 1)
 
 
-def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None):
-    """Truncated Newton on the primal (liblinear ``-s 2`` and ``-s 11``).
+def gradient_tol(problem, tol):
+    """scikit-learn's lbfgs tolerance in the units of ``P``: its rule
+    ``max_j |grad_j F| <= tol`` on ``F = P / sum_i C_i`` (the objective with
+    the mean loss) is ``max_j |grad_j P| <= tol * sum_i C_i``."""
+    return float(tol) * float(np.sum(problem.cost))
 
-    ``tol`` is liblinear's criterion on the gradient norm relative to its
-    value at ``w = 0`` (scaled by :func:`newton_tol`); ``max_iter`` counts
-    Newton steps.  The dual variables are recovered from the solution
-    (``problem.alpha_from_w``).  ``n_threads`` splits every product with X
-    over threads (results equal up to rounding).
+
+def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None,
+           rule="liblinear"):
+    """Truncated Newton on the primal (liblinear ``-s 0``, ``-s 2`` and ``-s 11``).
+
+    With ``rule="liblinear"``, ``tol`` is liblinear's criterion on the
+    gradient norm relative to its value at ``w = 0`` (scaled by
+    :func:`newton_tol`); with ``rule="gradient"``, scikit-learn's lbfgs
+    criterion on the largest gradient entry (:func:`gradient_tol`).
+    ``max_iter`` counts Newton steps.  The dual variables are recovered from
+    the solution (``problem.alpha_from_w``).  ``n_threads`` splits every
+    product with X over threads (results equal up to rounding).
     """
-    if not problem.squared:
-        raise ValueError(f"The primal Newton solver needs a squared loss, not {problem.loss!r}.")
+    if not problem.smooth:
+        raise ValueError(f"The primal Newton solver needs a smooth loss, not {problem.loss!r}.")
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
     z = np.empty(problem.n_samples)
-    threshold = newton_tol(problem, tol)
+    max_abs_rule = rule == "gradient"
+    threshold = gradient_tol(problem, tol) if max_abs_rule else newton_tol(problem, tol)
     n_iter, status, measure = _newton_fast.newton(
-        problem.X, problem.y, problem.cost, w, regression=problem.is_regression,
+        problem.X, problem.y, problem.cost, w, loss=int(Loss.of(problem.loss)),
         bias=problem.bias, epsilon=problem.epsilon, tol=threshold,
-        max_iter=int(max_iter), warm_start=w0 is not None, n_threads=int(n_threads),
+        max_iter=int(max_iter), lam=float(problem.lam), reg_bias=bool(problem.reg_bias),
+        max_abs_rule=max_abs_rule, warm_start=w0 is not None, n_threads=int(n_threads),
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop, scores=z,
     )
     status = Status.CONVERGED if status == _LINE_SEARCH_FAILED else Status(status)

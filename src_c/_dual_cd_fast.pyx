@@ -82,18 +82,18 @@ from cython cimport floating
 from _prefetch cimport prefetch
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t, prefetch_row, row_axpy, row_dot_sqnorm
+from _loss cimport (
+    EPSILON_INSENSITIVE,
+    HINGE,
+    SQUARED_EPSILON_INSENSITIVE,
+    SQUARED_HINGE,
+    dual_box,
+)
 from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
 from fastlinear._csr_fast import require_proved
 
-__all__ = ["Loss", "dual_cd"]
-
-
-cpdef enum Loss:
-    LOSS_HINGE = 1                        # liblinear -s 3
-    LOSS_SQUARED_HINGE = 2                # -s 1
-    LOSS_EPSILON_INSENSITIVE = 3          # -s 13
-    LOSS_SQUARED_EPSILON_INSENSITIVE = 4  # -s 12
+__all__ = ["dual_cd"]
 
 
 cdef enum:
@@ -147,7 +147,8 @@ def dual_cd(X, const double[::1] y, const double[::1] cost, double[::1] w,
         weight of the virtual bias feature.
     alpha : ndarray of shape (n_samples,), dual variables: the start point on
         entry (zeros for a cold start), the solution on exit.
-    loss : a :class:`Loss`.
+    loss : a code of ``_loss.pxd`` (``fastlinear._losses.Loss``): one of the
+        four hinge-type losses.
     bias : value of the virtual constant feature (0 for no intercept).
     tol : stopping tolerance (module docstring).
     max_iter : maximal number of outer iterations (passes).
@@ -182,7 +183,7 @@ def dual_cd(X, const double[::1] y, const double[::1] cost, double[::1] w,
     if w.shape[0] != X.n_cols + 1:
         raise ValueError("dual_cd: w must have n_features + 1 = %d elements."
                          % (X.n_cols + 1))
-    if loss < LOSS_HINGE or loss > LOSS_SQUARED_EPSILON_INSENSITIVE:
+    if loss < HINGE or loss > SQUARED_EPSILON_INSENSITIVE:
         raise ValueError("dual_cd: unknown loss %d." % loss)
     if not (tol > 0) or max_iter < 1:
         raise ValueError("dual_cd: tol must be > 0 and max_iter >= 1.")
@@ -190,7 +191,7 @@ def dual_cd(X, const double[::1] y, const double[::1] cost, double[::1] w,
         raise ValueError("dual_cd: bias must be finite and epsilon finite >= 0.")
     if not (sigma >= 1.0) or not isfinite(sigma):
         raise ValueError("dual_cd: sigma must be a finite number >= 1.")
-    if sigma != 1.0 and loss > LOSS_SQUARED_HINGE:
+    if sigma != 1.0 and loss > SQUARED_HINGE:
         raise ValueError("dual_cd: sigma > 1 is for classification only.")
     if not isfinite(X.max_row_sq + bias * bias):
         raise ValueError("dual_cd: the squared row norms overflow float64; "
@@ -239,7 +240,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     cdef Py_ssize_t bad_row = -1, n_total = 0
     cdef int bad, n_iter = 0, status = MAX_ITER
     cdef double violation = INFINITY
-    cdef bint regression = p.loss > LOSS_SQUARED_HINGE
+    cdef bint regression = p.loss > SQUARED_HINGE
 
     with nogil:
         bad = _prepare(X_data, X_ind, &indptr[0], n_samples, p, &order_v[0],
@@ -271,17 +272,6 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     return n_iter, status, violation
 
 
-cdef inline void _box(const Problem* p, double c, double* upper,
-                      double* diag) noexcept nogil:
-    """The box bound ``U_i`` and ``D_ii`` of a sample with cost ``c > 0``."""
-    if p.loss == LOSS_HINGE or p.loss == LOSS_EPSILON_INSENSITIVE:
-        upper[0] = c
-        diag[0] = 0.0
-    else:
-        upper[0] = INFINITY
-        diag[0] = 0.5 / c
-
-
 cdef int _prepare(const floating* data, const index_t* indices,
                   const index_t* indptr, Py_ssize_t n_samples, Problem* p,
                   Py_ssize_t* order, Py_ssize_t* n_total, bint w_from_alpha,
@@ -293,7 +283,7 @@ cdef int _prepare(const floating* data, const index_t* indices,
     """
     cdef Py_ssize_t i, k, n_active = 0
     cdef double c, upper, diag, lower, a, yi
-    cdef bint regression = p.loss > LOSS_SQUARED_HINGE
+    cdef bint regression = p.loss > SQUARED_HINGE
     for i in range(n_samples):
         c = p.cost[i]
         yi = p.y[i]
@@ -302,7 +292,7 @@ cdef int _prepare(const floating* data, const index_t* indices,
             bad_row[0] = i
             return BAD_LABEL
         if c > 0.0:
-            _box(p, c, &upper, &diag)
+            dual_box(p.loss, c, &upper, &diag)
             order[n_active] = i
             n_active += 1
         else:
@@ -358,7 +348,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
     cdef double bias_sq = bias * bias
     cdef double old_max = pg.old_max, old_min = pg.old_min
     cdef bint shrinking = p.shrinking
-    cdef bint l1 = p.loss == LOSS_HINGE or p.loss == LOSS_EPSILON_INSENSITIVE
+    cdef bint l1 = p.loss == HINGE or p.loss == EPSILON_INSENSITIVE
     if kind_t is short:
         pmax = 0.0
     while s < n_active:

@@ -1,19 +1,19 @@
 # cython: freethreading_compatible = True
-"""Truncated Newton on the primal of the L2-regularised squared losses, on CSR data.
+"""Truncated Newton on the primal of the L2-regularised smooth losses, on CSR data.
 
-The problem (liblinear's ``-s 2`` and ``-s 11``)::
+The problem (liblinear's ``-s 0``, ``-s 2`` and ``-s 11``)::
 
-    min_w  f(w) = 1/2 w.w + sum_i C_i phi_i(z_i),     z_i = w . x~_i  (x~_i = [x_i, bias])
+    min_w  f(w) = lam/2 w_R.w_R + sum_i C_i xi(z_i),     z_i = w . x~_i  (x~_i = [x_i, bias])
 
-    squared hinge:                 phi_i(z) = max(0, 1 - y_i z)^2
-    squared epsilon-insensitive:   phi_i(z) = max(0, |z - y_i| - p)^2
+with a loss ``xi`` of ``_loss.pxd`` (squared hinge, squared
+epsilon-insensitive, logistic) and ``w_R`` the penalised weights: all of
+them (liblinear, ``reg_bias``), or all but the bias weight (scikit-learn's
+unpenalised intercept).  ``lam`` is 1, or 0 for no penalty at all.  ``f`` is
+convex and once differentiable; with ``I`` the samples where ``xi`` is
+curved at ``z_i`` (every sample for the logistic loss)::
 
-``f`` is convex and once differentiable; with ``I`` the samples where
-``phi_i`` is not flat at ``z_i`` (``y_i z_i < 1``, or ``|z_i - y_i| > p``)::
-
-    g(w)   = w + X~_I^T u,        u_i = 2 C_i (z_i - y_i)          (squared hinge)
-                                  u_i = 2 C_i (z_i - y_i -+ p)     (regression)
-    H(w) v = v + 2 X~_I^T (C_I (X~_I v))                           (a generalised Hessian)
+    g(w)   = lam w_R + X~_I^T u,        u_i = C_i xi'(z_i)
+    H(w) v = lam v_R + X~_I^T (D_I (X~_I v)),   D_ii = C_i xi''(z_i)   (a generalised Hessian)
 
 The method is liblinear 2.41+'s Newton with line search (C.-Y. Hsia, Y. Zhu
 and C.-J. Lin, "A study on trust region update rules in Newton methods for
@@ -30,9 +30,11 @@ frameworks for large-scale linear classification", ACML 2018):
 2. A backtracking line search: ``t = 1, 1/2, 1/4, ...`` (at most 20), the
    first ``t`` with ``f(w + t d) - f(w) <= 0.01 t g.d``.  ``X~ d`` is computed
    once, so every trial costs O(n).
-3. It stops when ``||g(w)|| <= tol ||g(0)||`` (the caller scales ``tol`` as
-   liblinear does), when the line search fails, when the actual reduction is
-   below ``1e-12 |f|``, or after ``max_iter`` Newton steps.
+3. It stops when ``||g(w)|| <= tol ||g(0)||`` (liblinear's rule; the caller
+   scales ``tol`` as liblinear does) or, with ``max_abs_rule``, when
+   ``max_j |g_j(w)| <= tol`` (scikit-learn's lbfgs rule, ``tol`` in the units
+   of ``f``); when the line search fails, when the actual reduction is below
+   ``1e-12 |f|``, or after ``max_iter`` Newton steps.
 
 Design rules of this module:
 
@@ -65,12 +67,25 @@ from libc.stdint cimport int32_t, int64_t
 from cython cimport floating
 from cython.parallel cimport prange
 
+from _loss cimport (
+    LOGISTIC,
+    SQUARED_EPSILON_INSENSITIVE,
+    SQUARED_HINGE,
+    Logistic,
+    SquaredEpsilonInsensitive,
+    SquaredHinge,
+    curvature,
+    curved,
+    derivative,
+    smooth_loss,
+    weighted_value,
+)
 from _sparse cimport index_t
 from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
 from fastlinear._csr_fast import require_proved
 
-__all__ = ["have_openmp", "newton"]
+__all__ = ["have_openmp", "loss_kinds", "newton"]
 
 
 cdef extern from *:
@@ -89,6 +104,14 @@ def have_openmp():
     return bool(FL_HAVE_OPENMP)
 
 
+def loss_kinds():
+    """The codes of ``_loss.pxd``'s losses this kernel solves (for the check
+    that ``fastlinear._losses.Loss`` mirrors them)."""
+    return {"squared_hinge": SQUARED_HINGE,
+            "squared_epsilon_insensitive": SQUARED_EPSILON_INSENSITIVE,
+            "logistic": LOGISTIC}
+
+
 cdef enum:
     MAX_LINE_SEARCH = 20
     LINE_SEARCH_FAILED = 4    # a status of this kernel (see _status.pxd)
@@ -104,8 +127,9 @@ cdef struct Problem:
     const double* y
     const double* cost
     double bias
-    double p              # epsilon of the regression loss
-    bint regression
+    double lam            # the penalty's weight: 1, or 0 for none
+    bint reg_bias         # whether the bias weight is penalised
+    bint max_abs_rule     # stop on max |g_j| <= tol instead of the relative norm
     int n_chunks
     unsigned char* stop
 
@@ -114,7 +138,7 @@ cdef struct Work:
     double* z             # n: scores X~ w
     double* t             # n: X~ d, for the line search
     double* u             # n: coefficients of X~_I^T (gradient), on I
-    double* c             # n: 2 C_i on I (curvature)
+    double* c             # n: D_ii = C_i xi''(z_i) on I (curvature)
     Py_ssize_t* active    # n: the samples where phi_i is curved (the set I)
     Py_ssize_t n_active
     int n_use             # chunks the products over I use (rule 2)
@@ -124,8 +148,9 @@ cdef struct Work:
 
 
 def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
-           bint regression, double bias, double epsilon, double tol,
-           int max_iter, bint warm_start=False, int n_threads=1, int verbose=0,
+           int loss, double bias, double epsilon, double tol,
+           int max_iter, double lam=1.0, bint reg_bias=True, bint max_abs_rule=False,
+           bint warm_start=False, int n_threads=1, int verbose=0,
            unsigned char[::1] stop=None, double[::1] scores=None):
     """Minimise ``f`` from the start point ``w``, in place.
 
@@ -137,11 +162,18 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     cost : ndarray of shape (n_samples,), ``C_i >= 0``.
     w : ndarray of shape (n_features + 1,), the start point on entry, the
         solution on exit (the bias weight last).
-    regression : the squared epsilon-insensitive loss instead of the squared hinge.
+    loss : a code of ``_loss.pxd`` (``loss_kinds()``): squared hinge,
+        squared epsilon-insensitive or logistic.
     bias : value of the constant feature (0 for no intercept).
     epsilon : ``p`` of the regression loss.
-    tol : stop when ``||g(w)|| <= tol ||g(0)||``.
+    tol : stop when ``||g(w)|| <= tol ||g(0)||`` (or, with ``max_abs_rule``,
+        ``max_j |g_j(w)| <= tol``).
     max_iter : maximal number of Newton steps.
+    lam : weight of the penalty, 1 or 0 (no penalty: the data must then
+        not be separable, or the iterates grow until ``max_iter``).
+    reg_bias : whether the bias weight is penalised (liblinear) or not
+        (scikit-learn's intercept).
+    max_abs_rule : scikit-learn's stopping rule instead of liblinear's.
     warm_start : CG to ``eps_cg = 0.5`` instead of 0.1 (liblinear's rule for
         a given start point).
     n_threads : chunks of rows the products are split into (rule 2).
@@ -161,7 +193,8 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
         the line search found no decrease (the gradient is then at rounding
         level for the data's scale).
     measure : float
-        ``||g(w)|| / ||g(0)||`` at the end.
+        ``||g(w)|| / ||g(0)||`` at the end (``max_j |g_j(w)|`` with
+        ``max_abs_rule``).
     """
     require_proved(X, "newton")
     cdef Py_ssize_t n = X.n_rows, m = X.n_cols + 1
@@ -169,10 +202,15 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
         raise ValueError("newton: y and cost must have n_samples = %d elements." % n)
     if w.shape[0] != m:
         raise ValueError("newton: w must have n_features + 1 = %d elements." % m)
-    if not (tol > 0) or max_iter < 1 or n_threads < 1:
-        raise ValueError("newton: tol must be > 0, max_iter >= 1, n_threads >= 1.")
+    if not (tol >= 0) or max_iter < 1 or n_threads < 1:
+        raise ValueError("newton: tol must be >= 0, max_iter >= 1, n_threads >= 1.")
     if not isfinite(bias) or not (epsilon >= 0.0) or not isfinite(epsilon):
         raise ValueError("newton: bias must be finite and epsilon finite >= 0.")
+    if loss != SQUARED_HINGE and loss != SQUARED_EPSILON_INSENSITIVE and loss != LOGISTIC:
+        raise ValueError("newton: loss must be one of %r, got %d." % (loss_kinds(), loss))
+    if not (lam == 0.0 or lam == 1.0):
+        raise ValueError("newton: lam must be 1 or 0, got %r." % lam)
+    cdef bint regression = loss == SQUARED_EPSILON_INSENSITIVE
     if not isfinite(X.max_row_sq + bias * bias):
         raise ValueError("newton: the squared row norms overflow float64; rescale X.")
     yv = np.asarray(y)
@@ -200,30 +238,54 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.y = &y[0] if n > 0 else NULL
     p.cost = &cost[0] if n > 0 else NULL
     p.bias = bias
-    p.p = epsilon
-    p.regression = regression
+    p.lam = lam
+    p.reg_bias = reg_bias
+    p.max_abs_rule = max_abs_rule
     p.n_chunks = chunks
     p.stop = &stop[0]
     if n == 0:
         w[:] = 0.0
         return 0, int(CONVERGED), 0.0
-    if X.data.dtype == np.float32:
-        if X.indices.dtype == np.int32:
-            return _run[float, int32_t](X.data, X.indices, X.indptr, &p, w, tol,
-                                        max_iter, warm_start, verbose, scores)
-        return _run[float, int64_t](X.data, X.indices, X.indptr, &p, w, tol,
-                                    max_iter, warm_start, verbose, scores)
+    cdef SquaredHinge squared_hinge
+    cdef SquaredEpsilonInsensitive squared_eps
+    cdef Logistic logistic
+    squared_eps.epsilon = epsilon
+    if loss == SQUARED_HINGE:
+        return _dispatch(X, &squared_hinge, &p, w, tol, max_iter, warm_start, verbose, scores)
+    if loss == SQUARED_EPSILON_INSENSITIVE:
+        return _dispatch(X, &squared_eps, &p, w, tol, max_iter, warm_start, verbose, scores)
+    return _dispatch(X, &logistic, &p, w, tol, max_iter, warm_start, verbose, scores)
+
+
+cdef object _dispatch(X, const smooth_loss* L, Problem* p, double[::1] w, double tol,
+                      int max_iter, bint warm_start, int verbose, object scores):
+    """:func:`_run` for the value and index types of ``X``."""
+    cdef const float[::1] data32
+    cdef const double[::1] data64
+    cdef const int32_t[::1] ind32, ptr32
+    cdef const int64_t[::1] ind64, ptr64
     if X.indices.dtype == np.int32:
-        return _run[double, int32_t](X.data, X.indices, X.indptr, &p, w, tol,
-                                     max_iter, warm_start, verbose, scores)
-    return _run[double, int64_t](X.data, X.indices, X.indptr, &p, w, tol,
-                                 max_iter, warm_start, verbose, scores)
+        ind32 = X.indices
+        ptr32 = X.indptr
+        if X.data.dtype == np.float32:
+            data32 = X.data
+            return _run(data32, ind32, ptr32, L, p, w, tol, max_iter, warm_start,
+                        verbose, scores)
+        data64 = X.data
+        return _run(data64, ind32, ptr32, L, p, w, tol, max_iter, warm_start, verbose, scores)
+    ind64 = X.indices
+    ptr64 = X.indptr
+    if X.data.dtype == np.float32:
+        data32 = X.data
+        return _run(data32, ind64, ptr64, L, p, w, tol, max_iter, warm_start, verbose, scores)
+    data64 = X.data
+    return _run(data64, ind64, ptr64, L, p, w, tol, max_iter, warm_start, verbose, scores)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
-                 const index_t[::1] indptr, Problem* p, double[::1] w,
-                 double tol, int max_iter, bint warm_start, int verbose,
-                 object scores):
+                 const index_t[::1] indptr, const smooth_loss* L, Problem* p,
+                 double[::1] w, double tol, int max_iter, bint warm_start,
+                 int verbose, object scores):
     cdef Py_ssize_t n = p.n, m = p.m, k
     # Work arrays: O(n) per-sample vectors, O(n_chunks m) accumulators and
     # the CG vectors (rule 1).
@@ -275,17 +337,17 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                 cold = False
         for k in range(n):
             ws.z[k] = 0.0
-        rc = _gradient(X_data, X_ind, X_ptr, p, &ws, zero, g, M if cold else NULL)
+        rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, zero, g, M if cold else NULL)
         if rc == 0:
             gnorm0 = sqrt(_dot(g, g, m))
             if not cold:
                 rc = _scores(X_data, X_ind, X_ptr, p, wp, ws.z)
                 if rc == 0:
-                    rc = _gradient(X_data, X_ind, X_ptr, p, &ws, wp, g, M)
+                    rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, wp, g, M)
         if rc == 0:
-            f = _objective_at(p, &ws, wp)
-            gnorm = sqrt(_dot(g, g, m))
-            if gnorm <= tol * gnorm0:
+            f = _objective_at(L, p, &ws, wp)
+            gnorm = _gradient_measure(p, g)
+            if _small(p, gnorm, gnorm0, tol):
                 status = CONVERGED
             while status == MAX_ITER and n_iter < max_iter:
                 for k in range(m):
@@ -295,22 +357,22 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                 if rc != 0:
                     break
                 f_old = f
-                rc = _line_search(X_data, X_ind, X_ptr, p, &ws, wp, s, g, &f, &step)
+                rc = _line_search(X_data, X_ind, X_ptr, L, p, &ws, wp, s, g, &f, &step)
                 if rc != 0:
                     break
                 n_iter += 1
                 if step == 0.0:
                     status = LINE_SEARCH_FAILED
                     break
-                rc = _gradient(X_data, X_ind, X_ptr, p, &ws, wp, g, M)
+                rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, wp, g, M)
                 if rc != 0:
                     break
-                gnorm = sqrt(_dot(g, g, m))
+                gnorm = _gradient_measure(p, g)
                 if verbose > 0:
                     with gil:
                         print("iter %2d f %5.3e |g| %5.3e CG %3d step_size %4.2e"
                               % (n_iter, f, gnorm, cg_iter, step), flush=True)
-                if gnorm <= tol * gnorm0:
+                if _small(p, gnorm, gnorm0, tol):
                     status = CONVERGED
                     break
                 if fabs(f_old - f) <= 1.0e-12 * fabs(f):
@@ -320,9 +382,41 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
             status = INTERRUPTED
     if scores is not None:
         scores[:] = sample_work[0]
+    if p.max_abs_rule:
+        return n_iter, status, gnorm
     if not isfinite(gnorm0) or gnorm0 <= 0.0:
         return n_iter, status, 0.0
     return n_iter, status, gnorm / gnorm0
+
+
+cdef inline double _gradient_measure(const Problem* p, const double* g) noexcept nogil:
+    """``max_j |g_j|`` (``max_abs_rule``) or ``||g||``."""
+    cdef Py_ssize_t k
+    cdef double largest = 0.0
+    if not p.max_abs_rule:
+        return sqrt(_dot(g, g, p.m))
+    for k in range(p.m):
+        if fabs(g[k]) > largest or g[k] != g[k]:
+            largest = fabs(g[k])
+    return largest
+
+
+cdef inline bint _small(const Problem* p, double gnorm, double gnorm0,
+                        double tol) noexcept nogil:
+    """The stopping rule (3) on the measure of the gradient."""
+    if p.max_abs_rule:
+        return gnorm <= tol
+    return gnorm <= tol * gnorm0
+
+
+cdef inline double _penalised_dot(const Problem* p, const double* a,
+                                  const double* b) noexcept nogil:
+    """``a_R . b_R`` over the penalised weights (all, or all but the bias);
+    summed in the same order as ``_dot`` (the bias weight last)."""
+    cdef double acc = _dot(a, b, p.m - 1)
+    if p.reg_bias:
+        acc += a[p.m - 1] * b[p.m - 1]
+    return acc
 
 
 cdef inline double _dot(const double* a, const double* b, Py_ssize_t m) noexcept nogil:
@@ -409,34 +503,24 @@ cdef void _accumulate(const floating* data, const index_t* indices,
 
 
 cdef int _gradient(const floating* data, const index_t* indices,
-                   const index_t* indptr, const Problem* p, Work* ws,
-                   const double* w, double* g, double* diag) except -1 nogil:
-    """From the scores ``ws.z = X~ w``: the set ``I``, ``g = w + X~_I^T u``
-    and (when ``diag`` is given) ``diag(H) = 1 + sum_I 2 C_i x~_i^2``."""
+                   const index_t* indptr, const smooth_loss* L, const Problem* p,
+                   Work* ws, const double* w, double* g, double* diag) except -1 nogil:
+    """From the scores ``ws.z = X~ w``: the set ``I``, ``g = lam w_R + X~_I^T u``
+    and (when ``diag`` is given) ``diag(H) = lam [R] + sum_I D_ii x~_i^2``."""
     cdef Py_ssize_t i, j, t, n_active = 0, nnz_active = 0
     cdef int c
-    cdef double zi, r, yi, ci
+    cdef double zi, yi, ci
     for i in range(p.n):
         ci = p.cost[i]
         if ci == 0.0:
             continue
         zi = ws.z[i]
         yi = p.y[i]
-        if p.regression:
-            r = zi - yi
-            if r < -p.p:
-                r = r + p.p
-            elif r > p.p:
-                r = r - p.p
-            else:
-                continue
-        else:
-            if yi * zi >= 1.0:
-                continue
-            r = zi - yi
+        if not curved(L, yi, zi):
+            continue
         ws.active[n_active] = i
-        ws.u[i] = 2.0 * ci * r
-        ws.c[i] = 2.0 * ci
+        ws.u[i] = ci * derivative(L, yi, zi)
+        ws.c[i] = ci * curvature(L, yi, zi)
         n_active += 1
     ws.n_active = n_active
     ws.n_use = 1
@@ -464,17 +548,17 @@ cdef int _gradient(const floating* data, const index_t* indices,
                 diag[j] = 0.0
                 for c in range(ws.n_use):
                     diag[j] += ws.acc2[c * p.m + j]
-    for j in range(p.m):
-        g[j] += w[j]
+    for j in range(p.m - 1 + p.reg_bias):
+        g[j] += p.lam * w[j]
         if diag != NULL:
-            diag[j] += 1.0
+            diag[j] += p.lam
     return poll(p.stop)
 
 
 cdef void _hess_chunk(const floating* data, const index_t* indices,
                       const index_t* indptr, const Problem* p, const Work* ws,
                       int chunk, const double* v, double* acc) noexcept nogil:
-    """Chunk ``chunk`` of ``X~_I^T (2 C_I (X~_I v))``, one pass over its rows."""
+    """Chunk ``chunk`` of ``X~_I^T (D_I (X~_I v))``, one pass over its rows."""
     cdef Py_ssize_t t, i, k, j, nf = p.m - 1
     cdef double a, vb = v[nf] * p.bias
     for j in range(p.m):
@@ -493,7 +577,7 @@ cdef void _hess_chunk(const floating* data, const index_t* indices,
 cdef int _hess_vec(const floating* data, const index_t* indices,
                    const index_t* indptr, const Problem* p, Work* ws,
                    const double* v, double* out) except -1 nogil:
-    """``out = H v = v + X~_I^T (2 C_I (X~_I v))``."""
+    """``out = H v = lam v_R + X~_I^T (D_I (X~_I v))``."""
     cdef Py_ssize_t j
     cdef int c
     if ws.n_use == 1:
@@ -506,8 +590,8 @@ cdef int _hess_vec(const floating* data, const index_t* indices,
             out[j] = 0.0
             for c in range(ws.n_use):
                 out[j] += ws.acc[c * p.m + j]
-    for j in range(p.m):
-        out[j] += v[j]
+    for j in range(p.m - 1 + p.reg_bias):
+        out[j] += p.lam * v[j]
     return poll(p.stop)
 
 
@@ -559,30 +643,27 @@ cdef int _pcg(const floating* data, const index_t* indices,
     return 0
 
 
-cdef double _loss_sum(const Problem* p, const double* z, const double* t,
-                      double step) noexcept nogil:
-    """``sum_i C_i phi_i(z_i + step t_i)`` (``t`` may be NULL)."""
+cdef double _loss_sum(const smooth_loss* L, const Problem* p, const double* z,
+                      const double* t, double step) noexcept nogil:
+    """``sum_i C_i xi(z_i + step t_i)`` (``t`` may be NULL)."""
     cdef Py_ssize_t i
-    cdef double acc = 0.0, zi, r
+    cdef double acc = 0.0, zi
     for i in range(p.n):
         zi = z[i] + step * t[i] if t != NULL else z[i]
-        if p.regression:
-            r = fabs(zi - p.y[i]) - p.p
-        else:
-            r = 1.0 - p.y[i] * zi
-        if r > 0.0:
-            acc += p.cost[i] * r * r
+        if p.cost[i] != 0.0:
+            acc += weighted_value(L, p.cost[i], p.y[i], zi)
     return acc
 
 
-cdef double _objective_at(const Problem* p, const Work* ws, const double* w) noexcept nogil:
+cdef double _objective_at(const smooth_loss* L, const Problem* p, const Work* ws,
+                          const double* w) noexcept nogil:
     """``f(w)`` from the scores ``ws.z`` of ``w``."""
-    return 0.5 * _dot(w, w, p.m) + _loss_sum(p, ws.z, NULL, 0.0)
+    return 0.5 * p.lam * _penalised_dot(p, w, w) + _loss_sum(L, p, ws.z, NULL, 0.0)
 
 
 cdef int _line_search(const floating* data, const index_t* indices,
-                      const index_t* indptr, const Problem* p, Work* ws,
-                      double* w, const double* s, const double* g, double* f,
+                      const index_t* indptr, const smooth_loss* L, const Problem* p,
+                      Work* ws, double* w, const double* s, const double* g, double* f,
                       double* step) except -1 nogil:
     """Backtracking along ``s`` (rule 2).
 
@@ -591,14 +672,14 @@ cdef int _line_search(const floating* data, const index_t* indices,
     ``step`` is 0.
     """
     cdef Py_ssize_t k, i, m = p.m
-    cdef double gTs = _dot(g, s, m), wTw = _dot(w, w, m)
-    cdef double wTs = _dot(w, s, m), sTs = _dot(s, s, m)
+    cdef double gTs = _dot(g, s, m), wTw = _penalised_dot(p, w, w)
+    cdef double wTs = _penalised_dot(p, w, s), sTs = _penalised_dot(p, s, s)
     cdef double t = 1.0, f_new
     cdef int _trial
     if _scores(data, indices, indptr, p, s, ws.t):
         return 1
     for _trial in range(MAX_LINE_SEARCH):
-        f_new = 0.5 * (wTw + 2.0 * t * wTs + t * t * sTs) + _loss_sum(p, ws.z, ws.t, t)
+        f_new = 0.5 * p.lam * (wTw + 2.0 * t * wTs + t * t * sTs) + _loss_sum(L, p, ws.z, ws.t, t)
         if f_new - f[0] <= ARMIJO * t * gTs:
             for i in range(p.n):
                 ws.z[i] += t * ws.t[i]

@@ -10,7 +10,8 @@ import pytest
 import scipy.sparse as sp
 from sklearn.svm import LinearSVC as SkLinearSVC
 
-from fastlinear._newton_fast import have_openmp
+from fastlinear._losses import Loss
+from fastlinear._newton_fast import have_openmp, loss_kinds
 from fastlinear._newton_fast import newton as kernel
 from fastlinear._problem import OneVsRest, regression_problem
 from fastlinear._solvers import Status, newton, newton_tol
@@ -129,7 +130,7 @@ def test_float32_and_int64_indices_are_read_as_they_are(sparse_problem):
     for Xv in (X64, X.astype(np.float32)):
         Pv = proved_csr(Xv)
         w = np.zeros(X.shape[1] + 1)
-        kernel(Pv, problem.y, problem.cost, w, regression=False, bias=1.0, epsilon=0.0,
+        kernel(Pv, problem.y, problem.cost, w, loss=Loss.SQUARED_HINGE, bias=1.0, epsilon=0.0,
                tol=newton_tol(problem, 1e-6), max_iter=100)
         np.testing.assert_allclose(w, ref.w, rtol=1e-4 if Xv.dtype == np.float32 else 1e-12,
                                    atol=1e-5 if Xv.dtype == np.float32 else 1e-12)
@@ -139,7 +140,7 @@ def test_the_kernel_checks_what_it_reads(sparse_problem):
     X, problem = _classification(sparse_problem, n=50, d=10)
     P = proved_csr(X)
     w = np.zeros(11)
-    kw = dict(regression=False, bias=1.0, epsilon=0.0, tol=1e-3, max_iter=10)
+    kw = dict(loss=Loss.SQUARED_HINGE, bias=1.0, epsilon=0.0, tol=1e-3, max_iter=10)
     with pytest.raises(TypeError, match="CSR built by checked_csr"):
         kernel(X, problem.y, problem.cost, w, **kw)
     with pytest.raises(ValueError, match="-1 or \\+1"):
@@ -151,8 +152,8 @@ def test_the_kernel_checks_what_it_reads(sparse_problem):
     with pytest.raises(ValueError, match="NaN"):
         kernel(P, problem.y, problem.cost, np.full(11, np.nan), **kw)
     with pytest.raises(ValueError, match="finite"):
-        kernel(P, np.full(50, np.nan), problem.cost, w, **dict(kw, regression=True))
-    with pytest.raises(ValueError, match="squared loss"):
+        kernel(P, np.full(50, np.nan), problem.cost, w, **dict(kw, loss=Loss.SQUARED_EPSILON_INSENSITIVE))
+    with pytest.raises(ValueError, match="smooth loss"):
         newton(OneVsRest(P, (problem.y > 0).astype(int), np.array([0, 1]), 1.0, None,
                          np.ones(50), "hinge", 1.0).problem(0), tol=1e-3, max_iter=10)
 
@@ -167,3 +168,9 @@ def test_empty_rows_and_zero_costs(sparse_problem):
     sol = newton(ovr.problem(0), tol=1e-8, max_iter=100)
     assert sol.status == Status.CONVERGED and np.all(np.isfinite(sol.w))
     assert np.all(sol.alpha[:10] == 0)
+
+
+def test_the_loss_codes_mirror_the_kernel():
+    """``fastlinear._losses.Loss`` mirrors ``_loss.pxd`` (what the kernel reads)."""
+    for name, code in loss_kinds().items():
+        assert Loss.of(name) == code
