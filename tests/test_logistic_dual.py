@@ -6,6 +6,11 @@ solution, and the primal objective of liblinear-official ``-s 7`` and of
 scikit-learn's ``LogisticRegression(solver="liblinear")`` at the same C.
 Then dtypes, zero and class-weighted costs, bad input, the stop flag.
 """
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -325,6 +330,47 @@ def test_stop_flag_interrupts(sparse_problem):
     w, alpha, n_iter, status, _ = _solve(X, y, cost, stop=stop)
     assert status == INTERRUPTED and n_iter == 1
     assert np.all(np.isfinite(w)) and np.all(alpha > 0)
+
+
+CTRL_C_CHILD = """
+import numpy as np, scipy.sparse as sp
+from fastlinear._logistic_dual_fast import logistic_dual_cd
+from fastlinear._validation import proved_csr
+rng = np.random.RandomState(0)
+X = sp.random(20000, 2000, density=0.01, format="csr", random_state=rng)
+X.data = rng.exponential(size=X.nnz)
+y = np.where(rng.rand(20000) < 0.5, 1.0, -1.0)
+w, alpha = np.zeros(2001), np.zeros(20000)
+print("ready", flush=True)
+try:
+    logistic_dual_cd(proved_csr(X), y, np.full(20000, 1e4), w, alpha, bias=1.0,
+                     tol=1e-300, max_iter=10**8, seed=0)
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", bool(np.isfinite(w).all()), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_the_kernel():
+    def default_sigint():  # a child of a shell without job control inherits SIGINT ignored
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD], preexec_fn=default_sigint,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(2.0)
+        assert proc.poll() is None, "the solve ended before the signal"
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        elapsed = time.perf_counter() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert out.split() == ["interrupted", "True"], (out, err)
+    assert elapsed <= 2.0
 
 
 def test_verbose_prints_liblinear_progress(sparse_problem, capsys):
