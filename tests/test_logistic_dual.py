@@ -6,10 +6,7 @@ solution, and the primal objective of liblinear-official ``-s 7`` and of
 scikit-learn's ``LogisticRegression(solver="liblinear")`` at the same C.
 Then dtypes, zero and class-weighted costs, bad input, the stop flag.
 """
-import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -353,22 +350,9 @@ except KeyboardInterrupt:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_the_kernel():
-    def default_sigint():  # a child of a shell without job control inherits SIGINT ignored
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    from test_interrupt import _interrupt  # the estimators' Ctrl-C harness
 
-    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD], preexec_fn=default_sigint,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-        time.sleep(2.0)
-        assert proc.poll() is None, "the solve ended before the signal"
-        sent = time.perf_counter()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-        elapsed = time.perf_counter() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    out, elapsed, err = _interrupt(CTRL_C_CHILD)
     assert out.split() == ["interrupted", "True"], (out, err)
     assert elapsed <= 2.0
 
