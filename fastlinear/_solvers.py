@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _dual_cd_fast, _l1_cd_fast, _mcsvm_fast, _newton_fast
+from . import _dual_cd_fast, _l1_cd_fast, _logistic_dual_fast, _mcsvm_fast, _newton_fast
 from ._losses import Loss
 from ._parallel import new_stop_flag
 
@@ -27,6 +27,7 @@ __all__ = [
     "choose_solver",
     "crammer_singer",
     "l1_cd",
+    "logistic_dual_cd",
     "dual_cd",
     "dual_then_newton",
     "newton",
@@ -135,6 +136,31 @@ def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
     )
     return Solution(w, None, int(n_iter), Status(status), float(measure), "l1_cd", threshold)
+
+
+def logistic_dual_cd(problem, *, tol, max_iter, seed, alpha0=None, verbose=0, stop=None):
+    """Dual coordinate descent for logistic regression (liblinear ``-s 7``).
+
+    ``problem`` has the logistic loss and a penalised bias (liblinear's
+    problem).  ``alpha0`` (dual variables, e.g. ``problem.alpha_from_w`` of a
+    previous solution) starts it, clipped inside ``(0, C_i)``; ``tol`` bounds
+    the largest derivative of a pass's one-variable subproblems (liblinear's
+    ``-e``), ``max_iter`` counts passes.
+    """
+    if problem.loss != "logistic" or not problem.reg_bias or problem.lam != 1.0:
+        raise ValueError("The dual logistic solver needs liblinear's problem: the logistic "
+                         "loss, the L2 penalty, a penalised bias.")
+    alpha = np.zeros(problem.n_samples)
+    if alpha0 is not None:
+        np.clip(alpha0, 0.0, problem.cost, out=alpha)
+    w = np.zeros(problem.n_features + 1)
+    n_iter, status, measure = _logistic_dual_fast.logistic_dual_cd(
+        problem.X, problem.y, problem.cost, w, alpha, bias=problem.bias, tol=float(tol),
+        max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
+        stop=new_stop_flag() if stop is None else stop,
+    )
+    return Solution(w, alpha, int(n_iter), Status(status), float(measure), "liblinear-dual",
+                    float(tol))
 
 
 def crammer_singer(problem, *, tol, max_iter, seed, verbose=0, stop=None):

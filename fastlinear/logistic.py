@@ -1,29 +1,35 @@
-"""Multiclass logistic regression by mini-batch gradient descent.
+"""L2-regularised logistic regression, binary and multinomial: scikit-learn's model, exact solvers.
 
 ``fastlinear.LogisticRegression`` minimises the objective of
-``sklearn.linear_model.LogisticRegression`` (multinomial, L2)::
+``sklearn.linear_model.LogisticRegression``::
 
-    J(W, b) = C sum_i s_i (-log P(y_i | x_i)) + 1/2 ||W||^2      (b not penalised)
+    J(W, b) = C sum_i s_i (-log P(y_i | x_i)) + 1/2 ||W||^2          (b not penalised)
 
-with the Cython kernel ``fastlinear._logistic_fast`` (the derivation of both
-gradients sits above that kernel).
+with ``s_i`` the sample weight times the class weight of ``y_i``, one weight
+vector for two classes (``P(y = classes_[1] | x) = sigma(w.x + b)``) and the
+multinomial (softmax) model for more.  ``C=np.inf`` drops the penalty.
+``solver="liblinear"`` solves liblinear's problem instead (``-s 0`` primal or
+``-s 7`` dual): the intercept is the weight of a constant feature of value
+``intercept_scaling``, penalised with the others.
 
 Design rules of this module:
 
-1. Validate once, at the edge (``fastlinear._validation``); the kernel then
-   reads the caller's CSR arrays as they are, float32 or float64, 32- or
-   64-bit indices.  Dense input is converted to CSR once (a copy).
-2. Two and more classes run the same kernel with K columns; only the
-   *reporting* of a binary model follows sklearn's shape (one row,
-   ``coef_ = w_1 - w_0``).
-3. The default step is computed from the data, never tuned per data set:
-   ``eta0 = 8 / mean_i(s_i (||x_i||^2 + fit_intercept))`` for SVRG, ``2 /
-   ...`` for plain SGD and ``partial_fit`` (see :class:`LogisticRegression`,
-   Notes), capped so that ``eta0 / (C n) <= 1/2``.
-4. Labels are encoded here; the kernel sees int32 class indices.  The random
-   permutation seed is drawn from ``random_state`` once per call: the same
-   ``random_state`` gives the same model, bit for bit.
-5. The kernel returns ``(n_iter, status, eta)``; this module warns.
+1. Validate once, at the edge (``fastlinear._validation``); the solvers then
+   read the caller's CSR arrays as they are (float32 or float64, 32- or
+   64-bit indices; dense input is converted to CSR once).
+2. One problem, several solvers.  A binary fit builds a
+   :class:`fastlinear._problem.LinearProblem` with the logistic loss, shared
+   with the SVMs' Newton solver; a multinomial fit passes the same costs and
+   penalty to the multinomial solvers.  :func:`choose_solver` picks the
+   solver (``solver_`` tells which ran).
+3. Every exact solver stops on scikit-learn's lbfgs test: the largest entry
+   of the gradient of ``J / (C sum_i s_i)`` (the mean loss plus its
+   penalty) at most ``tol``.  liblinear's solvers keep liblinear's tests.
+4. The mini-batch solvers (``"svrg"``, ``"sgd"``: the course's gradient
+   descent) stay available with their own options, for the same model.
+5. The solver returns its status; this module raises ``KeyboardInterrupt``
+   (the estimator unfitted), refuses non-finite weights and warns with
+   ``ConvergenceWarning``.
 """
 import warnings
 from numbers import Integral, Real
@@ -32,8 +38,9 @@ import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -41,9 +48,11 @@ from . import _logistic_fast
 from ._base import CheckedLinearClassifierMixin
 from ._memory import check_weight_memory
 from ._parallel import new_stop_flag
-from ._solvers import Status
+from ._problem import LinearProblem
+from ._solvers import Solution, Status, newton
 from ._validation import (
     MAX_INT,
+    check_class_weight,
     check_labels_finite,
     check_sample_weight,
     check_X,
@@ -52,7 +61,7 @@ from ._validation import (
     validate_evaluation_data,
 )
 
-__all__ = ["LogisticRegression", "logistic_objective"]
+__all__ = ["LogisticRegression", "choose_solver", "logistic_objective"]
 
 _SCHEDULES = {
     "constant": int(_logistic_fast.Schedule.LR_CONSTANT),
@@ -61,86 +70,161 @@ _SCHEDULES = {
 }
 #: Adaptive schedule: how many times the step may be divided by 5.
 _MAX_DECREASES = 4
-#: Default step = _STEP_FACTOR[solver] / mean_i(s_i ||x~_i||^2)  (rule 3):
-#: 4 / L for SVRG, 1 / L for plain SGD (whose noise does not tolerate more).
+#: Default step = _STEP_FACTOR[solver] / mean_i(s_i ||x~_i||^2): 4 / L for
+#: SVRG, 1 / L for plain SGD (whose noise does not tolerate more).
 _STEP_FACTOR = {"svrg": 8.0, "sgd": 2.0}
 
+#: scikit-learn's solver names.  "liblinear" solves liblinear's problem;
+#: "newton-cholesky" and "newton-cg" run fastlinear's solver of that method;
+#: the others ("lbfgs", "sag", "saga") name no method of fastlinear's and run
+#: the one :func:`choose_solver` picks for the same problem.
+SKLEARN_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+#: fastlinear's own names: "auto" (the rule), the mini-batch solvers.
+OWN_SOLVERS = ("auto", "svrg", "sgd")
 
-class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
-    """Multiclass (multinomial) logistic regression by mini-batch gradient descent.
+#: :func:`choose_solver` runs Newton with a Cholesky factorisation of the
+#: Hessian while it has at most this many entries per row (variables,
+#: ``(n_features + 1) * n_classes`` for the multinomial model; the Hessian is
+#: formed once per Newton step in ``O(sum_i nnz_i^2 K^2)`` and factorised in
+#: ``O(variables^3)``), and truncated Newton (conjugate gradients with
+#: Hessian-vector products, ``O(nnz K)`` each) beyond.
+CHOLESKY_MAX_VARIABLES = 1000
 
-    Same objective and attributes as
-    ``sklearn.linear_model.LogisticRegression`` (multinomial, L2 penalty), so
-    the two can be compared at the same ``C``.  The solver is mini-batch
-    gradient descent over CSR data in a GIL-free Cython kernel, with the
-    SVRG control variate (Johnson & Zhang, 2013) by default so that it
-    converges to the optimum rather than to a noise ball, a lazily applied
-    L2 term (a step costs O(nnz of the batch x n_classes)) and weights stored
-    feature-major.
+
+def choose_solver(solver, *, n_samples, n_features, n_classes, nnz):
+    """The solver ``solver`` runs as, for a fit of this shape.
+
+    Returns ``"newton-cholesky"`` or ``"newton-cg"`` (the exact solvers),
+    ``"liblinear"``, ``"svrg"`` or ``"sgd"``.  scikit-learn's names with no
+    method of their own here (``"lbfgs"``, ``"sag"``, ``"saga"``) and
+    ``"auto"`` take the exact solver of the rule: Newton-Cholesky while
+    the Hessian is small (:data:`CHOLESKY_MAX_VARIABLES`) and forming it costs
+    no more than a few Hessian-vector products would
+    (``sum_i nnz_i^2 K^2``, bounded by ``nnz * (n_features + 1) * K^2``, at
+    most ``n_features + 1`` times ``nnz K``), truncated Newton otherwise.
+    """
+    if solver in ("liblinear", "svrg", "sgd", "newton-cholesky", "newton-cg"):
+        return solver
+    K = 1 if n_classes <= 2 else n_classes
+    variables = (n_features + 1) * K
+    if variables <= CHOLESKY_MAX_VARIABLES and n_samples >= n_features + 1:
+        return "newton-cholesky"
+    del nnz  # the rule reads the shape only (see above)
+    return "newton-cg"
+
+
+class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
+    """Logistic regression (binary and multinomial, L2 penalty): scikit-learn's model, solved exactly.
+
+    Same parameters, defaults, objective and attributes as
+    ``sklearn.linear_model.LogisticRegression`` (so the two give the same
+    model at the same ``C``), with solvers in Cython: Newton's method with a
+    Cholesky factorisation of the Hessian for data with few features,
+    truncated Newton (preconditioned conjugate gradients, threads over the
+    rows with ``n_jobs``) for wide and sparse data, liblinear's ``-s 0`` and
+    ``-s 7`` for ``solver="liblinear"``, and the course's mini-batch gradient
+    descent (``"svrg"``, ``"sgd"``).
 
     Parameters
     ----------
+    penalty : {"l2", None}, default="deprecated"
+        Deprecated in scikit-learn 1.8, as there: leave it, and use ``C``
+        (``C=np.inf`` for no penalty).  ``"l1"`` and ``"elasticnet"`` (and
+        ``l1_ratio > 0``) are refused: fastlinear has no L1-penalised
+        logistic regression yet.
     C : float, default=1.0
-        Inverse regularisation strength; must be strictly positive.
-    parametrization : {"softmax", "reference"}, default="softmax"
-        ``"softmax"``: one weight vector per class,
-        ``P(c|x) = exp(w_c.x + b_c) / sum_k exp(w_k.x + b_k)``.
-        ``"reference"``: class 0 carries no weights,
-        ``P(c|x) = exp(-v_c.x - d_c) / (1 + sum_{k>=1} exp(-v_k.x - d_k))``
-        (the course's form; ordinary logistic regression for two classes).
-        ``coef_`` then holds the logit weights ``-v_c`` (row 0 zero).
+        Inverse regularisation strength, in ``(0, inf]``; ``np.inf`` means no
+        penalty (the data must then not be separable).
+    l1_ratio : float, default=0.0
+        Only 0 (the L2 penalty) is supported.
+    dual : bool, default=False
+        With ``solver="liblinear"``: liblinear's dual coordinate descent
+        (``-s 7``, for more features than samples) instead of its primal
+        Newton solver (``-s 0``).  Other solvers refuse ``dual=True``.
+    tol : float, default=1e-4
+        Stop when the largest entry of the gradient of ``J / (C sum_i s_i)``
+        is at most ``tol`` (scikit-learn's lbfgs test).  ``"liblinear"``:
+        liblinear's tests (``-s 0``: gradient norm relative to its value at 0,
+        scaled by the minority class's share; ``-s 7``: the largest dual
+        gradient violation).  ``"svrg"``/``"sgd"``: see ``n_iter_no_change``.
     fit_intercept : bool, default=True
-        Whether to fit the (unpenalised) intercepts.
-    solver : {"svrg", "sgd"}, default="svrg"
-        ``"svrg"``: mini-batch steps with the control variate of the full
-        gradient at the start of each epoch (linear convergence; each epoch
-        costs about twice an SGD epoch).  ``"sgd"``: plain mini-batch
-        stochastic gradient descent.
+        Whether to fit an intercept (not penalised, except with
+        ``solver="liblinear"``).
+    intercept_scaling : float, default=1
+        ``solver="liblinear"`` only: the value of the constant feature whose
+        weight gives the intercept (``intercept_ = intercept_scaling *
+        w_bias``); larger values penalise the intercept less.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying ``C`` for their samples
+        (``"balanced"``: ``n_samples / (n_classes * count)``, counting with
+        the sample weights).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sample order of ``"liblinear"`` with ``dual=True`` and of the
+        mini-batch solvers.  The same seed gives the same model.
+    solver : {"auto", "lbfgs", "liblinear", "newton-cg", "newton-cholesky", \
+"sag", "saga", "svrg", "sgd"}, default="auto"
+        ``"auto"``, ``"lbfgs"``, ``"sag"``, ``"saga"``: the exact solver of
+        :func:`fastlinear.logistic.choose_solver` (all solve the same
+        problem).  ``"newton-cholesky"``: Newton's method with the Hessian
+        factorised (few features).  ``"newton-cg"``: truncated Newton with
+        conjugate gradients.  ``"liblinear"``: liblinear's problem and
+        solvers (binary only, as scikit-learn).  ``"svrg"``, ``"sgd"``:
+        mini-batch gradient descent with or without the SVRG control variate.
+    max_iter : int, default=100
+        Newton steps (exact solvers, liblinear's ``-s 0``), passes over the
+        data (``-s 7``) or epochs (mini-batch solvers).  0 returns the start
+        point (zeros, or the previous model with ``warm_start``).
+    verbose : int, default=0
+        Print the solver's progress.
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` and ``intercept_`` (same classes and
+        features).
+    n_jobs : int, default=None
+        Threads for the products with X of the truncated Newton solvers
+        (``None``: one).  The model does not depend on it beyond rounding.
+    parametrization : {"softmax", "reference"}, default="softmax"
+        The multinomial model (three or more classes).  ``"softmax"``: one
+        weight vector per class.  ``"reference"``: class 0 carries no
+        weights, ``P(c|x) ∝ exp(-v_c.x - d_c)`` for ``c >= 1`` and
+        ``P(0|x) ∝ 1`` (the course's form; ``coef_`` then holds the logit
+        weights ``-v_c``, row 0 zero).  The two are different penalised
+        models for three or more classes; for two classes they are the same
+        model, scikit-learn's binary one (one weight vector).
     batch_size : int, default=4
-        Rows per mini-batch.
+        Rows per mini-batch (``"svrg"``, ``"sgd"``).
     learning_rate : {"constant", "invscaling", "adaptive"}, default="adaptive"
-        ``"constant"``: ``eta0``.  ``"invscaling"``: ``eta0 / (epoch + 1) **
-        power_t``.  ``"adaptive"``: ``eta0``, divided by 5 (restarting from
-        the best weights) each time ``n_iter_no_change`` epochs fail to lower
-        the objective by ``tol`` relative while the objective went up (noise,
-        not convergence), or it blows up; at most 4 times.
+        Step schedule of the mini-batch solvers: ``eta0``; ``eta0 / (epoch +
+        1) ** power_t``; or ``eta0`` divided by 5 (from the best weights)
+        each time ``n_iter_no_change`` epochs fail to lower the objective
+        while it went up (noise, not convergence), at most 4 times.
     eta0 : "auto" or float, default="auto"
-        Initial step on the averaged objective ``J / (C n)``.  ``"auto"``:
-        ``8 / mean_i(s_i (||x_i||^2 + fit_intercept))`` for ``"svrg"``,
-        ``2 / ...`` for ``"sgd"`` and ``partial_fit`` (see Notes).
+        Initial step of the mini-batch solvers on ``J / (C n)``;
+        ``"auto"``: ``8 / mean_i(s_i (||x_i||^2 + 1))`` for ``"svrg"``,
+        ``2 / ...`` for ``"sgd"`` and ``partial_fit``.
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
-    max_iter : int, default=100
-        Maximal number of epochs (passes over the data).
-    tol : float, default=1e-5
-        Stop when ``n_iter_no_change`` consecutive epochs fail to lower the
-        best objective by ``tol * |best|``.
     n_iter_no_change : int, default=3
-        See ``tol``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the row permutations.  The same seed gives the same model.
-    verbose : int, default=0
-        Print the objective after each epoch.
-    warm_start : bool, default=False
-        Start ``fit`` from the previous solution (same classes and features).
+        The mini-batch solvers stop when this many epochs fail to lower the
+        best objective by ``tol`` (relative).
 
     Attributes
     ----------
-    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Weights, of the dtype of X.  For two classes, as in scikit-learn, one
-        row: ``w_1 - w_0``, so ``decision_function > 0`` predicts
-        ``classes_[1]``.
+    coef_ : ndarray or sparse matrix of shape (1, n_features) or (n_classes, n_features)
+        Weights, of the dtype of X (``sparsify`` makes them sparse).
     intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts (``b_1 - b_0`` for two classes).
+        Intercepts (zeros without ``fit_intercept``).
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    n_iter_ : int
-        Epochs run by the last ``fit``.
+    n_iter_ : ndarray of shape (1,)
+        Newton steps, passes or epochs of the last ``fit``.
+    solver_ : str
+        The solver that ran: ``"newton-cholesky"``, ``"newton-cg"``,
+        ``"liblinear"`` (``-s 0``), ``"liblinear-dual"`` (``-s 7``),
+        ``"svrg"`` or ``"sgd"``.
     loss_curve_ : list of float
-        Objective ``J`` after each epoch of the last ``fit`` (``loss_curve_[0]``
-        is the starting point's), in this estimator's parametrisation.
+        Mini-batch solvers only: the objective after each epoch.
     eta_ : float
-        Learning rate at the end of the last fit.
+        Mini-batch solvers only: the step at the end of the fit.
     n_samples_seen_ : int
         Samples seen by ``partial_fit`` (``fit`` resets it).
     n_features_in_ : int
@@ -150,113 +234,113 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.linear_model.LogisticRegression : the lbfgs-backed reference.
-    sklearn.linear_model.SGDClassifier : one-vs-rest SGD.
+    sklearn.linear_model.LogisticRegression : the reference.
+    fastlinear.LogisticRegressionCV : C chosen by cross-validation.
     fastlinear.logistic_objective : ``J`` of a fitted model on data.
 
     Notes
     -----
-    With ``y_ic = [y_i = c]`` and ``p_ic = P(c | x_i)``, the gradient is
-    ``dJ/dw_c = C sum_i s_i (p_ic - y_ic) x_i + w_c`` (softmax) and
-    ``dJ/dv_c = C sum_i s_i (y_ic - p_ic) x_i + v_c`` (reference form,
-    ``c >= 1``).  The kernel descends ``F = J / (C n)``; with ``lam = 1/(C n)``
-    a step on the mini-batch ``B`` is::
+    The gradient, with ``y_ic = [y_i = c]`` and ``p_ic = P(c | x_i)``:
+    ``dJ/dw_c = C sum_i s_i (p_ic - y_ic) x_i + w_c`` (softmax; the
+    reference form is the softmax form with ``w_0 = 0`` held fixed, and
+    ``-v_c = w_c``).  Binary problems use the logistic loss
+    ``log(1 + exp(-t_i (w.x_i + b)))`` with ``t_i = +-1``.
 
-        W <- (1 - eta lam) W - eta/|B| sum_{i in B} s_i x_i (p_i - y_i - r_i)^T - eta m
-
-    where, for SVRG, ``r_i`` are the residuals and ``m`` the mean gradient at
-    the start of the epoch (zero for plain SGD).
-
-    The default step: the Hessian of the mini-batch loss is at most
-    ``1/2 * X_B^T S_B X_B / |B|`` (softmax cross-entropy has curvature at most
-    1/2 along any direction of the logits), whose trace bound averages to
-    ``L = mean_i(s_i ||x~_i||^2) / 2`` (``x~`` with the constant 1 of the
-    intercept).  For SVRG ``eta0 = 4 / L``: four times the worst-case safe
-    step, which the measured curvature (near the optimum the probabilities
-    are confident and the curvature far below 1/2) allows on every data set
-    tried (twice that failed on 20 Newsgroups); the adaptive schedule falls
-    back by factors of 5 if it is too long.  Plain SGD, whose gradient noise
-    does not vanish, gets ``eta0 = 1 / L``.
-
-    For two classes the softmax form keeps two weight vectors; its optimum
-    ``w_1 = -w_0`` makes ``J = C sum_i s_i l_i(d) + 1/4 ||d||^2`` in
-    ``d = w_1 - w_0``: the same model as scikit-learn's binary
-    ``LogisticRegression`` at ``2 C``.  ``parametrization="reference"`` is
-    exactly scikit-learn's binary problem at ``C``.
-
-    ``partial_fit`` runs one epoch of plain mini-batch SGD on each chunk with
-    ``lam = 1 / (C n_seen)`` (``n_seen``: samples seen so far) and the current
-    step (``invscaling`` counts calls as epochs).
+    Newton's method converges quadratically near the optimum, so the
+    returned ``coef_`` is typically far closer to the optimum than ``tol``
+    asks, on unscaled and ill-conditioned data too.
 
     References
     ----------
+    C.-J. Lin, R. C. Weng and S. S. Keerthi. "Trust region Newton method for
+    large-scale logistic regression." JMLR 9, 2008.
+
+    H.-F. Yu, F.-L. Huang and C.-J. Lin. "Dual coordinate descent methods for
+    logistic regression and maximum entropy models." Machine Learning 85, 2011.
+
     R. Johnson and T. Zhang. "Accelerating Stochastic Gradient Descent using
     Predictive Variance Reduction." NIPS 2013.
-
-    L. Bottou. "Stochastic Gradient Descent Tricks." Neural Networks: Tricks
-    of the Trade, 2012 (the lazy L2 scale).
 
     Examples
     --------
     >>> from sklearn.datasets import load_digits
     >>> from fastlinear import LogisticRegression
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = LogisticRegression(C=1.0, random_state=0).fit(X / 16, y)
+    >>> clf = LogisticRegression(C=1.0).fit(X / 16, y)
     >>> clf.predict_proba(X[:1] / 16).shape
     (1, 10)
     >>> round(clf.score(X / 16, y), 2)
-    0.98
+    0.99
     """
 
     _parameter_constraints: dict = {
-        "C": [Interval(Real, 0.0, None, closed="neither")],
-        "parametrization": [StrOptions({"softmax", "reference"})],
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None,
+                    Hidden(StrOptions({"deprecated"}))],
+        "C": [Interval(Real, 0.0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "dual": ["boolean"],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"svrg", "sgd"})],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "solver": [StrOptions(set(SKLEARN_SOLVERS) | set(OWN_SOLVERS))],
+        "max_iter": [Interval(Integral, 0, MAX_INT, closed="both")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_jobs": [None, Integral],
+        "parametrization": [StrOptions({"softmax", "reference"})],
         "batch_size": [Interval(Integral, 1, MAX_INT, closed="both")],
         "learning_rate": [StrOptions(set(_SCHEDULES))],
         "eta0": [StrOptions({"auto"}), Interval(Real, 0.0, None, closed="neither")],
         "power_t": [Interval(Real, 0.0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, MAX_INT, closed="both")],
-        "tol": [Interval(Real, 0.0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, MAX_INT, closed="both")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
     }
 
     def __init__(
         self,
-        C=1.0,
+        penalty="deprecated",
         *,
-        parametrization="softmax",
+        C=1.0,
+        l1_ratio=0.0,
+        dual=False,
+        tol=1e-4,
         fit_intercept=True,
-        solver="svrg",
+        intercept_scaling=1,
+        class_weight=None,
+        random_state=None,
+        solver="auto",
+        max_iter=100,
+        verbose=0,
+        warm_start=False,
+        n_jobs=None,
+        parametrization="softmax",
         batch_size=4,
         learning_rate="adaptive",
         eta0="auto",
         power_t=0.5,
-        max_iter=100,
-        tol=1e-5,
         n_iter_no_change=3,
-        random_state=None,
-        verbose=0,
-        warm_start=False,
     ):
+        self.penalty = penalty
         self.C = C
-        self.parametrization = parametrization
+        self.l1_ratio = l1_ratio
+        self.dual = dual
+        self.tol = tol
         self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
         self.solver = solver
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.parametrization = parametrization
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.eta0 = eta0
         self.power_t = power_t
-        self.max_iter = max_iter
-        self.tol = tol
         self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -272,65 +356,303 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels (numbers or strings), at least two classes.
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights ``s_i`` multiplying the loss; 0 leaves a
-            sample out.
+            Per-sample weights multiplying the loss; 0 leaves a sample out.
 
         Returns
         -------
         self : LogisticRegression
             The fitted estimator.
         """
+        self._check_penalty()
         data = validate_classification_data(self, X, y, sample_weight,
                                             caller="LogisticRegression.fit")
         return self._fit_validated(data)
 
+    def _check_penalty(self):
+        """scikit-learn 1.9's ``penalty`` / ``l1_ratio`` rules; L2 or none only."""
+        if self.penalty != "deprecated":
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in"
+                " 1.10. To avoid this warning, leave 'penalty' set to its default"
+                " value and use 'l1_ratio' or 'C' instead."
+                " Use l1_ratio=0 instead of penalty='l2',"
+                " l1_ratio=1 instead of penalty='l1',"
+                " l1_ratio set to a float between 0 and 1 instead of"
+                " penalty='elasticnet', and C=np.inf instead of penalty=None.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        if self.l1_ratio is None:
+            warnings.warn(
+                "'l1_ratio=None' was deprecated in version 1.8 and will "
+                "trigger an error in 1.10. Use 0<=l1_ratio<=1 instead.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        l1 = self.penalty in ("l1", "elasticnet") or (
+            self.penalty == "deprecated" and self.l1_ratio not in (None, 0, 0.0))
+        if l1:
+            raise ValueError(
+                f"fastlinear's LogisticRegression has the L2 penalty only, got "
+                f"penalty={self.penalty!r}, l1_ratio={self.l1_ratio!r}. Use "
+                "l1_ratio=0 (or C=np.inf for no penalty); for an L1 penalty use "
+                "sklearn.linear_model.LogisticRegression(solver='saga') or "
+                "fastlinear.LinearSVC(penalty='l1', dual=False)."
+            )
+        if self.penalty == "l2" and self.l1_ratio not in (0, 0.0):
+            warnings.warn(f"Inconsistent values: penalty={self.penalty} with "
+                          f"l1_ratio={self.l1_ratio}. penalty is deprecated. Please use "
+                          "l1_ratio only.", stacklevel=3)
+        if self.penalty is None and self.C != 1.0:
+            warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters",
+                          stacklevel=3)
+
+    def _C(self):
+        """``(C, lam)``: the cost factor and the penalty's weight (``C=inf`` or
+        ``penalty=None``: costs are the sample weights, no penalty)."""
+        if self.penalty is None or not np.isfinite(self.C):
+            return 1.0, 0.0
+        return float(self.C), 1.0
+
+    def _resolved_solver(self, data):
+        solver = self.solver
+        n_classes = data.classes.shape[0]
+        if self.dual and solver != "liblinear":
+            raise ValueError(f"Solver {solver} supports only dual=False, got dual={self.dual}")
+        if solver == "liblinear":
+            if n_classes > 2:
+                raise ValueError(
+                    "The 'liblinear' solver does not support multiclass classification"
+                    " (n_classes >= 3). Either use another solver or wrap the "
+                    "estimator in a OneVsRestClassifier to keep applying a "
+                    "one-versus-rest scheme."
+                )
+            if self._C()[1] == 0.0:
+                raise ValueError(
+                    "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+                )
+        if solver in ("svrg", "sgd") and self._C()[1] == 0.0:
+            raise ValueError(
+                f"solver={solver!r} needs a finite C (its step is scaled by 1 / C); "
+                "use solver='auto' for C=np.inf."
+            )
+        return choose_solver(solver, n_samples=data.X.n_rows, n_features=data.X.n_cols,
+                             n_classes=n_classes, nnz=data.X.nnz)
+
     def _fit_validated(self, data, *, stop=None):
         """Fit on validated data (``fastlinear._validation.ClassificationData``)."""
         X, classes, sample_weight = data.X, data.classes, data.sample_weight
+        n_classes = classes.shape[0]
+        if n_classes < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but "
+                f"the data contains only one class: {classes[0]!r}"
+            )
+        solver = self._resolved_solver(data)
+        stop = new_stop_flag() if stop is None else stop
+        check_weight_memory(X.n_cols, 8 * n_classes + 8, "LogisticRegression.fit")
+        counts = np.bincount(data.y_ind, weights=sample_weight, minlength=n_classes)
+        class_weight = check_class_weight(self.class_weight, classes, counts)
+        C, lam = self._C()
+        cost = C * sample_weight * class_weight[data.y_ind]
+        self.__dict__.pop("loss_curve_", None)
+        self.__dict__.pop("eta_", None)
+        if solver in ("svrg", "sgd"):
+            sol = self._fit_minibatch(data, cost / C, solver, stop)
+        elif n_classes == 2:
+            sol = self._fit_binary(data, cost, lam, solver, stop)
+        else:
+            sol = self._fit_multinomial(data, cost, lam, solver, stop)
+        self._set_fitted(sol, data)
+        return self
+
+    def _bias(self):
+        """The constant feature's value: ``intercept_scaling`` (liblinear) or 1."""
+        if not self.fit_intercept:
+            return 0.0
+        return float(self.intercept_scaling) if self.solver == "liblinear" else 1.0
+
+    def _start(self, data, n_vectors):
+        """``W0`` of shape (n_features + 1, n_vectors), the bias weight last, or None."""
+        if not (self.warm_start and hasattr(self, "coef_")):
+            return None
+        coef = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
+        if coef.shape != (n_vectors, data.X.n_cols) or not np.array_equal(
+                self.classes_, data.classes):
+            warnings.warn(
+                "warm_start=True but the classes or features changed since the "
+                "previous fit; starting from zero.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return None
+        W = np.zeros((data.X.n_cols + 1, n_vectors))
+        W[:-1] = np.asarray(coef, dtype=np.float64).T
+        bias = self._bias()
+        if bias > 0:
+            W[-1] = np.asarray(self.intercept_, dtype=np.float64) / bias
+        return W
+
+    def _fit_binary(self, data, cost, lam, solver, stop):
+        """Binary problems: one weight vector (``classes_[1]`` positive)."""
+        liblinear = solver == "liblinear"
+        y_pm = np.where(data.y_ind == 1, 1.0, -1.0)
+        problem = LinearProblem(data.X, y_pm, cost, "logistic", self._bias(),
+                                reg_bias=liblinear, lam=lam)
+        start = self._start(data, 1)
+        w0 = None if start is None else start[:, 0]
+        if self.max_iter == 0:
+            w = np.zeros(data.X.n_cols + 1) if w0 is None else w0
+            return Solution(w, None, 0, Status.MAX_ITER, np.inf, solver)
+        if liblinear and self.dual:
+            from ._solvers import logistic_dual_cd
+
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            alpha0 = None if w0 is None else problem.alpha_from_w(w0)
+            return logistic_dual_cd(problem, tol=self.tol, max_iter=self.max_iter,
+                                    seed=int(seed), alpha0=alpha0, verbose=self.verbose,
+                                    stop=stop)
+        if solver == "newton-cholesky":
+            from . import _newton_cholesky
+
+            return _newton_cholesky.binary(problem, tol=self.tol, max_iter=self.max_iter,
+                                           w0=w0, verbose=self.verbose, stop=stop)
+        sol = newton(problem, tol=self.tol, max_iter=self.max_iter, w0=w0,
+                     n_threads=self._n_threads(), verbose=self.verbose, stop=stop,
+                     rule="liblinear" if liblinear else "gradient")
+        return sol._replace(solver="liblinear" if liblinear else "newton-cg")
+
+    def _fit_multinomial(self, data, cost, lam, solver, stop):
+        """Three or more classes: the multinomial model (``W`` of shape (m, K))."""
+        K = data.classes.shape[0]
+        W0 = self._start(data, K)
+        fixed_first = self.parametrization == "reference"
+        if self.max_iter == 0:
+            W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else W0
+            return Solution(W, None, 0, Status.MAX_ITER, np.inf, solver)
+        y_ind = data.y_ind.astype(np.int32)
+        threshold = float(self.tol) * float(np.sum(cost))  # as _solvers.gradient_tol
+        kw = dict(bias=self._bias(), lam=lam, reg_bias=False, fixed_first=fixed_first,
+                  tol=threshold, max_iter=int(self.max_iter), verbose=int(self.verbose),
+                  stop=stop)
+        if solver == "newton-cholesky":
+            from . import _newton_cholesky
+
+            W, n_iter, status, measure = _newton_cholesky.multinomial(
+                data.X, y_ind, cost, K, W0=W0, **kw)
+        else:
+            from . import _multinomial_fast
+
+            W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
+            n_iter, status, measure = _multinomial_fast.newton(
+                data.X, y_ind, cost, W, n_threads=self._n_threads(), **kw)
+        return Solution(W, None, int(n_iter), Status(status), float(measure), solver, threshold)
+
+    def _n_threads(self):
+        from ._parallel import n_threads_for
+
+        return 1 if self.n_jobs is None else n_threads_for(self.n_jobs, 1 << 30)
+
+    def _set_fitted(self, sol, data):
+        if sol.status == Status.INTERRUPTED:
+            raise KeyboardInterrupt("LogisticRegression.fit was interrupted; the "
+                                    "estimator is not fitted.")
+        W = sol.w if sol.w.ndim == 2 else sol.w[:, None]
+        if not np.all(np.isfinite(W)):
+            raise ValueError(
+                "The solver produced non-finite weights; the data are probably "
+                "badly scaled. Scale the features (e.g. StandardScaler or "
+                "MaxAbsScaler) and try again."
+            )
+        dtype = data.X.dtype
+        bias = self._bias()
+        self.classes_ = data.classes
+        self.n_features_in_ = data.X.n_cols
+        self.coef_ = np.ascontiguousarray(W[:-1].T, dtype=dtype)
+        self.intercept_ = (bias * W[-1]).astype(dtype)
+        self.n_iter_ = np.array([sol.n_iter], dtype=np.int32)
+        self.solver_ = sol.solver
+        self.n_samples_seen_ = 0
+        self.__dict__.pop("_rng_partial", None)
+        if sol.status == Status.DIVERGED:
+            warnings.warn(
+                f"LogisticRegression diverged with eta0={self._eta0_used:.3g} "
+                f"(learning_rate={self.learning_rate!r}); the weights are the best "
+                "ones seen. Lower eta0, use learning_rate='adaptive', or scale the "
+                "features (StandardScaler / MaxAbsScaler).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif sol.status == Status.MAX_ITER:
+            unit = {"svrg": "epochs", "sgd": "epochs",
+                    "liblinear-dual": "passes"}.get(sol.solver, "Newton steps")
+            if sol.solver in ("svrg", "sgd"):
+                detail = (f"the objective still fell by more than tol={self.tol} "
+                          f"(relative) within each of the last {self.n_iter_no_change} "
+                          "epochs")
+            elif self.max_iter == 0:
+                detail = "max_iter=0 returns the start point"
+            else:
+                detail = (f"its stopping measure is {sol.measure:.3g} > "
+                          f"{sol.threshold:.3g}")
+            warnings.warn(
+                f"LogisticRegression failed to converge: the {sol.solver} solver stopped "
+                f"at max_iter={self.max_iter} {unit}; {detail}. Increase max_iter, "
+                "raise tol, or scale the features (StandardScaler / MaxAbsScaler).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    # ------------------------------------------------------- mini-batch
+    def _fit_minibatch(self, data, sample_weight, solver, stop):
+        """The course's mini-batch gradient descent (SVRG or SGD)."""
+        X, classes = data.X, data.classes
         n_samples = X.n_rows
-        # W, the SVRG store (2 K columns), the best weights: about 4 K vectors.
-        check_weight_memory(X.n_cols, 4 * classes.shape[0] + 2, "LogisticRegression.fit")
-        W, b = self._start_point(classes, X.n_cols)
-        lam = 1.0 / (self.C * n_samples)
-        eta0 = self._initial_eta(X, sample_weight, lam, self.solver)
+        K = classes.shape[0]
+        W, b = self._minibatch_start(data)
+        lam = 1.0 / (float(self.C) * n_samples)
+        eta0 = self._initial_eta(X, sample_weight, lam, solver)
+        self._eta0_used = eta0
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        settings = self._settings(lam, eta0, variance_reduced=self.solver == "svrg",
-                                  max_iter=self.max_iter, track_objective=True)
-        n_iter, status, eta, curve = _logistic_fast.minibatch_sgd(
-            X, data.y_ind.astype(np.int32), sample_weight, W, b,
-            settings, stop=new_stop_flag() if stop is None else stop, seed=int(seed),
-        )
-        if status == Status.INTERRUPTED:
-            raise KeyboardInterrupt("LogisticRegression.fit was interrupted.")
-        self._set_weights(W, b, X.dtype)
-        self.classes_ = classes
-        self.n_features_in_ = X.n_cols
-        self.n_iter_ = int(n_iter)
+        if self.max_iter == 0:
+            n_iter, status, eta, curve = 0, Status.MAX_ITER, eta0, np.zeros(0)
+        else:
+            settings = self._settings(lam, eta0, variance_reduced=solver == "svrg",
+                                      max_iter=self.max_iter, track_objective=True,
+                                      reference=self._reference(K))
+            n_iter, status, eta, curve = _logistic_fast.minibatch_sgd(
+                X, data.y_ind.astype(np.int32), sample_weight, W, b,
+                settings, stop=stop, seed=int(seed),
+            )
         self.loss_curve_ = curve.tolist()
         self.eta_ = float(eta)
-        self.n_samples_seen_ = 0
-        self._eta0_used = eta0
-        # A partial_fit after this fit continues from these weights afresh.
-        self.__dict__.pop("_rng_partial", None)
-        if status == Status.DIVERGED:
-            warnings.warn(
-                f"LogisticRegression diverged with eta0={eta0:.3g} "
-                f"(learning_rate={self.learning_rate!r}); the weights are the "
-                "best ones seen. Lower eta0, use learning_rate='adaptive', or "
-                "scale the features (StandardScaler / MaxAbsScaler).",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        elif status != Status.CONVERGED:
-            warnings.warn(
-                f"LogisticRegression did not converge in max_iter={self.max_iter} "
-                f"epochs: the objective still fell by more than tol={self.tol} "
-                f"(relative) within the last {self.n_iter_no_change} epochs. "
-                "Increase max_iter, raise tol, or scale the features.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return self
+        return Solution(self._minibatch_weights(W, b), None, int(n_iter), Status(status),
+                        np.nan, solver)
+
+    def _reference(self, n_classes):
+        """Class 0 pinned at zero: the reference form, and every binary problem."""
+        return n_classes == 2 or self.parametrization == "reference"
+
+    def _minibatch_start(self, data):
+        """``(W, b)`` of the mini-batch kernel: (n_features, K) and (K,)."""
+        K = data.classes.shape[0]
+        W = np.zeros((data.X.n_cols, K))
+        b = np.zeros(K)
+        start = self._start(data, 1 if K == 2 else K)
+        if start is not None:
+            if K == 2:
+                W[:, 1], b[1] = start[:-1, 0], start[-1, 0]
+            else:
+                W[:], b[:] = start[:-1], start[-1]
+        return W, b
+
+    @staticmethod
+    def _minibatch_weights(W, b):
+        """The kernel's ``(W, b)`` as ``w`` with the bias weight last (one
+        column for two classes: the kernel pinned class 0 at zero)."""
+        if W.shape[1] == 2:
+            return np.concatenate([W[:, 1], b[1:]])
+        return np.vstack([W, b[None, :]])
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of mini-batch SGD on a chunk of data.
@@ -361,6 +683,8 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
                     "give every label of the whole problem, e.g. "
                     "partial_fit(X, y, classes=np.unique(y_all))."
                 )
+        if not np.isfinite(self.C):
+            raise ValueError("partial_fit needs a finite C (its step is scaled by 1 / C).")
         check_labels_finite(y)
         X, y = check_X(self, X, y=y, reset=first, caller="LogisticRegression.partial_fit")
         check_classification_targets(y)
@@ -383,39 +707,96 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
             "problem in classes= on the first call (classes_ is {classes})."))
         n_samples = X.n_rows
         sample_weight = check_sample_weight(sample_weight, n_samples)
+        K = classes.shape[0]
         if first:
             self.classes_ = classes
-            K = classes.shape[0]
-            self._W = np.zeros((X.n_cols, K))
-            self._b = np.zeros(K)
+            self.n_features_in_ = X.n_cols
+            self.coef_ = np.zeros((1 if K == 2 else K, X.n_cols), dtype=X.dtype)
+            self.intercept_ = np.zeros(self.coef_.shape[0], dtype=X.dtype)
             self.n_samples_seen_ = 0
         if not hasattr(self, "_rng_partial"):
             # First partial_fit, or the first one after fit (which it continues).
             self._n_partial = 0
             self._rng_partial = check_random_state(self.random_state)
+        W = np.zeros((X.n_cols, K))
+        b = np.zeros(K)
+        coef = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
+        if K == 2:
+            W[:, 1], b[1] = coef[0], self.intercept_[0]
+        else:
+            W[:], b[:] = np.asarray(coef, dtype=np.float64).T, self.intercept_
         seen = self.n_samples_seen_ + n_samples
         lam = 1.0 / (self.C * max(seen, 1))
         if self._n_partial == 0:
             self._eta0_used = self._initial_eta(X, sample_weight, lam, "sgd")
         eta0 = min(self._eta0_used, 0.5 / lam)
         seed = self._rng_partial.randint(np.iinfo(np.int32).max)
-        W, b = self._W.copy(), self._b.copy()
         settings = self._settings(lam, eta0, variance_reduced=False, max_iter=1,
                                   track_objective=False, n_iter_no_change=1,
                                   max_decreases=0, epoch_offset=self._n_partial,
-                                  verbose=0)
+                                  verbose=0, reference=self._reference(K))
         n_iter, status, eta, _ = _logistic_fast.minibatch_sgd(
             X, y_ind.astype(np.int32), sample_weight, W, b,
             settings, stop=new_stop_flag(), seed=int(seed),
         )
         if status == Status.INTERRUPTED:
             raise KeyboardInterrupt("LogisticRegression.partial_fit was interrupted.")
-        self._set_weights(W, b, X.dtype)
+        w = self._minibatch_weights(W, b)
+        w = w if w.ndim == 2 else w[:, None]
+        if not np.all(np.isfinite(w)):
+            raise ValueError(
+                "partial_fit produced non-finite weights; the data are probably badly "
+                "scaled. Scale the features (e.g. StandardScaler or MaxAbsScaler), or "
+                "lower eta0."
+            )
+        self.coef_ = np.ascontiguousarray(w[:-1].T, dtype=X.dtype)
+        self.intercept_ = w[-1].astype(X.dtype)
         self.n_samples_seen_ = seen
         self._n_partial += 1
-        self.n_iter_ = 1
+        self.n_iter_ = np.array([1], dtype=np.int32)
+        self.solver_ = "sgd"
         self.eta_ = float(eta)
         return self
+
+    def _settings(self, lam, eta0, **overrides):
+        """The mini-batch kernel's settings (``_logistic_fast.minibatch_sgd``)."""
+        settings = dict(
+            C=float(self.C), lam=lam, eta0=eta0, power_t=float(self.power_t),
+            tol=float(self.tol), schedule=_SCHEDULES[self.learning_rate],
+            batch_size=int(self.batch_size), max_iter=int(self.max_iter),
+            n_iter_no_change=int(self.n_iter_no_change),
+            max_decreases=_MAX_DECREASES, epoch_offset=0,
+            verbose=int(self.verbose), fit_intercept=bool(self.fit_intercept),
+            reference=self.parametrization == "reference",
+            variance_reduced=True, track_objective=True,
+        )
+        settings.update(overrides)
+        return settings
+
+    def _initial_eta(self, X, sample_weight, lam, solver):
+        """The step (``eta0``, or the data-driven default)."""
+        if self.eta0 != "auto":
+            eta0 = float(self.eta0)
+            if not eta0 * lam < 1.0:
+                raise ValueError(
+                    f"eta0={eta0} is too large for this problem: the L2 step "
+                    f"shrinks W by (1 - eta0 / (C n)) = {1 - eta0 * lam:.3g} <= 0. "
+                    f"Use eta0 < C * n_samples = {1 / lam:.6g}, or eta0='auto'."
+                )
+            return eta0
+        n = X.n_rows
+        indptr = np.asarray(X.indptr)
+        row = np.repeat(np.arange(n), np.diff(indptr))
+        sq = np.bincount(row, weights=np.square(X.data, dtype=np.float64), minlength=n)
+        mean_sq = float(np.mean(sample_weight * (sq + float(self.fit_intercept))))
+        if not np.isfinite(mean_sq):
+            raise ValueError(
+                "The squared norms of the rows of X overflow float64 on average "
+                "(values near 1e154 or larger), so no step size is safe. Rescale "
+                "X, e.g. with sklearn.preprocessing.MaxAbsScaler."
+            )
+        eta0 = _STEP_FACTOR[solver] / mean_sq if mean_sq > 0 else 1.0
+        return min(eta0, 0.5 / lam)
 
     # ------------------------------------------------------------ predict
     def predict_proba(self, X):
@@ -453,12 +834,10 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
         return log_softmax(scores, axis=1)
 
     def objective(self, X, y, sample_weight=None):
-        """The objective ``J`` this estimator minimised, on ``(X, y)``.
+        """The objective this estimator minimised, on ``(X, y)``.
 
-        For two classes in the softmax form it is taken over both weight
-        vectors (``1/4 ||coef_||^2`` at the symmetric optimum), unlike
-        :func:`logistic_objective`, which reads ``coef_`` as scikit-learn's
-        binary model does.
+        :func:`logistic_objective` with this estimator's ``C`` and class
+        weights (and, for ``solver="liblinear"``, its penalised bias).
 
         Parameters
         ----------
@@ -470,85 +849,12 @@ class LogisticRegression(CheckedLinearClassifierMixin, BaseEstimator):
         -------
         J : float
         """
-        check_is_fitted(self)
-        X, y_ind, sw = validate_evaluation_data(self, X, y, sample_weight,
-                                                caller="LogisticRegression.objective")
-        return _logistic_fast.objective(X, y_ind.astype(np.int32), sw, self._W,
-                                        self._b, float(self.C))
+        return logistic_objective(self, X, y, sample_weight)
 
-    # ------------------------------------------------------------ helpers
-    def _settings(self, lam, eta0, **overrides):
-        """The kernel's settings (``_logistic_fast.minibatch_sgd``)."""
-        settings = dict(
-            C=float(self.C), lam=lam, eta0=eta0, power_t=float(self.power_t),
-            tol=float(self.tol), schedule=_SCHEDULES[self.learning_rate],
-            batch_size=int(self.batch_size), max_iter=int(self.max_iter),
-            n_iter_no_change=int(self.n_iter_no_change),
-            max_decreases=_MAX_DECREASES, epoch_offset=0,
-            verbose=int(self.verbose), fit_intercept=bool(self.fit_intercept),
-            reference=self.parametrization == "reference",
-            variance_reduced=True, track_objective=True,
-        )
-        settings.update(overrides)
-        return settings
-
-    def _start_point(self, classes, n_features):
-        """Zeros, or the previous solution (``warm_start``)."""
-        K = classes.shape[0]
-        if self.warm_start and hasattr(self, "_W"):
-            if self._W.shape == (n_features, K) and np.array_equal(
-                self.classes_, classes
-            ):
-                return self._W.copy(), self._b.copy()
-            warnings.warn(
-                "warm_start=True but the classes or features changed since the "
-                "previous fit; starting from zero.",
-                UserWarning,
-                stacklevel=2,
-            )
-        return np.zeros((n_features, K)), np.zeros(K)
-
-    def _initial_eta(self, X, sample_weight, lam, solver):
-        """The step (``eta0``, or the data-driven default; rule 3)."""
-        if self.eta0 != "auto":
-            eta0 = float(self.eta0)
-            if not eta0 * lam < 1.0:
-                raise ValueError(
-                    f"eta0={eta0} is too large for this problem: the L2 step "
-                    f"shrinks W by (1 - eta0 / (C n)) = {1 - eta0 * lam:.3g} <= 0. "
-                    f"Use eta0 < C * n_samples = {1 / lam:.6g}, or eta0='auto'."
-                )
-            return eta0
-        n = X.n_rows
-        indptr = np.asarray(X.indptr)
-        row = np.repeat(np.arange(n), np.diff(indptr))
-        sq = np.bincount(row, weights=np.square(X.data, dtype=np.float64), minlength=n)
-        mean_sq = float(np.mean(sample_weight * (sq + float(self.fit_intercept))))
-        if not np.isfinite(mean_sq):
-            raise ValueError(
-                "The squared norms of the rows of X overflow float64 on average "
-                "(values near 1e154 or larger), so no step size is safe. Rescale "
-                "X, e.g. with sklearn.preprocessing.MaxAbsScaler."
-            )
-        eta0 = _STEP_FACTOR[solver] / mean_sq if mean_sq > 0 else 1.0
-        return min(eta0, 0.5 / lam)
-
-    def _set_weights(self, W, b, dtype):
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            raise ValueError(
-                "The solver produced non-finite weights; the data are probably "
-                "badly scaled. Scale the features (e.g. StandardScaler or "
-                "MaxAbsScaler), or lower eta0."
-            )
-        self._W = W
-        self._b = b
-        if W.shape[1] == 2:
-            self.coef_ = (W[:, 1] - W[:, 0])[None, :].astype(dtype)
-            self.intercept_ = np.array([b[1] - b[0]], dtype=dtype)
-        else:
-            self.coef_ = np.ascontiguousarray(W.T, dtype=dtype)
-            self.intercept_ = b.astype(dtype)
-
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
 def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
@@ -556,11 +862,16 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
 
     Works for ``fastlinear.LogisticRegression`` and
     ``sklearn.linear_model.LogisticRegression`` alike, so their solutions
-    can be compared on the problem both solve: with K >= 3 rows,
-    ``C sum_i s_i (-log softmax(X coef_^T + intercept_)_{i, y_i}) +
-    1/2 ||coef_||^2``; with one row (two classes), scikit-learn's binary
-    objective ``C sum_i s_i log(1 + exp(-t_i (x_i.coef_ + intercept_))) +
-    1/2 ||coef_||^2`` with ``t_i = +-1``.
+    can be compared on the problem both solve::
+
+        J = C sum_i s_i (-log P(y_i | x_i)) + 1/2 ||coef_||^2
+
+    with ``s_i`` the sample weight times the estimator's class weight of
+    ``y_i``, the softmax model for K >= 3 rows of ``coef_`` and the binary
+    model for one row.  ``C = inf`` (or ``penalty=None``) gives the sum of
+    the losses alone.  For a model fitted with ``solver="liblinear"`` the
+    bias weight ``intercept_ / intercept_scaling`` is penalised too, as
+    liblinear does.
 
     Parameters
     ----------
@@ -579,10 +890,23 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
     X, y_ind, sw = validate_evaluation_data(estimator, X, y, sample_weight,
                                             caller="logistic_objective")
     C = float(estimator.C if C is None else C)
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    penalised = np.isfinite(C) and getattr(estimator, "penalty", "l2") is not None
+    classes = estimator.classes_
+    counts = np.bincount(y_ind, weights=sw, minlength=classes.shape[0])
+    weights = check_class_weight(getattr(estimator, "class_weight", None), classes, counts)
+    sw = sw * weights[y_ind]
+    coef = estimator.coef_
+    coef = np.asarray(coef.toarray() if hasattr(coef, "toarray") else coef, dtype=np.float64)
     intercept = np.asarray(estimator.intercept_, dtype=np.float64)
     scores = np.asarray(X.to_scipy() @ coef.T, dtype=np.float64) + intercept
     if coef.shape[0] == 1:
         scores = np.column_stack([np.zeros(scores.shape[0]), scores[:, 0]])
     log_p = log_softmax(scores, axis=1)[np.arange(y_ind.shape[0]), y_ind]
-    return float(C * -(sw @ log_p) + 0.5 * np.sum(coef * coef))
+    loss = -float(sw @ log_p)
+    if not penalised:
+        return loss
+    penalty = 0.5 * float(np.sum(coef * coef))
+    if getattr(estimator, "solver", None) == "liblinear" and estimator.fit_intercept:
+        b = intercept / float(estimator.intercept_scaling)
+        penalty += 0.5 * float(b @ b)
+    return C * loss + penalty

@@ -130,8 +130,10 @@ cdef inline double curvature(const smooth_loss* L, double y, double z) noexcept 
 
 cdef inline void dual_box(int kind, double c, double* upper, double* diag) noexcept nogil:
     """The dual box bound ``U_i`` and diagonal ``D_ii`` of a sample of cost
-    ``c > 0`` in liblinear's dual of the hinge-type losses: ``[0, c]`` and
-    0 for the L1 losses, ``[0, inf)`` and ``1 / (2 c)`` for the squared ones."""
+    ``c > 0`` in liblinear's dual of the four hinge-type losses: ``[0, c]``
+    and 0 for the L1 losses, ``[0, inf)`` and ``1 / (2 c)`` for the squared
+    ones.  (The logistic dual, ``[0, c]`` with an entropy term instead of a
+    diagonal, has a kernel of its own: ``_logistic_dual_fast``.)"""
     if kind == HINGE or kind == EPSILON_INSENSITIVE:
         upper[0] = c
         diag[0] = 0.0

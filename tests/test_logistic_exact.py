@@ -1,0 +1,285 @@
+"""fastlinear.LogisticRegression as scikit-learn's: the same model at the same C, exact solvers.
+
+Correctness three ways: against scikit-learn's lbfgs (its objective and
+coefficients at a tight tolerance) and liblinear (``solver="liblinear"``,
+both ``-s 0`` and ``-s 7``); by the optimality condition (the largest
+gradient entry of the mean objective, computed here in NumPy, at most
+``tol``); and against the unscaled, ill-conditioned data that stop
+first-order solvers short.  The kernels' own NumPy twins are in
+test_newton.py, test_multinomial.py, test_newton_cholesky.py and
+test_logistic_dual.py.
+"""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit, log_softmax, softmax
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+from fastlinear import LogisticRegression, logistic_objective
+
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
+
+EXACT = ["newton-cholesky", "newton-cg"]
+
+
+def _sk(**params):
+    """scikit-learn's model, converged hard (the reference optimum): its
+    Newton-Cholesky solver at tol=1e-10 (lbfgs stops on its function-change
+    test first, with gradients near 1e-7), liblinear when asked for."""
+    params = {"tol": 1e-10, "max_iter": 10**4, "solver": "newton-cholesky", **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return params, SkLogisticRegression(**params)
+
+
+def _sk_fit(X, y, sample_weight=None, **params):
+    _, est = _sk(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, sample_weight=sample_weight)
+
+
+def _mean_gradient(est, X, y, sample_weight=None):
+    """The gradient of scikit-learn's mean objective ``J / (C sum_i s_i)`` at
+    the estimator's coefficients, in NumPy (coef and intercept entries)."""
+    classes = est.classes_
+    y_ind = np.searchsorted(classes, y)
+    s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    X = sp.csr_matrix(X, dtype=np.float64)
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    Z = np.asarray(X @ coef.T) + est.intercept_
+    if coef.shape[0] == 1:
+        t = np.where(y_ind == 1, 1.0, -1.0)
+        r = (-t * expit(-t * Z[:, 0]) * s)[:, None]
+    else:
+        r = softmax(Z, axis=1)
+        r[np.arange(len(y)), y_ind] -= 1.0
+        r *= s[:, None]
+    if np.isinf(est.C):  # no penalty: the mean loss alone
+        grad_w, grad_b = np.asarray(X.T @ r).T, r.sum(axis=0)
+        return np.concatenate([grad_w.ravel(), grad_b]) / s.sum()
+    grad_w = np.asarray(X.T @ r).T * est.C + coef
+    grad_b = r.sum(axis=0) * est.C
+    return np.concatenate([grad_w.ravel(), grad_b]) / (est.C * s.sum())
+
+
+def _iris():
+    X, y = load_iris(return_X_y=True)
+    return X, y
+
+
+def _binary(seed=0, n=400, d=12):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.logspace(-1, 1, d)
+    w = rng.standard_normal(d)
+    y = (X @ w / 10 + rng.logistic(size=n) > 0).astype(int)
+    return X, y
+
+
+def _sparse_multiclass(seed=0, n=600, d=300, K=5):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.05, format="csr", random_state=seed)
+    X.data = rng.exponential(size=X.nnz)
+    W = rng.standard_normal((d, K))
+    y = np.argmax(np.asarray(X @ W) + rng.gumbel(size=(n, K)), axis=1)
+    return X, y
+
+
+# ------------------------------------------------------- the same model
+@pytest.mark.parametrize("solver", EXACT)
+@pytest.mark.parametrize("parametrization", ["softmax", "reference"])
+@pytest.mark.parametrize("C", [0.1, 1.0, 10.0])
+def test_binary_is_sklearns_model_at_the_same_C(solver, parametrization, C):
+    """Two classes: one weight vector, scikit-learn's model at C (not 2 C), in
+    both parametrisations."""
+    X, y = _binary()
+    est = LogisticRegression(C=C, solver=solver, parametrization=parametrization,
+                             tol=1e-10).fit(X, y)
+    sk = _sk_fit(X, y, C=C)
+    assert est.coef_.shape == (1, X.shape[1]) and est.intercept_.shape == (1,)
+    np.testing.assert_allclose(est.coef_, sk.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(est.intercept_, sk.intercept_, rtol=1e-6, atol=1e-8)
+    assert est.solver_ == solver
+
+
+@pytest.mark.parametrize("solver", EXACT)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_multinomial_is_sklearns_model(solver, sparse):
+    X, y = _sparse_multiclass() if sparse else _iris()
+    est = LogisticRegression(C=1.0, solver=solver, tol=1e-10).fit(X, y)
+    sk = _sk_fit(X, y, C=1.0)
+    J, J_sk = logistic_objective(est, X, y), logistic_objective(sk, X, y)
+    assert J <= J_sk * (1 + 1e-9)
+    np.testing.assert_allclose(est.coef_, sk.coef_, rtol=1e-5, atol=1e-6)
+    # The unpenalised intercepts are fixed up to a common shift; both centre them.
+    np.testing.assert_allclose(est.intercept_ - est.intercept_.mean(),
+                               sk.intercept_ - sk.intercept_.mean(), atol=1e-5)
+
+
+def test_a9a_coefficients_match_sklearn(a9a):
+    """On a9a (one-hot features that sum, with the intercept, to nearly
+    collinear columns) the exact solver reaches scikit-learn's optimum."""
+    X, y = a9a[0], a9a[1]
+    X = sp.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)),
+                      shape=X.shape)
+    for C in (0.1, 1.0):
+        est = LogisticRegression(C=C, tol=1e-8).fit(X, y)
+        sk = _sk_fit(X, y, C=C)
+        J, J_sk = logistic_objective(est, X, y), logistic_objective(sk, X, y)
+        assert J <= J_sk * (1 + 1e-10), (C, J, J_sk)
+
+
+@pytest.mark.parametrize("name", ["iris unscaled", "breast cancer unscaled", "scales 1e-2..1e2"])
+def test_defaults_reach_the_optimum_on_badly_scaled_dense_data(name):
+    """At the defaults (tol=1e-4), the objective is within 1e-6 (relative) of
+    the optimum (computed at tol=1e-12) on unscaled and ill-conditioned data."""
+    if name == "iris unscaled":
+        X, y = _iris()
+    elif name == "breast cancer unscaled":
+        X, y = load_breast_cancer(return_X_y=True)
+    else:
+        X, y = _binary(seed=3, n=2000, d=20)
+        X = X * np.logspace(-2, 2, 20) / np.logspace(-1, 1, 20)
+    est = LogisticRegression().fit(X, y)
+    best = LogisticRegression(tol=1e-12, max_iter=1000).fit(X, y)
+    J, J_best = logistic_objective(est, X, y), logistic_objective(best, X, y)
+    assert J - J_best <= 1e-6 * J_best, (name, est.solver_, J, J_best)
+    sk = _sk_fit(X, y)
+    assert J_best <= logistic_objective(sk, X, y) * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("solver", EXACT)
+@pytest.mark.parametrize("data", ["binary", "multinomial"])
+def test_optimality_the_gradient_is_within_tol(solver, data):
+    """The stopping test is scikit-learn's: max |grad of J / (C sum s_i)| <= tol,
+    checked here in NumPy at the returned model."""
+    X, y = _binary() if data == "binary" else _sparse_multiclass()
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    for tol in (1e-3, 1e-6):
+        est = LogisticRegression(C=2.0, solver=solver, tol=tol).fit(X, y, sample_weight=sw)
+        assert np.max(np.abs(_mean_gradient(est, X, y, sw))) <= tol
+
+
+# ---------------------------------------------------- sklearn's options
+@pytest.mark.parametrize("solver", EXACT)
+@pytest.mark.parametrize("data", ["binary", "multinomial"])
+def test_class_weight_is_sample_weight(solver, data):
+    X, y = _binary() if data == "binary" else _iris()
+    weights = {0: 3.0, 1: 0.5}
+    a = LogisticRegression(solver=solver, class_weight=weights, tol=1e-10).fit(X, y)
+    sw = np.array([weights.get(label, 1.0) for label in y])
+    b = LogisticRegression(solver=solver, tol=1e-10).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-7, atol=1e-9)
+    balanced = LogisticRegression(solver=solver, class_weight="balanced", tol=1e-10).fit(X, y)
+    sk = _sk_fit(X, y, class_weight="balanced")
+    np.testing.assert_allclose(balanced.coef_, sk.coef_, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("solver", EXACT)
+def test_no_penalty(solver):
+    """``C=np.inf``: the maximum-likelihood model, without a warning."""
+    X, y = _binary(n=2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = LogisticRegression(C=np.inf, solver=solver, tol=1e-10).fit(X, y)
+    sk = _sk_fit(X, y, C=np.inf)
+    np.testing.assert_allclose(est.coef_, sk.coef_, rtol=1e-5)
+    assert np.max(np.abs(_mean_gradient(est, X, y))) <= 1e-8  # rounding of f stops first
+
+
+@pytest.mark.parametrize("dual", [False, True])
+@pytest.mark.parametrize("intercept_scaling", [1.0, 10.0])
+def test_liblinear_is_liblinears_problem(dual, intercept_scaling):
+    """``solver="liblinear"``: the intercept is a penalised weight of a constant
+    feature ``intercept_scaling`` (``-s 0`` primal, ``-s 7`` dual)."""
+    X, y = _binary()
+    params = dict(C=0.5, solver="liblinear", dual=dual, intercept_scaling=intercept_scaling)
+    est = LogisticRegression(tol=1e-8, random_state=0, **params).fit(X, y)
+    sk = _sk_fit(X, y, **params)
+    J, J_sk = logistic_objective(est, X, y), logistic_objective(sk, X, y)
+    assert abs(J - J_sk) <= 1e-6 * J_sk
+    assert est.solver_ == ("liblinear-dual" if dual else "liblinear")
+    with pytest.raises(ValueError, match="does not support multiclass"):
+        LogisticRegression(solver="liblinear").fit(*_iris())
+
+
+@pytest.mark.parametrize("solver", EXACT + ["liblinear", "svrg"])
+def test_attributes_n_iter_and_zero_max_iter(solver):
+    X, y = _binary()
+    est = LogisticRegression(solver=solver, random_state=0).fit(X, y)
+    assert est.n_iter_.shape == (1,) and est.n_iter_.dtype == np.int32 and est.n_iter_[0] >= 1
+    with pytest.warns(ConvergenceWarning, match="max_iter=0"):
+        zero = LogisticRegression(solver=solver, max_iter=0).fit(X, y)
+    assert zero.n_iter_[0] == 0 and not np.any(zero.coef_) and not np.any(zero.intercept_)
+
+
+@pytest.mark.parametrize("solver", EXACT)
+def test_warm_start_continues_from_the_previous_model(solver):
+    X, y = _sparse_multiclass()
+    est = LogisticRegression(C=1.0, solver=solver, tol=1e-8).fit(X, y)
+    steps = est.n_iter_[0]
+    est.set_params(warm_start=True, C=1.0).fit(X, y)
+    assert est.n_iter_[0] < steps
+    est.set_params(C=2.0).fit(X, y)
+    cold = LogisticRegression(C=2.0, solver=solver, tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(est.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
+
+
+def test_sparsify_densify_and_float32():
+    X, y = _sparse_multiclass()
+    est = LogisticRegression().fit(X.astype(np.float32), y)
+    assert est.coef_.dtype == np.float32 and est.intercept_.dtype == np.float32
+    proba = est.predict_proba(X)
+    est.sparsify()
+    assert sp.issparse(est.coef_)
+    np.testing.assert_allclose(est.predict_proba(X), proba, rtol=1e-6)
+    est.densify()
+    assert isinstance(est.coef_, np.ndarray)
+
+
+def test_reference_form_pins_class_zero():
+    X, y = _iris()
+    est = LogisticRegression(parametrization="reference", tol=1e-10).fit(X, y)
+    assert not np.any(est.coef_[0]) and est.intercept_[0] == 0
+    soft = LogisticRegression(tol=1e-10).fit(X, y)
+    # Different penalised models, both fit the data (log-likelihoods close).
+    ll = [np.sum(log_softmax(m.decision_function(X), axis=1)[np.arange(len(y)), y])
+          for m in (est, soft)]
+    assert abs(ll[0] - ll[1]) < 0.05 * abs(ll[1])
+
+
+# ------------------------------------------------------------- bad input
+@pytest.mark.parametrize("params, error, match", [
+    (dict(C=-np.inf), ValueError, "'C' parameter"),
+    (dict(C=np.nan), ValueError, "'C' parameter"),
+    (dict(C=0.0), ValueError, "'C' parameter"),
+    (dict(solver="unknown"), ValueError, "'solver' parameter"),
+    (dict(l1_ratio=0.5), ValueError, "L2 penalty only"),
+    (dict(l1_ratio=1.5), ValueError, "'l1_ratio' parameter"),
+    (dict(dual=True), ValueError, "supports only dual=False"),
+    (dict(class_weight={7: 2.0}), ValueError, "not classes of y"),
+    (dict(solver="liblinear", C=np.inf), ValueError, "not supported for the liblinear"),
+    (dict(max_iter=-1), ValueError, "'max_iter' parameter"),
+    (dict(tol=-1.0), ValueError, "'tol' parameter"),
+])
+def test_bad_parameters_get_clear_errors(params, error, match):
+    X, y = _binary()
+    with pytest.raises(error, match=match):
+        LogisticRegression(**params).fit(X, y)
+
+
+def test_penalty_is_deprecated_as_in_sklearn():
+    X, y = _binary()
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
+        LogisticRegression(penalty="l2").fit(X, y)
+    with pytest.raises(ValueError, match="L2 penalty only"):
+        with pytest.warns(FutureWarning):
+            LogisticRegression(penalty="l1").fit(X, y)
+    with pytest.warns(FutureWarning):
+        est = LogisticRegression(penalty=None).fit(X, y)
+    sk = _sk_fit(X, y, C=np.inf)
+    np.testing.assert_allclose(est.coef_, sk.coef_, rtol=1e-3)
