@@ -49,6 +49,8 @@ class Status(IntEnum):
 #: The Newton kernel's status when its line search finds no decrease: the
 #: gradient is at rounding level for the data's scale; counted as converged.
 _LINE_SEARCH_FAILED = 4
+#: ... and when the objective or its gradient overflows at the start point.
+_OVERFLOW = 5
 
 
 class Solution(NamedTuple):
@@ -211,23 +213,65 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
     ``max_iter`` counts Newton steps.  The dual variables are recovered from
     the solution (``problem.alpha_from_w``).  ``n_threads`` splits every
     product with X over threads (results equal up to rounding).
+
+    When ``P`` or its gradient overflows float64 at the start point (costs
+    near 1e154 and beyond, e.g. ``C=1e300``), the same problem divided by the
+    largest cost is solved instead (same minimiser; the penalty's weight
+    becomes ``lam / s``).  When even that cannot move from a cold start, a
+    ``ValueError`` says so: never a model of zeros presented as a solution.
     """
     if not problem.smooth:
         raise ValueError(f"The primal Newton solver needs a smooth loss, not {problem.loss!r}.")
+    sol = _newton_once(problem, 1.0, tol, max_iter, w0, n_threads, verbose, stop, rule)
+    if sol is None:
+        scale = float(np.max(problem.cost))
+        sol = _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, rule)
+        if sol is None:
+            raise ValueError(
+                f"The primal Newton solver cannot start: the objective or its gradient "
+                f"overflows float64 even with the costs divided by their largest value "
+                f"({scale:.3g}). The targets or features are too large to square; "
+                "rescale them (e.g. StandardScaler, or divide y by its largest value)."
+            )
+    return sol
+
+
+def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, rule):
+    """One run of the Newton kernel on ``P / scale``; None if it overflows."""
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
     z = np.empty(problem.n_samples)
     max_abs_rule = rule == "gradient"
     threshold = gradient_tol(problem, tol) if max_abs_rule else newton_tol(problem, tol)
+    cost = problem.cost if scale == 1.0 else problem.cost / scale
     n_iter, status, measure = _newton_fast.newton(
-        problem.X, problem.y, problem.cost, w, loss=int(Loss.of(problem.loss)),
-        bias=problem.bias, epsilon=problem.epsilon, tol=threshold,
-        max_iter=int(max_iter), lam=float(problem.lam), reg_bias=bool(problem.reg_bias),
-        max_abs_rule=max_abs_rule, warm_start=w0 is not None, n_threads=int(n_threads),
-        verbose=int(verbose), stop=new_stop_flag() if stop is None else stop, scores=z,
+        problem.X, problem.y, cost, w, loss=int(Loss.of(problem.loss)),
+        bias=problem.bias, epsilon=problem.epsilon,
+        tol=threshold / scale if max_abs_rule else threshold,
+        max_iter=int(max_iter), lam=float(problem.lam) / scale,
+        reg_bias=bool(problem.reg_bias), max_abs_rule=max_abs_rule,
+        warm_start=w0 is not None, n_threads=int(n_threads), verbose=int(verbose),
+        stop=new_stop_flag() if stop is None else stop, scores=z,
     )
-    status = Status.CONVERGED if status == _LINE_SEARCH_FAILED else Status(status)
-    return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), status, float(measure),
-                    "newton", threshold)
+    if status == _OVERFLOW:
+        return None
+    if status == _LINE_SEARCH_FAILED:
+        if n_iter <= 1 and w0 is None and not (max_abs_rule and measure <= threshold / scale):
+            # No step at all from w = 0 although the gradient is not small:
+            # the line search met overflow, not the optimum.
+            return None if scale == 1.0 else _cannot_move(problem, scale)
+        status = Status.CONVERGED  # the gradient is at rounding level
+    if max_abs_rule:
+        measure *= scale
+    return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), Status(status),
+                    float(measure), "newton", threshold)
+
+
+def _cannot_move(problem, scale):
+    raise ValueError(
+        f"The primal Newton solver could not decrease the objective from w = 0 (costs "
+        f"divided by {scale:.3g}): its values overflow float64. Rescale the features "
+        "or the targets (e.g. StandardScaler / MaxAbsScaler), or lower C."
+    )
 
 
 def dual_then_newton(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,

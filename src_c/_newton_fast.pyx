@@ -114,7 +114,8 @@ def loss_kinds():
 
 cdef enum:
     MAX_LINE_SEARCH = 20
-    LINE_SEARCH_FAILED = 4    # a status of this kernel (see _status.pxd)
+    LINE_SEARCH_FAILED = 4    # statuses of this kernel (besides _status.pxd's)
+    OVERFLOW = 5              # f or ||g|| at the start point is not finite
     MIN_NNZ_PER_FEATURE = 4   # threads over I only with nnz(I) >= this * d (rule 2)
 
 cdef double ARMIJO = 0.01       # sufficient decrease of the line search
@@ -169,8 +170,10 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     tol : stop when ``||g(w)|| <= tol ||g(0)||`` (or, with ``max_abs_rule``,
         ``max_j |g_j(w)| <= tol``).
     max_iter : maximal number of Newton steps.
-    lam : weight of the penalty, 1 or 0 (no penalty: the data must then
-        not be separable, or the iterates grow until ``max_iter``).
+    lam : weight of the penalty: 1, 0 (no penalty: the data must then not
+        be separable, or the iterates grow until ``max_iter``), or the
+        ``1 / s`` of a problem divided by ``s`` (the caller's rescaling when
+        ``f`` overflows).
     reg_bias : whether the bias weight is penalised (liblinear) or not
         (scikit-learn's intercept).
     max_abs_rule : scikit-learn's stopping rule instead of liblinear's.
@@ -189,9 +192,11 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     n_iter : int
         Newton steps taken.
     status : int
-        ``CONVERGED`` (0), ``MAX_ITER`` (1), ``INTERRUPTED`` (2), or 4 when
+        ``CONVERGED`` (0), ``MAX_ITER`` (1), ``INTERRUPTED`` (2), 4 when
         the line search found no decrease (the gradient is then at rounding
-        level for the data's scale).
+        level for the data's scale), or 5 when ``f`` or the norm of the
+        gradient overflows at the start point (``w`` is then unchanged: the
+        caller rescales the problem).
     measure : float
         ``||g(w)|| / ||g(0)||`` at the end (``max_j |g_j(w)|`` with
         ``max_abs_rule``).
@@ -208,8 +213,8 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
         raise ValueError("newton: bias must be finite and epsilon finite >= 0.")
     if loss != SQUARED_HINGE and loss != SQUARED_EPSILON_INSENSITIVE and loss != LOGISTIC:
         raise ValueError("newton: loss must be one of %r, got %d." % (loss_kinds(), loss))
-    if not (lam == 0.0 or lam == 1.0):
-        raise ValueError("newton: lam must be 1 or 0, got %r." % lam)
+    if not (lam >= 0.0) or not isfinite(lam):
+        raise ValueError("newton: lam must be finite and >= 0, got %r." % lam)
     cdef bint regression = loss == SQUARED_EPSILON_INSENSITIVE
     if not isfinite(X.max_row_sq + bias * bias):
         raise ValueError("newton: the squared row norms overflow float64; rescale X.")
@@ -347,7 +352,9 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
         if rc == 0:
             f = _objective_at(L, p, &ws, wp)
             gnorm = _gradient_measure(p, g)
-            if _small(p, gnorm, gnorm0, tol):
+            if not (isfinite(f) and isfinite(gnorm) and isfinite(gnorm0)):
+                status = OVERFLOW
+            elif _small(p, gnorm, gnorm0, tol):
                 status = CONVERGED
             while status == MAX_ITER and n_iter < max_iter:
                 for k in range(m):
