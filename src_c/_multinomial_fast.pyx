@@ -1,0 +1,891 @@
+# cython: freethreading_compatible = True
+"""Truncated Newton on L2-regularised multinomial logistic regression, on CSR data.
+
+The problem, with ``W`` of shape ``(m, K)`` (``m = n_features + 1``, the
+bias row last: feature-major, so a nonzero ``x_ij`` touches the contiguous
+row ``W[j]``) and ``z_i = x~_i W``, ``x~_i = [x_i, bias]``::
+
+    f(W) = sum_i s_i (logsumexp(z_i) - z_i[y_i])
+           + lam/2 (||W[:-1]||_F^2 + reg_bias ||W[-1]||^2)
+
+``s_i >= 0`` are per-sample costs.  With ``s_i = C``, ``lam = 1``,
+``reg_bias = False`` and ``bias = 1`` it is the objective of scikit-learn's
+multinomial ``LogisticRegression(C=C)``; ``reg_bias = True`` penalises the
+bias weights as liblinear does.  ``fixed_first`` holds column 0 at zero
+(class 0 is the reference class with no weights).
+
+With ``p_i = softmax(z_i)`` and ``Y`` the one-hot labels::
+
+    G = X~^T (s (P - Y)) + lam W                  (penalised rows only)
+    H V = X~^T [s (P o R - P o rowsum(P o R))] + lam V,     R = X~ V
+
+(``o`` is the elementwise product).  ``H`` is positive semi-definite; along
+``W[j] += c (1, ..., 1)`` for an unpenalised row ``j`` (the bias row with
+``reg_bias = False``, every row with ``lam = 0``) neither ``f`` nor the
+probabilities change, so ``H`` is singular there.  The gradient is orthogonal
+to that null space and so is every preconditioned conjugate gradient step
+(the residual stays orthogonal to it in the ``M``-scaled space); the kernel
+centres the unpenalised rows of the result across classes, the gauge
+scikit-learn's lbfgs (started at zero) ends in.
+
+The method is liblinear's truncated Newton with line search (C.-Y. Hsia,
+Y. Zhu and C.-J. Lin, ACML 2017; C.-Y. Hsia, W.-L. Chiang and C.-J. Lin,
+"Preconditioned conjugate gradient methods in truncated Newton frameworks
+for large-scale linear classification", ACML 2018), on the ``m K`` variables:
+
+1. Each step solves ``H S = -G`` by conjugate gradients preconditioned with
+   ``M = (1 - a) + a diag(H)``, ``a = 0.01``, where
+   ``diag(H)[j, c] = sum_i s_i x~_ij^2 p_ic (1 - p_ic) + lam`` (penalised)
+   comes from the gradient's pass.  CG stops on liblinear's quadratic-model
+   rule (``k (Q_k - Q_{k-1}) >= cgtol Q_k``, ``cgtol = min(eps_cg,
+   sqrt(||G||_{M^-1}))``, ``eps_cg = 0.1``, 0.5 with ``warm_start``) or after
+   ``max(number of free variables, 5)`` steps.
+2. Backtracking: ``t = 1, 1/2, ...`` (at most 20), the first ``t`` with
+   ``f(W + t S) - f(W) <= 0.01 t G.S``.  ``T = X~ S`` is computed once; the
+   decrease is computed directly (not as a difference of two objectives),
+   per sample ``log1p(sum_c p_ic expm1(t T_ic)) - t T_iy`` when every
+   ``|t T_ic| <= 1`` (exact to rounding of the *change*), else
+   ``logsumexp(z_i + t T_i) - logsumexp(z_i) - t T_iy``.  A trial costs
+   O(n K).
+3. It stops when ``max |G| <= tol`` (scikit-learn lbfgs's test; the caller
+   passes ``tol`` in the units of ``f``), when the line search finds no
+   decrease (``LINE_SEARCH_FAILED``: the gradient is then at rounding level
+   for the data's scale), or after ``max_iter`` Newton steps.
+
+Design rules of this module:
+
+1. X arrives as a ``fastlinear._csr_fast.CSR`` (proved once per fit) and is
+   read by rows only, once per product: the gradient pass computes scores,
+   a stable softmax (the row maximum subtracted), the loss and scatters
+   ``x~_i^T (s_i (p_i - e_{y_i}))`` (and the diagonal of ``H``); a Hessian
+   product gathers ``r = x~_i V`` and scatters ``x~_i^T (s_i p_i o (r -
+   p_i.r))`` in the same visit of the row.  No copy of X, no dense
+   ``n x m`` temporary: the extra memory is the ``n x K`` scores, their
+   probabilities and ``X~ S``, and ``O((n_threads + 8) m K)`` vectors.
+2. Work is split over ``n_threads`` chunks of rows with about equal numbers
+   of nonzeros (OpenMP, when the build has it); each chunk accumulates into
+   its own ``m x K`` buffer, summed in chunk order, so the same input and
+   thread count give the same bits.  Threads are used only when
+   ``nnz(X) >= 4 m`` (summing the buffers costs ``O(n_threads m K)``).
+3. Values are ``floating`` (float32 stays float32), indices ``int32`` or
+   ``int64``; every accumulation is float64.
+4. Every loop is bounded; ``_status.poll`` runs between products and, with
+   one thread, every ``POLL_EVERY`` rows.  The inputs are checked at the
+   ``def`` boundary; the loops run without the GIL.
+"""
+import numpy as np
+
+from libc.math cimport INFINITY, exp, expm1, fabs, isfinite, log, log1p, sqrt
+from cython cimport floating
+from cython.parallel cimport prange
+
+from _sparse cimport index_t
+from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+
+from fastlinear._csr_fast import require_proved
+
+__all__ = ["LINE_SEARCH_FAILED", "hessp", "loss_grad", "newton"]
+
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #define FL_MN_HAVE_OPENMP 1
+    #else
+    #define FL_MN_HAVE_OPENMP 0
+    #endif
+    """
+    int FL_MN_HAVE_OPENMP
+
+
+cdef enum:
+    MAX_LINE_SEARCH = 20
+    LS_FAILED = 4             # a status of this kernel (see _status.pxd)
+    MIN_NNZ_PER_FEATURE = 4   # threads only with nnz(X) >= this * m (rule 2)
+
+#: Status of :func:`newton` when the line search found no decrease.
+LINE_SEARCH_FAILED = int(LS_FAILED)
+
+cdef double ARMIJO = 0.01       # sufficient decrease of the line search
+cdef double PCG_MIX = 0.01      # M = (1 - PCG_MIX) + PCG_MIX diag(H)
+cdef double NULL_CURVATURE = 1.0e-14   # d.Hd <= this * d.diag(H)d: null space
+
+
+cdef struct Problem:
+    Py_ssize_t n            # samples
+    Py_ssize_t m            # rows of W: n_features + 1 (the bias row last)
+    Py_ssize_t K            # classes
+    Py_ssize_t n_pen        # entries of W under the penalty (its first rows)
+    const Py_ssize_t* y     # labels in [0, K) (NULL for hessp)
+    const double* s         # costs
+    double bias
+    double lam
+    bint fixed_first
+    int n_use               # chunks of rows (rule 2)
+    const Py_ssize_t* bounds   # n_use + 1 row bounds
+    double* acc             # n_use x m K accumulators (n_use > 1)
+    double* acc2            # n_use x m K accumulators (diag(H))
+    double* scratch         # n_use x 2 K per-row vectors
+    double* part            # n_use partial losses
+    unsigned char* stop
+
+
+# ---------------------------------------------------------------- row helpers
+
+
+cdef inline void _row_scores(const floating* data, const index_t* indices,
+                             Py_ssize_t start, Py_ssize_t end, const double* V,
+                             const Problem* p, double* z) noexcept nogil:
+    """``z = x~_i V`` (K numbers) for the row ``start:end``."""
+    cdef Py_ssize_t k, c, K = p.K
+    cdef const double* row = V + (p.m - 1) * K
+    cdef double a
+    for c in range(K):
+        z[c] = p.bias * row[c]
+    for k in range(start, end):
+        a = data[k]
+        row = V + indices[k] * K
+        for c in range(K):
+            z[c] += a * row[c]
+
+
+cdef inline void _row_scatter(const floating* data, const index_t* indices,
+                              Py_ssize_t start, Py_ssize_t end, const double* t,
+                              const Problem* p, bint squared,
+                              double* acc) noexcept nogil:
+    """``acc += x~_i^T t`` (or ``(x~_i o x~_i)^T t`` when ``squared``)."""
+    cdef Py_ssize_t k, c, K = p.K
+    cdef double* row
+    cdef double a
+    for k in range(start, end):
+        a = data[k]
+        if squared:
+            a = a * a
+        row = acc + indices[k] * K
+        for c in range(K):
+            row[c] += a * t[c]
+    a = p.bias * p.bias if squared else p.bias
+    row = acc + (p.m - 1) * K
+    for c in range(K):
+        row[c] += a * t[c]
+
+
+cdef inline double _softmax(const double* z, Py_ssize_t K, double* prob) noexcept nogil:
+    """``prob = softmax(z)`` (the maximum subtracted); returns ``logsumexp(z)``."""
+    cdef Py_ssize_t c
+    cdef double mx = z[0], total = 0.0
+    for c in range(1, K):
+        if z[c] > mx:
+            mx = z[c]
+    for c in range(K):
+        prob[c] = exp(z[c] - mx)
+        total += prob[c]
+    for c in range(K):
+        prob[c] /= total
+    return mx + log(total)
+
+
+cdef inline double _dot(const double* a, const double* b, Py_ssize_t size) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef double acc = 0.0
+    for k in range(size):
+        acc += a[k] * b[k]
+    return acc
+
+
+cdef void _reduce(const double* acc, int n_use, Py_ssize_t size,
+                  double* out) noexcept nogil:
+    """``out = sum_c acc[c]``, in chunk order (rule 2)."""
+    cdef Py_ssize_t j
+    cdef int c
+    cdef double v
+    for j in range(size):
+        v = 0.0
+        for c in range(n_use):
+            v += acc[c * size + j]
+        out[j] = v
+
+
+# ------------------------------------------------------------------ products
+
+
+cdef int _grad_chunk(const floating* data, const index_t* indices,
+                     const index_t* indptr, const Problem* p, int chunk,
+                     const double* W, double* Z, double* P, double* L,
+                     double* G, double* D, double* loss,
+                     bint may_poll) except -1 nogil:
+    """The rows of chunk ``chunk``: probabilities, loss, ``G`` (and ``D``).
+
+    The scores come from ``W`` when it is given (and are stored in ``Z``
+    when that is given), else they are read from ``Z``.  ``P`` receives the
+    probabilities, ``L`` (optional) the ``logsumexp`` of each row.
+    """
+    cdef Py_ssize_t i, c, j, K = p.K, size = p.m * p.K, yi
+    cdef double* z = p.scratch + chunk * 2 * K
+    cdef double* t = z + K
+    cdef double* zi
+    cdef double* pi
+    cdef double lse, si, acc_loss = 0.0
+    for j in range(size):
+        G[j] = 0.0
+    if D != NULL:
+        for j in range(size):
+            D[j] = 0.0
+    for i in range(p.bounds[chunk], p.bounds[chunk + 1]):
+        if may_poll and (i & (POLL_EVERY - 1)) == POLL_EVERY - 1 and poll(p.stop):
+            return 1
+        if W != NULL:
+            zi = z if Z == NULL else Z + i * K
+            _row_scores(data, indices, indptr[i], indptr[i + 1], W, p, zi)
+        else:
+            zi = Z + i * K
+        pi = P + i * K
+        lse = _softmax(zi, K, pi)
+        if L != NULL:
+            L[i] = lse
+        si = p.s[i]
+        if si == 0.0:
+            continue
+        yi = p.y[i]
+        acc_loss += si * (lse - zi[yi])
+        for c in range(K):
+            t[c] = si * pi[c]
+        t[yi] -= si
+        _row_scatter(data, indices, indptr[i], indptr[i + 1], t, p, False, G)
+        if D != NULL:
+            for c in range(K):
+                t[c] = si * pi[c] * (1.0 - pi[c])
+            _row_scatter(data, indices, indptr[i], indptr[i + 1], t, p, True, D)
+    loss[0] = acc_loss
+    return 0
+
+
+cdef int _gradient(const floating* data, const index_t* indices,
+                   const index_t* indptr, const Problem* p, const double* W,
+                   bint from_W, double* Z, double* P, double* L, double* G,
+                   double* D, double* f) except -1 nogil:
+    """``f(W)``, ``G`` and (when ``D`` is given) ``diag(H)``, one pass over X.
+
+    ``from_W``: compute the scores from ``W`` (into ``Z`` when given);
+    otherwise ``Z`` holds the scores of ``W``.
+    """
+    cdef Py_ssize_t j, size = p.m * p.K
+    cdef int c
+    cdef double loss = 0.0, pen = 0.0
+    cdef const double* Ws = W if from_W else NULL
+    if p.n_use == 1:
+        if _grad_chunk(data, indices, indptr, p, 0, Ws, Z, P, L, G, D, &loss, True):
+            return 1
+    else:
+        for c in prange(p.n_use, schedule="static", chunksize=1, num_threads=p.n_use):
+            _grad_chunk(data, indices, indptr, p, c, Ws, Z, P, L, p.acc + c * size,
+                        p.acc2 + c * size if D != NULL else NULL, p.part + c, False)
+        _reduce(p.acc, p.n_use, size, G)
+        if D != NULL:
+            _reduce(p.acc2, p.n_use, size, D)
+        for c in range(p.n_use):
+            loss += p.part[c]
+    for j in range(p.n_pen):
+        G[j] += p.lam * W[j]
+        pen += W[j] * W[j]
+        if D != NULL:
+            D[j] += p.lam
+    if p.fixed_first:
+        for j in range(p.m):
+            G[j * p.K] = 0.0
+    f[0] = loss + 0.5 * p.lam * pen
+    return poll(p.stop)
+
+
+cdef int _hess_chunk(const floating* data, const index_t* indices,
+                     const index_t* indptr, const Problem* p, int chunk,
+                     const double* P, const double* V, double* out,
+                     bint may_poll) except -1 nogil:
+    """Chunk ``chunk`` of ``X~^T [s (P o R - P o rowsum(P o R))]``, ``R = X~ V``."""
+    cdef Py_ssize_t i, c, j, K = p.K, size = p.m * p.K
+    cdef double* r = p.scratch + chunk * 2 * K
+    cdef const double* pi
+    cdef double si, pr
+    for j in range(size):
+        out[j] = 0.0
+    for i in range(p.bounds[chunk], p.bounds[chunk + 1]):
+        if may_poll and (i & (POLL_EVERY - 1)) == POLL_EVERY - 1 and poll(p.stop):
+            return 1
+        si = p.s[i]
+        if si == 0.0:
+            continue
+        _row_scores(data, indices, indptr[i], indptr[i + 1], V, p, r)
+        pi = P + i * K
+        pr = 0.0
+        for c in range(K):
+            pr += pi[c] * r[c]
+        for c in range(K):
+            r[c] = si * pi[c] * (r[c] - pr)
+        _row_scatter(data, indices, indptr[i], indptr[i + 1], r, p, False, out)
+    return 0
+
+
+cdef int _hess_vec(const floating* data, const index_t* indices,
+                   const index_t* indptr, const Problem* p, const double* P,
+                   const double* V, double* out) except -1 nogil:
+    """``out = H V`` (column 0 of ``V`` must be zero with ``fixed_first``)."""
+    cdef Py_ssize_t j, size = p.m * p.K
+    cdef int c
+    if p.n_use == 1:
+        if _hess_chunk(data, indices, indptr, p, 0, P, V, out, True):
+            return 1
+    else:
+        for c in prange(p.n_use, schedule="static", chunksize=1, num_threads=p.n_use):
+            _hess_chunk(data, indices, indptr, p, c, P, V, p.acc + c * size, False)
+        _reduce(p.acc, p.n_use, size, out)
+    for j in range(p.n_pen):
+        out[j] += p.lam * V[j]
+    if p.fixed_first:
+        for j in range(p.m):
+            out[j * p.K] = 0.0
+    return poll(p.stop)
+
+
+cdef void _scores_chunk(const floating* data, const index_t* indices,
+                        const index_t* indptr, const Problem* p, int chunk,
+                        const double* V, double* out) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(p.bounds[chunk], p.bounds[chunk + 1]):
+        _row_scores(data, indices, indptr[i], indptr[i + 1], V, p, out + i * p.K)
+
+
+cdef int _scores(const floating* data, const index_t* indices,
+                 const index_t* indptr, const Problem* p, const double* V,
+                 double* out) except -1 nogil:
+    """``out = X~ V`` (disjoint writes: any split is exact)."""
+    cdef int c
+    for c in prange(p.n_use, schedule="static", chunksize=1, num_threads=p.n_use):
+        _scores_chunk(data, indices, indptr, p, c, V, out)
+    return poll(p.stop)
+
+
+# ------------------------------------------------------------------- Newton
+
+
+cdef int _pcg(const floating* data, const index_t* indices,
+              const index_t* indptr, const Problem* p, const double* P,
+              const double* g, const double* D, const double* M, double* s,
+              double* r, double* d, double* Hd, double* z, double eps_cg,
+              int* cg_iter) except -1 nogil:
+    """Preconditioned CG on ``H S = -G`` with the quadratic stopping rule (1).
+
+    A direction whose curvature is below ``NULL_CURVATURE`` times its
+    curvature under ``diag(H)`` (``D``) lies in the numerical null space of
+    ``H``: CG stops before it.  (liblinear's absolute test ``d.Hd <= 1e-16``
+    stops every CG run once the gradient is small, whatever the scale.)
+    """
+    cdef Py_ssize_t k, size = p.m * p.K
+    cdef double zTr, znewTrnew, alpha, beta, cgtol, dHd, dDd, Q = 0.0, newQ, Qdiff
+    cdef int it = 0
+    cdef Py_ssize_t max_cg = max(p.m * (p.K - 1 if p.fixed_first else p.K), 5)
+    for k in range(size):
+        s[k] = 0.0
+        r[k] = -g[k]
+        z[k] = r[k] / M[k]
+        d[k] = z[k]
+    zTr = _dot(z, r, size)
+    cgtol = min(eps_cg, sqrt(sqrt(zTr)))
+    while it < max_cg:
+        it += 1
+        if _hess_vec(data, indices, indptr, p, P, d, Hd):
+            cg_iter[0] = it
+            return 1
+        dHd = _dot(d, Hd, size)
+        dDd = 0.0
+        for k in range(size):
+            dDd += d[k] * d[k] * D[k]
+        if not (dHd > NULL_CURVATURE * dDd):
+            break
+        alpha = zTr / dHd
+        for k in range(size):
+            s[k] += alpha * d[k]
+            r[k] -= alpha * Hd[k]
+        # Q(s) = g.s + 1/2 s.H s = -1/2 (s.r - s.g) for the CG iterate.
+        newQ = -0.5 * (_dot(s, r, size) - _dot(s, g, size))
+        Qdiff = newQ - Q
+        if newQ <= 0.0 and Qdiff <= 0.0:
+            if it * Qdiff >= cgtol * newQ:
+                break
+        else:
+            break
+        Q = newQ
+        for k in range(size):
+            z[k] = r[k] / M[k]
+        znewTrnew = _dot(z, r, size)
+        beta = znewTrnew / zTr
+        for k in range(size):
+            d[k] = z[k] + beta * d[k]
+        zTr = znewTrnew
+    cg_iter[0] = it
+    return 0
+
+
+cdef double _loss_change(const Problem* p, const double* Z, const double* P,
+                         const double* L, const double* T,
+                         double step) noexcept nogil:
+    """``sum_i s_i (lse(z_i + step T_i) - lse(z_i) - step T_iy)`` (rule 2)."""
+    cdef Py_ssize_t i, c, K = p.K
+    cdef const double* zi
+    cdef const double* ti
+    cdef const double* pi
+    cdef double acc = 0.0, big, u, x, mx, total, delta, si
+    for i in range(p.n):
+        si = p.s[i]
+        if si == 0.0:
+            continue
+        zi = Z + i * K
+        ti = T + i * K
+        pi = P + i * K
+        big = 0.0
+        for c in range(K):
+            u = fabs(step * ti[c])
+            if u > big:
+                big = u
+        if big <= 1.0:
+            x = 0.0
+            for c in range(K):
+                x += pi[c] * expm1(step * ti[c])
+            delta = log1p(x)
+        else:
+            mx = zi[0] + step * ti[0]
+            for c in range(1, K):
+                u = zi[c] + step * ti[c]
+                if u > mx:
+                    mx = u
+            total = 0.0
+            for c in range(K):
+                total += exp(zi[c] + step * ti[c] - mx)
+            delta = mx + log(total) - L[i]
+        acc += si * (delta - step * ti[p.y[i]])
+    return acc
+
+
+cdef int _line_search(const floating* data, const index_t* indices,
+                      const index_t* indptr, const Problem* p, double* W,
+                      double* Z, const double* P, const double* L, double* T,
+                      const double* S, const double* g,
+                      double* step) except -1 nogil:
+    """Backtracking along ``S`` (rule 2).
+
+    On success ``W`` and the scores ``Z`` move to ``W + t S``; on failure
+    (no sufficient decrease in 20 halvings) nothing moves and ``step`` is 0.
+    """
+    cdef Py_ssize_t k, size = p.m * p.K, nK = p.n * p.K
+    cdef double gTs = _dot(g, S, size)
+    cdef double wTs = _dot(W, S, p.n_pen), sTs = _dot(S, S, p.n_pen)
+    cdef double t = 1.0, change
+    cdef int _trial
+    step[0] = 0.0
+    if not (gTs < 0.0):
+        return 0    # not a descent direction: the gradient is at rounding level
+    if _scores(data, indices, indptr, p, S, T):
+        return 1
+    for _trial in range(MAX_LINE_SEARCH):
+        change = (_loss_change(p, Z, P, L, T, t)
+                  + p.lam * (t * wTs + 0.5 * t * t * sTs))
+        if change <= ARMIJO * t * gTs:
+            for k in range(nK):
+                Z[k] += t * T[k]
+            for k in range(size):
+                W[k] += t * S[k]
+            step[0] = t
+            return 0
+        t *= 0.5
+    step[0] = 0.0
+    return 0
+
+
+cdef double _absmax(const double* a, Py_ssize_t size) noexcept nogil:
+    """``max |a_k|`` (NaN if some entry is NaN)."""
+    cdef Py_ssize_t k
+    cdef double big = 0.0, v
+    for k in range(size):
+        v = fabs(a[k])
+        if not (v <= big):
+            big = v
+    return big
+
+
+# ------------------------------------------------------------ the boundary
+
+
+def _check_labels(y_ind, Py_ssize_t n, Py_ssize_t K, str who):
+    y = np.asarray(y_ind)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"{who}: y_ind must have shape (n_samples,) = ({n},), "
+                         f"got {y.shape}.")
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"{who}: y_ind must hold integer class indices, got "
+                         f"dtype {y.dtype}; encode the labels with "
+                         "sklearn.preprocessing.LabelEncoder.")
+    if n > 0 and (y.min() < 0 or y.max() >= K):
+        raise ValueError(f"{who}: y_ind must lie in [0, K) = [0, {K}) (K = W.shape[1]), "
+                         f"got values in [{y.min()}, {y.max()}].")
+    return np.ascontiguousarray(y, dtype=np.intp)
+
+
+def _check_costs(s, Py_ssize_t n, str who):
+    cost = np.ascontiguousarray(s, dtype=np.float64)
+    if cost.shape != (n,):
+        raise ValueError(f"{who}: s must have shape (n_samples,) = ({n},), got {cost.shape}.")
+    if not (np.all(np.isfinite(cost)) and np.all(cost >= 0)):
+        raise ValueError(f"{who}: the sample costs s must be finite and >= 0 "
+                         "(0 drops a sample).")
+    return cost
+
+
+def _check_matrix(a, str name, tuple shape, str who, *, bint out=False,
+                  bint finite=True):
+    """A float64 C-contiguous array of ``shape`` (writable when ``out``)."""
+    if (not isinstance(a, np.ndarray) or a.dtype != np.float64
+            or a.shape != shape or not a.flags.c_contiguous
+            or (out and not a.flags.writeable)):
+        what = (f"{type(a).__name__} of shape {a.shape}, dtype {a.dtype}"
+                if isinstance(a, np.ndarray) else type(a).__name__)
+        raise ValueError(
+            f"{who}: {name} must be a {'writable ' if out else ''}C-contiguous "
+            f"float64 ndarray of shape {shape}, got {what}; create it with "
+            f"np.zeros({shape}).")
+    if finite and not np.all(np.isfinite(a)):
+        raise ValueError(f"{who}: {name} has NaN or infinite entries.")
+
+
+def _check_common(X, W, str who, double bias, double lam, bint fixed_first,
+                  int n_threads, str wname="W"):
+    """Shape ``(n, m, K)`` of the problem; the checks every entry point shares."""
+    require_proved(X, who)
+    cdef Py_ssize_t n = X.n_rows, m = X.n_cols + 1
+    if not isinstance(W, np.ndarray) or W.ndim != 2 or W.shape[1] < 2:
+        raise ValueError(f"{who}: {wname} must be a 2-d array of shape "
+                         f"(n_features + 1, K) = ({m}, K) with K >= 2 classes, got "
+                         f"{getattr(W, 'shape', type(W).__name__)}.")
+    cdef Py_ssize_t K = W.shape[1]
+    if not isfinite(bias):
+        raise ValueError(f"{who}: bias must be finite, got {bias}.")
+    if not (lam >= 0.0) or not isfinite(lam):
+        raise ValueError(f"{who}: lam must be finite and >= 0, got {lam}.")
+    if n_threads < 1:
+        raise ValueError(f"{who}: n_threads must be >= 1, got {n_threads}.")
+    if not isfinite(X.max_row_sq + bias * bias):
+        raise ValueError(f"{who}: the squared row norms overflow float64; rescale X.")
+    return n, m, K
+
+
+def _check_first_column(V, str name, bint fixed_first, str who):
+    if fixed_first and np.any(V[:, 0] != 0.0):
+        raise ValueError(f"{who}: fixed_first=True holds column 0 of {name} at zero, "
+                         f"but {name}[:, 0] has nonzero entries; set {name}[:, 0] = 0.")
+
+
+def _workspace(X, Py_ssize_t m, Py_ssize_t K, int n_threads):
+    """Row chunks of about equal nonzeros and the per-chunk buffers (rule 2)."""
+    cdef Py_ssize_t n = X.n_rows
+    cdef int n_use = n_threads if FL_MN_HAVE_OPENMP else 1
+    if X.nnz < MIN_NNZ_PER_FEATURE * m:
+        n_use = 1
+    n_use = <int>min(n_use, max(n, 1))
+    weight = np.cumsum(np.diff(np.asarray(X.indptr)).astype(np.float64) + 1.0)
+    bounds = np.full(n_use + 1, n, dtype=np.intp)
+    bounds[0] = 0
+    if n_use > 1:
+        cut = weight[n - 1] * np.arange(1, n_use) / n_use
+        bounds[1:n_use] = np.searchsorted(weight, cut, side="left") + 1
+        bounds = np.minimum(np.maximum.accumulate(bounds), n)
+    acc = np.empty((2, n_use, m * K if n_use > 1 else 1), dtype=np.float64)
+    scratch = np.empty((n_use, 2 * K), dtype=np.float64)
+    part = np.zeros(n_use, dtype=np.float64)
+    return n_use, bounds, acc, scratch, part
+
+
+cdef void _set_problem(Problem* p, Py_ssize_t n, Py_ssize_t m, Py_ssize_t K,
+                       const Py_ssize_t[::1] y, const double[::1] s, double bias,
+                       double lam, bint reg_bias, bint fixed_first, int n_use,
+                       const Py_ssize_t[::1] bounds, double[:, :, ::1] acc,
+                       double[:, ::1] scratch, double[::1] part,
+                       unsigned char[::1] stop):
+    p.n = n
+    p.m = m
+    p.K = K
+    p.n_pen = 0 if lam == 0.0 else (m if reg_bias else m - 1) * K
+    p.y = &y[0] if y is not None and n > 0 else NULL
+    p.s = &s[0] if n > 0 else NULL
+    p.bias = bias
+    p.lam = lam
+    p.fixed_first = fixed_first
+    p.n_use = n_use
+    p.bounds = &bounds[0]
+    p.acc = &acc[0, 0, 0]
+    p.acc2 = &acc[1, 0, 0]
+    p.scratch = &scratch[0, 0]
+    p.part = &part[0]
+    p.stop = &stop[0]
+
+
+def loss_grad(X, y_ind, s, W, G, P, *, double bias, double lam, bint reg_bias,
+              bint fixed_first, int n_threads=1):
+    """``f(W)``, its gradient and the class probabilities, in one pass over X.
+
+    Parameters
+    ----------
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features)
+    y_ind : ndarray of int of shape (n_samples,)
+        Class indices in ``[0, K)``.
+    s : ndarray of shape (n_samples,)
+        Per-sample costs ``s_i >= 0``.
+    W : ndarray of float64 of shape (n_features + 1, K)
+        The weights, feature-major, the bias row last.
+    G : ndarray of float64 of shape (n_features + 1, K)
+        Receives the gradient of ``f``.
+    P : ndarray of float64 of shape (n_samples, K)
+        Receives the class probabilities ``softmax(x~_i W)``.
+    bias : float
+        Value of the constant feature (0: no intercept).
+    lam : float
+        Penalty strength ``>= 0``.
+    reg_bias : bool
+        Whether the bias row is penalised.
+    fixed_first : bool
+        Column 0 of ``W`` is held at zero (``G[:, 0]`` is set to 0).
+    n_threads : int, default=1
+        Chunks of rows the pass is split into (rule 2).
+
+    Returns
+    -------
+    f : float
+    """
+    who = "loss_grad"
+    n, m, K = _check_common(X, W, who, bias, lam, fixed_first, n_threads)
+    y = _check_labels(y_ind, n, K, who)
+    cost = _check_costs(s, n, who)
+    _check_matrix(W, "W", (m, K), who)
+    _check_first_column(W, "W", fixed_first, who)
+    _check_matrix(G, "G", (m, K), who, out=True, finite=False)
+    _check_matrix(P, "P", (n, K), who, out=True, finite=False)
+    return _loss_grad_typed(X.data, X.indices, X.indptr, y, cost, W, G, P,
+                            bias, lam, reg_bias, fixed_first, n_threads, X)
+
+
+def _loss_grad_typed(const floating[::1] data, const index_t[::1] indices,
+                     const index_t[::1] indptr, const Py_ssize_t[::1] y,
+                     const double[::1] s, const double[:, ::1] W,
+                     double[:, ::1] G, double[:, ::1] P, double bias,
+                     double lam, bint reg_bias, bint fixed_first,
+                     int n_threads, X):
+    cdef Py_ssize_t n = P.shape[0], m = W.shape[0], K = W.shape[1]
+    n_use, bounds, acc, scratch, part = _workspace(X, m, K, n_threads)
+    stop = np.zeros(1, dtype=np.uint8)
+    cdef Problem p
+    _set_problem(&p, n, m, K, y, s, bias, lam, reg_bias, fixed_first, n_use,
+                 bounds, acc, scratch, part, stop)
+    cdef double f = 0.0
+    cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    with nogil:
+        _gradient(X_data, X_ind, &indptr[0], &p, &W[0, 0], True, NULL,
+                  &P[0, 0] if n > 0 else NULL, NULL, &G[0, 0], NULL, &f)
+    return f
+
+
+def hessp(X, s, P, V, HV, *, double bias, double lam, bint reg_bias,
+          bint fixed_first, int n_threads=1):
+    """``HV = H V``, the Hessian of ``f`` at the probabilities ``P``, one pass over X.
+
+    Parameters
+    ----------
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features)
+    s : ndarray of shape (n_samples,)
+        Per-sample costs ``s_i >= 0``.
+    P : ndarray of float64 of shape (n_samples, K)
+        Class probabilities at the point (from :func:`loss_grad`).
+    V : ndarray of float64 of shape (n_features + 1, K)
+        The direction (``V[:, 0]`` must be 0 with ``fixed_first``).
+    HV : ndarray of float64 of shape (n_features + 1, K)
+        Receives ``H V``.
+    bias, lam, reg_bias, fixed_first, n_threads
+        As for :func:`loss_grad`.
+    """
+    who = "hessp"
+    n, m, K = _check_common(X, V, who, bias, lam, fixed_first, n_threads, wname="V")
+    cost = _check_costs(s, n, who)
+    _check_matrix(P, "P", (n, K), who)
+    _check_matrix(V, "V", (m, K), who)
+    _check_first_column(V, "V", fixed_first, who)
+    _check_matrix(HV, "HV", (m, K), who, out=True, finite=False)
+    _hessp_typed(X.data, X.indices, X.indptr, cost, P, V, HV, bias, lam,
+                 reg_bias, fixed_first, n_threads, X)
+
+
+def _hessp_typed(const floating[::1] data, const index_t[::1] indices,
+                 const index_t[::1] indptr, const double[::1] s,
+                 const double[:, ::1] P, const double[:, ::1] V,
+                 double[:, ::1] HV, double bias, double lam, bint reg_bias,
+                 bint fixed_first, int n_threads, X):
+    cdef Py_ssize_t n = P.shape[0], m = V.shape[0], K = V.shape[1]
+    n_use, bounds, acc, scratch, part = _workspace(X, m, K, n_threads)
+    stop = np.zeros(1, dtype=np.uint8)
+    cdef Problem p
+    _set_problem(&p, n, m, K, None, s, bias, lam, reg_bias, fixed_first, n_use,
+                 bounds, acc, scratch, part, stop)
+    cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    with nogil:
+        _hess_vec(X_data, X_ind, &indptr[0], &p, &P[0, 0] if n > 0 else NULL,
+                  &V[0, 0], &HV[0, 0])
+
+
+def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
+           bint fixed_first, double tol, int max_iter, int n_threads=1,
+           int verbose=0, unsigned char[::1] stop=None, bint warm_start=False):
+    """Minimise ``f`` from the start point ``W``, in place.
+
+    Parameters
+    ----------
+    X, y_ind, s, bias, reg_bias
+        As for :func:`loss_grad`.
+    W : ndarray of float64 of shape (n_features + 1, K), C-contiguous
+        The start point on entry, the solution on exit (the bias row last;
+        unpenalised rows centred across classes unless ``fixed_first``).
+    lam : float
+        Penalty strength ``>= 0`` (0: no penalty; the minimum may then not
+        exist, e.g. on separable data, and the run ends on ``max_iter``).
+    fixed_first : bool
+        Hold column 0 of ``W`` at zero (it must be zero on entry).
+    tol : float
+        Stop when ``max |G| <= tol``, in the units of ``f``.
+    max_iter : int
+        Maximal number of Newton steps.
+    n_threads : int, default=1
+        Chunks of rows the products are split into (rule 2).
+    verbose : int, default=0
+        > 0 prints one line per Newton step.
+    stop : uint8 array of shape (1,), default=None
+        The fit's shared stop flag.
+    warm_start : bool, default=False
+        CG to ``eps_cg = 0.5`` instead of 0.1 (liblinear's rule for a given
+        start point).
+
+    Returns
+    -------
+    n_iter : int
+        Newton steps taken.
+    status : int
+        ``CONVERGED`` (0), ``MAX_ITER`` (1), ``INTERRUPTED`` (2), or
+        ``LINE_SEARCH_FAILED`` (4) when the line search found no decrease
+        (the gradient is then at rounding level for the data's scale).
+    measure : float
+        ``max |G|`` at the returned ``W``.
+    """
+    who = "newton"
+    n, m, K = _check_common(X, W, who, bias, lam, fixed_first, n_threads)
+    y = _check_labels(y_ind, n, K, who)
+    cost = _check_costs(s, n, who)
+    _check_matrix(W, "W", (m, K), who, out=True)
+    _check_first_column(W, "W", fixed_first, who)
+    if not (tol >= 0.0) or not isfinite(tol):
+        raise ValueError(f"{who}: tol must be finite and >= 0, got {tol}.")
+    if max_iter < 0:
+        raise ValueError(f"{who}: max_iter must be >= 0, got {max_iter}.")
+    if stop is None:
+        stop = np.zeros(1, dtype=np.uint8)
+    elif stop.shape[0] != 1:
+        raise ValueError(f"{who}: stop must be a uint8 array of shape (1,).")
+    n_iter, status, measure = _newton_typed(
+        X.data, X.indices, X.indptr, y, cost, W, bias, lam, reg_bias,
+        fixed_first, tol, max_iter, n_threads, verbose, stop, warm_start, X)
+    if not isfinite(measure):
+        raise ValueError(
+            f"{who}: the gradient at the start point is not finite (the scores "
+            "x~_i W overflow); start from W = 0 or rescale X.")
+    return n_iter, status, measure
+
+
+def _newton_typed(const floating[::1] data, const index_t[::1] indices,
+                  const index_t[::1] indptr, const Py_ssize_t[::1] y,
+                  const double[::1] s, double[:, ::1] W, double bias,
+                  double lam, bint reg_bias, bint fixed_first, double tol,
+                  int max_iter, int n_threads, int verbose,
+                  unsigned char[::1] stop, bint warm_start, X):
+    cdef Py_ssize_t n = y.shape[0], m = W.shape[0], K = W.shape[1]
+    cdef Py_ssize_t size = m * K, k, j, c
+    n_use, bounds, acc, scratch, part = _workspace(X, m, K, n_threads)
+    cdef Problem p
+    _set_problem(&p, n, m, K, y, s, bias, lam, reg_bias, fixed_first, n_use,
+                 bounds, acc, scratch, part, stop)
+    # Per-sample work: scores Z, probabilities P, X~ S (T), logsumexp L.
+    sample_work = np.zeros((3, max(n, 1) * K), dtype=np.float64)
+    lse_work = np.zeros(max(n, 1), dtype=np.float64)
+    vec_work = np.zeros((8, size), dtype=np.float64)
+    cdef double[:, ::1] sw = sample_work
+    cdef double[::1] lw = lse_work
+    cdef double[:, ::1] vv = vec_work
+    cdef double* Z = &sw[0, 0]
+    cdef double* P = &sw[1, 0]
+    cdef double* T = &sw[2, 0]
+    cdef double* L = &lw[0]
+    cdef double* g = &vv[0, 0]
+    cdef double* S = &vv[1, 0]
+    cdef double* r = &vv[2, 0]
+    cdef double* d = &vv[3, 0]
+    cdef double* Hd = &vv[4, 0]
+    cdef double* zv = &vv[5, 0]
+    cdef double* M = &vv[6, 0]
+    cdef double* D = &vv[7, 0]
+    cdef double* Wp = &W[0, 0]
+    cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef const index_t* X_ptr = &indptr[0]
+    cdef double eps_cg = 0.5 if warm_start else 0.1
+    cdef double f = 0.0, gmax = 0.0, step = 0.0, mean
+    cdef int n_iter = 0, cg_iter = 0, status = MAX_ITER, rc
+    cdef Py_ssize_t first_free = p.n_pen // K
+
+    with nogil:
+        rc = _gradient(X_data, X_ind, X_ptr, &p, Wp, True, Z, P, L, g, D, &f)
+        if rc == 0:
+            gmax = _absmax(g, size)
+            if not (isfinite(gmax) and isfinite(f)):
+                gmax = INFINITY   # the scores overflow: the wrapper raises
+                status = DIVERGED
+            elif gmax <= tol:
+                status = CONVERGED
+            while status == MAX_ITER and n_iter < max_iter:
+                for k in range(size):
+                    M[k] = (1.0 - PCG_MIX) + PCG_MIX * D[k]
+                rc = _pcg(X_data, X_ind, X_ptr, &p, P, g, D, M, S, r, d, Hd, zv,
+                          eps_cg, &cg_iter)
+                if rc != 0:
+                    break
+                rc = _line_search(X_data, X_ind, X_ptr, &p, Wp, Z, P, L, T, S, g, &step)
+                if rc != 0:
+                    break
+                n_iter += 1
+                if step == 0.0:
+                    status = LS_FAILED
+                    break
+                rc = _gradient(X_data, X_ind, X_ptr, &p, Wp, False, Z, P, L, g, D, &f)
+                if rc != 0:
+                    break
+                gmax = _absmax(g, size)
+                if verbose > 0:
+                    with gil:
+                        print("iter %2d f %5.3e max|g| %5.3e CG %3d step_size %4.2e"
+                              % (n_iter, f, gmax, cg_iter, step), flush=True)
+                if gmax <= tol:
+                    status = CONVERGED
+        if rc > 0:
+            status = INTERRUPTED
+        # The gauge: unpenalised rows centred across classes (f is unchanged).
+        if not fixed_first and isfinite(gmax):
+            for j in range(first_free, m):
+                mean = 0.0
+                for c in range(K):
+                    mean += Wp[j * K + c]
+                mean /= K
+                for c in range(K):
+                    Wp[j * K + c] -= mean
+    return n_iter, status, gmax
