@@ -146,7 +146,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         is at most ``tol`` (scikit-learn's lbfgs test).  ``"liblinear"``:
         liblinear's tests (``-s 0``: gradient norm relative to its value at 0,
         scaled by the minority class's share; ``-s 7``: the largest dual
-        gradient violation).  ``"svrg"``/``"sgd"``: see ``n_iter_no_change``.
+        gradient violation).  ``"svrg"`` tests the gradient as the exact
+        solvers do, after each epoch; ``"sgd"`` stops on a stall (see
+        ``n_iter_no_change``).
     fit_intercept : bool, default=True
         Whether to fit an intercept (not penalised, except with
         ``solver="liblinear"``).
@@ -204,8 +206,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     n_iter_no_change : int, default=3
-        The mini-batch solvers stop when this many epochs fail to lower the
-        best objective by ``tol`` (relative).
+        ``"sgd"`` stops when this many epochs fail to lower the best
+        objective by ``tol`` (relative); for ``"svrg"`` such a stall (any
+        decrease counts) only divides the step (``learning_rate="adaptive"``).
 
     Attributes
     ----------
@@ -617,9 +620,14 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if self.max_iter == 0:
             n_iter, status, eta, curve = 0, Status.MAX_ITER, eta0, np.zeros(0)
         else:
-            settings = self._settings(lam, eta0, variance_reduced=solver == "svrg",
+            svrg = solver == "svrg"
+            # SVRG stops on scikit-learn's gradient test (as the exact solvers);
+            # plain SGD, whose gradient is never computed, on the stall rule.
+            grad_tol = float(self.tol) * float(self.C) * float(np.sum(sample_weight))
+            settings = self._settings(lam, eta0, variance_reduced=svrg,
                                       max_iter=self.max_iter, track_objective=True,
-                                      reference=self._reference(K))
+                                      reference=self._reference(K),
+                                      grad_tol=grad_tol if svrg else 0.0)
             n_iter, status, eta, curve = _logistic_fast.minibatch_sgd(
                 X, data.y_ind.astype(np.int32), sample_weight, W, b,
                 settings, stop=stop, seed=int(seed),

@@ -79,7 +79,11 @@ Design rules of this module:
    ``n_iter_no_change`` epochs fail to lower the best objective by
    ``tol * |best|`` *and* the objective rose meanwhile (noise: a step too
    long), or when it explodes.  Otherwise such a stall means convergence and
-   the kernel stops, whatever the schedule.
+   the kernel stops, whatever the schedule.  With ``grad_tol > 0`` (SVRG
+   only, whose snapshot pass computes the full gradient anyway), the kernel
+   stops instead when the largest entry of the gradient of ``J`` is at most
+   ``grad_tol`` (scikit-learn's lbfgs test, in ``J``'s units); a stall then
+   only divides the step (adaptive) and the epochs go on.
 3. The full objective ``J`` is evaluated at the start of every epoch and
    after the last one (a forward pass; for SVRG the snapshot pass) and
    recorded in ``curve``; the weights with the lowest ``J`` are kept and
@@ -158,6 +162,7 @@ cdef struct Settings:
     bint reference
     bint variance_reduced
     bint track_objective
+    double grad_tol        # > 0: stop on max |grad J| <= grad_tol (SVRG)
 
 
 cdef struct Weights:
@@ -479,14 +484,41 @@ cdef bint _record(Monitor* mon, double value) noexcept nogil:
     return True
 
 
+cdef double _gradient_max(const Weights* w, const Settings* s, const Snapshot* snap,
+                         Py_ssize_t n_samples) noexcept nogil:
+    """``max |grad J|`` at the snapshot just taken (``w`` folded): ``C n M + W``
+    for the weights, ``C n m_b`` for the intercepts (rule 3)."""
+    cdef Py_ssize_t j, c
+    cdef double g, largest = 0.0, cn = s.C * <double>n_samples
+    for j in range(w.n_features):
+        for c in range(w.K):
+            g = fabs(cn * w.M[j * w.ld + c] + w.V[j * w.ld + c])
+            if g > largest or g != g:
+                largest = g
+    if s.fit_intercept:
+        for c in range(w.K):
+            g = fabs(cn * snap.m_b[c])
+            if g > largest or g != g:
+                largest = g
+    return largest
+
+
 cdef bint _end_of_epoch(const floating* data, const index_t* indices,
                         const index_t* indptr, const Data* d, Weights* w,
                         const Settings* s, Snapshot* snap, Monitor* mon,
                         int epoch, double* Vbest, double* bbest,
                         double* z) noexcept nogil:
     """Evaluate ``J``, keep the best weights, apply rules 2-3; True to stop."""
+    cdef bint gradient_rule = s.grad_tol > 0.0 and s.variance_reduced
     mon.obj = _evaluate(data, indices, indptr, d, w, s, snap, z)
     if not _record(mon, mon.obj):
+        return True
+    if gradient_rule and isfinite(mon.obj) and _gradient_max(
+            w, s, snap, d.n_samples) <= s.grad_tol:
+        # Converged here: these weights are the ones returned.
+        mon.best = mon.obj
+        _keep_best(w, Vbest, bbest)
+        mon.status = CONVERGED
         return True
     if epoch == 0:
         mon.start_obj = mon.obj
@@ -511,7 +543,10 @@ cdef bint _end_of_epoch(const floating* data, const index_t* indices,
         mon.no_improve = 0
         mon.rose = False
         return False
-    if mon.obj < mon.best - s.tol * fabs(mon.best):
+    # (Under the gradient rule any decrease counts: the objective's relative
+    # change is no convergence test there, and near the optimum SVRG's steps
+    # lower it by little while the gradient still shrinks.)
+    if mon.obj < mon.best - (0.0 if gradient_rule else s.tol * fabs(mon.best)):
         mon.no_improve = 0
         mon.rose = False
     else:
@@ -523,7 +558,8 @@ cdef bint _end_of_epoch(const floating* data, const index_t* indices,
         _keep_best(w, Vbest, bbest)
     if mon.no_improve < s.n_iter_no_change:
         return False
-    if s.schedule == LR_ADAPTIVE and mon.rose and mon.decreases < s.max_decreases:
+    if (s.schedule == LR_ADAPTIVE and (mon.rose or gradient_rule)
+            and mon.decreases < s.max_decreases):
         # Noise, not convergence: a smaller step from the best weights.
         mon.eta /= ADAPTIVE_FACTOR
         mon.decreases += 1
@@ -533,6 +569,9 @@ cdef bint _end_of_epoch(const floating* data, const index_t* indices,
             _restore(w, Vbest, bbest)
             if s.variance_reduced:
                 _snapshot(data, indices, indptr, d, w, s, snap)
+        return False
+    if gradient_rule:
+        mon.no_improve = 0  # a stall is not convergence: on to max_iter
         return False
     mon.status = CONVERGED
     return True
@@ -589,7 +628,8 @@ def minibatch_sgd(X, const int32_t[::1] y, const double[::1] sample_weight,
         ``reference`` (freeze column 0), ``variance_reduced`` (SVRG; implies
         ``track_objective``), ``track_objective`` (evaluate ``J`` at the
         start of each epoch and after the last; without it the kernel runs
-        exactly ``max_iter`` epochs and returns the last iterate).
+        exactly ``max_iter`` epochs and returns the last iterate),
+        ``grad_tol`` (optional, 0: SVRG stops on ``max |grad J| <= grad_tol``).
     stop : uint8 array of shape (1,), default=None
         The fit's shared stop flag.
     seed : int
@@ -608,6 +648,8 @@ def minibatch_sgd(X, const int32_t[::1] y, const double[::1] sample_weight,
         ``track_objective``).
     """
     cdef Data d = _checked_data(X, y, sample_weight, W, intercept, "minibatch_sgd")
+    settings = dict(settings)
+    settings.setdefault("grad_tol", 0.0)
     cdef Settings s = settings
     if s.variance_reduced:
         s.track_objective = True

@@ -226,7 +226,7 @@ def test_warm_start_continues_from_the_previous_model(solver):
     assert est.n_iter_[0] < steps
     est.set_params(C=2.0).fit(X, y)
     cold = LogisticRegression(C=2.0, solver=solver, tol=1e-8).fit(X, y)
-    np.testing.assert_allclose(est.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(est.coef_, cold.coef_, rtol=1e-4, atol=1e-6)
 
 
 def test_sparsify_densify_and_float32():
