@@ -28,16 +28,20 @@ Design rules of this module:
    means ``bias -1``.
 3. Files are exactly what LIBLINEAR 2.4x writes (``%.17g`` numbers), so
    ``liblinear-official`` loads them; LIBLINEAR rejects unknown header keys,
-   so no fastlinear-specific line is added.  Files are written to a
-   temporary name and renamed when complete.
+   so no fastlinear-specific line is added.  Files are written as
+   :func:`write_file` says: links followed, regular files through a
+   temporary name renamed when complete (with the mode ``fopen`` would give),
+   devices and FIFOs directly.
 4. Reading: an unknown header key or ``solver_type`` raises
    :class:`ModelFormatError` saying the file is probably from a newer
    LIBLINEAR/fastlinear; any other damage (a byte-order mark, a missing key,
    weights before the ``w`` line, the wrong number of weights, non-finite
    numbers) raises it too, naming the line and the fix.
 """
+import errno
 import os
-import tempfile
+import secrets
+import stat
 
 import numpy as np
 
@@ -45,8 +49,8 @@ from ._validation import integer_labels
 from .svm import LinearSVC
 from .svr import LinearSVR
 
-__all__ = ["ModelFormatError", "atomic_write", "liblinear_model_text", "load_liblinear_model",
-           "save_liblinear_model"]
+__all__ = ["ModelFormatError", "liblinear_model_text", "load_liblinear_model", "save_liblinear_model",
+           "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
 #: parameters they mean (the number is LIBLINEAR's ``-s``).
@@ -140,8 +144,11 @@ def liblinear_model_text(estimator):
 def save_liblinear_model(path, estimator):
     """Write a fitted linear SVM or SVR in LIBLINEAR's text model format.
 
-    The file is written under a temporary name in the same folder and
-    renamed when complete: a failure leaves no partial file.
+    The file is written as :func:`write_file` does: a symbolic link is
+    followed, a regular file is written under a temporary name and renamed
+    when complete (a failure leaves no partial file; the mode is the
+    replaced file's, or ``0o666`` less the umask), and a device or FIFO is
+    written directly.
 
     Parameters
     ----------
@@ -149,24 +156,67 @@ def save_liblinear_model(path, estimator):
         Output file (overwritten).
     estimator : fitted fastlinear or scikit-learn LinearSVC / LinearSVR
     """
-    atomic_write(path, liblinear_model_text(estimator))
+    write_file(path, liblinear_model_text(estimator))
 
 
-def atomic_write(path, text):
-    """Write ``text`` to ``path`` through a temporary file renamed when complete,
-    so a failed or interrupted write leaves no partial file behind."""
+def write_file(path, text):
+    """Write ``text`` to ``path`` where LIBLINEAR's ``fopen(path, "w")`` would,
+    never leaving a partial file.
+
+    * A symbolic link is followed: its target is written and the link stays.
+    * A regular file, or a new one, is written under a temporary name in the
+      target's folder and renamed over it when complete, so a failed or
+      interrupted write leaves the old file whole and no temporary file
+      behind.  The new file keeps the mode of the file it replaces; a new
+      file gets ``0o666`` less the umask.  Both are the modes ``fopen``
+      gives, and LIBLINEAR's files get.
+    * Anything else (a character device such as ``/dev/null``, a FIFO) is
+      opened and written directly: the node is never replaced.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written (no such folder, no permission, a full
+        disk, ``/dev/full``), after removing the temporary file.
+    """
     path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".fastlinear-", dir=os.path.dirname(os.path.abspath(path)))
+    target = os.path.realpath(path)
     try:
+        existing = os.stat(target)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with open(target, "w") as fh:
+            fh.write(text)
+        return
+    fd, tmp = _create_temporary(os.path.dirname(target))
+    try:
+        if existing is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, stat.S_IMODE(existing.st_mode))
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def _create_temporary(folder):
+    """``(fd, name)`` of a new hidden file in ``folder``, created with mode
+    ``0o666`` so that the umask decides (``tempfile.mkstemp`` forces 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = os.path.join(folder, f".fastlinear-{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", folder)
 
 
 def _header(path, lines):

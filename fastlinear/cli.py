@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._model_io import SOLVER_PARAMS, atomic_write, load_liblinear_model, save_liblinear_model
+from ._model_io import SOLVER_PARAMS, liblinear_model_text, load_liblinear_model, write_file
 from ._validation import MAX_INT, integer_labels
 from .datasets import load_libsvm
 from .model_selection import LinearSVCCV
@@ -310,10 +310,15 @@ def _estimator(opts, params, regression):
 
 
 def _save_model(path, est):
+    _write(path, "model file", liblinear_model_text(est))
+
+
+def _write(path, what, text):
+    """Write a model or prediction file (``write_file``); a failure is one CLIError line."""
     try:
-        save_liblinear_model(path, est)
+        write_file(path, text)
     except OSError as error:
-        raise CLIError(f"can't write model file {path!r}: {error.strerror}") from None
+        raise CLIError(f"can't write {what} {path!r}: {error.strerror or error}") from None
 
 
 def _search(opts, params, X, y, model_file, start):
@@ -419,10 +424,7 @@ def cmd_predict(args):
         text = "".join(f"{p:.17g}\n" for p in pred)
     else:
         text = "".join(f"{int(p)}\n" for p in pred)
-    try:
-        atomic_write(output_file, text)
-    except OSError as error:
-        raise CLIError(f"can't write output file {output_file!r}: {error.strerror}") from None
+    _write(output_file, "output file", text)
     if quiet:
         return 0
     if regression:

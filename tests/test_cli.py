@@ -4,10 +4,15 @@ Small LIBSVM files (slices of a9a) are written to a temporary folder; the
 one test on the full a9a runs ``fastlinear demo --no-sklearn`` on the cheap
 part of the grid.
 """
+import errno
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,6 +253,113 @@ def test_model_file_decision_matches_hand_computation(tmp_path):
     X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, 0.0]])
     np.testing.assert_allclose(est.decision_function(X), [0.625, -0.375, -0.375])
     np.testing.assert_array_equal(est.predict(X), [1, -1, -1])
+
+
+# ------------------------------------------------------------- output files
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def no_temporaries(folder):
+    return not [p for p in os.listdir(folder) if p.startswith(".fastlinear-")]
+
+
+def test_output_files_get_the_mode_fopen_gives(files, tmp_path, run_here, umask_022):
+    """New files: 0666 less the umask (0644 under 022, as LIBLINEAR's); a replaced file keeps its mode."""
+    _, train, test = files
+    model, output = tmp_path / "m", tmp_path / "out"
+    assert run_here("train", "-q", train, model)[0] == 0
+    assert run_here("predict", "-q", test, model, output)[0] == 0
+    assert stat.S_IMODE(model.stat().st_mode) == 0o644
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644
+    os.umask(0o077)
+    assert run_here("train", "-q", train, tmp_path / "private")[0] == 0
+    assert stat.S_IMODE((tmp_path / "private").stat().st_mode) == 0o600
+    model.chmod(0o640)
+    output.chmod(0o604)
+    assert run_here("train", "-q", "-c", "0.5", train, model)[0] == 0
+    assert run_here("predict", "-q", test, model, output)[0] == 0
+    assert stat.S_IMODE(model.stat().st_mode) == 0o640
+    assert stat.S_IMODE(output.stat().st_mode) == 0o604
+    assert no_temporaries(tmp_path)
+
+
+def test_output_through_a_symbolic_link_writes_the_target(files, tmp_path, run_here):
+    _, train, test = files
+    (tmp_path / "models").mkdir()
+    target, link = tmp_path / "models" / "a.model", tmp_path / "link.model"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    assert run_here("train", "-q", train, link)[0] == 0
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text().startswith("solver_type ")
+    out_target, out_link = tmp_path / "models" / "pred", tmp_path / "pred"
+    out_link.symlink_to(out_target)  # dangling: the target is created, as fopen does
+    assert run_here("predict", "-q", test, link, out_link)[0] == 0
+    assert out_link.is_symlink() and len(out_target.read_text().splitlines()) == 1000
+    assert no_temporaries(tmp_path) and no_temporaries(tmp_path / "models")
+
+
+def _char_device(tmp_path, name, minor):
+    """A copy of /dev/null (minor 3) or /dev/full (minor 7) in tmp_path when
+    mknod is allowed (root), else the real node (which a user cannot replace)."""
+    path = tmp_path / name
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+        with open(path, "w"):
+            pass
+    except (OSError, AttributeError):
+        if path.exists():
+            path.unlink()
+        path = Path("/dev") / name
+        if not path.exists():
+            pytest.skip(f"no {path} on this system")
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX devices and FIFOs")
+def test_devices_and_fifos_are_written_directly(files, tmp_path, run_here):
+    _, train, test = files
+    null, full = _char_device(tmp_path, "null", 3), _char_device(tmp_path, "full", 7)
+    assert run_here("train", "-q", train, null)[0] == 0
+    assert stat.S_ISCHR(null.stat().st_mode)
+    # A failed write: one line, exit 2, the node intact, no temporary file.
+    assert_usage_error(run_here("train", "-q", train, full), f"can't write model file {str(full)!r}",
+                       "No space left on device")
+    model = tmp_path / "m"
+    assert run_here("train", "-q", train, model)[0] == 0
+    assert_usage_error(run_here("predict", "-q", test, model, full), "can't write output file")
+    assert stat.S_ISCHR(full.stat().st_mode)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    code, _, err = run_here("predict", "-q", test, model, fifo)
+    reader.join(timeout=60)
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert len(received[0].splitlines()) == 1000
+    assert no_temporaries(tmp_path)
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(files, tmp_path, run_here, monkeypatch):
+    _, train, _ = files
+    model = tmp_path / "m"
+    model.write_text("old\n")
+
+    def fail(src, dst):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "replace", fail)
+    assert_usage_error(run_here("train", "-q", train, model), "can't write model file", os.strerror(errno.EIO))
+    assert model.read_text() == "old\n"
+    assert no_temporaries(tmp_path)
 
 
 # ------------------------------------------------------------------- errors
