@@ -100,6 +100,17 @@ def _check_path(path):
     return path
 
 
+def _int32_indices(X):
+    """``X`` with int32 ``indices`` and ``indptr`` when they fit (scikit-learn's
+    liblinear wrappers refuse 64-bit ones; ``load_svmlight_file`` makes them)."""
+    limit = np.iinfo(np.int32).max
+    if X.indices.dtype == np.int32 or X.nnz > limit or X.shape[1] > limit:
+        return X
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    return X
+
+
 def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
     """Read a LIBSVM/svmlight file (plain, ``.bz2`` or ``.gz``) as CSR.
 
@@ -119,8 +130,9 @@ def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
     Returns
     -------
     X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
-        Indices as ``load_svmlight_file`` makes them (64-bit); fastlinear's
-        estimators take them without a copy.
+        ``indices`` and ``indptr`` are int32 when they fit (fewer than 2**31
+        nonzeros and features), as ``sklearn.svm.LinearSVC`` requires;
+        fastlinear's estimators take either width without a copy.
     y : ndarray of shape (n_samples,)
         Labels (or targets).
 
@@ -134,24 +146,27 @@ def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
     """
     path = _check_path(path)
     try:
-        return load_svmlight_file(path, n_features=n_features, dtype=dtype,
+        X, y = load_svmlight_file(path, n_features=n_features, dtype=dtype,
                                   zero_based=zero_based)
     except _READ_ERRORS as error:
         raise _format_error(path, error, zero_based) from None
+    return _int32_indices(X), y
 
 
 def load_libsvm_files(paths, *, dtype=np.float64, zero_based="auto"):
     """Read several LIBSVM files with a common number of features.
 
-    Returns ``[X_0, y_0, X_1, y_1, ...]`` as ``load_svmlight_files`` does;
-    errors as :func:`load_libsvm`.
+    Returns ``[X_0, y_0, X_1, y_1, ...]`` as ``load_svmlight_files`` does
+    (int32 indices when they fit, as :func:`load_libsvm`); errors as
+    :func:`load_libsvm`.
     """
     paths = [_check_path(p) for p in paths]
     try:
-        return load_svmlight_files(paths, dtype=dtype, zero_based=zero_based)
+        loaded = load_svmlight_files(paths, dtype=dtype, zero_based=zero_based)
     except _READ_ERRORS as error:
         bad = next((p for p in paths if _first_bad_line(p, zero_based)), paths[0])
         raise _format_error(bad, error, zero_based) from None
+    return [_int32_indices(part) if k % 2 == 0 else part for k, part in enumerate(loaded)]
 
 
 def load_a9a(*, dtype=np.float64):

@@ -12,7 +12,6 @@ import time
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._progress import ProgressBar
@@ -55,9 +54,6 @@ def _sklearn_loop(X, y, Xt, yt, Cs, cv, tol, max_iter, seed):
     from sklearn.model_selection import cross_val_score
     from sklearn.svm import LinearSVC as SkLinearSVC
 
-    # sklearn's liblinear wrapper refuses 64-bit CSR indices.
-    X = sp.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)), shape=X.shape)
-    Xt = sp.csr_matrix((Xt.data, Xt.indices.astype(np.int32), Xt.indptr.astype(np.int32)), shape=Xt.shape)
     bar = ProgressBar(len(Cs), label="sklearn    ")
     start = time.perf_counter()
     scores = []
