@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._model_io import SOLVER_PARAMS, liblinear_model_text, load_liblinear_model, write_file
 from ._validation import MAX_INT, integer_labels
-from .datasets import load_libsvm
+from .datasets import load_libsvm, sample_line
 from .model_selection import LinearSVCCV
 from .svm import LinearSVC
 from .svr import LinearSVR
@@ -112,20 +112,23 @@ def load_data(path, n_features=None, regression=False):
     """Read a LIBLINEAR data file (1-based; plain, .bz2 or .gz): X (CSR), y.
 
     Labels must be integers inside the int64 range (classification) or finite
-    numbers (regression).
+    numbers (regression; ``load_libsvm`` refuses NaN and infinity).  Errors
+    name the file and the line.
     """
     _check_file(path, "data file")
     X, y = load_libsvm(path, n_features=n_features, zero_based=False)
     if X.shape[0] == 0:
         raise CLIError(f"{path}: the file holds no samples")
     if regression:
-        if not np.all(np.isfinite(y)):
-            raise CLIError(f"{path}: target {y[~np.isfinite(y)][0]} is not a finite number")
         return X, y
     try:
         return X, integer_labels(y)
     except ValueError as error:
-        raise CLIError(f"{path}: {error}") from None
+        # integer_labels names the first bad label in file order.
+        bad = np.flatnonzero((y != np.round(y)) | (y >= 2.0**63) | (y < -(2.0**63)))
+        line = sample_line(path, int(bad[0])) if bad.size else None
+        where = f"{path}, line {line}" if line is not None else path
+        raise CLIError(f"{where}: {error}") from None
 
 
 def _fit_width(X, n_features):
