@@ -104,10 +104,17 @@ def liblinear_model_text(estimator):
 
     Raises
     ------
+    TypeError
+        If ``estimator`` is not an estimator (a path, an array, ...).
     ValueError
         If the estimator is not fitted, has no LIBLINEAR solver type, or its
         class labels are not integers inside the int64 range.
     """
+    if isinstance(estimator, (str, bytes, os.PathLike)) or not hasattr(estimator, "get_params"):
+        raise TypeError(
+            "Expected a fitted LinearSVC or LinearSVR (fastlinear's or scikit-learn's) as the "
+            f"estimator, got {_describe(estimator)}."
+        )
     if not hasattr(estimator, "coef_"):
         raise ValueError("The estimator is not fitted; call fit before saving it.")
     solver = _solver_type(estimator)
@@ -155,8 +162,32 @@ def save_liblinear_model(path, estimator):
     path : str or path-like
         Output file (overwritten).
     estimator : fitted fastlinear or scikit-learn LinearSVC / LinearSVR
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a str, bytes or path-like object, or ``estimator``
+        is not an estimator (the message says when the two look swapped).
+    ValueError
+        As :func:`liblinear_model_text`.
+    OSError
+        As :func:`write_file`.
     """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        swapped = isinstance(estimator, (str, bytes, os.PathLike))
+        raise TypeError(
+            "save_liblinear_model(path, estimator) takes the file path first: expected a str "
+            f"or path-like object as path, got {_describe(path)}"
+            + (". The arguments look swapped; call save_liblinear_model(path, estimator)."
+               if swapped else ".")
+        )
     write_file(path, liblinear_model_text(estimator))
+
+
+def _describe(value):
+    """``type repr`` of a value for an error message, the repr cut short."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '...' if len(text) > 60 else text}"
 
 
 def write_file(path, text):
@@ -179,7 +210,7 @@ def write_file(path, text):
         If the file cannot be written (no such folder, no permission, a full
         disk, ``/dev/full``), after removing the temporary file.
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)
     target = os.path.realpath(path)
     try:
         existing = os.stat(target)

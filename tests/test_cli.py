@@ -219,6 +219,26 @@ def test_save_refuses_non_integer_labels(tmp_path):
         save_liblinear_model(tmp_path / "m", est)
 
 
+def test_save_checks_argument_types(files, tmp_path):
+    X, y = load(files[1])
+    est = LinearSVC(C=0.1, random_state=0).fit(X, y)
+    path = tmp_path / "m"
+    with pytest.raises(TypeError, match=r"path first: expected a str or path-like object as path, "
+                                        r"got LinearSVC .*arguments look swapped"):
+        save_liblinear_model(est, path)
+    with pytest.raises(TypeError, match=r"expected a str or path-like object as path, got int 3\.$"):
+        save_liblinear_model(3, est)
+    with pytest.raises(TypeError, match=r"Expected a fitted LinearSVC or LinearSVR .* got str 'other'"):
+        save_liblinear_model(path, "other")
+    with pytest.raises(TypeError, match=r"got ndarray array\(\[0\., 0\.\]\)"):
+        save_liblinear_model(path, np.zeros(2))
+    with pytest.raises(ValueError, match="not fitted"):
+        save_liblinear_model(path, LinearSVC())
+    assert not path.exists()
+    save_liblinear_model(str(path).encode(), est)  # bytes paths, as open() takes
+    assert load_liblinear_model(path).coef_.shape == est.coef_.shape
+
+
 # LIBLINEAR writes a space after every weight.
 MODEL = "".join(line + "\n" for line in [
     "solver_type L2R_L2LOSS_SVC_DUAL", "nr_class 2", "label 1 -1", "nr_feature 2",
