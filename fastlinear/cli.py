@@ -66,7 +66,8 @@ options:
      (default 1, as sklearn's LinearSVC; LIBLINEAR's default is -1)
 -wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
 -v n : n-fold cross validation mode (classification: stratified folds, no
-     shuffling; regression: shuffled folds)
+     shuffling; regression: shuffled folds); prints LIBLINEAR's figures over
+     the predictions of all folds (accuracy = correct / n)
 -C : find the best C by n-fold cross validation (n from -v, default 5) over
      the grid of --Cs, warm-started (classification solvers); writes a model
      only when model_file is given
@@ -324,14 +325,25 @@ def _write(path, what, text):
         raise CLIError(f"can't write {what} {path!r}: {error.strerror or error}") from None
 
 
+def _count_correct(estimator, X, y):
+    """The scorer of -v and -C: correct predictions in a fold (a count, not a
+    rate), so the folds' sum is LIBLINEAR's total_correct."""
+    return float(np.sum(estimator.predict(X) == y))
+
+
 def _search(opts, params, X, y, model_file, start):
-    """-v (cross-validation at one C) and -C (the warm-started C search)."""
+    """-v (cross-validation at one C) and -C (the warm-started C search).
+
+    Accuracies are LIBLINEAR's: correct predictions over all folds divided
+    by the number of samples (not the mean of the folds' accuracies), and
+    -C picks the C with the most correct predictions, the smallest on ties.
+    """
     folds = opts["folds"] or 5
     Cs = opts["Cs"] if opts["search"] else [opts["C"]]
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
     fit_model = opts["search"] and model_file is not None
     search = LinearSVCCV(
-        Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter,
+        Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter, scoring=_count_correct,
         n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,
     )
     with warnings.catch_warnings(record=True) as caught:
@@ -339,16 +351,18 @@ def _search(opts, params, X, y, model_file, start):
         search.fit(X, y)
     _report_warnings(opts, caught)
     res = search.cv_results_
+    # The folds' counts add up to the correct predictions of the whole set.
+    accuracy = 100 * np.rint(res["mean_test_score"] * search.n_splits_) / X.shape[0]
     # Results are printed even with -q, as LIBLINEAR does.
     if opts["search"]:
-        for C, mean, n_iter in zip(res["param_C"], res["mean_test_score"], res["max_n_iter"], strict=True):
-            _say(opts, f"C = {C:g}  CV accuracy = {100 * mean:g}%  (max iterations {n_iter})")
-        print(f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%")
+        for C, rate, n_iter in zip(res["param_C"], accuracy, res["max_n_iter"], strict=True):
+            _say(opts, f"C = {C:g}  CV accuracy = {rate:g}%  (max iterations {n_iter})")
+        print(f"Best C = {search.C_:g}  CV accuracy = {accuracy[search.best_index_]:g}%")
         if fit_model:
             _save_model(model_file, search.best_estimator_)
             _say(opts, f"model with C = {search.C_:g} saved to {model_file}")
     else:
-        print(f"Cross Validation Accuracy = {100 * search.best_score_:g}%")
+        print(f"Cross Validation Accuracy = {accuracy[0]:g}%")
     _say(opts, f"time: {time.perf_counter() - start:.2f} s")
     return 0
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import dump_svmlight_file, load_svmlight_file
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict, cross_val_score
 
-from fastlinear import LinearSVC, LinearSVCCV, cli
+from fastlinear import LinearSVC, LinearSVCCV, LinearSVR, cli
 from fastlinear._model_io import ModelFormatError, load_liblinear_model, save_liblinear_model
 
 liblinearutil = pytest.importorskip("liblinear.liblinearutil")
@@ -132,28 +132,37 @@ def test_reads_bz2_files(files, tmp_path, run_here):
 
 
 def test_cross_validation_output(files):
+    """LIBLINEAR's figure: correct predictions over all folds / n, not the folds' mean."""
     folder, train, _ = files
-    code, out, err = run("train", "-v", "3", "-c", "0.1", "-q", train)
+    code, out, err = run("train", "-v", "7", "-c", "0.1", "-q", train)
     assert code == 0, err
     X, y = load(train)
-    expected = cross_val_score(LinearSVC(C=0.1, random_state=0), X, y, cv=3).mean()
-    assert out.strip() == f"Cross Validation Accuracy = {100 * expected:g}%"
+    model = LinearSVC(C=0.1, random_state=0)
+    pooled = np.mean(cross_val_predict(model, X, y, cv=7) == y)
+    assert out.strip() == f"Cross Validation Accuracy = {100 * pooled:g}%"
+    # 3,000 rows in 7 folds of unequal size: the folds' mean is another figure.
+    assert f"{100 * cross_val_score(model, X, y, cv=7).mean():g}" != f"{100 * pooled:g}"
     assert not (folder / "small.model").exists()  # -v writes no model, as LIBLINEAR
 
 
 def test_C_search_output_and_model(files, tmp_path):
     folder, train, _ = files
     model = tmp_path / "best.model"
-    code, out, err = run("train", "-C", "-v", "3", "--Cs", "0.01,0.1,1", train, model)
+    code, out, err = run("train", "-C", "-v", "7", "--Cs", "0.01,0.1,1", train, model)
     assert code == 0, err
     X, y = load(train)
     # -C without -s searches with -s 2 (the primal solver), as LIBLINEAR.
-    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=3, dual=False, random_state=0).fit(X, y)
+    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=7, dual=False, random_state=0).fit(X, y)
+    sizes = np.array([len(test) for _, test in StratifiedKFold(7).split(X, y)])
+    folds = np.array([search.cv_results_[f"split{k}_test_score"] for k in range(7)])
+    correct = np.rint(sizes @ folds)  # per C, over all folds
     assert model.read_text().startswith("solver_type L2R_L2LOSS_SVC\n")
-    assert f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%" in out
-    for C, mean in zip(search.Cs_, search.cv_results_["mean_test_score"], strict=True):
-        assert f"C = {C:g}  CV accuracy = {100 * mean:g}%" in out
-    np.testing.assert_allclose(load_liblinear_model(model).coef_, search.coef_, rtol=1e-12)
+    for C, count in zip(search.Cs_, correct, strict=True):
+        assert f"C = {C:g}  CV accuracy = {100 * count / len(y):g}%" in out
+    best = int(np.argmax(correct))  # the most correct, the smallest C on ties (LIBLINEAR)
+    assert f"Best C = {search.Cs_[best]:g}  CV accuracy = {100 * correct[best] / len(y):g}%" in out
+    refit = LinearSVC(C=search.Cs_[best], dual=False, max_iter=60000, random_state=0).fit(X, y)
+    np.testing.assert_allclose(load_liblinear_model(model).coef_, refit.coef_, rtol=1e-12)
     assert "LinearSVCCV [" in err  # the progress bar, on stderr
 
 
@@ -568,8 +577,18 @@ def test_regression_cross_validation_and_refusals(tmp_path, run_here):
     train, _ = _regression_files(tmp_path)
     code, out, err = run_here("train", "-s", "11", "-v", "3", "-q", train)
     assert code == 0, err
-    lines = out.splitlines()
-    assert lines[0].startswith("Cross Validation Mean squared error = ")
-    assert lines[1].startswith("Cross Validation Squared correlation coefficient = ")
+    # LIBLINEAR's figures over the pooled predictions of the (shuffled) folds.
+    X, y = load_svmlight_file(str(train), zero_based=False)
+    pred = np.empty_like(y)
+    for fit_rows, test_rows in KFold(3, shuffle=True, random_state=0).split(X):
+        svr = LinearSVR(loss="squared_epsilon_insensitive", dual=False, C=1.0, epsilon=0.1, random_state=0)
+        pred[test_rows] = svr.fit(X[fit_rows], y[fit_rows]).predict(X[test_rows])
+    n = len(y)
+    mse = np.mean((pred - y) ** 2)
+    scc = (n * pred @ y - pred.sum() * y.sum()) ** 2 / (
+        (n * pred @ pred - pred.sum() ** 2) * (n * y @ y - y.sum() ** 2))
+    assert out.splitlines() == [f"Cross Validation Mean squared error = {mse:g}",
+                                f"Cross Validation Squared correlation coefficient = {scc:g}"]
+    assert scc > 0.5
     assert_usage_error(run_here("train", "-s", "11", "-C", train), "-C")
     assert_usage_error(run_here("train", "-s", "11", "-p", "-1", train), "-p")
