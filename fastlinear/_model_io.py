@@ -201,8 +201,9 @@ def write_file(path, text):
       behind.  The new file keeps the mode of the file it replaces; a new
       file gets ``0o666`` less the umask.  Both are the modes ``fopen``
       gives, and LIBLINEAR's files get.
-    * Anything else (a character device such as ``/dev/null``, a FIFO) is
-      opened and written directly: the node is never replaced.
+    * Anything else (a character device such as ``/dev/null``, a FIFO,
+      ``/dev/stdout`` on a pipe) is opened and written directly: the node is
+      never replaced.
 
     Raises
     ------
@@ -211,15 +212,17 @@ def write_file(path, text):
         disk, ``/dev/full``), after removing the temporary file.
     """
     path = os.fsdecode(path)
-    target = os.path.realpath(path)
     try:
-        existing = os.stat(target)
+        existing = os.stat(path)  # through links
     except FileNotFoundError:
         existing = None
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        with open(target, "w") as fh:
+    target = os.path.realpath(path)
+    if existing is not None and not (stat.S_ISREG(existing.st_mode) and _same_file(target, existing)):
+        # A device or FIFO; or a file reached through a link with no path
+        # of its own (/dev/stdout to a deleted file): written in place.
+        with open(path, "w") as fh:
             fh.write(text)
         return
     fd, tmp = _create_temporary(os.path.dirname(target))
@@ -235,6 +238,14 @@ def write_file(path, text):
         except OSError:
             pass
         raise
+
+
+def _same_file(path, status):
+    try:
+        other = os.stat(path)
+    except OSError:
+        return False
+    return (other.st_dev, other.st_ino) == (status.st_dev, status.st_ino)
 
 
 def _create_temporary(folder):

@@ -11,6 +11,12 @@ read and write LIBLINEAR's text model files (see ``fastlinear._model_io``);
 ``demo`` runs the course assignment's experiment end to end.  Every error
 is one line on stderr (``fastlinear <command>: error: ...``) and exit code 2,
 as argparse does.
+
+Model and prediction files go where LIBLINEAR's ``fopen(path, "w")`` puts
+them (``fastlinear._model_io.write_file``): through a symbolic link to its
+target, straight into a device or FIFO (``/dev/null``, ``/dev/stdout``), and
+into a regular file through a temporary name renamed when complete, with the
+replaced file's mode or, for a new file, ``0666`` less the umask.
 """
 import os
 import sys

@@ -377,6 +377,14 @@ def test_devices_and_fifos_are_written_directly(files, tmp_path, run_here):
     assert no_temporaries(tmp_path)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="no /dev/stdout")
+def test_model_to_dev_stdout_on_a_pipe(files):
+    _, train, _ = files
+    code, out, err = run("train", "-q", "-c", "0.1", train, "/dev/stdout")
+    assert code == 0, err
+    assert out.startswith("solver_type L2R_L2LOSS_SVC_DUAL\nnr_class 2\n")
+
+
 def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(files, tmp_path, run_here, monkeypatch):
     _, train, _ = files
     model = tmp_path / "m"
