@@ -454,13 +454,28 @@ def test_demo_side_by_side_on_small_files(files):
     _, train, test = files
     code, out, err = run("demo", "--train", train, "--test", test, "--Cs", "0.1,1")
     assert code == 0, err
-    assert "Table 1" in out and "Table 2" in out and "speed-up" in out
+    assert "Table 1" in out and "Table 2" in out
     rows = [line.split() for line in out.splitlines() if re.match(r"\s+(0\.1|1)\s+0\.\d+ ±", line)]
     assert len(rows) == 2
     for row in rows:
-        fl, sk = float(row[1]), float(row[4])
-        assert abs(fl - sk) <= 0.002
-    assert "sklearn    [" in err and "LinearSVCCV [" in err
+        fl, sk, sk_defaults = float(row[1]), float(row[4]), float(row[7])
+        assert abs(fl - sk) <= 0.002 and abs(fl - sk_defaults) <= 0.002
+    # The output says what was compared, and compares with scikit-learn's defaults too.
+    assert "fastlinear.LinearSVCCV(dual='auto', tol=0.0001, max_iter=60000)" in out
+    assert "sklearn.svm.LinearSVC(dual=True, tol=0.0001, max_iter=60000)" in out
+    assert "sklearn.svm.LinearSVC() with scikit-learn's defaults (dual='auto', tol=0.0001, max_iter=1000)" in out
+    times = dict(re.findall(r"^(fastlinear|sklearn|sklearn defaults)\s+\S+\s+0\.\d+ \(\d+/1000\)\s+(\S+)s$",
+                            out, re.M))
+    assert set(times) == {"fastlinear", "sklearn", "sklearn defaults"}, out
+    speedups = re.findall(r"^speed-up of fastlinear \(dual='auto'\) over scikit-learn with (the assignment's "
+                          r"settings \(dual=True, .*\)|its defaults \(dual='auto', .*\)): (\d+\.\d)x$", out, re.M)
+    assert [what.split(" (")[0] for what, _ in speedups] == ["the assignment's settings", "its defaults"], out
+    fl = float(times["fastlinear"])
+    for name, (_, ratio) in zip(["sklearn", "sklearn defaults"], speedups, strict=True):
+        # The ratio of the two times, up to their rounding to 0.01 s and its own to 0.1.
+        sk = float(times[name])
+        assert (sk - 0.005) / (fl + 0.005) - 0.05 <= float(ratio) <= (sk + 0.005) / max(fl - 0.005, 1e-9) + 0.05
+    assert "sklearn          [" in err and "sklearn defaults [" in err and "LinearSVCCV [" in err
 
 
 def test_demo_reproduces_the_reference_figures():
