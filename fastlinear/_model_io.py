@@ -28,16 +28,20 @@ Design rules of this module:
    means ``bias -1``.
 3. Files are exactly what LIBLINEAR 2.4x writes (``%.17g`` numbers), so
    ``liblinear-official`` loads them; LIBLINEAR rejects unknown header keys,
-   so no fastlinear-specific line is added.  Files are written to a
-   temporary name and renamed when complete.
+   so no fastlinear-specific line is added.  Files are written as
+   :func:`write_file` says: links followed, regular files through a
+   temporary name renamed when complete (with the mode ``fopen`` would give),
+   devices and FIFOs directly.
 4. Reading: an unknown header key or ``solver_type`` raises
    :class:`ModelFormatError` saying the file is probably from a newer
    LIBLINEAR/fastlinear; any other damage (a byte-order mark, a missing key,
    weights before the ``w`` line, the wrong number of weights, non-finite
    numbers) raises it too, naming the line and the fix.
 """
+import errno
 import os
-import tempfile
+import secrets
+import stat
 
 import numpy as np
 
@@ -45,8 +49,8 @@ from ._validation import integer_labels
 from .svm import LinearSVC
 from .svr import LinearSVR
 
-__all__ = ["ModelFormatError", "atomic_write", "liblinear_model_text", "load_liblinear_model",
-           "save_liblinear_model"]
+__all__ = ["ModelFormatError", "liblinear_model_text", "load_liblinear_model", "save_liblinear_model",
+           "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
 #: parameters they mean (the number is LIBLINEAR's ``-s``).
@@ -100,10 +104,17 @@ def liblinear_model_text(estimator):
 
     Raises
     ------
+    TypeError
+        If ``estimator`` is not an estimator (a path, an array, ...).
     ValueError
         If the estimator is not fitted, has no LIBLINEAR solver type, or its
         class labels are not integers inside the int64 range.
     """
+    if isinstance(estimator, (str, bytes, os.PathLike)) or not hasattr(estimator, "get_params"):
+        raise TypeError(
+            "Expected a fitted LinearSVC or LinearSVR (fastlinear's or scikit-learn's) as the "
+            f"estimator, got {_describe(estimator)}."
+        )
     if not hasattr(estimator, "coef_"):
         raise ValueError("The estimator is not fitted; call fit before saving it.")
     solver = _solver_type(estimator)
@@ -140,33 +151,114 @@ def liblinear_model_text(estimator):
 def save_liblinear_model(path, estimator):
     """Write a fitted linear SVM or SVR in LIBLINEAR's text model format.
 
-    The file is written under a temporary name in the same folder and
-    renamed when complete: a failure leaves no partial file.
+    The file is written as :func:`write_file` does: a symbolic link is
+    followed, a regular file is written under a temporary name and renamed
+    when complete (a failure leaves no partial file; the mode is the
+    replaced file's, or ``0o666`` less the umask), and a device or FIFO is
+    written directly.
 
     Parameters
     ----------
     path : str or path-like
         Output file (overwritten).
     estimator : fitted fastlinear or scikit-learn LinearSVC / LinearSVR
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a str, bytes or path-like object, or ``estimator``
+        is not an estimator (the message says when the two look swapped).
+    ValueError
+        As :func:`liblinear_model_text`.
+    OSError
+        As :func:`write_file`.
     """
-    atomic_write(path, liblinear_model_text(estimator))
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        swapped = isinstance(estimator, (str, bytes, os.PathLike))
+        raise TypeError(
+            "save_liblinear_model(path, estimator) takes the file path first: expected a str "
+            f"or path-like object as path, got {_describe(path)}"
+            + (". The arguments look swapped; call save_liblinear_model(path, estimator)."
+               if swapped else ".")
+        )
+    write_file(path, liblinear_model_text(estimator))
 
 
-def atomic_write(path, text):
-    """Write ``text`` to ``path`` through a temporary file renamed when complete,
-    so a failed or interrupted write leaves no partial file behind."""
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".fastlinear-", dir=os.path.dirname(os.path.abspath(path)))
+def _describe(value):
+    """``type repr`` of a value for an error message, the repr cut short."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60] + '...' if len(text) > 60 else text}"
+
+
+def write_file(path, text):
+    """Write ``text`` to ``path`` where LIBLINEAR's ``fopen(path, "w")`` would,
+    never leaving a partial file.
+
+    * A symbolic link is followed: its target is written and the link stays.
+    * A regular file, or a new one, is written under a temporary name in the
+      target's folder and renamed over it when complete, so a failed or
+      interrupted write leaves the old file whole and no temporary file
+      behind.  The new file keeps the mode of the file it replaces; a new
+      file gets ``0o666`` less the umask.  Both are the modes ``fopen``
+      gives, and LIBLINEAR's files get.
+    * Anything else (a character device such as ``/dev/null``, a FIFO,
+      ``/dev/stdout`` on a pipe) is opened and written directly: the node is
+      never replaced.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written (no such folder, no permission, a full
+        disk, ``/dev/full``), after removing the temporary file.
+    """
+    path = os.fsdecode(path)
     try:
+        existing = os.stat(path)  # through links
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    target = os.path.realpath(path)
+    if existing is not None and not (stat.S_ISREG(existing.st_mode) and _same_file(target, existing)):
+        # A device or FIFO; or a file reached through a link with no path
+        # of its own (/dev/stdout to a deleted file): written in place.
+        with open(path, "w") as fh:
+            fh.write(text)
+        return
+    fd, tmp = _create_temporary(os.path.dirname(target))
+    try:
+        if existing is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, stat.S_IMODE(existing.st_mode))
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def _same_file(path, status):
+    try:
+        other = os.stat(path)
+    except OSError:
+        return False
+    return (other.st_dev, other.st_ino) == (status.st_dev, status.st_ino)
+
+
+def _create_temporary(folder):
+    """``(fd, name)`` of a new hidden file in ``folder``, created with mode
+    ``0o666`` so that the umask decides (``tempfile.mkstemp`` forces 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = os.path.join(folder, f".fastlinear-{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", folder)
 
 
 def _header(path, lines):

@@ -11,6 +11,12 @@ read and write LIBLINEAR's text model files (see ``fastlinear._model_io``);
 ``demo`` runs the course assignment's experiment end to end.  Every error
 is one line on stderr (``fastlinear <command>: error: ...``) and exit code 2,
 as argparse does.
+
+Model and prediction files go where LIBLINEAR's ``fopen(path, "w")`` puts
+them (``fastlinear._model_io.write_file``): through a symbolic link to its
+target, straight into a device or FIFO (``/dev/null``, ``/dev/stdout``), and
+into a regular file through a temporary name renamed when complete, with the
+replaced file's mode or, for a new file, ``0666`` less the umask.
 """
 import os
 import sys
@@ -21,9 +27,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._model_io import SOLVER_PARAMS, atomic_write, load_liblinear_model, save_liblinear_model
+from ._model_io import SOLVER_PARAMS, liblinear_model_text, load_liblinear_model, write_file
 from ._validation import MAX_INT, integer_labels
-from .datasets import load_libsvm
+from .datasets import load_libsvm, sample_line
 from .model_selection import LinearSVCCV
 from .svm import LinearSVC
 from .svr import LinearSVR
@@ -66,7 +72,8 @@ options:
      (default 1, as sklearn's LinearSVC; LIBLINEAR's default is -1)
 -wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
 -v n : n-fold cross validation mode (classification: stratified folds, no
-     shuffling; regression: shuffled folds)
+     shuffling; regression: shuffled folds); prints LIBLINEAR's figures over
+     the predictions of all folds (accuracy = correct / n)
 -C : find the best C by n-fold cross validation (n from -v, default 5) over
      the grid of --Cs, warm-started (classification solvers); writes a model
      only when model_file is given
@@ -112,20 +119,23 @@ def load_data(path, n_features=None, regression=False):
     """Read a LIBLINEAR data file (1-based; plain, .bz2 or .gz): X (CSR), y.
 
     Labels must be integers inside the int64 range (classification) or finite
-    numbers (regression).
+    numbers (regression; ``load_libsvm`` refuses NaN and infinity).  Errors
+    name the file and the line.
     """
     _check_file(path, "data file")
     X, y = load_libsvm(path, n_features=n_features, zero_based=False)
     if X.shape[0] == 0:
         raise CLIError(f"{path}: the file holds no samples")
     if regression:
-        if not np.all(np.isfinite(y)):
-            raise CLIError(f"{path}: target {y[~np.isfinite(y)][0]} is not a finite number")
         return X, y
     try:
         return X, integer_labels(y)
     except ValueError as error:
-        raise CLIError(f"{path}: {error}") from None
+        # integer_labels names the first bad label in file order.
+        bad = np.flatnonzero((y != np.round(y)) | (y >= 2.0**63) | (y < -(2.0**63)))
+        line = sample_line(path, int(bad[0])) if bad.size else None
+        where = f"{path}, line {line}" if line is not None else path
+        raise CLIError(f"{where}: {error}") from None
 
 
 def _fit_width(X, n_features):
@@ -310,20 +320,36 @@ def _estimator(opts, params, regression):
 
 
 def _save_model(path, est):
+    _write(path, "model file", liblinear_model_text(est))
+
+
+def _write(path, what, text):
+    """Write a model or prediction file (``write_file``); a failure is one CLIError line."""
     try:
-        save_liblinear_model(path, est)
+        write_file(path, text)
     except OSError as error:
-        raise CLIError(f"can't write model file {path!r}: {error.strerror}") from None
+        raise CLIError(f"can't write {what} {path!r}: {error.strerror or error}") from None
+
+
+def _count_correct(estimator, X, y):
+    """The scorer of -v and -C: correct predictions in a fold (a count, not a
+    rate), so the folds' sum is LIBLINEAR's total_correct."""
+    return float(np.sum(estimator.predict(X) == y))
 
 
 def _search(opts, params, X, y, model_file, start):
-    """-v (cross-validation at one C) and -C (the warm-started C search)."""
+    """-v (cross-validation at one C) and -C (the warm-started C search).
+
+    Accuracies are LIBLINEAR's: correct predictions over all folds divided
+    by the number of samples (not the mean of the folds' accuracies), and
+    -C picks the C with the most correct predictions, the smallest on ties.
+    """
     folds = opts["folds"] or 5
     Cs = opts["Cs"] if opts["search"] else [opts["C"]]
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
     fit_model = opts["search"] and model_file is not None
     search = LinearSVCCV(
-        Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter,
+        Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter, scoring=_count_correct,
         n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,
     )
     with warnings.catch_warnings(record=True) as caught:
@@ -331,16 +357,18 @@ def _search(opts, params, X, y, model_file, start):
         search.fit(X, y)
     _report_warnings(opts, caught)
     res = search.cv_results_
+    # The folds' counts add up to the correct predictions of the whole set.
+    accuracy = 100 * np.rint(res["mean_test_score"] * search.n_splits_) / X.shape[0]
     # Results are printed even with -q, as LIBLINEAR does.
     if opts["search"]:
-        for C, mean, n_iter in zip(res["param_C"], res["mean_test_score"], res["max_n_iter"], strict=True):
-            _say(opts, f"C = {C:g}  CV accuracy = {100 * mean:g}%  (max iterations {n_iter})")
-        print(f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%")
+        for C, rate, n_iter in zip(res["param_C"], accuracy, res["max_n_iter"], strict=True):
+            _say(opts, f"C = {C:g}  CV accuracy = {rate:g}%  (max iterations {n_iter})")
+        print(f"Best C = {search.C_:g}  CV accuracy = {accuracy[search.best_index_]:g}%")
         if fit_model:
             _save_model(model_file, search.best_estimator_)
             _say(opts, f"model with C = {search.C_:g} saved to {model_file}")
     else:
-        print(f"Cross Validation Accuracy = {100 * search.best_score_:g}%")
+        print(f"Cross Validation Accuracy = {accuracy[0]:g}%")
     _say(opts, f"time: {time.perf_counter() - start:.2f} s")
     return 0
 
@@ -419,10 +447,7 @@ def cmd_predict(args):
         text = "".join(f"{p:.17g}\n" for p in pred)
     else:
         text = "".join(f"{int(p)}\n" for p in pred)
-    try:
-        atomic_write(output_file, text)
-    except OSError as error:
-        raise CLIError(f"can't write output file {output_file!r}: {error.strerror}") from None
+    _write(output_file, "output file", text)
     if quiet:
         return 0
     if regression:

@@ -37,57 +37,91 @@ def _open_text(path):
     return open(path, errors="replace")
 
 
-def _first_bad_line(path, zero_based):
-    """``(line number, text, token)`` of the first line that is not
-    ``label index:value ...``, or None (the damage is elsewhere)."""
+def _samples(path):
+    """``(line number, line, tokens)`` of each sample line (comments and blank
+    lines skipped, as ``load_svmlight_file`` does)."""
+    with _open_text(path) as fh:
+        for number, line in enumerate(fh, start=1):
+            tokens = line.split("#", 1)[0].split()
+            if tokens:
+                yield number, line, tokens
+
+
+def _line_problem(tokens, zero_based, dtype):
+    """What is wrong with one line's tokens, as ``(token, reason)``, or None."""
     limit = np.iinfo(np.int32).max  # scipy's index width for these files
     try:
-        with _open_text(path) as fh:
-            for number, line in enumerate(fh, start=1):
-                tokens = line.split("#", 1)[0].split()
-                if not tokens:
-                    continue
-                bad = None
-                try:
-                    label = float(tokens[0].split(",")[0])
-                    if not np.isfinite(label):
-                        bad = tokens[0]
-                except ValueError:
-                    bad = tokens[0]
-                for token in tokens[1:]:
-                    if bad is not None:
-                        break
-                    if token.startswith("qid:"):
-                        continue
-                    index, _, value = token.partition(":")
-                    ok = bool(_FEATURE.match(token)) or (zero_based is not False and token.startswith("0:"))
-                    try:
-                        float(value)
-                        ok = ok and int(index) + (0 if zero_based is False else 1) <= limit
-                    except ValueError:
-                        ok = False
-                    if not ok:
-                        bad = token
-                if bad is not None:
-                    return number, line.rstrip("\n")[:80], bad
+        label = float(tokens[0].split(",")[0])
+    except ValueError:
+        return tokens[0], "malformed"
+    if not np.isfinite(label):
+        return tokens[0], f"label {tokens[0]} is not a finite number"
+    previous = -1
+    for token in tokens[1:]:
+        if token.startswith("qid:"):
+            continue
+        index, _, value = token.partition(":")
+        if not (_FEATURE.match(token) or (zero_based is not False and token.startswith("0:"))):
+            return token, "malformed"
+        try:
+            index, value = int(index), float(value)
+        except ValueError:
+            return token, "malformed"
+        if index + (0 if zero_based is False else 1) > limit:
+            return token, "malformed"
+        with np.errstate(over="ignore"):
+            finite = np.isfinite(np.asarray(value, dtype=dtype))
+        if not finite:
+            return token, (f"value {token.partition(':')[2]} of feature {index} is not a finite "
+                           f"{np.dtype(dtype).name} (NaN, infinite or out of range); remove or rescale it")
+        if index <= previous:
+            return token, (f"feature {index} after feature {previous}; the indices of a line must "
+                           "increase, each at most once")
+        previous = index
+    return None
+
+
+def _first_bad_line(path, zero_based, dtype=np.float64):
+    """``(line number, text, token, reason)`` of the first line that is not
+    ``label index:value ...`` with finite numbers and increasing indices, or
+    None (the damage is elsewhere)."""
+    try:
+        for number, line, tokens in _samples(path):
+            problem = _line_problem(tokens, zero_based, dtype)
+            if problem is not None:
+                return (number, line.rstrip("\n")[:80], *problem)
     except (OSError, EOFError, ValueError, zlib.error):
         return None
     return None
 
 
-def _format_error(path, error, zero_based):
-    found = _first_bad_line(path, zero_based)
+def sample_line(path, index):
+    """The line number of sample ``index`` (0-based) of a LIBSVM file, or None."""
+    try:
+        for k, (number, _, _) in enumerate(_samples(path)):
+            if k == index:
+                return number
+    except (OSError, EOFError, ValueError, zlib.error):
+        return None
+    return None
+
+
+def _format_error(path, error, zero_based, dtype=np.float64):
+    found = _first_bad_line(path, zero_based, dtype)
     if found is None:
+        compressed = path.endswith((".bz2", ".gz"))
         return LibsvmFormatError(
             f"{path}: not a readable LIBSVM file ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else 'no details'}). "
-            "A compressed file may be truncated or damaged."
+            f"{str(error).splitlines()[0] if str(error) else 'no details'})."
+            + (" A compressed file may be truncated or damaged." if compressed else "")
         )
-    number, text, token = found
+    number, text, token, reason = found
+    if reason != "malformed":
+        return LibsvmFormatError(f"{path}, line {number}: {reason}; in {text!r}")
     return LibsvmFormatError(
         f"{path}, line {number}: malformed token {token!r} in {text!r}; expected "
         "'label index:value index:value ...' with a finite label and "
-        f"{'1-based' if zero_based is False else ''} integer indices below 2**31"
+        f"{'1-based ' if zero_based is False else ''}integer indices below 2**31"
     )
 
 
@@ -98,6 +132,25 @@ def _check_path(path):
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path!r} is a directory, not a LIBSVM file")
     return path
+
+
+def _int32_indices(X):
+    """``X`` with int32 ``indices`` and ``indptr`` when they fit (scikit-learn's
+    liblinear wrappers refuse 64-bit ones; ``load_svmlight_file`` makes them)."""
+    limit = np.iinfo(np.int32).max
+    if X.indices.dtype == np.int32 or X.nnz > limit or X.shape[1] > limit:
+        return X
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    return X
+
+
+def _checked(path, X, y, zero_based, dtype):
+    """``(X, y)`` with int32 indices when they fit, after refusing NaN and
+    infinite numbers (``load_svmlight_file`` reads ``nan`` and ``1e400``)."""
+    if not (np.all(np.isfinite(X.data)) and np.all(np.isfinite(y))):
+        raise _format_error(path, ValueError("NaN or infinite numbers"), zero_based, dtype)
+    return _int32_indices(X), y
 
 
 def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
@@ -119,8 +172,9 @@ def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
     Returns
     -------
     X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
-        Indices as ``load_svmlight_file`` makes them (64-bit); fastlinear's
-        estimators take them without a copy.
+        ``indices`` and ``indptr`` are int32 when they fit (fewer than 2**31
+        nonzeros and features), as ``sklearn.svm.LinearSVC`` requires;
+        fastlinear's estimators take either width without a copy.
     y : ndarray of shape (n_samples,)
         Labels (or targets).
 
@@ -129,29 +183,37 @@ def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
     FileNotFoundError
         If ``path`` does not exist.
     LibsvmFormatError
-        A ``ValueError``: a malformed line (the message names it, with its
-        number), or a damaged archive.
+        A ``ValueError``: a malformed line, a NaN or infinite label or value
+        (``nan``, ``1e400``), feature indices that do not increase along a
+        line (the message names the file and the line), or a damaged
+        archive.
     """
     path = _check_path(path)
     try:
-        return load_svmlight_file(path, n_features=n_features, dtype=dtype,
+        X, y = load_svmlight_file(path, n_features=n_features, dtype=dtype,
                                   zero_based=zero_based)
     except _READ_ERRORS as error:
-        raise _format_error(path, error, zero_based) from None
+        raise _format_error(path, error, zero_based, dtype) from None
+    return _checked(path, X, y, zero_based, dtype)
 
 
 def load_libsvm_files(paths, *, dtype=np.float64, zero_based="auto"):
     """Read several LIBSVM files with a common number of features.
 
-    Returns ``[X_0, y_0, X_1, y_1, ...]`` as ``load_svmlight_files`` does;
-    errors as :func:`load_libsvm`.
+    Returns ``[X_0, y_0, X_1, y_1, ...]`` as ``load_svmlight_files`` does
+    (int32 indices when they fit, as :func:`load_libsvm`); errors as
+    :func:`load_libsvm`.
     """
     paths = [_check_path(p) for p in paths]
     try:
-        return load_svmlight_files(paths, dtype=dtype, zero_based=zero_based)
+        loaded = load_svmlight_files(paths, dtype=dtype, zero_based=zero_based)
     except _READ_ERRORS as error:
-        bad = next((p for p in paths if _first_bad_line(p, zero_based)), paths[0])
-        raise _format_error(bad, error, zero_based) from None
+        bad = next((p for p in paths if _first_bad_line(p, zero_based, dtype)), paths[0])
+        raise _format_error(bad, error, zero_based, dtype) from None
+    checked = []
+    for path, X, y in zip(paths, loaded[::2], loaded[1::2], strict=True):
+        checked.extend(_checked(path, X, y, zero_based, dtype))
+    return checked
 
 
 def load_a9a(*, dtype=np.float64):

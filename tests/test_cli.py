@@ -4,18 +4,23 @@ Small LIBSVM files (slices of a9a) are written to a temporary folder; the
 one test on the full a9a runs ``fastlinear demo --no-sklearn`` on the cheap
 part of the grid.
 """
+import errno
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import dump_svmlight_file, load_svmlight_file
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict, cross_val_score
 
-from fastlinear import LinearSVC, LinearSVCCV, cli
+from fastlinear import LinearSVC, LinearSVCCV, LinearSVR, cli
 from fastlinear._model_io import ModelFormatError, load_liblinear_model, save_liblinear_model
 
 liblinearutil = pytest.importorskip("liblinear.liblinearutil")
@@ -127,28 +132,37 @@ def test_reads_bz2_files(files, tmp_path, run_here):
 
 
 def test_cross_validation_output(files):
+    """LIBLINEAR's figure: correct predictions over all folds / n, not the folds' mean."""
     folder, train, _ = files
-    code, out, err = run("train", "-v", "3", "-c", "0.1", "-q", train)
+    code, out, err = run("train", "-v", "7", "-c", "0.1", "-q", train)
     assert code == 0, err
     X, y = load(train)
-    expected = cross_val_score(LinearSVC(C=0.1, random_state=0), X, y, cv=3).mean()
-    assert out.strip() == f"Cross Validation Accuracy = {100 * expected:g}%"
+    model = LinearSVC(C=0.1, random_state=0)
+    pooled = np.mean(cross_val_predict(model, X, y, cv=7) == y)
+    assert out.strip() == f"Cross Validation Accuracy = {100 * pooled:g}%"
+    # 3,000 rows in 7 folds of unequal size: the folds' mean is another figure.
+    assert f"{100 * cross_val_score(model, X, y, cv=7).mean():g}" != f"{100 * pooled:g}"
     assert not (folder / "small.model").exists()  # -v writes no model, as LIBLINEAR
 
 
 def test_C_search_output_and_model(files, tmp_path):
     folder, train, _ = files
     model = tmp_path / "best.model"
-    code, out, err = run("train", "-C", "-v", "3", "--Cs", "0.01,0.1,1", train, model)
+    code, out, err = run("train", "-C", "-v", "7", "--Cs", "0.01,0.1,1", train, model)
     assert code == 0, err
     X, y = load(train)
     # -C without -s searches with -s 2 (the primal solver), as LIBLINEAR.
-    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=3, dual=False, random_state=0).fit(X, y)
+    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=7, dual=False, random_state=0).fit(X, y)
+    sizes = np.array([len(test) for _, test in StratifiedKFold(7).split(X, y)])
+    folds = np.array([search.cv_results_[f"split{k}_test_score"] for k in range(7)])
+    correct = np.rint(sizes @ folds)  # per C, over all folds
     assert model.read_text().startswith("solver_type L2R_L2LOSS_SVC\n")
-    assert f"Best C = {search.C_:g}  CV accuracy = {100 * search.best_score_:g}%" in out
-    for C, mean in zip(search.Cs_, search.cv_results_["mean_test_score"], strict=True):
-        assert f"C = {C:g}  CV accuracy = {100 * mean:g}%" in out
-    np.testing.assert_allclose(load_liblinear_model(model).coef_, search.coef_, rtol=1e-12)
+    for C, count in zip(search.Cs_, correct, strict=True):
+        assert f"C = {C:g}  CV accuracy = {100 * count / len(y):g}%" in out
+    best = int(np.argmax(correct))  # the most correct, the smallest C on ties (LIBLINEAR)
+    assert f"Best C = {search.Cs_[best]:g}  CV accuracy = {100 * correct[best] / len(y):g}%" in out
+    refit = LinearSVC(C=search.Cs_[best], dual=False, max_iter=60000, random_state=0).fit(X, y)
+    np.testing.assert_allclose(load_liblinear_model(model).coef_, refit.coef_, rtol=1e-12)
     assert "LinearSVCCV [" in err  # the progress bar, on stderr
 
 
@@ -214,6 +228,26 @@ def test_save_refuses_non_integer_labels(tmp_path):
         save_liblinear_model(tmp_path / "m", est)
 
 
+def test_save_checks_argument_types(files, tmp_path):
+    X, y = load(files[1])
+    est = LinearSVC(C=0.1, random_state=0).fit(X, y)
+    path = tmp_path / "m"
+    with pytest.raises(TypeError, match=r"path first: expected a str or path-like object as path, "
+                                        r"got LinearSVC .*arguments look swapped"):
+        save_liblinear_model(est, path)
+    with pytest.raises(TypeError, match=r"expected a str or path-like object as path, got int 3\.$"):
+        save_liblinear_model(3, est)
+    with pytest.raises(TypeError, match=r"Expected a fitted LinearSVC or LinearSVR .* got str 'other'"):
+        save_liblinear_model(path, "other")
+    with pytest.raises(TypeError, match=r"got ndarray array\(\[0\., 0\.\]\)"):
+        save_liblinear_model(path, np.zeros(2))
+    with pytest.raises(ValueError, match="not fitted"):
+        save_liblinear_model(path, LinearSVC())
+    assert not path.exists()
+    save_liblinear_model(str(path).encode(), est)  # bytes paths, as open() takes
+    assert load_liblinear_model(path).coef_.shape == est.coef_.shape
+
+
 # LIBLINEAR writes a space after every weight.
 MODEL = "".join(line + "\n" for line in [
     "solver_type L2R_L2LOSS_SVC_DUAL", "nr_class 2", "label 1 -1", "nr_feature 2",
@@ -248,6 +282,121 @@ def test_model_file_decision_matches_hand_computation(tmp_path):
     X = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, 0.0]])
     np.testing.assert_allclose(est.decision_function(X), [0.625, -0.375, -0.375])
     np.testing.assert_array_equal(est.predict(X), [1, -1, -1])
+
+
+# ------------------------------------------------------------- output files
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def no_temporaries(folder):
+    return not [p for p in os.listdir(folder) if p.startswith(".fastlinear-")]
+
+
+def test_output_files_get_the_mode_fopen_gives(files, tmp_path, run_here, umask_022):
+    """New files: 0666 less the umask (0644 under 022, as LIBLINEAR's); a replaced file keeps its mode."""
+    _, train, test = files
+    model, output = tmp_path / "m", tmp_path / "out"
+    assert run_here("train", "-q", train, model)[0] == 0
+    assert run_here("predict", "-q", test, model, output)[0] == 0
+    assert stat.S_IMODE(model.stat().st_mode) == 0o644
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644
+    os.umask(0o077)
+    assert run_here("train", "-q", train, tmp_path / "private")[0] == 0
+    assert stat.S_IMODE((tmp_path / "private").stat().st_mode) == 0o600
+    model.chmod(0o640)
+    output.chmod(0o604)
+    assert run_here("train", "-q", "-c", "0.5", train, model)[0] == 0
+    assert run_here("predict", "-q", test, model, output)[0] == 0
+    assert stat.S_IMODE(model.stat().st_mode) == 0o640
+    assert stat.S_IMODE(output.stat().st_mode) == 0o604
+    assert no_temporaries(tmp_path)
+
+
+def test_output_through_a_symbolic_link_writes_the_target(files, tmp_path, run_here):
+    _, train, test = files
+    (tmp_path / "models").mkdir()
+    target, link = tmp_path / "models" / "a.model", tmp_path / "link.model"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    assert run_here("train", "-q", train, link)[0] == 0
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text().startswith("solver_type ")
+    out_target, out_link = tmp_path / "models" / "pred", tmp_path / "pred"
+    out_link.symlink_to(out_target)  # dangling: the target is created, as fopen does
+    assert run_here("predict", "-q", test, link, out_link)[0] == 0
+    assert out_link.is_symlink() and len(out_target.read_text().splitlines()) == 1000
+    assert no_temporaries(tmp_path) and no_temporaries(tmp_path / "models")
+
+
+def _char_device(tmp_path, name, minor):
+    """A copy of /dev/null (minor 3) or /dev/full (minor 7) in tmp_path when
+    mknod is allowed (root), else the real node (which a user cannot replace)."""
+    path = tmp_path / name
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+        with open(path, "w"):
+            pass
+    except (OSError, AttributeError):
+        if path.exists():
+            path.unlink()
+        path = Path("/dev") / name
+        if not path.exists():
+            pytest.skip(f"no {path} on this system")
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX devices and FIFOs")
+def test_devices_and_fifos_are_written_directly(files, tmp_path, run_here):
+    _, train, test = files
+    null, full = _char_device(tmp_path, "null", 3), _char_device(tmp_path, "full", 7)
+    assert run_here("train", "-q", train, null)[0] == 0
+    assert stat.S_ISCHR(null.stat().st_mode)
+    # A failed write: one line, exit 2, the node intact, no temporary file.
+    assert_usage_error(run_here("train", "-q", train, full), f"can't write model file {str(full)!r}",
+                       "No space left on device")
+    model = tmp_path / "m"
+    assert run_here("train", "-q", train, model)[0] == 0
+    assert_usage_error(run_here("predict", "-q", test, model, full), "can't write output file")
+    assert stat.S_ISCHR(full.stat().st_mode)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    code, _, err = run_here("predict", "-q", test, model, fifo)
+    reader.join(timeout=60)
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert len(received[0].splitlines()) == 1000
+    assert no_temporaries(tmp_path)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="no /dev/stdout")
+def test_model_to_dev_stdout_on_a_pipe(files):
+    _, train, _ = files
+    code, out, err = run("train", "-q", "-c", "0.1", train, "/dev/stdout")
+    assert code == 0, err
+    assert out.startswith("solver_type L2R_L2LOSS_SVC_DUAL\nnr_class 2\n")
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(files, tmp_path, run_here, monkeypatch):
+    _, train, _ = files
+    model = tmp_path / "m"
+    model.write_text("old\n")
+
+    def fail(src, dst):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "replace", fail)
+    assert_usage_error(run_here("train", "-q", train, model), "can't write model file", os.strerror(errno.EIO))
+    assert model.read_text() == "old\n"
+    assert no_temporaries(tmp_path)
 
 
 # ------------------------------------------------------------------- errors
@@ -305,13 +454,28 @@ def test_demo_side_by_side_on_small_files(files):
     _, train, test = files
     code, out, err = run("demo", "--train", train, "--test", test, "--Cs", "0.1,1")
     assert code == 0, err
-    assert "Table 1" in out and "Table 2" in out and "speed-up" in out
+    assert "Table 1" in out and "Table 2" in out
     rows = [line.split() for line in out.splitlines() if re.match(r"\s+(0\.1|1)\s+0\.\d+ ±", line)]
     assert len(rows) == 2
     for row in rows:
-        fl, sk = float(row[1]), float(row[4])
-        assert abs(fl - sk) <= 0.002
-    assert "sklearn    [" in err and "LinearSVCCV [" in err
+        fl, sk, sk_defaults = float(row[1]), float(row[4]), float(row[7])
+        assert abs(fl - sk) <= 0.002 and abs(fl - sk_defaults) <= 0.002
+    # The output says what was compared, and compares with scikit-learn's defaults too.
+    assert "fastlinear.LinearSVCCV(dual='auto', tol=0.0001, max_iter=60000)" in out
+    assert "sklearn.svm.LinearSVC(dual=True, tol=0.0001, max_iter=60000)" in out
+    assert "sklearn.svm.LinearSVC() with scikit-learn's defaults (dual='auto', tol=0.0001, max_iter=1000)" in out
+    times = dict(re.findall(r"^(fastlinear|sklearn|sklearn defaults)\s+\S+\s+0\.\d+ \(\d+/1000\)\s+(\S+)s$",
+                            out, re.M))
+    assert set(times) == {"fastlinear", "sklearn", "sklearn defaults"}, out
+    speedups = re.findall(r"^speed-up of fastlinear \(dual='auto'\) over scikit-learn with (the assignment's "
+                          r"settings \(dual=True, .*\)|its defaults \(dual='auto', .*\)): (\d+\.\d)x$", out, re.M)
+    assert [what.split(" (")[0] for what, _ in speedups] == ["the assignment's settings", "its defaults"], out
+    fl = float(times["fastlinear"])
+    for name, (_, ratio) in zip(["sklearn", "sklearn defaults"], speedups, strict=True):
+        # The ratio of the two times, up to their rounding to 0.01 s and its own to 0.1.
+        sk = float(times[name])
+        assert (sk - 0.005) / (fl + 0.005) - 0.05 <= float(ratio) <= (sk + 0.005) / max(fl - 0.005, 1e-9) + 0.05
+    assert "sklearn          [" in err and "sklearn defaults [" in err and "LinearSVCCV [" in err
 
 
 def test_demo_reproduces_the_reference_figures():
@@ -436,8 +600,18 @@ def test_regression_cross_validation_and_refusals(tmp_path, run_here):
     train, _ = _regression_files(tmp_path)
     code, out, err = run_here("train", "-s", "11", "-v", "3", "-q", train)
     assert code == 0, err
-    lines = out.splitlines()
-    assert lines[0].startswith("Cross Validation Mean squared error = ")
-    assert lines[1].startswith("Cross Validation Squared correlation coefficient = ")
+    # LIBLINEAR's figures over the pooled predictions of the (shuffled) folds.
+    X, y = load_svmlight_file(str(train), zero_based=False)
+    pred = np.empty_like(y)
+    for fit_rows, test_rows in KFold(3, shuffle=True, random_state=0).split(X):
+        svr = LinearSVR(loss="squared_epsilon_insensitive", dual=False, C=1.0, epsilon=0.1, random_state=0)
+        pred[test_rows] = svr.fit(X[fit_rows], y[fit_rows]).predict(X[test_rows])
+    n = len(y)
+    mse = np.mean((pred - y) ** 2)
+    scc = (n * pred @ y - pred.sum() * y.sum()) ** 2 / (
+        (n * pred @ pred - pred.sum() ** 2) * (n * y @ y - y.sum() ** 2))
+    assert out.splitlines() == [f"Cross Validation Mean squared error = {mse:g}",
+                                f"Cross Validation Squared correlation coefficient = {scc:g}"]
+    assert scc > 0.5
     assert_usage_error(run_here("train", "-s", "11", "-C", train), "-C")
     assert_usage_error(run_here("train", "-s", "11", "-p", "-1", train), "-p")
