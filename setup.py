@@ -34,7 +34,7 @@ DEBUG = _flag("FASTLINEAR_DEBUG")
 NATIVE = _flag("FASTLINEAR_NATIVE")
 
 #: Kernels with OpenMP loops (``cython.parallel.prange``).
-OPENMP_MODULES = {"_multinomial_fast", "_newton_fast"}
+OPENMP_MODULES = {"_hessian_fast", "_multinomial_fast", "_newton_fast"}
 
 directives = {
     "language_level": 3,
