@@ -1,4 +1,5 @@
 """What the linear classifiers share beyond scikit-learn's mixins."""
+import scipy.sparse as sp
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
@@ -31,7 +32,10 @@ class CheckedLinearClassifierMixin(LinearClassifierMixin):
         """
         check_is_fitted(self)
         X = check_X_predict(self, X, caller=f"{type(self).__name__}.decision_function")
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        coef = self.coef_
+        if sp.issparse(coef) and coef.dtype != X.dtype:
+            coef = coef.astype(X.dtype)  # scipy multiplies sparse matrices of one dtype only
+        scores = safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def __sklearn_tags__(self):

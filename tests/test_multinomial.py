@@ -6,7 +6,6 @@ of the algorithm; the optimum against scikit-learn's multinomial lbfgs and
 the optimality conditions.  Then the gauge of the singular directions,
 threads, and bad input.
 """
-import _reference_multinomial as ref
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -16,6 +15,8 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from fastlinear._multinomial_fast import LINE_SEARCH_FAILED, hessp, loss_grad, newton
 from fastlinear._solvers import Status
 from fastlinear._validation import proved_csr
+
+import _reference_multinomial as ref
 
 
 def _data(sparse_problem, n=120, d=15, K=4, seed=0, noise=2.0):
