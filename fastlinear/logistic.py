@@ -589,10 +589,13 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         elif sol.status == Status.MAX_ITER:
             unit = {"svrg": "epochs", "sgd": "epochs",
                     "liblinear-dual": "passes"}.get(sol.solver, "Newton steps")
-            if sol.solver in ("svrg", "sgd"):
-                detail = (f"the objective still fell by more than tol={self.tol} "
-                          f"(relative) within each of the last {self.n_iter_no_change} "
-                          "epochs")
+            if sol.solver == "svrg":
+                detail = (f"the largest gradient entry of the mean objective is still "
+                          f"above tol={self.tol}")
+            elif sol.solver == "sgd":
+                detail = (f"the objective had not stalled: it still fell by more than "
+                          f"tol={self.tol} (relative) within n_iter_no_change="
+                          f"{self.n_iter_no_change} epochs")
             elif self.max_iter == 0:
                 detail = "max_iter=0 returns the start point"
             else:
