@@ -860,7 +860,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         -------
         J : float
         """
-        return logistic_objective(self, X, y, sample_weight)
+        return _objective(self, X, y, sample_weight, None, "LogisticRegression.objective")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -899,9 +899,12 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
     -------
     J : float
     """
+    return _objective(estimator, X, y, sample_weight, C, "logistic_objective")
+
+
+def _objective(estimator, X, y, sample_weight, C, caller):
     check_is_fitted(estimator)
-    X, y_ind, sw = validate_evaluation_data(estimator, X, y, sample_weight,
-                                            caller="logistic_objective")
+    X, y_ind, sw = validate_evaluation_data(estimator, X, y, sample_weight, caller=caller)
     C = float(estimator.C if C is None else C)
     penalised = np.isfinite(C) and getattr(estimator, "penalty", "l2") is not None
     classes = estimator.classes_
