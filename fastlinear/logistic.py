@@ -273,7 +273,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     >>> clf.predict_proba(X[:1] / 16).shape
     (1, 10)
     >>> round(clf.score(X / 16, y), 2)
-    0.99
+    0.98
+    >>> clf.solver_, clf.n_iter_
+    ('newton-cholesky', array([4], dtype=int32))
     """
 
     _parameter_constraints: dict = {
