@@ -79,6 +79,17 @@ _STEP_FACTOR = {"svrg": 8.0, "sgd": 2.0}
 #: the others ("lbfgs", "sag", "saga") name no method of fastlinear's and run
 #: the one :func:`choose_solver` picks for the same problem.
 SKLEARN_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+#: The first sentence of the ConvergenceWarning, by the ``solver`` asked for:
+#: scikit-learn's own wording, so that warning filters written for
+#: scikit-learn's estimator keep working.
+_CONVERGENCE_WORDS = {
+    "lbfgs": "lbfgs failed to converge.",
+    "newton-cg": "newton-cg failed to converge. Increase the number of iterations.",
+    "newton-cholesky": "Newton solver did not converge after {n_iter} iterations.",
+    "liblinear": "Liblinear failed to converge, increase the number of iterations.",
+    "sag": "The max_iter was reached which means the coef_ did not converge.",
+    "saga": "The max_iter was reached which means the coef_ did not converge.",
+}
 #: fastlinear's own names: "auto" (the rule), the mini-batch solvers.
 OWN_SOLVERS = ("auto", "svrg", "sgd")
 
@@ -551,6 +562,12 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             n_iter, status, measure = _multinomial_fast.newton(
                 data.X, y_ind, cost, W, n_threads=self._n_threads(), **kw)
+        if not fixed_first:
+            # The softmax model is unchanged by adding one vector to every
+            # class; the centred W has the smaller penalty (for the penalised
+            # rows: the optimum is centred) and scikit-learn's gauge for the
+            # unpenalised intercepts.
+            W -= W.mean(axis=1, keepdims=True)
         return Solution(W, None, int(n_iter), Status(status), float(measure), solver, threshold)
 
     def _n_threads(self):
@@ -603,8 +620,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             else:
                 detail = (f"its stopping measure is {sol.measure:.3g} > "
                           f"{sol.threshold:.3g}")
+            lead = _CONVERGENCE_WORDS.get(self.solver, "LogisticRegression failed to converge.")
             warnings.warn(
-                f"LogisticRegression failed to converge: the {sol.solver} solver stopped "
+                f"{lead.format(n_iter=sol.n_iter)} The {sol.solver} solver stopped "
                 f"at max_iter={self.max_iter} {unit}; {detail}. Increase max_iter, "
                 "raise tol, or scale the features (StandardScaler / MaxAbsScaler).",
                 ConvergenceWarning,
