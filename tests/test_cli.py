@@ -237,7 +237,8 @@ def test_save_checks_argument_types(files, tmp_path):
         save_liblinear_model(est, path)
     with pytest.raises(TypeError, match=r"expected a str or path-like object as path, got int 3\.$"):
         save_liblinear_model(3, est)
-    with pytest.raises(TypeError, match=r"Expected a fitted LinearSVC or LinearSVR .* got str 'other'"):
+    with pytest.raises(TypeError, match=r"Expected a fitted LinearSVC, LinearSVR or "
+                                        r"LogisticRegression .* got str 'other'"):
         save_liblinear_model(path, "other")
     with pytest.raises(TypeError, match=r"got ndarray array\(\[0\., 0\.\]\)"):
         save_liblinear_model(path, np.zeros(2))
@@ -261,7 +262,7 @@ MODEL = "".join(line + "\n" for line in [
         (MODEL.replace("bias 1\n", "bias 1\nfastlinear_format_version 2\n"),
          "unknown header key 'fastlinear_format_version'.*newer"),
         (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_HUBER_SVC_DUAL"), "unknown solver_type 'L2R_HUBER_SVC_DUAL'.*newer"),
-        (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_LR"), "does not load"),
+        (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L1R_LR"), "does not load"),
         (MODEL.replace("0.125 \n", ""), "expected 3 x 1 = 3 weights.*found 2"),
         (MODEL.replace("-0.25", "abc"), "not all numbers"),
         (MODEL.replace("nr_feature 2\n", ""), "no 'nr_feature' line"),
@@ -430,14 +431,14 @@ def test_unknown_option_and_command(files, run_here):
     _, train, _ = files
     assert_usage_error(run("train", "-x", "1", train), "unknown option '-x'")
     assert_usage_error(run_here("train", "-c", "abc", train), "option -c expects a number, got 'abc'")
-    assert_usage_error(run_here("train", "-s", "7", train), "unknown solver -s 7")
+    assert_usage_error(run_here("train", "-s", "6", train), "unknown solver -s 6")
     assert_usage_error(run_here("train", "-c"), "option -c needs a value")
     assert_usage_error(run_here("train", "-c", "-1", train), "-c must be a finite number > 0")
     assert_usage_error(run_here("train", "-v", "1", train), "-v needs n >= 2 folds")
     assert_usage_error(run_here("train", "-w5", "2", train), "class 5 does not occur")
     assert_usage_error(run_here("frobnicate"), "unknown command 'frobnicate'")
     assert_usage_error(run_here("predict", train), "expected 3 arguments")
-    assert_usage_error(run_here("predict", "-b", "1", train, train, train), "only supported for logistic")
+    assert_usage_error(run_here("predict", "-b", "2", train, train, train), "-b must be 0 or 1")
 
 
 def test_newer_model_format(files, tmp_path):
