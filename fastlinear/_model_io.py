@@ -53,7 +53,7 @@ from .logistic import LogisticRegression
 from .svm import LinearSVC
 from .svr import LinearSVR
 
-__all__ = ["ModelFormatError", "liblinear_model_text", "liblinear_predict_proba",
+__all__ = ["ModelFormatError", "liblinear_model_text", "liblinear_predict", "liblinear_predict_proba",
            "load_liblinear_model", "read_liblinear_model", "save_liblinear_model", "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
@@ -501,6 +501,39 @@ def read_liblinear_model(path):
     est.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
     est.intercept_ = np.asarray(intercept, dtype=np.float64).reshape(-1)
     return est, labels
+
+
+def liblinear_predict(estimator, labels, X):
+    """LIBLINEAR's ``predict`` of a classifier, ties broken as LIBLINEAR does.
+
+    The estimator's ``predict`` gives the same labels except on exact ties
+    of the decision values (an empty row of a model without bias, say):
+    LIBLINEAR takes the first largest decision value in the order of the
+    file's ``label`` line (Crammer and Singer's two columns included), and
+    for two classes with one weight vector ``label[1]`` when ``w.x = 0``.
+
+    Parameters
+    ----------
+    estimator : fitted classifier of :func:`read_liblinear_model`
+    labels : ndarray of shape (n_classes,)
+        The file's ``label`` line, as :func:`read_liblinear_model` returns it.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+    Returns
+    -------
+    pred : ndarray of int64 of shape (n_samples,)
+    """
+    labels = np.asarray(labels)
+    scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+    if scores.ndim == 1:
+        # scores are positive for classes_[1]; LIBLINEAR's w.x for label[0].
+        dec = scores if labels[0] == estimator.classes_[1] else -scores
+        if getattr(estimator, "multi_class", None) == "crammer_singer":
+            # Two columns in the file: the first largest, label[0] on a tie.
+            return np.where(dec >= 0, labels[0], labels[1])
+        return np.where(dec > 0, labels[0], labels[1])
+    order = np.searchsorted(estimator.classes_, labels)
+    return labels[np.argmax(scores[:, order], axis=1)]
 
 
 def liblinear_predict_proba(estimator, X):

@@ -33,6 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._model_io import (
     SOLVER_PARAMS,
     liblinear_model_text,
+    liblinear_predict,
     liblinear_predict_proba,
     read_liblinear_model,
     write_file,
@@ -601,7 +602,7 @@ def cmd_predict(args):
         )
     X, y = load_data(test_file, regression=regression)
     X = _fit_width(X, model.n_features_in_)
-    pred = model.predict(X)
+    pred = model.predict(X) if regression else liblinear_predict(model, labels, X)
     if regression:
         text = "".join(f"{p:.17g}\n" for p in pred)
     elif probability:
