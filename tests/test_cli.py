@@ -668,6 +668,29 @@ def liblinear_lr_objective(path, X, y, C, weights=None):
     return penalty + float(np.sum(cost * np.logaddexp(0.0, -t * scores)))
 
 
+def _agrees_with_liblinear(model, solver, test, Xt, run_here):
+    """A logistic model file: load_liblinear_model and ``fastlinear predict -b 1``
+    give liblinear-official's labels and probabilities (1e-6) on the test file."""
+    y_test, x_test = liblinearutil.svm_read_problem(str(test))
+    ll_model = liblinearutil.load_model(str(model))
+    expected, _, expected_p = liblinearutil.predict(y_test, x_test, ll_model, "-b 1 -q")
+    est = load_liblinear_model(model)
+    assert isinstance(est, LogisticRegression)
+    assert (est.solver, est.dual, est.intercept_scaling) == ("liblinear", solver == 7, 1.0)
+    order = np.searchsorted(est.classes_, ll_model.get_labels())
+    np.testing.assert_array_equal(est.predict(Xt), expected)
+    np.testing.assert_allclose(liblinear_predict_proba(est, Xt)[:, order], expected_p, rtol=1e-6, atol=1e-12)
+    output = Path(model).with_suffix(".out")
+    code, out, err = run_here("predict", "-b", "1", test, model, output)
+    assert code == 0, err
+    labels, pred, proba = _read_proba_output(output)
+    assert labels == ll_model.get_labels()
+    np.testing.assert_array_equal(pred, expected)
+    np.testing.assert_allclose(proba, expected_p, atol=1e-6)  # "%g": 6 significant digits
+    correct = int(np.sum(pred == np.array(y_test)))
+    assert out.strip() == f"Accuracy = {100 * correct / len(y_test):g}% ({correct}/{len(y_test)})"
+
+
 @pytest.mark.parametrize("solver", [0, 7])
 @pytest.mark.parametrize("multiclass", [False, True])
 def test_logistic_round_trip_with_liblinear(solver, multiclass, files, tmp_path, run_here):
@@ -682,49 +705,20 @@ def test_logistic_round_trip_with_liblinear(solver, multiclass, files, tmp_path,
     options = ["-s", str(solver), "-c", "0.5", "-e", "1e-8"]
     for label, weight in weights.items():
         options += [f"-w{label}", str(weight)]
-    y_test, x_test = liblinearutil.svm_read_problem(str(test))
     Xt = _width(load(test)[0], X.shape[1])
     solver_type = {0: "L2R_LR", 7: "L2R_LR_DUAL"}[solver]
 
     # fastlinear -> liblinear-official
-    model, output = tmp_path / "fl.model", tmp_path / "fl.out"
+    model = tmp_path / "fl.model"
     code, out, err = run_here("train", *options, "-q", train, model)
     assert (code, out) == (0, ""), err
     assert model.read_text().startswith(f"solver_type {solver_type}\nnr_class {len(np.unique(y))}\n")
-    ll_model = liblinearutil.load_model(str(model))
-    expected, _, expected_p = liblinearutil.predict(y_test, x_test, ll_model, "-b 1 -q")
-    est = load_liblinear_model(model)
-    assert isinstance(est, LogisticRegression)
-    assert (est.solver, est.dual, est.intercept_scaling) == ("liblinear", solver == 7, 1.0)
-    order = np.searchsorted(est.classes_, ll_model.get_labels())
-    np.testing.assert_array_equal(est.predict(Xt), expected)
-    np.testing.assert_allclose(liblinear_predict_proba(est, Xt)[:, order], expected_p, rtol=1e-6, atol=1e-12)
-    code, out, err = run_here("predict", "-b", "1", test, model, output)
-    assert code == 0, err
-    labels, pred, proba = _read_proba_output(output)
-    assert labels == ll_model.get_labels()
-    np.testing.assert_array_equal(pred, expected)
-    np.testing.assert_allclose(proba, expected_p, atol=1e-6)  # "%g": 6 significant digits
-    correct = int(np.sum(pred == np.array(y_test)))
-    assert out.strip() == f"Accuracy = {100 * correct / len(y_test):g}% ({correct}/{len(y_test)})"
-
+    _agrees_with_liblinear(model, solver, test, Xt, run_here)
     # liblinear-official -> fastlinear
     y_train, x_train = liblinearutil.svm_read_problem(str(train))
     theirs = tmp_path / "ll.model"
     liblinearutil.save_model(str(theirs), liblinearutil.train(y_train, x_train, " ".join(options) + " -B 1 -q"))
-    ll_theirs = liblinearutil.load_model(str(theirs))
-    expected, _, expected_p = liblinearutil.predict(y_test, x_test, ll_theirs, "-b 1 -q")
-    back = load_liblinear_model(theirs)
-    assert isinstance(back, LogisticRegression) and back.dual == (solver == 7)
-    order = np.searchsorted(back.classes_, ll_theirs.get_labels())
-    np.testing.assert_array_equal(back.predict(Xt), expected)
-    np.testing.assert_allclose(liblinear_predict_proba(back, Xt)[:, order], expected_p, rtol=1e-6, atol=1e-12)
-    code, out, err = run_here("predict", "-b", "1", test, theirs, output)
-    assert code == 0, err
-    labels, pred, proba = _read_proba_output(output)
-    assert labels == ll_theirs.get_labels()
-    np.testing.assert_array_equal(pred, expected)
-    np.testing.assert_allclose(proba, expected_p, atol=1e-6)
+    _agrees_with_liblinear(theirs, solver, test, Xt, run_here)
 
     # Both trainers solve the same problem (LIBLINEAR's weights included).
     ours_J = liblinear_lr_objective(model, X, y, 0.5, weights)
