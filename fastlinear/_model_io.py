@@ -391,7 +391,8 @@ def read_liblinear_model(path):
 
     Raises
     ------
-    As :func:`load_liblinear_model`.
+    FileNotFoundError, ModelFormatError
+        As :func:`load_liblinear_model`.
     """
     path = os.fspath(path)
     with open(path, encoding="utf-8", errors="replace") as fh:
