@@ -1,4 +1,4 @@
-"""LIBLINEAR's text model format: write and read linear SVMs and SVRs.
+"""LIBLINEAR's text model format: write and read linear SVMs, SVRs and logistic regressions.
 
 The format (liblinear's ``linear.cpp``, ``save_model``/``load_model``)::
 
@@ -16,6 +16,8 @@ bias weight when ``bias >= 0``) of ``nr_w`` weights each; ``nr_w`` is 1 for
 two classes (except Crammer and Singer's, which keeps one column per class)
 and ``nr_class`` otherwise (column ``j`` belongs to the ``j``-th label of the
 ``label`` line).  Regression models have no ``label`` line and one column.
+Logistic regression (``L2R_LR``, ``L2R_LR_DUAL``) is stored as the SVMs:
+one column for two classes, one per class (one-vs-rest) for more.
 
 Design rules of this module:
 
@@ -44,28 +46,32 @@ import secrets
 import stat
 
 import numpy as np
+from scipy.special import expit
 
 from ._validation import integer_labels
+from .logistic import LogisticRegression
 from .svm import LinearSVC
 from .svr import LinearSVR
 
-__all__ = ["ModelFormatError", "liblinear_model_text", "load_liblinear_model", "save_liblinear_model",
-           "write_file"]
+__all__ = ["ModelFormatError", "liblinear_model_text", "liblinear_predict", "liblinear_predict_proba",
+           "load_liblinear_model", "read_liblinear_model", "save_liblinear_model", "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
 #: parameters they mean (the number is LIBLINEAR's ``-s``).
 SOLVER_PARAMS = {
+    "L2R_LR": (0, LogisticRegression, dict(solver="liblinear", dual=False)),
     "L2R_L2LOSS_SVC_DUAL": (1, LinearSVC, dict(loss="squared_hinge", dual=True)),
     "L2R_L2LOSS_SVC": (2, LinearSVC, dict(loss="squared_hinge", dual=False)),
     "L2R_L1LOSS_SVC_DUAL": (3, LinearSVC, dict(loss="hinge", dual=True)),
     "MCSVM_CS": (4, LinearSVC, dict(multi_class="crammer_singer")),
     "L1R_L2LOSS_SVC": (5, LinearSVC, dict(penalty="l1", loss="squared_hinge", dual=False)),
+    "L2R_LR_DUAL": (7, LogisticRegression, dict(solver="liblinear", dual=True)),
     "L2R_L2LOSS_SVR": (11, LinearSVR, dict(loss="squared_epsilon_insensitive", dual=False)),
     "L2R_L2LOSS_SVR_DUAL": (12, LinearSVR, dict(loss="squared_epsilon_insensitive", dual=True)),
     "L2R_L1LOSS_SVR_DUAL": (13, LinearSVR, dict(loss="epsilon_insensitive", dual=True)),
 }
 #: LIBLINEAR solver types that exist but fastlinear does not load.
-KNOWN_UNSUPPORTED = {"L2R_LR", "L1R_LR", "L2R_LR_DUAL", "ONECLASS_SVM"}
+KNOWN_UNSUPPORTED = {"L1R_LR", "ONECLASS_SVM"}
 HEADER_KEYS = ("solver_type", "nr_class", "label", "nr_feature", "bias", "rho", "w")
 
 
@@ -73,9 +79,28 @@ class ModelFormatError(ValueError):
     """A model file that is not a LIBLINEAR model fastlinear can read."""
 
 
+def _is_logistic(estimator):
+    return isinstance(estimator, LogisticRegression) or type(estimator).__name__ in (
+        "LogisticRegression", "LogisticRegressionCV")
+
+
 def _solver_type(estimator):
-    """The ``solver_type`` of a fitted estimator (fastlinear or scikit-learn)."""
+    """The ``solver_type`` of a fitted estimator (fastlinear or scikit-learn).
+
+    A logistic regression is ``L2R_LR_DUAL`` when liblinear's dual solver
+    fitted it (``solver="liblinear", dual=True``; fastlinear's ``solver_ ==
+    "liblinear-dual"``) and ``L2R_LR`` otherwise: a model fitted by another
+    solver (lbfgs, Newton, ...) is saved as ``L2R_LR``, whose weights and
+    intercept predict the same labels.  Its probabilities are the same for
+    two classes (``sigma(w.x)``); for three or more classes LIBLINEAR's are
+    one-vs-rest normalised (``sigma(d_k) / sum_j sigma(d_j)``), not the
+    softmax of a multinomial model.
+    """
     solver = getattr(estimator, "solver_", "")
+    if _is_logistic(estimator):
+        dual = solver == "liblinear-dual" or (
+            getattr(estimator, "solver", None) == "liblinear" and getattr(estimator, "dual", False) is True)
+        return "L2R_LR_DUAL" if dual else "L2R_LR"
     primal = solver == "newton" or getattr(estimator, "dual", True) is False
     if isinstance(estimator, LinearSVR) or type(estimator).__name__ == "LinearSVR":
         loss = getattr(estimator, "loss", None)
@@ -100,7 +125,7 @@ def _solver_type(estimator):
 
 
 def liblinear_model_text(estimator):
-    """The LIBLINEAR text of a fitted linear SVM or SVR (see the module docstring).
+    """The LIBLINEAR text of a fitted linear SVM, SVR or logistic regression (see the module docstring).
 
     Raises
     ------
@@ -112,7 +137,8 @@ def liblinear_model_text(estimator):
     """
     if isinstance(estimator, (str, bytes, os.PathLike)) or not hasattr(estimator, "get_params"):
         raise TypeError(
-            "Expected a fitted LinearSVC or LinearSVR (fastlinear's or scikit-learn's) as the "
+            "Expected a fitted LinearSVC, LinearSVR or LogisticRegression (fastlinear's or "
+            "scikit-learn's) as the "
             f"estimator, got {_describe(estimator)}."
         )
     if not hasattr(estimator, "coef_"):
@@ -149,7 +175,7 @@ def liblinear_model_text(estimator):
 
 
 def save_liblinear_model(path, estimator):
-    """Write a fitted linear SVM or SVR in LIBLINEAR's text model format.
+    """Write a fitted linear SVM, SVR or logistic regression in LIBLINEAR's text model format.
 
     The file is written as :func:`write_file` does: a symbolic link is
     followed, a regular file is written under a temporary name and renamed
@@ -161,7 +187,12 @@ def save_liblinear_model(path, estimator):
     ----------
     path : str or path-like
         Output file (overwritten).
-    estimator : fitted fastlinear or scikit-learn LinearSVC / LinearSVR
+    estimator : fitted fastlinear or scikit-learn LinearSVC / LinearSVR / LogisticRegression
+        A logistic regression is saved as ``L2R_LR`` (``L2R_LR_DUAL`` when
+        liblinear's dual solver fitted it), whatever solver fitted it: the
+        labels LIBLINEAR predicts are the estimator's.  For three or more
+        classes LIBLINEAR's probabilities are one-vs-rest normalised
+        (:func:`liblinear_predict_proba`), not a multinomial model's softmax.
 
     Raises
     ------
@@ -311,12 +342,15 @@ def load_liblinear_model(path):
 
     Returns
     -------
-    estimator : fastlinear.LinearSVC or fastlinear.LinearSVR
+    estimator : fastlinear.LinearSVC, fastlinear.LinearSVR or fastlinear.LogisticRegression
         With ``coef_``, ``intercept_``, ``n_features_in_`` (and ``classes_``,
         sorted, for a classifier) set, and the parameters of the solver type
-        (``loss``, ``penalty``, ``dual``, ``multi_class``; ``fit_intercept =
-        bias >= 0`` and ``intercept_scaling = bias``).  It predicts what
-        LIBLINEAR's ``predict`` gives.
+        (``loss``, ``penalty``, ``dual``, ``multi_class``; for ``L2R_LR`` and
+        ``L2R_LR_DUAL``, ``solver="liblinear"`` and ``dual``; ``fit_intercept
+        = bias >= 0`` and ``intercept_scaling = bias``, ``intercept_ = bias *
+        w_bias``).  It predicts what LIBLINEAR's ``predict`` gives; for a
+        logistic regression, :func:`liblinear_predict_proba` gives what
+        LIBLINEAR's ``predict -b 1`` gives.
 
     Raises
     ------
@@ -341,6 +375,24 @@ def load_liblinear_model(path):
     >>> back = load_liblinear_model(path)
     >>> bool((back.predict(X_test) == clf.predict(X_test)).all())
     True
+    """
+    return read_liblinear_model(path)[0]
+
+
+def read_liblinear_model(path):
+    """:func:`load_liblinear_model`, with the labels in the file's order.
+
+    Returns
+    -------
+    estimator : as :func:`load_liblinear_model`
+    labels : ndarray of int64 of shape (nr_class,), or None
+        The ``label`` line (``None`` for a regression model): the order of
+        LIBLINEAR's decision values and probabilities.
+
+    Raises
+    ------
+    FileNotFoundError, ModelFormatError
+        As :func:`load_liblinear_model`.
     """
     path = os.fspath(path)
     with open(path, encoding="utf-8", errors="replace") as fh:
@@ -430,7 +482,7 @@ def load_liblinear_model(path):
     if regression:
         est.coef_ = np.ascontiguousarray(W[:, 0])
         est.intercept_ = np.asarray(intercept_of(w_bias[:1]), dtype=np.float64)
-        return est
+        return est, None
     order = np.argsort(labels)
     classes = labels[order]
     if nr_class == 2 and nr_w == 1:
@@ -449,4 +501,66 @@ def load_liblinear_model(path):
     est.classes_ = classes
     est.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
     est.intercept_ = np.asarray(intercept, dtype=np.float64).reshape(-1)
-    return est
+    return est, labels
+
+
+def liblinear_predict(estimator, labels, X):
+    """LIBLINEAR's ``predict`` of a classifier, ties broken as LIBLINEAR does.
+
+    The estimator's ``predict`` gives the same labels except on exact ties
+    of the decision values (an empty row of a model without bias, say):
+    LIBLINEAR takes the first largest decision value in the order of the
+    file's ``label`` line (Crammer and Singer's two columns included), and
+    for two classes with one weight vector ``label[1]`` when ``w.x = 0``.
+
+    Parameters
+    ----------
+    estimator : fitted classifier of :func:`read_liblinear_model`
+    labels : ndarray of shape (n_classes,)
+        The file's ``label`` line, as :func:`read_liblinear_model` returns it.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+    Returns
+    -------
+    pred : ndarray of int64 of shape (n_samples,)
+    """
+    labels = np.asarray(labels)
+    scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+    if scores.ndim == 1:
+        # scores are positive for classes_[1]; LIBLINEAR's w.x for label[0].
+        dec = scores if labels[0] == estimator.classes_[1] else -scores
+        if getattr(estimator, "multi_class", None) == "crammer_singer":
+            # Two columns in the file: the first largest, label[0] on a tie.
+            return np.where(dec >= 0, labels[0], labels[1])
+        return np.where(dec > 0, labels[0], labels[1])
+    order = np.searchsorted(estimator.classes_, labels)
+    return labels[np.argmax(scores[:, order], axis=1)]
+
+
+def liblinear_predict_proba(estimator, X):
+    """LIBLINEAR's probabilities (``predict -b 1``) of a logistic regression.
+
+    For two classes, ``P(classes_[1] | x) = sigma(d)`` with ``d`` the
+    decision value (as scikit-learn's binary model).  For ``K >= 3`` classes
+    LIBLINEAR trains one binary model per class (one-vs-rest) and normalises
+    their probabilities: ``P(k | x) = sigma(d_k) / sum_j sigma(d_j)``, which
+    is not the softmax of a multinomial model.
+
+    Parameters
+    ----------
+    estimator : fitted LogisticRegression (fastlinear's or scikit-learn's)
+        As :func:`load_liblinear_model` returns for ``L2R_LR`` and
+        ``L2R_LR_DUAL`` files.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+        Columns in the order of ``estimator.classes_``.
+    """
+    scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+    if scores.ndim == 1:
+        p1 = expit(scores)
+        return np.column_stack([1.0 - p1, p1])
+    p = expit(scores)
+    return p / p.sum(axis=1, keepdims=True)

@@ -7,7 +7,10 @@ Usage::
     fastlinear demo [--train FILE --test FILE] [--no-sklearn] [...]
 
 ``train`` and ``predict`` follow LIBLINEAR's programs of the same names and
-read and write LIBLINEAR's text model files (see ``fastlinear._model_io``);
+read and write LIBLINEAR's text model files (see ``fastlinear._model_io``):
+linear SVMs and SVRs, and logistic regression (``-s 0`` and ``-s 7``, one
+binary model per class for three or more classes, as LIBLINEAR; ``predict -b
+1`` writes LIBLINEAR's probabilities);
 ``demo`` runs the course assignment's experiment end to end.  Every error
 is one line on stderr (``fastlinear <command>: error: ...``) and exit code 2,
 as argparse does.
@@ -27,9 +30,18 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._model_io import SOLVER_PARAMS, liblinear_model_text, load_liblinear_model, write_file
+from ._model_io import (
+    SOLVER_PARAMS,
+    liblinear_model_text,
+    liblinear_predict,
+    liblinear_predict_proba,
+    read_liblinear_model,
+    write_file,
+)
+from ._progress import ProgressBar
 from ._validation import MAX_INT, integer_labels
 from .datasets import load_libsvm, sample_line
+from .logistic import LogisticRegression
 from .model_selection import LinearSVCCV
 from .svm import LinearSVC
 from .svr import LinearSVR
@@ -54,20 +66,22 @@ usage: fastlinear train [options] data_file [model_file]
 options:
 -s type : solver (default 1; with -C, 2)
    for classification:
+     0 -- L2-regularized logistic regression (primal)
      1 -- L2-regularized L2-loss support vector classification (dual)
      2 -- L2-regularized L2-loss support vector classification (primal)
      3 -- L2-regularized L1-loss support vector classification (dual)
      4 -- support vector classification by Crammer and Singer
      5 -- L1-regularized L2-loss support vector classification
+     7 -- L2-regularized logistic regression (dual)
    for regression:
     11 -- L2-regularized L2-loss support vector regression (primal)
     12 -- L2-regularized L2-loss support vector regression (dual)
     13 -- L2-regularized L1-loss support vector regression (dual)
 -c cost : set the parameter C (default 1)
 -p epsilon : set the epsilon in the loss of support vector regression (default 0.1)
--e epsilon : stopping tolerance (default 1e-4, as sklearn's LinearSVC and
-     LinearSVR; LIBLINEAR's defaults are 0.1 or 0.01 by solver); what it
-     bounds depends on the solver, as in LIBLINEAR
+-e epsilon : stopping tolerance (default 1e-4, as sklearn's LinearSVC,
+     LinearSVR and LogisticRegression; LIBLINEAR's defaults are 0.1 or 0.01
+     by solver); what it bounds depends on the solver, as in LIBLINEAR
 -B bias : if bias >= 0, instance x becomes [x; bias]; if < 0, no bias term
      (default 1, as sklearn's LinearSVC; LIBLINEAR's default is -1)
 -wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
@@ -75,14 +89,14 @@ options:
      shuffling; regression: shuffled folds); prints LIBLINEAR's figures over
      the predictions of all folds (accuracy = correct / n)
 -C : find the best C by n-fold cross validation (n from -v, default 5) over
-     the grid of --Cs, warm-started (classification solvers); writes a model
-     only when model_file is given
--n nr_thread : threads over folds / one-vs-rest problems / the primal
-     solver's products (default 1)
+     the grid of --Cs, warm-started (-s 0 to 5); writes a model only when
+     model_file is given
+-n nr_thread : threads over folds / one-vs-rest problems (SVMs) / the
+     primal solvers' products (-s 0, 2, 11) (default 1)
 -q : quiet mode (no outputs)
 --Cs c1,c2,... : the C grid of -C (default 0.01,0.1,1,10,100)
---max-iter n : maximal iterations per fit: passes, or Newton steps for -s 2
-     and 11 (default 1000; 60000 with -C)
+--max-iter n : maximal iterations per fit: passes, or Newton steps for -s 0,
+     2 and 11 (default 1000; 60000 with -C)
 --seed n : seed of the coordinate order (default 0)
 The model file defaults to <basename of data_file>.model in the current folder.
 """
@@ -91,15 +105,20 @@ PREDICT_USAGE = """\
 usage: fastlinear predict [options] test_file model_file output_file
 options:
 -b probability_estimates : whether to output probability estimates, 0 or 1
-     (default 0; only 0 is supported: the models are SVMs)
+     (default 0); for logistic regression models (-s 0 and 7) only: a first
+     line 'labels <the model's labels>', then '<label> <p_1> <p_2> ...' per
+     sample, the probabilities in the order of that line (three or more
+     classes: LIBLINEAR's one-vs-rest probabilities, normalised to sum 1)
 -q : quiet mode (no outputs)
 """
 
 DEFAULT_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
-#: LIBLINEAR's solver numbers: (regression?, the estimator's parameters), from
-#: the one table of the model files.
-SOLVERS = {number: (cls is LinearSVR, params)
-           for number, cls, params in SOLVER_PARAMS.values()}
+#: LIBLINEAR's solver numbers: (estimator class, its parameters), from the one
+#: table of the model files.
+SOLVERS = {number: (cls, params) for number, cls, params in SOLVER_PARAMS.values()}
+#: The solvers that -C can search: the classification solvers with warm starts.
+SEARCHABLE = sorted(n for n, (cls, params) in SOLVERS.items()
+                    if cls is LinearSVC or (cls is LogisticRegression and not params["dual"]))
 
 class CLIError(Exception):
     """A user error: printed as one line, exit code 2."""
@@ -216,10 +235,12 @@ def parse_train_args(args):
         # cost hardly grows with C, the dual's grows in proportion to it.
         opts["solver"] = 2 if opts["search"] else 1
     if opts["solver"] not in SOLVERS:
+        classification = [n for n, (cls, _) in SOLVERS.items() if cls is not LinearSVR]
+        regression = [n for n, (cls, _) in SOLVERS.items() if cls is LinearSVR]
         raise CLIError(
-            f"unknown solver -s {opts['solver']}; this version supports -s 1, 2, 3, 4 and 5 "
-            "(classification) and -s 11, 12 and 13 (regression); the logistic "
-            "regression and one-class solvers of LIBLINEAR are not offered"
+            f"unknown solver -s {opts['solver']}; this version supports -s {_listing(classification)} "
+            f"(classification) and -s {_listing(regression)} (regression); LIBLINEAR's L1-regularized "
+            "logistic regression (-s 6) and one-class SVM (-s 21) are not offered"
         )
     if opts["epsilon"] < 0:
         raise CLIError(f"-p must be a finite number >= 0, got {opts['epsilon']:g}")
@@ -245,6 +266,12 @@ def parse_train_args(args):
     return opts, positionals
 
 
+def _listing(numbers):
+    """``[0, 1, 2, 7]`` as ``"0, 1, 2 and 7"``."""
+    numbers = sorted(numbers)
+    return ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
+
+
 def _help(text):
     sys.stdout.write(text)
     return 0
@@ -252,7 +279,8 @@ def _help(text):
 
 def _params(opts, y):
     """The estimator's parameters for the options (LinearSVC or LinearSVR)."""
-    regression, params = SOLVERS[opts["solver"]]
+    cls, params = SOLVERS[opts["solver"]]
+    regression = cls is LinearSVR
     params = dict(params, tol=opts["tol"], random_state=opts["seed"])
     if opts["bias"] > 0:
         params.update(fit_intercept=True, intercept_scaling=opts["bias"])
@@ -283,32 +311,37 @@ def cmd_train(args):
     opts, positionals = parse_train_args(args)
     data_file = positionals[0]
     model_file = positionals[1] if len(positionals) > 1 else None
-    regression = SOLVERS[opts["solver"]][0]
+    cls = SOLVERS[opts["solver"]][0]
+    regression = cls is LinearSVR
+    if opts["search"] and opts["solver"] not in SEARCHABLE:
+        raise CLIError(f"-C searches C for -s {_listing(SEARCHABLE)} only (warm-started, as LIBLINEAR's -C); "
+                       f"for -s {opts['solver']} use -v with a few values of -c")
     X, y = load_data(data_file, regression=regression)
     if not regression and np.unique(y).shape[0] < 2:
         raise CLIError(f"{data_file}: all samples have the label {y[0]}; training needs at least 2 classes")
     params = _params(opts, y)
     start = time.perf_counter()
-    if opts["search"] and regression:
-        raise CLIError("-C searches C for the classification solvers (-s 1 to 5); "
-                       "for regression use -v with a few values of -c")
     if regression and opts["folds"] is not None:
         return _cross_validate_regression(opts, params, X, y, start)
+    if cls is LogisticRegression and (opts["search"] or opts["folds"] is not None):
+        return _search_logistic(opts, params, X, y, model_file, start)
     if opts["search"] or opts["folds"] is not None:
         return _search(opts, params, X, y, model_file, start)
 
     model_file = model_file or os.path.basename(data_file) + ".model"
-    est = _estimator(opts, params, regression)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        est.fit(X, y)
+        if cls is LogisticRegression:
+            est = LiblinearLogistic(params, opts["max_iter"] or 1000, opts["n_jobs"]).fit(X, y, opts["C"])
+        else:
+            est = _estimator(opts, params, regression).fit(X, y)
     _report_warnings(opts, caught)
     _save_model(model_file, est)
     _say(
         opts,
         f"trained -s {opts['solver']} (C = {opts['C']:g}, solver {est.solver_}) on "
         f"{X.shape[0]} x {X.shape[1]} in {time.perf_counter() - start:.2f} s, "
-        f"{est.n_iter_} iterations; model saved to {model_file}",
+        f"{int(np.max(est.n_iter_))} iterations; model saved to {model_file}",
     )
     return 0
 
@@ -317,6 +350,65 @@ def _estimator(opts, params, regression):
     """The unfitted LinearSVC or LinearSVR of one training run at ``-c``."""
     cls = LinearSVR if regression else LinearSVC
     return cls(C=opts["C"], max_iter=opts["max_iter"] or 1000, n_jobs=opts["n_jobs"], **params)
+
+
+class LiblinearLogistic:
+    """LIBLINEAR's ``-s 0`` and ``-s 7`` on any number of classes.
+
+    Two classes: one ``LogisticRegression(solver="liblinear")``.  Three or
+    more: LIBLINEAR's one-vs-rest, one binary problem per class ``k`` (its
+    samples positive with cost ``C w_k``, all others negative with cost
+    ``C``, as LIBLINEAR weighs them), stacked into one LogisticRegression
+    with a row per class, the model LIBLINEAR stores.  The stacked model
+    predicts LIBLINEAR's labels (the largest decision value); its
+    probabilities in LIBLINEAR's sense are
+    ``fastlinear._model_io.liblinear_predict_proba``.
+
+    ``fit`` may be called again with a larger ``C`` on the same data: every
+    binary problem starts from its previous solution (the warm start of
+    the C search).
+
+    Parameters
+    ----------
+    params : dict
+        ``LogisticRegression`` parameters (``solver="liblinear"``, ``dual``,
+        ``tol``, ``fit_intercept``, ``intercept_scaling``, ``class_weight``
+        as a dict of the labels' weights or None, ``random_state``).
+    max_iter : int
+    n_jobs : int
+        Threads inside the primal solver's products with X.
+    """
+
+    def __init__(self, params, max_iter, n_jobs):
+        self.params = dict(params)
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self._binaries = None
+
+    def fit(self, X, y, C):
+        """The fitted (stacked) LogisticRegression at ``C``."""
+        classes = np.unique(y)
+        weights = self.params.get("class_weight") or {}
+        if classes.shape[0] == 2:
+            targets = [(y, self.params.get("class_weight"))]
+        else:
+            targets = [(np.where(y == label, 1, -1), {1: float(weights.get(label, 1.0)), -1: 1.0})
+                       for label in classes]
+        if self._binaries is None or len(self._binaries) != len(targets):
+            base = dict(self.params, max_iter=self.max_iter, n_jobs=self.n_jobs, warm_start=True)
+            self._binaries = [LogisticRegression(**base) for _ in targets]
+        for est, (labels, class_weight) in zip(self._binaries, targets, strict=True):
+            est.set_params(C=C, class_weight=class_weight).fit(X, labels)
+        if classes.shape[0] == 2:
+            return self._binaries[0]
+        model = LogisticRegression(C=C, max_iter=self.max_iter, n_jobs=self.n_jobs, **self.params)
+        model.classes_ = classes
+        model.n_features_in_ = X.shape[1]
+        model.coef_ = np.vstack([est.coef_ for est in self._binaries])
+        model.intercept_ = np.concatenate([est.intercept_ for est in self._binaries])
+        model.n_iter_ = np.concatenate([est.n_iter_ for est in self._binaries])
+        model.solver_ = self._binaries[0].solver_
+        return model
 
 
 def _save_model(path, est):
@@ -358,18 +450,79 @@ def _search(opts, params, X, y, model_file, start):
     _report_warnings(opts, caught)
     res = search.cv_results_
     # The folds' counts add up to the correct predictions of the whole set.
-    accuracy = 100 * np.rint(res["mean_test_score"] * search.n_splits_) / X.shape[0]
-    # Results are printed even with -q, as LIBLINEAR does.
+    correct = np.rint(res["mean_test_score"] * search.n_splits_)
+    _report_search(opts, res["param_C"], correct, res["max_n_iter"], X.shape[0],
+                   search.best_estimator_ if fit_model else None, model_file, start)
+    return 0
+
+
+def _report_search(opts, Cs, correct, max_n_iter, n_samples, model, model_file, start):
+    """Print -v's or -C's figures (LIBLINEAR's accuracies: the correct
+    predictions of all folds over ``n_samples``) and save the best model.
+
+    The best C has the most correct predictions, the smallest C on ties
+    (``Cs`` increase).  Results are printed even with -q, as LIBLINEAR does.
+    """
+    accuracy = 100 * np.asarray(correct, dtype=np.float64) / n_samples
     if opts["search"]:
-        for C, rate, n_iter in zip(res["param_C"], accuracy, res["max_n_iter"], strict=True):
+        for C, rate, n_iter in zip(Cs, accuracy, max_n_iter, strict=True):
             _say(opts, f"C = {C:g}  CV accuracy = {rate:g}%  (max iterations {n_iter})")
-        print(f"Best C = {search.C_:g}  CV accuracy = {accuracy[search.best_index_]:g}%")
-        if fit_model:
-            _save_model(model_file, search.best_estimator_)
-            _say(opts, f"model with C = {search.C_:g} saved to {model_file}")
+        best = int(np.argmax(correct))
+        print(f"Best C = {Cs[best]:g}  CV accuracy = {accuracy[best]:g}%")
+        if model is not None:
+            _save_model(model_file, model)
+            _say(opts, f"model with C = {Cs[best]:g} saved to {model_file}")
     else:
         print(f"Cross Validation Accuracy = {accuracy[0]:g}%")
     _say(opts, f"time: {time.perf_counter() - start:.2f} s")
+
+
+def _search_logistic(opts, params, X, y, model_file, start):
+    """-v and -C for logistic regression (-s 0, -s 7): :func:`_search`'s
+    figures, with :class:`LiblinearLogistic` on each fold.
+
+    Folds are stratified without shuffling (as -v of the SVMs); on each fold
+    the C grid is solved in increasing order, every C starting from the
+    solution at the previous one.  Folds run one after the other in this
+    thread, so that Ctrl-C stops the solver at once.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    Cs = np.unique(opts["Cs"]) if opts["search"] else np.array([opts["C"]])
+    max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
+    splits = list(StratifiedKFold(opts["folds"] or 5).split(np.empty((X.shape[0], 0)), y))
+    correct = np.zeros(len(Cs), dtype=np.int64)
+    max_n_iter = np.zeros(len(Cs), dtype=np.int64)
+    not_converged = np.zeros(len(Cs), dtype=bool)
+    progress = None if opts["quiet"] else ProgressBar(
+        len(splits) * len(Cs), label=f"-s {opts['solver']} {'C search' if opts['search'] else 'CV'} ")
+    for k, (train, test) in enumerate(splits):
+        path = LiblinearLogistic(params, max_iter, opts["n_jobs"])
+        X_fit, y_fit, X_test = X[train], y[train], X[test]
+        for j, C in enumerate(Cs):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                try:
+                    est = path.fit(X_fit, y_fit, C)
+                except ValueError as error:
+                    raise CLIError(f"fold {k + 1} of {len(splits)}: {error}") from None
+            not_converged[j] |= any(issubclass(w.category, ConvergenceWarning) for w in caught)
+            correct[j] += int(np.sum(est.predict(X_test) == y[test]))
+            max_n_iter[j] = max(max_n_iter[j], int(np.max(est.n_iter_)))
+            if progress is not None:
+                progress.update(1, f"C={C:g}")
+    if not_converged.any() and not opts["quiet"]:
+        print(f"WARNING: the solver stopped at --max-iter {max_iter} before reaching -e "
+              f"{opts['tol']:g} in some folds at C = {', '.join(f'{C:g}' for C in Cs[not_converged])}; "
+              "raise --max-iter or -e, or scale the features", file=sys.stderr)
+    model = None
+    if opts["search"] and model_file is not None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = LiblinearLogistic(params, max_iter, opts["n_jobs"]).fit(
+                X, y, Cs[int(np.argmax(correct))])
+        _report_warnings(opts, caught)
+    _report_search(opts, Cs, correct, max_n_iter, X.shape[0], model, model_file, start)
     return 0
 
 
@@ -408,8 +561,14 @@ def _report_warnings(opts, caught):
 
 
 def cmd_predict(args):
-    """``fastlinear predict``: label a LIBSVM file with a LIBLINEAR model."""
+    """``fastlinear predict``: label a LIBSVM file with a LIBLINEAR model.
+
+    With ``-b 1`` (logistic regression models), LIBLINEAR's output: a line
+    ``labels`` with the model file's labels, then per sample the predicted
+    label and the probabilities in that order, as ``%g``.
+    """
     quiet = False
+    probability = False
     i = 0
     while i < len(args) and args[i].startswith("-") and len(args[i]) > 1:
         a = args[i]
@@ -421,11 +580,7 @@ def cmd_predict(args):
             flag = _value(args, i, a, int)
             if flag not in (0, 1):
                 raise CLIError(f"-b must be 0 or 1, got {flag}")
-            if flag == 1:
-                raise CLIError(
-                    "probability output (-b 1) is only supported for logistic "
-                    "regression; these models are SVMs"
-                )
+            probability = flag == 1
             i += 1
         else:
             raise CLIError(f"unknown option {a!r} (see 'fastlinear predict -h')")
@@ -438,13 +593,24 @@ def cmd_predict(args):
         )
     test_file, model_file, output_file = positionals
     _check_file(model_file, "model file")
-    model = load_liblinear_model(model_file)
+    model, labels = read_liblinear_model(model_file)
     regression = isinstance(model, LinearSVR)
+    if probability and not isinstance(model, LogisticRegression):
+        raise CLIError(
+            "probability output (-b 1) is only supported for logistic regression "
+            f"models (-s 0 and 7); {model_file} holds a {type(model).__name__}"
+        )
     X, y = load_data(test_file, regression=regression)
     X = _fit_width(X, model.n_features_in_)
-    pred = model.predict(X)
+    pred = model.predict(X) if regression else liblinear_predict(model, labels, X)
     if regression:
         text = "".join(f"{p:.17g}\n" for p in pred)
+    elif probability:
+        # LIBLINEAR's columns follow the file's label line, not sorted labels.
+        proba = liblinear_predict_proba(model, X)[:, np.searchsorted(model.classes_, labels)]
+        text = "labels" + "".join(f" {int(v)}" for v in labels) + "\n" + "".join(
+            f"{p:g}" + "".join(f" {v:g}" for v in row) + "\n"
+            for p, row in zip(pred.astype(np.float64), proba, strict=True))
     else:
         text = "".join(f"{int(p)}\n" for p in pred)
     _write(output_file, "output file", text)

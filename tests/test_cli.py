@@ -18,10 +18,17 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import dump_svmlight_file, load_svmlight_file
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict, cross_val_score
+from sklearn.multiclass import OneVsRestClassifier
 
-from fastlinear import LinearSVC, LinearSVCCV, LinearSVR, cli
-from fastlinear._model_io import ModelFormatError, load_liblinear_model, save_liblinear_model
+from fastlinear import LinearSVC, LinearSVCCV, LinearSVR, LogisticRegression, cli
+from fastlinear._model_io import (
+    ModelFormatError,
+    liblinear_predict_proba,
+    load_liblinear_model,
+    save_liblinear_model,
+)
 
 liblinearutil = pytest.importorskip("liblinear.liblinearutil")
 
@@ -237,7 +244,8 @@ def test_save_checks_argument_types(files, tmp_path):
         save_liblinear_model(est, path)
     with pytest.raises(TypeError, match=r"expected a str or path-like object as path, got int 3\.$"):
         save_liblinear_model(3, est)
-    with pytest.raises(TypeError, match=r"Expected a fitted LinearSVC or LinearSVR .* got str 'other'"):
+    with pytest.raises(TypeError, match=r"Expected a fitted LinearSVC, LinearSVR or "
+                                        r"LogisticRegression .* got str 'other'"):
         save_liblinear_model(path, "other")
     with pytest.raises(TypeError, match=r"got ndarray array\(\[0\., 0\.\]\)"):
         save_liblinear_model(path, np.zeros(2))
@@ -261,7 +269,7 @@ MODEL = "".join(line + "\n" for line in [
         (MODEL.replace("bias 1\n", "bias 1\nfastlinear_format_version 2\n"),
          "unknown header key 'fastlinear_format_version'.*newer"),
         (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_HUBER_SVC_DUAL"), "unknown solver_type 'L2R_HUBER_SVC_DUAL'.*newer"),
-        (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_LR"), "does not load"),
+        (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L1R_LR"), "does not load"),
         (MODEL.replace("0.125 \n", ""), "expected 3 x 1 = 3 weights.*found 2"),
         (MODEL.replace("-0.25", "abc"), "not all numbers"),
         (MODEL.replace("nr_feature 2\n", ""), "no 'nr_feature' line"),
@@ -430,14 +438,14 @@ def test_unknown_option_and_command(files, run_here):
     _, train, _ = files
     assert_usage_error(run("train", "-x", "1", train), "unknown option '-x'")
     assert_usage_error(run_here("train", "-c", "abc", train), "option -c expects a number, got 'abc'")
-    assert_usage_error(run_here("train", "-s", "7", train), "unknown solver -s 7")
+    assert_usage_error(run_here("train", "-s", "6", train), "unknown solver -s 6")
     assert_usage_error(run_here("train", "-c"), "option -c needs a value")
     assert_usage_error(run_here("train", "-c", "-1", train), "-c must be a finite number > 0")
     assert_usage_error(run_here("train", "-v", "1", train), "-v needs n >= 2 folds")
     assert_usage_error(run_here("train", "-w5", "2", train), "class 5 does not occur")
     assert_usage_error(run_here("frobnicate"), "unknown command 'frobnicate'")
     assert_usage_error(run_here("predict", train), "expected 3 arguments")
-    assert_usage_error(run_here("predict", "-b", "1", train, train, train), "only supported for logistic")
+    assert_usage_error(run_here("predict", "-b", "2", train, train, train), "-b must be 0 or 1")
 
 
 def test_newer_model_format(files, tmp_path):
@@ -615,3 +623,267 @@ def test_regression_cross_validation_and_refusals(tmp_path, run_here):
     assert scc > 0.5
     assert_usage_error(run_here("train", "-s", "11", "-C", train), "-C")
     assert_usage_error(run_here("train", "-s", "11", "-p", "-1", train), "-p")
+
+
+# --------------------------------------------------------------------------
+# Logistic regression: -s 0 (primal) and -s 7 (dual), predict -b 1
+
+
+def _width(X, n_features):
+    """X cut or padded to n_features columns (as predict reads a test file), with
+    32-bit indices (scikit-learn's liblinear takes no others)."""
+    X = X[:, :n_features] if X.shape[1] > n_features else X
+    return sp.csr_matrix((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)),
+                         shape=(X.shape[0], n_features))
+
+
+def _read_proba_output(path):
+    """fastlinear's or LIBLINEAR's ``predict -b 1`` file: (labels line, labels, probabilities)."""
+    lines = Path(path).read_text().splitlines()
+    header = lines[0].split()
+    assert header[0] == "labels", lines[0]
+    rows = np.array([[float(v) for v in line.split()] for line in lines[1:]])
+    return [int(v) for v in header[1:]], rows[:, 0], rows[:, 1:]
+
+
+def liblinear_lr_objective(path, X, y, C, weights=None):
+    """LIBLINEAR's primal objective of an L2R_LR / L2R_LR_DUAL model file, summed
+    over its binary problems: 1/2 ||[w; w_bias]||^2 + sum_i C_i log(1 + exp(-t_i w.x_i)).
+
+    Two classes: one problem, C_i = C * weight of y_i.  K >= 3: one per class k
+    (one-vs-rest), C_i = C * weight of k for its samples and C for the others.
+    """
+    weights = weights or {}
+    est = load_liblinear_model(path)
+    scores = X @ est.coef_.T + est.intercept_
+    bias = est.intercept_scaling if est.fit_intercept else 1.0
+    classes = est.classes_
+    if len(classes) == 2:
+        t = np.where(y == classes[1], 1.0, -1.0)[:, None]
+        cost = (C * np.array([weights.get(v, 1.0) for v in y]))[:, None]
+    else:
+        t = np.where(y[:, None] == classes[None, :], 1.0, -1.0)
+        cost = C * np.where(t > 0, [[weights.get(v, 1.0) for v in classes]], 1.0)
+    penalty = 0.5 * (np.sum(est.coef_**2) + np.sum((est.intercept_ / bias) ** 2))
+    return penalty + float(np.sum(cost * np.logaddexp(0.0, -t * scores)))
+
+
+def _agrees_with_liblinear(model, solver, test, Xt, run_here):
+    """A logistic model file: load_liblinear_model and ``fastlinear predict -b 1``
+    give liblinear-official's labels and probabilities (1e-6) on the test file."""
+    y_test, x_test = liblinearutil.svm_read_problem(str(test))
+    ll_model = liblinearutil.load_model(str(model))
+    expected, _, expected_p = liblinearutil.predict(y_test, x_test, ll_model, "-b 1 -q")
+    est = load_liblinear_model(model)
+    assert isinstance(est, LogisticRegression)
+    assert (est.solver, est.dual, est.intercept_scaling) == ("liblinear", solver == 7, 1.0)
+    order = np.searchsorted(est.classes_, ll_model.get_labels())
+    np.testing.assert_array_equal(est.predict(Xt), expected)
+    np.testing.assert_allclose(liblinear_predict_proba(est, Xt)[:, order], expected_p, rtol=1e-6, atol=1e-12)
+    output = Path(model).with_suffix(".out")
+    code, out, err = run_here("predict", "-b", "1", test, model, output)
+    assert code == 0, err
+    labels, pred, proba = _read_proba_output(output)
+    assert labels == ll_model.get_labels()
+    np.testing.assert_array_equal(pred, expected)
+    np.testing.assert_allclose(proba, expected_p, atol=1e-6)  # "%g": 6 significant digits
+    correct = int(np.sum(pred == np.array(y_test)))
+    assert out.strip() == f"Accuracy = {100 * correct / len(y_test):g}% ({correct}/{len(y_test)})"
+
+
+@pytest.mark.parametrize("solver", [0, 7])
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_logistic_round_trip_with_liblinear(solver, multiclass, files, tmp_path, run_here):
+    """Model files of -s 0 / -s 7 both ways: same labels, probabilities (1e-6), objectives (1e-6)."""
+    if multiclass:
+        train, X, y = _multiclass(tmp_path)
+        test, weights = train, {3: 2.0, -2: 0.5}
+    else:
+        _, train, test = files
+        X, y = load(train)
+        weights = {1: 2.0}
+    options = ["-s", str(solver), "-c", "0.5", "-e", "1e-8"]
+    for label, weight in weights.items():
+        options += [f"-w{label}", str(weight)]
+    Xt = _width(load(test)[0], X.shape[1])
+    solver_type = {0: "L2R_LR", 7: "L2R_LR_DUAL"}[solver]
+
+    # fastlinear -> liblinear-official
+    model = tmp_path / "fl.model"
+    code, out, err = run_here("train", *options, "-q", train, model)
+    assert (code, out) == (0, ""), err
+    assert model.read_text().startswith(f"solver_type {solver_type}\nnr_class {len(np.unique(y))}\n")
+    _agrees_with_liblinear(model, solver, test, Xt, run_here)
+    # liblinear-official -> fastlinear
+    y_train, x_train = liblinearutil.svm_read_problem(str(train))
+    theirs = tmp_path / "ll.model"
+    liblinearutil.save_model(str(theirs), liblinearutil.train(y_train, x_train, " ".join(options) + " -B 1 -q"))
+    _agrees_with_liblinear(theirs, solver, test, Xt, run_here)
+
+    # Both trainers solve the same problem (LIBLINEAR's weights included).
+    ours_J = liblinear_lr_objective(model, X, y, 0.5, weights)
+    theirs_J = liblinear_lr_objective(theirs, X, y, 0.5, weights)
+    np.testing.assert_allclose(ours_J, theirs_J, rtol=1e-6)
+
+
+def test_predict_b1_follows_the_label_line_by_hand(tmp_path, run_here):
+    """LIBLINEAR's -b 1 by hand: binary sigma(w.x) for label[0]; three classes
+    sigma(d_k) normalised, columns in the file's (unsorted) label order."""
+    binary = "".join(line + "\n" for line in [
+        "solver_type L2R_LR", "nr_class 2", "label -1 1", "nr_feature 2", "bias 1", "w",
+        "0.5 ", "-0.25 ", "0.125 "])
+    (tmp_path / "b.model").write_text(binary)
+    data = tmp_path / "x"
+    data.write_text("1 1:1\n-1 2:2\n1 1:-1\n1 2:0.5\n")
+    code, out, err = run_here("predict", "-b", "1", data, tmp_path / "b.model", tmp_path / "out")
+    assert code == 0, err
+    # w.x + 0.125 * bias, positive for label[0] = -1; on the tie w.x = 0, label[1].
+    d = np.array([0.625, -0.375, -0.375, 0.0])
+    p = 1 / (1 + np.exp(-d))
+    lines = (tmp_path / "out").read_text().splitlines()
+    assert lines[0] == "labels -1 1"
+    assert lines[1:] == [f"{-1 if v > 0 else 1:g} {q:g} {1 - q:g}" for v, q in zip(d, p, strict=True)]
+    three = "".join(line + "\n" for line in [
+        "solver_type L2R_LR_DUAL", "nr_class 3", "label 7 -2 3", "nr_feature 1", "bias -1", "w",
+        "1 -1 0.5 "])
+    (tmp_path / "m.model").write_text(three)
+    code, out, err = run_here("predict", "-b", "1", "-q", data, tmp_path / "m.model", tmp_path / "out")
+    assert (code, out) == (0, ""), err
+    x = np.array([1.0, 0.0, -1.0, 0.0])  # feature 2 is beyond the model's: x = 0, a tie, label[0]
+    s = 1 / (1 + np.exp(-np.outer(x, [1.0, -1.0, 0.5])))
+    s /= s.sum(axis=1, keepdims=True)
+    pred = np.array([7, -2, 3])[np.argmax(np.outer(x, [1.0, -1.0, 0.5]), axis=1)]
+    lines = (tmp_path / "out").read_text().splitlines()
+    assert lines[0] == "labels 7 -2 3"
+    assert lines[1:] == [f"{k:g} " + " ".join(f"{v:g}" for v in row) for k, row in zip(pred, s, strict=True)]
+    # liblinear-official reads both files alike, ties included.
+    y_ll, x_ll = liblinearutil.svm_read_problem(str(data))
+    for name, ours in (("b.model", d), ("m.model", pred)):
+        labels, _, p = liblinearutil.predict(y_ll, x_ll, liblinearutil.load_model(str(tmp_path / name)), "-b 1 -q")
+        if name == "b.model":
+            np.testing.assert_array_equal(labels, np.where(ours > 0, -1, 1))
+        else:
+            np.testing.assert_array_equal(labels, ours)
+            np.testing.assert_allclose(p, s, rtol=1e-12)
+
+
+@pytest.mark.parametrize("solver", [0, 7])
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_logistic_cross_validation_accuracy(solver, multiclass, files, tmp_path, run_here):
+    """-v with -s 0 / -s 7: LIBLINEAR's pooled accuracy over stratified folds (no
+    shuffling), the same as scikit-learn's one-vs-rest over the same folds."""
+    if multiclass:
+        train, X, y = _multiclass(tmp_path)
+    else:
+        _, train, _ = files
+        X, y = load(train)
+    code, out, err = run_here("train", "-s", solver, "-v", "4", "-c", "0.3", "-e", "1e-8", "-q", train)
+    assert code == 0, err
+    binary = SkLogisticRegression(solver="liblinear", dual=solver == 7, C=0.3, tol=1e-8, max_iter=1000,
+                                  random_state=0)
+    model = OneVsRestClassifier(binary) if multiclass else binary
+    pooled = np.mean(cross_val_predict(model, X, y, cv=StratifiedKFold(4)) == y)
+    assert out.splitlines() == [f"Cross Validation Accuracy = {100 * pooled:g}%"]
+    assert not (tmp_path / "multi.model").exists()  # -v writes no model
+
+
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_logistic_C_search(multiclass, files, tmp_path, run_here):
+    """-C with -s 0: per C, the correct predictions of all folds (warm-started path
+    = fits from zero at a tight -e), the best C (most correct, smallest on ties),
+    and the refit at it saved."""
+    if multiclass:
+        train, X, y = _multiclass(tmp_path)
+    else:
+        _, train, _ = files
+        X, y = load(train)
+    Cs = [0.001, 0.01, 0.1, 1.0, 10.0]
+    model = tmp_path / "best.model"
+    code, out, err = run_here("train", "-s", "0", "-C", "-v", "3", "-e", "1e-8", "--Cs", ",".join(map(str, Cs)),
+                              train, model)
+    assert code == 0, err
+    assert "-s 0 C search [" in err  # the progress bar, on stderr
+    correct = []
+    for C in Cs:
+        binary = SkLogisticRegression(solver="liblinear", C=C, tol=1e-8, max_iter=1000)
+        clf = OneVsRestClassifier(binary) if multiclass else binary
+        correct.append(int(np.sum(cross_val_predict(clf, X, y, cv=StratifiedKFold(3)) == y)))
+    for C, count in zip(Cs, correct, strict=True):
+        assert re.search(rf"^C = {C:g}  CV accuracy = {100 * count / len(y):g}%  \(max iterations \d+\)$",
+                         out, re.M), out
+    best = int(np.argmax(correct))
+    assert f"Best C = {Cs[best]:g}  CV accuracy = {100 * correct[best] / len(y):g}%" in out
+    assert model.read_text().startswith("solver_type L2R_LR\n")
+    saved = load_liblinear_model(model)
+    binary = LogisticRegression(solver="liblinear", C=Cs[best], tol=1e-8, max_iter=60000, random_state=0)
+    if multiclass:
+        ref = OneVsRestClassifier(binary).fit(X, y)
+        coef = np.vstack([e.coef_ for e in ref.estimators_])
+    else:
+        coef = binary.fit(X, y).coef_
+    np.testing.assert_allclose(saved.coef_, coef, rtol=1e-12, atol=1e-14)
+
+
+def test_logistic_model_files_from_estimators(files, tmp_path):
+    """save_liblinear_model on LogisticRegression: liblinear's dual solver -> L2R_LR_DUAL,
+    any other solver -> L2R_LR; the labels are the estimator's, the binary
+    probabilities too; the round trip keeps the weights and intercept_scaling."""
+    _, train, test = files
+    X, y = load(train)
+    X = _width(X, X.shape[1])
+    Xt = _width(load(test)[0], X.shape[1])
+    y_test, x_test = liblinearutil.svm_read_problem(str(test))
+    cases = [
+        (LogisticRegression(solver="liblinear", dual=True, C=0.5, intercept_scaling=3.0, random_state=0),
+         "L2R_LR_DUAL"),
+        (LogisticRegression(solver="liblinear", C=0.5), "L2R_LR"),
+        (LogisticRegression(C=0.5), "L2R_LR"),  # an exact Newton solver
+        (SkLogisticRegression(solver="liblinear", dual=True, C=0.5), "L2R_LR_DUAL"),
+        (SkLogisticRegression(C=0.5, fit_intercept=False), "L2R_LR"),
+    ]
+    for est, solver_type in cases:
+        est.fit(X, y)
+        path = tmp_path / "m"
+        save_liblinear_model(path, est)
+        assert path.read_text().startswith(f"solver_type {solver_type}\n"), type(est)
+        ll = liblinearutil.load_model(str(path))
+        labels, _, p = liblinearutil.predict(y_test, x_test, ll, "-b 1 -q")
+        np.testing.assert_array_equal(labels, est.predict(Xt))
+        order = np.searchsorted(est.classes_, ll.get_labels())
+        np.testing.assert_allclose(est.predict_proba(Xt)[:, order], p, rtol=1e-9)
+        back = load_liblinear_model(path)
+        np.testing.assert_array_equal(back.coef_, est.coef_)
+        np.testing.assert_allclose(back.intercept_, est.intercept_, rtol=1e-15)
+        assert back.fit_intercept == est.fit_intercept
+        if est.fit_intercept:
+            assert back.intercept_scaling == est.intercept_scaling
+
+
+def test_multinomial_model_saves_as_one_vs_rest_labels(tmp_path):
+    """A multinomial (softmax) model saved as L2R_LR: LIBLINEAR predicts its labels;
+    its probabilities are LIBLINEAR's one-vs-rest normalisation, not the softmax."""
+    path, X, y = _multiclass(tmp_path)
+    est = LogisticRegression(C=0.3).fit(X, y)
+    save_liblinear_model(tmp_path / "m", est)
+    y_ll, x_ll = liblinearutil.svm_read_problem(str(path))
+    ll = liblinearutil.load_model(str(tmp_path / "m"))
+    labels, _, p = liblinearutil.predict(y_ll, x_ll, ll, "-b 1 -q")
+    np.testing.assert_array_equal(labels, est.predict(X))
+    order = np.searchsorted(est.classes_, ll.get_labels())
+    np.testing.assert_allclose(liblinear_predict_proba(est, X)[:, order], p, rtol=1e-9)
+    assert np.max(np.abs(est.predict_proba(X)[:, order] - p)) > 1e-3
+
+
+def test_logistic_option_errors(files, tmp_path, run_here):
+    _, train, test = files
+    svm, svr = tmp_path / "svm.model", tmp_path / "svr.model"
+    assert run_here("train", "-q", train, svm)[0] == 0
+    assert run_here("train", "-s", "11", "-q", train, svr)[0] == 0
+    assert_usage_error(run("predict", "-b", "1", test, svm, tmp_path / "out"),
+                       "-b 1) is only supported for logistic regression", "holds a LinearSVC")
+    assert_usage_error(run_here("predict", "-b", "1", test, svr, tmp_path / "out"), "holds a LinearSVR")
+    assert not (tmp_path / "out").exists()
+    assert_usage_error(run_here("train", "-s", "7", "-C", train), "-C searches C for -s 0, 1, 2, 3, 4 and 5 only")
+    assert_usage_error(run_here("train", "-s", "6", train), "unknown solver -s 6", "-s 0, 1, 2, 3, 4, 5 and 7")
+    assert_usage_error(run_here("train", "-s", "0", "-w9", "2", train), "class 9 does not occur")
+    assert_usage_error(run_here("train", "-s", "0", "-p", "-1", train), "-p")
