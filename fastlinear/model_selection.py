@@ -3,8 +3,10 @@
 The course assignment's question 2 -- ``cross_val_score(LinearSVC(C=c), X, y,
 cv=3)`` for each C of a grid, then a refit with the best C -- as one
 estimator, :class:`LinearSVCCV`, built on the public
-:class:`fastlinear.LinearSVC` only; :class:`LogisticRegressionCV` does the
-same for :class:`fastlinear.LogisticRegression` (warm start on ``W``).
+:class:`fastlinear.LinearSVC` only; :class:`LogisticRegressionCV` is
+scikit-learn's, with the same warm-started paths for
+:class:`fastlinear.LogisticRegression` (warm start on ``coef_``; rules 3 and
+4 below hold for it too, its folds and choice of C are scikit-learn's).
 
 Design rules of this module:
 
