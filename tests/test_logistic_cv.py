@@ -291,3 +291,28 @@ def test_sklearn_contract(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+# ------------------------------------------------------------- Ctrl-C
+
+
+def test_ctrl_c_stops_the_folds_threads():
+    """SIGINT 2 s into a search whose folds run in threads: it stops, unfitted,
+    and no fold keeps computing."""
+    import textwrap
+
+    from test_interrupt import CHILD, STOP_WITHIN, _interrupt  # the estimators' Ctrl-C harness
+
+    code = textwrap.dedent(CHILD).format(
+        data="X = sp.csr_matrix(rng.randn(20000, 20) @ rng.randn(20, 300) + 1e-3 * rng.randn(20000, 300))",
+        classes=2,
+        setup=("from fastlinear import LogisticRegressionCV\n"
+               "est = LogisticRegressionCV(Cs=[1e4], cv=2, n_jobs=2, solver='newton-cg', tol=1e-300,\n"
+               "    max_iter=10**6, l1_ratios=(0,), scoring='accuracy', use_legacy_attributes=False)"),
+    )
+    out, elapsed, err = _interrupt(code)
+    assert out.startswith("interrupted"), (out, err)
+    _, fitted, cpu_after = out.split()
+    assert elapsed - 1.0 <= STOP_WITHIN, elapsed
+    assert fitted == "False"
+    assert float(cpu_after) < 0.35
