@@ -7,7 +7,11 @@ one process, and each solution's objective in the units of
 ``f = 1/2 ||W_R||^2 + C sum_i loss_i`` as the relative gap to the lowest
 objective of a ``tol=1e-12`` run of the exact solvers.
 
-    python bench/newton_cholesky_timing.py --repeat 3 [--threads 1]
+    python bench/newton_cholesky_timing.py --repeat 3 [--threads 1] [--blas-threads 1]
+
+``--blas-threads`` limits BLAS (scikit-learn's products and factorisations)
+for every solver; by default scikit-learn runs with BLAS's own thread count,
+as its users get it.
 """
 import argparse
 import os
@@ -20,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import log_expit, logsumexp
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from threadpoolctl import threadpool_limits
 
 from fastlinear import _newton_cholesky
 from fastlinear._problem import LinearProblem
@@ -78,13 +83,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--blas-threads", type=int, default=None)
     args = parser.parse_args()
+    with threadpool_limits(limits=args.blas_threads, user_api="blas"):
+        run(args)
+
+
+def run(args):
     cases = [("a9a", 123, C) for C in (0.01, 1.0, 100.0)]
     cases += [("dna.scale", 180, 1.0), ("satimage.scale", 36, 1.0)]
     solvers = {"fastlinear newton-cholesky": ours, "sklearn lbfgs": sklearn("lbfgs"),
                "sklearn newton-cholesky": sklearn("newton-cholesky")}
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Hessian threads {args.threads}, median of {args.repeat}")
+          f"Hessian threads {args.threads}, BLAS threads {args.blas_threads or 'default'}, "
+          f"median of {args.repeat}")
     print("| data | C | solver | time (s) | iterations | objective | rel. gap |")
     print("|---|---|---|---|---|---|---|")
     for name, n_features, C in cases:

@@ -18,8 +18,9 @@ class): the problem has ``m (K - 1)`` variables.
 When ``m`` (times ``K``) is small, the Hessian fits in memory and an exact
 Newton step costs one pass over the data plus a Cholesky factorisation of
 an ``m K x m K`` matrix; a handful of steps reach the optimum to rounding
-(scikit-learn's ``newton-cholesky`` solver, by C. Lorentzen, is the same
-idea).  Each step:
+(scikit-learn's ``newton-cholesky`` solver follows the same idea; here the
+Hessian pass reads each sparse row once and the factorisation runs on
+``n_threads`` BLAS threads).  Each step:
 
 1. ``g`` and the Hessian ``H = lam diag(R) + H_loss``; ``H_loss`` comes from
    ``fastlinear._hessian_fast`` in one pass over the rows (``X~^T D X~``,

@@ -273,7 +273,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     >>> clf.predict_proba(X[:1] / 16).shape
     (1, 10)
     >>> round(clf.score(X / 16, y), 2)
-    0.99
+    0.98
+    >>> clf.solver_, clf.n_iter_
+    ('newton-cholesky', array([4], dtype=int32))
     """
 
     _parameter_constraints: dict = {
@@ -589,10 +591,13 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         elif sol.status == Status.MAX_ITER:
             unit = {"svrg": "epochs", "sgd": "epochs",
                     "liblinear-dual": "passes"}.get(sol.solver, "Newton steps")
-            if sol.solver in ("svrg", "sgd"):
-                detail = (f"the objective still fell by more than tol={self.tol} "
-                          f"(relative) within each of the last {self.n_iter_no_change} "
-                          "epochs")
+            if sol.solver == "svrg":
+                detail = (f"the largest gradient entry of the mean objective is still "
+                          f"above tol={self.tol}")
+            elif sol.solver == "sgd":
+                detail = (f"the objective had not stalled: it still fell by more than "
+                          f"tol={self.tol} (relative) within n_iter_no_change="
+                          f"{self.n_iter_no_change} epochs")
             elif self.max_iter == 0:
                 detail = "max_iter=0 returns the start point"
             else:
@@ -857,7 +862,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         -------
         J : float
         """
-        return logistic_objective(self, X, y, sample_weight)
+        return _objective(self, X, y, sample_weight, None, "LogisticRegression.objective")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -896,9 +901,12 @@ def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
     -------
     J : float
     """
+    return _objective(estimator, X, y, sample_weight, C, "logistic_objective")
+
+
+def _objective(estimator, X, y, sample_weight, C, caller):
     check_is_fitted(estimator)
-    X, y_ind, sw = validate_evaluation_data(estimator, X, y, sample_weight,
-                                            caller="logistic_objective")
+    X, y_ind, sw = validate_evaluation_data(estimator, X, y, sample_weight, caller=caller)
     C = float(estimator.C if C is None else C)
     penalised = np.isfinite(C) and getattr(estimator, "penalty", "l2") is not None
     classes = estimator.classes_

@@ -261,7 +261,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         start = time.perf_counter()
         for j, (C, est) in enumerate(self._path(train_data, Cs, seed, stop)):
             times[j] = time.perf_counter() - start
-            n_iter[j] = est.n_iter_
+            n_iter[j] = int(np.max(est.n_iter_))  # (an array for LogisticRegression)
             scores[j] = scorer(est, Xte, yte)
             if progress is not None:
                 progress.update(1, f"C={C:g}")

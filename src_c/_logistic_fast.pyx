@@ -484,8 +484,8 @@ cdef bint _record(Monitor* mon, double value) noexcept nogil:
     return True
 
 
-cdef double _gradient_max(const Weights* w, const Settings* s, const Snapshot* snap,
-                         Py_ssize_t n_samples) noexcept nogil:
+cdef double _gradient_max(const Weights* w, const Settings* s,
+                          const Snapshot* snap, Py_ssize_t n_samples) noexcept nogil:
     """``max |grad J|`` at the snapshot just taken (``w`` folded): ``C n M + W``
     for the weights, ``C n m_b`` for the intercepts (rule 3)."""
     cdef Py_ssize_t j, c
@@ -513,13 +513,6 @@ cdef bint _end_of_epoch(const floating* data, const index_t* indices,
     mon.obj = _evaluate(data, indices, indptr, d, w, s, snap, z)
     if not _record(mon, mon.obj):
         return True
-    if gradient_rule and isfinite(mon.obj) and _gradient_max(
-            w, s, snap, d.n_samples) <= s.grad_tol:
-        # Converged here: these weights are the ones returned.
-        mon.best = mon.obj
-        _keep_best(w, Vbest, bbest)
-        mon.status = CONVERGED
-        return True
     if epoch == 0:
         mon.start_obj = mon.obj
         if not isfinite(mon.obj):
@@ -530,6 +523,13 @@ cdef bint _end_of_epoch(const floating* data, const index_t* indices,
         with gil:
             print("-- Epoch %d: objective %.10g, learning rate %.4g"
                   % (epoch, mon.obj, mon.eta), flush=True)
+    if gradient_rule and isfinite(mon.obj) and _gradient_max(
+            w, s, snap, d.n_samples) <= s.grad_tol:
+        # Converged here: these weights are the ones returned.
+        mon.best = mon.obj
+        _keep_best(w, Vbest, bbest)
+        mon.status = CONVERGED
+        return True
     if not isfinite(mon.obj) or mon.obj > EXPLODE_FACTOR * mon.start_obj + 1.0:
         # Diverging: back to the best weights, smaller step.
         _restore(w, Vbest, bbest)
