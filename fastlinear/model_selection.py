@@ -3,8 +3,10 @@
 The course assignment's question 2 -- ``cross_val_score(LinearSVC(C=c), X, y,
 cv=3)`` for each C of a grid, then a refit with the best C -- as one
 estimator, :class:`LinearSVCCV`, built on the public
-:class:`fastlinear.LinearSVC` only; :class:`LogisticRegressionCV` does the
-same for :class:`fastlinear.LogisticRegression` (warm start on ``W``).
+:class:`fastlinear.LinearSVC` only; :class:`LogisticRegressionCV` is
+scikit-learn's, with the same warm-started paths for
+:class:`fastlinear.LogisticRegression` (warm start on ``coef_``; rules 3 and
+4 below hold for it too, its folds and choice of C are scikit-learn's).
 
 Design rules of this module:
 
@@ -40,30 +42,42 @@ Design rules of this module:
    first in increasing order, as ``GridSearchCV``'s rank).  The refit starts
    from zero on the whole training set.
 """
+import inspect
 import time
 import warnings
 from numbers import Integral
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.linear_model._base import SparseCoefMixin
+from sklearn.metrics import check_scoring, get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import check_random_state, metadata_routing
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.validation import _check_method_params, check_is_fitted
 
+from ._base import CheckedLinearClassifierMixin
 from ._parallel import new_stop_flag, run
 from ._problem import weights_with_bias
 from ._progress import ProgressBar
 from ._solvers import Start
 from ._validation import (
     ClassificationData,
+    check_class_weight,
     encode_labels,
     proved_csr,
     validate_classification_data,
 )
+from .logistic import LogisticRegression
 from .svm import LinearSVC
 
 __all__ = ["LinearSVCCV", "LogisticRegressionCV", "linear_svc_path"]
@@ -162,6 +176,46 @@ def _svc_path(est, data, Cs, warm_start, dual, stop):
         yield float(C), est
 
 
+def _seed(random_state):
+    """One seed for every fold and the refit: an int (or None) as it is, a
+    RandomState drawn from once."""
+    if random_state is None or isinstance(random_state, Integral):
+        return random_state
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _fold_threads(n_jobs, n_folds):
+    """Threads over the folds for scikit-learn's ``n_jobs``."""
+    if n_jobs is not None and n_jobs < 0:
+        # "All cores": one thread per fold (up to twice the cores), so the
+        # OS spreads e.g. 3 folds over 2 cores instead of one core
+        # running two folds in a row while the other idles.
+        return min(n_folds, 2 * effective_n_jobs(n_jobs))
+    return min(effective_n_jobs(n_jobs), n_folds)
+
+
+def _cv_results(Cs, scores, times, n_iter):
+    """``cv_results_`` from the (n_folds, n_Cs) scores, seconds and iterations."""
+    mean = scores.mean(axis=0)
+    order = np.argsort(-np.nan_to_num(mean, nan=-np.inf), kind="stable")
+    rank = np.empty(len(Cs), dtype=np.int32)
+    rank[order] = np.arange(1, len(Cs) + 1)
+    results = {
+        "param_C": Cs.copy(),
+        "mean_test_score": mean,
+        "std_test_score": scores.std(axis=0),
+        "rank_test_score": rank,
+        "mean_fit_time": times.mean(axis=0),
+        "std_fit_time": times.std(axis=0),
+        "mean_n_iter": n_iter.mean(axis=0),
+        "max_n_iter": n_iter.max(axis=0),
+    }
+    for k in range(scores.shape[0]):
+        results[f"split{k}_test_score"] = scores[k]
+        results[f"split{k}_n_iter"] = n_iter[k]
+    return results
+
+
 def _fold_data(data, rows, caller):
     """The training part of a fold as validated data (one scan of its rows)."""
     Xs = data.X.to_scipy()
@@ -186,10 +240,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
     """
 
     def _seed(self):
-        rs = self.random_state
-        if rs is None or isinstance(rs, Integral):
-            return rs
-        return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
+        return _seed(self.random_state)
 
     def _fit_path(self, data, y_labels, fold, splits, Cs, scorer, seed, progress, stop):
         k, (train, test) = fold, splits[fold]
@@ -235,12 +286,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         progress = None
         if self.verbose:
             progress = ProgressBar(n_folds * len(Cs), label=f"{type(self).__name__} ")
-        n_threads = min(effective_n_jobs(self.n_jobs), n_folds)
-        if self.n_jobs is not None and self.n_jobs < 0:
-            # "All cores": one thread per fold (up to twice the cores), so the
-            # OS spreads e.g. 3 folds over 2 cores instead of one core
-            # running two folds in a row while the other idles.
-            n_threads = min(n_folds, 2 * effective_n_jobs(self.n_jobs))
+        n_threads = _fold_threads(self.n_jobs, n_folds)
         stop = new_stop_flag()
         with warnings.catch_warnings():
             # Collected below into one warning naming the C values.
@@ -255,29 +301,13 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         n_iter = np.array([r[2] for r in results])
 
         mean = scores.mean(axis=0)
-        std = scores.std(axis=0)
         if np.all(np.isnan(mean)):
             raise ValueError(
                 f"Every cross-validation score is NaN with scoring={self.scoring!r}; "
                 "check that the scorer suits this problem."
             )
         best = int(np.nanargmax(mean))
-        order = np.argsort(-np.nan_to_num(mean, nan=-np.inf), kind="stable")
-        rank = np.empty(len(Cs), dtype=np.int32)
-        rank[order] = np.arange(1, len(Cs) + 1)
-        results_ = {
-            "param_C": Cs.copy(),
-            "mean_test_score": mean,
-            "std_test_score": std,
-            "rank_test_score": rank,
-            "mean_fit_time": times.mean(axis=0),
-            "std_fit_time": times.std(axis=0),
-            "mean_n_iter": n_iter.mean(axis=0),
-            "max_n_iter": n_iter.max(axis=0),
-        }
-        for k in range(n_folds):
-            results_[f"split{k}_test_score"] = scores[k]
-            results_[f"split{k}_n_iter"] = n_iter[k]
+        results_ = _cv_results(Cs, scores, times, n_iter)
         self.Cs_ = Cs
         self.cv_results_ = results_
         self.n_splits_ = n_folds
@@ -590,175 +620,631 @@ class LinearSVCCV(_WarmPathCV):
         return self._validated_run(X, y, sample_weight, groups)
 
 
-_LOGISTIC_PARAMS = (
-    "parametrization", "fit_intercept", "solver", "batch_size", "learning_rate",
-    "eta0", "power_t", "max_iter", "tol", "n_iter_no_change",
-)
+# ------------------------------------------------------- LogisticRegressionCV
 
 
-def _logistic_constraints():
-    from .logistic import LogisticRegression
+def _check_logistic_Cs(Cs):
+    """The C grid in the caller's order; an int ``n``: ``n`` values log-spaced
+    between 1e-4 and 1e4 (scikit-learn's grid)."""
+    if isinstance(Cs, Integral) and not isinstance(Cs, bool):
+        return np.logspace(-4, 4, int(Cs))
+    try:
+        grid = np.asarray(Cs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Cs must be an int or a sequence of positive floats; got {Cs!r}."
+        ) from None
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError(
+            f"Cs must be an int or a non-empty 1-D sequence of floats, got shape "
+            f"{grid.shape}; e.g. Cs=10 or Cs=(0.1, 1, 10)."
+        )
+    if np.any(np.isnan(grid)) or np.any(grid <= 0):
+        raise ValueError(
+            f"Every value of Cs must be a float in (0, inf] (np.inf: no penalty); "
+            f"got {grid.tolist()}."
+        )
+    return grid
 
-    return {key: LogisticRegression._parameter_constraints[key] for key in _LOGISTIC_PARAMS}
+
+def _fold_training_data(data, rows, caller):
+    """The training part of a fold, with every class of the data.
+
+    As in scikit-learn, a class missing from a fold's training part keeps its
+    place in the model (its probability is driven towards 0), so every fold
+    fits a model of the same shape.
+    """
+    sample_weight = data.sample_weight[rows]
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            f"{caller}: every sample of the training part has weight 0 (or the "
+            "part is empty), so there is nothing to fit. Use another splitter or "
+            "give those samples positive weights."
+        )
+    X = proved_csr(data.X.to_scipy()[rows], caller=caller)
+    return ClassificationData(X, data.y_ind[rows], data.classes, sample_weight)
 
 
-class LogisticRegressionCV(_WarmPathCV):
-    """Mini-batch logistic regression with C chosen by cross-validation.
+def _scorer_for_classes(scorer, classes):
+    """``scorer`` told every class of the data, as scikit-learn's path does.
 
-    The counterpart of :class:`LinearSVCCV` for
-    :class:`fastlinear.LogisticRegression`: for every fold the C grid is
-    visited in increasing order with one estimator whose weights ``W`` (and
-    intercepts) carry over from one C to the next (``warm_start``); the
-    best mean score picks ``C_``; the model is refitted on all the data.
+    A fold's test part may lack a class; scorers whose metric takes
+    ``labels`` (``neg_log_loss``, ``neg_brier_score``, ...) get the classes
+    of the whole data (and, for two classes, ``pos_label=classes[1]``).
+    """
+    func = getattr(scorer, "_score_func", None)
+    if func is None:
+        return scorer
+    signature = inspect.signature(func).parameters
+    if "labels" not in signature:
+        return scorer
+    kwargs = {"labels": classes}
+    if len(classes) == 2 and "pos_label" in signature:
+        kwargs["pos_label"] = classes[-1]
+    kwargs.update(getattr(scorer, "_kwargs", {}))
+    return make_scorer(func, greater_is_better=scorer._sign == 1,
+                       response_method=scorer._response_method, **kwargs)
+
+
+def _warn_default(value, meaning, message):
+    """``meaning`` with a FutureWarning when ``value`` is the ``"warn"`` default
+    (scikit-learn's deprecation of a default), else ``value``."""
+    if isinstance(value, str) and value == "warn":
+        warnings.warn(message, FutureWarning, stacklevel=5)
+        return meaning
+    return value
+
+
+def _best(scores, what):
+    """Index of the largest score, NaN skipped; ValueError when all are NaN."""
+    if np.all(np.isnan(scores)):
+        raise ValueError(
+            f"Every cross-validation score is NaN {what}; check that the scorer "
+            "suits this problem."
+        )
+    return int(np.nanargmax(scores))
+
+
+class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
+    """Logistic regression with C chosen by cross-validation: scikit-learn's, with warm-started paths.
+
+    A drop-in for ``sklearn.linear_model.LogisticRegressionCV`` (L2 penalty):
+    the same parameters, defaults, deprecation warnings, folds, scores and
+    attributes (in both layouts of ``use_legacy_attributes``).  Every fold
+    fits :class:`fastlinear.LogisticRegression` along the C grid from the
+    smallest C to the largest, one estimator whose ``warm_start`` carries
+    ``coef_`` and ``intercept_`` from one C to the next, so each exact
+    (Newton) fit starts next to its optimum; folds run in threads
+    (``n_jobs``).  The best C is refitted on all the data, starting from
+    the mean of the folds' coefficients at that C.
 
     Parameters
     ----------
-    Cs : int or array-like of float, default=(0.01, 0.1, 1, 10, 100)
-        The C grid (sorted, duplicates dropped); an int ``n`` means ``n``
-        values log-spaced between 1e-4 and 1e4.
-    cv : int, cross-validation generator or iterable, default=3
-        An int means ``StratifiedKFold(cv)`` without shuffling.
-    scoring : str, callable or None, default="accuracy"
-        A scikit-learn scorer name or callable; ``None`` means accuracy.
-    refit : bool, default=True
-        Refit ``LogisticRegression(C=C_)`` on the whole training set.
-    parametrization, fit_intercept, solver, batch_size, learning_rate, eta0, \
-power_t, max_iter, tol, n_iter_no_change :
-        See :class:`fastlinear.LogisticRegression` (same defaults).
-    warm_start : bool, default=True
-        Carry ``W`` over along the C path; ``False`` starts every C from zero.
+    Cs : int or array-like of float, default=10
+        The C grid, values in ``(0, inf]`` (``np.inf``: no penalty).  An int
+        ``n`` means ``n`` values log-spaced between 1e-4 and 1e4.  The
+        attributes follow the order given; the fits visit the grid in
+        increasing order.
+    l1_ratios : array-like of float, default="warn"
+        Only the L2 penalty is available: ``(0.0,)`` (or ``None``, deprecated
+        in scikit-learn 1.8).  The default ``"warn"`` means ``None`` with
+        scikit-learn's FutureWarning.  Any nonzero ratio (L1 or elastic-net)
+        raises a ValueError.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (not penalised, except with
+        ``solver="liblinear"``).
+    cv : int, cross-validation generator or iterable, default=None
+        ``None`` means 5 folds; an int ``k`` means ``StratifiedKFold(k)``
+        (without shuffling); any scikit-learn splitter or iterable of
+        ``(train, test)`` index arrays is accepted.
+    dual : bool, default=False
+        With ``solver="liblinear"``: liblinear's dual coordinate descent
+        (``-s 7``).  Other solvers refuse ``dual=True``.
+    penalty : {"l2"}, default="deprecated"
+        Deprecated in scikit-learn 1.8 (a FutureWarning when set): leave it.
+        ``"l1"`` and ``"elasticnet"`` raise a ValueError (not available yet).
+    scoring : str, callable or None, default="warn"
+        A scikit-learn scorer name (``sklearn.metrics.get_scorer_names()``)
+        or callable ``scorer(estimator, X, y)``; ``None`` means accuracy.
+        The default ``"warn"`` means accuracy with scikit-learn's
+        FutureWarning (its default becomes ``"neg_log_loss"`` in 1.11).
+    solver : {"auto", "lbfgs", "liblinear", "newton-cg", "newton-cholesky", \
+"sag", "saga", "svrg", "sgd"}, default="auto"
+        See :class:`fastlinear.LogisticRegression`.  scikit-learn's default
+        is ``"lbfgs"``, which here means the same as ``"auto"``: the exact
+        Newton solver :func:`fastlinear.logistic.choose_solver` picks.
+    tol : float, default=1e-4
+        Stopping tolerance of every fit (scikit-learn's lbfgs test for the
+        exact solvers).
+    max_iter : int, default=100
+        Maximal number of iterations of every fit (Newton steps for the
+        exact solvers).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying ``C`` for their samples.
+        ``"balanced"`` is computed once, on the whole data (with the sample
+        weights), and the same weights are used in every fold, as
+        scikit-learn does.
     n_jobs : int, default=None
-        Number of threads over the folds.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the row permutations, the same for every fold and the refit.
+        Threads over the folds (``None``: one; negative: all cores, one
+        thread per fold up to twice the cores).  Also the threads of the
+        refit's products with X (truncated Newton).  The results do not
+        depend on it beyond rounding.
     verbose : int, default=0
-        ``>= 1`` draws a progress bar over the (fold, C) fits on stderr.
+        ``>= 1`` draws a progress bar over the (fold, C) fits on stderr;
+        ``>= 2`` also prints the solvers' progress.
+    refit : bool, default=True
+        Refit with the C of the best mean score on all the data.  ``False``:
+        average the coefficients (and the Cs) of each fold's best C.
+    intercept_scaling : float, default=1.0
+        ``solver="liblinear"`` only: the value of the constant feature whose
+        weight gives the intercept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the solvers that shuffle (``"liblinear"`` with ``dual=True``,
+        ``"svrg"``, ``"sgd"``); the same seed in every fold and the refit.
+        It does not shuffle the folds.
+    use_legacy_attributes : bool, default="warn"
+        The layout of the fitted attributes (see Attributes).  The default
+        ``"warn"`` means ``True`` with scikit-learn's FutureWarning (its
+        default becomes ``False`` in 1.10).
+    parametrization : {"softmax", "reference"}, default="softmax"
+        fastlinear's own: the multinomial model of
+        :class:`fastlinear.LogisticRegression`.
 
     Attributes
     ----------
-    C_, Cs_, best_score_, best_index_, cv_results_, best_estimator_, coef_, \
-intercept_, classes_, n_iter_, n_splits_, refit_time_, scorer_, n_features_in_ :
-        As in :class:`LinearSVCCV` (``n_iter`` counts epochs).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Weights of the refitted (or averaged) model, of the dtype of X.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts (zeros without ``fit_intercept``).
+    Cs_ : ndarray of shape (n_Cs,)
+        The C grid, in the order given.
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+        ``l1_ratios`` as an array; ``[None]`` when it is ``None``.
+    coefs_paths_ : dict or ndarray
+        The coefficients of every fold and C, the intercept last (``n_dof =
+        n_features + fit_intercept``).  Legacy layout: a dict ``{class:
+        ndarray of shape (n_folds, n_Cs, n_dof)}`` (shape (n_folds, n_Cs,
+        n_l1_ratios, n_dof) when ``l1_ratios`` is given), keyed by
+        ``classes_[1]`` alone for two classes.  New layout: an ndarray of
+        shape (n_folds, n_l1_ratios, n_Cs, n_classes or 1, n_dof).
+    scores_ : dict or ndarray
+        The score of every fold and C.  Legacy: ``{class: ndarray of shape
+        (n_folds, n_Cs)}`` (the same array for every key; (n_folds, n_Cs,
+        n_l1_ratios) when ``l1_ratios`` is given).  New: an ndarray of shape
+        (n_folds, n_l1_ratios, n_Cs).
+    C_ : ndarray of shape (n_classes,) or (1,), or float
+        The chosen C (refit=False: the mean of the folds' best Cs).  Legacy:
+        repeated per class (one entry for two classes); new: a float.
+    l1_ratio_ : ndarray of shape (n_classes,) or (1,), or float
+        The chosen l1 ratio, laid out as ``C_`` (legacy, refit=True and
+        ``l1_ratios`` None: ``[None]``; new: 0.0).
+    n_iter_ : ndarray
+        Iterations of every fold and C: shape (1, n_folds, n_Cs) (legacy;
+        (1, n_folds, n_Cs, n_l1_ratios) when ``l1_ratios`` is given) or
+        (n_folds, n_l1_ratios, n_Cs) (new).
+    cv_results_ : dict of ndarrays of shape (n_Cs,)
+        fastlinear's own summary, in the order of ``Cs_``: ``param_C``,
+        ``mean_test_score``, ``std_test_score``, ``rank_test_score``,
+        ``mean_fit_time``, ``std_fit_time`` (seconds per fold, warm-started),
+        ``mean_n_iter`` and ``split{k}_test_score``.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen in ``fit`` (only when X has string column names).
 
     See Also
     --------
     fastlinear.LogisticRegression : the estimator fitted along the path.
+    sklearn.linear_model.LogisticRegressionCV : the reference.
     LinearSVCCV : the same search for linear SVMs.
 
     Notes
     -----
-    Warm-start rule: ``W`` is kept as it is from one C to the next.  Unlike
-    the SVM duals, which grow in proportion to C, the primal weights of
-    logistic regression change slowly along a log-spaced grid, so the
-    previous optimum is already close to the next.
+    Warm starts: in each fold the grid is visited from the smallest C to the
+    largest, each fit starting from the previous optimum.  The weights change
+    slowly along a log-spaced grid, so Newton's method needs a few steps per
+    C.  Warm and cold starts solve the same convex problems; the scores agree
+    with scikit-learn's up to the solvers' tolerance.
+
+    The best C maximises the summed (mean) score over the folds, ties going
+    to the first C in the order of ``Cs_``, as in scikit-learn.  Scores and
+    ``sample_weight`` are routed as in scikit-learn: without metadata
+    routing, the test part's sample weights go to the scorer.
+
+    ``ConvergenceWarning`` is raised once after the folds, naming the C
+    values whose fits stopped at ``max_iter``.
 
     Examples
     --------
+    >>> from sklearn.datasets import load_iris
     >>> from fastlinear import LogisticRegressionCV
-    >>> from fastlinear.datasets import load_a9a
-    >>> X_train, y_train, X_test, y_test = load_a9a()
-    >>> search = LogisticRegressionCV(Cs=[0.001, 0.1], random_state=0).fit(X_train[:3000], y_train[:3000])
-    >>> float(search.C_)
-    0.1
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegressionCV(cv=5, l1_ratios=(0,), scoring="neg_log_loss",
+    ...                            use_legacy_attributes=False).fit(X, y)
+    >>> clf.predict(X[:2, :])
+    array([0, 0])
+    >>> clf.predict_proba(X[:2, :]).shape
+    (2, 3)
+    >>> round(clf.score(X, y), 3)
+    -0.041
     """
+
+    # sample_weight of score() is passed to the scorer, not requested.
+    __metadata_request__score = {"sample_weight": metadata_routing.UNUSED}
+
+    _parameter_constraints: dict = {
+        **{key: LogisticRegression._parameter_constraints[key]
+           for key in ("fit_intercept", "dual", "tol", "max_iter", "class_weight",
+                       "n_jobs", "verbose", "intercept_scaling", "random_state",
+                       "solver", "parametrization")},
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "l1_ratios": ["array-like", None, Hidden(StrOptions({"warn"}))],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None,
+                    Hidden(StrOptions({"warn"}))],
+        "refit": ["boolean"],
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), Hidden(StrOptions({"deprecated"}))],
+        "use_legacy_attributes": ["boolean", Hidden(StrOptions({"warn"}))],
+    }
 
     def __init__(
         self,
-        Cs=(0.01, 0.1, 1, 10, 100),
+        Cs=10,
         *,
-        cv=3,
-        scoring="accuracy",
-        refit=True,
-        parametrization="softmax",
+        l1_ratios="warn",
         fit_intercept=True,
-        solver="svrg",
-        batch_size=4,
-        learning_rate="adaptive",
-        eta0="auto",
-        power_t=0.5,
+        cv=None,
+        dual=False,
+        penalty="deprecated",
+        scoring="warn",
+        solver="auto",
+        tol=1e-4,
         max_iter=100,
-        tol=1e-5,
-        n_iter_no_change=3,
-        warm_start=True,
+        class_weight=None,
         n_jobs=None,
-        random_state=None,
         verbose=0,
+        refit=True,
+        intercept_scaling=1.0,
+        random_state=None,
+        use_legacy_attributes="warn",
+        parametrization="softmax",
     ):
         self.Cs = Cs
-        self.cv = cv
-        self.scoring = scoring
-        self.refit = refit
-        self.parametrization = parametrization
+        self.l1_ratios = l1_ratios
         self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.dual = dual
+        self.penalty = penalty
+        self.scoring = scoring
         self.solver = solver
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.max_iter = max_iter
         self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
+        self.max_iter = max_iter
+        self.class_weight = class_weight
         self.n_jobs = n_jobs
-        self.random_state = random_state
         self.verbose = verbose
+        self.refit = refit
+        self.intercept_scaling = intercept_scaling
+        self.random_state = random_state
+        self.use_legacy_attributes = use_legacy_attributes
+        self.parametrization = parametrization
 
-    def _logistic(self, C, seed):
-        from .logistic import LogisticRegression
+    # ------------------------------------------------------------- options
+    def _check_options(self):
+        """scikit-learn 1.9's rules for ``l1_ratios``, ``penalty``, ``scoring``
+        and ``use_legacy_attributes`` (its warnings, in its order); L2 only.
 
-        params = {key: getattr(self, key) for key in _LOGISTIC_PARAMS}
-        return LogisticRegression(C=C, random_state=seed, **params)
+        Returns ``(l1_ratios, scoring, legacy)``: ``l1_ratios`` None or a
+        list, ``scoring`` None for accuracy.
+        """
+        l1_ratios = _warn_default(
+            self.l1_ratios, None,
+            "The default value for l1_ratios will change from None to (0.0,) "
+            "in version 1.10. From version 1.10 onwards, only array-like "
+            "with values in [0, 1] will be allowed, None will be forbidden. "
+            "To avoid this warning, explicitly set a value, e.g. l1_ratios=(0,).")
+        if l1_ratios is not None:
+            ratios = np.asarray(l1_ratios)
+            if ratios.ndim != 1 or ratios.size == 0 or ratios.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"l1_ratios must be a non-empty 1-D sequence of numbers, got "
+                    f"{l1_ratios!r}; use l1_ratios=(0.0,) (the L2 penalty)."
+                )
+            l1_ratios = list(l1_ratios)
+        if self.penalty == "deprecated":
+            if self.l1_ratios is None:
+                warnings.warn(
+                    "'l1_ratios=None' was deprecated in version 1.8 and will "
+                    "trigger an error in 1.10. Use an array-like with values"
+                    "in [0, 1] instead.", FutureWarning, stacklevel=4)
+            l1 = l1_ratios is not None and bool(np.any(np.asarray(l1_ratios) != 0))
+        else:
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in"
+                " 1.10. To avoid this warning, leave 'penalty' set to its default"
+                " value and use 'l1_ratios' and 'Cs' instead."
+                " Use l1_ratios=(0,) instead of penalty='l2',"
+                " l1_ratios=(1,) instead of penalty='l1',"
+                " l1_ratios set to floats between 0 and 1 instead of"
+                " penalty='elasticnet', and Cs=(np.inf,) instead of penalty=None.",
+                FutureWarning, stacklevel=4)
+            l1 = self.penalty != "l2"
+        if l1:
+            raise ValueError(
+                f"fastlinear's LogisticRegressionCV has the L2 penalty only: "
+                f"penalty={self.penalty!r}, l1_ratios={self.l1_ratios!r} asks for an "
+                "L1 or elastic-net penalty, which is not available yet. Use "
+                "l1_ratios=(0.0,) for the L2 penalty, or "
+                "sklearn.linear_model.LogisticRegressionCV(solver='saga') for L1 "
+                "and elastic-net."
+            )
+        if l1_ratios is not None and self.penalty != "deprecated":
+            warnings.warn("l1_ratios parameter is only used when penalty is "
+                          f"'elasticnet'. Got (penalty={self.penalty})", stacklevel=4)
+        scoring = _warn_default(
+            self.scoring, None,
+            "The default value of the parameter 'scoring' will change from None, "
+            "i.e. accuracy, to 'neg_log_loss' in version 1.11. To silence this "
+            "warning, explicitly set the scoring parameter: "
+            "scoring='neg_log_loss' for the new, scoring='accuracy' or "
+            "scoring=None for the old default.")
+        legacy = _warn_default(
+            self.use_legacy_attributes, True,
+            "The fitted attributes of LogisticRegressionCV will be simplified in "
+            "scikit-learn 1.10 to remove redundancy. Set "
+            "`use_legacy_attributes=False` to enable the new behavior now, or "
+            "set it to `True` to silence this warning during the transition period "
+            "while keeping the deprecated behavior for the time being. The default "
+            "value of use_legacy_attributes will change from True to False in "
+            "scikit-learn 1.10. See the docstring of LogisticRegressionCV "
+            "for more details.")
+        return l1_ratios, scoring, bool(legacy)
 
-    def _path_estimator(self, seed):
-        return self._logistic(1.0, seed)
+    def _get_scorer(self):
+        """The scorer of ``score``: ``scoring``, accuracy for None / "warn"."""
+        if self.scoring is None or (isinstance(self.scoring, str) and self.scoring == "warn"):
+            return get_scorer("accuracy")
+        return get_scorer(self.scoring)
 
-    def _path(self, data, Cs, seed, stop):
-        est = self._logistic(1.0, seed).set_params(warm_start=self.warm_start)
-        for C in Cs:
-            est.set_params(C=float(C))
+    def _logistic(self, class_weight, seed, **overrides):
+        """The estimator of the folds and the refit (warm-started)."""
+        params = dict(
+            C=1.0, dual=self.dual, tol=self.tol, fit_intercept=self.fit_intercept,
+            intercept_scaling=self.intercept_scaling, class_weight=class_weight,
+            random_state=seed, solver=self.solver, max_iter=self.max_iter,
+            verbose=max(0, int(self.verbose) - 1), warm_start=True,
+            parametrization=self.parametrization,
+        )
+        params.update(overrides)
+        return LogisticRegression(**params)
+
+    # ----------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit the C path in every fold, choose C, refit (or average).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training vectors; CSR matrices (float32 or float64, 32- or 64-bit
+            indices) are used without a copy.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the fits; the test parts' weights also go to
+            the scorer (as in scikit-learn without metadata routing).
+        **params : dict
+            Metadata for the splitter and the scorer; only with
+            ``sklearn.set_config(enable_metadata_routing=True)``.
+
+        Returns
+        -------
+        self : LogisticRegressionCV
+            The fitted estimator.
+        """
+        _raise_for_params(params, self, "fit")
+        l1_ratios, scoring, legacy = self._check_options()
+        Cs = _check_logistic_Cs(self.Cs)
+        data = validate_classification_data(self, X, y, sample_weight,
+                                            caller="LogisticRegressionCV.fit")
+        classes = data.classes
+        counts = np.bincount(data.y_ind, weights=data.sample_weight,
+                             minlength=classes.shape[0])
+        class_weight = None
+        if self.class_weight is not None:
+            # "balanced" is computed on the whole data, as scikit-learn does.
+            weights = check_class_weight(self.class_weight, classes, counts)
+            class_weight = dict(zip(classes.tolist(), weights.tolist(), strict=True))
+        seed = _seed(self.random_state)
+        # The solver's refusals (dual, liblinear on three classes) before any fold.
+        self._logistic(class_weight, seed)._resolved_solver(data)
+
+        Xs = data.X.to_scipy()
+        y_labels = classes[data.y_ind]
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split_params, score_params = routed.splitter.split, dict(routed.scorer.score)
+        else:
+            split_params, score_params = {}, {}
+            if sample_weight is not None:
+                score_params["sample_weight"] = data.sample_weight
+        if scoring is None:
+            # Accuracy, weighted by the test part's sample weights.
+            scorer = get_scorer("accuracy")
+            score_params = ({} if sample_weight is None
+                            else {"sample_weight": data.sample_weight})
+        else:
+            scorer = _scorer_for_classes(get_scorer(scoring), classes)
+        cv = check_cv(self.cv, y_labels, classifier=True)
+        folds = list(cv.split(Xs, y_labels, **split_params))
+
+        n_folds = len(folds)
+        progress = None
+        if self.verbose:
+            progress = ProgressBar(n_folds * len(Cs), label="LogisticRegressionCV ")
+        stop = new_stop_flag()
+        with warnings.catch_warnings():
+            # Collected below into one warning naming the C values.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            results = run(
+                lambda k: self._fold_path(data, folds, k, Cs, scorer, score_params,
+                                          class_weight, seed, progress, stop),
+                range(n_folds), _fold_threads(self.n_jobs, n_folds), stop,
+            )
+        paths = np.array([r[0] for r in results])  # (n_folds, n_Cs, K, n_dof)
+        scores = np.array([r[1] for r in results])  # (n_folds, n_Cs)
+        n_iter = np.array([r[2] for r in results], dtype=np.int32)
+        times = np.array([r[3] for r in results])
+
+        stuck = np.unique(Cs[np.any(n_iter >= self.max_iter, axis=0)])
+        if stuck.size:
+            warnings.warn(
+                f"LogisticRegressionCV: the fits for C in {stuck.tolist()} stopped at "
+                f"max_iter={self.max_iter} in at least one fold; their scores may not "
+                "be those of the optimum. Increase max_iter, raise tol, or scale the "
+                "features (StandardScaler / MaxAbsScaler).",
+                ConvergenceWarning, stacklevel=2)
+
+        n_features = data.X.n_cols
+        if self.refit:
+            best = _best(scores.sum(axis=0), f"with scoring={self.scoring!r}")
+            C_ = Cs[best]
+            l1_ratio_ = None if l1_ratios is None else l1_ratios[0]
+            # Started from the folds' mean coefficients at C_, as scikit-learn
+            # does; liblinear's solvers start from zero there.
+            warm = self.solver != "liblinear"
+            est = self._logistic(class_weight, seed, C=C_, n_jobs=self.n_jobs,
+                                 verbose=int(self.verbose), warm_start=warm)
+            w0 = paths[:, best].mean(axis=0)
+            est.classes_ = classes
+            est.coef_ = w0[:, :n_features]
+            est.intercept_ = w0[:, -1] if self.fit_intercept else np.zeros(w0.shape[0])
             est._fit_validated(data, stop=stop)
-            yield float(C), est
+            coef, intercept = est.coef_, est.intercept_
+        else:
+            bests = [_best(s, f"in fold {k + 1} with scoring={self.scoring!r}")
+                     for k, s in enumerate(scores)]
+            w = np.mean([paths[k, b] for k, b in enumerate(bests)], axis=0)
+            C_ = float(np.mean(Cs[bests]))
+            l1_ratio_ = 0.0
+            coef = w[:, :n_features].astype(data.X.dtype)
+            intercept = (w[:, -1] if self.fit_intercept else np.zeros(w.shape[0])).astype(
+                data.X.dtype)
+        self.classes_ = classes
+        self.coef_ = np.ascontiguousarray(coef)
+        self.intercept_ = intercept
+        self.Cs_ = Cs
+        self.l1_ratios_ = np.asarray([None] if l1_ratios is None else l1_ratios)
+        self._set_paths(paths, scores, n_iter, C_, l1_ratio_, l1_ratios, legacy)
+        self.cv_results_ = _cv_results(Cs, scores, times, n_iter)
+        return self
 
-    def _refit_estimator(self, C, seed, data):
-        return self._logistic(C, seed)
+    def _fold_path(self, data, folds, k, Cs, scorer, score_params, class_weight, seed,
+                   progress, stop):
+        """One fold: the warm-started path over ``Cs`` in increasing order.
 
-    def fit(self, X, y, sample_weight=None, groups=None):
-        """Cross-validate the C grid, then refit with the best C.
+        Returns the coefficients (n_Cs, K, n_dof), scores, iterations and
+        seconds per C, in the order of ``Cs``.
+        """
+        train, test = folds[k]
+        train_data = _fold_training_data(
+            data, train, f"LogisticRegressionCV.fit, fold {k + 1} of {len(folds)}")
+        Xs = data.X.to_scipy()
+        X_test, y_test = Xs[test], data.classes[data.y_ind[test]]
+        test_params = _check_method_params(Xs, score_params, indices=test)
+        n_classes, n_features = data.classes.shape[0], data.X.n_cols
+        K = 1 if n_classes == 2 else n_classes
+        coefs = np.zeros((len(Cs), K, n_features + int(self.fit_intercept)))
+        scores = np.empty(len(Cs))
+        n_iter = np.empty(len(Cs), dtype=np.int64)
+        times = np.empty(len(Cs))
+        est = self._logistic(class_weight, seed)
+        for j in np.argsort(Cs, kind="stable"):
+            start = time.perf_counter()
+            est.C = float(Cs[j])
+            est._fit_validated(train_data, stop=stop)
+            times[j] = time.perf_counter() - start
+            n_iter[j] = est.n_iter_[0]
+            coefs[j, :, :n_features] = est.coef_
+            if self.fit_intercept:
+                coefs[j, :, -1] = est.intercept_
+            scores[j] = scorer(est, X_test, y_test, **test_params)
+            if progress is not None:
+                progress.update(1, f"C={Cs[j]:g}")
+        return coefs, scores, n_iter, times
+
+    def _set_paths(self, paths, scores, n_iter, C_, l1_ratio_, l1_ratios, legacy):
+        """``coefs_paths_``, ``scores_``, ``n_iter_``, ``C_``, ``l1_ratio_`` in
+        scikit-learn's layouts (every l1 ratio is 0, so its axis repeats)."""
+        n_l1 = 1 if l1_ratios is None else len(l1_ratios)
+        K = paths.shape[2]
+        if not legacy:
+            self.coefs_paths_ = np.repeat(paths[:, None], n_l1, axis=1)
+            self.scores_ = np.repeat(scores[:, None], n_l1, axis=1)
+            self.n_iter_ = np.repeat(n_iter[:, None], n_l1, axis=1)
+            self.C_ = float(C_)
+            self.l1_ratio_ = 0.0 if l1_ratio_ is None else float(l1_ratio_)
+            return
+        keys = self.classes_[1:] if K == 1 else self.classes_
+        if l1_ratios is None:
+            per_class = [paths[:, :, k] for k in range(K)]
+            self.scores_ = {key: scores.copy() for key in keys}
+            self.n_iter_ = n_iter[None]
+        else:
+            per_class = [np.repeat(paths[:, :, k, None], n_l1, axis=2) for k in range(K)]
+            tiled = np.repeat(scores[:, :, None], n_l1, axis=2)
+            self.scores_ = {key: tiled.copy() for key in keys}
+            self.n_iter_ = np.repeat(n_iter[None, :, :, None], n_l1, axis=3)
+        self.coefs_paths_ = dict(zip(keys, per_class, strict=True))
+        self.C_ = np.asarray([C_] * K)
+        self.l1_ratio_ = np.asarray([l1_ratio_] * K)
+
+    # ------------------------------------------------------------- predict
+    predict_proba = LogisticRegression.predict_proba
+    predict_log_proba = LogisticRegression.predict_log_proba
+
+    def score(self, X, y, sample_weight=None, **score_params):
+        """Score with ``scoring`` (accuracy for None and the default).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
-        groups : array-like of shape (n_samples,), default=None
+            Passed to the scorer.
+        **score_params : dict
+            Other metadata for the scorer; only with metadata routing enabled.
 
         Returns
         -------
-        self : LogisticRegressionCV
+        score : float
         """
-        return self._validated_run(X, y, sample_weight, groups)
+        _raise_for_params(score_params, self, "score")
+        if sample_weight is not None:
+            score_params["sample_weight"] = sample_weight
+        scorer = self._get_scorer()
+        if _routing_enabled():
+            routed = process_routing(self, "score", **score_params).scorer.score
+        else:
+            routed = ({} if score_params.get("sample_weight") is None
+                      else {"sample_weight": score_params["sample_weight"]})
+        return scorer(self, X, y, **routed)
 
-    def predict_proba(self, X):
-        """Class probabilities of the refitted estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    def get_metadata_routing(self):
+        """Metadata routing of this object: ``fit`` to the splitter and the
+        scorer, ``score`` to the scorer (scikit-learn's routing).
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        routing : MetadataRouter
         """
-        return self._check_refitted("predict").predict_proba(X)
-
-
-def _logistic_cv_constraints():
-    return {
-        **{key: LinearSVCCV._parameter_constraints[key]
-           for key in ("Cs", "cv", "scoring", "refit", "warm_start", "n_jobs",
-                       "random_state", "verbose")},
-        **_logistic_constraints(),
-    }
-
-
-LogisticRegressionCV._parameter_constraints = _logistic_cv_constraints()
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(splitter=self.cv,
+                 method_mapping=MethodMapping().add(caller="fit", callee="split"))
+            .add(scorer=self._get_scorer(),
+                 method_mapping=MethodMapping().add(caller="score", callee="score")
+                 .add(caller="fit", callee="score"))
+        )

@@ -452,7 +452,7 @@ FAMILIES = {
         fit_ops={"fit": ("LogisticRegressionCV.fit", lambda X, p: [
             (est := quiet(LogisticRegressionCV(Cs=[0.1, 1.0], cv=2, max_iter=5, random_state=0).fit,
                           X, p.y)).C_, est.coef_, est.intercept_])},
-        ops=_classifier_ops("LogisticRegression", "predict_proba"),
+        ops=_classifier_ops("LogisticRegressionCV", "predict_proba"),
     ),
     "objectives": Family(
         prepare=_objective_models,
@@ -819,10 +819,11 @@ def test_logistic_on_values_near_1e300_says_rescale(dense, eta0, small):
     assert "eta0" not in str(error.value)
 
 
-@pytest.mark.parametrize("cls", [LinearSVCCV, LogisticRegressionCV])
+@pytest.mark.parametrize("cls", [LinearSVCCV])
 def test_single_class_fold_is_named(cls, small):
     """KFold without shuffling on sorted labels: fold 1's training part has one
-    class; the error names the fold and the way out."""
+    class; the error names the fold and the way out.  (LogisticRegressionCV
+    fits such folds, as scikit-learn's does: tests/test_logistic_cv.py.)"""
     X, _, _ = small
     y = np.r_[np.zeros(20, dtype=int), np.ones(40, dtype=int)]
     with pytest.raises(ValueError, match=rf"{cls.__name__}\.fit, fold 1 of 3: .* only one class") as error:

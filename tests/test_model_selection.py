@@ -18,9 +18,8 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.svm import LinearSVC as SkLinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastlinear import LinearSVC, LinearSVCCV, LogisticRegressionCV, linear_svc_objective
-from fastlinear._parallel import new_stop_flag
-from fastlinear._validation import proved_csr, validate_classification_data
+from fastlinear import LinearSVC, LinearSVCCV, linear_svc_objective
+from fastlinear._validation import proved_csr
 from fastlinear.model_selection import linear_svc_path
 
 CS = (0.01, 0.1, 1.0, 10.0)
@@ -297,64 +296,13 @@ def _expected_failures(estimator):
 
 
 @parametrize_with_checks(
-    [LinearSVCCV(Cs=[0.1, 1], cv=2, max_iter=2000, random_state=0),
-     LogisticRegressionCV(Cs=[0.1, 1], cv=2, random_state=0)],
+    [LinearSVCCV(Cs=[0.1, 1], cv=2, max_iter=2000, random_state=0)],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_contract(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
-
-
-# ------------------------------------------------------- LogisticRegressionCV
-
-
-def test_logistic_warm_and_cold_paths_reach_the_same_objective(small):
-    from fastlinear import LogisticRegressionCV, logistic_objective
-
-    X, y, _, _ = small
-    # The reference form minimises exactly logistic_objective's binary problem.
-    params = dict(parametrization="reference", tol=1e-7, max_iter=500, random_state=0)
-    objectives, epochs = {}, {}
-    for warm in (True, False):
-        search = LogisticRegressionCV(Cs=[0.01, 0.1, 1], warm_start=warm, **params)
-        objectives[warm], epochs[warm] = [], []
-        data = validate_classification_data(search, X, y)
-        for _C, est in search._path(data, np.array([0.01, 0.1, 1]), 0, new_stop_flag()):
-            objectives[warm].append(logistic_objective(est, X, y))
-            epochs[warm].append(est.n_iter_)
-    np.testing.assert_allclose(objectives[True], objectives[False], rtol=1e-5)
-    assert sum(epochs[True]) < sum(epochs[False])
-
-
-def test_logistic_cv_matches_the_loop_and_delegates(small):
-    from fastlinear import LogisticRegression, LogisticRegressionCV
-
-    X, y, Xt, yt = small
-    Cs = [0.01, 0.1, 1]
-    search = LogisticRegressionCV(Cs=Cs, tol=1e-7, max_iter=300, random_state=0).fit(X, y)
-    loop = _plain_loop(lambda C: LogisticRegression(C=C, tol=1e-7, max_iter=300, random_state=0), X, y, Cs)
-    np.testing.assert_allclose(_fold_scores(search), loop, atol=2.5 / (len(y) // 3))
-    refit = LogisticRegression(C=search.C_, tol=1e-7, max_iter=300, random_state=0).fit(X, y)
-    np.testing.assert_allclose(search.coef_, refit.coef_)
-    np.testing.assert_allclose(search.predict_proba(Xt), refit.predict_proba(Xt))
-    assert search.score(Xt, yt) == refit.score(Xt, yt)
-    assert search.cv_results_["mean_n_iter"].shape == (3,)
-
-
-@pytest.mark.parametrize(
-    "params, match",
-    [({"batch_size": 0}, "'batch_size' parameter of LogisticRegressionCV"),
-     ({"Cs": [-1.0]}, "finite float > 0"),
-     ({"solver": "lbfgs"}, "'solver' parameter of LogisticRegressionCV")],
-)
-def test_logistic_cv_bad_parameters(small, params, match):
-    from fastlinear import LogisticRegressionCV
-
-    X, y, _, _ = small
-    with pytest.raises(ValueError, match=match):
-        LogisticRegressionCV(**params).fit(X[:200], y[:200])
 
 
 def test_auto_dual_switches_to_the_primal_for_large_C_and_agrees():

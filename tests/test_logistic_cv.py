@@ -1,0 +1,318 @@
+"""LogisticRegressionCV as scikit-learn's: parity of scores, paths and choices,
+both attribute layouts, refit=False, weights, warnings, warm-started paths,
+bad input.
+
+The reference is ``sklearn.linear_model.LogisticRegressionCV`` with its exact
+``solver="newton-cholesky"`` at a tight ``tol``, so that both sides stop next
+to the same optima and their scores agree to ~1e-8.
+"""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import sklearn.linear_model as sklm
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.preprocessing import scale
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from fastlinear import LogisticRegression, LogisticRegressionCV
+
+#: Explicit values of the parameters whose defaults warn (scikit-learn 1.9).
+QUIET = dict(l1_ratios=(0.0,), scoring="accuracy", use_legacy_attributes=False)
+TIGHT = dict(tol=1e-10, max_iter=200)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return scale(X), y
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = load_breast_cancer(return_X_y=True)
+    return scale(X), y
+
+
+def _pair(X, y, *, sample_weight=None, **params):
+    """(fastlinear's, scikit-learn's) LogisticRegressionCV fitted alike."""
+    ours = LogisticRegressionCV(**params).fit(X, y, sample_weight=sample_weight)
+    ref = sklm.LogisticRegressionCV(solver="newton-cholesky", **params)
+    return ours, ref.fit(X, y, sample_weight=sample_weight)
+
+
+# ------------------------------------------------------------ parity
+
+
+@pytest.mark.parametrize("data", ["iris", "binary"])
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "accuracy"])
+def test_matches_scikit_learn(data, scoring, request):
+    X, y = request.getfixturevalue(data)
+    ours, ref = _pair(X, y, Cs=8, cv=4, **{**QUIET, "scoring": scoring}, **TIGHT)
+    assert ours.C_ == ref.C_
+    np.testing.assert_allclose(ours.Cs_, ref.Cs_)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=0, atol=1e-6)
+    scale_ = np.abs(ref.coefs_paths_).max()
+    np.testing.assert_allclose(ours.coefs_paths_, ref.coefs_paths_, rtol=0, atol=1e-6 * scale_)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    assert ours.score(X, y) == pytest.approx(ref.score(X, y), abs=1e-8)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-7)
+
+
+def test_the_refit_is_logistic_regression_at_C_(binary):
+    X, y = binary
+    search = LogisticRegressionCV(Cs=5, cv=3, **QUIET, **TIGHT).fit(X, y)
+    single = LogisticRegression(C=search.C_, **TIGHT).fit(X, y)
+    np.testing.assert_allclose(search.coef_, single.coef_, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(search.intercept_, single.intercept_, rtol=1e-7, atol=1e-10)
+
+
+def test_paths_are_the_fold_optima(iris):
+    """Each warm-started path point is LogisticRegression's optimum on that fold."""
+    X, y = iris
+    search = LogisticRegressionCV(Cs=[10.0, 0.01, 1.0], cv=3, **QUIET, **TIGHT).fit(X, y)
+    np.testing.assert_array_equal(search.Cs_, [10.0, 0.01, 1.0])  # the order given
+    for k, (train, _) in enumerate(StratifiedKFold(3).split(X, y)):
+        for j, C in enumerate(search.Cs_):
+            cold = LogisticRegression(C=C, **TIGHT).fit(X[train], y[train])
+            w = search.coefs_paths_[k, 0, j]
+            np.testing.assert_allclose(w[:, :-1], cold.coef_, rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(w[:, -1], cold.intercept_, rtol=1e-6, atol=1e-9)
+
+
+def test_warm_path_takes_fewer_newton_steps_than_cold_fits(binary):
+    X, y = binary
+    Cs = np.logspace(-3, 3, 7)
+    search = LogisticRegressionCV(Cs=Cs, cv=3, solver="newton-cg", **QUIET).fit(X, y)
+    cold = [[LogisticRegression(C=C, solver="newton-cg").fit(X[tr], y[tr]).n_iter_[0] for C in Cs]
+            for tr, _ in StratifiedKFold(3).split(X, y)]
+    assert search.n_iter_.sum() < np.sum(cold)
+
+
+# ----------------------------------------------------------- layouts
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("legacy", [True, False])
+@pytest.mark.parametrize("l1_ratios", [None, (0.0,)])
+@pytest.mark.parametrize("refit", [True, False])
+def test_attributes_have_scikit_learns_layout(n_classes, legacy, l1_ratios, refit):
+    X, y = make_classification(n_samples=120, n_features=5, n_informative=4, n_redundant=0,
+                               n_classes=n_classes, random_state=0)
+    params = dict(Cs=4, cv=3, l1_ratios=l1_ratios, use_legacy_attributes=legacy, refit=refit,
+                  scoring="neg_log_loss", **TIGHT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # l1_ratios=None is deprecated
+        ours, ref = _pair(X, y, **params)
+    for name in ("coefs_paths_", "scores_"):
+        a, b = getattr(ours, name), getattr(ref, name)
+        assert type(a) is type(b), name
+        if isinstance(b, dict):
+            assert list(a) == list(b), name
+            for key in b:
+                assert a[key].shape == b[key].shape, (name, key)
+                np.testing.assert_allclose(a[key], b[key], atol=1e-5 * max(1, np.abs(b[key]).max()))
+        else:
+            assert a.shape == b.shape, name
+    for name in ("n_iter_", "C_", "l1_ratio_", "l1_ratios_", "Cs_", "coef_", "intercept_"):
+        a, b = getattr(ours, name), getattr(ref, name)
+        assert type(a) is type(b), name
+        assert np.shape(a) == np.shape(b), name
+    np.testing.assert_array_equal(ours.l1_ratios_, ref.l1_ratios_)
+    if isinstance(ref.l1_ratio_, float) or ref.l1_ratio_.dtype != object:
+        np.testing.assert_array_equal(ours.l1_ratio_, ref.l1_ratio_)
+    np.testing.assert_allclose(ours.C_, ref.C_)
+    assert ours.n_iter_.dtype == np.int32
+
+
+@pytest.mark.parametrize("data", ["iris", "binary"])
+def test_refit_false_averages_the_folds_best_coefficients(data, request):
+    X, y = request.getfixturevalue(data)
+    ours, ref = _pair(X, y, Cs=6, cv=3, refit=False, **QUIET, **TIGHT)
+    scores = ours.scores_[:, 0]
+    best = scores.argmax(axis=1)
+    w = np.mean([ours.coefs_paths_[k, 0, b] for k, b in enumerate(best)], axis=0)
+    np.testing.assert_allclose(ours.coef_, w[:, :-1])
+    np.testing.assert_allclose(ours.intercept_, w[:, -1])
+    assert ours.C_ == pytest.approx(np.mean(ours.Cs_[best]))
+    assert ours.C_ == pytest.approx(ref.C_)
+    assert ours.l1_ratio_ == ref.l1_ratio_ == 0.0
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
+
+
+# ----------------------------------------------------------- weights
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 0.2, 1: 1.0, 2: 3.0}])
+def test_class_weight_as_scikit_learn(iris, class_weight):
+    """"balanced" is computed once on all the data, then fixed in every fold."""
+    X, y = iris
+    keep = np.r_[0:50, 50:80, 100:150]  # unbalanced classes
+    ours, ref = _pair(X[keep], y[keep], Cs=5, cv=3, class_weight=class_weight,
+                      **{**QUIET, "scoring": "neg_log_loss"}, **TIGHT)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, atol=1e-6)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    assert ours.C_ == ref.C_
+
+
+def test_sample_weight_weighs_the_fits_and_the_scores(binary):
+    X, y = binary
+    sw = np.random.RandomState(0).randint(0, 4, size=y.shape[0]).astype(float)
+    sw_before = sw.copy()
+    ours, ref = _pair(X, y, sample_weight=sw, Cs=5, cv=3, **QUIET, **TIGHT)
+    np.testing.assert_array_equal(sw, sw_before)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, atol=1e-6)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    unweighted = LogisticRegressionCV(Cs=5, cv=3, **QUIET, **TIGHT).fit(X, y)
+    assert not np.allclose(unweighted.scores_, ours.scores_)
+
+
+# ----------------------------------------------- folds, scorers, threads
+
+
+def test_fold_missing_a_class_is_fitted_as_scikit_learn(iris):
+    """KFold on sorted labels: every training part lacks a class; the model keeps it."""
+    X, y = iris
+    params = dict(Cs=[0.1, 1.0], cv=KFold(3), **{**QUIET, "scoring": "neg_log_loss"}, **TIGHT)
+    ours, ref = _pair(X, y, **params)
+    assert ours.coefs_paths_.shape == ref.coefs_paths_.shape == (3, 1, 2, 3, 5)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=1e-5)
+
+
+def test_callable_scorer_and_splits_iterable(binary):
+    X, y = binary
+    calls = []
+
+    def scorer(est, X_test, y_test):
+        C = getattr(est, "C_", None) or est.C  # the search itself in score()
+        calls.append(C)
+        return -abs(np.log10(C) - 1)  # prefers C = 10
+
+    folds = list(StratifiedKFold(2).split(X, y))
+    search = LogisticRegressionCV(Cs=[0.1, 10.0, 1.0], cv=folds, scoring=scorer,
+                                  l1_ratios=(0,), use_legacy_attributes=False).fit(X, y)
+    assert search.C_ == 10.0
+    assert calls == [0.1, 1.0, 10.0] * 2  # each fold visits C increasingly
+    assert search.score(X, y) == 0.0 and calls[-1] == 10.0
+
+
+def test_threads_give_the_same_result(iris):
+    X, y = iris
+    one = LogisticRegressionCV(Cs=5, cv=4, n_jobs=None, **QUIET).fit(X, y)
+    two = LogisticRegressionCV(Cs=5, cv=4, n_jobs=-1, **QUIET).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(one.coefs_paths_, two.coefs_paths_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(one.scores_, two.scores_)
+    assert one.C_ == two.C_
+
+
+def test_convergence_warning_once_naming_the_Cs(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match=r"LogisticRegressionCV: the fits for C in") as record:
+        LogisticRegressionCV(Cs=[1.0, 100.0], cv=3, max_iter=1, **QUIET).fit(X, y)
+    from_folds = [w for w in record if "LogisticRegressionCV" in str(w.message)]
+    assert len(from_folds) == 1
+
+
+# ----------------------------------------------------------- warnings
+
+
+def test_defaults_warn_as_scikit_learn(binary):
+    X, y = binary
+    with pytest.warns(FutureWarning) as record:
+        LogisticRegressionCV(Cs=2, cv=2).fit(X, y)
+    messages = " | ".join(str(w.message) for w in record)
+    assert "default value for l1_ratios" in messages
+    assert "parameter 'scoring' will change" in messages
+    assert "use_legacy_attributes will change" in messages
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LogisticRegressionCV(Cs=2, cv=2, **QUIET).fit(X, y)
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
+        LogisticRegressionCV(Cs=2, cv=2, penalty="l2", **QUIET).fit(X, y)
+
+
+def test_parameters_are_scikit_learns():
+    ours, ref = LogisticRegressionCV().get_params(), sklm.LogisticRegressionCV().get_params()
+    assert set(ours) - set(ref) == {"parametrization"}
+    differ = {key for key in ref if ours[key] != ref[key]}
+    assert differ == {"solver"}  # "auto": the exact solver "lbfgs" stands for here
+
+
+# ----------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"l1_ratios": (0.5,)}, ValueError, r"L2 penalty only.*not available yet.*l1_ratios=\(0.0,\)"),
+        ({"l1_ratios": [0.0, 1.0]}, ValueError, "L2 penalty only"),
+        ({"penalty": "l1"}, ValueError, "L2 penalty only"),
+        ({"penalty": "elasticnet"}, ValueError, "L2 penalty only"),
+        ({"l1_ratios": ()}, ValueError, "non-empty 1-D sequence"),
+        ({"Cs": [-1.0, 1.0]}, ValueError, r"in \(0, inf\]"),
+        ({"Cs": []}, ValueError, "non-empty"),
+        ({"Cs": 0}, ValueError, "'Cs' parameter of LogisticRegressionCV"),
+        ({"dual": True}, ValueError, "supports only dual=False"),
+        ({"solver": "newton"}, ValueError, "'solver' parameter of LogisticRegressionCV"),
+        ({"scoring": "no_such_score"}, ValueError, "'scoring' parameter"),
+    ],
+)
+def test_bad_parameters(binary, params, error, match):
+    X, y = binary
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        with pytest.raises(error, match=match):
+            LogisticRegressionCV(**{**QUIET, **params}).fit(X[:100], y[:100])
+
+
+def test_bad_data(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="does not support multiclass"):
+        LogisticRegressionCV(solver="liblinear", **QUIET).fit(X, y)
+    with pytest.raises(ValueError, match="only supported if enable_metadata_routing=True"):
+        LogisticRegressionCV(**QUIET).fit(X, y, groups=np.arange(len(y)))
+    with pytest.raises(ValueError, match="fold 1 of 3: every sample of the training part has weight 0"):
+        LogisticRegressionCV(cv=KFold(3), **QUIET).fit(X, y, sample_weight=np.r_[np.ones(50), np.zeros(100)])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        LogisticRegressionCV(**QUIET).fit(X, np.zeros(len(y)))
+
+
+# --------------------------------------------------- scikit-learn contract
+
+
+# tol=1e-8: weights and repeated rows then agree to check_sample_weight_equivalence's 1e-7.
+@parametrize_with_checks([LogisticRegressionCV(Cs=[0.1, 1], cv=2, tol=1e-8, **QUIET)])
+def test_sklearn_contract(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+# ------------------------------------------------------------- Ctrl-C
+
+
+def test_ctrl_c_stops_the_folds_threads():
+    """SIGINT 2 s into a search whose folds run in threads: it stops, unfitted,
+    and no fold keeps computing."""
+    import textwrap
+
+    from test_interrupt import CHILD, STOP_WITHIN, _interrupt  # the estimators' Ctrl-C harness
+
+    code = textwrap.dedent(CHILD).format(
+        data="X = sp.csr_matrix(rng.randn(20000, 20) @ rng.randn(20, 300) + 1e-3 * rng.randn(20000, 300))",
+        classes=2,
+        setup=("from fastlinear import LogisticRegressionCV\n"
+               "est = LogisticRegressionCV(Cs=[1e4], cv=2, n_jobs=2, solver='newton-cg', tol=1e-300,\n"
+               "    max_iter=10**6, l1_ratios=(0,), scoring='accuracy', use_legacy_attributes=False)"),
+    )
+    out, elapsed, err = _interrupt(code)
+    assert out.startswith("interrupted"), (out, err)
+    _, fitted, cpu_after = out.split()
+    assert elapsed - 1.0 <= STOP_WITHIN, elapsed
+    assert fitted == "False"
+    assert float(cpu_after) < 0.35
