@@ -630,8 +630,8 @@ def test_verbose_prints_an_estimate_and_the_progress(monkeypatch, capsys):
     krr = KernelRidge(kernel="rbf", alpha=0.1, verbose=1).fit(X, y)
     out = capsys.readouterr().out.splitlines()
     assert re.search(rf"n_samples=400: the 400 x 400 kernel and its working copy need "
-                     rf"{2 * 8 * n * n:,} bytes .* n\^3/3 = 2\.13e\+07 flops each, about .* s "
-                     r"at the .* GFLOP/s .*rough estimate", out[0])
+                     rf"{2 * 8 * n * n:,} bytes .* n\^3/3 = 2\.13e\+07 flops each: about .* s "
+                     r"at .* GFLOP/s .*rough estimate", out[0])
     progress = [line for line in out if "Cholesky: block" in line]
     assert 5 <= len(progress) <= 11
     assert progress[-1].startswith("[KernelRidge] Cholesky: block 25/25 (100% of the blocks, "
