@@ -4,7 +4,7 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_X_predict
+from ._validation import check_X_predict, warn_if_not_finite
 
 __all__ = ["CheckedLinearClassifierMixin"]
 
@@ -28,7 +28,9 @@ class CheckedLinearClassifierMixin(LinearClassifierMixin):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One column per class (one score for two classes).
+            One column per class (one score for two classes).  Rows whose
+            scores overflow float64 (values near 1e308) come out as ``inf``
+            or NaN, with a ``RuntimeWarning``.
         """
         check_is_fitted(self)
         X = check_X_predict(self, X, caller=f"{type(self).__name__}.decision_function")
@@ -36,6 +38,8 @@ class CheckedLinearClassifierMixin(LinearClassifierMixin):
         if sp.issparse(coef) and coef.dtype != X.dtype:
             coef = coef.astype(X.dtype)  # scipy multiplies sparse matrices of one dtype only
         scores = safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
+        warn_if_not_finite(scores, caller=f"{type(self).__name__}.decision_function (used by "
+                           "predict and the probabilities)")
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def __sklearn_tags__(self):

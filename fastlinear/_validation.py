@@ -23,6 +23,7 @@ Design rules of this module:
 4. Every error says what was expected, what came, and how to fix it.
 """
 import numbers
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -530,3 +531,51 @@ def validate_regression_data(estimator, X, y, sample_weight=None, *,
         raise ValueError(f"y must hold numbers, got target type {type_of_target(y)!r}.")
     sample_weight = check_sample_weight(sample_weight, X.n_rows)
     return RegressionData(X, y, sample_weight)
+
+
+def check_intercept_scaling(X, bias, *, caller):
+    """Refuse an ``intercept_scaling`` whose square overflows the row norms.
+
+    The intercept is a constant feature of value ``bias`` appended to every
+    row, so each solver reads ``||x_i||^2 + bias^2``.  ``X`` is a proved
+    :class:`CSR` (its own squared row norms are already known finite).
+    """
+    bias = float(bias)
+    bias_sq = bias * bias
+    if np.isfinite(bias_sq) and np.isfinite(X.max_row_sq + bias_sq):
+        return
+    if not np.isfinite(bias_sq):
+        why = (f"intercept_scaling**2 = ({bias:g})**2 overflows float64 (the largest "
+               "float is about 1.8e308)")
+    else:
+        why = (f"intercept_scaling**2 ({bias_sq:.3g}) plus X's largest squared row norm "
+               f"({X.max_row_sq:.3g}) overflows float64")
+    raise ValueError(
+        f"{caller}: intercept_scaling={bias!r} is too large: the intercept is a constant "
+        f"feature of that value appended to every row, and {why}. Use a smaller "
+        "intercept_scaling (of the order of the feature values, e.g. 1 to 1e3)."
+    )
+
+
+class NonFinitePredictionWarning(RuntimeWarning):
+    """Predictions on finite input came out as ``inf`` or NaN (overflow)."""
+
+
+def warn_if_not_finite(out, *, caller, stacklevel=3):
+    """Warn when a prediction ``out`` holds ``inf`` or NaN; one ``isfinite`` pass.
+
+    The input was checked finite, so a non-finite output means the products
+    with the model overflowed float64: rows far larger than the training data.
+    """
+    finite = np.isfinite(out)
+    if finite.all():
+        return
+    bad_rows = finite.reshape(finite.shape[0], -1) if finite.ndim else finite.reshape(1, 1)
+    n_bad = int(np.count_nonzero(~bad_rows.all(axis=1)))
+    warnings.warn(
+        f"{caller} produced non-finite values for {n_bad} of {bad_rows.shape[0]} rows: the "
+        "products with the fitted model overflowed float64 (feature values near 1e308, or "
+        "far larger than in training). Scale X as the training data were scaled.",
+        NonFinitePredictionWarning,
+        stacklevel=stacklevel,
+    )

@@ -49,6 +49,7 @@ from ._solvers import (
 )
 from ._validation import (
     MAX_INT,
+    check_intercept_scaling,
     proved_csr,
     validate_classification_data,
     validate_evaluation_data,
@@ -309,6 +310,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         # Weights and dual/primal work vectors per problem (Newton keeps about
         # eight), the transposed X's indptr for the L1 solver.
         check_weight_memory(data.X.n_cols, 2 * n_classes + 10, "LinearSVC.fit")
+        check_intercept_scaling(data.X, self._bias(), caller="LinearSVC.fit")
         stop = new_stop_flag() if stop is None else stop
         rng = check_random_state(self.random_state)
         if solver == "crammer_singer":

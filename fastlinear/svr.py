@@ -30,7 +30,7 @@ from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag
 from ._problem import regression_problem, weights_with_bias
 from ._solvers import Start, Status, choose_solver, solve, warn_if_stuck
-from ._validation import MAX_INT, check_X_predict, validate_regression_data
+from ._validation import MAX_INT, check_intercept_scaling, check_X_predict, validate_regression_data
 
 __all__ = ["LinearSVR"]
 
@@ -210,6 +210,7 @@ default="epsilon_insensitive"
         data = validate_regression_data(self, X, y, sample_weight, caller="LinearSVR.fit")
         check_weight_memory(data.X.n_cols, 12, "LinearSVR.fit")
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
+        check_intercept_scaling(data.X, bias, caller="LinearSVR.fit")
         solver = choose_solver(penalty="l2", loss=self.loss, dual=self.dual,
                                multi_class="ovr", X=data.X, C=self.C, bias=bias)
         problem = regression_problem(data.X, data.y, self.C, data.sample_weight,
@@ -223,11 +224,7 @@ default="epsilon_insensitive"
                     stop=new_stop_flag(), n_threads=n_threads_for(self.n_jobs, 2))
         if sol.status == Status.INTERRUPTED:
             raise KeyboardInterrupt("LinearSVR.fit was interrupted; the estimator is not fitted.")
-        if not np.all(np.isfinite(sol.w)):
-            raise ValueError(
-                "The solver produced non-finite weights; the data are probably "
-                "badly scaled. Scale the features and the targets and try again."
-            )
+        _check_finite_solution(sol, data.y, self.C)
         dtype = data.X.dtype
         self.coef_ = sol.w[:-1].astype(dtype, copy=True)
         self.intercept_ = np.array([bias * sol.w[-1]], dtype=dtype)
@@ -266,6 +263,28 @@ default="epsilon_insensitive"
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _check_finite_solution(sol, y, C):
+    """Refuse a solution whose weights or dual variables overflowed float64.
+
+    The dual variables live on the scale of ``C * y`` (squared loss: of
+    ``y``), the weights on that of the targets over the features; targets
+    near the float maximum overflow either.  Raised rather than storing
+    ``inf`` in ``coef_`` or ``dual_coef_``.
+    """
+    parts = (("coef_ (the weights)", sol.w), ("dual_coef_ (the dual variables)", sol.alpha))
+    bad = [name for name, v in parts if v is not None and not np.all(np.isfinite(v))]
+    if not bad:
+        return
+    y_max = float(np.max(np.abs(y))) if y.size else 0.0
+    raise ValueError(
+        f"LinearSVR.fit: the solver's {' and '.join(bad)} overflowed float64 (non-finite "
+        f"values) with targets up to |y| = {y_max:.3g} and C = {C:g}; the dual variables "
+        "and weights grow with the scale of y, and float64 ends near 1.8e308. Rescale y "
+        "(e.g. y / np.std(y), then multiply the predictions back; epsilon scales with "
+        "it), scale the features, or lower C."
+    )
 
 
 def linear_svr_objective(estimator, X, y, sample_weight=None):

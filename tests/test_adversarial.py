@@ -1195,5 +1195,72 @@ def test_broken_structure_in_a_child_process(name, children):
     assert sorted(summary["examples"]) == sorted(STRUCTURE_KINDS)
 
 
+# --- overflow near the float maximum ------------------------------------------------
+
+
+@pytest.mark.parametrize("scaling", [1e155, 1e200, 1e300])
+@pytest.mark.parametrize("make", [
+    lambda s: LinearSVC(intercept_scaling=s),
+    lambda s: LinearSVC(intercept_scaling=s, dual=False),
+    lambda s: LinearSVC(intercept_scaling=s, multi_class="crammer_singer"),
+    lambda s: LinearSVR(intercept_scaling=s),
+], ids=["svc", "svc-primal", "svc-cs", "svr"])
+def test_huge_intercept_scaling_is_blamed(make, scaling):
+    """intercept_scaling whose square overflows: the error names it, not X."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3)
+    y = rng.randn(30)
+    est = make(scaling)
+    target = y if isinstance(est, LinearSVR) else (y > 0).astype(int)
+    with pytest.raises(ValueError, match=r"intercept_scaling=1e\+\d+ is too large.*"
+                                         r"intercept_scaling\*\*2.*overflows float64.*"
+                                         r"Use a smaller intercept_scaling") as info:
+        est.fit(X, target)
+    assert "rescale X" not in str(info.value)
+
+
+def test_intercept_scaling_plus_row_norms_overflow_is_blamed():
+    """A finite intercept_scaling**2 that overflows only with X's row norms: both named."""
+    X = np.array([[1e154, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"intercept_scaling\*\*2 \(1e\+308\) plus X's "
+                                         r"largest squared row norm \(1e\+308\)"):
+        LinearSVC(intercept_scaling=1e154).fit(X, [0, 1, 1])
+
+
+def test_fit_intercept_false_ignores_intercept_scaling():
+    rng = np.random.RandomState(0)
+    X = rng.randn(20, 3)
+    LinearSVC(fit_intercept=False, intercept_scaling=1e300).fit(X, (X[:, 0] > 0).astype(int))
+
+
+def _rows_near_float_max(n_features):
+    X = np.full((3, n_features), 1e308)
+    X[0] = 1.0
+    return X
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("method", ["decision_function", "predict_log_proba", "predict"])
+@pytest.mark.parametrize("make", [LinearSVC, LogisticRegression], ids=["svc", "logistic"])
+def test_non_finite_scores_warn(make, method):
+    """Rows near the float maximum overflow the scores: a warning counting the rows."""
+    from fastlinear._validation import NonFinitePredictionWarning
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    est = make().fit(X, y)
+    if not hasattr(est, method):
+        pytest.skip(f"{make.__name__} has no {method}")
+    with pytest.warns(NonFinitePredictionWarning,
+                      match=r"decision_function .* produced non-finite values for 2 of 3 rows.*"
+                            r"overflowed float64.*Scale X"):
+        getattr(est, method)(_rows_near_float_max(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonFinitePredictionWarning)
+        getattr(est, method)(X)  # finite output: no warning
+
+
 if __name__ == "__main__":
     sys.exit(_child_main(sys.argv[1], int(sys.argv[2])))

@@ -569,3 +569,88 @@ def test_exported_from_package():
 @parametrize_with_checks([KernelRidge(), KernelRidge(kernel="precomputed")])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# --- string targets, overflow in predict, verbose ---------------------------------
+
+
+@pytest.mark.parametrize("y", [
+    ["a", "b", "c", "d"],
+    np.array(["1.0", "2.0", "3.0", "4.0"]),
+    np.array(["a", 1, 2, 3], dtype=object),
+    np.array([[b"a"], [b"b"], [b"c"], [b"d"]]),
+], ids=["list", "str-array", "object", "bytes-2d"])
+def test_string_targets_are_refused(y):
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(ValueError, match=r"KernelRidge needs numeric targets \(regression\); "
+                                         r"got strings .*Convert y to numbers"):
+        KernelRidge().fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("kernel", ["linear", "precomputed"])
+def test_non_finite_predictions_warn(kernel):
+    """Rows near the float maximum overflow the kernel expansion: a warning, not silence."""
+    from fastlinear._validation import NonFinitePredictionWarning
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3)
+    y = X @ np.array([1.0, 2.0, 3.0])
+    X_new = np.full((3, 3), 1e308)
+    X_new[0] = 1.0
+    if kernel == "precomputed":
+        krr = KernelRidge(kernel=kernel).fit(X @ X.T, y)
+        X_fit, X_new = X @ X.T, X_new[:1] @ X.T
+        # Same signs as dual_coef_: the expansion sums to 1e308 * sum|dual_coef_|.
+        big = 1e308 * np.sign(krr.dual_coef_)
+        assert np.sum(np.abs(krr.dual_coef_)) > 2.0
+        X_new = np.vstack([X_new, big, big])
+    else:
+        krr = KernelRidge(kernel=kernel).fit(X, y)
+        X_fit = X
+    with pytest.warns(NonFinitePredictionWarning,
+                      match=r"KernelRidge.predict produced non-finite values for 2 of 3 rows"):
+        pred = krr.predict(X_new)
+    assert np.isfinite(pred[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NonFinitePredictionWarning)
+        krr.predict(X_fit)
+
+
+def test_verbose_prints_an_estimate_and_the_progress(monkeypatch, capsys):
+    """verbose=1: the memory and rough time before the O(n^3) work, then at most
+    about ten progress lines of the blocked factorisation (made small here)."""
+    monkeypatch.setattr(kr_module, "BLOCKED_CHOLESKY_MIN", 64)
+    monkeypatch.setattr(kr_module, "CHOLESKY_BLOCK", 16)
+    rng = np.random.RandomState(0)
+    n = 400  # 25 blocks of 16
+    X = rng.randn(n, 3)
+    y = rng.randn(n)
+    krr = KernelRidge(kernel="rbf", alpha=0.1, verbose=1).fit(X, y)
+    out = capsys.readouterr().out.splitlines()
+    assert re.search(rf"n_samples=400: the 400 x 400 kernel and its working copy need "
+                     rf"{2 * 8 * n * n:,} bytes .* n\^3/3 = 2\.13e\+07 flops each: about .* s "
+                     r"at .* GFLOP/s .*rough estimate", out[0])
+    progress = [line for line in out if "Cholesky: block" in line]
+    assert 5 <= len(progress) <= 11
+    assert progress[-1].startswith("[KernelRidge] Cholesky: block 25/25 (100% of the blocks, "
+                                   "100% of the flops)")
+    # The progress callback does not change the result.
+    quiet = KernelRidge(kernel="rbf", alpha=0.1).fit(X, y)
+    assert capsys.readouterr().out == ""
+    np.testing.assert_allclose(krr.dual_coef_, quiet.dual_coef_, rtol=1e-10)
+
+
+def test_verbose_small_n_reports_the_single_lapack_call(capsys):
+    X = np.random.RandomState(0).randn(50, 2)
+    KernelRidge(verbose=True).fit(X, X[:, 0])
+    out = capsys.readouterr().out
+    assert "n_samples=50" in out and "Cholesky (one LAPACK call, n=50)" in out
+
+
+def test_verbose_is_validated():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'verbose' parameter of KernelRidge"):
+        KernelRidge(verbose=-1).fit(np.eye(3), [1.0, 2.0, 3.0])

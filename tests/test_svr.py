@@ -1,5 +1,6 @@
 """fastlinear.LinearSVR: the NumPy twin, scikit-learn's objective, the dual's KKT
 conditions, weights, dtypes, the sklearn contract and bad input."""
+import re
 import warnings
 
 import numpy as np
@@ -10,8 +11,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastlinear import LinearSVR, linear_svr_objective
 from fastlinear._problem import regression_problem
-from fastlinear._solvers import dual_cd
+from fastlinear._solvers import Solution, Status, dual_cd
 from fastlinear._validation import proved_csr
+from fastlinear.svr import _check_finite_solution
 
 LOSSES = ["epsilon_insensitive", "squared_epsilon_insensitive"]
 
@@ -189,3 +191,40 @@ def test_bad_input(sparse_regression):
     LinearSVR().fit(X, y)
     for a, b in zip(before, (X.data, X.indices, X.indptr, y), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# --- targets near the float maximum -------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("loss", ["epsilon_insensitive", "squared_epsilon_insensitive"])
+@pytest.mark.parametrize("make_y", [
+    lambda rng, n: rng.randn(n) * 1e300,
+    lambda rng, n: np.logspace(160, 300, n),
+    lambda rng, n: np.full(n, 1.7e308),
+], ids=["randn*1e300", "logspace160-300", "full1.7e308"])
+def test_huge_targets_raise_or_give_finite_attributes(loss, make_y):
+    """Targets near the float maximum: a clear error, never inf in the attributes."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 4)
+    y = make_y(rng, 60)
+    try:
+        reg = LinearSVR(loss=loss, dual=True, max_iter=200).fit(X, y)
+    except ValueError as exc:
+        assert re.search(r"overflowed float64.*Rescale y", str(exc))
+        return
+    for name in ("coef_", "intercept_", "dual_coef_"):
+        assert np.all(np.isfinite(getattr(reg, name))), name
+
+
+def test_overflowed_dual_variables_are_refused():
+    """Infinite dual variables with finite weights still raise, naming dual_coef_ and y."""
+    w = np.ones(4)
+    alpha = np.array([1.0, np.inf, 2.0])
+    sol = Solution(w, alpha, 3, Status.CONVERGED, 0.0, "dual_cd")
+    y = np.array([1.0, 1.7e308, 2.0])
+    with pytest.raises(ValueError, match=r"dual_coef_ \(the dual variables\) overflowed "
+                                         r"float64.*\|y\| = 1\.7e\+308.*Rescale y"):
+        _check_finite_solution(sol, y, 1.0)
+    _check_finite_solution(sol._replace(alpha=np.ones(3)), y, 1.0)  # finite: no error
