@@ -1,12 +1,80 @@
-"""What the linear classifiers share beyond scikit-learn's mixins."""
+"""What the linear estimators share beyond scikit-learn's mixins.
+
+:func:`bias_of` says which constant feature a fitted or configured estimator
+appends to X, and :func:`set_fitted_weights` ends every fit the same way
+(interrupted, non-finite weights, ``coef_``/``intercept_``).
+"""
+import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
+from ._solvers import Status
 from ._validation import check_X_predict, warn_if_not_finite
 
-__all__ = ["CheckedLinearClassifierMixin"]
+__all__ = ["CheckedLinearClassifierMixin", "bias_of", "set_fitted_weights"]
+
+
+def bias_of(estimator):
+    """The value of the constant feature the solver appends to each row.
+
+    0 without an intercept.  liblinear's problems (the SVMs, and logistic
+    regression with ``solver="liblinear"``) append ``intercept_scaling`` and
+    penalise its weight; the other logistic solvers append 1 and leave it
+    unpenalised, as scikit-learn does (they ignore ``intercept_scaling``).
+    Reads fastlinear's and scikit-learn's estimators alike, so the weights
+    of either can be put back in a problem: ``intercept_ / bias_of(est)``.
+    """
+    if not estimator.fit_intercept:
+        return 0.0
+    if hasattr(estimator, "solver") and estimator.solver != "liblinear":
+        return 1.0  # LogisticRegression(CV) outside liblinear
+    return float(estimator.intercept_scaling)
+
+
+def set_fitted_weights(estimator, solutions, W, X, *, rows_are_problems=True):
+    """End a fit: refuse an interrupted or overflowed one, else set the weights.
+
+    Parameters
+    ----------
+    estimator : fastlinear estimator
+        Gets ``coef_``, ``intercept_``, ``n_features_in_`` and ``solver_``
+        (``n_iter_`` and the rest are the caller's: their shapes differ).
+    solutions : list of Solution
+        What the solver(s) returned; any ``Status.INTERRUPTED`` raises
+        ``KeyboardInterrupt`` and leaves the estimator unfitted.
+    W : ndarray
+        The weights with the constant feature's weight last: shape
+        (n_problems, n_features + 1) when ``rows_are_problems``, else
+        (n_features + 1, n_vectors) (the multinomial layout) or
+        (n_features + 1,) (one regression problem: ``coef_`` 1-d).
+    X : fastlinear CSR proof
+        The validated training data, for its dtype (kept: float32 stays
+        float32) and its number of columns.
+    """
+    name = type(estimator).__name__
+    if any(sol.status == Status.INTERRUPTED for sol in solutions):
+        raise KeyboardInterrupt(f"{name}.fit was interrupted; the estimator is not fitted.")
+    if not np.all(np.isfinite(W)):
+        raise ValueError(
+            "The solver produced non-finite weights; the data are probably "
+            "badly scaled. Scale the features (e.g. StandardScaler or "
+            "MaxAbsScaler) and try again."
+        )
+    dtype = X.dtype
+    bias = bias_of(estimator)
+    if W.ndim == 1:
+        estimator.coef_ = W[:-1].astype(dtype, copy=True)
+        estimator.intercept_ = np.array([bias * W[-1]], dtype=dtype)
+    elif rows_are_problems:
+        estimator.coef_ = W[:, :-1].astype(dtype, copy=True)
+        estimator.intercept_ = (bias * W[:, -1]).astype(dtype)
+    else:
+        estimator.coef_ = np.ascontiguousarray(W[:-1].T, dtype=dtype)
+        estimator.intercept_ = (bias * W[-1]).astype(dtype)
+    estimator.n_features_in_ = X.n_cols
+    estimator.solver_ = solutions[0].solver
 
 
 class CheckedLinearClassifierMixin(LinearClassifierMixin):

@@ -48,6 +48,7 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from . import _losses
+from ._base import bias_of
 from ._csr_fast import CSR
 from ._validation import check_class_weight
 
@@ -69,9 +70,10 @@ def weights_with_bias(estimator):
     """A fitted linear SVM's ``w`` as the problems read it, one row per problem.
 
     ``coef_`` (dense or sparsified) with the weight of the constant feature,
-    ``intercept_ / intercept_scaling`` (0 without intercept), as a last
+    ``intercept_ / bias_of(estimator)`` (0 without intercept), as a last
     column, in float64: shape (n_problems, n_features + 1).  Reads
-    fastlinear's and scikit-learn's ``LinearSVC`` and ``LinearSVR`` alike.
+    fastlinear's and scikit-learn's ``LinearSVC``, ``LinearSVR`` and
+    ``LogisticRegression`` alike.
     """
     coef = estimator.coef_
     coef = np.atleast_2d(np.asarray(coef.toarray() if sp.issparse(coef) else coef,
@@ -80,7 +82,7 @@ def weights_with_bias(estimator):
     W[:, :-1] = coef
     if estimator.fit_intercept:
         W[:, -1] = np.ravel(np.asarray(estimator.intercept_, dtype=np.float64)) \
-            / float(estimator.intercept_scaling)
+            / bias_of(estimator)
     return W
 
 

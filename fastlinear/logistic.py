@@ -45,7 +45,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from . import _logistic_fast
-from ._base import CheckedLinearClassifierMixin
+from ._base import CheckedLinearClassifierMixin, bias_of, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import new_stop_flag
 from ._problem import LinearProblem
@@ -484,9 +484,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
 
     def _bias(self):
         """The constant feature's value: ``intercept_scaling`` (liblinear) or 1."""
-        if not self.fit_intercept:
-            return 0.0
-        return float(self.intercept_scaling) if self.solver == "liblinear" else 1.0
+        return bias_of(self)
 
     def _start(self, data, n_vectors):
         """``W0`` of shape (n_features + 1, n_vectors), the bias weight last, or None."""
@@ -576,24 +574,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         return 1 if self.n_jobs is None else n_threads_for(self.n_jobs, 1 << 30)
 
     def _set_fitted(self, sol, data):
-        if sol.status == Status.INTERRUPTED:
-            raise KeyboardInterrupt("LogisticRegression.fit was interrupted; the "
-                                    "estimator is not fitted.")
         W = sol.w if sol.w.ndim == 2 else sol.w[:, None]
-        if not np.all(np.isfinite(W)):
-            raise ValueError(
-                "The solver produced non-finite weights; the data are probably "
-                "badly scaled. Scale the features (e.g. StandardScaler or "
-                "MaxAbsScaler) and try again."
-            )
-        dtype = data.X.dtype
-        bias = self._bias()
+        set_fitted_weights(self, [sol], W, data.X, rows_are_problems=False)
         self.classes_ = data.classes
-        self.n_features_in_ = data.X.n_cols
-        self.coef_ = np.ascontiguousarray(W[:-1].T, dtype=dtype)
-        self.intercept_ = (bias * W[-1]).astype(dtype)
         self.n_iter_ = np.array([sol.n_iter], dtype=np.int32)
-        self.solver_ = sol.solver
         self.n_samples_seen_ = 0
         self.__dict__.pop("_rng_partial", None)
         if sol.status == Status.DIVERGED:

@@ -34,7 +34,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import CheckedLinearClassifierMixin
+from ._base import CheckedLinearClassifierMixin, bias_of, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag, run
 from ._problem import OneVsRest, crammer_singer_problem, weights_with_bias
@@ -292,7 +292,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         return self._fit_validated(data, start=self._previous_start(data))
 
     def _bias(self):
-        return float(self.intercept_scaling) if self.fit_intercept else 0.0
+        return bias_of(self)
 
     def _solver(self, X):
         """The solver the parameters call for on X (the one rule of ``_solvers``)."""
@@ -373,25 +373,9 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         self.dual_coef_ = sol.alpha.T.copy()
 
     def _set_fitted(self, solutions, data, W):
-        if any(sol.status == Status.INTERRUPTED for sol in solutions):
-            raise KeyboardInterrupt("LinearSVC.fit was interrupted; the estimator is not fitted.")
-        if not np.all(np.isfinite(W)):
-            raise ValueError(
-                "The solver produced non-finite weights; the data are probably "
-                "badly scaled. Scale the features (e.g. StandardScaler or "
-                "MaxAbsScaler) and try again."
-            )
-        dtype = data.X.dtype
-        bias = self._bias()
+        set_fitted_weights(self, solutions, W, data.X)
         self.classes_ = data.classes
-        self.n_features_in_ = data.X.n_cols
-        self.coef_ = W[:, :-1].astype(dtype, copy=True)
-        if self.fit_intercept:
-            self.intercept_ = (bias * W[:, -1]).astype(dtype)
-        else:
-            self.intercept_ = np.zeros(W.shape[0], dtype=dtype)
         self.n_iter_ = int(max(sol.n_iter for sol in solutions))
-        self.solver_ = solutions[0].solver
         warn_if_stuck(self, solutions)
 
     def _previous_start(self, data):

@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import bias_of, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag
 from ._problem import regression_problem, weights_with_bias
@@ -209,7 +210,7 @@ default="epsilon_insensitive"
         """
         data = validate_regression_data(self, X, y, sample_weight, caller="LinearSVR.fit")
         check_weight_memory(data.X.n_cols, 12, "LinearSVR.fit")
-        bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
+        bias = bias_of(self)
         check_intercept_scaling(data.X, bias, caller="LinearSVR.fit")
         solver = choose_solver(penalty="l2", loss=self.loss, dual=self.dual,
                                multi_class="ovr", X=data.X, C=self.C, bias=bias)
@@ -222,16 +223,11 @@ default="epsilon_insensitive"
         sol = solve(solver, problem, tol=self.tol, max_iter=self.max_iter, seed=seed,
                     shrinking=self.shrinking, verbose=self.verbose, alpha0=alpha0, w0=w0,
                     stop=new_stop_flag(), n_threads=n_threads_for(self.n_jobs, 2))
-        if sol.status == Status.INTERRUPTED:
-            raise KeyboardInterrupt("LinearSVR.fit was interrupted; the estimator is not fitted.")
-        _check_finite_solution(sol, data.y, self.C)
-        dtype = data.X.dtype
-        self.coef_ = sol.w[:-1].astype(dtype, copy=True)
-        self.intercept_ = np.array([bias * sol.w[-1]], dtype=dtype)
+        if sol.status != Status.INTERRUPTED:
+            _check_finite_solution(sol, data.y, self.C)
+        set_fitted_weights(self, [sol], sol.w, data.X)
         self.dual_coef_ = sol.alpha
         self.n_iter_ = int(sol.n_iter)
-        self.solver_ = sol.solver
-        self.n_features_in_ = data.X.n_cols
         warn_if_stuck(self, [sol])
         return self
 

@@ -12,12 +12,16 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn.linear_model
+import sklearn.svm
 
+import fastlinear
 import fastlinear._validation as validation_module
 import fastlinear.model_selection as model_selection_module
 from fastlinear import LinearSVC, LinearSVCCV, linear_svc_objective
+from fastlinear._base import bias_of
 from fastlinear._csr_fast import CSR, CSRStatus, checked_csr, scan
-from fastlinear._problem import OneVsRest, regression_problem
+from fastlinear._problem import OneVsRest, regression_problem, weights_with_bias
 from fastlinear._solvers import Status, dual_cd, newton
 from fastlinear._validation import (
     check_class_weight,
@@ -265,3 +269,30 @@ def test_a_fold_with_one_class_names_the_fold(sparse_problem):
 
     with pytest.raises(ValueError, match=r"fold 1 of 3.*only one class.*stratified"):
         LinearSVCCV(Cs=[1.0], cv=KFold(3)).fit(X, y)
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda: LinearSVC(intercept_scaling=3.0), 3.0),
+    (lambda: LinearSVC(fit_intercept=False, intercept_scaling=3.0), 0.0),
+    (lambda: fastlinear.LinearSVR(intercept_scaling=2.0), 2.0),
+    (lambda: fastlinear.LogisticRegression(solver="liblinear", intercept_scaling=4.0), 4.0),
+    (lambda: fastlinear.LogisticRegression(intercept_scaling=4.0), 1.0),
+    (lambda: sklearn.linear_model.LogisticRegression(intercept_scaling=4.0), 1.0),
+    (lambda: sklearn.linear_model.LogisticRegression(solver="liblinear", intercept_scaling=4.0),
+     4.0),
+    (lambda: sklearn.svm.LinearSVC(intercept_scaling=5.0), 5.0),
+])
+def test_bias_of_names_the_constant_feature_each_solver_appends(make, expected):
+    assert bias_of(make()) == expected
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "liblinear"])
+def test_weights_with_bias_puts_a_logistic_fit_back_in_its_problem(solver, sparse_problem):
+    """The weights read back from a fit (ours or scikit-learn's) are the
+    problem's: same decision values with the solver's constant feature."""
+    X, y = sparse_problem()
+    for cls in (fastlinear.LogisticRegression, sklearn.linear_model.LogisticRegression):
+        est = cls(solver=solver, intercept_scaling=3.0, C=0.5).fit(X, y)
+        W = weights_with_bias(est)
+        scores = X @ W[0, :-1] + bias_of(est) * W[0, -1]
+        np.testing.assert_allclose(scores, est.decision_function(X), rtol=1e-6, atol=1e-6)
