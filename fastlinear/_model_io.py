@@ -48,6 +48,7 @@ import stat
 import numpy as np
 from scipy.special import expit
 
+from . import _solver_table
 from ._validation import integer_labels
 from .logistic import LogisticRegression
 from .svm import LinearSVC
@@ -57,21 +58,14 @@ __all__ = ["ModelFormatError", "liblinear_model_text", "liblinear_predict", "lib
            "load_liblinear_model", "read_liblinear_model", "save_liblinear_model", "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
-#: parameters they mean (the number is LIBLINEAR's ``-s``).
+#: parameters they mean (the number is LIBLINEAR's ``-s``); from the one table.
 SOLVER_PARAMS = {
-    "L2R_LR": (0, LogisticRegression, dict(solver="liblinear", dual=False)),
-    "L2R_L2LOSS_SVC_DUAL": (1, LinearSVC, dict(loss="squared_hinge", dual=True)),
-    "L2R_L2LOSS_SVC": (2, LinearSVC, dict(loss="squared_hinge", dual=False)),
-    "L2R_L1LOSS_SVC_DUAL": (3, LinearSVC, dict(loss="hinge", dual=True)),
-    "MCSVM_CS": (4, LinearSVC, dict(multi_class="crammer_singer")),
-    "L1R_L2LOSS_SVC": (5, LinearSVC, dict(penalty="l1", loss="squared_hinge", dual=False)),
-    "L2R_LR_DUAL": (7, LogisticRegression, dict(solver="liblinear", dual=True)),
-    "L2R_L2LOSS_SVR": (11, LinearSVR, dict(loss="squared_epsilon_insensitive", dual=False)),
-    "L2R_L2LOSS_SVR_DUAL": (12, LinearSVR, dict(loss="squared_epsilon_insensitive", dual=True)),
-    "L2R_L1LOSS_SVR_DUAL": (13, LinearSVR, dict(loss="epsilon_insensitive", dual=True)),
+    s.type_name: (s.number, {"LinearSVC": LinearSVC, "LinearSVR": LinearSVR,
+                             "LogisticRegression": LogisticRegression}[s.estimator], s.params)
+    for s in _solver_table.offered()
 }
 #: LIBLINEAR solver types that exist but fastlinear does not load.
-KNOWN_UNSUPPORTED = {"L1R_LR", "ONECLASS_SVM"}
+KNOWN_UNSUPPORTED = {s.type_name for s in _solver_table.SOLVERS if not s.estimator}
 HEADER_KEYS = ("solver_type", "nr_class", "label", "nr_feature", "bias", "rho", "w")
 
 
@@ -79,49 +73,9 @@ class ModelFormatError(ValueError):
     """A model file that is not a LIBLINEAR model fastlinear can read."""
 
 
-def _is_logistic(estimator):
-    return isinstance(estimator, LogisticRegression) or type(estimator).__name__ in (
-        "LogisticRegression", "LogisticRegressionCV")
-
-
 def _solver_type(estimator):
-    """The ``solver_type`` of a fitted estimator (fastlinear or scikit-learn).
-
-    A logistic regression is ``L2R_LR_DUAL`` when liblinear's dual solver
-    fitted it (``solver="liblinear", dual=True``; fastlinear's ``solver_ ==
-    "liblinear-dual"``) and ``L2R_LR`` otherwise: a model fitted by another
-    solver (lbfgs, Newton, ...) is saved as ``L2R_LR``, whose weights and
-    intercept predict the same labels.  Its probabilities are the same for
-    two classes (``sigma(w.x)``); for three or more classes LIBLINEAR's are
-    one-vs-rest normalised (``sigma(d_k) / sum_j sigma(d_j)``), not the
-    softmax of a multinomial model.
-    """
-    solver = getattr(estimator, "solver_", "")
-    if _is_logistic(estimator):
-        dual = solver == "liblinear-dual" or (
-            getattr(estimator, "solver", None) == "liblinear" and getattr(estimator, "dual", False) is True)
-        return "L2R_LR_DUAL" if dual else "L2R_LR"
-    primal = solver == "newton" or getattr(estimator, "dual", True) is False
-    if isinstance(estimator, LinearSVR) or type(estimator).__name__ == "LinearSVR":
-        loss = getattr(estimator, "loss", None)
-        if loss == "epsilon_insensitive":
-            return "L2R_L1LOSS_SVR_DUAL"
-        if loss == "squared_epsilon_insensitive":
-            return "L2R_L2LOSS_SVR" if primal else "L2R_L2LOSS_SVR_DUAL"
-        raise ValueError(f"No LIBLINEAR solver type for a LinearSVR with loss={loss!r}.")
-    if getattr(estimator, "multi_class", "ovr") == "crammer_singer":
-        return "MCSVM_CS"
-    loss = getattr(estimator, "loss", None)
-    if getattr(estimator, "penalty", "l2") == "l1":
-        return "L1R_L2LOSS_SVC"
-    if loss == "hinge":
-        return "L2R_L1LOSS_SVC_DUAL"
-    if loss == "squared_hinge":
-        return "L2R_L2LOSS_SVC" if primal else "L2R_L2LOSS_SVC_DUAL"
-    raise ValueError(
-        f"Only linear SVMs with loss 'hinge' or 'squared_hinge' (or SVRs) can be "
-        f"saved as LIBLINEAR models; got loss={loss!r}."
-    )
+    """The ``solver_type`` of a fitted estimator (:func:`_solver_table.solver_type_of`)."""
+    return _solver_table.solver_type_of(estimator).type_name
 
 
 def liblinear_model_text(estimator):

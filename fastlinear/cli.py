@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from . import _solver_table
 from ._model_io import (
     SOLVER_PARAMS,
     liblinear_model_text,
@@ -65,23 +66,13 @@ TRAIN_USAGE = """\
 usage: fastlinear train [options] data_file [model_file]
 options:
 -s type : solver (default 1; with -C, 2)
-   for classification:
-     0 -- L2-regularized logistic regression (primal)
-     1 -- L2-regularized L2-loss support vector classification (dual)
-     2 -- L2-regularized L2-loss support vector classification (primal)
-     3 -- L2-regularized L1-loss support vector classification (dual)
-     4 -- support vector classification by Crammer and Singer
-     5 -- L1-regularized L2-loss support vector classification
-     7 -- L2-regularized logistic regression (dual)
-   for regression:
-    11 -- L2-regularized L2-loss support vector regression (primal)
-    12 -- L2-regularized L2-loss support vector regression (dual)
-    13 -- L2-regularized L1-loss support vector regression (dual)
+{solvers}
 -c cost : set the parameter C (default 1)
 -p epsilon : set the epsilon in the loss of support vector regression (default 0.1)
 -e epsilon : stopping tolerance (default 1e-4, as sklearn's LinearSVC,
      LinearSVR and LogisticRegression; LIBLINEAR's defaults are 0.1 or 0.01
-     by solver); what it bounds depends on the solver, as in LIBLINEAR
+     by solver); as in LIBLINEAR, it bounds
+{tolerances}
 -B bias : if bias >= 0, instance x becomes [x; bias]; if < 0, no bias term
      (default 1, as sklearn's LinearSVC; LIBLINEAR's default is -1)
 -wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
@@ -100,6 +91,8 @@ options:
 --seed n : seed of the coordinate order (default 0)
 The model file defaults to <basename of data_file>.model in the current folder.
 """
+TRAIN_USAGE = TRAIN_USAGE.format(solvers=_solver_table.usage_lines(),
+                                 tolerances=_solver_table.tol_lines())
 
 PREDICT_USAGE = """\
 usage: fastlinear predict [options] test_file model_file output_file
@@ -237,10 +230,12 @@ def parse_train_args(args):
     if opts["solver"] not in SOLVERS:
         classification = [n for n, (cls, _) in SOLVERS.items() if cls is not LinearSVR]
         regression = [n for n, (cls, _) in SOLVERS.items() if cls is LinearSVR]
+        missing = "; ".join(f"LIBLINEAR's {s.description} (-s {s.number}) is not offered"
+                            for s in _solver_table.SOLVERS if not s.estimator)
         raise CLIError(
             f"unknown solver -s {opts['solver']}; this version supports -s {_listing(classification)} "
-            f"(classification) and -s {_listing(regression)} (regression); LIBLINEAR's L1-regularized "
-            "logistic regression (-s 6) and one-class SVM (-s 21) are not offered"
+            f"(classification) and -s {_listing(regression)} (regression)"
+            + (f"; {missing}" if missing else "")
         )
     if opts["epsilon"] < 0:
         raise CLIError(f"-p must be a finite number >= 0, got {opts['epsilon']:g}")

@@ -1,0 +1,193 @@
+"""LIBLINEAR's solvers as fastlinear offers them: one table.
+
+Each row is one LIBLINEAR solver type: the name a model file gives it
+(``solver_type``), its ``-s`` number, the problem it solves (loss, penalty,
+primal or dual), the fastlinear estimator and parameters that solve it, and
+what the stopping tolerance bounds.  The model files' solver types, the CLI's
+``-s`` options, its usage text and errors, and the solver type of a fitted
+estimator (:func:`solver_type_of`) are all read from it; the estimators' own
+``dual="auto"`` / ``solver="auto"`` rules pick among the rows of their
+estimator.
+"""
+from dataclasses import dataclass, field
+
+__all__ = ["SOLVERS", "Solver", "by_number", "by_type", "offered", "solver_type_of", "tol_lines",
+           "usage_lines"]
+
+
+@dataclass(frozen=True)
+class Solver:
+    """One row of the table.
+
+    Attributes
+    ----------
+    type_name : str
+        LIBLINEAR's name, as in a model file's ``solver_type`` line.
+    number : int
+        LIBLINEAR's ``-s`` number.
+    description : str
+        LIBLINEAR's one-line description (the CLI's usage text).
+    estimator : str or None
+        The fastlinear estimator that solves it (``"LinearSVC"``,
+        ``"LinearSVR"`` or ``"LogisticRegression"``); None when fastlinear
+        does not offer the solver.
+    loss, penalty : str
+        The problem: scikit-learn's loss and penalty names.
+    form : {"primal", "dual", "joint"}
+        What the solver iterates on ("joint": Crammer and Singer's single
+        multiclass dual).
+    params : dict
+        The estimator's parameters that select the solver.
+    tol_bounds : str
+        What the stopping tolerance bounds.
+    """
+
+    type_name: str
+    number: int
+    description: str
+    estimator: object
+    loss: str
+    penalty: str
+    form: str
+    params: dict = field(default_factory=dict)
+    tol_bounds: str = ""
+
+    @property
+    def regression(self):
+        return self.estimator == "LinearSVR"
+
+
+_PG = "the spread (max - min) of the dual's projected gradient"
+_NEWTON = "the gradient's norm relative to its norm at w = 0 (times min(#pos, #neg) / n)"
+_SVR_DUAL = "the 1-norm of the dual's projected gradient relative to the first pass's"
+SOLVERS = (
+    Solver("L2R_LR", 0, "L2-regularized logistic regression (primal)", "LogisticRegression",
+           "log_loss", "l2", "primal", dict(solver="liblinear", dual=False), _NEWTON),
+    Solver("L2R_L2LOSS_SVC_DUAL", 1, "L2-regularized L2-loss support vector classification (dual)",
+           "LinearSVC", "squared_hinge", "l2", "dual", dict(loss="squared_hinge", dual=True), _PG),
+    Solver("L2R_L2LOSS_SVC", 2, "L2-regularized L2-loss support vector classification (primal)",
+           "LinearSVC", "squared_hinge", "l2", "primal", dict(loss="squared_hinge", dual=False),
+           _NEWTON),
+    Solver("L2R_L1LOSS_SVC_DUAL", 3, "L2-regularized L1-loss support vector classification (dual)",
+           "LinearSVC", "hinge", "l2", "dual", dict(loss="hinge", dual=True), _PG),
+    Solver("MCSVM_CS", 4, "support vector classification by Crammer and Singer", "LinearSVC",
+           "hinge", "l2", "joint", dict(multi_class="crammer_singer"),
+           "the largest spread of a sample's projected gradients"),
+    Solver("L1R_L2LOSS_SVC", 5, "L1-regularized L2-loss support vector classification",
+           "LinearSVC", "squared_hinge", "l1", "primal",
+           dict(penalty="l1", loss="squared_hinge", dual=False),
+           "the minimum-norm subgradient's 1-norm relative to the first pass's "
+           "(times min(#pos, #neg) / n)"),
+    Solver("L1R_LR", 6, "L1-regularized logistic regression", None, "log_loss", "l1", "primal"),
+    Solver("L2R_LR_DUAL", 7, "L2-regularized logistic regression (dual)", "LogisticRegression",
+           "log_loss", "l2", "dual", dict(solver="liblinear", dual=True),
+           "the largest derivative of a pass's one-variable subproblems"),
+    Solver("L2R_L2LOSS_SVR", 11, "L2-regularized L2-loss support vector regression (primal)",
+           "LinearSVR", "squared_epsilon_insensitive", "l2", "primal",
+           dict(loss="squared_epsilon_insensitive", dual=False),
+           "the gradient's norm relative to its norm at w = 0"),
+    Solver("L2R_L2LOSS_SVR_DUAL", 12, "L2-regularized L2-loss support vector regression (dual)",
+           "LinearSVR", "squared_epsilon_insensitive", "l2", "dual",
+           dict(loss="squared_epsilon_insensitive", dual=True), _SVR_DUAL),
+    Solver("L2R_L1LOSS_SVR_DUAL", 13, "L2-regularized L1-loss support vector regression (dual)",
+           "LinearSVR", "epsilon_insensitive", "l2", "dual",
+           dict(loss="epsilon_insensitive", dual=True), _SVR_DUAL),
+    Solver("ONECLASS_SVM", 21, "one-class support vector machine (dual)", None, "hinge", "l2",
+           "dual"),
+)
+
+
+def by_type(type_name):
+    """The offered row named ``type_name``, or None."""
+    return next((s for s in SOLVERS if s.type_name == type_name and s.estimator), None)
+
+
+def by_number(number):
+    """The offered row with ``-s number``, or None."""
+    return next((s for s in SOLVERS if s.number == number and s.estimator), None)
+
+
+def offered():
+    """The rows fastlinear offers, in LIBLINEAR's order."""
+    return [s for s in SOLVERS if s.estimator]
+
+
+def usage_lines():
+    """The ``-s`` part of ``fastlinear train -h``: LIBLINEAR's list, offered rows only."""
+    lines = []
+    for title, regression in (("for classification", False), ("for regression", True)):
+        lines.append(f"   {title}:")
+        lines += [f"    {s.number:2d} -- {s.description}"
+                  for s in offered() if s.regression == regression]
+    return "\n".join(lines)
+
+
+def tol_lines():
+    """What ``-e`` bounds, solver by solver (the CLI's usage text)."""
+    groups = {}
+    for s in offered():
+        groups.setdefault(s.tol_bounds, []).append(s.number)
+    return "\n".join(f"     -s {', '.join(map(str, numbers))}: {bounds}"
+                     for bounds, numbers in groups.items())
+
+
+def solver_type_of(estimator):
+    """The row of a fitted (or configured) estimator, fastlinear's or scikit-learn's.
+
+    A logistic regression is ``L2R_LR_DUAL`` when liblinear's dual solver
+    fitted it (``solver="liblinear", dual=True``; fastlinear's ``solver_ ==
+    "liblinear-dual"``) and ``L2R_LR`` otherwise: a model fitted by another
+    solver (lbfgs, Newton, ...) is saved as ``L2R_LR``, whose weights and
+    intercept predict the same labels.  Its probabilities are the same for
+    two classes (``sigma(w.x)``); for three or more classes LIBLINEAR's are
+    one-vs-rest normalised (``sigma(d_k) / sum_j sigma(d_j)``), not the
+    softmax of a multinomial model.
+
+    Raises
+    ------
+    ValueError
+        If no row solves the estimator's problem.
+    """
+    name = type(estimator).__name__
+    fitted_by = getattr(estimator, "solver_", "")
+    if name in ("LogisticRegression", "LogisticRegressionCV"):
+        kind, loss = "LogisticRegression", "log_loss"
+        penalty = _logistic_penalty(estimator)
+        dual = fitted_by == "liblinear-dual" or (
+            getattr(estimator, "solver", None) == "liblinear" and getattr(estimator, "dual", False) is True)
+        form = "dual" if dual else "primal"
+    elif name == "LinearSVR":
+        kind, loss, penalty = "LinearSVR", getattr(estimator, "loss", None), "l2"
+        primal = fitted_by == "newton" or getattr(estimator, "dual", True) is False
+        form = "primal" if primal else "dual"
+    else:
+        kind, loss = "LinearSVC", getattr(estimator, "loss", None)
+        penalty = getattr(estimator, "penalty", "l2")
+        primal = fitted_by in ("newton", "l1_cd") or getattr(estimator, "dual", True) is False
+        form = "primal" if primal or penalty == "l1" else "dual"
+        if getattr(estimator, "multi_class", "ovr") == "crammer_singer":
+            return by_type("MCSVM_CS")
+    rows = [s for s in offered() if (s.estimator, s.loss, s.penalty) == (kind, loss, penalty)]
+    for row in rows:
+        if row.form == form:
+            return row
+    if rows and kind == "LinearSVR":
+        return rows[0]  # the epsilon-insensitive loss has its dual solver only
+    raise ValueError(
+        f"No LIBLINEAR solver type for a {name} with loss={loss!r}, penalty={penalty!r}"
+        f" ({form}); fastlinear's model files hold "
+        + ", ".join(f"{s.type_name} (-s {s.number})" for s in offered()) + "."
+    )
+
+
+def _logistic_penalty(estimator):
+    """"l2", "l1" or "elasticnet" from ``penalty`` and ``l1_ratio`` (no penalty counts as L2)."""
+    penalty = getattr(estimator, "penalty", "deprecated")
+    l1_ratio = getattr(estimator, "l1_ratio", 0)
+    if penalty in ("l1", "l2"):
+        return penalty
+    if penalty == "elasticnet" or penalty == "deprecated":
+        if l1_ratio is None or l1_ratio == 0:
+            return "l2"
+        return "l1" if l1_ratio == 1 else "elasticnet"
+    return "l2"

@@ -1,0 +1,67 @@
+"""The one table of LIBLINEAR's solvers (``fastlinear._solver_table``).
+
+* every offered row, fitted through its estimator and parameters, is the
+  row its model file names (fastlinear's estimators and scikit-learn's);
+* the CLI's usage text, its ``-s`` options and the model files' types are
+  the table's offered rows, and the rows not offered are named as such.
+"""
+import numpy as np
+import pytest
+import sklearn.linear_model
+import sklearn.svm
+
+import fastlinear
+from fastlinear import _solver_table
+from fastlinear._model_io import KNOWN_UNSUPPORTED, SOLVER_PARAMS
+from fastlinear.cli import SOLVERS, TRAIN_USAGE
+
+OFFERED = _solver_table.offered()
+
+
+def _data(regression, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(80, 5)
+    y = X @ rng.randn(5) + 0.1 * rng.randn(80)
+    return X, (y if regression else (y > 0).astype(int))
+
+
+@pytest.mark.parametrize("row", OFFERED, ids=lambda s: s.type_name)
+def test_a_fit_with_the_rows_parameters_is_that_row(row):
+    cls = getattr(fastlinear, row.estimator)
+    X, y = _data(row.regression)
+    est = cls(**row.params, max_iter=5000).fit(X, y)
+    assert _solver_table.solver_type_of(est) is row
+
+
+@pytest.mark.parametrize("est, type_name", [
+    (sklearn.svm.LinearSVC(dual=False), "L2R_L2LOSS_SVC"),
+    (sklearn.svm.LinearSVC(dual=True), "L2R_L2LOSS_SVC_DUAL"),
+    (sklearn.svm.LinearSVC(loss="hinge", dual=True), "L2R_L1LOSS_SVC_DUAL"),
+    (sklearn.svm.LinearSVC(penalty="l1", dual=False), "L1R_L2LOSS_SVC"),
+    (sklearn.svm.LinearSVR(loss="squared_epsilon_insensitive", dual=False), "L2R_L2LOSS_SVR"),
+    (sklearn.svm.LinearSVR(dual=True), "L2R_L1LOSS_SVR_DUAL"),
+    (sklearn.linear_model.LogisticRegression(), "L2R_LR"),
+    (sklearn.linear_model.LogisticRegression(solver="liblinear", dual=True), "L2R_LR_DUAL"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_scikit_learns_estimators_map_to_their_rows(est, type_name):
+    X, y = _data(type(est).__name__ == "LinearSVR")
+    assert _solver_table.solver_type_of(est.fit(X, y)).type_name == type_name
+
+
+def test_elastic_net_has_no_liblinear_row():
+    est = sklearn.linear_model.LogisticRegression(solver="saga", l1_ratio=0.5)
+    with pytest.raises(ValueError, match="No LIBLINEAR solver type.*elasticnet"):
+        _solver_table.solver_type_of(est)
+
+
+def test_the_cli_and_the_model_files_read_the_table():
+    numbers = sorted(s.number for s in OFFERED)
+    assert sorted(SOLVERS) == numbers
+    assert set(SOLVER_PARAMS) == {s.type_name for s in OFFERED}
+    assert KNOWN_UNSUPPORTED == {s.type_name for s in _solver_table.SOLVERS if not s.estimator}
+    for s in _solver_table.SOLVERS:
+        listed = f"{s.number:2d} -- {s.description}" in TRAIN_USAGE
+        assert listed == bool(s.estimator), s.type_name
+        if s.estimator:  # the -e lines: "-s 1, 3: <what tol bounds>"
+            line = next(ln for ln in TRAIN_USAGE.splitlines() if ln.endswith(f": {s.tol_bounds}"))
+            assert str(s.number) in line.split(":")[0].replace(",", " ").split(), line
