@@ -826,7 +826,9 @@ def test_huge_counts_are_parameter_errors(case, small):
         seconds = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert seconds < 1.0
+    # Nothing ran: generous for a machine whose cores are busy (a loop over
+    # 2**40 iterations, or a cluster started, would take far longer).
+    assert seconds < 10.0
     assert peak < 50 * 2**20, f"{peak / 2**20:.0f} MiB allocated before the refusal"
 
 
