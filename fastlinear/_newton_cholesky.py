@@ -35,7 +35,9 @@ Each step:
 1. ``g`` and the Hessian ``H = lam diag(R) + H_loss``; ``H_loss`` comes from
    ``fastlinear._hessian_fast`` in one pass over the rows (``X~^T D X~``,
    ``D_ii = C_i sigma(z_i) sigma(-z_i)``; or ``sum_i C_i (x~_i x~_i^T) kron
-   (diag(p_i) - p_i p_i^T)``).
+   (diag(p_i) - p_i p_i^T)``); where every row has the same ``p`` (the
+   default start) that is ``(X~^T diag(C) X~) kron (diag(p) - p p^T)``,
+   from one binary pass, ``K (K + 1) / 2`` times fewer updates).
 2. ``H d = -g`` by Cholesky (``scipy.linalg.cho_factor``) on the variables
    whose Hessian diagonal is positive; the others (a column of ``X~`` that is
    zero on every sample of positive cost, and unpenalised) have a zero
@@ -319,6 +321,15 @@ class _Multinomial:
 
     def hessian(self, P):
         H = np.diag(self.penalised)
+        if P.shape[0] and not np.any(P - P[0]):
+            # Every row has the same probabilities p (the default start, an
+            # intercept-only model): H = (X~^T diag(C) X~) kron (diag(p) - p p^T),
+            # one binary pass instead of K (K + 1) / 2 times its work.
+            G = np.zeros((self.m, self.m))
+            self.rows.binary_hessian(self.cost, G)
+            p = P[0]
+            H += np.kron(G, np.diag(p) - np.outer(p, p))
+            return H
         self.rows.multinomial_hessian(self.cost, P, H)
         return H
 
