@@ -262,9 +262,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     ``-v_c = w_c``).  Binary problems use the logistic loss
     ``log(1 + exp(-t_i (w.x_i + b)))`` with ``t_i = +-1``.
 
-    Newton's method converges quadratically near the optimum, so the
-    returned ``coef_`` is typically far closer to the optimum than ``tol``
-    asks, on unscaled and ill-conditioned data too.
+    Newton's method converges superlinearly near the optimum (the inexact
+    steps of newton-cholesky and newton-cg included), so the returned
+    ``coef_`` is typically closer to the optimum than ``tol`` asks, on
+    unscaled and ill-conditioned data too.
 
     References
     ----------
