@@ -96,8 +96,9 @@ OWN_SOLVERS = ("auto", "svrg", "sgd")
 #: :func:`choose_solver` runs Newton with a Cholesky factorisation of the
 #: Hessian while it has at most this many entries per row (variables,
 #: ``(n_features + 1) * n_classes`` for the multinomial model; the Hessian is
-#: formed once per Newton step in ``O(sum_i nnz_i^2 K^2)`` and factorised in
-#: ``O(variables^3)``), and truncated Newton (conjugate gradients with
+#: formed in ``O(sum_i nnz_i^2 K^2)`` and factorised in ``O(variables^3)``,
+#: and its factor preconditions the later steps until they cost as much as
+#: forming it anew), and truncated Newton (conjugate gradients with
 #: Hessian-vector products, ``O(nnz K)`` each) beyond.
 CHOLESKY_MAX_VARIABLES = 1000
 
@@ -179,7 +180,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         ``"auto"``, ``"lbfgs"``, ``"sag"``, ``"saga"``: the exact solver of
         :func:`fastlinear.logistic.choose_solver` (all solve the same
         problem).  ``"newton-cholesky"``: Newton's method with the Hessian
-        factorised (few features).  ``"newton-cg"``: truncated Newton with
+        factorised (few features; the factor also preconditions conjugate
+        gradients in the next steps).  ``"newton-cg"``: truncated Newton with
         conjugate gradients.  ``"liblinear"``: liblinear's problem and
         solvers (binary only, as scikit-learn).  ``"svrg"``, ``"sgd"``:
         mini-batch gradient descent with or without the SVRG control variate.
@@ -260,9 +262,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     ``-v_c = w_c``).  Binary problems use the logistic loss
     ``log(1 + exp(-t_i (w.x_i + b)))`` with ``t_i = +-1``.
 
-    Newton's method converges quadratically near the optimum, so the
-    returned ``coef_`` is typically far closer to the optimum than ``tol``
-    asks, on unscaled and ill-conditioned data too.
+    Newton's method converges superlinearly near the optimum (the inexact
+    steps of newton-cholesky and newton-cg included), so the returned
+    ``coef_`` is typically closer to the optimum than ``tol`` asks, on
+    unscaled and ill-conditioned data too.
 
     References
     ----------
@@ -286,7 +289,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     >>> round(clf.score(X / 16, y), 2)
     0.98
     >>> clf.solver_, clf.n_iter_
-    ('newton-cholesky', array([4], dtype=int32))
+    ('newton-cholesky', array([5], dtype=int32))
     """
 
     _parameter_constraints: dict = {

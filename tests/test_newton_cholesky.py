@@ -186,16 +186,17 @@ def test_multinomial_hessian_of_a_subset_of_classes_is_the_reduced_hessian():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
-def test_products_equal_dense(dtype, index_dtype):
+@pytest.mark.parametrize("K", [1, 3])
+def test_products_equal_dense(dtype, index_dtype, K):
     X, _, proof = random_sparse(dtype=dtype, index_dtype=index_dtype)
     Xt = dense_tilde(X, 1.3)
     rng = np.random.RandomState(4)
-    V = rng.randn(16, 3)
-    Z = np.full((120, 3), np.nan)
+    V = rng.randn(16, K)
+    Z = np.full((120, K), np.nan)
     _hessian_fast.scores(proof, V, Z, bias=1.3)
     np.testing.assert_allclose(Z, Xt @ V, rtol=1e-12, atol=1e-12)
-    U = rng.randn(120, 3)
-    G = np.ones((16, 3))
+    U = rng.randn(120, K)
+    G = np.ones((16, K))
     _hessian_fast.transpose_product(proof, U, G, bias=1.3)
     np.testing.assert_allclose(G, 1.0 + Xt.T @ U, rtol=1e-12, atol=1e-12)
 
@@ -587,3 +588,80 @@ def test_bad_input():
     good = LinearProblem(proof, yb, cost, "logistic", 1.0)
     with pytest.raises(ValueError, match=r"w0 must have shape \(4,\)"):
         _newton_cholesky.binary(good, tol=1e-4, max_iter=10, w0=np.zeros(3))
+
+
+# ------------------------------------------- the faster paths of the loop
+
+
+def test_dense_rows_match_the_csr_kernels():
+    """X dense in fact: the BLAS products and Hessians equal the CSR kernels."""
+    X, y, proof = random_sparse(n=60, d=5, density=0.9, n_classes=3, seed=11)
+    stop = np.zeros(1, dtype=np.uint8)
+    dense = _newton_cholesky._Rows(proof, 0.7, 1, stop)
+    csr = _newton_cholesky._Rows(proof, 0.7, 1, stop)
+    csr.dense = None
+    assert dense.dense is not None
+    rng = np.random.RandomState(12)
+    V, U = rng.randn(6, 3), rng.randn(60, 3)
+    s, P = rng.uniform(0, 2, 60), softmax(rng.randn(60, 3), axis=1)
+    out = []
+    for rows in (dense, csr):
+        Z, G = np.empty((60, 3)), np.ones((6, 3))
+        H1, H3 = np.eye(6), np.eye(18)
+        rows.scores(V, Z)
+        rows.transpose_product(U, G)
+        rows.binary_hessian(s, H1)
+        rows.multinomial_hessian(s, P, H3)
+        out.append((Z, G, H1, H3))
+    for a, b in zip(*out, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_hessian_of_equal_probabilities_is_a_kronecker_product():
+    """At an intercept-only point (the default start) the multinomial Hessian
+    is formed from one binary pass; it equals the general kernel's."""
+    X, y, proof = random_sparse(n=80, d=6, n_classes=3, seed=13)
+    for fixed_first in (False, True):
+        _, multi = _models(X, y, proof, 1.0, False, 1.0, fixed_first)
+        w = np.zeros(7 * multi.K)
+        w[-multi.K:] = [0.3, -0.2, 0.5][:multi.K]
+        g, P = multi.gradient(w, multi.scores(w))
+        expected = np.diag(multi.penalised)
+        _hessian_fast.multinomial_hessian(proof, multi.cost, P, expected, bias=1.0)
+        np.testing.assert_allclose(multi.hessian(P), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_preconditioned_cg_with_an_old_factor_solves_the_newton_system():
+    X, y, proof = random_sparse(n=100, d=5, n_classes=3, seed=14)
+    binary, multi = _models(X, y, proof, 1.0, False, 1.0)
+    rng = np.random.RandomState(15)
+    for model in (binary, multi):
+        w_old = rng.randn(6 * model.K) * 0.3
+        w = w_old + rng.randn(w_old.size) * 0.3
+        factor = _newton_cholesky._Factor(
+            model.hessian(model.gradient(w_old, model.scores(w_old))[1]), K=model.K,
+            null_rows=model.null_rows)
+        g, curvature = model.gradient(w, model.scores(w))
+        d, steps, solved = _newton_cholesky._preconditioned_cg(
+            model, curvature, g, factor, forcing=1e-10, tol=0.0, max_steps=100)
+        assert solved and 1 < steps < 100
+        exact = _newton_cholesky.solve_newton_system(model.hessian(curvature), g, K=model.K,
+                                                     null_rows=model.null_rows)[0]
+        np.testing.assert_allclose(d, exact, rtol=1e-7, atol=1e-9 * np.abs(exact).max())
+
+
+def test_default_start_is_the_intercept_only_optimum():
+    """Bias weights start at the log class priors: with no features that is
+    the optimum, reached in 0 steps."""
+    y = np.array([0] * 30 + [1] * 10 + [2] * 60)
+    proof = proved_csr(sp.csr_matrix((100, 3)))
+    cost = np.ones(100)
+    sol = _newton_cholesky.binary(binary_problem(sp.csr_matrix((100, 3)), (y == 1).astype(int),
+                                                 1.0), tol=1e-10, max_iter=100)
+    assert sol.n_iter == 0 and sol.status == Status.CONVERGED
+    assert sol.w[-1] == pytest.approx(np.log(10 / 90))
+    W, n_iter, status, _ = _newton_cholesky.multinomial(
+        proof, y, cost, 3, bias=2.0, lam=1.0, reg_bias=False, fixed_first=False, tol=1e-10,
+        max_iter=100)
+    assert n_iter == 0 and status == Status.CONVERGED
+    np.testing.assert_allclose(softmax(2.0 * W[-1]), [0.3, 0.1, 0.6], rtol=1e-12)
