@@ -49,7 +49,7 @@ import numpy as np
 from scipy.special import expit
 
 from ._validation import integer_labels
-from .logistic import LogisticRegression
+from .logistic import LogisticRegression, _penalty_l1_ratio
 from .svm import LinearSVC
 from .svr import LinearSVR
 
@@ -65,13 +65,14 @@ SOLVER_PARAMS = {
     "L2R_L1LOSS_SVC_DUAL": (3, LinearSVC, dict(loss="hinge", dual=True)),
     "MCSVM_CS": (4, LinearSVC, dict(multi_class="crammer_singer")),
     "L1R_L2LOSS_SVC": (5, LinearSVC, dict(penalty="l1", loss="squared_hinge", dual=False)),
+    "L1R_LR": (6, LogisticRegression, dict(solver="liblinear", dual=False, l1_ratio=1.0)),
     "L2R_LR_DUAL": (7, LogisticRegression, dict(solver="liblinear", dual=True)),
     "L2R_L2LOSS_SVR": (11, LinearSVR, dict(loss="squared_epsilon_insensitive", dual=False)),
     "L2R_L2LOSS_SVR_DUAL": (12, LinearSVR, dict(loss="squared_epsilon_insensitive", dual=True)),
     "L2R_L1LOSS_SVR_DUAL": (13, LinearSVR, dict(loss="epsilon_insensitive", dual=True)),
 }
 #: LIBLINEAR solver types that exist but fastlinear does not load.
-KNOWN_UNSUPPORTED = {"L1R_LR", "ONECLASS_SVM"}
+KNOWN_UNSUPPORTED = {"ONECLASS_SVM"}
 HEADER_KEYS = ("solver_type", "nr_class", "label", "nr_feature", "bias", "rho", "w")
 
 
@@ -89,7 +90,9 @@ def _solver_type(estimator):
 
     A logistic regression is ``L2R_LR_DUAL`` when liblinear's dual solver
     fitted it (``solver="liblinear", dual=True``; fastlinear's ``solver_ ==
-    "liblinear-dual"``) and ``L2R_LR`` otherwise: a model fitted by another
+    "liblinear-dual"``), ``L1R_LR`` when it has an L1 or elastic-net penalty
+    (liblinear's ``-s 6``; fastlinear's ``solver_`` ``"liblinear-l1"`` or
+    ``"glmnet"``), and ``L2R_LR`` otherwise: a model fitted by another
     solver (lbfgs, Newton, ...) is saved as ``L2R_LR``, whose weights and
     intercept predict the same labels.  Its probabilities are the same for
     two classes (``sigma(w.x)``); for three or more classes LIBLINEAR's are
@@ -100,6 +103,9 @@ def _solver_type(estimator):
     if _is_logistic(estimator):
         dual = solver == "liblinear-dual" or (
             getattr(estimator, "solver", None) == "liblinear" and getattr(estimator, "dual", False) is True)
+        if solver in ("liblinear-l1", "glmnet") or (
+                getattr(estimator, "solver", None) == "liblinear" and _penalty_l1_ratio(estimator) > 0):
+            return "L1R_LR"
         return "L2R_LR_DUAL" if dual else "L2R_LR"
     primal = solver == "newton" or getattr(estimator, "dual", True) is False
     if isinstance(estimator, LinearSVR) or type(estimator).__name__ == "LinearSVR":
