@@ -91,8 +91,8 @@ def _solver_type(estimator):
     A logistic regression is ``L2R_LR_DUAL`` when liblinear's dual solver
     fitted it (``solver="liblinear", dual=True``; fastlinear's ``solver_ ==
     "liblinear-dual"``), ``L1R_LR`` when it has an L1 or elastic-net penalty
-    (liblinear's ``-s 6``; fastlinear's ``solver_`` ``"liblinear-l1"`` or
-    ``"glmnet"``), and ``L2R_LR`` otherwise: a model fitted by another
+    (``l1_ratio > 0``, whatever solver fitted it; liblinear's ``-s 6``), and
+    ``L2R_LR`` otherwise: a model fitted by another
     solver (lbfgs, Newton, ...) is saved as ``L2R_LR``, whose weights and
     intercept predict the same labels.  Its probabilities are the same for
     two classes (``sigma(w.x)``); for three or more classes LIBLINEAR's are
@@ -103,8 +103,7 @@ def _solver_type(estimator):
     if _is_logistic(estimator):
         dual = solver == "liblinear-dual" or (
             getattr(estimator, "solver", None) == "liblinear" and getattr(estimator, "dual", False) is True)
-        if solver in ("liblinear-l1", "glmnet") or (
-                getattr(estimator, "solver", None) == "liblinear" and _penalty_l1_ratio(estimator) > 0):
+        if solver in ("liblinear-l1", "glmnet") or _penalty_l1_ratio(estimator) > 0:
             return "L1R_LR"
         return "L2R_LR_DUAL" if dual else "L2R_LR"
     primal = solver == "newton" or getattr(estimator, "dual", True) is False

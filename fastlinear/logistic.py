@@ -478,16 +478,16 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
             )
         if solver == "liblinear":
+            if self._C()[1] == 0.0:
+                raise ValueError(
+                    "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+                )
             if n_classes > 2:
                 raise ValueError(
                     "The 'liblinear' solver does not support multiclass classification"
                     " (n_classes >= 3). Either use another solver or wrap the "
                     "estimator in a OneVsRestClassifier to keep applying a "
                     "one-versus-rest scheme."
-                )
-            if self._C()[1] == 0.0:
-                raise ValueError(
-                    "C=np.inf as well as penalty=None is not supported for the liblinear solver"
                 )
             if l1 and self.dual:
                 raise ValueError(
