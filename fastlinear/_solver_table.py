@@ -59,6 +59,8 @@ class Solver:
 
 _PG = "the spread (max - min) of the dual's projected gradient"
 _NEWTON = "the gradient's norm relative to its norm at w = 0 (times min(#pos, #neg) / n)"
+_L1_FIRST = ("the minimum-norm subgradient's 1-norm relative to the first pass's "
+             "(times min(#pos, #neg) / n)")
 _SVR_DUAL = "the 1-norm of the dual's projected gradient relative to the first pass's"
 SOLVERS = (
     Solver("L2R_LR", 0, "L2-regularized logistic regression (primal)", "LogisticRegression",
@@ -76,9 +78,9 @@ SOLVERS = (
     Solver("L1R_L2LOSS_SVC", 5, "L1-regularized L2-loss support vector classification",
            "LinearSVC", "squared_hinge", "l1", "primal",
            dict(penalty="l1", loss="squared_hinge", dual=False),
-           "the minimum-norm subgradient's 1-norm relative to the first pass's "
-           "(times min(#pos, #neg) / n)"),
-    Solver("L1R_LR", 6, "L1-regularized logistic regression", None, "log_loss", "l1", "primal"),
+           _L1_FIRST),
+    Solver("L1R_LR", 6, "L1-regularized logistic regression", "LogisticRegression", "log_loss",
+           "l1", "primal", dict(solver="liblinear", dual=False, l1_ratio=1.0), _L1_FIRST),
     Solver("L2R_LR_DUAL", 7, "L2-regularized logistic regression (dual)", "LogisticRegression",
            "log_loss", "l2", "dual", dict(solver="liblinear", dual=True),
            "the largest derivative of a pass's one-variable subproblems"),
@@ -136,7 +138,9 @@ def solver_type_of(estimator):
 
     A logistic regression is ``L2R_LR_DUAL`` when liblinear's dual solver
     fitted it (``solver="liblinear", dual=True``; fastlinear's ``solver_ ==
-    "liblinear-dual"``) and ``L2R_LR`` otherwise: a model fitted by another
+    "liblinear-dual"``), ``L1R_LR`` when its penalty has an L1 share
+    (``l1_ratio > 0``, whatever solver fitted it), and ``L2R_LR`` otherwise:
+    a model fitted by another
     solver (lbfgs, Newton, ...) is saved as ``L2R_LR``, whose weights and
     intercept predict the same labels.  Its probabilities are the same for
     two classes (``sigma(w.x)``); for three or more classes LIBLINEAR's are
@@ -152,7 +156,12 @@ def solver_type_of(estimator):
     fitted_by = getattr(estimator, "solver_", "")
     if name in ("LogisticRegression", "LogisticRegressionCV"):
         kind, loss = "LogisticRegression", "log_loss"
-        penalty = _logistic_penalty(estimator)
+        from .logistic import _penalty_l1_ratio
+
+        # Any L1 share is saved as liblinear's L1 type (-s 6): the weights
+        # predict the same, whichever solver fitted them.
+        l1 = fitted_by in ("liblinear-l1", "glmnet") or _penalty_l1_ratio(estimator) > 0
+        penalty = "l1" if l1 else "l2"
         dual = fitted_by == "liblinear-dual" or (
             getattr(estimator, "solver", None) == "liblinear" and getattr(estimator, "dual", False) is True)
         form = "dual" if dual else "primal"
@@ -179,15 +188,3 @@ def solver_type_of(estimator):
         + ", ".join(f"{s.type_name} (-s {s.number})" for s in offered()) + "."
     )
 
-
-def _logistic_penalty(estimator):
-    """"l2", "l1" or "elasticnet" from ``penalty`` and ``l1_ratio`` (no penalty counts as L2)."""
-    penalty = getattr(estimator, "penalty", "deprecated")
-    l1_ratio = getattr(estimator, "l1_ratio", 0)
-    if penalty in ("l1", "l2"):
-        return penalty
-    if penalty == "elasticnet" or penalty == "deprecated":
-        if l1_ratio is None or l1_ratio == 0:
-            return "l2"
-        return "l1" if l1_ratio == 1 else "elasticnet"
-    return "l2"

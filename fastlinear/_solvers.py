@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _dual_cd_fast, _l1_cd_fast, _logistic_dual_fast, _mcsvm_fast, _newton_fast
+from . import _dual_cd_fast, _glmnet_fast, _l1_cd_fast, _logistic_dual_fast, _mcsvm_fast, _newton_fast
 from ._losses import Loss
 from ._parallel import new_stop_flag
 
@@ -26,6 +26,7 @@ __all__ = [
     "Status",
     "choose_solver",
     "crammer_singer",
+    "glmnet",
     "l1_cd",
     "logistic_dual_cd",
     "dual_cd",
@@ -138,6 +139,37 @@ def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
     )
     return Solution(w, None, int(n_iter), Status(status), float(measure), "l1_cd", threshold)
+
+
+def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=None,
+           verbose=0, stop=None):
+    """newGLMNET for the L1 / elastic-net logistic problem (liblinear ``-s 6``).
+
+    Minimises ``sum_i C_i log(1 + exp(-y_i w.x~_i)) + sum_j (l1 |w_j| + l2
+    w_j^2 / 2)`` over the problem's costs; the bias weight is penalised the
+    same way when ``problem.reg_bias`` (liblinear) and not at all otherwise.
+    ``XT`` is the CSR proof of X transposed.  With ``rule="liblinear"``,
+    ``tol`` bounds the L1 norm of the minimum-norm subgradient relative to
+    its value at the start, scaled by :func:`newton_tol`; with
+    ``rule="gradient"``, the largest entry of the minimum-norm subgradient
+    of ``P / sum_i C_i`` (:func:`gradient_tol`).  ``max_iter`` counts Newton
+    steps.
+    """
+    w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
+    gradient = rule == "gradient"
+    threshold = gradient_tol(problem, tol) if gradient else newton_tol(problem, tol)
+    if not threshold > 0:
+        threshold = float(np.finfo(np.float64).tiny)  # tol=0: run to max_iter
+    n_iter, status, measure = _glmnet_fast.glmnet(
+        XT, problem.y, problem.cost, w, bias=problem.bias, l1=float(l1), l2=float(l2),
+        reg_bias=bool(problem.reg_bias),
+        rule=_glmnet_fast.Rule.GRADIENT if gradient else _glmnet_fast.Rule.RELATIVE,
+        tol=threshold, max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
+        stop=new_stop_flag() if stop is None else stop,
+    )
+    if status == _glmnet_fast.Ending.LINE_SEARCH_FAILED:
+        status = Status.CONVERGED  # no step decreases F in float64 (rounding level)
+    return Solution(w, None, int(n_iter), Status(status), float(measure), "glmnet", threshold)
 
 
 def logistic_dual_cd(problem, *, tol, max_iter, seed, alpha0=None, verbose=0, stop=None):

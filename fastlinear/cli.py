@@ -8,7 +8,7 @@ Usage::
 
 ``train`` and ``predict`` follow LIBLINEAR's programs of the same names and
 read and write LIBLINEAR's text model files (see ``fastlinear._model_io``):
-linear SVMs and SVRs, and logistic regression (``-s 0`` and ``-s 7``, one
+linear SVMs and SVRs, and logistic regression (``-s 0``, ``-s 6`` and ``-s 7``, one
 binary model per class for three or more classes, as LIBLINEAR; ``predict -b
 1`` writes LIBLINEAR's probabilities);
 ``demo`` runs the course assignment's experiment end to end.  Every error
@@ -80,7 +80,7 @@ options:
      shuffling; regression: shuffled folds); prints LIBLINEAR's figures over
      the predictions of all folds (accuracy = correct / n)
 -C : find the best C by n-fold cross validation (n from -v, default 5) over
-     the grid of --Cs, warm-started (-s 0 to 5); writes a model only when
+     the grid of --Cs, warm-started (-s 0 to 6); writes a model only when
      model_file is given
 -n nr_thread : threads over folds / one-vs-rest problems (SVMs) / the
      primal solvers' products (-s 0, 2, 11) (default 1)
@@ -98,7 +98,7 @@ PREDICT_USAGE = """\
 usage: fastlinear predict [options] test_file model_file output_file
 options:
 -b probability_estimates : whether to output probability estimates, 0 or 1
-     (default 0); for logistic regression models (-s 0 and 7) only: a first
+     (default 0); for logistic regression models (-s 0, 6 and 7) only: a first
      line 'labels <the model's labels>', then '<label> <p_1> <p_2> ...' per
      sample, the probabilities in the order of that line (three or more
      classes: LIBLINEAR's one-vs-rest probabilities, normalised to sum 1)
@@ -348,7 +348,7 @@ def _estimator(opts, params, regression):
 
 
 class LiblinearLogistic:
-    """LIBLINEAR's ``-s 0`` and ``-s 7`` on any number of classes.
+    """LIBLINEAR's ``-s 0``, ``-s 6`` and ``-s 7`` on any number of classes.
 
     Two classes: one ``LogisticRegression(solver="liblinear")``.  Three or
     more: LIBLINEAR's one-vs-rest, one binary problem per class ``k`` (its
@@ -593,7 +593,7 @@ def cmd_predict(args):
     if probability and not isinstance(model, LogisticRegression):
         raise CLIError(
             "probability output (-b 1) is only supported for logistic regression "
-            f"models (-s 0 and 7); {model_file} holds a {type(model).__name__}"
+            f"models (-s 0, 6 and 7); {model_file} holds a {type(model).__name__}"
         )
     X, y = load_data(test_file, regression=regression)
     X = _fit_width(X, model.n_features_in_)

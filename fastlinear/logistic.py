@@ -1,4 +1,4 @@
-"""L2-regularised logistic regression, binary and multinomial: scikit-learn's model, exact solvers.
+"""Regularised logistic regression, binary and multinomial: scikit-learn's model, exact solvers.
 
 ``fastlinear.LogisticRegression`` minimises the objective of
 ``sklearn.linear_model.LogisticRegression``::
@@ -10,7 +10,10 @@ vector for two classes (``P(y = classes_[1] | x) = sigma(w.x + b)``) and the
 multinomial (softmax) model for more.  ``C=np.inf`` drops the penalty.
 ``solver="liblinear"`` solves liblinear's problem instead (``-s 0`` primal or
 ``-s 7`` dual): the intercept is the weight of a constant feature of value
-``intercept_scaling``, penalised with the others.
+``intercept_scaling``, penalised with the others.  ``l1_ratio = r > 0``
+replaces ``1/2 ||W||^2`` by ``(1 - r)/2 ||w||^2 + r ||w||_1`` (two classes;
+newGLMNET, ``fastlinear._solvers.glmnet``), or, with ``solver="liblinear"``,
+gives liblinear's ``-s 6`` problem ``||w~||_1 + C sum_i s_i loss_i``.
 
 Design rules of this module:
 
@@ -126,29 +129,34 @@ def choose_solver(solver, *, n_samples, n_features, n_classes, nnz):
 
 
 class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
-    """Logistic regression (binary and multinomial, L2 penalty): scikit-learn's model, solved exactly.
+    """Logistic regression (binary and multinomial; L2, L1 or elastic net): scikit-learn's model, solved exactly.
 
     Same parameters, defaults, objective and attributes as
     ``sklearn.linear_model.LogisticRegression`` (so the two give the same
     model at the same ``C``), with solvers in Cython: Newton's method with a
     Cholesky factorisation of the Hessian for data with few features,
     truncated Newton (preconditioned conjugate gradients, threads over the
-    rows with ``n_jobs``) for wide and sparse data, liblinear's ``-s 0`` and
-    ``-s 7`` for ``solver="liblinear"``, and the course's mini-batch gradient
-    descent (``"svrg"``, ``"sgd"``).
+    rows with ``n_jobs``) for wide and sparse data, newGLMNET for binary L1
+    and elastic-net penalties, liblinear's ``-s 0``, ``-s 6`` and ``-s 7``
+    for ``solver="liblinear"``, and the course's mini-batch gradient descent
+    (``"svrg"``, ``"sgd"``).
 
     Parameters
     ----------
-    penalty : {"l2", None}, default="deprecated"
-        Deprecated in scikit-learn 1.8, as there: leave it, and use ``C``
-        (``C=np.inf`` for no penalty).  ``"l1"`` and ``"elasticnet"`` (and
-        ``l1_ratio > 0``) are refused: fastlinear has no L1-penalised
-        logistic regression yet.
+    penalty : {"l1", "l2", "elasticnet", None}, default="deprecated"
+        Deprecated in scikit-learn 1.8, as there: leave it, and use
+        ``l1_ratio`` and ``C`` (``C=np.inf`` for no penalty).  ``"l1"`` means
+        ``l1_ratio=1``, ``"elasticnet"`` the given ``l1_ratio``.
     C : float, default=1.0
         Inverse regularisation strength, in ``(0, inf]``; ``np.inf`` means no
         penalty (the data must then not be separable).
     l1_ratio : float, default=0.0
-        Only 0 (the L2 penalty) is supported.
+        The L1 share ``r`` of the penalty, in [0, 1]: ``(1 - r)/2 ||w||^2 +
+        r ||w||_1``.  ``r > 0`` is solved by newGLMNET for two classes
+        (``solver="auto"`` or ``"saga"``; ``"liblinear"`` with ``r = 1``:
+        liblinear's ``-s 6``); ``"lbfgs"``, ``"newton-cg"``,
+        ``"newton-cholesky"`` and ``"sag"`` refuse it as scikit-learn does.
+        The multinomial model with ``r > 0`` is not available yet.
     dual : bool, default=False
         With ``solver="liblinear"``: liblinear's dual coordinate descent
         (``-s 7``, for more features than samples) instead of its primal
@@ -173,15 +181,19 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         (``"balanced"``: ``n_samples / (n_classes * count)``, counting with
         the sample weights).
     random_state : int, RandomState instance or None, default=None
-        Seeds the sample order of ``"liblinear"`` with ``dual=True`` and of the
-        mini-batch solvers.  The same seed gives the same model.
+        Seeds the sample order of ``"liblinear"`` with ``dual=True``, the
+        coordinate order of the L1 / elastic-net solver, and the mini-batch
+        solvers.  The same seed gives the same model.
     solver : {"auto", "lbfgs", "liblinear", "newton-cg", "newton-cholesky", \
 "sag", "saga", "svrg", "sgd"}, default="auto"
         ``"auto"``, ``"lbfgs"``, ``"sag"``, ``"saga"``: the exact solver of
         :func:`fastlinear.logistic.choose_solver` (all solve the same
-        problem).  ``"newton-cholesky"``: Newton's method with the Hessian
-        factorised (few features; the factor also preconditions conjugate
-        gradients in the next steps).  ``"newton-cg"``: truncated Newton with
+        problem); with ``l1_ratio > 0`` (``"auto"`` and ``"saga"`` only)
+        newGLMNET, stopped when the largest entry of the minimum-norm
+        subgradient of ``J / (C sum_i s_i)`` is at most ``tol``.
+        ``"newton-cholesky"``: Newton's method with the Hessian factorised
+        (few features; the factor also preconditions conjugate gradients in
+        the next steps).  ``"newton-cg"``: truncated Newton with
         conjugate gradients.  ``"liblinear"``: liblinear's problem and
         solvers (binary only, as scikit-learn).  ``"svrg"``, ``"sgd"``:
         mini-batch gradient descent with or without the SVRG control variate.
@@ -236,6 +248,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     solver_ : str
         The solver that ran: ``"newton-cholesky"``, ``"newton-cg"``,
         ``"liblinear"`` (``-s 0``), ``"liblinear-dual"`` (``-s 7``),
+        ``"liblinear-l1"`` (``-s 6``), ``"glmnet"`` (L1 / elastic net),
         ``"svrg"`` or ``"sgd"``.
     loss_curve_ : list of float
         Mini-batch solvers only: the objective after each epoch.
@@ -262,6 +275,14 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     ``-v_c = w_c``).  Binary problems use the logistic loss
     ``log(1 + exp(-t_i (w.x_i + b)))`` with ``t_i = +-1``.
 
+    With ``l1_ratio = r > 0`` the penalty is ``(1 - r)/2 ||w||^2 + r
+    ||w||_1`` (scikit-learn's elastic net; the intercept free) and the
+    optimum satisfies ``dJ/dw_j = -r sign(w_j)`` where ``w_j != 0`` and
+    ``|dJ/dw_j| <= r`` where ``w_j = 0``, ``J`` here the smooth part.
+    newGLMNET (Yuan, Ho and Lin) takes Newton steps whose quadratic model
+    plus the L1 term is minimised by coordinate descent over the columns of
+    X, then a line search on the whole step.
+
     Newton's method converges superlinearly near the optimum (the inexact
     steps of newton-cholesky and newton-cg included), so the returned
     ``coef_`` is typically closer to the optimum than ``tol`` asks, on
@@ -274,6 +295,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
 
     H.-F. Yu, F.-L. Huang and C.-J. Lin. "Dual coordinate descent methods for
     logistic regression and maximum entropy models." Machine Learning 85, 2011.
+
+    G.-X. Yuan, C.-H. Ho and C.-J. Lin. "An improved GLMNET for L1-regularized
+    logistic regression." JMLR 13, 2012.
 
     R. Johnson and T. Zhang. "Accelerating Stochastic Gradient Descent using
     Predictive Variance Reduction." NIPS 2013.
@@ -290,6 +314,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     0.98
     >>> clf.solver_, clf.n_iter_
     ('newton-cholesky', array([5], dtype=int32))
+    >>> y2 = (y >= 5).astype(int)
+    >>> l1 = LogisticRegression(l1_ratio=1, C=0.05).fit(X / 16, y2)
+    >>> l1.solver_, int((l1.coef_ != 0).sum()) < X.shape[1]
+    ('glmnet', True)
     """
 
     _parameter_constraints: dict = {
@@ -388,7 +416,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         return self._fit_validated(data)
 
     def _check_penalty(self):
-        """scikit-learn 1.9's ``penalty`` / ``l1_ratio`` rules; L2 or none only."""
+        """scikit-learn 1.9's ``penalty`` / ``l1_ratio`` warnings and errors."""
         if self.penalty != "deprecated":
             warnings.warn(
                 "'penalty' was deprecated in version 1.8 and will be removed in"
@@ -408,20 +436,17 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 FutureWarning,
                 stacklevel=3,
             )
-        l1 = self.penalty in ("l1", "elasticnet") or (
-            self.penalty == "deprecated" and self.l1_ratio not in (None, 0, 0.0))
-        if l1:
-            raise ValueError(
-                f"fastlinear's LogisticRegression has the L2 penalty only, got "
-                f"penalty={self.penalty!r}, l1_ratio={self.l1_ratio!r}. Use "
-                "l1_ratio=0 (or C=np.inf for no penalty); for an L1 penalty use "
-                "sklearn.linear_model.LogisticRegression(solver='saga') or "
-                "fastlinear.LinearSVC(penalty='l1', dual=False)."
-            )
-        if self.penalty == "l2" and self.l1_ratio not in (0, 0.0):
+        penalty = _penalty_name(self)
+        if penalty != "elasticnet" and self.l1_ratio is not None and 0 < self.l1_ratio < 1:
+            warnings.warn("l1_ratio parameter is only used when penalty is "
+                          f"'elasticnet'. Got (penalty={penalty})", stacklevel=3)
+        if (self.penalty == "l2" and self.l1_ratio != 0) or (
+                self.penalty == "l1" and self.l1_ratio != 1):
             warnings.warn(f"Inconsistent values: penalty={self.penalty} with "
                           f"l1_ratio={self.l1_ratio}. penalty is deprecated. Please use "
                           "l1_ratio only.", stacklevel=3)
+        if penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
         if self.penalty is None and self.C != 1.0:
             warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters",
                           stacklevel=3)
@@ -436,9 +461,30 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     def _resolved_solver(self, data):
         solver = self.solver
         n_classes = data.classes.shape[0]
+        penalty = _penalty_name(self)
+        l1 = penalty in ("l1", "elasticnet")
+        if l1 and solver not in ("liblinear", "saga", "auto"):
+            if solver in OWN_SOLVERS:
+                raise ValueError(
+                    f"solver={solver!r} has no L1 step; got penalty={penalty!r} "
+                    f"(l1_ratio={self.l1_ratio!r}). Use solver='auto' or 'saga' for an "
+                    "L1 or elastic-net penalty, or l1_ratio=0."
+                )
+            raise ValueError(
+                f"Solver {solver} supports only 'l2' or None penalties, got {penalty} "
+                "penalty."
+            )
         if self.dual and solver != "liblinear":
             raise ValueError(f"Solver {solver} supports only dual=False, got dual={self.dual}")
+        if penalty == "elasticnet" and solver not in ("saga", "auto"):
+            raise ValueError(
+                f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
+            )
         if solver == "liblinear":
+            if self._C()[1] == 0.0:
+                raise ValueError(
+                    "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+                )
             if n_classes > 2:
                 raise ValueError(
                     "The 'liblinear' solver does not support multiclass classification"
@@ -446,15 +492,19 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                     "estimator in a OneVsRestClassifier to keep applying a "
                     "one-versus-rest scheme."
                 )
-            if self._C()[1] == 0.0:
+            if l1 and self.dual:
                 raise ValueError(
-                    "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+                    "Unsupported set of arguments: The combination of penalty='l1' and "
+                    "loss='logistic_regression' are not supported when dual=True, "
+                    "Parameters: penalty='l1', loss='logistic_regression', dual=True"
                 )
         if solver in ("svrg", "sgd") and self._C()[1] == 0.0:
             raise ValueError(
                 f"solver={solver!r} needs a finite C (its step is scaled by 1 / C); "
                 "use solver='auto' for C=np.inf."
             )
+        if self._l1_ratio() > 0 and solver != "liblinear":
+            return "glmnet"
         return choose_solver(solver, n_samples=data.X.n_rows, n_features=data.X.n_cols,
                              n_classes=n_classes, nnz=data.X.nnz)
 
@@ -476,14 +526,65 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         cost = C * sample_weight * class_weight[data.y_ind]
         self.__dict__.pop("loss_curve_", None)
         self.__dict__.pop("eta_", None)
+        l1_ratio = self._l1_ratio()
         if solver in ("svrg", "sgd"):
             sol = self._fit_minibatch(data, cost / C, solver, stop)
+        elif l1_ratio > 0 and n_classes == 2:
+            sol = self._fit_binary_l1(data, cost, l1_ratio, solver, stop)
+        elif l1_ratio > 0:
+            sol = self._fit_multinomial_l1(data, cost, l1_ratio, stop)
         elif n_classes == 2:
             sol = self._fit_binary(data, cost, lam, solver, stop)
         else:
             sol = self._fit_multinomial(data, cost, lam, solver, stop)
         self._set_fitted(sol, data)
         return self
+
+    def _l1_ratio(self):
+        """The L1 share of the penalty this fit solves (0: L2 or no penalty)."""
+        return _penalty_l1_ratio(self)
+
+    # ------------------------------------------------------- L1, elastic net
+    def _fit_binary_l1(self, data, cost, l1_ratio, solver, stop):
+        """Binary L1 / elastic-net problems by newGLMNET.
+
+        ``solver="liblinear"``: liblinear's ``-s 6``, ``||w~||_1 + sum_i C_i
+        loss_i`` with the bias weight penalised; otherwise scikit-learn's
+        saga problem, ``sum_i C_i loss_i + (1 - l1_ratio)/2 ||w||^2 +
+        l1_ratio ||w||_1`` with the intercept free, stopped on the largest
+        entry of the minimum-norm subgradient of ``J / sum_i C_i``.
+        """
+        from ._solvers import glmnet
+        from ._validation import proved_csr
+
+        liblinear = solver == "liblinear"
+        y_pm = np.where(data.y_ind == 1, 1.0, -1.0)
+        l1, l2 = (1.0, 0.0) if liblinear else (l1_ratio, 1.0 - l1_ratio)
+        problem = LinearProblem(data.X, y_pm, cost, "logistic", self._bias(),
+                                penalty="l1" if liblinear else "l2", reg_bias=liblinear,
+                                lam=l2)
+        start = self._start(data, 1)
+        w0 = None if start is None else start[:, 0]
+        name = "liblinear-l1" if liblinear else "glmnet"
+        if self.max_iter == 0:
+            w = np.zeros(data.X.n_cols + 1) if w0 is None else w0
+            return Solution(w, None, 0, Status.MAX_ITER, np.inf, name)
+        XT = proved_csr(data.X.to_scipy().T.tocsr(), caller="LogisticRegression.fit")
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        sol = glmnet(problem, XT, l1=l1, l2=l2, tol=self.tol, max_iter=self.max_iter,
+                     seed=int(seed), rule="liblinear" if liblinear else "gradient",
+                     w0=w0, verbose=self.verbose, stop=stop)
+        return sol._replace(solver=name)
+
+    def _fit_multinomial_l1(self, data, cost, l1_ratio, stop):
+        """The multinomial model with an L1 / elastic-net penalty: not available."""
+        raise ValueError(
+            f"LogisticRegression has no multinomial solver for l1_ratio={l1_ratio:g} > 0 "
+            f"yet ({data.classes.shape[0]} classes). Fit one-vs-rest binary L1 models "
+            "instead: sklearn.multiclass.OneVsRestClassifier(LogisticRegression("
+            "solver='liblinear', l1_ratio=1)) (liblinear's -s 6), or "
+            "OneVsRestClassifier(LogisticRegression(l1_ratio=...))."
+        )
 
     def _bias(self):
         """The constant feature's value: ``intercept_scaling`` (liblinear) or 1."""
@@ -877,6 +978,31 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         return tags
 
 
+def _penalty_name(estimator):
+    """scikit-learn 1.9's name of the penalty: "l2", "l1", "elasticnet" or None."""
+    penalty = getattr(estimator, "penalty", "deprecated")
+    if penalty != "deprecated":
+        return penalty
+    if not np.isfinite(estimator.C):
+        return None
+    l1_ratio = getattr(estimator, "l1_ratio", 0.0)
+    if l1_ratio is None or l1_ratio == 0:
+        return "l2"
+    return "l1" if l1_ratio == 1 else "elasticnet"
+
+
+def _penalty_l1_ratio(estimator):
+    """The L1 share of an estimator's penalty (0 for L2 or no penalty)."""
+    penalty = _penalty_name(estimator)
+    if penalty is None or not np.isfinite(estimator.C):
+        return 0.0
+    if penalty == "l1":
+        return 1.0
+    if penalty == "elasticnet":
+        return float(estimator.l1_ratio)
+    return 0.0
+
+
 def logistic_objective(estimator, X, y, sample_weight=None, *, C=None):
     """Objective of a fitted logistic regression, read from ``coef_``.
 
@@ -928,8 +1054,9 @@ def _objective(estimator, X, y, sample_weight, C, caller):
     loss = -float(sw @ log_p)
     if not penalised:
         return loss
-    penalty = 0.5 * float(np.sum(coef * coef))
+    r = _penalty_l1_ratio(estimator)
+    penalty = 0.5 * (1.0 - r) * float(np.sum(coef * coef)) + r * float(np.sum(np.abs(coef)))
     if getattr(estimator, "solver", None) == "liblinear" and estimator.fit_intercept:
         b = intercept / float(estimator.intercept_scaling)
-        penalty += 0.5 * float(b @ b)
+        penalty += 0.5 * (1.0 - r) * float(b @ b) + r * float(np.sum(np.abs(b)))
     return C * loss + penalty

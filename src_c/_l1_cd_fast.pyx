@@ -83,11 +83,11 @@ from libc.math cimport INFINITY, copysign, fabs, isfinite
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython cimport floating
 
+from _columns cimport bad_label_message, check_columns, check_labels_costs
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
-from fastlinear._csr_fast import require_proved
 
 __all__ = ["l1_cd"]
 
@@ -195,23 +195,9 @@ def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     measure : float
         The last pass's violation norm relative to the first pass's.
     """
-    require_proved(XT, "l1_cd")
+    check_columns(XT, y.shape[0], cost.shape[0], w.shape[0], bias, tol,
+                  max_iter, "l1_cd")
     cdef Py_ssize_t n_samples = XT.n_cols, n_features = XT.n_rows
-    if y.shape[0] != n_samples or cost.shape[0] != n_samples:
-        raise ValueError("l1_cd: y and cost must have n_samples = %d elements "
-                         "(the columns of XT)." % n_samples)
-    if w.shape[0] != n_features + 1:
-        raise ValueError("l1_cd: w must have n_features + 1 = %d elements "
-                         "(the rows of XT, plus the bias weight)."
-                         % (n_features + 1))
-    if not (tol > 0) or max_iter < 1:
-        raise ValueError("l1_cd: tol must be > 0 and max_iter >= 1; got "
-                         "tol=%r, max_iter=%d." % (tol, max_iter))
-    if not isfinite(bias):
-        raise ValueError("l1_cd: bias must be finite, got %r." % bias)
-    if not isfinite(XT.max_row_sq) or not isfinite(n_samples * bias * bias):
-        raise ValueError("l1_cd: the squared column norms overflow float64; "
-                         "rescale X.")
     if stop is None:
         stop = np.zeros(1, dtype=np.uint8)
     elif stop.shape[0] != 1:
@@ -263,9 +249,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     with nogil:
         bad = _prepare(X_data, X_ind, &indptr[0], p, &bad_row)
     if bad == BAD_LABEL:
-        raise ValueError("l1_cd: sample %d has a label other than -1 or +1, "
-                         "or a cost C_i that is negative or not finite."
-                         % bad_row)
+        raise ValueError(bad_label_message("l1_cd", bad_row))
     if bad == BAD_W:
         raise ValueError("l1_cd: the start point w has NaN or infinite "
                          "entries.")
@@ -448,16 +432,11 @@ cdef int _prepare(const floating* data, const index_t* indices,
     Returns 0, or a :class:`Bad` code (with ``bad_row`` for labels and costs).
     """
     cdef Py_ssize_t i, j, k, nf = p.n_features
-    cdef double c, yi, v, acc
+    cdef double v, acc
     cdef double n_used = 0.0
-    for i in range(p.n_samples):
-        c = p.cost[i]
-        yi = p.y[i]
-        if not (c >= 0.0) or not isfinite(c) or (yi != 1.0 and yi != -1.0):
-            bad_row[0] = i
-            return BAD_LABEL
-        if c > 0.0:
-            n_used += 1.0
+    bad_row[0] = check_labels_costs(p.y, p.cost, p.n_samples, &n_used)
+    if bad_row[0] >= 0:
+        return BAD_LABEL
     for j in range(nf + 1):
         if not isfinite(p.w[j]):
             return BAD_W

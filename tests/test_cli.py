@@ -269,7 +269,7 @@ MODEL = "".join(line + "\n" for line in [
         (MODEL.replace("bias 1\n", "bias 1\nfastlinear_format_version 2\n"),
          "unknown header key 'fastlinear_format_version'.*newer"),
         (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L2R_HUBER_SVC_DUAL"), "unknown solver_type 'L2R_HUBER_SVC_DUAL'.*newer"),
-        (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "L1R_LR"), "does not load"),
+        (MODEL.replace("L2R_L2LOSS_SVC_DUAL", "ONECLASS_SVM"), "does not load"),
         (MODEL.replace("0.125 \n", ""), "expected 3 x 1 = 3 weights.*found 2"),
         (MODEL.replace("-0.25", "abc"), "not all numbers"),
         (MODEL.replace("nr_feature 2\n", ""), "no 'nr_feature' line"),
@@ -438,7 +438,7 @@ def test_unknown_option_and_command(files, run_here):
     _, train, _ = files
     assert_usage_error(run("train", "-x", "1", train), "unknown option '-x'")
     assert_usage_error(run_here("train", "-c", "abc", train), "option -c expects a number, got 'abc'")
-    assert_usage_error(run_here("train", "-s", "6", train), "unknown solver -s 6")
+    assert_usage_error(run_here("train", "-s", "21", train), "unknown solver -s 21")
     assert_usage_error(run_here("train", "-c"), "option -c needs a value")
     assert_usage_error(run_here("train", "-c", "-1", train), "-c must be a finite number > 0")
     assert_usage_error(run_here("train", "-v", "1", train), "-v needs n >= 2 folds")
@@ -646,9 +646,10 @@ def _read_proba_output(path):
     return [int(v) for v in header[1:]], rows[:, 0], rows[:, 1:]
 
 
-def liblinear_lr_objective(path, X, y, C, weights=None):
+def liblinear_lr_objective(path, X, y, C, weights=None, l1=False):
     """LIBLINEAR's primal objective of an L2R_LR / L2R_LR_DUAL model file, summed
-    over its binary problems: 1/2 ||[w; w_bias]||^2 + sum_i C_i log(1 + exp(-t_i w.x_i)).
+    over its binary problems: 1/2 ||[w; w_bias]||^2 + sum_i C_i log(1 + exp(-t_i w.x_i))
+    (L1R_LR, ``l1=True``: ||[w; w_bias]||_1 instead of the squared norm).
 
     Two classes: one problem, C_i = C * weight of y_i.  K >= 3: one per class k
     (one-vs-rest), C_i = C * weight of k for its samples and C for the others.
@@ -665,6 +666,8 @@ def liblinear_lr_objective(path, X, y, C, weights=None):
         t = np.where(y[:, None] == classes[None, :], 1.0, -1.0)
         cost = C * np.where(t > 0, [[weights.get(v, 1.0) for v in classes]], 1.0)
     penalty = 0.5 * (np.sum(est.coef_**2) + np.sum((est.intercept_ / bias) ** 2))
+    if l1:
+        penalty = np.sum(np.abs(est.coef_)) + np.sum(np.abs(est.intercept_ / bias))
     return penalty + float(np.sum(cost * np.logaddexp(0.0, -t * scores)))
 
 
@@ -691,10 +694,10 @@ def _agrees_with_liblinear(model, solver, test, Xt, run_here):
     assert out.strip() == f"Accuracy = {100 * correct / len(y_test):g}% ({correct}/{len(y_test)})"
 
 
-@pytest.mark.parametrize("solver", [0, 7])
+@pytest.mark.parametrize("solver", [0, 6, 7])
 @pytest.mark.parametrize("multiclass", [False, True])
 def test_logistic_round_trip_with_liblinear(solver, multiclass, files, tmp_path, run_here):
-    """Model files of -s 0 / -s 7 both ways: same labels, probabilities (1e-6), objectives (1e-6)."""
+    """Model files of -s 0 / -s 6 / -s 7 both ways: same labels, probabilities (1e-6), objectives (1e-6)."""
     if multiclass:
         train, X, y = _multiclass(tmp_path)
         test, weights = train, {3: 2.0, -2: 0.5}
@@ -706,7 +709,7 @@ def test_logistic_round_trip_with_liblinear(solver, multiclass, files, tmp_path,
     for label, weight in weights.items():
         options += [f"-w{label}", str(weight)]
     Xt = _width(load(test)[0], X.shape[1])
-    solver_type = {0: "L2R_LR", 7: "L2R_LR_DUAL"}[solver]
+    solver_type = {0: "L2R_LR", 6: "L1R_LR", 7: "L2R_LR_DUAL"}[solver]
 
     # fastlinear -> liblinear-official
     model = tmp_path / "fl.model"
@@ -721,8 +724,8 @@ def test_logistic_round_trip_with_liblinear(solver, multiclass, files, tmp_path,
     _agrees_with_liblinear(theirs, solver, test, Xt, run_here)
 
     # Both trainers solve the same problem (LIBLINEAR's weights included).
-    ours_J = liblinear_lr_objective(model, X, y, 0.5, weights)
-    theirs_J = liblinear_lr_objective(theirs, X, y, 0.5, weights)
+    ours_J = liblinear_lr_objective(model, X, y, 0.5, weights, l1=solver == 6)
+    theirs_J = liblinear_lr_objective(theirs, X, y, 0.5, weights, l1=solver == 6)
     np.testing.assert_allclose(ours_J, theirs_J, rtol=1e-6)
 
 
@@ -883,7 +886,7 @@ def test_logistic_option_errors(files, tmp_path, run_here):
                        "-b 1) is only supported for logistic regression", "holds a LinearSVC")
     assert_usage_error(run_here("predict", "-b", "1", test, svr, tmp_path / "out"), "holds a LinearSVR")
     assert not (tmp_path / "out").exists()
-    assert_usage_error(run_here("train", "-s", "7", "-C", train), "-C searches C for -s 0, 1, 2, 3, 4 and 5 only")
-    assert_usage_error(run_here("train", "-s", "6", train), "unknown solver -s 6", "-s 0, 1, 2, 3, 4, 5 and 7")
+    assert_usage_error(run_here("train", "-s", "7", "-C", train), "-C searches C for -s 0, 1, 2, 3, 4, 5 and 6 only")
+    assert_usage_error(run_here("train", "-s", "21", train), "unknown solver -s 21", "-s 0, 1, 2, 3, 4, 5, 6 and 7")
     assert_usage_error(run_here("train", "-s", "0", "-w9", "2", train), "class 9 does not occur")
     assert_usage_error(run_here("train", "-s", "0", "-p", "-1", train), "-p")

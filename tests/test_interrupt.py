@@ -65,6 +65,9 @@ CASES = {
             "est = LinearSVR(C=1e4, tol=1e-300, max_iter=10**8)", 2, SPARSE),
     "logistic": ("from fastlinear import LogisticRegression\n"
                  "est = LogisticRegression(C=1e4, tol=0.0, n_iter_no_change=10**6, max_iter=10**6)", 4, SPARSE),
+    "logistic_l1": ("from fastlinear import LogisticRegression\n"
+                    "est = LogisticRegression(solver='liblinear', l1_ratio=1, C=1e4, tol=1e-300, "
+                    "max_iter=10**8)", 2, COLLINEAR),
     # The blocked Cholesky factorisation (n = 10,000: several seconds).
     "kernel_ridge": ("from fastlinear import KernelRidge\n"
                      "est = KernelRidge(kernel='rbf', gamma=0.1)", 2,

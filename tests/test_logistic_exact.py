@@ -279,7 +279,7 @@ def test_reference_form_pins_class_zero():
     (dict(C=np.nan), ValueError, "'C' parameter"),
     (dict(C=0.0), ValueError, "'C' parameter"),
     (dict(solver="unknown"), ValueError, "'solver' parameter"),
-    (dict(l1_ratio=0.5), ValueError, "L2 penalty only"),
+    (dict(l1_ratio=0.5, solver="lbfgs"), ValueError, "supports only 'l2' or None penalties"),
     (dict(l1_ratio=1.5), ValueError, "'l1_ratio' parameter"),
     (dict(dual=True), ValueError, "supports only dual=False"),
     (dict(class_weight={7: 2.0}), ValueError, "not classes of y"),
@@ -297,9 +297,9 @@ def test_penalty_is_deprecated_as_in_sklearn():
     X, y = _binary()
     with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
         LogisticRegression(penalty="l2").fit(X, y)
-    with pytest.raises(ValueError, match="L2 penalty only"):
-        with pytest.warns(FutureWarning):
-            LogisticRegression(penalty="l1").fit(X, y)
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
+        l1 = LogisticRegression(penalty="l1", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(l1.coef_, LogisticRegression(l1_ratio=1, random_state=0).fit(X, y).coef_)
     with pytest.warns(FutureWarning):
         est = LogisticRegression(penalty=None).fit(X, y)
     sk = _sk_fit(X, y, C=np.inf)

@@ -48,10 +48,13 @@ def test_scikit_learns_estimators_map_to_their_rows(est, type_name):
     assert _solver_table.solver_type_of(est.fit(X, y)).type_name == type_name
 
 
-def test_elastic_net_has_no_liblinear_row():
-    est = sklearn.linear_model.LogisticRegression(solver="saga", l1_ratio=0.5)
-    with pytest.raises(ValueError, match="No LIBLINEAR solver type.*elasticnet"):
-        _solver_table.solver_type_of(est)
+def test_any_l1_share_is_saved_as_liblinears_l1_type():
+    """Elastic net has no LIBLINEAR type; its weights predict the same as -s 6's."""
+    X, y = _data(False)
+    est = sklearn.linear_model.LogisticRegression(solver="saga", l1_ratio=0.5, max_iter=5000)
+    assert _solver_table.solver_type_of(est.fit(X, y)).type_name == "L1R_LR"
+    assert _solver_table.solver_type_of(fastlinear.LogisticRegression(l1_ratio=0.5).fit(X, y)) \
+        is _solver_table.by_type("L1R_LR")
 
 
 def test_the_cli_and_the_model_files_read_the_table():

@@ -1,0 +1,604 @@
+# cython: freethreading_compatible = True
+"""newGLMNET for L1 and elastic-net regularised logistic regression, by columns.
+
+The problem::
+
+    min_w  F(w) = sum_i C_i log(1 + exp(-y_i w.x~_i))
+                  + sum_j (l1_j |w_j| + l2_j w_j^2 / 2)
+
+with ``x~_i = [x_i, bias]``, ``y_i`` in {-1, +1} and ``C_i >= 0``.  Every
+feature has the weights ``(l1, l2)``; the bias weight ``w[n_features]`` has
+``(l1, l2)`` too when ``reg_bias`` (liblinear's ``-s 6 -B bias``: ``l1 = 1``,
+``l2 = 0``) and ``(0, 0)`` otherwise (scikit-learn's unpenalised intercept).
+
+The method is newGLMNET (G.-X. Yuan, C.-H. Ho and C.-J. Lin, "An improved
+GLMNET for L1-regularized logistic regression", JMLR 13, 2012; liblinear's
+``solve_l1r_lr``).  Write ``L(w)`` for the smooth part (the losses plus the
+L2 terms), ``g`` and ``H`` for its gradient and Hessian.  Each outer (Newton)
+iteration
+
+1. computes ``g_j`` and ``H_jj + nu`` for every variable (``nu = 1e-12``) in
+   one pass over each column; the minimum-norm subgradient ``v_j``
+   (``|g_j + l1_j sign(w_j)|``, or ``max(|g_j| - l1_j, 0)`` at ``w_j = 0``)
+   measures optimality, and a zero weight with ``|g_j| < l1_j - M/l`` (``M``
+   the largest ``v_j`` of the previous iteration, ``l`` the samples of
+   positive cost) is left out of this iteration's subproblem;
+2. minimises the quadratic model ``g.d + d' (H + nu I) d / 2 + sum_j l1_j
+   |w_j + d_j|`` by coordinate descent (cycles in a fresh random order,
+   each coordinate a soft-thresholded Newton step, clipped to [-10, 10],
+   with ``X d`` kept up to date), shrinking its own active set the same way,
+   until the cycle's violation norm is at most ``inner_eps`` times the first
+   iteration's (``inner_eps = 1``, divided by 4 whenever a subproblem needed
+   only one cycle), at most 1000 cycles;
+3. backtracks along ``d`` (halving it, at most 20 times) until
+   ``F(w + d) - F(w) <= sigma (g.d + R1(w + d) - R1(w))``, ``sigma = 0.01``,
+   ``R1`` the L1 term: the loss change is summed sample by sample (the
+   difference of two large sums would lose the digits near the optimum).
+
+Stopping rules (``rule``): ``RELATIVE``, liblinear's ``sum_j v_j <= tol``
+times its value at the start point (the caller scales ``tol`` as liblinear);
+``GRADIENT``, ``max_j v_j <= tol`` (the caller passes scikit-learn's
+tolerance times ``sum_i C_i``).  Either is tested before each Newton step,
+so the status of the last one is known.
+
+Design rules of this module:
+
+1. X arrives transposed, as the proved CSR matrix of ``X.T``, checked as
+   ``_l1_cd_fast`` checks it (``_columns.pxd``).  Values are ``floating``
+   (float32 stays float32), indices ``int32`` or ``int64``; ``w``, the
+   scores and every accumulation are float64.
+2. The intercept is a virtual dense column of value ``bias``; with
+   ``bias = 0`` it is not a variable and its weight is set to 0.
+3. The loss, its derivative and curvature come from ``_loss.pxd``
+   (``Logistic``); the per-sample state is the score ``z_i = w.x~_i``, its
+   weighted loss, ``C_i xi'(z_i)`` and ``C_i xi''(z_i)``.
+4. Every loop is bounded: ``max_iter`` Newton steps, 1000 cycles per
+   subproblem, 20 line-search trials.  ``_status.poll`` runs once per cycle
+   and, within a cycle, whenever the work since the last poll reaches
+   ``POLL_EVERY * POLL_COLUMN_COST`` (a coordinate costs its column's
+   nonzeros plus ``POLL_COLUMN_COST``).
+5. A line search that runs out of trials leaves ``w`` where it is and ends
+   the solve with ``LINE_SEARCH_FAILED``: no step of the model decreases
+   ``F`` in float64, so the point is optimal to rounding.  A derivative that
+   is not finite ends it with ``DIVERGED``.
+"""
+import numpy as np
+
+from libc.math cimport INFINITY, fabs, isfinite
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from cython cimport floating
+
+from _columns cimport bad_label_message, check_columns, check_labels_costs
+from _loss cimport Logistic, curvature, derivative, weighted_value
+from _random cimport rng_seed, shuffle
+from _sparse cimport index_t
+from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+
+__all__ = ["glmnet", "Rule", "Ending"]
+
+cdef enum:
+    MAX_INNER = 1000
+    MAX_LINE_SEARCH = 20
+    POLL_COLUMN_COST = 64
+
+cpdef enum Rule:                # the stopping rules
+    RELATIVE = 0
+    GRADIENT = 1
+
+cpdef enum Ending:              # status of a solve whose line search found
+    LINE_SEARCH_FAILED = 4      # no decrease (rule 5)
+
+cdef double NU = 1.0e-12      # added to the Hessian diagonal
+cdef double SIGMA = 0.01      # sufficient decrease of the line search
+cdef double D_MIN = 1.0e-12   # smaller coordinate steps are skipped
+cdef double D_MAX = 10.0      # coordinate steps are clipped to [-D_MAX, D_MAX]
+
+
+cdef struct Problem:
+    Py_ssize_t n_samples
+    Py_ssize_t n_features
+    Py_ssize_t n_total      # variables: n_features, plus the bias if bias != 0
+    const double* y
+    const double* cost
+    double* w               # n_features + 1
+    double* wpd             # w + d, the subproblem's point
+    double* grad            # g_j
+    double* hdiag           # H_jj + nu + l2_j
+    double* z               # n_samples: scores w.x~_i
+    double* ell             # C_i xi(z_i)
+    double* gz              # C_i xi'(z_i)
+    double* dz              # C_i xi''(z_i)
+    double* xd              # (X~ d)_i
+    double bias
+    double l1
+    double l2
+    double l1_bias
+    double l2_bias
+    double n_used
+    int rule
+    unsigned char* stop
+
+
+def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
+           double bias, double l1, double l2, bint reg_bias, int rule,
+           double tol, int max_iter, uint64_t seed, int verbose=0,
+           unsigned char[::1] stop=None):
+    """Minimise ``F`` by newGLMNET from the start point ``w``, in place.
+
+    Parameters
+    ----------
+    XT : fastlinear._csr_fast.CSR of shape (n_features, n_samples)
+        The proof of ``X.T`` in CSR form (the columns of X as rows).
+    y : ndarray of shape (n_samples,)
+        Labels in {-1, +1}.
+    cost : ndarray of shape (n_samples,)
+        The per-sample ``C_i >= 0``.
+    w : ndarray of shape (n_features + 1,)
+        The start point on entry, the solution on exit; ``w[n_features]``
+        is the weight of the virtual bias feature.
+    bias : float
+        Value of the constant feature (0 for no intercept).
+    l1, l2 : float
+        Weights of ``|w_j|`` and ``w_j^2 / 2`` (``l1 > 0``, ``l2 >= 0``).
+    reg_bias : bool
+        Whether the bias weight is penalised like the others.
+    rule : int
+        ``RELATIVE`` (liblinear) or ``GRADIENT`` (module docstring).
+    tol : float
+        The stopping threshold of ``rule``, already scaled.
+    max_iter : int
+        Maximal number of Newton steps.
+    seed : int
+        Seed of the coordinate orders.
+    verbose : int, default=0
+        > 0 prints liblinear-style progress and the final objective.
+    stop : uint8 array of shape (1,), default=None
+        The fit's shared stop flag.
+
+    Returns
+    -------
+    n_iter : int
+        Newton steps taken.
+    status : int
+        ``CONVERGED``, ``MAX_ITER``, ``INTERRUPTED`` or
+        ``LINE_SEARCH_FAILED``.
+    measure : float
+        The stopping measure at the last point: ``max_j v_j`` or
+        ``sum_j v_j`` relative to its initial value.
+    """
+    check_columns(XT, y.shape[0], cost.shape[0], w.shape[0], bias, tol,
+                  max_iter, "glmnet")
+    if not (l1 > 0 and isfinite(l1)) or not (l2 >= 0 and isfinite(l2)):
+        raise ValueError("glmnet: l1 must be finite and > 0 and l2 finite and "
+                         ">= 0; got l1=%r, l2=%r." % (l1, l2))
+    if rule != RELATIVE and rule != GRADIENT:
+        raise ValueError("glmnet: rule must be RELATIVE (0) or GRADIENT (1), "
+                         "got %d." % rule)
+    if stop is None:
+        stop = np.zeros(1, dtype=np.uint8)
+    elif stop.shape[0] != 1:
+        raise ValueError("glmnet: stop must have one element.")
+    cdef Py_ssize_t n_samples = XT.n_cols, n_features = XT.n_rows, j
+    for j in range(n_features + 1):
+        if not isfinite(w[j]):
+            raise ValueError("glmnet: the start point w has NaN or infinite "
+                             "entries.")
+    cdef Problem p
+    p.n_samples = n_samples
+    p.n_features = n_features
+    p.n_total = n_features + (1 if bias != 0.0 else 0)
+    p.y = &y[0] if n_samples > 0 else NULL
+    p.cost = &cost[0] if n_samples > 0 else NULL
+    cdef Py_ssize_t bad = check_labels_costs(p.y, p.cost, n_samples, &p.n_used)
+    if bad >= 0:
+        raise ValueError(bad_label_message("glmnet", bad))
+    if bias == 0.0:
+        w[n_features] = 0.0   # rule 2
+    if p.n_used == 0.0:
+        # No sample counts: the penalty alone, minimised by w = 0 (an
+        # unpenalised bias has no gradient either).
+        for j in range(n_features + 1):
+            w[j] = 0.0
+        return 0, int(CONVERGED), 0.0
+
+    features = np.empty((3, n_features + 1), dtype=np.float64)
+    samples = np.zeros((5, max(n_samples, 1)), dtype=np.float64)
+    cdef double[:, ::1] fv = features
+    cdef double[:, ::1] sv = samples
+    p.w = &w[0]
+    p.wpd = &fv[0, 0]
+    p.grad = &fv[1, 0]
+    p.hdiag = &fv[2, 0]
+    p.z = &sv[0, 0]
+    p.ell = &sv[1, 0]
+    p.gz = &sv[2, 0]
+    p.dz = &sv[3, 0]
+    p.xd = &sv[4, 0]
+    p.bias = bias
+    p.l1 = l1
+    p.l2 = l2
+    p.l1_bias = l1 if reg_bias else 0.0
+    p.l2_bias = l2 if reg_bias else 0.0
+    p.rule = rule
+    p.stop = &stop[0]
+    order = np.arange(max(n_features + 1, 1), dtype=np.intp)
+    cdef Py_ssize_t[::1] order_v = order
+    if XT.data.dtype == np.float32:
+        if XT.indices.dtype == np.int32:
+            return _run[float, int32_t](XT.data, XT.indices, XT.indptr, &p,
+                                        &order_v[0], tol, max_iter, seed,
+                                        verbose)
+        return _run[float, int64_t](XT.data, XT.indices, XT.indptr, &p,
+                                    &order_v[0], tol, max_iter, seed, verbose)
+    if XT.indices.dtype == np.int32:
+        return _run[double, int32_t](XT.data, XT.indices, XT.indptr, &p,
+                                     &order_v[0], tol, max_iter, seed, verbose)
+    return _run[double, int64_t](XT.data, XT.indices, XT.indptr, &p,
+                                 &order_v[0], tol, max_iter, seed, verbose)
+
+
+cdef object _run(const floating[::1] data, const index_t[::1] indices,
+                 const index_t[::1] indptr, Problem* p, Py_ssize_t* order,
+                 double tol, int max_iter, uint64_t seed, int verbose):
+    cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef int n_iter = 0, status = MAX_ITER
+    cdef double measure = INFINITY
+    with nogil:
+        _set_scores(X_data, X_ind, &indptr[0], p)
+        n_iter = _solve(X_data, X_ind, &indptr[0], p, order, tol, max_iter,
+                        seed, verbose, &measure, &status)
+    if verbose > 0:
+        print("=========================")
+        print("optimization finished, #iter = %d" % n_iter)
+        if status == MAX_ITER:
+            print("WARNING: reaching max number of iterations")
+        print("Objective value = %f" % _objective(p))
+        print("#nonzeros/#features = %d/%d" % (_nnz(p), p.n_total))
+    return n_iter, status, measure
+
+
+cdef double _penalty(const Problem* p, const double* w) noexcept nogil:
+    """``sum_j l1_j |w_j| + l2_j w_j^2 / 2``."""
+    cdef Py_ssize_t j, nf = p.n_features
+    cdef double acc = 0.0
+    for j in range(nf):
+        acc += p.l1 * fabs(w[j]) + 0.5 * p.l2 * w[j] * w[j]
+    acc += p.l1_bias * fabs(w[nf]) + 0.5 * p.l2_bias * w[nf] * w[nf]
+    return acc
+
+
+cdef double _objective(const Problem* p) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef double acc = 0.0
+    for i in range(p.n_samples):
+        acc += p.ell[i]
+    return acc + _penalty(p, p.w)
+
+
+cdef Py_ssize_t _nnz(const Problem* p) noexcept nogil:
+    cdef Py_ssize_t j, count = 0
+    for j in range(p.n_features + 1):
+        if p.w[j] != 0.0:
+            count += 1
+    return count
+
+
+# Column walks.  A sparse column is ``indices[start:end]``, ``data[start:end]``;
+# the bias column is passed as ``indices = NULL``: every sample, value
+# ``p.bias``.
+
+cdef inline void _col_grad_hess(const floating* data, const index_t* indices,
+                                Py_ssize_t start, Py_ssize_t end,
+                                const Problem* p, double* G,
+                                double* H) noexcept nogil:
+    """``G = sum_i x_ij C_i xi'(z_i)``, ``H = sum_i x_ij^2 C_i xi''(z_i)``."""
+    cdef Py_ssize_t k, i
+    cdef double g = 0.0, h = 0.0, x
+    if indices != NULL:
+        for k in range(start, end):
+            i = indices[k]
+            x = data[k]
+            g += x * p.gz[i]
+            h += x * x * p.dz[i]
+    else:
+        x = p.bias
+        for i in range(p.n_samples):
+            g += x * p.gz[i]
+            h += x * x * p.dz[i]
+    G[0] = g
+    H[0] = h
+
+
+cdef inline double _col_hess_dot(const floating* data, const index_t* indices,
+                                 Py_ssize_t start, Py_ssize_t end,
+                                 const Problem* p) noexcept nogil:
+    """``sum_i x_ij C_i xi''(z_i) (X~ d)_i``: row ``j`` of ``H d``."""
+    cdef Py_ssize_t k, i
+    cdef double acc = 0.0
+    if indices != NULL:
+        for k in range(start, end):
+            i = indices[k]
+            acc += data[k] * p.dz[i] * p.xd[i]
+    else:
+        for i in range(p.n_samples):
+            acc += p.dz[i] * p.xd[i]
+        acc *= p.bias
+    return acc
+
+
+cdef inline void _col_axpy(double a, const floating* data,
+                           const index_t* indices, Py_ssize_t start,
+                           Py_ssize_t end, const Problem* p,
+                           double* v) noexcept nogil:
+    """``v_i += a x_ij`` along the column."""
+    cdef Py_ssize_t k, i
+    cdef double ab = a * p.bias
+    if indices != NULL:
+        for k in range(start, end):
+            v[indices[k]] += a * data[k]
+    else:
+        for i in range(p.n_samples):
+            v[i] += ab
+
+
+cdef void _set_sample_terms(Problem* p) noexcept nogil:
+    """The loss, ``C_i xi'`` and ``C_i xi''`` at the scores ``z`` (rule 3)."""
+    cdef Logistic L
+    cdef Py_ssize_t i
+    cdef double c, yi, zi
+    for i in range(p.n_samples):
+        c = p.cost[i]
+        yi = p.y[i]
+        zi = p.z[i]
+        p.ell[i] = weighted_value(&L, c, yi, zi)
+        p.gz[i] = c * derivative(&L, yi, zi)
+        p.dz[i] = c * curvature(&L, yi, zi)
+
+
+cdef void _set_scores(const floating* data, const index_t* indices,
+                      const index_t* indptr, Problem* p) noexcept nogil:
+    """``z = X~ w``, column by column, then the per-sample terms."""
+    cdef Py_ssize_t i, j
+    for i in range(p.n_samples):
+        p.z[i] = 0.0
+    for j in range(p.n_features):
+        if p.w[j] != 0.0:
+            _col_axpy(p.w[j], data, indices, indptr[j], indptr[j + 1], p, p.z)
+    if p.bias != 0.0 and p.w[p.n_features] != 0.0:
+        _col_axpy(p.w[p.n_features], data, <const index_t*>NULL, 0, 0, p, p.z)
+    _set_sample_terms(p)
+
+
+cdef inline double _violation(double G, double l1j, double wj) noexcept nogil:
+    """The minimum-norm subgradient's magnitude at ``wj``."""
+    if wj > 0.0:
+        return fabs(G + l1j)
+    if wj < 0.0:
+        return fabs(G - l1j)
+    if G + l1j < 0.0:
+        return -(G + l1j)
+    if G - l1j > 0.0:
+        return G - l1j
+    return 0.0
+
+
+cdef inline bint _shrink_or_count(double G, double l1j, double wj,
+                                  double threshold, Py_ssize_t* order,
+                                  Py_ssize_t s, Py_ssize_t* active,
+                                  double* gmax, double* gnorm1) noexcept nogil:
+    """Shrinking as liblinear: a zero weight whose derivative lies inside
+    ``(-l1j + threshold, l1j - threshold)`` is swapped behind the active set
+    (returns True); otherwise its violation is counted."""
+    cdef double v
+    if wj == 0.0 and G + l1j > threshold and G - l1j < -threshold:
+        active[0] -= 1
+        order[s], order[active[0]] = order[active[0]], order[s]
+        return True
+    v = _violation(G, l1j, wj)
+    if v > gmax[0]:
+        gmax[0] = v
+    gnorm1[0] += v
+    return False
+
+
+cdef inline double _newton_step(double G, double H, double l1j,
+                                double wj) noexcept nogil:
+    """The minimiser ``d`` of ``G d + H d^2 / 2 + l1j |wj + d|``."""
+    if G + l1j < H * wj:
+        return -(G + l1j) / H
+    if G - l1j > H * wj:
+        return -(G - l1j) / H
+    return -wj
+
+
+cdef inline const index_t* _column(const index_t* indices,
+                                   const index_t* indptr, const Problem* p,
+                                   Py_ssize_t j, Py_ssize_t* start,
+                                   Py_ssize_t* end, double* l1j,
+                                   double* l2j) noexcept nogil:
+    """Variable ``j``'s column (``NULL`` and all samples for the bias) and
+    penalty weights."""
+    if j < p.n_features:
+        start[0] = indptr[j]
+        end[0] = indptr[j + 1]
+        l1j[0] = p.l1
+        l2j[0] = p.l2
+        return indices
+    start[0] = 0
+    end[0] = p.n_samples
+    l1j[0] = p.l1_bias
+    l2j[0] = p.l2_bias
+    return NULL
+
+
+cdef inline bint _polled(Py_ssize_t* budget, Py_ssize_t cost,
+                         unsigned char* stop) except -1 nogil:
+    """Count ``cost`` against the budget; poll when it runs out (rule 4)."""
+    budget[0] -= cost
+    if budget[0] < 0:
+        budget[0] = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
+        return poll(stop) != 0
+    return False
+
+
+cdef int _solve(const floating* data, const index_t* indices,
+                const index_t* indptr, Problem* p, Py_ssize_t* order,
+                double tol, int max_iter, uint64_t seed, int verbose,
+                double* measure, int* status) except -1 nogil:
+    """Newton steps until the stopping rule holds, ``max_iter``, or a stop."""
+    cdef Py_ssize_t nf = p.n_features, n_total = p.n_total, n = p.n_samples
+    cdef Py_ssize_t s, j, i, active, qp_active, start, end
+    cdef Py_ssize_t budget = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
+    cdef const index_t* col
+    cdef uint64_t state = rng_seed(seed)
+    cdef int n_iter = 0, cycles
+    cdef double G, H, l1j, l2j, wj, d, threshold
+    cdef double gmax, gnorm1, gnorm1_init = 0.0, gmax_old = INFINITY
+    cdef double qp_gmax, qp_gnorm1, qp_gmax_old
+    cdef double inner_eps = 1.0, delta, cond
+    cdef double* w = p.w
+    cdef double* wpd = p.wpd
+    status[0] = MAX_ITER
+    while True:
+        # 1. Gradient, Hessian diagonal, violations; outer shrinking.
+        gmax = 0.0
+        gnorm1 = 0.0
+        active = n_total
+        threshold = gmax_old / p.n_used
+        s = 0
+        while s < active:
+            j = order[s]
+            col = _column(indices, indptr, p, j, &start, &end, &l1j, &l2j)
+            if _polled(&budget, end - start + POLL_COLUMN_COST, p.stop):
+                status[0] = INTERRUPTED
+                return n_iter
+            _col_grad_hess(data, col, start, end, p, &G, &H)
+            wj = w[j]
+            G += l2j * wj
+            H += NU + l2j
+            if not (isfinite(G) and isfinite(H)):
+                status[0] = DIVERGED
+                return n_iter
+            p.grad[j] = G
+            p.hdiag[j] = H
+            if _shrink_or_count(G, l1j, wj, threshold, order, s, &active,
+                                &gmax, &gnorm1):
+                continue
+            s += 1
+        if n_iter == 0:
+            gnorm1_init = gnorm1
+        if p.rule == RELATIVE:
+            measure[0] = gnorm1 / gnorm1_init if gnorm1_init > 0.0 else 0.0
+            if gnorm1 <= tol * gnorm1_init:
+                status[0] = CONVERGED
+                break
+        else:
+            measure[0] = gmax
+            if gmax <= tol:
+                status[0] = CONVERGED
+                break
+        if n_iter >= max_iter:
+            break
+
+        # 2. Coordinate descent on the quadratic model, from d = 0.
+        for j in range(nf + 1):
+            wpd[j] = w[j]
+        for i in range(n):
+            p.xd[i] = 0.0
+        cycles = 0
+        qp_gmax_old = INFINITY
+        qp_active = active
+        while cycles < MAX_INNER:
+            qp_gmax = 0.0
+            qp_gnorm1 = 0.0
+            threshold = qp_gmax_old / p.n_used
+            shuffle(order, qp_active, &state)
+            s = 0
+            while s < qp_active:
+                j = order[s]
+                col = _column(indices, indptr, p, j, &start, &end, &l1j, &l2j)
+                if _polled(&budget, end - start + POLL_COLUMN_COST, p.stop):
+                    status[0] = INTERRUPTED
+                    return n_iter
+                H = p.hdiag[j]
+                wj = wpd[j]
+                G = (p.grad[j] + (wj - w[j]) * (NU + l2j)
+                     + _col_hess_dot(data, col, start, end, p))
+                if _shrink_or_count(G, l1j, wj, threshold, order, s,
+                                    &qp_active, &qp_gmax, &qp_gnorm1):
+                    continue
+                s += 1
+                d = _newton_step(G, H, l1j, wj)
+                if fabs(d) < D_MIN:
+                    continue
+                if d > D_MAX:
+                    d = D_MAX
+                elif d < -D_MAX:
+                    d = -D_MAX
+                wpd[j] = wj + d
+                _col_axpy(d, data, col, start, end, p, p.xd)
+            cycles += 1
+            if poll(p.stop):
+                status[0] = INTERRUPTED
+                return n_iter
+            if qp_gnorm1 <= inner_eps * gnorm1_init:
+                if qp_active == active:
+                    break
+                # Shrinking may have hidden violators: reactivate them.
+                qp_active = active
+                qp_gmax_old = INFINITY
+                continue
+            qp_gmax_old = qp_gmax
+
+        # 3. Line search along d = wpd - w.
+        delta = 0.0
+        for j in range(nf + 1):
+            delta += p.grad[j] * (wpd[j] - w[j])
+        delta += _l1_norm(p, wpd) - _l1_norm(p, w)
+        for _ in range(MAX_LINE_SEARCH):
+            cond = _penalty(p, wpd) - _penalty(p, w) - SIGMA * delta
+            cond += _loss_change(p)
+            if cond <= 0.0:
+                break
+            for j in range(nf + 1):
+                wpd[j] = 0.5 * (w[j] + wpd[j])
+            for i in range(n):
+                p.xd[i] *= 0.5
+            delta *= 0.5
+        else:
+            status[0] = LINE_SEARCH_FAILED
+            break
+        for j in range(nf + 1):
+            w[j] = wpd[j]
+        for i in range(n):
+            p.z[i] += p.xd[i]
+        _set_sample_terms(p)
+        if cycles == 1:
+            inner_eps *= 0.25
+        n_iter += 1
+        gmax_old = gmax
+        if verbose > 0:
+            with gil:
+                print("iter %3d  #CD cycles %d" % (n_iter, cycles), flush=True)
+    return n_iter
+
+
+cdef double _l1_norm(const Problem* p, const double* w) noexcept nogil:
+    """``sum_j l1_j |w_j|``."""
+    cdef Py_ssize_t j, nf = p.n_features
+    cdef double acc = 0.0
+    for j in range(nf):
+        acc += fabs(w[j])
+    return p.l1 * acc + p.l1_bias * fabs(w[nf])
+
+
+cdef double _loss_change(const Problem* p) noexcept nogil:
+    """``sum_i C_i (xi(z_i + (X d)_i) - xi(z_i))``, sample by sample."""
+    cdef Logistic L
+    cdef Py_ssize_t i
+    cdef double acc = 0.0, e
+    for i in range(p.n_samples):
+        e = weighted_value(&L, p.cost[i], p.y[i], p.z[i] + p.xd[i])
+        acc += e - p.ell[i]
+    return acc

@@ -1,0 +1,282 @@
+"""L1 and elastic-net logistic regression: newGLMNET (liblinear's ``-s 6``) and scikit-learn's saga problem.
+
+Correctness three ways: iterate for iterate against the NumPy twin
+(``_reference_glmnet``), the subgradient optimality conditions, and the
+objective of liblinear-official ``-s 6`` and of scikit-learn (liblinear and
+saga run to a tight tolerance).  Then dtypes, sparse input, warm starts,
+weights and the errors of bad parameters.
+"""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _reference_glmnet import objective, reference_glmnet
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from fastlinear import LogisticRegression, _glmnet_fast
+from fastlinear._validation import proved_csr
+
+
+def _sparse(n=80, d=15, seed=0, density=0.3):
+    rng = np.random.RandomState(seed)
+    X = sp.random(n, d, density=density, format="csr", random_state=rng)
+    X.data = rng.randn(X.nnz)
+    w = rng.randn(d) * (rng.rand(d) < 0.4)
+    y = np.where(X @ w + 0.3 * rng.randn(n) > 0, 1.0, -1.0)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    """Breast cancer, standardised: a small real set (569 x 30)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _kernel(X, y, cost, w, **kw):
+    XT = proved_csr(sp.csr_matrix(X).T.tocsr())
+    return _glmnet_fast.glmnet(XT, y, cost, w, **kw)
+
+
+# ------------------------------------------------------------ NumPy twin
+@pytest.mark.parametrize("case", [
+    dict(bias=1.0, l1=1.0, l2=0.0, reg_bias=True, rule="relative", C=2.0),    # liblinear -s 6
+    dict(bias=1.0, l1=0.3, l2=0.7, reg_bias=False, rule="gradient", C=5.0),   # saga, elastic net
+    dict(bias=0.0, l1=1.0, l2=0.0, reg_bias=True, rule="relative", C=0.5),    # no intercept
+])
+def test_iterates_match_the_numpy_twin(case):
+    X, y = _sparse()
+    cost = case["C"] * np.random.RandomState(1).uniform(0.5, 1.5, X.shape[0])
+    tol = 1e-9
+    args = dict(bias=case["bias"], l1=case["l1"], l2=case["l2"], reg_bias=case["reg_bias"])
+    ref_w, ref_iter, _, history = reference_glmnet(
+        X, y, cost, rule=case["rule"], tol=tol, max_iter=50, seed=7, **args)
+    assert ref_iter >= 3
+    rule = _glmnet_fast.Rule.RELATIVE if case["rule"] == "relative" else _glmnet_fast.Rule.GRADIENT
+    for k, (F_ref, w_ref) in enumerate(history, start=1):
+        w = np.zeros(X.shape[1] + 1)
+        n_iter, status, _ = _kernel(X, y, cost, w, rule=rule, tol=tol, max_iter=k, seed=7, **args)
+        assert n_iter == k
+        np.testing.assert_allclose(w, w_ref, rtol=1e-9, atol=1e-12)
+        F = objective(X, y, cost, w, **args)
+        assert abs(F - F_ref) <= 1e-12 * abs(F_ref)
+    # The objective decreases at every Newton step (up to rounding near the optimum).
+    values = [F for F, _ in history]
+    assert all(b <= a + 1e-13 * abs(a) for a, b in zip(values, values[1:], strict=False))
+
+
+def test_kernel_refuses_bad_arguments():
+    X, y = _sparse()
+    cost = np.ones(X.shape[0])
+    w = np.zeros(X.shape[1] + 1)
+    kw = dict(bias=1.0, l1=1.0, l2=0.0, reg_bias=True, rule=0, tol=1e-3, max_iter=10, seed=0)
+    with pytest.raises(ValueError, match="glmnet: l1 must be finite and > 0"):
+        _kernel(X, y, cost, w, **dict(kw, l1=0.0))
+    with pytest.raises(ValueError, match="glmnet: sample 3 has a label"):
+        y2 = y.copy()
+        y2[3] = 0.5
+        _kernel(X, y2, cost, w, **kw)
+    with pytest.raises(ValueError, match="glmnet: w must have n_features"):
+        _kernel(X, y, cost, np.zeros(3), **kw)
+    with pytest.raises(TypeError, match="takes a fastlinear._csr_fast.CSR"):
+        _glmnet_fast.glmnet(X.T.tocsr(), y, cost, w, **kw)
+
+
+# ------------------------------------------------------- optimality (KKT)
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5, 0.1])
+def test_saga_problem_meets_the_subgradient_conditions(cancer, l1_ratio):
+    X, y = cancer
+    C = 0.3
+    est = LogisticRegression(l1_ratio=l1_ratio, C=C, tol=1e-10, max_iter=1000).fit(X, y)
+    assert est.solver_ == "glmnet"
+    w, b = est.coef_[0].astype(float), float(est.intercept_[0])
+    t = (y == est.classes_[1]).astype(float)
+    p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    grad = C * X.T @ (p - t) + (1 - l1_ratio) * w
+    tol = 1e-8 * C * X.shape[0]
+    assert abs(C * np.sum(p - t)) <= tol                          # the free intercept
+    nz = w != 0
+    assert np.any(nz) and np.any(~nz)
+    np.testing.assert_allclose(grad[nz], -l1_ratio * np.sign(w[nz]), atol=tol)
+    assert np.all(np.abs(grad[~nz]) <= l1_ratio + tol)
+
+
+def test_liblinear_problem_meets_the_subgradient_conditions(cancer):
+    X, y = cancer
+    C, scaling = 0.2, 2.0
+    est = LogisticRegression(solver="liblinear", l1_ratio=1, C=C, intercept_scaling=scaling,
+                             tol=1e-12, max_iter=1000).fit(X, y)
+    assert est.solver_ == "liblinear-l1"
+    wb = np.append(est.coef_[0], est.intercept_[0] / scaling)
+    Xb = np.hstack([X, np.full((X.shape[0], 1), scaling)])
+    t = np.where(y == est.classes_[1], 1.0, -1.0)
+    grad = -C * Xb.T @ (t / (1.0 + np.exp(t * (Xb @ wb))))
+    nz = wb != 0
+    np.testing.assert_allclose(grad[nz], -np.sign(wb[nz]), atol=1e-6)
+    assert np.all(np.abs(grad[~nz]) <= 1 + 1e-6)
+
+
+# --------------------------------------------------------- references
+def _l1_objective(coef, intercept, X, y, C, scaling=None, l1_ratio=1.0):
+    t = np.where(y == np.unique(y)[1], 1.0, -1.0)
+    loss = np.sum(np.logaddexp(0.0, -t * (X @ coef + intercept)))
+    w = coef if scaling is None else np.append(coef, intercept / scaling)
+    return C * loss + l1_ratio * np.abs(w).sum() + 0.5 * (1 - l1_ratio) * w @ w
+
+
+@pytest.mark.parametrize("C", [0.05, 1.0, 20.0])
+def test_objective_matches_liblinear_official(cancer, C):
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    X, y = cancer
+    labels = np.where(y == 1, 1.0, -1.0)
+    model = liblinearutil.train(labels, sp.csr_matrix(X), f"-s 6 -c {C} -B 1 -e 1e-10 -q")
+    W = np.array([model.w[j] for j in range(X.shape[1] + 1)])
+    sign = 1.0 if model.get_labels()[0] == 1 else -1.0
+    theirs = _l1_objective(sign * W[:-1], sign * W[-1], X, y, C, scaling=1.0)
+    est = LogisticRegression(solver="liblinear", l1_ratio=1, C=C, tol=1e-10, max_iter=1000).fit(X, y)
+    ours = _l1_objective(est.coef_[0], est.intercept_[0], X, y, C, scaling=1.0)
+    assert abs(ours - theirs) <= 1e-6 * theirs
+    # The same as scikit-learn's liblinear (whose default tol is looser).
+    sk = SkLogisticRegression(solver="liblinear", l1_ratio=1, C=C, tol=1e-10, max_iter=1000).fit(X, y)
+    ref = _l1_objective(sk.coef_[0], sk.intercept_[0], X, y, C, scaling=1.0)
+    assert abs(ours - ref) <= 1e-6 * ref
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_objective_matches_sklearn_saga(cancer, l1_ratio):
+    X, y = cancer
+    X, y = X[:200], y[:200]
+    C = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sk = SkLogisticRegression(solver="saga", l1_ratio=l1_ratio, C=C, tol=1e-10,
+                                  max_iter=20000).fit(X, y)
+    ref = _l1_objective(sk.coef_[0], sk.intercept_[0], X, y, C, l1_ratio=l1_ratio)
+    est = LogisticRegression(solver="saga", l1_ratio=l1_ratio, C=C, tol=1e-10).fit(X, y)
+    ours = _l1_objective(est.coef_[0], est.intercept_[0], X, y, C, l1_ratio=l1_ratio)
+    assert ours <= ref * (1 + 1e-6)
+    assert abs(ours - ref) <= 1e-6 * ref
+    # The same support (correlated features leave the optimum nearly flat
+    # along some directions: the weights themselves agree less closely).
+    np.testing.assert_array_equal(est.coef_ != 0, np.abs(sk.coef_) > 1e-8)
+
+
+# ------------------------------------------------------ estimator behaviour
+def test_float32_stays_float32_and_agrees_with_float64():
+    X, y = _sparse(200, 30, seed=3)
+    ours64 = LogisticRegression(l1_ratio=1, C=2.0, tol=1e-8).fit(X, y)
+    ours32 = LogisticRegression(l1_ratio=1, C=2.0, tol=1e-8).fit(X.astype(np.float32), y)
+    assert ours32.coef_.dtype == np.float32 and ours32.intercept_.dtype == np.float32
+    np.testing.assert_allclose(ours32.coef_, ours64.coef_, atol=1e-4)
+
+
+def test_dense_sparse_and_int64_indices_agree():
+    X, y = _sparse(150, 20, seed=4)
+    X64 = X.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    fits = [LogisticRegression(solver="liblinear", l1_ratio=1, C=3.0, tol=1e-8,
+                               random_state=0).fit(A, y).coef_
+            for A in (X, X.toarray(), X64)]
+    np.testing.assert_array_equal(fits[0], fits[2])
+    np.testing.assert_allclose(fits[0], fits[1], rtol=1e-10, atol=1e-12)
+
+
+def test_l1_gives_sparse_weights_and_penalty_aliases_agree(cancer):
+    X, y = cancer
+    a = LogisticRegression(l1_ratio=1, C=0.05, random_state=0).fit(X, y)
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated"):
+        b = LogisticRegression(penalty="l1", C=0.05, random_state=0).fit(X, y)
+    with pytest.warns(FutureWarning):
+        c = LogisticRegression(penalty="elasticnet", l1_ratio=1, C=0.05, solver="saga",
+                               random_state=0).fit(X, y)
+    assert 0 < np.count_nonzero(a.coef_) < X.shape[1]
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.coef_, c.coef_)
+
+
+def test_class_weight_equals_sample_weight():
+    X, y = _sparse(200, 20, seed=5)
+    for solver in ("liblinear", "saga"):
+        kw = dict(solver=solver, l1_ratio=1, C=2.0, tol=1e-10, max_iter=500)
+        a = LogisticRegression(class_weight={-1: 1, 1: 2}, **kw).fit(X, y)
+        b = LogisticRegression(**kw).fit(X, y, sample_weight=np.where(y > 0, 2.0, 1.0))
+        np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_warm_start_continues_from_the_previous_fit(cancer):
+    X, y = cancer
+    est = LogisticRegression(l1_ratio=0.7, C=1.0, tol=1e-8, warm_start=True).fit(X, y)
+    n_cold = est.n_iter_[0]
+    est.fit(X, y)
+    assert est.n_iter_[0] < n_cold
+    assert est.n_iter_[0] <= 1
+
+
+def test_convergence_warning_at_max_iter(cancer):
+    X, y = cancer
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        est = LogisticRegression(l1_ratio=1, C=10.0, tol=1e-12, max_iter=2).fit(X, y)
+    assert est.n_iter_[0] == 2
+    with pytest.warns(ConvergenceWarning, match="Liblinear failed to converge"):
+        LogisticRegression(solver="liblinear", l1_ratio=1, C=10.0, tol=1e-12, max_iter=2).fit(X, y)
+
+
+def test_zero_sample_weights_equal_dropping_the_rows():
+    X, y = _sparse(120, 20, seed=6)
+    sw = np.ones(X.shape[0])
+    sw[::3] = 0.0
+    keep = sw > 0
+    for solver in ("liblinear", "saga"):
+        kw = dict(solver=solver, l1_ratio=1, C=2.0, tol=1e-10, max_iter=500, random_state=0)
+        a = LogisticRegression(**kw).fit(X, y, sample_weight=sw)
+        b = LogisticRegression(**kw).fit(X[keep], y[keep])
+        np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
+
+
+# --------------------------------------------------------------- bad input
+@pytest.mark.parametrize("params, match", [
+    (dict(l1_ratio=1.5), "'l1_ratio' parameter of LogisticRegression must be a float in the range"),
+    (dict(l1_ratio=-0.1), "'l1_ratio' parameter"),
+    (dict(l1_ratio=1, solver="lbfgs"), "Solver lbfgs supports only 'l2' or None penalties, got l1 penalty"),
+    (dict(l1_ratio=0.5, solver="newton-cg"), "Solver newton-cg supports only 'l2' or None penalties, "
+     "got elasticnet penalty"),
+    (dict(l1_ratio=1, solver="newton-cholesky"), "Solver newton-cholesky supports only"),
+    (dict(l1_ratio=1, solver="sag"), "Solver sag supports only"),
+    (dict(l1_ratio=0.5, solver="liblinear"), "Only 'saga' solver supports elasticnet penalty, got "
+     "solver=liblinear"),
+    (dict(l1_ratio=1, solver="liblinear", dual=True), "Unsupported set of arguments: The combination of "
+     "penalty='l1' and loss='logistic_regression' are not supported when dual=True"),
+    (dict(l1_ratio=1, solver="svrg"), "solver='svrg' has no L1 step"),
+    (dict(l1_ratio=1, solver="saga", dual=True), "Solver saga supports only dual=False"),
+])
+def test_bad_parameters_get_sklearns_errors(params, match):
+    X, y = _sparse()
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(**params).fit(X, y)
+    if params.get("solver") not in ("svrg",):
+        with pytest.raises(ValueError, match=match):
+            SkLogisticRegression(**params).fit(X, y)
+
+
+def test_multinomial_l1_is_refused_with_a_way_out():
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(60, 4), rng.randint(0, 3, 60)
+    with pytest.raises(ValueError, match="no multinomial solver for l1_ratio=1.*OneVsRestClassifier"):
+        LogisticRegression(l1_ratio=1).fit(X, y)
+    with pytest.raises(ValueError, match="does not support multiclass"):
+        LogisticRegression(solver="liblinear", l1_ratio=1).fit(X, y)
+
+
+def test_sklearn_warnings_of_inconsistent_parameters():
+    X, y = _sparse()
+    with pytest.warns(UserWarning, match="l1_ratio parameter is only used when penalty is 'elasticnet'"):
+        with pytest.warns(FutureWarning):
+            LogisticRegression(penalty="l1", l1_ratio=0.5, solver="liblinear").fit(X, y)
+    with pytest.raises(ValueError, match="l1_ratio must be specified when penalty is elasticnet"):
+        with pytest.warns(FutureWarning):
+            LogisticRegression(penalty="elasticnet", l1_ratio=None, solver="saga").fit(X, y)
