@@ -453,20 +453,22 @@ def no_iterations(problem, w0):
     return Solution(w, alpha, 0, Status.MAX_ITER, np.inf, "none")
 
 
-def warn_if_stuck(est, solutions):
-    """Warn (``ConvergenceWarning``) when a solver stopped at ``max_iter``,
-    naming the problem with the largest stopping measure."""
+def warn_if_stuck(est, solutions, max_iter=None):
+    """Warn (``ConvergenceWarning``) when a solver stopped at ``max_iter``
+    (``est.max_iter`` unless the solver had its own bound), naming the
+    problem with the largest stopping measure."""
     stuck = [k for k, sol in enumerate(solutions) if sol.status == Status.MAX_ITER]
     if not stuck:
         return
     worst = max(stuck, key=lambda k: solutions[k].measure)
     sol = solutions[worst]
+    bound = est.max_iter if max_iter is None else max_iter
     unit = "Newton steps" if sol.solver == "newton" else "iterations"
     threshold = est.tol if np.isnan(sol.threshold) else sol.threshold
     scaled = "" if threshold == est.tol else f" (tol={est.tol} as the solver scales it)"
     warnings.warn(
         f"{type(est).__name__} failed to converge, increase the number of iterations: "
-        f"the {sol.solver} solver stopped at max_iter={est.max_iter} {unit} "
+        f"the {sol.solver} solver stopped at max_iter={bound} {unit} "
         f"(problem {worst}) with its stopping measure at {sol.measure:.3g} > "
         f"{threshold:.3g}{scaled}. Increase max_iter, raise tol, lower C, or scale "
         "the features (StandardScaler / MaxAbsScaler).",

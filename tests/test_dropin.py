@@ -227,8 +227,7 @@ def test_warm_start_from_a_sparsified_model(sparse_problem):
     ({"dual": True}, "dual_cd"),
     ({"dual": False}, "newton"),
     ({"penalty": "l1"}, "l1_cd"),
-    ({"multi_class": "crammer_singer"}, "crammer_singer"),
-])
+])  # (Crammer-Singer ignores max_iter, as scikit-learn's: tested below)
 def test_max_iter_reached_warns_and_counts(params, solver, sparse_problem):
     X, y = sparse_problem(n_samples=800, n_features=200, n_classes=3, seed=14)
     clf = LinearSVC(C=100.0, tol=1e-14, max_iter=2, random_state=0, **params)
@@ -263,3 +262,19 @@ def test_max_iter_zero_leaves_the_start_point(sparse_problem):
         clf = LinearSVC(max_iter=0).fit(X, y)
     assert clf.n_iter_ == 0
     assert not np.any(clf.coef_)
+
+
+def test_crammer_singer_runs_to_tol_whatever_max_iter_as_scikit_learn(sparse_problem):
+    """scikit-learn's liblinear builds its Crammer-Singer solver without
+    max_iter (its own bound, 100,000 passes, applies): at max_iter=5 both
+    reach the same converged model; only scikit-learn warns."""
+    X, y = sparse_problem(n_samples=300, n_features=60, n_classes=3, density=0.2, seed=5)
+    params = dict(multi_class="crammer_singer", C=1.0, tol=1e-5, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = LinearSVC(**params, random_state=0).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        theirs = SkLinearSVC(**params, random_state=0).fit(X, y)
+    assert ours.n_iter_ > 5 and theirs.n_iter_ > 5
+    J_ours, J_theirs = linear_svc_objective(ours, X, y), linear_svc_objective(theirs, X, y)
+    np.testing.assert_allclose(J_ours, J_theirs, rtol=1e-4)
