@@ -78,7 +78,7 @@ def _violation(G, W, l1, n_pen_rows):
 
 
 def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=None,
-                XT=None, n_threads=1, verbose=0, stop=None, curvature="exact",
+                XT=None, n_threads=1, verbose=0, stop=None,
                 shift=True):
     """Minimise ``F`` (module docstring) from ``W0`` by proximal Newton.
 
@@ -172,7 +172,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         n_pass, inner_status, _ = _prox_newton_fast.cd_model(
             XT, cost, P, G, W, D, R, active, bias=float(bias), lam=lam, l1=l1,
             inner_tol=max(inner_ratio * measure, 0.1 * threshold),
-            max_pass=MAX_INNER_PASS, exact=curvature == "exact", stop=stop)
+            max_pass=MAX_INNER_PASS, stop=stop)
         if inner_status == Status.INTERRUPTED:
             status = Status.INTERRUPTED
             break

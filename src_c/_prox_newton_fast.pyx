@@ -67,7 +67,7 @@ __all__ = ["cd_model", "loss_change"]
 
 
 cdef enum:
-    POLL_COLUMN_COST = 64   # a feature's fixed cost, in nonzeros (rule 4)
+    POLL_COLUMN_COST = 64   # a coordinate's fixed cost, in nonzeros (rule 4)
 
 cdef double H_MIN = 1.0e-12  # smaller curvatures: the coordinate is left alone
 
@@ -81,78 +81,25 @@ cdef struct Model:
     const double* W         # m x K current weights
     double* D               # m x K step (in/out)
     double* R               # n x K: X~ D
-    const double* h         # n x K curvatures s_i p_ik (1 - p_ik)
-    const double* sp        # n x K: s_i p_ik (exact model)
-    const double* P         # n x K probabilities (exact model)
-    double* u               # n: p_i . R_i (exact model)
-    double* a               # K: derivatives of one feature
-    double* b               # K: curvatures of one feature
-    double* delta           # K: the feature's moves
+    const double* P         # n x K probabilities
+    const double* sp        # n x K: s_i p_ik
+    const double* h         # n x K: s_i p_ik (1 - p_ik)
+    double* u               # n: p_i . R_i
+    unsigned char* skip     # m x K: shrunk coordinates (rule 5)
     double bias
     double lam
     double l1
+    double n_used           # samples with s_i > 0
     unsigned char* stop
 
 
-cdef inline void _derivatives(const floating* data, const index_t* indices,
-                              Py_ssize_t start, Py_ssize_t end,
-                              const Model* q) noexcept nogil:
-    """``a_k = sum_i h_ik x~_ij R_ik``, ``b_k = sum_i h_ik x~_ij^2`` along the
-    column (``indices = NULL``: the bias column)."""
-    cdef Py_ssize_t k, i, c, K = q.K
-    cdef double x, hx
-    cdef const double* hi
-    cdef const double* ri
-    for c in range(K):
-        q.a[c] = 0.0
-        q.b[c] = 0.0
-    if indices != NULL:
-        for k in range(start, end):
-            i = indices[k]
-            x = data[k]
-            hi = q.h + i * K
-            ri = q.R + i * K
-            for c in range(K):
-                hx = hi[c] * x
-                q.a[c] += hx * ri[c]
-                q.b[c] += hx * x
-    else:
-        x = q.bias
-        for i in range(q.n):
-            hi = q.h + i * K
-            ri = q.R + i * K
-            for c in range(K):
-                hx = hi[c] * x
-                q.a[c] += hx * ri[c]
-                q.b[c] += hx * x
-
-
-cdef inline void _move(const floating* data, const index_t* indices,
-                       Py_ssize_t start, Py_ssize_t end,
-                       const Model* q) noexcept nogil:
-    """``R_i += x~_ij delta`` along the column."""
-    cdef Py_ssize_t k, i, c, K = q.K
-    cdef double x
-    cdef double* ri
-    if indices != NULL:
-        for k in range(start, end):
-            x = data[k]
-            ri = q.R + indices[k] * K
-            for c in range(K):
-                ri[c] += x * q.delta[c]
-    else:
-        x = q.bias
-        for i in range(q.n):
-            ri = q.R + i * K
-            for c in range(K):
-                ri[c] += x * q.delta[c]
-
-
-cdef inline void _class_derivative(const floating* data, const index_t* indices,
-                                   Py_ssize_t start, Py_ssize_t end, Py_ssize_t c,
-                                   const Model* q) noexcept nogil:
-    """The exact model: ``a_c = sum_i s_i p_ic x~_ij (R_ic - u_i)`` and
-    ``b_c = sum_i h_ic x~_ij^2`` along the column."""
+cdef inline void _derivative(const floating* data, const index_t* indices,
+                             Py_ssize_t start, Py_ssize_t end, Py_ssize_t c,
+                             const Model* q, double* grad,
+                             double* curv) noexcept nogil:
+    """``grad = sum_i s_i p_ic x~_ij (R_ic - u_i)`` (the ``(j, c)`` entry of
+    ``H D``) and ``curv = sum_i h_ic x~_ij^2`` along the column
+    (``indices = NULL``: the bias column)."""
     cdef Py_ssize_t k, i, ic, K = q.K
     cdef double x, ga = 0.0, gb = 0.0
     if indices != NULL:
@@ -168,13 +115,13 @@ cdef inline void _class_derivative(const floating* data, const index_t* indices,
             ic = i * K + c
             ga += x * q.sp[ic] * (q.R[ic] - q.u[i])
             gb += x * x * q.h[ic]
-    q.a[c] = ga
-    q.b[c] = gb
+    grad[0] = ga
+    curv[0] = gb
 
 
-cdef inline void _class_move(const floating* data, const index_t* indices,
-                             Py_ssize_t start, Py_ssize_t end, Py_ssize_t c,
-                             double dc, const Model* q) noexcept nogil:
+cdef inline void _move(const floating* data, const index_t* indices,
+                       Py_ssize_t start, Py_ssize_t end, Py_ssize_t c,
+                       double dc, const Model* q) noexcept nogil:
     """``R_ic += x~_ij dc`` and ``u_i += p_ic x~_ij dc`` along the column."""
     cdef Py_ssize_t k, i, ic, K = q.K
     cdef double v
@@ -193,103 +140,105 @@ cdef inline void _class_move(const floating* data, const index_t* indices,
             q.u[i] += q.P[ic] * v
 
 
-cdef inline double _update(const Model* q, Py_ssize_t j, bint penalised,
-                           Py_ssize_t c0, Py_ssize_t c1, bint* moved) noexcept nogil:
-    """Minimise ``Q`` over each coordinate ``(j, k)`` in turn (they do not
-    interact); ``delta`` receives the moves.  Returns the largest violation
-    before the moves (the minimum-norm subgradient of ``Q``)."""
-    cdef Py_ssize_t c, K = q.K, jk
-    cdef double lam = q.lam if penalised else 0.0
-    cdef double l1 = q.l1 if penalised else 0.0
-    cdef double g, hh, z, u, v, worst = 0.0
-    moved[0] = False
-    for c in range(c0, c1):
-        jk = j * K + c
-        g = q.G[jk] + q.a[c] + lam * q.D[jk]
-        hh = q.b[c] + lam
-        z = q.W[jk] + q.D[jk]
-        if z > 0.0:
-            v = fabs(g + l1)
-        elif z < 0.0:
-            v = fabs(g - l1)
-        else:
-            v = fabs(g) - l1
-            if v < 0.0:
-                v = 0.0
-        if v > worst:
-            worst = v
-        q.delta[c] = 0.0
-        if hh < H_MIN or not (v > 0.0):
-            continue
-        # u = argmin g (u - z) + hh/2 (u - z)^2 + l1 |u|: a soft threshold.
-        u = z - g / hh
-        if u > l1 / hh:
-            u -= l1 / hh
-        elif u < -l1 / hh:
-            u += l1 / hh
-        else:
-            u = 0.0
-        if u != z:
-            q.delta[c] = u - z
-            q.D[jk] += u - z
-            moved[0] = True
-    return worst
+cdef inline double _violation(double g, double z, double l1) noexcept nogil:
+    """The minimum-norm subgradient of ``g (u - z) + l1 |u|`` at ``u = z``."""
+    cdef double v
+    if z > 0.0:
+        return fabs(g + l1)
+    if z < 0.0:
+        return fabs(g - l1)
+    v = fabs(g) - l1
+    return v if v > 0.0 else 0.0
+
+
+cdef inline double _newton_move(double g, double hh, double z,
+                                double l1) noexcept nogil:
+    """``argmin_u g (u - z) + hh/2 (u - z)^2 + l1 |u|`` minus ``z`` (a soft
+    threshold)."""
+    cdef double u = z - g / hh, t = l1 / hh
+    if u > t:
+        u -= t
+    elif u < -t:
+        u += t
+    else:
+        u = 0.0
+    return u - z
 
 
 cdef int _solve(const floating* data, const index_t* indices,
                 const index_t* indptr, const Model* q,
                 const Py_ssize_t* active, Py_ssize_t n_active,
-                double inner_tol, int max_pass, bint exact, int* n_pass,
+                double inner_tol, int max_pass, int* n_pass,
                 double* violation) except -1 nogil:
-    """Cyclic passes over ``active`` (rule 3); returns a status."""
-    cdef Py_ssize_t s, j, c, start, end
+    """Cyclic passes over the coordinates of ``active`` (rules 3 and 5);
+    returns a status."""
+    cdef Py_ssize_t s, j, c, jc, start, end, K = q.K
     cdef Py_ssize_t budget = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
+    cdef Py_ssize_t n_skipped = 0
     cdef const index_t* col
-    cdef double worst, v
-    cdef bint moved
-    cdef int rc
+    cdef double worst, v, g, hh, z, dc, lam, l1
+    cdef double worst_old = INFINITY, cut
+    cdef bint penalised
     n_pass[0] = 0
     violation[0] = INFINITY
     while n_pass[0] < max_pass:
         worst = 0.0
+        cut = q.l1 - worst_old / q.n_used
         for s in range(n_active):
             j = active[s]
-            if j < q.nf:
+            penalised = j < q.nf
+            lam = q.lam if penalised else 0.0
+            l1 = q.l1 if penalised else 0.0
+            if penalised:
                 col = indices
                 start = indptr[j]
                 end = indptr[j + 1]
-                budget -= end - start + POLL_COLUMN_COST
             else:
                 col = NULL
                 start = 0
-                end = 0
-                budget -= q.n + POLL_COLUMN_COST
-            if budget < 0:
-                budget = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
-                rc = poll(q.stop)
-                if rc != 0:
-                    return INTERRUPTED
-            if exact:
-                for c in range(q.K):
-                    _class_derivative(data, col, start, end, c, q)
-                    v = _update(q, j, j < q.nf, c, c + 1, &moved)
-                    if v > worst:
-                        worst = v
-                    if moved:
-                        _class_move(data, col, start, end, c, q.delta[c], q)
-                continue
-            _derivatives(data, col, start, end, q)
-            v = _update(q, j, j < q.nf, 0, q.K, &moved)
-            if v > worst:
-                worst = v
-            if moved:
-                _move(data, col, start, end, q)
+                end = q.n
+            for c in range(K):
+                jc = j * K + c
+                if q.skip[jc]:
+                    continue
+                budget -= end - start + POLL_COLUMN_COST
+                if budget < 0:
+                    budget = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
+                    if poll(q.stop) != 0:
+                        return INTERRUPTED
+                _derivative(data, col, start, end, c, q, &g, &hh)
+                g += q.G[jc] + lam * q.D[jc]
+                hh += lam
+                z = q.W[jc] + q.D[jc]
+                if penalised and z == 0.0 and fabs(g) < cut:
+                    # Rule 5: well inside the L1 ball, it stays at zero.
+                    q.skip[jc] = 1
+                    n_skipped += 1
+                    continue
+                v = _violation(g, z, l1)
+                if v > worst:
+                    worst = v
+                if hh < H_MIN or not (v > 0.0):
+                    continue
+                dc = _newton_move(g, hh, z, l1)
+                if dc != 0.0:
+                    q.D[jc] += dc
+                    _move(data, col, start, end, c, dc, q)
         n_pass[0] += 1
         violation[0] = worst
         if poll(q.stop) != 0:
             return INTERRUPTED
         if worst <= inner_tol:
-            return CONVERGED
+            if n_skipped == 0:
+                return CONVERGED
+            # Shrinking may hide violators: a full pass decides.
+            for s in range(n_active):
+                for c in range(K):
+                    q.skip[active[s] * K + c] = 0
+            n_skipped = 0
+            worst_old = INFINITY
+            continue
+        worst_old = worst
     return MAX_ITER
 
 
@@ -297,7 +246,7 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
              const double[:, ::1] G, const double[:, ::1] W, double[:, ::1] D,
              double[:, ::1] R, const Py_ssize_t[::1] active, *, double bias,
              double lam, double l1, double inner_tol, int max_pass,
-             bint exact=True, unsigned char[::1] stop=None):
+             unsigned char[::1] stop=None):
     """Minimise the model ``Q(D)`` by cyclic coordinate descent, in place.
 
     Parameters
@@ -340,7 +289,7 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
         The largest violation of the last pass.
     """
     require_proved(XT, "cd_model")
-    cdef Py_ssize_t nf = XT.n_rows, n = XT.n_cols, K = P.shape[1], j
+    cdef Py_ssize_t nf = XT.n_rows, n = XT.n_cols, K = P.shape[1]
     if P.shape[0] != n or s.shape[0] != n or R.shape[0] != n or R.shape[1] != K:
         raise ValueError(f"cd_model: s, P and R must have n_samples = {n} rows "
                          f"(the columns of XT) and P, R {K} columns.")
@@ -364,16 +313,17 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
         stop = np.zeros(1, dtype=np.uint8)
     elif stop.shape[0] != 1:
         raise ValueError("cd_model: stop must have one element.")
-    sp_work = np.multiply(np.asarray(s)[:, None], P)
+    cost = np.asarray(s)
+    sp_work = np.multiply(cost[:, None], P)
     h_work = np.multiply(sp_work, np.subtract(1.0, P))
     u_work = np.zeros(max(n, 1), dtype=np.float64)
-    if exact and n:
-        np.einsum("ik,ik->i", P, R, out=u_work)
+    if n:
+        np.einsum("ik,ik->i", P, R, out=u_work[:n])
+    skip_work = np.zeros((nf + 1) * K, dtype=np.uint8)
     cdef double[:, ::1] sp_v = sp_work
-    cdef double[::1] u_v = u_work
-    k_work = np.zeros((3, K), dtype=np.float64)
     cdef double[:, ::1] h_v = h_work
-    cdef double[:, ::1] k_v = k_work
+    cdef double[::1] u_v = u_work
+    cdef unsigned char[::1] skip_v = skip_work
     cdef Model q
     q.n = n
     q.nf = nf
@@ -382,34 +332,32 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
     q.W = &W[0, 0]
     q.D = &D[0, 0]
     q.R = &R[0, 0] if n > 0 else NULL
-    q.h = &h_v[0, 0] if n > 0 else NULL
-    q.sp = &sp_v[0, 0] if n > 0 else NULL
     q.P = &P[0, 0] if n > 0 else NULL
+    q.sp = &sp_v[0, 0] if n > 0 else NULL
+    q.h = &h_v[0, 0] if n > 0 else NULL
     q.u = &u_v[0]
-    q.a = &k_v[0, 0]
-    q.b = &k_v[1, 0]
-    q.delta = &k_v[2, 0]
+    q.skip = &skip_v[0]
     q.bias = bias
     q.lam = lam
     q.l1 = l1
+    q.n_used = max(1.0, float(np.count_nonzero(cost)))
     q.stop = &stop[0]
     if XT.data.dtype == np.float32:
         if XT.indices.dtype == np.int32:
-            return _run[float, int32_t](XT.data, XT.indices, XT.indptr, &q, active,
-                                         inner_tol, max_pass, exact)
-        return _run[float, int64_t](XT.data, XT.indices, XT.indptr, &q, active,
-                                         inner_tol, max_pass, exact)
+            return _run[float, int32_t](XT.data, XT.indices, XT.indptr, &q,
+                                        active, inner_tol, max_pass)
+        return _run[float, int64_t](XT.data, XT.indices, XT.indptr, &q,
+                                    active, inner_tol, max_pass)
     if XT.indices.dtype == np.int32:
-        return _run[double, int32_t](XT.data, XT.indices, XT.indptr, &q, active,
-                                         inner_tol, max_pass, exact)
+        return _run[double, int32_t](XT.data, XT.indices, XT.indptr, &q,
+                                     active, inner_tol, max_pass)
     return _run[double, int64_t](XT.data, XT.indices, XT.indptr, &q, active,
-                                         inner_tol, max_pass, exact)
+                                 inner_tol, max_pass)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
-                       const index_t[::1] indptr, Model* q,
-                       const Py_ssize_t[::1] active, double inner_tol,
-                       int max_pass, bint exact):
+                 const index_t[::1] indptr, Model* q,
+                 const Py_ssize_t[::1] active, double inner_tol, int max_pass):
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef const Py_ssize_t* act = &active[0] if active.shape[0] > 0 else NULL
@@ -417,7 +365,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     cdef double violation = 0.0
     with nogil:
         status = _solve(X_data, X_ind, &indptr[0], q, act, active.shape[0],
-                        inner_tol, max_pass, exact, &n_pass, &violation)
+                        inner_tol, max_pass, &n_pass, &violation)
     return n_pass, status, violation
 
 
