@@ -86,6 +86,7 @@ cdef struct Model:
     const double* h         # n x K: s_i p_ik (1 - p_ik)
     double* u               # n: p_i . R_i
     unsigned char* skip     # m x K: shrunk coordinates (rule 5)
+    double* curv            # m x K: sum_i h_ik x~_ij^2, -1 until computed
     double bias
     double lam
     double l1
@@ -93,30 +94,41 @@ cdef struct Model:
     unsigned char* stop
 
 
-cdef inline void _derivative(const floating* data, const index_t* indices,
-                             Py_ssize_t start, Py_ssize_t end, Py_ssize_t c,
-                             const Model* q, double* grad,
-                             double* curv) noexcept nogil:
-    """``grad = sum_i s_i p_ic x~_ij (R_ic - u_i)`` (the ``(j, c)`` entry of
-    ``H D``) and ``curv = sum_i h_ic x~_ij^2`` along the column
-    (``indices = NULL``: the bias column)."""
+cdef inline double _derivative(const floating* data, const index_t* indices,
+                               Py_ssize_t start, Py_ssize_t end, Py_ssize_t c,
+                               const Model* q) noexcept nogil:
+    """``sum_i s_i p_ic x~_ij (R_ic - u_i)``, the ``(j, c)`` entry of ``H D``,
+    along the column (``indices = NULL``: the bias column)."""
     cdef Py_ssize_t k, i, ic, K = q.K
-    cdef double x, ga = 0.0, gb = 0.0
+    cdef double x, acc = 0.0
     if indices != NULL:
         for k in range(start, end):
             i = indices[k]
             ic = i * K + c
-            x = data[k]
-            ga += x * q.sp[ic] * (q.R[ic] - q.u[i])
-            gb += x * x * q.h[ic]
+            acc += data[k] * q.sp[ic] * (q.R[ic] - q.u[i])
     else:
         x = q.bias
         for i in range(q.n):
             ic = i * K + c
-            ga += x * q.sp[ic] * (q.R[ic] - q.u[i])
-            gb += x * x * q.h[ic]
-    grad[0] = ga
-    curv[0] = gb
+            acc += x * q.sp[ic] * (q.R[ic] - q.u[i])
+    return acc
+
+
+cdef inline double _curvature(const floating* data, const index_t* indices,
+                              Py_ssize_t start, Py_ssize_t end, Py_ssize_t c,
+                              const Model* q) noexcept nogil:
+    """``sum_i h_ic x~_ij^2`` along the column (the diagonal of ``H``)."""
+    cdef Py_ssize_t k, i, K = q.K
+    cdef double x, acc = 0.0
+    if indices != NULL:
+        for k in range(start, end):
+            x = data[k]
+            acc += x * x * q.h[indices[k] * K + c]
+    else:
+        x = q.bias * q.bias
+        for i in range(q.n):
+            acc += x * q.h[i * K + c]
+    return acc
 
 
 cdef inline void _move(const floating* data, const index_t* indices,
@@ -206,9 +218,11 @@ cdef int _solve(const floating* data, const index_t* indices,
                     budget = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
                     if poll(q.stop) != 0:
                         return INTERRUPTED
-                _derivative(data, col, start, end, c, q, &g, &hh)
-                g += q.G[jc] + lam * q.D[jc]
-                hh += lam
+                g = _derivative(data, col, start, end, c, q) + q.G[jc] + lam * q.D[jc]
+                if q.curv[jc] < 0.0:
+                    # Constant within the model: computed at the first visit.
+                    q.curv[jc] = _curvature(data, col, start, end, c, q)
+                hh = q.curv[jc] + lam
                 z = q.W[jc] + q.D[jc]
                 if penalised and z == 0.0 and fabs(g) < cut:
                     # Rule 5: well inside the L1 ball, it stays at zero.
@@ -320,6 +334,8 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
     if n:
         np.einsum("ik,ik->i", P, R, out=u_work[:n])
     skip_work = np.zeros((nf + 1) * K, dtype=np.uint8)
+    curv_work = np.full((nf + 1) * K, -1.0)
+    cdef double[::1] curv_v = curv_work
     cdef double[:, ::1] sp_v = sp_work
     cdef double[:, ::1] h_v = h_work
     cdef double[::1] u_v = u_work
@@ -337,6 +353,7 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
     q.h = &h_v[0, 0] if n > 0 else NULL
     q.u = &u_v[0]
     q.skip = &skip_v[0]
+    q.curv = &curv_v[0]
     q.bias = bias
     q.lam = lam
     q.l1 = l1
