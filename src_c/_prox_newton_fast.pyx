@@ -422,7 +422,7 @@ def loss_change(const double[:, ::1] P, y_ind, const double[::1] s,
         raise ValueError(f"loss_change: y_ind must lie in [0, {K}).")
     cdef const Py_ssize_t[::1] yv = y
     cdef Py_ssize_t i, c
-    cdef double total = 0.0, u, big, acc, si
+    cdef double total = 0.0, big, acc, si
     cdef const double* pi
     cdef const double* ti
     with nogil:

@@ -7,6 +7,7 @@ dtypes, sparse input, warm starts, max_iter and bad input.
 """
 import warnings
 
+import _reference_prox_newton as ref
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -18,8 +19,6 @@ from sklearn.preprocessing import StandardScaler
 from fastlinear import _prox_newton_fast
 from fastlinear._prox_newton import fit_multinomial_l1
 from fastlinear._validation import proved_csr
-
-import _reference_prox_newton as ref
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +248,7 @@ def test_caller_arrays_untouched():
     coef0 = np.full((3, X.shape[1]), 0.1)
     copies = [a.copy() for a in (X, y, cost, coef0)]
     fit_multinomial_l1(X, y, cost, 0.5, coef_init=coef0, tol=1e-6)
-    for a, b in zip((X, y, cost, coef0), copies):
+    for a, b in zip((X, y, cost, coef0), copies, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -284,3 +283,19 @@ def test_kernel_refuses_unproved_and_bad_shapes():
     with pytest.raises(ValueError, match="active must hold"):
         _prox_newton_fast.cd_model(XT, np.ones(n), P, W.copy(), W, W.copy(),
                                    np.zeros((n, 3)), np.array([d + 1], dtype=np.intp), **kw)
+
+
+def test_logistic_regression_call_site(iris, monkeypatch):
+    """The multinomial branch of LogisticRegression hands l1_ratio > 0 to
+    proximal Newton (the penalty check is bypassed here: it belongs to the
+    estimator's parameter handling)."""
+    from fastlinear import LogisticRegression
+
+    monkeypatch.setattr(LogisticRegression, "_check_penalty", lambda self: None)
+    X, y = iris
+    est = LogisticRegression(C=0.5, l1_ratio=0.5, tol=1e-10, max_iter=200).fit(X, y)
+    coef, intercept, _, _ = fit_multinomial_l1(X, y, np.full(len(y), 0.5), 0.5, tol=1e-10,
+                                               max_iter=200)
+    assert est.solver_ == "prox-newton"
+    np.testing.assert_allclose(est.coef_, coef, atol=1e-8)
+    np.testing.assert_allclose(est.intercept_, intercept, atol=1e-8)
