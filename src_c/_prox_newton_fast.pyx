@@ -51,6 +51,17 @@ Design rules of this module:
    POLL_COLUMN_COST`` units, a feature counting as its column's nonzeros
    plus ``POLL_COLUMN_COST``.  The loops run without the GIL; the checks
    are made at the ``def`` boundary.
+5. Shrinking (liblinear's rule): a coordinate at zero whose derivative
+   lies inside ``(-l1 + M/l, l1 - M/l)`` (``M``: the previous pass's
+   largest violation, ``l``: samples with ``s_i > 0``) is skipped for the
+   rest of the solve; when the stopping test holds on a shrunk set, the set
+   is restored and one more pass decides.
+6. ``Q`` does not change along ``D[j] += c (1, ..., 1)`` except through the
+   penalty (``H`` and ``G`` are orthogonal to these directions: the
+   softmax is invariant and ``sum_k (p_ik - y_ik) = 0``).  After each pass
+   every active row of ``W + D`` moves to the ``c`` that minimises its
+   penalty (:func:`shift_rows`), which coordinate descent alone reaches
+   only slowly (Friedman, Hastie & Tibshirani 2010, section 4.1).
 """
 import numpy as np
 
@@ -87,6 +98,7 @@ cdef struct Model:
     double* u               # n: p_i . R_i
     unsigned char* skip     # m x K: shrunk coordinates (rule 5)
     double* curv            # m x K: sum_i h_ik x~_ij^2, -1 until computed
+    double* row             # K: scratch
     double bias
     double lam
     double l1
@@ -177,6 +189,100 @@ cdef inline double _newton_move(double g, double hh, double z,
     return u - z
 
 
+cdef inline double _row_penalty(const double* w, Py_ssize_t K, double c,
+                                double lam, double l1) noexcept nogil:
+    """``sum_k lam/2 (w_k - c)^2 + l1 |w_k - c|``."""
+    cdef Py_ssize_t k
+    cdef double acc = 0.0, v
+    for k in range(K):
+        v = w[k] - c
+        acc += 0.5 * lam * v * v + l1 * fabs(v)
+    return acc
+
+
+cdef double _best_shift(const double* w, Py_ssize_t K, double lam,
+                        double l1) noexcept nogil:
+    """The ``c`` minimising ``sum_k lam/2 (w_k - c)^2 + l1 |w_k - c|``, or 0
+    when no candidate beats ``c = 0`` by more than rounding (see
+    :func:`shift_rows`)."""
+    cdef Py_ssize_t k, q, below
+    cdef double best, best_c = 0.0, c, lo, hi, total = 0.0, val, at_zero
+    for k in range(K):
+        total += w[k]
+    at_zero = _row_penalty(w, K, 0.0, lam, l1)
+    best = at_zero
+    if best == 0.0:
+        return 0.0
+    for q in range(K):
+        # The kink at w_q ...
+        c = w[q]
+        val = _row_penalty(w, K, c, lam, l1)
+        if val < best:
+            best, best_c = val, c
+        if lam == 0.0:
+            continue
+        # ... and the stationary point of the piece just above it, where
+        # ``below`` entries lie under c.
+        below = 0
+        hi = INFINITY
+        for k in range(K):
+            if w[k] <= w[q]:
+                below += 1
+            elif w[k] < hi:
+                hi = w[k]
+        lo = w[q]
+        c = (total - l1 * (2 * below - K) / lam) / K
+        if lo < c < hi:
+            val = _row_penalty(w, K, c, lam, l1)
+            if val < best:
+                best, best_c = val, c
+    if lam > 0.0:
+        # The piece below every entry.
+        lo = INFINITY
+        for k in range(K):
+            if w[k] < lo:
+                lo = w[k]
+        c = (total + l1 * K / lam) / K
+        if c < lo:
+            val = _row_penalty(w, K, c, lam, l1)
+            if val < best:
+                best, best_c = val, c
+    if best < (1.0 - 1e-12) * at_zero:
+        return best_c
+    return 0.0
+
+
+cdef void _shift_rows_of_model(const floating* data, const index_t* indices,
+                               const index_t* indptr, const Model* q,
+                               const Py_ssize_t* active,
+                               Py_ssize_t n_active) noexcept nogil:
+    """Rule 6: move each active row ``(W + D)[j]`` along ``(1, ..., 1)`` to
+    its best shift, keeping ``R`` and ``u`` (``u_i`` moves by the shift
+    times ``x_ij``, the probabilities summing to 1)."""
+    cdef Py_ssize_t s, j, c, k, K = q.K
+    cdef double shift, v
+    for s in range(n_active):
+        j = active[s]
+        if j >= q.nf:
+            continue
+        for c in range(K):
+            q.row[c] = q.W[j * K + c] + q.D[j * K + c]
+        shift = _best_shift(q.row, K, q.lam, q.l1)
+        if shift == 0.0:
+            continue
+        for c in range(K):
+            v = q.row[c] - shift
+            if fabs(v) <= 1e-15 * fabs(shift):
+                v = 0.0
+            q.D[j * K + c] = v - q.W[j * K + c]
+            q.skip[j * K + c] = 0
+        for k in range(indptr[j], indptr[j + 1]):
+            v = shift * data[k]
+            q.u[indices[k]] -= v
+            for c in range(K):
+                q.R[indices[k] * K + c] -= v
+
+
 cdef int _solve(const floating* data, const index_t* indices,
                 const index_t* indptr, const Model* q,
                 const Py_ssize_t* active, Py_ssize_t n_active,
@@ -238,6 +344,7 @@ cdef int _solve(const floating* data, const index_t* indices,
                 if dc != 0.0:
                     q.D[jc] += dc
                     _move(data, col, start, end, c, dc, q)
+        _shift_rows_of_model(data, indices, indptr, q, active, n_active)
         n_pass[0] += 1
         violation[0] = worst
         if poll(q.stop) != 0:
@@ -335,7 +442,9 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
         np.einsum("ik,ik->i", P, R, out=u_work[:n])
     skip_work = np.zeros((nf + 1) * K, dtype=np.uint8)
     curv_work = np.full((nf + 1) * K, -1.0)
+    row_work = np.zeros(K)
     cdef double[::1] curv_v = curv_work
+    cdef double[::1] row_v = row_work
     cdef double[:, ::1] sp_v = sp_work
     cdef double[:, ::1] h_v = h_work
     cdef double[::1] u_v = u_work
@@ -354,6 +463,7 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
     q.u = &u_v[0]
     q.skip = &skip_v[0]
     q.curv = &curv_v[0]
+    q.row = &row_v[0]
     q.bias = bias
     q.lam = lam
     q.l1 = l1
@@ -454,17 +564,6 @@ def loss_change(const double[:, ::1] P, y_ind, const double[::1] s,
     return total
 
 
-cdef inline double _row_penalty(const double* w, Py_ssize_t K, double c,
-                                double lam, double l1) noexcept nogil:
-    """``sum_k lam/2 (w_k - c)^2 + l1 |w_k - c|``."""
-    cdef Py_ssize_t k
-    cdef double acc = 0.0, v
-    for k in range(K):
-        v = w[k] - c
-        acc += 0.5 * lam * v * v + l1 * fabs(v)
-    return acc
-
-
 def shift_rows(double[:, ::1] W, Py_ssize_t n_rows, *, double lam, double l1):
     """Move each row ``W[j] -> W[j] - c_j 1`` to the ``c_j`` that minimises its penalty.
 
@@ -493,61 +592,20 @@ def shift_rows(double[:, ::1] W, Py_ssize_t n_rows, *, double lam, double l1):
     n_moved : int
         Rows that moved.
     """
-    cdef Py_ssize_t m = W.shape[0], K = W.shape[1], j, k, q, n_moved = 0
+    cdef Py_ssize_t m = W.shape[0], K = W.shape[1], j, k, n_moved = 0
     if not (0 <= n_rows <= m) or not (lam >= 0.0 and l1 >= 0.0):
         raise ValueError(f"shift_rows: need 0 <= n_rows <= {m}, lam >= 0 and l1 >= 0; "
                          f"got n_rows={n_rows}, lam={lam}, l1={l1}.")
     cdef double* w
-    cdef double best, best_c, c, lo, hi, total, val
-    cdef Py_ssize_t below
+    cdef double c
     with nogil:
         for j in range(n_rows):
             w = &W[j, 0]
-            total = 0.0
-            for k in range(K):
-                total += w[k]
-            best = _row_penalty(w, K, 0.0, lam, l1)
-            if best == 0.0:
-                continue
-            best_c = 0.0
-            for q in range(K):
-                # The kink at w_q ...
-                c = w[q]
-                val = _row_penalty(w, K, c, lam, l1)
-                if val < best:
-                    best, best_c = val, c
-                if lam == 0.0:
-                    continue
-                # ... and the stationary point of the piece just above it,
-                # where ``below`` entries lie under c.
-                below = 0
-                hi = INFINITY
+            c = _best_shift(w, K, lam, l1)
+            if c != 0.0:
                 for k in range(K):
-                    if w[k] <= w[q]:
-                        below += 1
-                    elif w[k] < hi:
-                        hi = w[k]
-                lo = w[q]
-                c = (total - l1 * (2 * below - K) / lam) / K
-                if lo < c < hi:
-                    val = _row_penalty(w, K, c, lam, l1)
-                    if val < best:
-                        best, best_c = val, c
-            if lam > 0.0:
-                # The piece below every entry.
-                lo = INFINITY
-                for k in range(K):
-                    if w[k] < lo:
-                        lo = w[k]
-                c = (total + l1 * K / lam) / K
-                if c < lo:
-                    val = _row_penalty(w, K, c, lam, l1)
-                    if val < best:
-                        best, best_c = val, c
-            if best_c != 0.0 and best < (1.0 - 1e-12) * _row_penalty(w, K, 0.0, lam, l1):
-                for k in range(K):
-                    w[k] -= best_c
-                    if fabs(w[k]) <= 1e-15 * fabs(best_c):
+                    w[k] -= c
+                    if fabs(w[k]) <= 1e-15 * fabs(c):
                         w[k] = 0.0
                 n_moved += 1
     return n_moved

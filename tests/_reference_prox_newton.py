@@ -46,6 +46,37 @@ def min_norm_subgradient(G, W, l1_ratio):
     return V
 
 
+def best_shift(w, lam, l1):
+    """The kernel's ``_best_shift``: the ``c`` minimising the row penalty
+    ``sum_k lam/2 (w_k - c)^2 + l1 |w_k - c|``, 0 unless it beats ``c = 0``."""
+    K = len(w)
+
+    def pen(c):
+        v = w - c
+        return float(np.sum(0.5 * lam * v * v + l1 * np.abs(v)))
+
+    at_zero = best = pen(0.0)
+    if best == 0.0:
+        return 0.0
+    best_c, total = 0.0, float(np.sum(w))
+    candidates = []
+    for q in range(K):
+        candidates.append((w[q], -np.inf, np.inf))
+        if lam > 0:
+            below = int(np.sum(w <= w[q]))
+            above = w[w > w[q]]
+            hi = above.min() if above.size else np.inf
+            candidates.append(((total - l1 * (2 * below - K) / lam) / K, w[q], hi))
+    if lam > 0:
+        candidates.append(((total + l1 * K / lam) / K, -np.inf, w.min()))
+    for c, lo, hi in candidates:
+        if (lo == -np.inf and hi == np.inf) or lo < c < hi:
+            val = pen(c)
+            if val < best:
+                best, best_c = val, c
+    return best_c if best < (1.0 - 1e-12) * at_zero else 0.0
+
+
 def cd_model(X, s, P, G, W, active, *, bias, lam, l1, inner_tol, max_pass):
     """The kernel's ``cd_model`` from ``D = 0``: returns ``(D, R, n_pass)``."""
     X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
@@ -93,6 +124,18 @@ def cd_model(X, s, P, G, W, active, *, bias, lam, l1, inner_tol, max_pass):
                     D[j, c] += dc
                     R[:, c] += x * dc
                     u += P[:, c] * x * dc
+        for j in active:
+            if j >= nf:
+                continue
+            row = W[j] + D[j]
+            c = best_shift(row, lam, l1)
+            if c != 0.0:
+                new = row - c
+                new[np.abs(new) <= 1e-15 * abs(c)] = 0.0
+                D[j] = new - W[j]
+                skip[j] = False
+                R -= c * Xb[:, j][:, None]
+                u -= c * Xb[:, j]
         n_pass += 1
         if worst <= inner_tol:
             if n_skipped == 0:
