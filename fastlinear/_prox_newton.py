@@ -18,10 +18,11 @@ J. Stat. Softw. 2010) and newGLMNET (Yuan, Ho & Lin, JMLR 2012):
 2. The stopping test: the largest minimum-norm subgradient of ``F / sum_i s_i``
    (the mean objective) is at most ``tol``, the rule of the L2 solvers
    (``fastlinear._solvers.gradient_tol``).
-3. The step ``D`` minimises the quadratic model of the smooth part with the
-   block-diagonal curvature ``X~^T diag(s p_k (1 - p_k)) X~`` (one block per
-   class), plus the L1 term, by cyclic coordinate descent over the active
-   features, column by column (``fastlinear._prox_newton_fast.cd_model``),
+3. The step ``D`` minimises the quadratic model of the smooth part (its
+   exact Hessian) plus the L1 term, by cyclic coordinate descent over the
+   active features and their classes, column by column, with the rows of
+   ``W + D`` moved to their best shifts along ``(1, ..., 1)`` after each pass
+   (``fastlinear._prox_newton_fast.cd_model``),
    to a model tolerance of ``inner_ratio`` times the outer violation
    (``inner_ratio`` starts at 0.1 and is divided by 4 whenever one pass
    suffices, newGLMNET's rule).
@@ -34,7 +35,10 @@ J. Stat. Softw. 2010) and newGLMNET (Yuan, Ho & Lin, JMLR 2012):
    the first ``t`` with ``F(W + t D) - F(W) <= 0.01 t (G.D + r ||W + D||_1 -
    r ||W||_1)``; the change of the loss is computed directly from ``P`` and
    ``X~ D`` (``cd_model`` keeps it), not as a difference of two objectives.
-6. The intercepts are centred across classes at the end (the softmax and
+6. After each step every row of ``W`` moves to its penalty-minimising shift
+   along ``(1, ..., 1)``, where the loss is flat
+   (``fastlinear._prox_newton_fast.shift_rows``).
+7. The intercepts are centred across classes at the end (the softmax and
    ``F`` do not change), the gauge of the L2 solvers.
 """
 import time
@@ -215,7 +219,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
             status = Status.INTERRUPTED
             break
     if bias != 0.0:
-        W[-1] -= W[-1].mean()   # rule 6
+        W[-1] -= W[-1].mean()   # rule 7
     return W, n_iter, status, measure, threshold
 
 

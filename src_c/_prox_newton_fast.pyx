@@ -14,17 +14,21 @@ probabilities ``P`` and the gradient ``G`` of the smooth part (from
 ``fastlinear._multinomial_fast.loss_grad``) and asks this module for the
 step ``D`` that minimises the quadratic model plus the L1 term::
 
-    Q(D) = G.D + 1/2 sum_k sum_i h_ik (x~_i D[:, k])^2 + lam/2 ||D[:-1]||^2
-           + l1 ||(W + D)[:-1]||_1,          h_ik = s_i p_ik (1 - p_ik)
+    Q(D) = G.D + 1/2 sum_i s_i (r_i^T diag(p_i) r_i - (p_i . r_i)^2)
+           + lam/2 ||D[:-1]||^2 + l1 ||(W + D)[:-1]||_1,      r_i = x~_i D
 
-The curvature is the block-diagonal part of the multinomial Hessian (the
-``K`` blocks ``X~^T diag(h_k) X~`` on the diagonal; the coupling between
-classes is left out), as in glmnet's multinomial solver (J. Friedman,
-T. Hastie and R. Tibshirani, "Regularization paths for generalized linear
-models via coordinate descent", J. Stat. Softw. 2010, section 4).  With it
-the ``K`` weights of one feature do not interact in ``Q``: one walk along
-the column gives all ``K`` coordinate derivatives, all ``K`` are updated
-by a soft threshold, and a second walk moves ``R = X~ D`` (``n x K``).
+with the exact multinomial Hessian (``H = sum_i s_i x~_i x~_i^T (x) (diag(p_i)
+- p_i p_i^T)``).  Coordinate descent visits the active features, and the
+``K`` classes of each in turn (the classes interact in ``Q``): a walk
+along the column gives the coordinate's derivative ``G_jc + sum_i s_i p_ic
+x~_ij (R_ic - u_i) + lam D_jc`` and curvature ``sum_i h_ic x~_ij^2 + lam``
+(``h_ic = s_i p_ic (1 - p_ic)``, cached per coordinate), a soft threshold
+gives the move, and a second walk updates ``R = X~ D`` (``n x K``) and
+``u_i = p_i . R_i``.  glmnet's multinomial solver (J. Friedman, T. Hastie
+and R. Tibshirani, "Regularization paths for generalized linear models via
+coordinate descent", J. Stat. Softw. 2010, section 4) keeps only the
+per-class blocks of ``H``; measured, that model converges linearly and
+much more slowly (bench/results/MULTINOMIAL_L1.md).
 The driver then backtracks along ``D`` on ``F`` itself
 (:func:`loss_change` gives the loss part of ``F(W + t D) - F(W)`` from
 ``P`` and ``R``), as newGLMNET does for the binary problem (G.-X. Yuan,
@@ -38,8 +42,8 @@ Design rules of this module:
    (float32 stays float32), indices ``int32`` or ``int64``; every
    accumulation is float64.  The bias column is virtual (value ``bias``
    for every sample; ``bias = 0`` leaves it out).  X is never copied.
-2. The per-sample arrays ``P``, ``R`` and the curvatures ``h`` are
-   ``n x K`` row-major: a nonzero ``x_ij`` reads ``K`` contiguous numbers.
+2. The per-sample arrays ``P``, ``R``, ``s p`` and ``h`` are ``n x K``
+   row-major; ``u`` has ``n`` entries.
 3. Coordinate descent runs cyclically over the features listed in
    ``active`` (the driver's active set), each pass in the same order, so
    the result is deterministic and a NumPy twin reproduces it.  A pass
