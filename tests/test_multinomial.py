@@ -374,7 +374,7 @@ def test_bad_input_raises_clear_errors(sparse_problem):
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="writable"):
         newton(Xp, y, s, read_only, **nk)
-    G, P = np.empty((7, 4)), np.empty((50, 4))
+    G, P = np.empty((7, 4)), np.zeros((50, 4))  # P * 0 must be finite below
     with pytest.raises(ValueError, match=r"P must be a writable .* shape \(50, 4\)"):
         loss_grad(Xp, y, s, W, G, np.empty((50, 3)), **kw)
     with pytest.raises(ValueError, match=r"G must be"):
