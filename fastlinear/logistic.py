@@ -648,6 +648,17 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if self.max_iter == 0:
             W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else W0
             return Solution(W, None, 0, Status.MAX_ITER, np.inf, solver)
+        if float(self.l1_ratio or 0.0) > 0.0 and lam > 0.0:
+            # L1 / elastic net: proximal Newton (fastlinear._prox_newton).
+            from ._prox_newton import LINE_SEARCH_FAILED, prox_newton
+
+            W, n_iter, status, measure, threshold = prox_newton(
+                data.X, data.y_ind, cost, K, l1_ratio=float(self.l1_ratio),
+                bias=self._bias(), tol=self.tol, max_iter=int(self.max_iter), W0=W0,
+                n_threads=self._n_threads(), verbose=int(self.verbose), stop=stop)
+            status = Status.CONVERGED if status == LINE_SEARCH_FAILED else Status(status)
+            return Solution(W, None, int(n_iter), status, float(measure), "prox-newton",
+                            threshold)
         y_ind = data.y_ind.astype(np.int32)
         threshold = float(self.tol) * float(np.sum(cost))  # as _solvers.gradient_tol
         kw = dict(bias=self._bias(), lam=lam, reg_bias=False, fixed_first=fixed_first,

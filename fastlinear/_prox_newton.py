@@ -1,0 +1,357 @@
+"""Proximal Newton for L1 / elastic-net multinomial logistic regression.
+
+The problem is scikit-learn's ``LogisticRegression(solver="saga",
+l1_ratio=r, C=C)`` on ``K >= 3`` classes (softmax over all ``K`` classes,
+unpenalised intercepts)::
+
+    min_{W, b}  F = sum_i s_i CE_i + (1 - r)/2 ||W||_F^2 + r ||W||_1,
+    CE_i = logsumexp(W x_i + b) - (W x_i + b)[y_i],     s_i = C * sample_weight_i
+
+(scikit-learn's saga minimises ``F / (C n)``: ``alpha = (1 - r) / C`` and
+``beta = r / C``, both divided by ``n``, see ``sklearn/linear_model/_logistic.py``
+and ``_sag.py``).  The method, after glmnet (Friedman, Hastie & Tibshirani,
+J. Stat. Softw. 2010) and newGLMNET (Yuan, Ho & Lin, JMLR 2012):
+
+1. At ``W`` the probabilities ``P``, the smooth part of ``F`` and its
+   gradient ``G`` come from one pass over X by rows
+   (``fastlinear._multinomial_fast.loss_grad``, threaded with ``n_threads``).
+2. The stopping test: the largest minimum-norm subgradient of ``F / sum_i s_i``
+   (the mean objective) is at most ``tol``, the rule of the L2 solvers
+   (``fastlinear._solvers.gradient_tol``).
+3. The step ``D`` minimises the quadratic model of the smooth part (its
+   exact Hessian) plus the L1 term, by cyclic coordinate descent over the
+   active features and their classes, column by column, with the rows of
+   ``W + D`` moved to their best shifts along ``(1, ..., 1)`` after each pass
+   (``fastlinear._prox_newton_fast.cd_model``),
+   to a model tolerance of ``inner_ratio`` times the outer violation
+   (``inner_ratio`` starts at 0.1 and is divided by 4 whenever one pass
+   suffices, newGLMNET's rule).
+4. Active set: a feature leaves it for one outer step when all its weights
+   are 0 and every ``|G_jk| < r - M / n_used`` (``M``: the previous outer
+   step's largest violation, liblinear's shrinking rule).  Step 2 looks at
+   every feature at every outer step, so a feature left out wrongly is
+   taken back.
+5. Backtracking on ``F`` itself: ``t = 1, 1/2, ...`` (at most 20 trials),
+   the first ``t`` with ``F(W + t D) - F(W) <= 0.01 t (G.D + r ||W + D||_1 -
+   r ||W||_1)``; the change of the loss is computed directly from ``P`` and
+   ``X~ D`` (``cd_model`` keeps it), not as a difference of two objectives.
+6. After each step every row of ``W`` moves to its penalty-minimising shift
+   along ``(1, ..., 1)``, where the loss is flat
+   (``fastlinear._prox_newton_fast.shift_rows``).
+7. The intercepts are centred across classes at the end (the softmax and
+   ``F`` do not change), the gauge of the L2 solvers.
+"""
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array
+
+from . import _multinomial_fast, _prox_newton_fast
+from ._parallel import new_stop_flag
+from ._solvers import Status
+from ._validation import proved_csr
+
+__all__ = ["fit_multinomial_l1", "prox_newton"]
+
+#: Sufficient decrease of the line search.
+ARMIJO = 0.01
+#: Maximal number of halvings of the step.
+MAX_LINE_SEARCH = 20
+#: Maximal number of coordinate-descent passes on one quadratic model.
+MAX_INNER_PASS = 200
+#: First ratio of the model tolerance to the outer violation (rule 3).
+INNER_RATIO = 0.1
+#: Status when the line search finds no decrease (the violation is then at
+#: rounding level for the data's scale).
+LINE_SEARCH_FAILED = 4
+
+
+def _violation(G, W, l1, n_pen_rows):
+    """The minimum-norm subgradient of ``F`` (rows below ``n_pen_rows`` carry
+    the L1 term, the others none), entrywise."""
+    V = np.abs(G)
+    if l1 > 0.0:
+        Gp, Wp = G[:n_pen_rows], W[:n_pen_rows]
+        V[:n_pen_rows] = np.where(Wp > 0, np.abs(Gp + l1),
+                                  np.where(Wp < 0, np.abs(Gp - l1),
+                                           np.maximum(np.abs(Gp) - l1, 0.0)))
+    return V
+
+
+def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=None,
+                XT=None, n_threads=1, verbose=0, stop=None,
+                shift=True):
+    """Minimise ``F`` (module docstring) from ``W0`` by proximal Newton.
+
+    Parameters
+    ----------
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features)
+        The proved data, by rows.
+    y_ind : ndarray of int of shape (n_samples,)
+        Class indices in ``[0, n_classes)``.
+    cost : ndarray of shape (n_samples,)
+        The per-sample ``s_i >= 0`` (``C`` times the sample weights).
+    n_classes : int
+        ``K >= 2``.
+    l1_ratio : float
+        ``r`` in ``[0, 1]``.
+    bias : float
+        Value of the constant feature (0: no intercept).
+    tol : float
+        Stop when the largest minimum-norm subgradient of the mean objective
+        ``F / sum_i s_i`` is at most ``tol``.
+    max_iter : int
+        Maximal number of outer (Newton) steps.
+    W0 : ndarray of shape (n_features + 1, K), default=None
+        The start point (the bias row last); zeros when None.
+    XT : fastlinear._csr_fast.CSR, default=None
+        The proof of ``X.T`` in CSR form, if the caller has it.
+    n_threads : int, default=1
+        Threads of the gradient pass.
+    verbose : int, default=0
+        > 0 prints one line per outer step.
+    stop : uint8 array of shape (1,), default=None
+        The fit's shared stop flag.
+
+    Returns
+    -------
+    W : ndarray of float64 of shape (n_features + 1, K)
+    n_iter : int
+        Outer steps taken.
+    status : Status or int
+        ``Status.CONVERGED``, ``Status.MAX_ITER``, ``Status.INTERRUPTED`` or
+        :data:`LINE_SEARCH_FAILED`.
+    measure : float
+        The largest violation (units of ``F``) at the returned ``W``.
+    threshold : float
+        What ``measure`` was compared with: ``tol * sum_i s_i``.
+    """
+    n, d, K = X.n_rows, X.n_cols, int(n_classes)
+    r = float(l1_ratio)
+    lam, l1 = 1.0 - r, r
+    stop = new_stop_flag() if stop is None else stop
+    if XT is None:
+        XT = proved_csr(X.to_scipy().T.tocsr(), caller="prox_newton")
+    y = np.ascontiguousarray(y_ind, dtype=np.intp)
+    cost = np.ascontiguousarray(cost, dtype=np.float64)
+    threshold = float(tol) * float(np.sum(cost))
+    n_used = max(int(np.count_nonzero(cost)), 1)
+    W = np.zeros((d + 1, K)) if W0 is None else np.array(W0, dtype=np.float64, order="C")
+    if bias == 0.0:
+        W[-1] = 0.0
+    G = np.empty_like(W)
+    P = np.empty((n, K))
+    D = np.empty_like(W)
+    R = np.empty((n, K))
+    kw = dict(bias=float(bias), lam=lam, reg_bias=False, fixed_first=False,
+              n_threads=int(n_threads))
+    f = _multinomial_fast.loss_grad(X, y, cost, W, G, P, **kw)
+    F = f + l1 * np.abs(W[:d]).sum()
+    gmax_old = np.inf
+    inner_ratio = INNER_RATIO
+    n_iter, status = 0, Status.MAX_ITER
+    tic = time.perf_counter()
+    while True:
+        V = _violation(G, W, l1, d)
+        measure = float(V.max())
+        if not np.isfinite(measure):
+            raise ValueError("prox_newton: the gradient is not finite (the scores overflow); "
+                             "start from zero or scale the features.")
+        if measure <= threshold:
+            status = Status.CONVERGED
+            break
+        if n_iter >= max_iter:
+            break
+        # Rule 4: the active features (the bias row always, when there is one).
+        cut = l1 - gmax_old / n_used
+        keep = np.any(W[:d] != 0.0, axis=1) | np.any(np.abs(G[:d]) >= cut, axis=1)
+        active = np.flatnonzero(keep).astype(np.intp)
+        if bias != 0.0:
+            active = np.append(active, np.intp(d))
+        D.fill(0.0)
+        R.fill(0.0)
+        n_pass, inner_status, _ = _prox_newton_fast.cd_model(
+            XT, cost, P, G, W, D, R, active, bias=float(bias), lam=lam, l1=l1,
+            inner_tol=max(inner_ratio * measure, 0.1 * threshold),
+            max_pass=MAX_INNER_PASS, stop=stop)
+        if inner_status == Status.INTERRUPTED:
+            status = Status.INTERRUPTED
+            break
+        if n_pass == 1 and inner_status == Status.CONVERGED:
+            inner_ratio *= 0.25
+        # Rule 5.
+        # Only the moved entries enter the changes of the penalties, each
+        # summed as a change (not as a difference of two norms).
+        moved = np.flatnonzero(D[:d].ravel())
+        w_m = W[:d].ravel()[moved]
+        d_m = D[:d].ravel()[moved]
+        abs_w = np.abs(w_m)
+        delta = float(np.vdot(G, D)) + l1 * float(np.sum(np.abs(w_m + d_m) - abs_w))
+        wd, dd = float(np.dot(w_m, d_m)), float(np.dot(d_m, d_m))
+        t, accepted = 1.0, False
+        for _ in range(MAX_LINE_SEARCH):
+            change = (_prox_newton_fast.loss_change(P, y, cost, R, t)
+                      + lam * (t * wd + 0.5 * t * t * dd)
+                      + l1 * float(np.sum(np.abs(w_m + t * d_m) - abs_w)))
+            if change <= ARMIJO * t * delta:
+                accepted = True
+                break
+            t *= 0.5
+        n_iter += 1
+        if not accepted:
+            status = LINE_SEARCH_FAILED
+            break
+        W += t * D
+        if shift:
+            _prox_newton_fast.shift_rows(W, d, lam=lam, l1=l1)
+        f = _multinomial_fast.loss_grad(X, y, cost, W, G, P, **kw)
+        F = f + l1 * np.abs(W[:d]).sum()
+        gmax_old = measure
+        if verbose > 0:
+            print(f"iter {n_iter:3d} F {F:.10e} viol {measure / np.sum(cost):.3e} "
+                  f"active {active.size:d} passes {n_pass:3d} step {t:.3g} "
+                  f"nnz {np.count_nonzero(W[:d]):d} {time.perf_counter() - tic:.2f}s",
+                  flush=True)
+        if stop[0]:
+            status = Status.INTERRUPTED
+            break
+    if bias != 0.0:
+        W[-1] -= W[-1].mean()   # rule 7
+    return W, n_iter, status, measure, threshold
+
+
+def _labels(y, n_samples, n_classes):
+    """Class indices from labels in ``[0, K)`` or a one-hot matrix; and ``K``."""
+    y = np.asarray(y)
+    if y.ndim == 2:
+        if y.shape[0] != n_samples or not np.all((y == 0) | (y == 1)) \
+                or not np.all(y.sum(axis=1) == 1):
+            raise ValueError(
+                f"fit_multinomial_l1: a 2-d y must be one-hot of shape (n_samples, K) with "
+                f"n_samples = {n_samples}, got shape {y.shape} with other values; pass "
+                "class indices or sklearn.preprocessing.LabelBinarizer output.")
+        return np.argmax(y, axis=1).astype(np.intp), y.shape[1]
+    if y.ndim != 1 or y.shape[0] != n_samples or y.dtype.kind not in "iu":
+        raise ValueError(
+            f"fit_multinomial_l1: y must be integer class indices of shape ({n_samples},), "
+            f"got shape {y.shape}, dtype {y.dtype}; encode labels with "
+            "sklearn.preprocessing.LabelEncoder.")
+    K = int(y.max()) + 1 if n_classes is None else int(n_classes)
+    if n_samples and (y.min() < 0 or y.max() >= K):
+        raise ValueError(f"fit_multinomial_l1: y must lie in [0, {K}), got values in "
+                         f"[{y.min()}, {y.max()}].")
+    return y.astype(np.intp), K
+
+
+def fit_multinomial_l1(X, y, cost, l1_ratio, *, fit_intercept=True, tol=1e-4,
+                       max_iter=100, coef_init=None, intercept_init=None, n_classes=None,
+                       n_threads=1, verbose=0):
+    """L1 / elastic-net multinomial logistic regression by proximal Newton.
+
+    Minimises (module docstring)::
+
+        F = sum_i s_i CE_i + (1 - r)/2 ||coef||_F^2 + r ||coef||_1
+
+    the objective of ``sklearn.linear_model.LogisticRegression(solver="saga",
+    l1_ratio=r, C=C)`` times ``C n`` when ``s_i = C * sample_weight_i``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data (float32 stays float32 in the kernels and the result).
+    y : array-like of shape (n_samples,) or (n_samples, K)
+        Class indices in ``[0, K)``, or their one-hot matrix.
+    cost : array-like of shape (n_samples,)
+        ``s_i = C * sample_weight_i >= 0`` (0 leaves a sample out).
+    l1_ratio : float
+        ``r`` in ``[0, 1]``: 1 is the pure L1 penalty.
+    fit_intercept : bool, default=True
+        Fit unpenalised intercepts.
+    tol : float, default=1e-4
+        Stop when the largest minimum-norm subgradient of ``F / sum_i s_i``
+        is at most ``tol``.
+    max_iter : int, default=100
+        Maximal number of outer (Newton) steps.
+    coef_init : ndarray of shape (K, n_features), default=None
+        Warm start; zeros when None.
+    intercept_init : ndarray of shape (K,), default=None
+        Warm start of the intercepts.
+    n_classes : int, default=None
+        ``K`` for integer labels (default ``max(y) + 1``).
+    n_threads : int, default=1
+        Threads of the gradient pass.
+    verbose : int, default=0
+        > 0 prints one line per outer step.
+
+    Returns
+    -------
+    coef : ndarray of shape (K, n_features), dtype of X
+    intercept : ndarray of shape (K,), dtype of X
+        Centred across classes (zeros without ``fit_intercept``).
+    n_iter : int
+        Outer steps taken.
+    converged : bool
+        Whether the stopping test held; a ``ConvergenceWarning`` is issued
+        when it did not.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlinear._prox_newton import fit_multinomial_l1
+    >>> X = np.array([[0., 1.], [1., 0.], [1., 1.], [0., 0.], [2., 1.], [1., 2.]])
+    >>> coef, intercept, n_iter, converged = fit_multinomial_l1(
+    ...     X, np.array([0, 1, 2, 0, 1, 2]), np.ones(6), 1.0, tol=1e-8)
+    >>> coef.shape, bool(converged)
+    ((3, 2), True)
+    """
+    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C")
+    Xs = X if sp.issparse(X) else sp.csr_matrix(X)
+    n, d = Xs.shape
+    y_ind, K = _labels(y, n, n_classes)
+    if K < 2:
+        raise ValueError(f"fit_multinomial_l1: need K >= 2 classes, got {K}.")
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.shape != (n,) or not np.all(np.isfinite(cost)) or np.any(cost < 0):
+        raise ValueError(f"fit_multinomial_l1: cost must hold {n} finite values >= 0, got "
+                         f"shape {cost.shape}.")
+    if not 0.0 <= l1_ratio <= 1.0:
+        raise ValueError(f"fit_multinomial_l1: l1_ratio must lie in [0, 1], got {l1_ratio!r}.")
+    if not (tol > 0) or int(max_iter) < 0:
+        raise ValueError(f"fit_multinomial_l1: need tol > 0 and max_iter >= 0, got "
+                         f"tol={tol!r}, max_iter={max_iter!r}.")
+    W0 = None
+    if coef_init is not None or intercept_init is not None:
+        W0 = np.zeros((d + 1, K))
+        if coef_init is not None:
+            coef_init = np.asarray(coef_init, dtype=np.float64)
+            if coef_init.shape != (K, d):
+                raise ValueError(f"fit_multinomial_l1: coef_init must have shape ({K}, {d}), "
+                                 f"got {coef_init.shape}.")
+            W0[:d] = coef_init.T
+        if intercept_init is not None and fit_intercept:
+            W0[d] = np.asarray(intercept_init, dtype=np.float64).reshape(K)
+        if not np.all(np.isfinite(W0)):
+            raise ValueError("fit_multinomial_l1: coef_init / intercept_init have NaN or "
+                             "infinite entries.")
+    Xp = proved_csr(Xs, caller="fit_multinomial_l1")
+    W, n_iter, status, measure, threshold = prox_newton(
+        Xp, y_ind, cost, K, l1_ratio=float(l1_ratio), bias=1.0 if fit_intercept else 0.0,
+        tol=float(tol), max_iter=int(max_iter), W0=W0, n_threads=n_threads, verbose=verbose)
+    if status == Status.INTERRUPTED:
+        raise KeyboardInterrupt("fit_multinomial_l1 was interrupted.")
+    converged = status == Status.CONVERGED
+    if not converged:
+        why = ("the line search found no decrease (the violation is at rounding level "
+               "for the data's scale)" if status == LINE_SEARCH_FAILED
+               else f"max_iter={max_iter} outer steps were reached")
+        warnings.warn(
+            f"Proximal Newton did not converge: {why}; the largest subgradient entry is "
+            f"{measure:.3g} > {threshold:.3g} (tol times the sum of the costs). Increase "
+            "max_iter, raise tol, or scale the features (StandardScaler / MaxAbsScaler).",
+            ConvergenceWarning, stacklevel=2)
+    dtype = Xs.dtype
+    return (np.ascontiguousarray(W[:d].T, dtype=dtype), W[d].astype(dtype), int(n_iter),
+            bool(converged))
