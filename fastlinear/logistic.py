@@ -156,7 +156,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         (``solver="auto"`` or ``"saga"``; ``"liblinear"`` with ``r = 1``:
         liblinear's ``-s 6``); ``"lbfgs"``, ``"newton-cg"``,
         ``"newton-cholesky"`` and ``"sag"`` refuse it as scikit-learn does.
-        The multinomial model with ``r > 0`` is not available yet.
+        Three or more classes with ``r > 0``: the multinomial model, by
+        proximal Newton (``solver_ == "prox-newton"``).
     dual : bool, default=False
         With ``solver="liblinear"``: liblinear's dual coordinate descent
         (``-s 7``, for more features than samples) instead of its primal
@@ -577,14 +578,27 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         return sol._replace(solver=name)
 
     def _fit_multinomial_l1(self, data, cost, l1_ratio, stop):
-        """The multinomial model with an L1 / elastic-net penalty: not available."""
-        raise ValueError(
-            f"LogisticRegression has no multinomial solver for l1_ratio={l1_ratio:g} > 0 "
-            f"yet ({data.classes.shape[0]} classes). Fit one-vs-rest binary L1 models "
-            "instead: sklearn.multiclass.OneVsRestClassifier(LogisticRegression("
-            "solver='liblinear', l1_ratio=1)) (liblinear's -s 6), or "
-            "OneVsRestClassifier(LogisticRegression(l1_ratio=...))."
-        )
+        """The multinomial model with an L1 / elastic-net penalty: proximal Newton.
+
+        ``sum_i C_i CE_i + (1 - l1_ratio)/2 ||W||^2 + l1_ratio ||W||_1``
+        (scikit-learn's saga problem, intercepts free), stopped on the
+        largest entry of the minimum-norm subgradient, at most ``tol *
+        sum_i C_i`` (:mod:`fastlinear._prox_newton`).
+        """
+        from ._prox_newton import LINE_SEARCH_FAILED, prox_newton
+
+        K = data.classes.shape[0]
+        W0 = self._start(data, K)
+        if self.max_iter == 0:
+            W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else W0
+            return Solution(W, None, 0, Status.MAX_ITER, np.inf, "prox-newton")
+        W, n_iter, status, measure, threshold = prox_newton(
+            data.X, data.y_ind, cost, K, l1_ratio=l1_ratio, bias=self._bias(), tol=self.tol,
+            max_iter=int(self.max_iter), W0=W0, n_threads=self._n_threads(),
+            verbose=int(self.verbose), stop=stop)
+        # A line search that finds no decrease: the objective no longer falls in float64.
+        status = Status.CONVERGED if status == LINE_SEARCH_FAILED else Status(status)
+        return Solution(W, None, int(n_iter), status, float(measure), "prox-newton", threshold)
 
     def _bias(self):
         """The constant feature's value: ``intercept_scaling`` (liblinear) or 1."""
@@ -648,17 +662,6 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if self.max_iter == 0:
             W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else W0
             return Solution(W, None, 0, Status.MAX_ITER, np.inf, solver)
-        if float(self.l1_ratio or 0.0) > 0.0 and lam > 0.0:
-            # L1 / elastic net: proximal Newton (fastlinear._prox_newton).
-            from ._prox_newton import LINE_SEARCH_FAILED, prox_newton
-
-            W, n_iter, status, measure, threshold = prox_newton(
-                data.X, data.y_ind, cost, K, l1_ratio=float(self.l1_ratio),
-                bias=self._bias(), tol=self.tol, max_iter=int(self.max_iter), W0=W0,
-                n_threads=self._n_threads(), verbose=int(self.verbose), stop=stop)
-            status = Status.CONVERGED if status == LINE_SEARCH_FAILED else Status(status)
-            return Solution(W, None, int(n_iter), status, float(measure), "prox-newton",
-                            threshold)
         y_ind = data.y_ind.astype(np.int32)
         threshold = float(self.tol) * float(np.sum(cost))  # as _solvers.gradient_tol
         kw = dict(bias=self._bias(), lam=lam, reg_bias=False, fixed_first=fixed_first,

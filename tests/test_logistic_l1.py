@@ -263,11 +263,11 @@ def test_bad_parameters_get_sklearns_errors(params, match):
             SkLogisticRegression(**params).fit(X, y)
 
 
-def test_multinomial_l1_is_refused_with_a_way_out():
+def test_multinomial_l1_is_proximal_newton_and_liblinear_refuses_it():
     rng = np.random.RandomState(0)
     X, y = rng.randn(60, 4), rng.randint(0, 3, 60)
-    with pytest.raises(ValueError, match="no multinomial solver for l1_ratio=1.*OneVsRestClassifier"):
-        LogisticRegression(l1_ratio=1).fit(X, y)
+    est = LogisticRegression(l1_ratio=1).fit(X, y)
+    assert est.solver_ == "prox-newton" and est.coef_.shape == (3, 4)
     with pytest.raises(ValueError, match="does not support multiclass"):
         LogisticRegression(solver="liblinear", l1_ratio=1).fit(X, y)
 
