@@ -22,8 +22,8 @@ import sys
 import tempfile
 
 import numpy as np
-from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext as _build_ext
 
 
 def _flag(name, default="0"):
@@ -86,22 +86,15 @@ if NATIVE and not DEBUG:
     base_args.append("-march=native")
 if sys.platform == "win32":
     base_args = ["/Od"] if DEBUG else ["/O2"]
-openmp = _openmp_flags()
 
 
 def _extension(path):
-    name = os.path.splitext(os.path.basename(path))[0]
-    compile_args, link_args = list(base_args), []
-    if name in OPENMP_MODULES and openmp is not None:
-        compile_args += openmp[0]
-        link_args += openmp[1]
     return Extension(
-        "fastlinear." + name,
+        "fastlinear." + os.path.splitext(os.path.basename(path))[0],
         sources=[path],
         include_dirs=[np.get_include(), "src_c"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=compile_args,
-        extra_link_args=link_args,
+        extra_compile_args=list(base_args),
     )
 
 
@@ -110,14 +103,40 @@ def _extension(path):
 #: two cores as one after another.
 JOBS = max(1, os.cpu_count() or 1)
 
+
+class build_ext(_build_ext):
+    """Translate the ``.pyx`` sources to C and probe OpenMP when (and only when) building.
+
+    ``sdist``, ``egg_info`` and the metadata hooks of a PEP 517 build never
+    need the generated C, so Cython runs here rather than at import.  The
+    checking build writes its C under ``build/cython-debug`` so that
+    switching between the two builds never reuses the other's C.
+    """
+
+    def run(self):
+        from Cython.Build import cythonize
+
+        openmp = _openmp_flags()
+        for ext in self.extensions:
+            if openmp is not None and ext.name.rsplit(".", 1)[-1] in OPENMP_MODULES:
+                ext.extra_compile_args += openmp[0]
+                ext.extra_link_args += openmp[1]
+
+        translated = cythonize(
+            self.extensions,
+            compiler_directives=directives,
+            include_path=["src_c"],
+            build_dir=os.path.join("build", "cython-debug") if DEBUG else None,
+            nthreads=JOBS if JOBS > 1 else 0,
+        )
+        by_name = {ext.name: ext for ext in translated}
+        for ext in self.extensions:
+            ext.sources = by_name[ext.name].sources
+        super().run()
+
+
 setup(
-    ext_modules=cythonize(
-        [_extension(p) for p in sorted(glob.glob(os.path.join("src_c", "_*_fast.pyx")))],
-        compiler_directives=directives,
-        include_path=["src_c"],
-        # The debug and release builds differ only by directives: rebuild on switch.
-        force=DEBUG,
-        nthreads=JOBS if JOBS > 1 else 0,
-    ),
+    ext_modules=[_extension(p) for p in sorted(glob.glob(os.path.join("src_c", "_*_fast.pyx")))],
+    cmdclass={"build_ext": build_ext},
     options={"build_ext": {"parallel": JOBS}},
 )
