@@ -268,6 +268,20 @@ cdef double _penalty(const Problem* p, const double* w) noexcept nogil:
     return acc
 
 
+cdef double _penalty_change(const Problem* p, const double* w,
+                            const double* v) noexcept nogil:
+    """``R(v) - R(w)`` coordinate by coordinate (no cancellation between two sums)."""
+    cdef Py_ssize_t j, nf = p.n_features
+    cdef double acc = 0.0
+    for j in range(nf):
+        if v[j] != w[j]:
+            acc += p.l1 * (fabs(v[j]) - fabs(w[j])) + 0.5 * p.l2 * (v[j] - w[j]) * (v[j] + w[j])
+    if v[nf] != w[nf]:
+        acc += (p.l1_bias * (fabs(v[nf]) - fabs(w[nf]))
+                + 0.5 * p.l2_bias * (v[nf] - w[nf]) * (v[nf] + w[nf]))
+    return acc
+
+
 cdef double _objective(const Problem* p) noexcept nogil:
     cdef Py_ssize_t i
     cdef double acc = 0.0
@@ -557,8 +571,7 @@ cdef int _solve(const floating* data, const index_t* indices,
             delta += p.grad[j] * (wpd[j] - w[j])
         delta += _l1_norm(p, wpd) - _l1_norm(p, w)
         for _ in range(MAX_LINE_SEARCH):
-            cond = _penalty(p, wpd) - _penalty(p, w) - SIGMA * delta
-            cond += _loss_change(p)
+            cond = _penalty_change(p, w, wpd) + _loss_change(p) - SIGMA * delta
             if cond <= 0.0:
                 break
             for j in range(nf + 1):

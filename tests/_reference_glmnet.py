@@ -123,6 +123,15 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
         return (_seqsum(l1 * np.abs(v[:d]) + 0.5 * l2 * v[:d] * v[:d])
                 + (lb * abs(v[d]) + 0.5 * l2b * v[d] * v[d]))
 
+    def penalty_change(w, v):
+        """R(v) - R(w) term by term, as the kernel sums it."""
+        moved = v[:d] != w[:d]
+        a, b = v[:d][moved], w[:d][moved]
+        acc = _seqsum(l1 * (np.abs(a) - np.abs(b)) + 0.5 * l2 * (a - b) * (a + b))
+        if v[d] != w[d]:
+            acc += lb * (abs(v[d]) - abs(w[d])) + 0.5 * l2b * (v[d] - w[d]) * (v[d] + w[d])
+        return acc
+
     order = list(range(d + 1))
     rng = XorShift(seed)
     grad = np.zeros(d + 1)
@@ -208,9 +217,8 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
         delta += (l1 * _seqsum(np.abs(wpd[:d])) + lb * abs(wpd[d])) - (
             l1 * _seqsum(np.abs(w[:d])) + lb * abs(w[d]))
         for _ in range(MAX_LINE_SEARCH):
-            cond = penalty(wpd) - penalty(w) - SIGMA * delta
             new = cost * _log1pexp_neg(y * (z + xd))
-            cond += _seqsum(new - ell)
+            cond = penalty_change(w, wpd) + _seqsum(new - ell) - SIGMA * delta
             if cond <= 0:
                 break
             wpd = 0.5 * (w + wpd)
