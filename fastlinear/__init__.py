@@ -1,4 +1,5 @@
 """fastlinear: fast linear learners with Cython kernels, drop-in for scikit-learn."""
+from ._bounds import l1_min_c
 from ._model_io import ModelFormatError, load_liblinear_model, save_liblinear_model
 from ._version import __version__
 from .kernel_ridge import KernelRidge
@@ -16,6 +17,7 @@ __all__ = [
     "LogisticRegressionCV",
     "ModelFormatError",
     "__version__",
+    "l1_min_c",
     "linear_svc_objective",
     "linear_svr_objective",
     "load_liblinear_model",
