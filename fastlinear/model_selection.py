@@ -708,15 +708,17 @@ def _best(scores, what):
 class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
     """Logistic regression with C chosen by cross-validation: scikit-learn's, with warm-started paths.
 
-    A drop-in for ``sklearn.linear_model.LogisticRegressionCV`` (L2 penalty):
-    the same parameters, defaults, deprecation warnings, folds, scores and
-    attributes (in both layouts of ``use_legacy_attributes``).  Every fold
-    fits :class:`fastlinear.LogisticRegression` along the C grid from the
-    smallest C to the largest, one estimator whose ``warm_start`` carries
-    ``coef_`` and ``intercept_`` from one C to the next, so each exact
-    (Newton) fit starts next to its optimum; folds run in threads
-    (``n_jobs``).  The best C is refitted on all the data, starting from
-    the mean of the folds' coefficients at that C.
+    A drop-in for ``sklearn.linear_model.LogisticRegressionCV``, L2, L1 and
+    elastic-net penalties: the same parameters, defaults, deprecation
+    warnings, folds, scores and attributes (in both layouts of
+    ``use_legacy_attributes``).  For every fold and every entry of
+    ``l1_ratios``, :class:`fastlinear.LogisticRegression` is fitted along
+    the C grid from the smallest C to the largest, one estimator whose
+    ``warm_start`` carries ``coef_`` and ``intercept_`` from one C to the
+    next, so each second-order fit (Newton, newGLMNET or proximal Newton)
+    starts next to its optimum; the (fold, l1 ratio) paths run in threads
+    (``n_jobs``).  The best (C, l1 ratio) is refitted on all the data,
+    starting from the mean of the folds' coefficients there.
 
     Parameters
     ----------
@@ -726,10 +728,13 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
         attributes follow the order given; the fits visit the grid in
         increasing order.
     l1_ratios : array-like of float, default="warn"
-        Only the L2 penalty is available: ``(0.0,)`` (or ``None``, deprecated
-        in scikit-learn 1.8).  The default ``"warn"`` means ``None`` with
-        scikit-learn's FutureWarning.  Any nonzero ratio (L1 or elastic-net)
-        raises a ValueError.
+        The L1 shares of the penalty to search, each in ``[0, 1]``: 0 is
+        the L2 penalty, 1 the L1 penalty, values between are elastic nets
+        (:class:`fastlinear.LogisticRegression`'s ``l1_ratio``).  ``None``
+        (deprecated in scikit-learn 1.8) means the L2 penalty.  The default
+        ``"warn"`` means ``None`` with scikit-learn's FutureWarning.  An L1
+        share needs ``solver="auto"`` or ``"saga"`` (or ``"liblinear"``
+        for ``(1,)``, liblinear's ``-s 6`` problem).
     fit_intercept : bool, default=True
         Whether to fit an intercept (not penalised, except with
         ``solver="liblinear"``).
@@ -740,9 +745,11 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
     dual : bool, default=False
         With ``solver="liblinear"``: liblinear's dual coordinate descent
         (``-s 7``).  Other solvers refuse ``dual=True``.
-    penalty : {"l2"}, default="deprecated"
-        Deprecated in scikit-learn 1.8 (a FutureWarning when set): leave it.
-        ``"l1"`` and ``"elasticnet"`` raise a ValueError (not available yet).
+    penalty : {"l2", "l1", "elasticnet"}, default="deprecated"
+        Deprecated in scikit-learn 1.8 (a FutureWarning when set): leave it
+        and use ``l1_ratios``.  ``"l1"`` fits the L1 penalty at every entry
+        of ``l1_ratios``, ``"l2"`` the L2 penalty; ``"elasticnet"`` needs
+        ``l1_ratios``.
     scoring : str, callable or None, default="warn"
         A scikit-learn scorer name (``sklearn.metrics.get_scorer_names()``)
         or callable ``scorer(estimator, X, y)``; ``None`` means accuracy.
@@ -824,8 +831,10 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
         Iterations of every fold and C: shape (1, n_folds, n_Cs) (legacy;
         (1, n_folds, n_Cs, n_l1_ratios) when ``l1_ratios`` is given) or
         (n_folds, n_l1_ratios, n_Cs) (new).
-    cv_results_ : dict of ndarrays of shape (n_Cs,)
-        fastlinear's own summary, in the order of ``Cs_``: ``param_C``,
+    cv_results_ : dict of ndarrays of shape (n_l1_ratios * n_Cs,)
+        fastlinear's own summary, l1 ratio by l1 ratio in the order of
+        ``l1_ratios_``, each in the order of ``Cs_``: ``param_C``,
+        ``param_l1_ratio`` (with two or more l1 ratios),
         ``mean_test_score``, ``std_test_score``, ``rank_test_score``,
         ``mean_fit_time``, ``std_fit_time`` (seconds per fold, warm-started),
         ``mean_n_iter`` and ``split{k}_test_score``.
@@ -846,10 +855,14 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
     largest, each fit starting from the previous optimum.  The weights change
     slowly along a log-spaced grid, so Newton's method needs a few steps per
     C.  Warm and cold starts solve the same convex problems; the scores agree
-    with scikit-learn's up to the solvers' tolerance.
+    with scikit-learn's up to the solvers' tolerance.  With an L1 share the
+    path starts where most weights are 0 (below :func:`fastlinear.l1_min_c`
+    all are), and newGLMNET's shrinking skips the zero weights that stay
+    zero.
 
-    The best C maximises the summed (mean) score over the folds, ties going
-    to the first C in the order of ``Cs_``, as in scikit-learn.  Scores and
+    The best (C, l1 ratio) maximises the summed (mean) score over the
+    folds, ties going to the first C in the order of ``Cs_``, then to the
+    first l1 ratio, as in scikit-learn.  Scores and
     ``sample_weight`` are routed as in scikit-learn: without metadata
     routing, the test part's sample weights go to the scorer.
 
@@ -933,10 +946,12 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
     # ------------------------------------------------------------- options
     def _check_options(self):
         """scikit-learn 1.9's rules for ``l1_ratios``, ``penalty``, ``scoring``
-        and ``use_legacy_attributes`` (its warnings, in its order); L2 only.
+        and ``use_legacy_attributes`` (its warnings, in its order).
 
-        Returns ``(l1_ratios, scoring, legacy)``: ``l1_ratios`` None or a
-        list, ``scoring`` None for accuracy.
+        Returns ``(l1_ratios, fitted, scoring, legacy)``: ``l1_ratios`` None
+        or the given list; ``fitted`` the L1 share each entry of
+        ``l1_ratios_`` fits (``penalty="l1"``: 1, the L2 penalty: 0);
+        ``scoring`` None for accuracy.
         """
         l1_ratios = _warn_default(
             self.l1_ratios, None,
@@ -958,7 +973,9 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
                     "'l1_ratios=None' was deprecated in version 1.8 and will "
                     "trigger an error in 1.10. Use an array-like with values"
                     "in [0, 1] instead.", FutureWarning, stacklevel=4)
-            l1 = l1_ratios is not None and bool(np.any(np.asarray(l1_ratios) != 0))
+            ratios = np.zeros(1) if l1_ratios is None else np.asarray(l1_ratios, dtype=float)
+            penalty = ("l2" if np.all(ratios == 0) else
+                       "l1" if np.all(ratios == 1) else "elasticnet")
         else:
             warnings.warn(
                 "'penalty' was deprecated in version 1.8 and will be removed in"
@@ -969,19 +986,20 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
                 " l1_ratios set to floats between 0 and 1 instead of"
                 " penalty='elasticnet', and Cs=(np.inf,) instead of penalty=None.",
                 FutureWarning, stacklevel=4)
-            l1 = self.penalty != "l2"
-        if l1:
-            raise ValueError(
-                f"fastlinear's LogisticRegressionCV has the L2 penalty only: "
-                f"penalty={self.penalty!r}, l1_ratios={self.l1_ratios!r} asks for an "
-                "L1 or elastic-net penalty, which is not available yet. Use "
-                "l1_ratios=(0.0,) for the L2 penalty, or "
-                "sklearn.linear_model.LogisticRegressionCV(solver='saga') for L1 "
-                "and elastic-net."
-            )
-        if l1_ratios is not None and self.penalty != "deprecated":
-            warnings.warn("l1_ratios parameter is only used when penalty is "
-                          f"'elasticnet'. Got (penalty={self.penalty})", stacklevel=4)
+            penalty = self.penalty
+        if penalty == "elasticnet":
+            if l1_ratios is None or not all(0 <= r <= 1 for r in l1_ratios):
+                raise ValueError(
+                    "l1_ratios must be an array-like of numbers between 0 and 1; "
+                    f"got (l1_ratios={self.l1_ratios!r}). E.g. l1_ratios=(0.1, 0.5, 0.9, 1)."
+                )
+            fitted = [float(r) for r in l1_ratios]
+        else:
+            if l1_ratios is not None and self.penalty != "deprecated":
+                warnings.warn("l1_ratios parameter is only used when penalty is "
+                              f"'elasticnet'. Got (penalty={penalty})", stacklevel=4)
+            n_l1 = 1 if l1_ratios is None else len(l1_ratios)
+            fitted = [1.0 if penalty == "l1" else 0.0] * n_l1
         scoring = _warn_default(
             self.scoring, None,
             "The default value of the parameter 'scoring' will change from None, "
@@ -999,7 +1017,7 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
             "value of use_legacy_attributes will change from True to False in "
             "scikit-learn 1.10. See the docstring of LogisticRegressionCV "
             "for more details.")
-        return l1_ratios, scoring, bool(legacy)
+        return l1_ratios, fitted, scoring, bool(legacy)
 
     def _get_scorer(self):
         """The scorer of ``score``: ``scoring``, accuracy for None / "warn"."""
@@ -1044,7 +1062,7 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
             The fitted estimator.
         """
         _raise_for_params(params, self, "fit")
-        l1_ratios, scoring, legacy = self._check_options()
+        l1_ratios, fitted_ratios, scoring, legacy = self._check_options()
         Cs = _check_logistic_Cs(self.Cs)
         data = validate_classification_data(self, X, y, sample_weight,
                                             caller="LogisticRegressionCV.fit")
@@ -1057,8 +1075,10 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
             weights = check_class_weight(self.class_weight, classes, counts)
             class_weight = dict(zip(classes.tolist(), weights.tolist(), strict=True))
         seed = _seed(self.random_state)
-        # The solver's refusals (dual, liblinear on three classes) before any fold.
-        self._logistic(class_weight, seed)._resolved_solver(data)
+        # The solver's refusals (dual, liblinear on three classes, L1 with
+        # lbfgs, ...) before any fold.
+        for ratio in sorted(set(fitted_ratios)):
+            self._logistic(class_weight, seed, l1_ratio=ratio)._resolved_solver(data)
 
         Xs = data.X.to_scipy()
         y_labels = classes[data.y_ind]
@@ -1079,25 +1099,34 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
         cv = check_cv(self.cv, y_labels, classifier=True)
         folds = list(cv.split(Xs, y_labels, **split_params))
 
-        n_folds = len(folds)
+        n_folds, n_l1 = len(folds), len(fitted_ratios)
         progress = None
         if self.verbose:
-            progress = ProgressBar(n_folds * len(Cs), label="LogisticRegressionCV ")
+            progress = ProgressBar(n_folds * n_l1 * len(Cs), label="LogisticRegressionCV ")
         stop = new_stop_flag()
+        # One job per (fold, l1 ratio): a path over the C grid, warm-started.
+        jobs = [(k, ratio) for k in range(n_folds) for ratio in fitted_ratios]
         with warnings.catch_warnings():
             # Collected below into one warning naming the C values.
             warnings.simplefilter("ignore", ConvergenceWarning)
             results = run(
-                lambda k: self._fold_path(data, folds, k, Cs, scorer, score_params,
-                                          class_weight, seed, progress, stop),
-                range(n_folds), _fold_threads(self.n_jobs, n_folds), stop,
+                lambda job: self._fold_path(data, folds, job[0], job[1], Cs, scorer,
+                                            score_params, class_weight, seed, progress,
+                                            stop),
+                jobs, _fold_threads(self.n_jobs, len(jobs)), stop,
             )
-        paths = np.array([r[0] for r in results])  # (n_folds, n_Cs, K, n_dof)
-        scores = np.array([r[1] for r in results])  # (n_folds, n_Cs)
-        n_iter = np.array([r[2] for r in results], dtype=np.int32)
-        times = np.array([r[3] for r in results])
 
-        stuck = np.unique(Cs[np.any(n_iter >= self.max_iter, axis=0)])
+        def stack(i, dtype=None):
+            """Item ``i`` of the jobs' results, shaped (n_folds, n_l1, n_Cs, ...)."""
+            out = np.array([r[i] for r in results], dtype=dtype)
+            return out.reshape(n_folds, n_l1, *out.shape[1:])
+
+        paths = stack(0)  # (n_folds, n_l1, n_Cs, K, n_dof)
+        scores = stack(1)  # (n_folds, n_l1, n_Cs)
+        n_iter = stack(2, np.int32)
+        times = stack(3)
+
+        stuck = np.unique(Cs[np.any(n_iter >= self.max_iter, axis=(0, 1))])
         if stuck.size:
             warnings.warn(
                 f"LogisticRegressionCV: the fits for C in {stuck.tolist()} stopped at "
@@ -1107,27 +1136,32 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
                 ConvergenceWarning, stacklevel=2)
 
         n_features = data.X.n_cols
+        # The grid flattened C-major, (C, l1 ratio): scikit-learn's order of ties.
+        by_C = np.swapaxes(scores, 1, 2).reshape(n_folds, -1)
         if self.refit:
-            best = _best(scores.sum(axis=0), f"with scoring={self.scoring!r}")
-            C_ = Cs[best]
-            l1_ratio_ = None if l1_ratios is None else l1_ratios[0]
-            # Started from the folds' mean coefficients at C_, as scikit-learn
-            # does; liblinear's solvers start from zero there.
+            best = _best(by_C.sum(axis=0), f"with scoring={self.scoring!r}")
+            i_C, i_l1 = divmod(best, n_l1)
+            C_ = Cs[i_C]
+            l1_ratio_ = None if l1_ratios is None else l1_ratios[i_l1]
+            # Started from the folds' mean coefficients at the best point, as
+            # scikit-learn does; liblinear's solvers start from zero there.
             warm = self.solver != "liblinear"
-            est = self._logistic(class_weight, seed, C=C_, n_jobs=self.n_jobs,
-                                 verbose=int(self.verbose), warm_start=warm)
-            w0 = paths[:, best].mean(axis=0)
+            est = self._logistic(class_weight, seed, C=C_, l1_ratio=fitted_ratios[i_l1],
+                                 n_jobs=self.n_jobs, verbose=int(self.verbose),
+                                 warm_start=warm)
+            w0 = paths[:, i_l1, i_C].mean(axis=0)
             est.classes_ = classes
             est.coef_ = w0[:, :n_features]
             est.intercept_ = w0[:, -1] if self.fit_intercept else np.zeros(w0.shape[0])
             est._fit_validated(data, stop=stop)
             coef, intercept = est.coef_, est.intercept_
         else:
-            bests = [_best(s, f"in fold {k + 1} with scoring={self.scoring!r}")
-                     for k, s in enumerate(scores)]
-            w = np.mean([paths[k, b] for k, b in enumerate(bests)], axis=0)
-            C_ = float(np.mean(Cs[bests]))
-            l1_ratio_ = 0.0
+            bests = [divmod(_best(s, f"in fold {k + 1} with scoring={self.scoring!r}"), n_l1)
+                     for k, s in enumerate(by_C)]
+            w = np.mean([paths[k, i_l1, i_C] for k, (i_C, i_l1) in enumerate(bests)], axis=0)
+            C_ = float(np.mean([Cs[i_C] for i_C, _ in bests]))
+            l1_ratio_ = (float(np.mean([l1_ratios[i_l1] for _, i_l1 in bests]))
+                         if self._penalty_fitted(fitted_ratios) == "elasticnet" else 0.0)
             coef = w[:, :n_features].astype(data.X.dtype)
             intercept = (w[:, -1] if self.fit_intercept else np.zeros(w.shape[0])).astype(
                 data.X.dtype)
@@ -1137,12 +1171,24 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
         self.Cs_ = Cs
         self.l1_ratios_ = np.asarray([None] if l1_ratios is None else l1_ratios)
         self._set_paths(paths, scores, n_iter, C_, l1_ratio_, l1_ratios, legacy)
-        self.cv_results_ = _cv_results(Cs, scores, times, n_iter)
+        self.cv_results_ = _cv_results(
+            np.tile(Cs, n_l1), scores.reshape(n_folds, -1), times.reshape(n_folds, -1),
+            n_iter.reshape(n_folds, -1))
+        if l1_ratios is not None and n_l1 > 1:
+            self.cv_results_["param_l1_ratio"] = np.repeat(
+                np.asarray(l1_ratios, dtype=float), len(Cs))
         return self
 
-    def _fold_path(self, data, folds, k, Cs, scorer, score_params, class_weight, seed,
-                   progress, stop):
-        """One fold: the warm-started path over ``Cs`` in increasing order.
+    def _penalty_fitted(self, fitted_ratios):
+        """The penalty's name in scikit-learn's terms, from the ratios fitted."""
+        if self.penalty != "deprecated":
+            return self.penalty
+        ratios = np.asarray(fitted_ratios)
+        return "l2" if np.all(ratios == 0) else "l1" if np.all(ratios == 1) else "elasticnet"
+
+    def _fold_path(self, data, folds, k, l1_ratio, Cs, scorer, score_params, class_weight,
+                   seed, progress, stop):
+        """One fold and L1 share: the warm-started path over ``Cs`` in increasing order.
 
         Returns the coefficients (n_Cs, K, n_dof), scores, iterations and
         seconds per C, in the order of ``Cs``.
@@ -1159,43 +1205,48 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
         scores = np.empty(len(Cs))
         n_iter = np.empty(len(Cs), dtype=np.int64)
         times = np.empty(len(Cs))
-        est = self._logistic(class_weight, seed)
+        est = self._logistic(class_weight, seed, l1_ratio=l1_ratio)
         for j in np.argsort(Cs, kind="stable"):
             start = time.perf_counter()
             est.C = float(Cs[j])
             est._fit_validated(train_data, stop=stop)
             times[j] = time.perf_counter() - start
             n_iter[j] = est.n_iter_[0]
-            coefs[j, :, :n_features] = est.coef_
+            coef = est.coef_
+            coefs[j, :, :n_features] = coef.toarray() if hasattr(coef, "toarray") else coef
             if self.fit_intercept:
                 coefs[j, :, -1] = est.intercept_
             scores[j] = scorer(est, X_test, y_test, **test_params)
             if progress is not None:
-                progress.update(1, f"C={Cs[j]:g}")
+                progress.update(1, f"C={Cs[j]:g}" + (f", l1_ratio={l1_ratio:g}"
+                                                     if l1_ratio else ""))
         return coefs, scores, n_iter, times
 
     def _set_paths(self, paths, scores, n_iter, C_, l1_ratio_, l1_ratios, legacy):
         """``coefs_paths_``, ``scores_``, ``n_iter_``, ``C_``, ``l1_ratio_`` in
-        scikit-learn's layouts (every l1 ratio is 0, so its axis repeats)."""
-        n_l1 = 1 if l1_ratios is None else len(l1_ratios)
-        K = paths.shape[2]
+        scikit-learn's layouts, from ``paths`` (n_folds, n_l1, n_Cs, K, n_dof),
+        ``scores`` and ``n_iter`` (n_folds, n_l1, n_Cs)."""
+        K = paths.shape[3]
         if not legacy:
-            self.coefs_paths_ = np.repeat(paths[:, None], n_l1, axis=1)
-            self.scores_ = np.repeat(scores[:, None], n_l1, axis=1)
-            self.n_iter_ = np.repeat(n_iter[:, None], n_l1, axis=1)
+            self.coefs_paths_ = paths
+            self.scores_ = scores
+            self.n_iter_ = n_iter
             self.C_ = float(C_)
-            self.l1_ratio_ = 0.0 if l1_ratio_ is None else float(l1_ratio_)
+            if l1_ratios is None:
+                self.l1_ratio_ = 1.0 if self.penalty == "l1" else 0.0
+            else:
+                self.l1_ratio_ = float(l1_ratio_)
             return
         keys = self.classes_[1:] if K == 1 else self.classes_
         if l1_ratios is None:
-            per_class = [paths[:, :, k] for k in range(K)]
-            self.scores_ = {key: scores.copy() for key in keys}
-            self.n_iter_ = n_iter[None]
+            per_class = [paths[:, 0, :, k] for k in range(K)]
+            self.scores_ = {key: scores[:, 0].copy() for key in keys}
+            self.n_iter_ = n_iter[None, :, 0]
         else:
-            per_class = [np.repeat(paths[:, :, k, None], n_l1, axis=2) for k in range(K)]
-            tiled = np.repeat(scores[:, :, None], n_l1, axis=2)
-            self.scores_ = {key: tiled.copy() for key in keys}
-            self.n_iter_ = np.repeat(n_iter[None, :, :, None], n_l1, axis=3)
+            per_class = [np.swapaxes(paths[:, :, :, k], 1, 2) for k in range(K)]
+            by_C = np.swapaxes(scores, 1, 2)
+            self.scores_ = {key: by_C.copy() for key in keys}
+            self.n_iter_ = np.swapaxes(n_iter, 1, 2)[None]
         self.coefs_paths_ = dict(zip(keys, per_class, strict=True))
         self.C_ = np.asarray([C_] * K)
         self.l1_ratio_ = np.asarray([l1_ratio_] * K)
