@@ -160,16 +160,35 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
     threshold = gradient_tol(problem, tol) if gradient else newton_tol(problem, tol)
     if not threshold > 0:
         threshold = float(np.finfo(np.float64).tiny)  # tol=0: run to max_iter
+    reference = 0.0
+    if not gradient and np.any(w):
+        # liblinear's rule is relative to the start point's subgradient; a
+        # warm start (already near the optimum) would make it far stricter
+        # than a cold start's, so it is taken at w = 0 instead.
+        reference = _l1_subgradient_norm_at_zero(problem, XT, l1)
     n_iter, status, measure = _glmnet_fast.glmnet(
         XT, problem.y, problem.cost, w, bias=problem.bias, l1=float(l1), l2=float(l2),
         reg_bias=bool(problem.reg_bias),
         rule=_glmnet_fast.Rule.GRADIENT if gradient else _glmnet_fast.Rule.RELATIVE,
         tol=threshold, max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
-        stop=new_stop_flag() if stop is None else stop,
+        stop=new_stop_flag() if stop is None else stop, reference=reference,
     )
     if status == _glmnet_fast.Ending.LINE_SEARCH_FAILED:
         status = Status.CONVERGED  # no step decreases F in float64 (rounding level)
     return Solution(w, None, int(n_iter), Status(status), float(measure), "glmnet", threshold)
+
+
+def _l1_subgradient_norm_at_zero(problem, XT, l1):
+    """``sum_j max(|g_j| - l1_j, 0)`` at ``w = 0``: the L1 norm of the
+    minimum-norm subgradient of the logistic ``-s 6`` objective there, where
+    the loss' derivative is ``-C_i y_i / 2``."""
+    half = -0.5 * problem.cost * problem.y
+    g = np.abs(XT.to_scipy() @ half)
+    norm = float(np.sum(np.maximum(g - l1, 0.0)))
+    if problem.bias != 0.0:
+        g_bias = abs(problem.bias * float(np.sum(half)))
+        norm += max(g_bias - l1, 0.0) if problem.reg_bias else g_bias
+    return norm
 
 
 def logistic_dual_cd(problem, *, tol, max_iter, seed, alpha0=None, verbose=0, stop=None):
