@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _dual_cd_fast, _glmnet_fast, _l1_cd_fast, _logistic_dual_fast, _mcsvm_fast, _newton_fast
+from . import _dual_cd_fast, _glmnet_fast, _l1_cd_fast, _logistic_dual_fast, _mcsvm_fast, _newton_fast, _solver_table
 from ._losses import Loss
 from ._parallel import new_stop_flag
 
@@ -397,44 +397,28 @@ def prefer_primal(X, C, loss, bias):
     return C * mean_sq > primal_threshold(X.n_cols)
 
 
-def _unsupported(penalty, loss, dual, reason):
-    """scikit-learn's wording for a refused combination (``_get_liblinear_solver_type``)."""
-    return ValueError(
-        f"Unsupported set of arguments: {reason}, Parameters: penalty={penalty!r}, "
-        f"loss={loss!r}, dual={dual!r}"
-    )
-
-
 def choose_solver(*, penalty, loss, dual, multi_class, X, C, bias):
-    """The solver for ``LinearSVC``'s parameters: one rule, for every caller.
+    """The solver for ``LinearSVC``'s (or ``LinearSVR``'s) parameters: one rule, for every caller.
 
     Returns one of ``"crammer_singer"``, ``"dual_cd"``, ``"newton"``,
-    ``"l1_cd"`` or ``"dual_then_newton"`` (``dual="auto"`` with a squared
-    loss on data where the dual is expected to be fast: switch if not).
-    The regression losses (``LinearSVR``) follow the same rule with
-    ``penalty="l2"``.
-    Raises scikit-learn's ``ValueError`` for the combinations it refuses.
-    ``dual="auto"`` resolves as scikit-learn's where only one solver exists
-    (hinge: dual; L1 penalty: primal) and by :func:`prefer_primal` otherwise.
+    ``"l1_cd"`` (the ``kernel`` of the solver table's row,
+    :mod:`fastlinear._solver_table`) or ``"dual_then_newton"``
+    (``dual="auto"`` with a squared loss on data where the dual is expected
+    to be fast: switch if not).  The regression losses (``LinearSVR``)
+    follow the same rule with ``penalty="l2"``.  Raises scikit-learn's
+    ``ValueError`` for the combinations no row solves
+    (:func:`fastlinear._solver_table.forms_for`).  ``dual="auto"`` takes
+    the one row where only one exists (hinge: dual; L1 penalty: primal)
+    and chooses by :func:`prefer_primal` where both do.
     """
     if multi_class == "crammer_singer":
-        return "crammer_singer"
-    if loss in ("hinge", "epsilon_insensitive"):
-        if penalty == "l1":
-            raise _unsupported(penalty, loss, True if dual == "auto" else dual,
-                               f"The combination of penalty='l1' and loss={loss!r} is not supported")
-        if dual is False:
-            raise _unsupported(penalty, loss, dual, f"The combination of penalty='l2' and "
-                               f"loss={loss!r} are not supported when dual=False")
-        return "dual_cd"
-    if penalty == "l1":
-        if dual is True:
-            raise _unsupported(penalty, loss, dual, "The combination of penalty='l1' and "
-                               "loss='squared_hinge' are not supported when dual=True")
-        return "l1_cd"
-    if dual == "auto":
-        return "newton" if prefer_primal(X, C, loss, bias) else "dual_then_newton"
-    return "dual_cd" if dual else "newton"
+        return _solver_table.by_type("MCSVM_CS").kernel
+    regression = loss in ("epsilon_insensitive", "squared_epsilon_insensitive")
+    forms = _solver_table.forms_for("LinearSVR" if regression else "LinearSVC", loss,
+                                    penalty, dual)
+    if len(forms) == 1:
+        return next(iter(forms.values())).kernel
+    return "newton" if prefer_primal(X, C, loss, bias) else "dual_then_newton"
 
 
 def solve(solver, problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
