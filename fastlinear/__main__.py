@@ -1,8 +1,11 @@
 """``python -m fastlinear``: the same as the ``fastlinear`` console script.
 
-Ctrl-C while NumPy, SciPy and scikit-learn are still being imported (seconds
-on a busy machine) ends the command as Ctrl-C during its work does: one line
-on stderr and exit status 130, no traceback.
+Ctrl-C while the command module is still being imported ends the command
+as Ctrl-C during its work does: one line on stderr and exit status 130, no
+traceback.  The package itself (NumPy, SciPy and scikit-learn with it) is
+imported before this module runs; Ctrl-C during that first second or so
+(several on a busy machine) ends Python its own way: a traceback, and the
+process killed by SIGINT (the shell reports status 130 too).
 """
 import sys
 

@@ -131,12 +131,18 @@ def test_cli_train_exits_130_and_writes_no_model(tmp_path):
     data = tmp_path / "big.svm"
     dump_svmlight_file(X, y, str(data), zero_based=False)
     model = tmp_path / "big.model"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fastlinear", "train", "-s", "3", "-c", "10000", "-e", "1e-15",
-         "--max-iter", "100000000", str(data), str(model)],
-        preexec_fn=_default_sigint, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    argv = ["train", "-s", "3", "-c", "10000", "-e", "1e-15", "--max-iter", "100000000",
+            str(data), str(model)]
+    # What `python -m fastlinear` runs, with a line once the imports are
+    # done: a signal during the imports (seconds on a loaded machine) would
+    # come before the command exists to catch it.
+    code = ("import sys\nfrom fastlinear.cli import main\nprint('ready', flush=True)\n"
+            f"sys.exit(main({argv!r}))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], preexec_fn=_default_sigint,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(6.0)  # reading the file, then fitting
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(3.0)  # reading the file, then fitting
         assert proc.poll() is None
         sent = time.perf_counter()
         proc.send_signal(signal.SIGINT)
