@@ -51,7 +51,7 @@ from sklearn.utils import check_array
 
 from . import _multinomial_fast, _prox_newton_fast
 from ._parallel import new_stop_flag
-from ._solvers import Status
+from ._solvers import Status, cost_scaled_tol
 from ._validation import proved_csr
 
 __all__ = ["fit_multinomial_l1", "prox_newton"]
@@ -137,7 +137,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         XT = proved_csr(X.to_scipy().T.tocsr(), caller="prox_newton")
     y = np.ascontiguousarray(y_ind, dtype=np.intp)
     cost = np.ascontiguousarray(cost, dtype=np.float64)
-    threshold = float(tol) * float(np.sum(cost))
+    threshold = cost_scaled_tol(cost, tol)
     n_used = max(int(np.count_nonzero(cost)), 1)
     W = np.zeros((d + 1, K)) if W0 is None else np.array(W0, dtype=np.float64, order="C")
     if bias == 0.0:

@@ -250,7 +250,12 @@ def gradient_tol(problem, tol):
     """scikit-learn's lbfgs tolerance in the units of ``P``: its rule
     ``max_j |grad_j F| <= tol`` on ``F = P / sum_i C_i`` (the objective with
     the mean loss) is ``max_j |grad_j P| <= tol * sum_i C_i``."""
-    return float(tol) * float(np.sum(problem.cost))
+    return cost_scaled_tol(problem.cost, tol)
+
+
+def cost_scaled_tol(cost, tol):
+    """``tol * sum_i C_i`` (:func:`gradient_tol` for solvers given the costs)."""
+    return float(tol) * float(np.sum(cost))
 
 
 def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None,

@@ -52,7 +52,7 @@ from ._base import CheckedLinearClassifierMixin, bias_of, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import new_stop_flag
 from ._problem import LinearProblem
-from ._solvers import Solution, Status, newton
+from ._solvers import Solution, Status, cost_scaled_tol, newton
 from ._validation import (
     MAX_INT,
     check_class_weight,
@@ -660,7 +660,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else W0
             return Solution(W, None, 0, Status.MAX_ITER, np.inf, solver)
         y_ind = data.y_ind.astype(np.int32)
-        threshold = float(self.tol) * float(np.sum(cost))  # as _solvers.gradient_tol
+        threshold = cost_scaled_tol(cost, self.tol)
         kw = dict(bias=self._bias(), lam=lam, reg_bias=False, fixed_first=fixed_first,
                   tol=threshold, max_iter=int(self.max_iter), verbose=int(self.verbose),
                   stop=stop)
