@@ -86,7 +86,7 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython cimport floating
 
 from _columns cimport bad_label_message, check_columns, check_labels_costs
-from _loss cimport Logistic, curvature, derivative, weighted_value
+from _loss cimport Logistic, logistic_terms, weighted_value
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
@@ -124,6 +124,7 @@ cdef struct Problem:
     double* hdiag           # H_jj + nu + l2_j
     double* z               # n_samples: scores w.x~_i
     double* ell             # C_i xi(z_i)
+    double* ell_new         # C_i xi(z_i + (X~ d)_i), the line search's trial
     double* gz              # C_i xi'(z_i)
     double* dz              # C_i xi''(z_i)
     double* xd              # (X~ d)_i
@@ -241,7 +242,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         return 0, int(CONVERGED), 0.0
 
     features = np.empty((3, n_features + 1), dtype=np.float64)
-    samples = np.zeros((5, max(n_samples, 1)), dtype=np.float64)
+    samples = np.zeros((6, max(n_samples, 1)), dtype=np.float64)
     cdef double[:, ::1] fv = features
     cdef double[:, ::1] sv = samples
     p.w = &w[0]
@@ -253,6 +254,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.gz = &sv[2, 0]
     p.dz = &sv[3, 0]
     p.xd = &sv[4, 0]
+    p.ell_new = &sv[5, 0]
     p.bias = bias
     p.l1 = l1
     p.l2 = l2
@@ -439,18 +441,15 @@ cdef inline void _col_axpy(double a, const floating* data,
             v[i] += ab
 
 
-cdef void _set_sample_terms(Problem* p) noexcept nogil:
-    """The loss, ``C_i xi'`` and ``C_i xi''`` at the scores ``z`` (rule 3)."""
+cdef void _set_sample_terms(Problem* p, bint with_loss) noexcept nogil:
+    """``C_i xi'`` and ``C_i xi''`` at the scores ``z`` (rule 3), and the
+    loss when ``with_loss`` (after a line search, its trial holds it)."""
     cdef Logistic L
     cdef Py_ssize_t i
-    cdef double c, yi, zi
     for i in range(p.n_samples):
-        c = p.cost[i]
-        yi = p.y[i]
-        zi = p.z[i]
-        p.ell[i] = weighted_value(&L, c, yi, zi)
-        p.gz[i] = c * derivative(&L, yi, zi)
-        p.dz[i] = c * curvature(&L, yi, zi)
+        if with_loss:
+            p.ell[i] = weighted_value(&L, p.cost[i], p.y[i], p.z[i])
+        logistic_terms(p.cost[i], p.y[i], p.z[i], &p.gz[i], &p.dz[i])
 
 
 cdef void _set_scores(const floating* data, const index_t* indices,
@@ -464,7 +463,7 @@ cdef void _set_scores(const floating* data, const index_t* indices,
             _col_axpy(p.w[j], data, indices, indptr[j], indptr[j + 1], p, p.z)
     if p.bias != 0.0 and p.w[p.n_features] != 0.0:
         _col_axpy(p.w[p.n_features], data, <const index_t*>NULL, 0, 0, p, p.z)
-    _set_sample_terms(p)
+    _set_sample_terms(p, True)
 
 
 cdef inline double _violation(double G, double l1j, double wj) noexcept nogil:
@@ -775,7 +774,8 @@ cdef int _solve(const floating* data, const index_t* indices,
             w[j] = wpd[j]
         for i in range(n):
             p.z[i] += p.xd[i]
-        _set_sample_terms(p)
+        p.ell, p.ell_new = p.ell_new, p.ell   # the accepted trial's losses
+        _set_sample_terms(p, False)
         if cycles == 1:
             inner_eps *= 0.25
         n_iter += 1
@@ -795,12 +795,14 @@ cdef double _l1_norm(const Problem* p, const double* w) noexcept nogil:
     return p.l1 * acc + p.l1_bias * fabs(w[nf])
 
 
-cdef double _loss_change(const Problem* p) noexcept nogil:
-    """``sum_i C_i (xi(z_i + (X d)_i) - xi(z_i))``, sample by sample."""
+cdef double _loss_change(Problem* p) noexcept nogil:
+    """``sum_i C_i (xi(z_i + (X d)_i) - xi(z_i))``, sample by sample; the
+    new losses are kept in ``ell_new``."""
     cdef Logistic L
     cdef Py_ssize_t i
     cdef double acc = 0.0, e
     for i in range(p.n_samples):
         e = weighted_value(&L, p.cost[i], p.y[i], p.z[i] + p.xd[i])
+        p.ell_new[i] = e
         acc += e - p.ell[i]
     return acc

@@ -128,6 +128,25 @@ cdef inline double curvature(const smooth_loss* L, double y, double z) noexcept 
         return 2.0 if curved(L, y, z) else 0.0
 
 
+cdef inline void logistic_terms(double c, double y, double z, double* g,
+                                double* h) noexcept nogil:
+    """``g = c xi'(z)`` and ``h = c xi''(z)`` of the logistic loss from one
+    ``exp``: the same bits as ``c * derivative(...)`` and ``c *
+    curvature(...)``, which each take one (``sigmoid(t)`` and ``sigmoid(-t)``
+    both use ``exp(-|t|)``)."""
+    cdef double t = y * z
+    cdef double e = exp(-fabs(t))
+    cdef double s_pos, s_neg
+    if t >= 0.0:
+        s_pos = 1.0 / (1.0 + e)
+        s_neg = e / (1.0 + e)
+    else:
+        s_pos = e / (1.0 + e)
+        s_neg = 1.0 / (1.0 + e)
+    g[0] = c * (-y * s_neg)
+    h[0] = c * (s_pos * (1.0 - s_pos))
+
+
 cdef inline void dual_box(int kind, double c, double* upper, double* diag) noexcept nogil:
     """The dual box bound ``U_i`` and diagonal ``D_ii`` of a sample of cost
     ``c > 0`` in liblinear's dual of the four hinge-type losses: ``[0, c]``
