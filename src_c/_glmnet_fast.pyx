@@ -51,8 +51,11 @@ Design rules of this module:
 2. The intercept is a virtual dense column of value ``bias``; with
    ``bias = 0`` it is not a variable and its weight is set to 0.
 3. The loss, its derivative and curvature come from ``_loss.pxd``
-   (``Logistic``); the per-sample state is the score ``z_i = w.x~_i``, its
-   weighted loss, ``C_i xi'(z_i)`` and ``C_i xi''(z_i)``.
+   (``logistic_value_exp``, ``logistic_terms``: the bits of the logistic
+   ``weighted_value``, ``derivative`` and ``curvature``); the per-sample
+   state is the score ``z_i = w.x~_i``, its weighted loss, ``C_i xi'(z_i)``
+   and ``C_i xi''(z_i)``, all from one ``exp(-|z_i|)``, which the line
+   search's accepted trial leaves with its losses.
 4. Every loop is bounded: ``max_iter`` Newton steps, 1000 cycles per
    subproblem, 20 line-search trials.  ``_status.poll`` runs once per cycle
    and, within a cycle, whenever the work since the last poll reaches
@@ -86,7 +89,7 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython cimport floating
 
 from _columns cimport bad_label_message, check_columns, check_labels_costs
-from _loss cimport Logistic, logistic_terms, weighted_value
+from _loss cimport logistic_terms, logistic_value_exp
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
@@ -125,6 +128,7 @@ cdef struct Problem:
     double* z               # n_samples: scores w.x~_i
     double* ell             # C_i xi(z_i)
     double* ell_new         # C_i xi(z_i + (X~ d)_i), the line search's trial
+    double* ez              # exp(-|z_i|) of ell, then of ell_new
     double* gz              # C_i xi'(z_i)
     double* dz              # C_i xi''(z_i)
     double* xd              # (X~ d)_i
@@ -242,7 +246,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         return 0, int(CONVERGED), 0.0
 
     features = np.empty((3, n_features + 1), dtype=np.float64)
-    samples = np.zeros((6, max(n_samples, 1)), dtype=np.float64)
+    samples = np.zeros((7, max(n_samples, 1)), dtype=np.float64)
     cdef double[:, ::1] fv = features
     cdef double[:, ::1] sv = samples
     p.w = &w[0]
@@ -255,6 +259,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.dz = &sv[3, 0]
     p.xd = &sv[4, 0]
     p.ell_new = &sv[5, 0]
+    p.ez = &sv[6, 0]
     p.bias = bias
     p.l1 = l1
     p.l2 = l2
@@ -276,7 +281,8 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         p.gram_max = min(p.n_total, <Py_ssize_t>GRAM_MAX_VARS)
         row_nnz = np.diff(np.asarray(X.indptr)).astype(np.float64) + (
             1.0 if bias != 0.0 else 0.0)
-        p.gram_cost = float(np.dot(row_nnz, row_nnz + 1.0)) / 2.0
+        # (no BLAS call: its threads would spin beside the solve)
+        p.gram_cost = float((row_nnz * (row_nnz + 1.0)).sum()) / 2.0
         rows_data = X.data
         rows_indices = np.asarray(X.indices, dtype=XT.indices.dtype)
         rows_indptr = np.asarray(X.indptr, dtype=XT.indices.dtype)
@@ -443,13 +449,14 @@ cdef inline void _col_axpy(double a, const floating* data,
 
 cdef void _set_sample_terms(Problem* p, bint with_loss) noexcept nogil:
     """``C_i xi'`` and ``C_i xi''`` at the scores ``z`` (rule 3), and the
-    loss when ``with_loss`` (after a line search, its trial holds it)."""
-    cdef Logistic L
+    loss and its ``exp`` when ``with_loss`` (after a line search, its
+    accepted trial holds them)."""
     cdef Py_ssize_t i
     for i in range(p.n_samples):
         if with_loss:
-            p.ell[i] = weighted_value(&L, p.cost[i], p.y[i], p.z[i])
-        logistic_terms(p.cost[i], p.y[i], p.z[i], &p.gz[i], &p.dz[i])
+            p.ell[i] = logistic_value_exp(p.cost[i], p.y[i], p.z[i], &p.ez[i])
+        logistic_terms(p.cost[i], p.y[i], p.z[i], p.ez[i], &p.gz[i],
+                       &p.dz[i])
 
 
 cdef void _set_scores(const floating* data, const index_t* indices,
@@ -797,12 +804,11 @@ cdef double _l1_norm(const Problem* p, const double* w) noexcept nogil:
 
 cdef double _loss_change(Problem* p) noexcept nogil:
     """``sum_i C_i (xi(z_i + (X d)_i) - xi(z_i))``, sample by sample; the
-    new losses are kept in ``ell_new``."""
-    cdef Logistic L
+    new losses are kept in ``ell_new``, their ``exp`` in ``ez``."""
     cdef Py_ssize_t i
     cdef double acc = 0.0, e
     for i in range(p.n_samples):
-        e = weighted_value(&L, p.cost[i], p.y[i], p.z[i] + p.xd[i])
+        e = logistic_value_exp(p.cost[i], p.y[i], p.z[i] + p.xd[i], &p.ez[i])
         p.ell_new[i] = e
         acc += e - p.ell[i]
     return acc

@@ -141,7 +141,7 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
 
     gram_max = min(n_total, GRAM_MAX_VARS) if gram and n > 0 else 0
     row_nnz = np.diff(XR.indptr).astype(np.float64) + (1.0 if bias != 0 else 0.0)
-    gram_cost = float(np.dot(row_nnz, row_nnz + 1.0)) / 2.0
+    gram_cost = float((row_nnz * (row_nnz + 1.0)).sum()) / 2.0
 
     def col_len(j):
         return len(columns[j][0]) if j < d else n
