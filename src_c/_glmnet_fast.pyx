@@ -136,8 +136,8 @@ cdef struct Problem:
     double* hd              # its product with d, na
     Py_ssize_t* pos         # n_features + 1: a variable's row of gram, or -1
     Py_ssize_t* var         # the variable of each row of gram
-    Py_ssize_t* rpos        # n_total + 1 scratch: a sample's positions
-    double* rval            # n_total + 1 scratch: and its values
+    Py_ssize_t* rpos        # scratch: a sample's positions in gram
+    double* rval            # scratch: and its values
     Py_ssize_t gram_max     # largest active set formed; 0 without X
     double gram_cost        # multiply-adds of forming it, at most
     double bias
@@ -288,10 +288,12 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         rows_indptr = np.asarray(X.indptr, dtype=XT.indices.dtype)
         gram_v = np.zeros(p.gram_max * p.gram_max + 1)
         hd_v = np.zeros(p.gram_max + 1)
-        rval_v = np.zeros(p.n_total + 1)
+        # a sample's entries (its nonzeros and the bias), and gram's d
+        scratch = max(int(row_nnz.max()) + 1, p.gram_max)
+        rval_v = np.zeros(scratch)
         pos_v = np.zeros(n_features + 1, dtype=np.intp)
         var_v = np.zeros(p.gram_max + 1, dtype=np.intp)
-        rpos_v = np.zeros(p.n_total + 1, dtype=np.intp)
+        rpos_v = np.zeros(scratch, dtype=np.intp)
         p.gram = &gram_v[0]
         p.hd = &hd_v[0]
         p.rval = &rval_v[0]

@@ -80,6 +80,33 @@ def test_iterates_match_the_numpy_twin(case, gram):
     assert all(b <= a + 1e-13 * abs(a) for a, b in zip(values, values[1:], strict=False))
 
 
+@pytest.mark.parametrize("dtype, index", [(np.float32, np.int32), (np.float64, np.int64)])
+def test_formed_hessian_on_every_specialisation(dtype, index):
+    """X by rows (rule 6) in float32 and with int64 indices: the same
+    Newton steps and solution as the sparse products, up to rounding."""
+    X, y = _sparse(n=120, d=12, seed=3, density=0.4)
+    X = X.astype(dtype)
+    cost = np.full(X.shape[0], 4.0)
+    kw = dict(bias=1.0, l1=1.0, l2=0.0, reg_bias=True, rule=0, tol=1e-8, max_iter=50, seed=5)
+    counts = {}
+    reference_glmnet(X.astype(np.float64), y, cost, bias=1.0, l1=1.0, l2=0.0, reg_bias=True,
+                     rule="relative", tol=1e-8, max_iter=50, seed=5, gram=True, counts=counts)
+    assert counts.get("gram", 0) > 0
+    XT = sp.csr_matrix(X).T.tocsr()
+    XR = sp.csr_matrix(X)
+    for M in (XT, XR):
+        M.indices = M.indices.astype(index)
+        M.indptr = M.indptr.astype(index)
+    results = []
+    for rows in (None, proved_csr(XR)):
+        w = np.zeros(X.shape[1] + 1)
+        n_iter, status, _ = _glmnet_fast.glmnet(proved_csr(XT), y, cost, w, X=rows, **kw)
+        assert status == 0
+        results.append((n_iter, w))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6, atol=1e-9)
+
+
 def test_kernel_refuses_bad_arguments():
     X, y = _sparse()
     cost = np.ones(X.shape[0])
