@@ -4,15 +4,17 @@ Each row is one LIBLINEAR solver type: the name a model file gives it
 (``solver_type``), its ``-s`` number, the problem it solves (loss, penalty,
 primal or dual), the fastlinear estimator and parameters that solve it, and
 what the stopping tolerance bounds.  The model files' solver types, the CLI's
-``-s`` options, its usage text and errors, and the solver type of a fitted
-estimator (:func:`solver_type_of`) are all read from it; the estimators' own
-``dual="auto"`` / ``solver="auto"`` rules pick among the rows of their
-estimator.
+``-s`` options, its usage text and errors, the solver type of a fitted
+estimator (:func:`solver_type_of`), and which ``dual`` an estimator's
+loss and penalty allow, with scikit-learn's errors for the rest
+(:func:`forms_for`), are all read from it; where both forms exist,
+``dual="auto"`` picks between them by the data
+(``fastlinear._solvers.prefer_primal``).
 """
 from dataclasses import dataclass, field
 
-__all__ = ["SOLVERS", "Solver", "by_number", "by_type", "offered", "solver_type_of", "tol_lines",
-           "usage_lines"]
+__all__ = ["SOLVERS", "Solver", "by_number", "by_type", "forms_for", "offered", "solver_type_of",
+           "tol_lines", "usage_lines"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class Solver:
         The estimator's parameters that select the solver.
     tol_bounds : str
         What the stopping tolerance bounds.
+    kernel : str or None
+        fastlinear's solver for the row (the name ``solver_`` reports and
+        ``fastlinear._solvers.solve`` runs).
     """
 
     type_name: str
@@ -51,6 +56,7 @@ class Solver:
     form: str
     params: dict = field(default_factory=dict)
     tol_bounds: str = ""
+    kernel: object = None
 
     @property
     def regression(self):
@@ -64,39 +70,88 @@ _L1_FIRST = ("the minimum-norm subgradient's 1-norm relative to the first pass's
 _SVR_DUAL = "the 1-norm of the dual's projected gradient relative to the first pass's"
 SOLVERS = (
     Solver("L2R_LR", 0, "L2-regularized logistic regression (primal)", "LogisticRegression",
-           "log_loss", "l2", "primal", dict(solver="liblinear", dual=False), _NEWTON),
+           "log_loss", "l2", "primal", dict(solver="liblinear", dual=False), _NEWTON,
+           kernel="newton"),
     Solver("L2R_L2LOSS_SVC_DUAL", 1, "L2-regularized L2-loss support vector classification (dual)",
-           "LinearSVC", "squared_hinge", "l2", "dual", dict(loss="squared_hinge", dual=True), _PG),
+           "LinearSVC", "squared_hinge", "l2", "dual", dict(loss="squared_hinge", dual=True), _PG,
+           kernel="dual_cd"),
     Solver("L2R_L2LOSS_SVC", 2, "L2-regularized L2-loss support vector classification (primal)",
            "LinearSVC", "squared_hinge", "l2", "primal", dict(loss="squared_hinge", dual=False),
-           _NEWTON),
+           _NEWTON, kernel="newton"),
     Solver("L2R_L1LOSS_SVC_DUAL", 3, "L2-regularized L1-loss support vector classification (dual)",
-           "LinearSVC", "hinge", "l2", "dual", dict(loss="hinge", dual=True), _PG),
+           "LinearSVC", "hinge", "l2", "dual", dict(loss="hinge", dual=True), _PG, kernel="dual_cd"),
     Solver("MCSVM_CS", 4, "support vector classification by Crammer and Singer", "LinearSVC",
            "hinge", "l2", "joint", dict(multi_class="crammer_singer"),
-           "the largest spread of a sample's projected gradients"),
+           "the largest spread of a sample's projected gradients", kernel="crammer_singer"),
     Solver("L1R_L2LOSS_SVC", 5, "L1-regularized L2-loss support vector classification",
            "LinearSVC", "squared_hinge", "l1", "primal",
            dict(penalty="l1", loss="squared_hinge", dual=False),
-           _L1_FIRST),
+           _L1_FIRST, kernel="l1_cd"),
     Solver("L1R_LR", 6, "L1-regularized logistic regression", "LogisticRegression", "log_loss",
-           "l1", "primal", dict(solver="liblinear", dual=False, l1_ratio=1.0), _L1_FIRST),
+           "l1", "primal", dict(solver="liblinear", dual=False, l1_ratio=1.0), _L1_FIRST,
+           kernel="glmnet"),
     Solver("L2R_LR_DUAL", 7, "L2-regularized logistic regression (dual)", "LogisticRegression",
            "log_loss", "l2", "dual", dict(solver="liblinear", dual=True),
-           "the largest derivative of a pass's one-variable subproblems"),
+           "the largest derivative of a pass's one-variable subproblems",
+           kernel="logistic_dual_cd"),
     Solver("L2R_L2LOSS_SVR", 11, "L2-regularized L2-loss support vector regression (primal)",
            "LinearSVR", "squared_epsilon_insensitive", "l2", "primal",
            dict(loss="squared_epsilon_insensitive", dual=False),
-           "the gradient's norm relative to its norm at w = 0"),
+           "the gradient's norm relative to its norm at w = 0", kernel="newton"),
     Solver("L2R_L2LOSS_SVR_DUAL", 12, "L2-regularized L2-loss support vector regression (dual)",
            "LinearSVR", "squared_epsilon_insensitive", "l2", "dual",
-           dict(loss="squared_epsilon_insensitive", dual=True), _SVR_DUAL),
+           dict(loss="squared_epsilon_insensitive", dual=True), _SVR_DUAL, kernel="dual_cd"),
     Solver("L2R_L1LOSS_SVR_DUAL", 13, "L2-regularized L1-loss support vector regression (dual)",
            "LinearSVR", "epsilon_insensitive", "l2", "dual",
-           dict(loss="epsilon_insensitive", dual=True), _SVR_DUAL),
+           dict(loss="epsilon_insensitive", dual=True), _SVR_DUAL, kernel="dual_cd"),
     Solver("ONECLASS_SVM", 21, "one-class support vector machine (dual)", None, "hinge", "l2",
            "dual"),
 )
+
+
+#: A loss as scikit-learn's liblinear errors name it.
+_LOSS_WORD = {"log_loss": "logistic_regression"}
+
+
+def forms_for(estimator, loss, penalty, dual):
+    """The rows that solve ``loss`` with ``penalty`` in the form ``dual`` asks for.
+
+    Parameters
+    ----------
+    estimator : {"LinearSVC", "LinearSVR", "LogisticRegression"}
+    loss, penalty : str
+        The problem, in scikit-learn's names (as the table's rows).
+    dual : bool or "auto"
+        ``True``: the dual row, ``False``: the primal one, ``"auto"``:
+        every row of the problem.
+
+    Returns
+    -------
+    dict
+        ``{form: Solver}``, one or two entries (``"primal"``, ``"dual"``).
+
+    Raises
+    ------
+    ValueError
+        scikit-learn's liblinear error, when no row solves the problem or
+        none in the asked form.
+    """
+    rows = {s.form: s for s in offered()
+            if (s.estimator, s.loss, s.penalty) == (estimator, loss, penalty) and s.form != "joint"}
+    word = _LOSS_WORD.get(loss, loss)
+    form = "dual" if dual is True else "primal" if dual is False else None
+    if rows and form is None:
+        return rows
+    if form in rows:
+        return {form: rows[form]}
+    if not rows:
+        reason = f"The combination of penalty={penalty!r} and loss={word!r} is not supported"
+    else:
+        reason = (f"The combination of penalty={penalty!r} and loss={word!r} are not supported "
+                  f"when dual={dual}")
+    shown = True if form is None else dual
+    raise ValueError(f"Unsupported set of arguments: {reason}, Parameters: penalty={penalty!r}, "
+                     f"loss={word!r}, dual={shown!r}")
 
 
 def by_type(type_name):

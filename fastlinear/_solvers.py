@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _dual_cd_fast, _glmnet_fast, _l1_cd_fast, _logistic_dual_fast, _mcsvm_fast, _newton_fast
+from . import _dual_cd_fast, _glmnet_fast, _l1_cd_fast, _logistic_dual_fast, _mcsvm_fast, _newton_fast, _solver_table
 from ._losses import Loss
 from ._parallel import new_stop_flag
 
@@ -160,16 +160,36 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
     threshold = gradient_tol(problem, tol) if gradient else newton_tol(problem, tol)
     if not threshold > 0:
         threshold = float(np.finfo(np.float64).tiny)  # tol=0: run to max_iter
+    reference = 0.0
+    if not gradient and np.any(w):
+        # liblinear's rule is relative to the start point's subgradient; a
+        # warm start (already near the optimum) would make it far stricter
+        # than a cold start's, so it is taken at w = 0 instead.
+        reference = _l1_subgradient_norm_at_zero(problem, XT, l1)
     n_iter, status, measure = _glmnet_fast.glmnet(
         XT, problem.y, problem.cost, w, bias=problem.bias, l1=float(l1), l2=float(l2),
         reg_bias=bool(problem.reg_bias),
         rule=_glmnet_fast.Rule.GRADIENT if gradient else _glmnet_fast.Rule.RELATIVE,
         tol=threshold, max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
-        stop=new_stop_flag() if stop is None else stop, X=problem.X,
+        stop=new_stop_flag() if stop is None else stop, reference=reference,
+        X=problem.X,
     )
     if status == _glmnet_fast.Ending.LINE_SEARCH_FAILED:
         status = Status.CONVERGED  # no step decreases F in float64 (rounding level)
     return Solution(w, None, int(n_iter), Status(status), float(measure), "glmnet", threshold)
+
+
+def _l1_subgradient_norm_at_zero(problem, XT, l1):
+    """``sum_j max(|g_j| - l1_j, 0)`` at ``w = 0``: the L1 norm of the
+    minimum-norm subgradient of the logistic ``-s 6`` objective there, where
+    the loss' derivative is ``-C_i y_i / 2``."""
+    half = -0.5 * problem.cost * problem.y
+    g = np.abs(XT.to_scipy() @ half)
+    norm = float(np.sum(np.maximum(g - l1, 0.0)))
+    if problem.bias != 0.0:
+        g_bias = abs(problem.bias * float(np.sum(half)))
+        norm += max(g_bias - l1, 0.0) if problem.reg_bias else g_bias
+    return norm
 
 
 def logistic_dual_cd(problem, *, tol, max_iter, seed, alpha0=None, verbose=0, stop=None):
@@ -378,44 +398,28 @@ def prefer_primal(X, C, loss, bias):
     return C * mean_sq > primal_threshold(X.n_cols)
 
 
-def _unsupported(penalty, loss, dual, reason):
-    """scikit-learn's wording for a refused combination (``_get_liblinear_solver_type``)."""
-    return ValueError(
-        f"Unsupported set of arguments: {reason}, Parameters: penalty={penalty!r}, "
-        f"loss={loss!r}, dual={dual!r}"
-    )
-
-
 def choose_solver(*, penalty, loss, dual, multi_class, X, C, bias):
-    """The solver for ``LinearSVC``'s parameters: one rule, for every caller.
+    """The solver for ``LinearSVC``'s (or ``LinearSVR``'s) parameters: one rule, for every caller.
 
     Returns one of ``"crammer_singer"``, ``"dual_cd"``, ``"newton"``,
-    ``"l1_cd"`` or ``"dual_then_newton"`` (``dual="auto"`` with a squared
-    loss on data where the dual is expected to be fast: switch if not).
-    The regression losses (``LinearSVR``) follow the same rule with
-    ``penalty="l2"``.
-    Raises scikit-learn's ``ValueError`` for the combinations it refuses.
-    ``dual="auto"`` resolves as scikit-learn's where only one solver exists
-    (hinge: dual; L1 penalty: primal) and by :func:`prefer_primal` otherwise.
+    ``"l1_cd"`` (the ``kernel`` of the solver table's row,
+    :mod:`fastlinear._solver_table`) or ``"dual_then_newton"``
+    (``dual="auto"`` with a squared loss on data where the dual is expected
+    to be fast: switch if not).  The regression losses (``LinearSVR``)
+    follow the same rule with ``penalty="l2"``.  Raises scikit-learn's
+    ``ValueError`` for the combinations no row solves
+    (:func:`fastlinear._solver_table.forms_for`).  ``dual="auto"`` takes
+    the one row where only one exists (hinge: dual; L1 penalty: primal)
+    and chooses by :func:`prefer_primal` where both do.
     """
     if multi_class == "crammer_singer":
-        return "crammer_singer"
-    if loss in ("hinge", "epsilon_insensitive"):
-        if penalty == "l1":
-            raise _unsupported(penalty, loss, True if dual == "auto" else dual,
-                               f"The combination of penalty='l1' and loss={loss!r} is not supported")
-        if dual is False:
-            raise _unsupported(penalty, loss, dual, f"The combination of penalty='l2' and "
-                               f"loss={loss!r} are not supported when dual=False")
-        return "dual_cd"
-    if penalty == "l1":
-        if dual is True:
-            raise _unsupported(penalty, loss, dual, "The combination of penalty='l1' and "
-                               "loss='squared_hinge' are not supported when dual=True")
-        return "l1_cd"
-    if dual == "auto":
-        return "newton" if prefer_primal(X, C, loss, bias) else "dual_then_newton"
-    return "dual_cd" if dual else "newton"
+        return _solver_table.by_type("MCSVM_CS").kernel
+    regression = loss in ("epsilon_insensitive", "squared_epsilon_insensitive")
+    forms = _solver_table.forms_for("LinearSVR" if regression else "LinearSVC", loss,
+                                    penalty, dual)
+    if len(forms) == 1:
+        return next(iter(forms.values())).kernel
+    return "newton" if prefer_primal(X, C, loss, bias) else "dual_then_newton"
 
 
 def solve(solver, problem, *, tol, max_iter, seed, shrinking=True, verbose=0,

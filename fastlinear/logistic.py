@@ -47,7 +47,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from . import _logistic_fast
+from . import _logistic_fast, _solver_table
 from ._base import CheckedLinearClassifierMixin, bias_of, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import new_stop_flag
@@ -493,12 +493,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                     "estimator in a OneVsRestClassifier to keep applying a "
                     "one-versus-rest scheme."
                 )
-            if l1 and self.dual:
-                raise ValueError(
-                    "Unsupported set of arguments: The combination of penalty='l1' and "
-                    "loss='logistic_regression' are not supported when dual=True, "
-                    "Parameters: penalty='l1', loss='logistic_regression', dual=True"
-                )
+            # liblinear's logistic rows: -s 0 and -s 7 (L2), -s 6 (L1, primal only).
+            _solver_table.forms_for("LogisticRegression", "log_loss", "l1" if l1 else "l2",
+                                    bool(self.dual))
         if solver in ("svrg", "sgd") and self._C()[1] == 0.0:
             raise ValueError(
                 f"solver={solver!r} needs a finite C (its step is scaled by 1 / C); "

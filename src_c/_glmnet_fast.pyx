@@ -147,13 +147,14 @@ cdef struct Problem:
     double l2_bias
     double n_used
     int rule
+    double reference        # RELATIVE: the sum_j v_j tol is relative to (0: the start's)
     unsigned char* stop
 
 
 def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
            double bias, double l1, double l2, bint reg_bias, int rule,
            double tol, int max_iter, uint64_t seed, int verbose=0,
-           unsigned char[::1] stop=None, X=None):
+           unsigned char[::1] stop=None, double reference=0.0, X=None):
     """Minimise ``F`` by newGLMNET from the start point ``w``, in place.
 
     Parameters
@@ -185,6 +186,11 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         > 0 prints liblinear-style progress and the final objective.
     stop : uint8 array of shape (1,), default=None
         The fit's shared stop flag.
+    reference : float, default=0.0
+        ``RELATIVE``: the ``sum_j v_j`` that ``tol`` (and the inner
+        solves' tolerance) is relative to; 0 means its value at the start
+        point, as liblinear.  A warm start passes the value at ``w = 0``,
+        so that it stops at the quality a cold start would.
     X : fastlinear._csr_fast.CSR of shape (n_samples, n_features), default=None
         The same matrix by rows (the proof of X, values of the dtype of
         ``XT``): lets the coordinate descent form the active block of the
@@ -209,6 +215,9 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     if rule != RELATIVE and rule != GRADIENT:
         raise ValueError("glmnet: rule must be RELATIVE (0) or GRADIENT (1), "
                          "got %d." % rule)
+    if not (reference >= 0 and isfinite(reference)):
+        raise ValueError("glmnet: reference must be finite and >= 0, got %r."
+                         % reference)
     if stop is None:
         stop = np.zeros(1, dtype=np.uint8)
     elif stop.shape[0] != 1:
@@ -266,6 +275,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.l1_bias = l1 if reg_bias else 0.0
     p.l2_bias = l2 if reg_bias else 0.0
     p.rule = rule
+    p.reference = reference
     p.stop = &stop[0]
     order = np.arange(max(n_features + 1, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] order_v = order
@@ -677,7 +687,7 @@ cdef int _solve(const floating* data, const index_t* indices,
                 continue
             s += 1
         if n_iter == 0:
-            gnorm1_init = gnorm1
+            gnorm1_init = p.reference if p.reference > 0.0 else gnorm1
         if p.rule == RELATIVE:
             measure[0] = gnorm1 / gnorm1_init if gnorm1_init > 0.0 else 0.0
             if gnorm1 <= tol * gnorm1_init:

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _reference_glmnet import objective, reference_glmnet
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from fastlinear import LogisticRegression, _glmnet_fast
+from fastlinear import LogisticRegression, _glmnet_fast, logistic_objective
 from fastlinear._validation import proved_csr
 
 
@@ -325,3 +325,22 @@ def test_sklearn_warnings_of_inconsistent_parameters():
     with pytest.raises(ValueError, match="l1_ratio must be specified when penalty is elasticnet"):
         with pytest.warns(FutureWarning):
             LogisticRegression(penalty="elasticnet", l1_ratio=None, solver="saga").fit(X, y)
+
+
+def test_liblinear_rule_after_a_warm_start_asks_what_a_cold_start_asks():
+    """liblinear's rule is relative to the subgradient at the start; a warm
+    start takes it at w = 0, so along a C path each warm fit needs no more
+    Newton steps than a cold one and stops at the same quality."""
+    X, y = make_classification(n_samples=2000, n_features=60, n_informative=20, random_state=0)
+    warm = LogisticRegression(solver="liblinear", l1_ratio=1, warm_start=True, tol=1e-3,
+                              random_state=0)
+    for C in (0.01, 0.1, 1.0, 10.0, 100.0):
+        warm.set_params(C=C).fit(X, y)
+        cold = LogisticRegression(solver="liblinear", l1_ratio=1, C=C, tol=1e-3,
+                                  random_state=0).fit(X, y)
+        exact = LogisticRegression(solver="liblinear", l1_ratio=1, C=C, tol=1e-10,
+                                   max_iter=1000).fit(X, y)
+        best = logistic_objective(exact, X, y)
+        assert warm.n_iter_[0] <= cold.n_iter_[0], C
+        for est in (warm, cold):
+            assert logistic_objective(est, X, y) - best <= 1e-4 * best, C

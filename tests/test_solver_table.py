@@ -13,6 +13,7 @@ import sklearn.svm
 import fastlinear
 from fastlinear import _solver_table
 from fastlinear._model_io import KNOWN_UNSUPPORTED, SOLVER_PARAMS
+from fastlinear._solver_table import forms_for
 from fastlinear.cli import SOLVERS, TRAIN_USAGE
 
 OFFERED = _solver_table.offered()
@@ -68,3 +69,35 @@ def test_the_cli_and_the_model_files_read_the_table():
         if s.estimator:  # the -e lines: "-s 1, 3: <what tol bounds>"
             line = next(ln for ln in TRAIN_USAGE.splitlines() if ln.endswith(f": {s.tol_bounds}"))
             assert str(s.number) in line.split(":")[0].replace(",", " ").split(), line
+
+
+@pytest.mark.parametrize("penalty", ["l1", "l2"])
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "logistic_regression",
+                                  "epsilon_insensitive", "squared_epsilon_insensitive"])
+@pytest.mark.parametrize("dual", [True, False])
+def test_forms_for_is_scikit_learns_liblinear_table(penalty, loss, dual):
+    """Every (loss, penalty, dual) gets scikit-learn's liblinear solver type,
+    or its error, word for word."""
+    from sklearn.svm._base import _get_liblinear_solver_type
+
+    ours_loss = "log_loss" if loss == "logistic_regression" else loss
+    estimator = {"logistic_regression": "LogisticRegression", "epsilon_insensitive": "LinearSVR",
+                 "squared_epsilon_insensitive": "LinearSVR"}.get(loss, "LinearSVC")
+    try:
+        expected = _get_liblinear_solver_type("ovr", penalty, loss, dual)
+    except ValueError as error:
+        with pytest.raises(ValueError) as ours:
+            forms_for(estimator, ours_loss, penalty, dual)
+        assert str(ours.value) == str(error)
+    else:
+        (row,) = forms_for(estimator, ours_loss, penalty, dual).values()
+        assert row.number == expected
+
+
+def test_forms_for_auto_offers_every_form_of_the_problem():
+    assert set(forms_for("LinearSVC", "squared_hinge", "l2", "auto")) == {"primal", "dual"}
+    assert set(forms_for("LinearSVC", "hinge", "l2", "auto")) == {"dual"}
+    assert set(forms_for("LinearSVC", "squared_hinge", "l1", "auto")) == {"primal"}
+    assert set(forms_for("LinearSVR", "epsilon_insensitive", "l2", "auto")) == {"dual"}
+    with pytest.raises(ValueError, match="penalty='l1' and loss='hinge' is not supported"):
+        forms_for("LinearSVC", "hinge", "l1", "auto")
