@@ -172,6 +172,7 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         rule=_glmnet_fast.Rule.GRADIENT if gradient else _glmnet_fast.Rule.RELATIVE,
         tol=threshold, max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
         stop=new_stop_flag() if stop is None else stop, reference=reference,
+        X=problem.X,
     )
     if status == _glmnet_fast.Ending.LINE_SEARCH_FAILED:
         status = Status.CONVERGED  # no step decreases F in float64 (rounding level)

@@ -29,7 +29,8 @@ iteration
    with ``X d`` kept up to date), shrinking its own active set the same way,
    until the cycle's violation norm is at most ``inner_eps`` times the first
    iteration's (``inner_eps = 1``, divided by 4 whenever a subproblem needed
-   only one cycle), at most 1000 cycles;
+   only one cycle), at most 1000 cycles (rule 6 tells how the products
+   with ``H`` are formed);
 3. backtracks along ``d`` (halving it, at most 20 times) until
    ``F(w + d) - F(w) <= sigma (g.d + R1(w + d) - R1(w))``, ``sigma = 0.01``,
    ``R1`` the L1 term: the loss change is summed sample by sample (the
@@ -50,8 +51,11 @@ Design rules of this module:
 2. The intercept is a virtual dense column of value ``bias``; with
    ``bias = 0`` it is not a variable and its weight is set to 0.
 3. The loss, its derivative and curvature come from ``_loss.pxd``
-   (``Logistic``); the per-sample state is the score ``z_i = w.x~_i``, its
-   weighted loss, ``C_i xi'(z_i)`` and ``C_i xi''(z_i)``.
+   (``logistic_value_exp``, ``logistic_terms``: the bits of the logistic
+   ``weighted_value``, ``derivative`` and ``curvature``); the per-sample
+   state is the score ``z_i = w.x~_i``, its weighted loss, ``C_i xi'(z_i)``
+   and ``C_i xi''(z_i)``, all from one ``exp(-|z_i|)``, which the line
+   search's accepted trial leaves with its losses.
 4. Every loop is bounded: ``max_iter`` Newton steps, 1000 cycles per
    subproblem, 20 line-search trials.  ``_status.poll`` runs once per cycle
    and, within a cycle, whenever the work since the last poll reaches
@@ -61,15 +65,31 @@ Design rules of this module:
    the solve with ``LINE_SEARCH_FAILED``: no step of the model decreases
    ``F`` in float64, so the point is optimal to rounding.  A derivative that
    is not finite ends it with ``DIVERGED``.
+6. The coordinate descent needs ``(H d)_j``.  It starts with the sparse
+   products (``sum_i x_ij C_i xi''(z_i) (X~ d)_i``, ``X~ d`` updated along a
+   column after each step: about twice the column's nonzeros per
+   coordinate).  When X also arrives by rows (``X``) and the active set has
+   at most ``GRAM_MAX_VARS`` variables, a subproblem whose sparse cycles
+   have cost as many multiply-adds as forming the active block of ``H``
+   would (``sum_i m_i (m_i + 1) / 2``, ``m_i`` the nonzeros of ``x~_i``: a
+   bound) forms it, sample by sample, and goes on with ``H d`` kept up to
+   date (as many multiply-adds per coordinate as active variables); ``X~ d``
+   is recomputed at the end.  The iterates are those of the sparse products
+   up to rounding, a subproblem costs at most about twice the cheaper of the
+   two ways (the rent-or-buy argument), and the long subproblems near the
+   optimum on sets with few features (a9a: a hundred cycles of a million
+   sparse multiply-adds each) cost little more than forming ``H`` once.
 """
 import numpy as np
+
+from fastlinear._csr_fast import require_proved
 
 from libc.math cimport INFINITY, fabs, isfinite
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython cimport floating
 
 from _columns cimport bad_label_message, check_columns, check_labels_costs
-from _loss cimport Logistic, curvature, derivative, weighted_value
+from _loss cimport logistic_terms, logistic_value_exp
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
@@ -80,6 +100,7 @@ cdef enum:
     MAX_INNER = 1000
     MAX_LINE_SEARCH = 20
     POLL_COLUMN_COST = 64
+    GRAM_MAX_VARS = 512     # largest active set whose Hessian is formed (rule 6)
 
 cpdef enum Rule:                # the stopping rules
     RELATIVE = 0
@@ -106,9 +127,19 @@ cdef struct Problem:
     double* hdiag           # H_jj + nu + l2_j
     double* z               # n_samples: scores w.x~_i
     double* ell             # C_i xi(z_i)
+    double* ell_new         # C_i xi(z_i + (X~ d)_i), the line search's trial
+    double* ez              # exp(-|z_i|) of ell, then of ell_new
     double* gz              # C_i xi'(z_i)
     double* dz              # C_i xi''(z_i)
     double* xd              # (X~ d)_i
+    double* gram            # rule 6: the active Hessian, na x na, row-major
+    double* hd              # its product with d, na
+    Py_ssize_t* pos         # n_features + 1: a variable's row of gram, or -1
+    Py_ssize_t* var         # the variable of each row of gram
+    Py_ssize_t* rpos        # scratch: a sample's positions in gram
+    double* rval            # scratch: and its values
+    Py_ssize_t gram_max     # largest active set formed; 0 without X
+    double gram_cost        # multiply-adds of forming it, at most
     double bias
     double l1
     double l2
@@ -123,7 +154,7 @@ cdef struct Problem:
 def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
            double bias, double l1, double l2, bint reg_bias, int rule,
            double tol, int max_iter, uint64_t seed, int verbose=0,
-           unsigned char[::1] stop=None, double reference=0.0):
+           unsigned char[::1] stop=None, double reference=0.0, X=None):
     """Minimise ``F`` by newGLMNET from the start point ``w``, in place.
 
     Parameters
@@ -160,6 +191,10 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         solves' tolerance) is relative to; 0 means its value at the start
         point, as liblinear.  A warm start passes the value at ``w = 0``,
         so that it stops at the quality a cold start would.
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features), default=None
+        The same matrix by rows (the proof of X, values of the dtype of
+        ``XT``): lets the coordinate descent form the active block of the
+        Hessian when that is cheaper (module docstring, rule 6).
 
     Returns
     -------
@@ -188,6 +223,15 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     elif stop.shape[0] != 1:
         raise ValueError("glmnet: stop must have one element.")
     cdef Py_ssize_t n_samples = XT.n_cols, n_features = XT.n_rows, j
+    if X is not None:
+        require_proved(X, "glmnet")
+        if X.n_rows != n_samples or X.n_cols != n_features:
+            raise ValueError("glmnet: X must be XT transposed, of shape (%d, %d); "
+                             "got (%d, %d)." % (n_samples, n_features,
+                                                X.n_rows, X.n_cols))
+        if X.data.dtype != XT.data.dtype:
+            raise ValueError("glmnet: X and XT must hold values of one dtype; got "
+                             "%s and %s." % (X.data.dtype, XT.data.dtype))
     for j in range(n_features + 1):
         if not isfinite(w[j]):
             raise ValueError("glmnet: the start point w has NaN or infinite "
@@ -211,7 +255,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         return 0, int(CONVERGED), 0.0
 
     features = np.empty((3, n_features + 1), dtype=np.float64)
-    samples = np.zeros((5, max(n_samples, 1)), dtype=np.float64)
+    samples = np.zeros((7, max(n_samples, 1)), dtype=np.float64)
     cdef double[:, ::1] fv = features
     cdef double[:, ::1] sv = samples
     p.w = &w[0]
@@ -223,6 +267,8 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.gz = &sv[2, 0]
     p.dz = &sv[3, 0]
     p.xd = &sv[4, 0]
+    p.ell_new = &sv[5, 0]
+    p.ez = &sv[6, 0]
     p.bias = bias
     p.l1 = l1
     p.l2 = l2
@@ -233,31 +279,78 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.stop = &stop[0]
     order = np.arange(max(n_features + 1, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] order_v = order
+    # Rule 6: the buffers of the formed Hessian, only when it can be formed.
+    p.gram_max = 0
+    p.gram_cost = 0.0
+    p.gram = p.hd = p.rval = NULL
+    p.pos = p.var = p.rpos = NULL
+    rows_data = rows_indices = rows_indptr = None
+    cdef double[::1] gram_v, hd_v, rval_v
+    cdef Py_ssize_t[::1] pos_v, var_v, rpos_v
+    if X is not None and n_samples > 0:
+        p.gram_max = min(p.n_total, <Py_ssize_t>GRAM_MAX_VARS)
+        row_nnz = np.diff(np.asarray(X.indptr)).astype(np.float64) + (
+            1.0 if bias != 0.0 else 0.0)
+        # (no BLAS call: its threads would spin beside the solve)
+        p.gram_cost = float((row_nnz * (row_nnz + 1.0)).sum()) / 2.0
+        rows_data = X.data
+        rows_indices = np.asarray(X.indices, dtype=XT.indices.dtype)
+        rows_indptr = np.asarray(X.indptr, dtype=XT.indices.dtype)
+        gram_v = np.zeros(p.gram_max * p.gram_max + 1)
+        hd_v = np.zeros(p.gram_max + 1)
+        # a sample's entries (its nonzeros and the bias), and gram's d
+        scratch = max(int(row_nnz.max()) + 1, p.gram_max)
+        rval_v = np.zeros(scratch)
+        pos_v = np.zeros(n_features + 1, dtype=np.intp)
+        var_v = np.zeros(p.gram_max + 1, dtype=np.intp)
+        rpos_v = np.zeros(scratch, dtype=np.intp)
+        p.gram = &gram_v[0]
+        p.hd = &hd_v[0]
+        p.rval = &rval_v[0]
+        p.pos = &pos_v[0]
+        p.var = &var_v[0]
+        p.rpos = &rpos_v[0]
     if XT.data.dtype == np.float32:
         if XT.indices.dtype == np.int32:
-            return _run[float, int32_t](XT.data, XT.indices, XT.indptr, &p,
-                                        &order_v[0], tol, max_iter, seed,
+            return _run[float, int32_t](XT.data, XT.indices, XT.indptr,
+                                        rows_data, rows_indices, rows_indptr,
+                                        &p, &order_v[0], tol, max_iter, seed,
                                         verbose)
-        return _run[float, int64_t](XT.data, XT.indices, XT.indptr, &p,
+        return _run[float, int64_t](XT.data, XT.indices, XT.indptr, rows_data,
+                                    rows_indices, rows_indptr, &p,
                                     &order_v[0], tol, max_iter, seed, verbose)
     if XT.indices.dtype == np.int32:
-        return _run[double, int32_t](XT.data, XT.indices, XT.indptr, &p,
+        return _run[double, int32_t](XT.data, XT.indices, XT.indptr, rows_data,
+                                     rows_indices, rows_indptr, &p,
                                      &order_v[0], tol, max_iter, seed, verbose)
-    return _run[double, int64_t](XT.data, XT.indices, XT.indptr, &p,
-                                 &order_v[0], tol, max_iter, seed, verbose)
+    return _run[double, int64_t](XT.data, XT.indices, XT.indptr, rows_data,
+                                 rows_indices, rows_indptr, &p, &order_v[0],
+                                 tol, max_iter, seed, verbose)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
-                 const index_t[::1] indptr, Problem* p, Py_ssize_t* order,
-                 double tol, int max_iter, uint64_t seed, int verbose):
+                 const index_t[::1] indptr, const floating[::1] rdata,
+                 const index_t[::1] rindices, const index_t[::1] rindptr,
+                 Problem* p, Py_ssize_t* order, double tol, int max_iter,
+                 uint64_t seed, int verbose):
+    """The solve on one specialisation; ``rdata``, ``rindices``, ``rindptr``
+    are X by rows, or None (rule 6)."""
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef const floating* R_data = NULL
+    cdef const index_t* R_ind = NULL
+    cdef const index_t* R_ptr = NULL
+    if rindptr is not None:
+        R_data = &rdata[0] if rdata.shape[0] > 0 else NULL
+        R_ind = &rindices[0] if rindices.shape[0] > 0 else NULL
+        R_ptr = &rindptr[0]
     cdef int n_iter = 0, status = MAX_ITER
     cdef double measure = INFINITY
     with nogil:
         _set_scores(X_data, X_ind, &indptr[0], p)
-        n_iter = _solve(X_data, X_ind, &indptr[0], p, order, tol, max_iter,
-                        seed, verbose, &measure, &status)
+        n_iter = _solve(X_data, X_ind, &indptr[0], R_data, R_ind, R_ptr, p,
+                        order, tol, max_iter, seed, verbose, &measure,
+                        &status)
     if verbose > 0:
         print("=========================")
         print("optimization finished, #iter = %d" % n_iter)
@@ -366,18 +459,16 @@ cdef inline void _col_axpy(double a, const floating* data,
             v[i] += ab
 
 
-cdef void _set_sample_terms(Problem* p) noexcept nogil:
-    """The loss, ``C_i xi'`` and ``C_i xi''`` at the scores ``z`` (rule 3)."""
-    cdef Logistic L
+cdef void _set_sample_terms(Problem* p, bint with_loss) noexcept nogil:
+    """``C_i xi'`` and ``C_i xi''`` at the scores ``z`` (rule 3), and the
+    loss and its ``exp`` when ``with_loss`` (after a line search, its
+    accepted trial holds them)."""
     cdef Py_ssize_t i
-    cdef double c, yi, zi
     for i in range(p.n_samples):
-        c = p.cost[i]
-        yi = p.y[i]
-        zi = p.z[i]
-        p.ell[i] = weighted_value(&L, c, yi, zi)
-        p.gz[i] = c * derivative(&L, yi, zi)
-        p.dz[i] = c * curvature(&L, yi, zi)
+        if with_loss:
+            p.ell[i] = logistic_value_exp(p.cost[i], p.y[i], p.z[i], &p.ez[i])
+        logistic_terms(p.cost[i], p.y[i], p.z[i], p.ez[i], &p.gz[i],
+                       &p.dz[i])
 
 
 cdef void _set_scores(const floating* data, const index_t* indices,
@@ -391,7 +482,7 @@ cdef void _set_scores(const floating* data, const index_t* indices,
             _col_axpy(p.w[j], data, indices, indptr[j], indptr[j + 1], p, p.z)
     if p.bias != 0.0 and p.w[p.n_features] != 0.0:
         _col_axpy(p.w[p.n_features], data, <const index_t*>NULL, 0, 0, p, p.z)
-    _set_sample_terms(p)
+    _set_sample_terms(p, True)
 
 
 cdef inline double _violation(double G, double l1j, double wj) noexcept nogil:
@@ -466,13 +557,98 @@ cdef inline bint _polled(Py_ssize_t* budget, Py_ssize_t cost,
     return False
 
 
+cdef void _gram_form(const floating* rdata, const index_t* rindices,
+                     const index_t* rindptr, Problem* p,
+                     const Py_ssize_t* order, Py_ssize_t active) noexcept nogil:
+    """Rule 6: ``gram`` = the block of ``X~' diag(C_i xi''(z_i)) X~`` of the
+    active variables, numbered in increasing order, summed sample by sample;
+    ``pos`` and ``var`` map variables and rows."""
+    cdef Py_ssize_t nf = p.n_features, na = active, a, b, i, j, k, m
+    cdef Py_ssize_t bias_pos = -1
+    cdef double di, va
+    cdef double* row
+    cdef double* gram = p.gram
+    for j in range(nf + 1):
+        p.pos[j] = -1
+    for a in range(active):
+        p.pos[order[a]] = 0
+    a = 0
+    for j in range(nf + 1):
+        if p.pos[j] >= 0:
+            p.pos[j] = a
+            p.var[a] = j
+            a += 1
+    if p.bias != 0.0:
+        bias_pos = p.pos[nf]
+    for a in range(na * na):
+        gram[a] = 0.0
+    for i in range(p.n_samples):
+        di = p.dz[i]
+        if di == 0.0:
+            continue
+        m = 0
+        for k in range(rindptr[i], rindptr[i + 1]):
+            a = p.pos[rindices[k]]
+            if a >= 0:
+                p.rpos[m] = a
+                p.rval[m] = rdata[k]
+                m += 1
+        if bias_pos >= 0:
+            p.rpos[m] = bias_pos
+            p.rval[m] = p.bias
+            m += 1
+        for a in range(m):
+            va = di * p.rval[a]
+            row = gram + p.rpos[a] * na
+            for b in range(a, m):
+                row[p.rpos[b]] += va * p.rval[b]
+    for a in range(na):
+        for b in range(a + 1, na):
+            gram[b * na + a] = gram[a * na + b]
+
+
+cdef void _gram_start(Problem* p, Py_ssize_t na) noexcept nogil:
+    """``hd = gram d`` with ``d = wpd - w`` (rule 6)."""
+    cdef Py_ssize_t a, b
+    cdef double acc
+    cdef double* d = p.rval     # scratch: d by rows of gram
+    for b in range(na):
+        d[b] = p.wpd[p.var[b]] - p.w[p.var[b]]
+    for a in range(na):
+        acc = 0.0
+        for b in range(na):
+            acc += p.gram[a * na + b] * d[b]
+        p.hd[a] = acc
+
+
+cdef void _gram_finish(const floating* data, const index_t* indices,
+                       const index_t* indptr, Problem* p,
+                       Py_ssize_t na) noexcept nogil:
+    """``xd = X~ (wpd - w)`` from scratch, in increasing variable order
+    (rule 6)."""
+    cdef Py_ssize_t a, i, j, start, end
+    cdef double l1j, l2j
+    cdef const index_t* col
+    for i in range(p.n_samples):
+        p.xd[i] = 0.0
+    for a in range(na):
+        j = p.var[a]
+        if p.wpd[j] != p.w[j]:
+            col = _column(indices, indptr, p, j, &start, &end, &l1j, &l2j)
+            _col_axpy(p.wpd[j] - p.w[j], data, col, start, end, p, p.xd)
+
+
 cdef int _solve(const floating* data, const index_t* indices,
-                const index_t* indptr, Problem* p, Py_ssize_t* order,
-                double tol, int max_iter, uint64_t seed, int verbose,
-                double* measure, int* status) except -1 nogil:
+                const index_t* indptr, const floating* rdata,
+                const index_t* rindices, const index_t* rindptr, Problem* p,
+                Py_ssize_t* order, double tol, int max_iter, uint64_t seed,
+                int verbose, double* measure, int* status) except -1 nogil:
     """Newton steps until the stopping rule holds, ``max_iter``, or a stop."""
     cdef Py_ssize_t nf = p.n_features, n_total = p.n_total, n = p.n_samples
-    cdef Py_ssize_t s, j, i, active, qp_active, start, end
+    cdef Py_ssize_t s, j, i, k, a, active, qp_active, start, end
+    cdef bint gram
+    cdef double spent
+    cdef double* row
     cdef Py_ssize_t budget = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
     cdef const index_t* col
     cdef uint64_t state = rng_seed(seed)
@@ -533,6 +709,8 @@ cdef int _solve(const floating* data, const index_t* indices,
         cycles = 0
         qp_gmax_old = INFINITY
         qp_active = active
+        gram = False
+        spent = 0.0
         while cycles < MAX_INNER:
             qp_gmax = 0.0
             qp_gnorm1 = 0.0
@@ -542,13 +720,19 @@ cdef int _solve(const floating* data, const index_t* indices,
             while s < qp_active:
                 j = order[s]
                 col = _column(indices, indptr, p, j, &start, &end, &l1j, &l2j)
-                if _polled(&budget, end - start + POLL_COLUMN_COST, p.stop):
+                if _polled(&budget, (active if gram else end - start)
+                           + POLL_COLUMN_COST, p.stop):
                     status[0] = INTERRUPTED
                     return n_iter
                 H = p.hdiag[j]
                 wj = wpd[j]
-                G = (p.grad[j] + (wj - w[j]) * (NU + l2j)
-                     + _col_hess_dot(data, col, start, end, p))
+                if gram:
+                    a = p.pos[j]
+                    G = p.grad[j] + (wj - w[j]) * (NU + l2j) + p.hd[a]
+                else:
+                    spent += end - start
+                    G = (p.grad[j] + (wj - w[j]) * (NU + l2j)
+                         + _col_hess_dot(data, col, start, end, p))
                 if _shrink_or_count(G, l1j, wj, threshold, order, s,
                                     &qp_active, &qp_gmax, &qp_gnorm1):
                     continue
@@ -561,7 +745,13 @@ cdef int _solve(const floating* data, const index_t* indices,
                 elif d < -D_MAX:
                     d = -D_MAX
                 wpd[j] = wj + d
-                _col_axpy(d, data, col, start, end, p, p.xd)
+                if gram:
+                    row = p.gram + a * active
+                    for k in range(active):
+                        p.hd[k] += d * row[k]
+                else:
+                    spent += end - start
+                    _col_axpy(d, data, col, start, end, p, p.xd)
             cycles += 1
             if poll(p.stop):
                 status[0] = INTERRUPTED
@@ -574,6 +764,13 @@ cdef int _solve(const floating* data, const index_t* indices,
                 qp_gmax_old = INFINITY
                 continue
             qp_gmax_old = qp_gmax
+            if (not gram and spent >= p.gram_cost and active <= p.gram_max
+                    and rindptr != NULL):
+                _gram_form(rdata, rindices, rindptr, p, order, active)
+                _gram_start(p, active)
+                gram = True
+        if gram:
+            _gram_finish(data, indices, indptr, p, active)
 
         # 3. Line search along d = wpd - w.
         delta = 0.0
@@ -596,7 +793,8 @@ cdef int _solve(const floating* data, const index_t* indices,
             w[j] = wpd[j]
         for i in range(n):
             p.z[i] += p.xd[i]
-        _set_sample_terms(p)
+        p.ell, p.ell_new = p.ell_new, p.ell   # the accepted trial's losses
+        _set_sample_terms(p, False)
         if cycles == 1:
             inner_eps *= 0.25
         n_iter += 1
@@ -616,12 +814,13 @@ cdef double _l1_norm(const Problem* p, const double* w) noexcept nogil:
     return p.l1 * acc + p.l1_bias * fabs(w[nf])
 
 
-cdef double _loss_change(const Problem* p) noexcept nogil:
-    """``sum_i C_i (xi(z_i + (X d)_i) - xi(z_i))``, sample by sample."""
-    cdef Logistic L
+cdef double _loss_change(Problem* p) noexcept nogil:
+    """``sum_i C_i (xi(z_i + (X d)_i) - xi(z_i))``, sample by sample; the
+    new losses are kept in ``ell_new``, their ``exp`` in ``ez``."""
     cdef Py_ssize_t i
     cdef double acc = 0.0, e
     for i in range(p.n_samples):
-        e = weighted_value(&L, p.cost[i], p.y[i], p.z[i] + p.xd[i])
+        e = logistic_value_exp(p.cost[i], p.y[i], p.z[i] + p.xd[i], &p.ez[i])
+        p.ell_new[i] = e
         acc += e - p.ell[i]
     return acc

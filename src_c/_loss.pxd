@@ -128,6 +128,36 @@ cdef inline double curvature(const smooth_loss* L, double y, double z) noexcept 
         return 2.0 if curved(L, y, z) else 0.0
 
 
+cdef inline double logistic_value_exp(double c, double y, double z,
+                                      double* e) noexcept nogil:
+    """``c xi(z)`` of the logistic loss, the same bits as
+    ``weighted_value``, and the ``e = exp(-|y z|)`` it takes, for
+    :func:`logistic_terms` at the same ``z``."""
+    cdef double t = y * z
+    e[0] = exp(-fabs(t))
+    if t >= 0.0:
+        return c * log1p(e[0])
+    return c * (-t + log1p(e[0]))
+
+
+cdef inline void logistic_terms(double c, double y, double z, double e,
+                                double* g, double* h) noexcept nogil:
+    """``g = c xi'(z)`` and ``h = c xi''(z)`` of the logistic loss from
+    ``e = exp(-|y z|)``: the same bits as ``c * derivative(...)`` and ``c *
+    curvature(...)``, which each take an ``exp`` (``sigmoid(t)`` and
+    ``sigmoid(-t)`` both use ``exp(-|t|)``)."""
+    cdef double t = y * z
+    cdef double s_pos, s_neg
+    if t >= 0.0:
+        s_pos = 1.0 / (1.0 + e)
+        s_neg = e / (1.0 + e)
+    else:
+        s_pos = e / (1.0 + e)
+        s_neg = 1.0 / (1.0 + e)
+    g[0] = c * (-y * s_neg)
+    h[0] = c * (s_pos * (1.0 - s_pos))
+
+
 cdef inline void dual_box(int kind, double c, double* upper, double* diag) noexcept nogil:
     """The dual box bound ``U_i`` and diagonal ``D_ii`` of a sample of cost
     ``c > 0`` in liblinear's dual of the four hinge-type losses: ``[0, c]``

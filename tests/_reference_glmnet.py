@@ -9,6 +9,7 @@ rounding of ``exp``/``log1p``.  One Python step per coordinate: small
 problems only.  ``history`` records ``(F(w), w)`` after every Newton step.
 """
 import numpy as np
+import scipy.sparse as sp
 
 from _reference import XorShift
 
@@ -18,6 +19,7 @@ D_MIN = 1e-12
 D_MAX = 10.0
 MAX_INNER = 1000
 MAX_LINE_SEARCH = 20
+GRAM_MAX_VARS = 512
 
 
 def _seqsum(a):
@@ -68,14 +70,19 @@ def _step(G, H, l1j, wj):
 
 
 def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter, seed,
-                     w0=None):
+                     w0=None, gram=False, counts=None):
     """newGLMNET for ``sum_i C_i log(1 + exp(-y_i w.x~_i)) + l1 ||w||_1 + l2/2 ||w||^2``.
 
     ``rule`` is ``"relative"`` (liblinear's) or ``"gradient"``; ``tol`` is
-    already scaled.  Returns ``(w, n_iter, measure, history)``.
+    already scaled.  ``gram``: the kernel's rule 6 (it is given X by rows):
+    a subproblem whose sparse cycles cost as much as forming the active
+    Hessian forms it (``counts["gram"]`` counts them when ``counts`` is a
+    dict).  Returns ``(w, n_iter, measure, history)``.
     """
     XT = X.T.tocsr()
     XT.sort_indices()
+    XR = sp.csr_matrix(X)
+    XR.sort_indices()
     n, d = X.shape
     y = np.asarray(y, dtype=np.float64)
     cost = np.asarray(cost, dtype=np.float64)
@@ -132,6 +139,34 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
             acc += lb * (abs(v[d]) - abs(w[d])) + 0.5 * l2b * (v[d] - w[d]) * (v[d] + w[d])
         return acc
 
+    gram_max = min(n_total, GRAM_MAX_VARS) if gram and n > 0 else 0
+    row_nnz = np.diff(XR.indptr).astype(np.float64) + (1.0 if bias != 0 else 0.0)
+    gram_cost = float((row_nnz * (row_nnz + 1.0)).sum()) / 2.0
+
+    def col_len(j):
+        return len(columns[j][0]) if j < d else n
+
+    def gram_form(members):
+        """The active block of the Hessian, sample by sample, as the kernel sums it."""
+        var = sorted(members)
+        pos = {j: a for a, j in enumerate(var)}
+        na = len(var)
+        Hm = np.zeros((na, na))
+        for i in range(n):
+            if dz[i] == 0.0:
+                continue
+            lo, hi = XR.indptr[i], XR.indptr[i + 1]
+            entries = [(pos[c], float(v)) for c, v in zip(XR.indices[lo:hi], XR.data[lo:hi],
+                                                          strict=True) if c in pos]
+            if bias != 0 and d in pos:
+                entries.append((pos[d], bias))
+            for a, (pa, xa) in enumerate(entries):
+                va = dz[i] * xa
+                for pb, xb in entries[a:]:
+                    Hm[pa, pb] += va * xb
+        upper = np.triu(Hm, 1)
+        return var, pos, np.triu(Hm) + upper.T
+
     order = list(range(d + 1))
     rng = XorShift(seed)
     grad = np.zeros(d + 1)
@@ -179,6 +214,9 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
         cycles = 0
         qp_gmax_old = np.inf
         qp_active = active
+        in_gram = False
+        spent = 0.0
+        var = pos = Hm = hd = None  # the formed Hessian, once in_gram
         while cycles < MAX_INNER:
             qp_gmax = qp_gnorm1 = 0.0
             threshold = qp_gmax_old / n_used
@@ -189,7 +227,12 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
                 l1j, l2j = weights[j]
                 H = hdiag[j]
                 wj = wpd[j]
-                G = grad[j] + (wj - w[j]) * (NU + l2j) + hess_dot(j, xd)
+                if in_gram:
+                    a = pos[j]
+                    G = grad[j] + (wj - w[j]) * (NU + l2j) + hd[a]
+                else:
+                    spent += col_len(j)
+                    G = grad[j] + (wj - w[j]) * (NU + l2j) + hess_dot(j, xd)
                 if wj == 0 and G + l1j > threshold and G - l1j < -threshold:
                     qp_active -= 1
                     order[s], order[qp_active] = order[qp_active], j
@@ -203,7 +246,11 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
                     continue
                 dj = min(max(dj, -D_MAX), D_MAX)
                 wpd[j] = wj + dj
-                axpy(dj, j, xd)
+                if in_gram:
+                    hd += dj * Hm[a]
+                else:
+                    spent += col_len(j)
+                    axpy(dj, j, xd)
             cycles += 1
             if qp_gnorm1 <= inner_eps * gnorm1_init:
                 if qp_active == active:
@@ -212,6 +259,18 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
                 qp_gmax_old = np.inf
                 continue
             qp_gmax_old = qp_gmax
+            if not in_gram and spent >= gram_cost and active <= gram_max:
+                var, pos, Hm = gram_form(order[:active])
+                dvec = wpd[var] - w[var]
+                hd = np.array([_seqsum(Hm[a] * dvec) for a in range(len(var))])
+                in_gram = True
+                if counts is not None:
+                    counts["gram"] = counts.get("gram", 0) + 1
+        if in_gram:
+            xd = np.zeros(n)
+            for j in var:
+                if wpd[j] != w[j]:
+                    axpy(wpd[j] - w[j], j, xd)
 
         delta = _seqsum(grad * (wpd - w))
         delta += (l1 * _seqsum(np.abs(wpd[:d])) + lb * abs(wpd[d])) - (

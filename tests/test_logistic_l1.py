@@ -37,29 +37,40 @@ def cancer():
     return StandardScaler().fit_transform(X), y
 
 
-def _kernel(X, y, cost, w, **kw):
+def _kernel(X, y, cost, w, by_rows=False, **kw):
+    """The kernel on X by columns, and by rows too when ``by_rows``."""
     XT = proved_csr(sp.csr_matrix(X).T.tocsr())
+    if by_rows:
+        kw["X"] = proved_csr(sp.csr_matrix(X))
     return _glmnet_fast.glmnet(XT, y, cost, w, **kw)
 
 
 # ------------------------------------------------------------ NumPy twin
+@pytest.mark.parametrize("gram", [False, True], ids=["sparse", "gram"])
 @pytest.mark.parametrize("case", [
-    dict(bias=1.0, l1=1.0, l2=0.0, reg_bias=True, rule="relative", C=2.0),    # liblinear -s 6
-    dict(bias=1.0, l1=0.3, l2=0.7, reg_bias=False, rule="gradient", C=5.0),   # saga, elastic net
-    dict(bias=0.0, l1=1.0, l2=0.0, reg_bias=True, rule="relative", C=0.5),    # no intercept
+    dict(bias=1.0, l1=1.0, l2=0.0, reg_bias=True, rule="relative", C=2.0, forms=True),  # -s 6
+    dict(bias=1.0, l1=0.3, l2=0.7, reg_bias=False, rule="gradient", C=5.0, forms=True),  # saga
+    dict(bias=0.0, l1=1.0, l2=0.0, reg_bias=True, rule="relative", C=0.5, forms=False),  # no b
 ])
-def test_iterates_match_the_numpy_twin(case):
+def test_iterates_match_the_numpy_twin(case, gram):
+    """Iterate for iterate, with the sparse Hessian products only (no X by
+    rows) and with the formed Hessian (X by rows: rule 6 of the kernel; the
+    subproblems of the last case are too short to form it)."""
     X, y = _sparse()
     cost = case["C"] * np.random.RandomState(1).uniform(0.5, 1.5, X.shape[0])
     tol = 1e-9
     args = dict(bias=case["bias"], l1=case["l1"], l2=case["l2"], reg_bias=case["reg_bias"])
+    counts = {}
     ref_w, ref_iter, _, history = reference_glmnet(
-        X, y, cost, rule=case["rule"], tol=tol, max_iter=50, seed=7, **args)
+        X, y, cost, rule=case["rule"], tol=tol, max_iter=50, seed=7, gram=gram, counts=counts,
+        **args)
     assert ref_iter >= 3
+    assert (counts.get("gram", 0) > 0) == (gram and case["forms"])
     rule = _glmnet_fast.Rule.RELATIVE if case["rule"] == "relative" else _glmnet_fast.Rule.GRADIENT
     for k, (F_ref, w_ref) in enumerate(history, start=1):
         w = np.zeros(X.shape[1] + 1)
-        n_iter, status, _ = _kernel(X, y, cost, w, rule=rule, tol=tol, max_iter=k, seed=7, **args)
+        n_iter, status, _ = _kernel(X, y, cost, w, by_rows=gram, rule=rule, tol=tol,
+                                    max_iter=k, seed=7, **args)
         assert n_iter == k
         np.testing.assert_allclose(w, w_ref, rtol=1e-9, atol=1e-12)
         F = objective(X, y, cost, w, **args)
@@ -67,6 +78,33 @@ def test_iterates_match_the_numpy_twin(case):
     # The objective decreases at every Newton step (up to rounding near the optimum).
     values = [F for F, _ in history]
     assert all(b <= a + 1e-13 * abs(a) for a, b in zip(values, values[1:], strict=False))
+
+
+@pytest.mark.parametrize("dtype, index", [(np.float32, np.int32), (np.float64, np.int64)])
+def test_formed_hessian_on_every_specialisation(dtype, index):
+    """X by rows (rule 6) in float32 and with int64 indices: the same
+    Newton steps and solution as the sparse products, up to rounding."""
+    X, y = _sparse(n=120, d=12, seed=3, density=0.4)
+    X = X.astype(dtype)
+    cost = np.full(X.shape[0], 4.0)
+    kw = dict(bias=1.0, l1=1.0, l2=0.0, reg_bias=True, rule=0, tol=1e-8, max_iter=50, seed=5)
+    counts = {}
+    reference_glmnet(X.astype(np.float64), y, cost, bias=1.0, l1=1.0, l2=0.0, reg_bias=True,
+                     rule="relative", tol=1e-8, max_iter=50, seed=5, gram=True, counts=counts)
+    assert counts.get("gram", 0) > 0
+    XT = sp.csr_matrix(X).T.tocsr()
+    XR = sp.csr_matrix(X)
+    for M in (XT, XR):
+        M.indices = M.indices.astype(index)
+        M.indptr = M.indptr.astype(index)
+    results = []
+    for rows in (None, proved_csr(XR)):
+        w = np.zeros(X.shape[1] + 1)
+        n_iter, status, _ = _glmnet_fast.glmnet(proved_csr(XT), y, cost, w, X=rows, **kw)
+        assert status == 0
+        results.append((n_iter, w))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6, atol=1e-9)
 
 
 def test_kernel_refuses_bad_arguments():
@@ -84,6 +122,13 @@ def test_kernel_refuses_bad_arguments():
         _kernel(X, y, cost, np.zeros(3), **kw)
     with pytest.raises(TypeError, match="takes a fastlinear._csr_fast.CSR"):
         _glmnet_fast.glmnet(X.T.tocsr(), y, cost, w, **kw)
+    XT = proved_csr(X.T.tocsr())
+    with pytest.raises(TypeError, match="takes a fastlinear._csr_fast.CSR"):
+        _glmnet_fast.glmnet(XT, y, cost, w, X=X, **kw)
+    with pytest.raises(ValueError, match=r"glmnet: X must be XT transposed, of shape \(80, 15\)"):
+        _glmnet_fast.glmnet(XT, y, cost, w, X=XT, **kw)
+    with pytest.raises(ValueError, match="glmnet: X and XT must hold values of one dtype"):
+        _glmnet_fast.glmnet(XT, y, cost, w, X=proved_csr(X.astype(np.float32)), **kw)
 
 
 # ------------------------------------------------------- optimality (KKT)
