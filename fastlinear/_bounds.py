@@ -124,33 +124,27 @@ def l1_min_c(X, y, *, loss="squared_hinge", fit_intercept=True, intercept_scalin
     counts = np.bincount(data.y_ind, weights=data.sample_weight, minlength=n_classes)
     cost = data.sample_weight * check_class_weight(class_weight, data.classes,
                                                    counts)[data.y_ind]
-    Xs = data.X.to_scipy()
+    # The loss' weighted derivative at w = 0, one column per class (one for two).
+    columns = [n_classes - 1] if n_classes == 2 else range(n_classes)
+    member = np.stack([data.y_ind == k for k in columns], axis=1).astype(np.float64)
     if intercept == "penalized":
-        # One vs rest: y_i = +-1 for every class (one column for two classes).
-        columns = [n_classes - 1] if n_classes == 2 else range(n_classes)
-        den = 0.0
-        for k in columns:
-            signed = np.where(data.y_ind == k, cost, -cost)
-            den = max(den, float(np.max(np.abs(Xs.T @ signed), initial=0.0)))
-            if fit_intercept:
-                den = max(den, abs(float(signed.sum())) * intercept_scaling)
+        # One vs rest, y_i = +-1 (the loss' factor is in ``scale``).
+        residual = cost[:, None] * (1.0 - 2.0 * member)
         scale = 0.5 if loss == "squared_hinge" else 2.0
     else:
-        # The gradient at W = 0 with the intercepts at their optimum there.
+        # With the intercepts at their optimum at W = 0: the class frequencies.
         total = cost.sum()
         if not total > 0:
             raise ValueError("l1_min_c: every sample has weight 0; nothing to fit.")
-        columns = [n_classes - 1] if n_classes == 2 else range(n_classes)
-        den = 0.0
-        for k in columns:
-            member = (data.y_ind == k).astype(np.float64)
-            if fit_intercept:
-                p = float(np.dot(cost, member)) / total
-            else:
-                p = 0.5 if n_classes == 2 else 1.0 / n_classes
-            residual = cost * (p - member)
-            den = max(den, float(np.max(np.abs(Xs.T @ residual), initial=0.0)))
+        if fit_intercept:
+            p = (cost @ member) / total
+        else:
+            p = np.full(member.shape[1], 0.5 if n_classes == 2 else 1.0 / n_classes)
+        residual = cost[:, None] * (p - member)
         scale = l1_ratio
+    den = float(np.max(np.abs(data.X.to_scipy().T @ residual), initial=0.0))
+    if intercept == "penalized" and fit_intercept:
+        den = max(den, float(np.max(np.abs(residual.sum(axis=0)))) * intercept_scaling)
     if not den > 0:
         raise ValueError(
             "Ill-posed l1_min_c calculation: l1 will always select zero coefficients "
