@@ -675,11 +675,13 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             n_iter, status, measure = _multinomial_fast.newton(
                 data.X, y_ind, cost, W, n_threads=self._n_threads(), **kw)
-        if not fixed_first:
+        if not fixed_first and (n_iter > 0 or W0 is None):
             # The softmax model is unchanged by adding one vector to every
             # class; the centred W has the smaller penalty (for the penalised
             # rows: the optimum is centred) and scikit-learn's gauge for the
-            # unpenalised intercepts.
+            # unpenalised intercepts.  A warm start that takes no step is
+            # returned as it came: centring it again would move it by
+            # rounding, and a path's norms would no longer grow with C.
             W -= W.mean(axis=1, keepdims=True)
         return Solution(W, None, int(n_iter), Status(status), float(measure), solver, threshold)
 

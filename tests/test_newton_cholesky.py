@@ -650,6 +650,30 @@ def test_preconditioned_cg_with_an_old_factor_solves_the_newton_system():
         np.testing.assert_allclose(d, exact, rtol=1e-7, atol=1e-9 * np.abs(exact).max())
 
 
+def test_cg_budget_is_zero_where_forming_the_hessian_is_cheap():
+    """The conjugate-gradient budget is the cost of forming ``H`` over that of
+    one product: 0 below two (iris: every step exact, so a fit of two steps
+    equals two warm-started fits of one), capped at 50 for long rows."""
+    iris = proved_csr(sp.csr_matrix(load_iris().data))
+    assert _newton_cholesky._cg_steps(iris, 1) == 0
+    assert _newton_cholesky._cg_steps(iris, 3) == 0
+    _, _, wide = random_sparse(n=100, d=400, n_classes=3, seed=16, density=0.5)
+    assert _newton_cholesky._cg_steps(wide, 3) == 50
+    _, _, mid = random_sparse(n=100, d=20, n_classes=3, seed=16, density=0.5)
+    assert 2 <= _newton_cholesky._cg_steps(mid, 3) < 50
+
+    X, y = load_iris(return_X_y=True)
+    two = _newton_cholesky.multinomial(proved_csr(sp.csr_matrix(X)), y, np.ones(150), 3, bias=1.0,
+                                       lam=1.0, reg_bias=False, fixed_first=False, tol=0.0,
+                                       max_iter=2)[0]
+    W = None
+    for _ in range(2):
+        W = _newton_cholesky.multinomial(proved_csr(sp.csr_matrix(X)), y, np.ones(150), 3, bias=1.0,
+                                         lam=1.0, reg_bias=False, fixed_first=False, tol=0.0,
+                                         max_iter=1, W0=W)[0]
+    np.testing.assert_allclose(W, two, rtol=1e-12, atol=1e-12)
+
+
 def test_default_start_is_the_intercept_only_optimum():
     """Bias weights start at the log class priors: with no features that is
     the optimum, reached in 0 steps."""

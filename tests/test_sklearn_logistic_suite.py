@@ -76,9 +76,6 @@ EXPECTED_FAILURES = {
     "(rtol 1e-3); at C=1e-4 with class weights "
     "{0: 0.1, 1: 0.2} the newton-cg refit, warm-started from the folds' mean, stops at |g| ~1e-10 (the objective "
     "no longer decreases in float64) where the threshold is ~5e-12, 0.1% off on a 2e-6 coefficient",
-    "test_warm_start_newton_solver[*-newton-cholesky]": GAP + "two fits of max_iter=1 with warm_start equal one "
-    "fit of max_iter=2: fastlinear's newton-cholesky preconditions its second step with the first step's "
-    "factor (conjugate gradients) where a warm start factorises afresh, so the two second steps differ",
     "test_logisticregression_warns_with_n_jobs": OTHER + "scikit-learn 1.9's n_jobs has no effect and warns so; "
     "fastlinear's threads the products with X of the Newton solvers, so it does not warn",
     "test_logistic_regression_array_api_compliance[*]": GAP + "array API inputs (lbfgs, class_weight, sample_weight, "
