@@ -33,8 +33,12 @@ frameworks for large-scale linear classification", ACML 2018):
 3. It stops when ``||g(w)|| <= tol ||g(0)||`` (liblinear's rule; the caller
    scales ``tol`` as liblinear does) or, with ``max_abs_rule``, when
    ``max_j |g_j(w)| <= tol`` (scikit-learn's lbfgs rule, ``tol`` in the units
-   of ``f``); when the line search fails, when the actual reduction is below
-   ``1e-12 |f|``, or after ``max_iter`` Newton steps.
+   of ``f``); when the line search fails, after ``max_iter`` Newton steps,
+   or, under liblinear's rule only, when the actual reduction is below
+   ``1e-12 |f|``.  scikit-learn's rule goes on while the line search finds
+   a decrease: where ``C`` is small, ``f`` is nearly flat (about ``C n
+   log 2`` at ``w = 0``) and a reduction below ``1e-12 |f|`` says nothing
+   about ``max |g|``, the rule's measure.
 
 Design rules of this module:
 
@@ -120,6 +124,7 @@ cdef enum:
 
 cdef double ARMIJO = 0.01       # sufficient decrease of the line search
 cdef double PCG_MIX = 0.01      # M = (1 - PCG_MIX) I + PCG_MIX diag(H)
+cdef double NULL_CURVATURE = 1.0e-14   # d.Hd <= this * d.diag(H)d: null space
 
 
 cdef struct Problem:
@@ -298,7 +303,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     index_work = np.empty(n, dtype=np.intp)
     bound_work = np.empty(p.n_chunks + 1, dtype=np.intp)
     acc_work = np.empty((2, p.n_chunks, m), dtype=np.float64)
-    vec_work = np.zeros((8, m), dtype=np.float64)
+    vec_work = np.zeros((9, m), dtype=np.float64)
     cdef double[:, ::1] sv = sample_work
     cdef Py_ssize_t[::1] iv = index_work
     cdef Py_ssize_t[::1] bv = bound_work
@@ -323,6 +328,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     cdef double* zv = &vv[5, 0]
     cdef double* M = &vv[6, 0]
     cdef double* zero = &vv[7, 0]
+    cdef double* D = &vv[8, 0]
     cdef double* wp = &w[0]
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
@@ -358,8 +364,9 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                 status = CONVERGED
             while status == MAX_ITER and n_iter < max_iter:
                 for k in range(m):
+                    D[k] = M[k]
                     M[k] = (1.0 - PCG_MIX) + PCG_MIX * M[k]
-                rc = _pcg(X_data, X_ind, X_ptr, p, &ws, g, M, s, r, d, Hd, zv,
+                rc = _pcg(X_data, X_ind, X_ptr, p, &ws, g, D, M, s, r, d, Hd, zv,
                           eps_cg, &cg_iter)
                 if rc != 0:
                     break
@@ -382,7 +389,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                 if _small(p, gnorm, gnorm0, tol):
                     status = CONVERGED
                     break
-                if fabs(f_old - f) <= 1.0e-12 * fabs(f):
+                if not p.max_abs_rule and fabs(f_old - f) <= 1.0e-12 * fabs(f):
                     status = CONVERGED
                     break
         if rc > 0:
@@ -604,12 +611,19 @@ cdef int _hess_vec(const floating* data, const index_t* indices,
 
 cdef int _pcg(const floating* data, const index_t* indices,
               const index_t* indptr, const Problem* p, Work* ws,
-              const double* g, const double* M, double* s, double* r,
-              double* d, double* Hd, double* z, double eps_cg,
+              const double* g, const double* D, const double* M, double* s,
+              double* r, double* d, double* Hd, double* z, double eps_cg,
               int* cg_iter) except -1 nogil:
-    """Preconditioned CG on ``H s = -g`` with the quadratic stopping rule (1)."""
+    """Preconditioned CG on ``H s = -g`` with the quadratic stopping rule (1).
+
+    A direction whose curvature is below ``NULL_CURVATURE`` times its
+    curvature under ``diag(H)`` (``D``) lies in the numerical null space of
+    ``H``: CG stops before it.  (liblinear's absolute test ``d.Hd <= 1e-16``
+    stops every CG run once the gradient is small, whatever the scale: at
+    C = 1e-4 it left ``w`` where the gradient was 1e3 times ``tol``.)
+    """
     cdef Py_ssize_t k, m = p.m
-    cdef double zTr, znewTrnew, alpha, beta, cgtol, dHd, Q = 0.0, newQ, Qdiff
+    cdef double zTr, znewTrnew, alpha, beta, cgtol, dHd, dDd, Q = 0.0, newQ, Qdiff
     cdef int it = 0, max_cg = <int>max(m, 5)
     for k in range(m):
         s[k] = 0.0
@@ -624,7 +638,10 @@ cdef int _pcg(const floating* data, const index_t* indices,
             cg_iter[0] = it
             return 1
         dHd = _dot(d, Hd, m)
-        if dHd <= 1.0e-16:
+        dDd = 0.0
+        for k in range(m):
+            dDd += d[k] * d[k] * D[k]
+        if not (dHd > NULL_CURVATURE * dDd):
             break
         alpha = zTr / dHd
         for k in range(m):

@@ -180,7 +180,7 @@ def reference_newton(X, y, cost, *, regression, bias, epsilon, tol, max_iter, w0
         for it in range(1, max(m, 5) + 1):
             Hd = hess(dvec)
             dHd = dvec @ Hd
-            if dHd <= 1e-16:
+            if not dHd > 1e-14 * (dvec * dvec) @ (1.0 + diag):  # the null space of H
                 break
             alpha = zTr / dHd
             s += alpha * dvec

@@ -71,11 +71,6 @@ EXPECTED_FAILURES = {
     "test_dtype_match[*-liblinear]": OTHER + "liblinear's coef_ is float64 for float32 X, where fastlinear "
     "keeps float32",
     # -- real gaps
-    "test_logistic_regressioncv_class_weights[*-weight-weight0]": GAP + "LogisticRegressionCV(Cs=1, "
-    "a class_weight dict, use_legacy_attributes=False, tol=1e-8): newton-cg equals lbfgs "
-    "(rtol 1e-3); at C=1e-4 with class weights "
-    "{0: 0.1, 1: 0.2} the newton-cg refit, warm-started from the folds' mean, stops at |g| ~1e-10 (the objective "
-    "no longer decreases in float64) where the threshold is ~5e-12, 0.1% off on a 2e-6 coefficient",
     "test_logisticregression_warns_with_n_jobs": OTHER + "scikit-learn 1.9's n_jobs has no effect and warns so; "
     "fastlinear's threads the products with X of the Newton solvers, so it does not warn",
     "test_logistic_regression_array_api_compliance[*]": GAP + "array API inputs (lbfgs, class_weight, sample_weight, "
