@@ -229,6 +229,24 @@ def test_warm_start_continues_from_the_previous_model(solver):
     np.testing.assert_allclose(est.coef_, cold.coef_, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("solver", EXACT)
+def test_warm_start_near_the_optimum_at_small_C_reaches_tol(solver):
+    """At C = 1e-4 the objective is nearly flat: a warm start 1e-9 away from
+    the optimum (a cross-validated refit's start) must still be moved until
+    the gradient test holds, not stopped by an absolute curvature threshold
+    or a relative decrease of f."""
+    X, y = _binary(n=60, d=3)
+    params = dict(C=1e-4, solver=solver, tol=1e-8, fit_intercept=False)
+    cold = LogisticRegression(**params).fit(X, y)
+    est = LogisticRegression(warm_start=True, **params)
+    est.coef_ = cold.coef_ + np.array([[3e-9, -2e-9, 4e-9]])
+    est.intercept_ = np.zeros(1)
+    est.classes_ = cold.classes_
+    est.fit(X, y)
+    assert np.max(np.abs(_mean_gradient(est, X, y)[:-1])) <= 1e-8  # no intercept
+    np.testing.assert_allclose(est.coef_, cold.coef_, rtol=1e-6)
+
+
 def test_sparsify_densify_and_float32():
     X, y = _sparse_multiclass()
     est = LogisticRegression().fit(X.astype(np.float32), y)
