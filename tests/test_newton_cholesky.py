@@ -657,6 +657,13 @@ def test_cg_budget_is_zero_where_forming_the_hessian_is_cheap():
     iris = proved_csr(sp.csr_matrix(load_iris().data))
     assert _newton_cholesky._cg_steps(iris, 1) == 0
     assert _newton_cholesky._cg_steps(iris, 3) == 0
+    # Explicit zeros (a stored 0 in every row, a fifth column) count for nothing.
+    padded = sp.hstack([sp.csr_matrix(load_iris().data), sp.csr_matrix((150, 1))]).tocsr()
+    padded = sp.csr_matrix((np.insert(padded.data, padded.indptr[1:], 0.0),
+                            np.insert(padded.indices, padded.indptr[1:], 4),
+                            padded.indptr + np.arange(151)), shape=(150, 5))
+    assert padded.nnz == 750 and proved_csr(padded).nnz == 750
+    assert _newton_cholesky._cg_steps(proved_csr(padded), 1) == 0
     _, _, wide = random_sparse(n=100, d=400, n_classes=3, seed=16, density=0.5)
     assert _newton_cholesky._cg_steps(wide, 3) == 50
     _, _, mid = random_sparse(n=100, d=20, n_classes=3, seed=16, density=0.5)
