@@ -1,30 +1,30 @@
-"""L-BFGS on a fused logistic pass, against Newton: measured, then dropped.
+"""L-BFGS iterations before Newton in binary logistic regression: how many.
 
-scikit-learn's default (lbfgs) beats fastlinear's Newton methods on w8a
-(``LOGISTIC.md``).  This script asks whether an L-BFGS of fastlinear's own,
-on a one-pass loss-and-gradient kernel, would win there without losing
-where Newton wins (a9a).  The kernel lives in
-``bench/patches/fused_logistic_pass.diff`` (``_newton_fast.loss_grad_fused``:
-each row read once, one ``exp`` and one ``log1p`` per row).  To repeat::
+scikit-learn's default (lbfgs) was faster than fastlinear's Newton-Cholesky
+on w8a (``LOGISTIC.md``): from the default start, Newton's first steps there
+are damped, and each costs a Hessian (about nine products with X).  A binary
+``solver="auto"`` fit now takes up to ``QUASI_NEWTON_ITER`` L-BFGS
+iterations first (``fastlinear._newton_cholesky``, step 0b), on the one-pass
+kernel ``fastlinear._newton_fast.logistic_loss_grad``.  This script measures
+that choice against its alternatives, one thread for everyone (BLAS and
+OpenMP):
 
-    git apply bench/patches/fused_logistic_pass.diff
-    python setup.py build_ext --inplace -j 2
-    python bench/lbfgs_probe.py
-    git apply -R bench/patches/fused_logistic_pass.diff && python setup.py build_ext --inplace -j 2
+* one loss-and-gradient evaluation: fastlinear's pass against scikit-learn's
+  ``LinearModelLoss.loss_gradient`` (what its lbfgs calls), the median of
+  ``--evals`` calls at a point of norm 0.1;
+* for every set and C: scikit-learn's default fit; fastlinear's
+  ``solver="newton-cholesky"`` (Newton alone); L-BFGS alone (scipy's
+  L-BFGS-B with scikit-learn's options on fastlinear's pass, run to the
+  gradient test); and fastlinear's default fit with the L-BFGS cap set to
+  each of ``--caps``.  Times are the fastest of ``--repeat`` alternated
+  rounds; ``it`` counts L-BFGS iterations and Newton steps; ``gap`` is the
+  objective relative to the lowest of the row.
 
-Without the patch the script says so and stops.  One thread for everyone
-(BLAS and OpenMP).  Printed, for a9a and w8a (``bench/workloads.py``):
+Sets: a9a and w8a (``bench/workloads.py``, training parts) and two
+synthetic sparse 0/1 sets from a steep planted model (40,000 x 300, 4 % and
+10 % of entries stored, 10-25 % positives).  ::
 
-* the time of one loss-and-gradient evaluation: the fused pass against
-  scikit-learn's ``LinearModelLoss.loss_gradient`` (what its lbfgs calls),
-  the median of ``--evals`` calls at a point of norm 0.1;
-* for every C: scikit-learn's default fit, fastlinear's default fit, and
-  scipy's L-BFGS-B with scikit-learn's options (``gtol=tol`` on the mean
-  objective, ``maxls=50``, ``ftol=64 eps``) on the fused pass; then
-  "hybrid": that L-BFGS capped at ``--cap`` iterations, followed by
-  fastlinear's default fit warm-started from its point.  Times are the
-  fastest of ``--repeat`` alternated rounds; ``gap`` is the objective
-  relative to the lowest of the row.
+    FASTLINEAR_DATA=/work/shared/data python bench/lbfgs_probe.py
 """
 import argparse
 import sys
@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import scipy.optimize as so
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
@@ -42,32 +43,43 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from fastlinear import LogisticRegression, _newton_fast, logistic_objective  # noqa: E402
+from fastlinear import LogisticRegression, _newton_cholesky, _newton_fast, logistic_objective  # noqa: E402, E501
 from fastlinear._validation import proved_csr  # noqa: E402
 
 from workloads import DataUnavailable, load_workload  # noqa: E402
 
 
-def int32_csr(X):
-    X = sp.csr_matrix(X, dtype=np.float64)
-    X.indices = X.indices.astype(np.int32)
-    X.indptr = X.indptr.astype(np.int32)
-    return X
+def synthetic(seed, density, scale, shift, n=40_000, d=300):
+    """Sparse 0/1 features, labels from a steep planted logistic model."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=density, format="csr", random_state=seed,
+                  data_rvs=lambda k: np.ones(k))
+    y = (rng.random(n) < expit(X @ (scale * rng.standard_normal(d)) + shift)).astype(int)
+    return X, y
 
 
-def lbfgs(Xp, y_pm, C, tol, max_iter, counter):
+def load(name):
+    if name == "synthetic-4%":
+        return synthetic(0, 0.04, 3.0, -5.0)
+    if name == "synthetic-10%":
+        return synthetic(1, 0.10, 1.0, -3.0)
+    X, y = load_workload(name)[:2]
+    return X, (np.asarray(y) == np.max(y)).astype(int)
+
+
+def lbfgs_alone(Xp, y_pm, C, tol):
+    """L-BFGS run to the gradient test; returns (result, evaluations)."""
     n, m = Xp.n_rows, Xp.n_cols + 1
-    cost = np.full(n, float(C))
-    g = np.empty(m)
+    cost, g, count = np.full(n, float(C)), np.empty(m), [0]
 
     def fun(w):
-        counter[0] += 1
-        f = _newton_fast.loss_grad_fused(Xp, y_pm, cost, w, g, 1.0)
-        return f, g.copy()
+        count[0] += 1
+        return _newton_fast.logistic_loss_grad(Xp, y_pm, cost, w, g, bias=1.0), g.copy()
 
-    return so.minimize(fun, np.zeros(m), jac=True, method="L-BFGS-B",
-                       options=dict(maxiter=max_iter, maxls=50, gtol=tol * C * n,
-                                    ftol=64 * np.finfo(float).eps))
+    res = so.minimize(fun, np.zeros(m), jac=True, method="L-BFGS-B",
+                      options=dict(maxiter=1000, maxls=50, gtol=tol * C * n,
+                                   ftol=64 * np.finfo(float).eps))
+    return res, count[0]
 
 
 def timed(fn):
@@ -76,7 +88,7 @@ def timed(fn):
     return time.perf_counter() - tic, out
 
 
-def per_eval(X, y, n_calls):
+def per_eval(Xp, X, y, n_calls):
     from sklearn._loss.loss import HalfBinomialLoss
     from sklearn.linear_model._linear_loss import LinearModelLoss
 
@@ -84,14 +96,14 @@ def per_eval(X, y, n_calls):
     n, d = X.shape
     w = rng.standard_normal(d + 1)
     w *= 0.1 / np.linalg.norm(w)
-    Xp = proved_csr(X, caller="lbfgs_probe")
     y_pm = np.where(y == 1, 1.0, -1.0)
     cost, g = np.ones(n), np.empty(d + 1)
     linear_loss = LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=True)
     y01 = (y == 1).astype(np.float64)
     ours, theirs = [], []
     for _ in range(n_calls):
-        ours.append(timed(lambda: _newton_fast.loss_grad_fused(Xp, y_pm, cost, w, g, 1.0))[0])
+        ours.append(timed(lambda: _newton_fast.logistic_loss_grad(Xp, y_pm, cost, w, g,
+                                                                   bias=1.0))[0])
         theirs.append(timed(lambda: linear_loss.loss_gradient(
             w, X, y01, l2_reg_strength=1.0, n_threads=1))[0])
     return float(np.median(ours)), float(np.median(theirs))
@@ -99,72 +111,62 @@ def per_eval(X, y, n_calls):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", nargs="+", default=["a9a", "w8a"])
+    parser.add_argument("--sets", nargs="+",
+                        default=["a9a", "w8a", "synthetic-4%", "synthetic-10%"])
     parser.add_argument("--Cs", nargs="+", type=float, default=[0.01, 1.0, 100.0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--caps", nargs="+", type=int, default=[10, 15, 25])
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--evals", type=int, default=30)
-    parser.add_argument("--cap", type=int, default=10)
     args = parser.parse_args(argv)
-    if not hasattr(_newton_fast, "loss_grad_fused"):
-        print("lbfgs_probe: the fused pass is not built; apply "
-              "bench/patches/fused_logistic_pass.diff first (see the docstring).")
-        return 1
     from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
     warnings.simplefilter("ignore", ConvergenceWarning)
+    default_cap = _newton_cholesky.QUASI_NEWTON_ITER
+    print(f"L-BFGS cap of solver='auto' in this build: {default_cap}")
     with threadpool_limits(1):
         for name in args.sets:
             try:
-                X, y = load_workload(name)[:2]
+                X, y = load(name)
             except DataUnavailable as exc:
                 print(f"{name}: skipped ({exc})")
                 continue
-            X = int32_csr(X)
-            y = (np.asarray(y) == np.max(y)).astype(int)
+            X = sp.csr_matrix(X, dtype=np.float64)
             Xp = proved_csr(X, caller="lbfgs_probe")
             y_pm = np.where(y == 1, 1.0, -1.0)
-            t_ours, t_sk = per_eval(X, y, args.evals)
-            print(f"{name} ({X.shape[0]:,} x {X.shape[1]:,}, {X.nnz:,} nnz): one evaluation "
-                  f"{t_ours * 1e3:.2f} ms fused, {t_sk * 1e3:.2f} ms scikit-learn "
-                  f"({t_sk / t_ours:.2f}x)")
+            t_ours, t_sk = per_eval(Xp, X, y, args.evals)
+            print(f"{name} ({X.shape[0]:,} x {X.shape[1]:,}, {X.nnz:,} nnz, "
+                  f"{y.mean():.0%} positive): one evaluation {t_ours * 1e3:.2f} ms fastlinear, "
+                  f"{t_sk * 1e3:.2f} ms scikit-learn ({t_sk / t_ours:.2f}x)")
             for C in args.Cs:
+                fits = {"sklearn": lambda: SkLogisticRegression(C=C).fit(X, y),
+                        "newton": lambda: LogisticRegression(
+                            C=C, solver="newton-cholesky").fit(X, y),
+                        "lbfgs": lambda: lbfgs_alone(Xp, y_pm, C, 1e-4)}
+                for cap in args.caps:
+                    def capped(cap=cap):
+                        _newton_cholesky.QUASI_NEWTON_ITER = cap
+                        try:
+                            return LogisticRegression(C=C).fit(X, y)
+                        finally:
+                            _newton_cholesky.QUASI_NEWTON_ITER = default_cap
+                    fits[f"cap {cap}"] = capped
                 best = {}
                 for _ in range(args.repeat):
-                    t, sk = timed(lambda: SkLogisticRegression(C=C).fit(X, y))
-                    best["sk"] = min(best.get("sk", (np.inf,)), (t, sk), key=lambda r: r[0])
-                    t, fl = timed(lambda: LogisticRegression(C=C).fit(X, y))
-                    best["fl"] = min(best.get("fl", (np.inf,)), (t, fl), key=lambda r: r[0])
-                    evals = [0]
-                    t, res = timed(lambda: lbfgs(Xp, y_pm, C, 1e-4, 100, evals))
-                    best["lbfgs"] = min(best.get("lbfgs", (np.inf,)), (t, (res, evals[0])),
-                                        key=lambda r: r[0])
-
-                    def hybrid():
-                        res = lbfgs(Xp, y_pm, C, 1e-4, args.cap, [0])
-                        est = LogisticRegression(C=C, warm_start=True)
-                        est.classes_ = np.array([0, 1])
-                        est.coef_ = res.x[None, :-1].copy()
-                        est.intercept_ = res.x[-1:].copy()
-                        return res, est.fit(X, y)
-
-                    t, out = timed(hybrid)
-                    best["hybrid"] = min(best.get("hybrid", (np.inf,)), (t, out),
-                                         key=lambda r: r[0])
-                sk, fl = best["sk"][1], best["fl"][1]
-                res, n_eval = best["lbfgs"][1]
-                h_res, h_est = best["hybrid"][1]
-                J = {"sk": logistic_objective(sk, X, y, C=C),
-                     "fl": logistic_objective(fl, X, y, C=C),
-                     "lbfgs": res.fun, "hybrid": logistic_objective(h_est, X, y, C=C)}
+                    for key, fit in fits.items():
+                        t, out = timed(fit)
+                        if t < best.get(key, (np.inf,))[0]:
+                            best[key] = (t, out)
+                J, its = {}, {}
+                for key, (_, out) in best.items():
+                    if key == "lbfgs":
+                        J[key], its[key] = out[0].fun, f"{out[0].nit} it, {out[1]} evals"
+                    else:
+                        J[key], its[key] = logistic_objective(out, X, y, C=C), \
+                            f"{out.n_iter_[0]} it"
                 low = min(J.values())
-                gap = {k: v / low - 1 for k, v in J.items()}
-                print(f"  C={C:g}: scikit-learn lbfgs {best['sk'][0]:.3f} s ({sk.n_iter_[0]} it, "
-                      f"gap {gap['sk']:.1e}) | fastlinear {best['fl'][0]:.3f} s ({fl.solver_}, "
-                      f"{fl.n_iter_[0]} it, gap {gap['fl']:.1e}) | L-BFGS on the fused pass "
-                      f"{best['lbfgs'][0]:.3f} s ({res.nit} it, {n_eval} evals, gap "
-                      f"{gap['lbfgs']:.1e}) | hybrid {best['hybrid'][0]:.3f} s ({h_res.nit} it + "
-                      f"{h_est.solver_} {h_est.n_iter_[0]} it, gap {gap['hybrid']:.1e})",
-                      flush=True)
+                cells = [f"{key} {best[key][0]:.3f} s ({its[key]}, gap {J[key] / low - 1:.1e})"
+                         for key in fits]
+                print(f"  C={C:g}: " + " | ".join(cells), flush=True)
     return 0
 
 

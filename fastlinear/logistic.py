@@ -189,7 +189,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
 "sag", "saga", "svrg", "sgd"}, default="auto"
         ``"auto"``, ``"lbfgs"``, ``"sag"``, ``"saga"``: the exact solver of
         :func:`fastlinear.logistic.choose_solver` (all solve the same
-        problem); with ``l1_ratio > 0`` (``"auto"`` and ``"saga"`` only)
+        problem; a binary Newton-Cholesky fit of sparse X from the default
+        start first takes up to 15 L-BFGS iterations, counted in
+        ``n_iter_``); with ``l1_ratio > 0`` (``"auto"`` and ``"saga"`` only)
         newGLMNET, stopped when the largest entry of the minimum-norm
         subgradient of ``J / (C sum_i s_i)`` is at most ``tol``.
         ``"newton-cholesky"``: Newton's method with the Hessian factorised
@@ -199,9 +201,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         solvers (binary only, as scikit-learn).  ``"svrg"``, ``"sgd"``:
         mini-batch gradient descent with or without the SVRG control variate.
     max_iter : int, default=100
-        Newton steps (exact solvers, liblinear's ``-s 0``), passes over the
-        data (``-s 7``) or epochs (mini-batch solvers).  0 returns the start
-        point (zeros, or the previous model with ``warm_start``).
+        Newton steps and L-BFGS iterations (exact solvers), Newton steps
+        (liblinear's ``-s 0``), passes over the data (``-s 7``) or epochs
+        (mini-batch solvers).  0 returns the start point (zeros, or the
+        previous model with ``warm_start``).
     verbose : int, default=0
         Print the solver's progress.
     warm_start : bool, default=False
@@ -644,8 +647,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if solver == "newton-cholesky":
             from . import _newton_cholesky
 
-            return _newton_cholesky.binary(problem, tol=self.tol, max_iter=self.max_iter,
-                                           w0=w0, verbose=self.verbose, stop=stop)
+            return _newton_cholesky.binary(
+                problem, tol=self.tol, max_iter=self.max_iter, w0=w0, verbose=self.verbose,
+                stop=stop, quasi_newton=self.solver not in ("newton-cholesky", "newton-cg"))
         sol = newton(problem, tol=self.tol, max_iter=self.max_iter, w0=w0,
                      n_threads=self._n_threads(), verbose=self.verbose, stop=stop,
                      rule="liblinear" if liblinear else "gradient")

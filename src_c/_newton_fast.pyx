@@ -81,6 +81,8 @@ from _loss cimport (
     curvature,
     curved,
     derivative,
+    logistic_terms,
+    logistic_value_exp,
     smooth_loss,
     weighted_value,
 )
@@ -89,7 +91,7 @@ from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
 from fastlinear._csr_fast import require_proved
 
-__all__ = ["have_openmp", "loss_kinds", "newton"]
+__all__ = ["have_openmp", "logistic_loss_grad", "loss_kinds", "newton"]
 
 
 cdef extern from *:
@@ -243,16 +245,7 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
         chunks = <int>max(n, 1)
 
     cdef Problem p
-    p.n = n
-    p.m = m
-    p.y = &y[0] if n > 0 else NULL
-    p.cost = &cost[0] if n > 0 else NULL
-    p.bias = bias
-    p.lam = lam
-    p.reg_bias = reg_bias
-    p.max_abs_rule = max_abs_rule
-    p.n_chunks = chunks
-    p.stop = &stop[0]
+    _set_problem(&p, y, cost, m, bias, lam, reg_bias, max_abs_rule, chunks, stop)
     if n == 0:
         w[:] = 0.0
         return 0, int(CONVERGED), 0.0
@@ -265,6 +258,22 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     if loss == SQUARED_EPSILON_INSENSITIVE:
         return _dispatch(X, &squared_eps, &p, w, tol, max_iter, warm_start, verbose, scores)
     return _dispatch(X, &logistic, &p, w, tol, max_iter, warm_start, verbose, scores)
+
+
+cdef void _set_problem(Problem* p, const double[::1] y, const double[::1] cost, Py_ssize_t m,
+                       double bias, double lam, bint reg_bias, bint max_abs_rule, int chunks,
+                       unsigned char[::1] stop):
+    """Fill ``p`` for ``y.shape[0]`` samples and ``m`` variables."""
+    p.n = y.shape[0]
+    p.m = m
+    p.y = &y[0] if p.n > 0 else NULL
+    p.cost = &cost[0] if p.n > 0 else NULL
+    p.bias = bias
+    p.lam = lam
+    p.reg_bias = reg_bias
+    p.max_abs_rule = max_abs_rule
+    p.n_chunks = chunks
+    p.stop = &stop[0]
 
 
 cdef object _dispatch(X, const smooth_loss* L, Problem* p, double[::1] w, double tol,
@@ -715,3 +724,130 @@ cdef int _line_search(const floating* data, const index_t* indices,
         t *= 0.5
     step[0] = 0.0
     return 0
+
+
+def logistic_loss_grad(X, const double[::1] y, const double[::1] cost, const double[::1] w,
+                       double[::1] g, *, double bias, double lam=1.0, bint reg_bias=False,
+                       int n_threads=1, unsigned char[::1] stop=None):
+    """``f(w)`` of the logistic loss and its gradient, in one pass over the rows.
+
+    ``f`` is this module's objective with the logistic loss (``lam/2 w_R.w_R +
+    sum_i C_i log(1 + exp(-y_i z_i))``).  Each row is read once: its score,
+    then ``C_i xi(z_i)`` and ``C_i xi'(z_i)`` from one ``exp`` and one
+    ``log1p`` (``_loss.pxd``), then its share of ``X~^T u``.  The rows are
+    split as the Newton products split them (rule 2); the chunks' partial
+    sums are added in chunk order, so the same thread count gives the same
+    bits.  For the quasi-Newton start of ``fastlinear._newton_cholesky``.
+
+    Parameters
+    ----------
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,), -1 or +1.
+    cost : ndarray of shape (n_samples,), ``C_i >= 0``.
+    w : ndarray of shape (n_features + 1,), the bias weight last.
+    g : ndarray of shape (n_features + 1,), receives the gradient.
+    bias : value of the constant feature (0 for no intercept).
+    lam : weight of the penalty (1, or 0 for none).
+    reg_bias : whether the bias weight is penalised.
+    n_threads : chunks of rows (rule 2).
+    stop : uint8 array of shape (1,), the fit's shared stop flag.
+
+    Returns
+    -------
+    f : float
+        ``f(w)``; NaN when the pass was interrupted (``g`` is then
+        incomplete).
+    """
+    require_proved(X, "logistic_loss_grad")
+    cdef Py_ssize_t n = X.n_rows, m = X.n_cols + 1
+    if y.shape[0] != n or cost.shape[0] != n:
+        raise ValueError("logistic_loss_grad: y and cost must have n_samples = %d elements." % n)
+    if w.shape[0] != m or g.shape[0] != m:
+        raise ValueError("logistic_loss_grad: w and g must have n_features + 1 = %d elements." % m)
+    if not isfinite(bias) or not (lam >= 0.0) or not isfinite(lam) or n_threads < 1:
+        raise ValueError("logistic_loss_grad: bias and lam must be finite (lam >= 0) and "
+                         "n_threads >= 1.")
+    if stop is None:
+        stop = np.zeros(1, dtype=np.uint8)
+    cdef int chunks = n_threads if FL_HAVE_OPENMP else 1
+    if X.nnz < MIN_NNZ_PER_FEATURE * m:
+        chunks = 1
+    chunks = <int>min(chunks, max(n, 1))
+    cdef Problem p
+    _set_problem(&p, y, cost, m, bias, lam, reg_bias, True, chunks, stop)
+    bounds = np.empty(chunks + 1, dtype=np.intp)
+    acc = np.zeros((chunks, m), dtype=np.float64)
+    part = np.zeros(chunks, dtype=np.float64)
+    if X.indices.dtype == np.int32:
+        if X.data.dtype == np.float32:
+            return _loss_grad_typed[float, int32_t](X.data, X.indices, X.indptr, &p, w, g,
+                                                    bounds, acc, part)
+        return _loss_grad_typed[double, int32_t](X.data, X.indices, X.indptr, &p, w, g,
+                                                 bounds, acc, part)
+    if X.data.dtype == np.float32:
+        return _loss_grad_typed[float, int64_t](X.data, X.indices, X.indptr, &p, w, g,
+                                                bounds, acc, part)
+    return _loss_grad_typed[double, int64_t](X.data, X.indices, X.indptr, &p, w, g,
+                                             bounds, acc, part)
+
+
+cdef double _loss_grad_typed(const floating[::1] data, const index_t[::1] indices,
+                             const index_t[::1] indptr, const Problem* p,
+                             const double[::1] w, double[::1] g, Py_ssize_t[::1] bounds,
+                             double[:, ::1] acc, double[::1] part):
+    cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef Py_ssize_t j, m = p.m
+    cdef int c
+    cdef double f = 0.0
+    cdef bint stopped = False
+    with nogil:
+        _chunk_bounds(&indptr[0], NULL, p.n, p.n_chunks, &bounds[0])
+        if p.n_chunks == 1:
+            stopped = _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], 0, p.n,
+                                       &acc[0, 0], &part[0], True)
+        else:
+            for c in prange(p.n_chunks, schedule="static", chunksize=1,
+                            num_threads=p.n_chunks):
+                _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], bounds[c],
+                                 bounds[c + 1], &acc[c, 0], &part[c], False)
+        for j in range(m):
+            g[j] = 0.0
+        for c in range(p.n_chunks):
+            f += part[c]
+            for j in range(m):
+                g[j] += acc[c, j]
+        for j in range(m - 1 + p.reg_bias):
+            f += 0.5 * p.lam * w[j] * w[j]
+            g[j] += p.lam * w[j]
+        stopped = stopped or poll(p.stop)
+    return float("nan") if stopped else f
+
+
+cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
+                           const index_t* indptr, const Problem* p, const double* w,
+                           Py_ssize_t lo, Py_ssize_t hi, double* acc, double* f_out,
+                           bint polling) noexcept nogil:
+    """Rows ``lo..hi-1``: ``sum_i C_i xi(z_i)`` into ``f_out``, ``X~^T u`` into
+    ``acc``; True when ``polling`` and the stop flag was set."""
+    cdef Py_ssize_t i, k, nf = p.m - 1
+    cdef double zi, e, u, h, f = 0.0, ci, yi
+    for k in range(p.m):
+        acc[k] = 0.0
+    for i in range(lo, hi):
+        if polling and (i & (POLL_EVERY - 1)) == POLL_EVERY - 1 and poll(p.stop):
+            return True
+        ci = p.cost[i]
+        if ci == 0.0:
+            continue
+        yi = p.y[i]
+        zi = w[nf] * p.bias
+        for k in range(indptr[i], indptr[i + 1]):
+            zi += data[k] * w[indices[k]]
+        f += logistic_value_exp(ci, yi, zi, &e)
+        logistic_terms(ci, yi, zi, e, &u, &h)
+        for k in range(indptr[i], indptr[i + 1]):
+            acc[indices[k]] += u * data[k]
+        acc[nf] += u * p.bias
+    f_out[0] = f
+    return False

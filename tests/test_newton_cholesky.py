@@ -696,3 +696,144 @@ def test_default_start_is_the_intercept_only_optimum():
         max_iter=100)
     assert n_iter == 0 and status == Status.CONVERGED
     np.testing.assert_allclose(softmax(2.0 * W[-1]), [0.3, 0.1, 0.6], rtol=1e-12)
+
+
+# ------------------------------------------- L-BFGS iterations first (step 0b)
+
+
+def unbalanced_binary(n=3000, d=60, seed=0):
+    """Sparse 0/1 features, about 20 % positives from a steep planted model:
+    Newton's first steps from the default start are damped there, as on w8a."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.12, format="csr", random_state=seed,
+                  data_rvs=lambda k: np.ones(k))
+    y = (rng.random(n) < expit(X @ (3.0 * rng.standard_normal(d)) - 5.0)).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("bias, lam, reg_bias", [(1.0, 1.0, False), (2.5, 1.0, True),
+                                                 (0.0, 1.0, False), (1.0, 0.0, False)])
+def test_logistic_loss_grad_equals_numpy_twin(dtype, index_dtype, n_threads, bias, lam,
+                                              reg_bias):
+    from fastlinear import _newton_fast
+
+    X, y01, proof = random_sparse(n=2000, d=40, seed=3, dtype=dtype, index_dtype=index_dtype)
+    rng = np.random.default_rng(1)
+    y = np.where(y01 == 1, 1.0, -1.0)
+    cost = rng.random(2000) * 3.0
+    cost[::7] = 0.0                       # samples of cost 0 add nothing
+    w = 3.0 * rng.standard_normal(41)     # scores of both signs, some large
+    g = np.full(41, np.nan)
+    f = _newton_fast.logistic_loss_grad(proof, y, cost, w, g, bias=bias, lam=lam,
+                                        reg_bias=reg_bias, n_threads=n_threads)
+    f_twin, g_twin = binary_twin(dense_tilde(X, bias), y, cost, w, lam, reg_bias)
+    assert f == pytest.approx(f_twin, rel=1e-13)
+    np.testing.assert_allclose(g, g_twin, rtol=1e-11, atol=1e-11 * np.abs(g_twin).max())
+    # The same thread count gives the same bits.
+    g2 = np.empty(41)
+    assert _newton_fast.logistic_loss_grad(proof, y, cost, w, g2, bias=bias, lam=lam,
+                                           reg_bias=reg_bias, n_threads=n_threads) == f
+    np.testing.assert_array_equal(g2, g)
+
+
+def test_logistic_loss_grad_bad_input_and_stop():
+    from fastlinear import _newton_fast
+
+    X, y01, proof = random_sparse(n=50, d=4)
+    y, cost, w, g = np.where(y01 == 1, 1.0, -1.0), np.ones(50), np.zeros(5), np.empty(5)
+    with pytest.raises(TypeError, match="CSR built by checked_csr"):
+        _newton_fast.logistic_loss_grad(X, y, cost, w, g, bias=1.0)
+    with pytest.raises(ValueError, match="n_samples = 50"):
+        _newton_fast.logistic_loss_grad(proof, y[:-1], cost, w, g, bias=1.0)
+    with pytest.raises(ValueError, match="n_features \\+ 1 = 5"):
+        _newton_fast.logistic_loss_grad(proof, y, cost, w[:-1], g, bias=1.0)
+    with pytest.raises(ValueError, match="lam must be finite"):
+        _newton_fast.logistic_loss_grad(proof, y, cost, w, g, bias=1.0, lam=np.nan)
+    stop = np.ones(1, dtype=np.uint8)
+    assert np.isnan(_newton_fast.logistic_loss_grad(proof, y, cost, w, g, bias=1.0, stop=stop))
+
+
+def count_quasi_newton(monkeypatch):
+    calls = []
+    original = _newton_cholesky._quasi_newton_start
+
+    def counted(*args, **kwargs):
+        calls.append(original(*args, **kwargs))
+        return calls[-1]
+
+    monkeypatch.setattr(_newton_cholesky, "_quasi_newton_start", counted)
+    return calls
+
+
+@pytest.mark.parametrize("C", [1.0, 100.0])
+def test_quasi_newton_start_then_newton_meets_the_gradient_test(C, monkeypatch):
+    """From the default start, ``quasi_newton=True`` takes L-BFGS iterations
+    (counted in ``n_iter``), then Newton; the result meets the same gradient
+    test, checked by the NumPy twin, and is the optimum within what that
+    test allows."""
+    X, y = unbalanced_binary()
+    calls = count_quasi_newton(monkeypatch)
+    problem = binary_problem(X, y, C)
+    tol = 1e-4
+    sol = _newton_cholesky.binary(problem, tol=tol, max_iter=100, quasi_newton=True)
+    assert len(calls) == 1 and 0 < calls[0] <= _newton_cholesky.QUASI_NEWTON_ITER
+    assert sol.status == Status.CONVERGED and sol.n_iter >= calls[0]
+    f, g = binary_twin(dense_tilde(X, 1.0), problem.y, problem.cost, sol.w, 1.0, False)
+    assert np.abs(g).max() <= sol.threshold == pytest.approx(tol * C * X.shape[0])
+    exact = _newton_cholesky.binary(problem, tol=1e-12, max_iter=100)
+    assert len(calls) == 1  # not asked for: pure Newton
+    f_opt, _ = binary_twin(dense_tilde(X, 1.0), problem.y, problem.cost, exact.w, 1.0, False)
+    # f is strongly convex with a modulus of at least 1 here (the smallest
+    # eigenvalue of H at the optimum is 3.7 at C = 1 and 72 at C = 100), so
+    # f - f_opt <= ||g||^2 / 2.
+    assert f_opt <= f <= f_opt + 0.5 * float(g @ g)
+
+
+def test_quasi_newton_start_only_where_it_can_pay(monkeypatch):
+    """Not from a warm start, not without a penalty, not where forming the
+    Hessian costs less than two products (iris), not for an explicit
+    ``solver="newton-cholesky"``; and it counts against ``max_iter``."""
+    from fastlinear import LogisticRegression
+
+    calls = count_quasi_newton(monkeypatch)
+    X, y = unbalanced_binary()
+    problem = binary_problem(X, y, 1.0)
+    warm = _newton_cholesky.binary(problem, tol=1e-4, max_iter=100, quasi_newton=True)
+    assert len(calls) == 1
+    _newton_cholesky.binary(problem, tol=1e-4, max_iter=100, w0=warm.w, quasi_newton=True)
+    _newton_cholesky.binary(binary_problem(X, y, 1.0, lam=0.0), tol=1e-4, max_iter=100,
+                            quasi_newton=True)
+    Xi, yi = iris_binary()
+    _newton_cholesky.binary(binary_problem(Xi, yi, 1.0), tol=1e-4, max_iter=100,
+                            quasi_newton=True)
+    LogisticRegression(solver="newton-cholesky").fit(X, y)
+    assert len(calls) == 1
+    for solver in ("auto", "lbfgs", "sag"):
+        assert LogisticRegression(solver=solver).fit(X, y).solver_ == "newton-cholesky"
+    assert len(calls) == 4
+    short = _newton_cholesky.binary(problem, tol=1e-12, max_iter=3, quasi_newton=True)
+    assert calls[-1] == 3 and short.n_iter == 3 and short.status == Status.MAX_ITER
+
+
+def test_quasi_newton_start_stops_on_the_shared_flag(monkeypatch):
+    from fastlinear import _newton_fast
+
+    X, y = unbalanced_binary()
+    stop = np.zeros(1, dtype=np.uint8)
+    original = _newton_fast.logistic_loss_grad
+    seen = []
+
+    def interrupting(*args, **kwargs):
+        seen.append(1)
+        if len(seen) == 3:
+            stop[0] = 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_newton_fast, "logistic_loss_grad", interrupting)
+    sol = _newton_cholesky.binary(binary_problem(X, y, 1.0), tol=1e-8, max_iter=100,
+                                  quasi_newton=True, stop=stop)
+    assert sol.status == Status.INTERRUPTED and len(seen) == 3
+    assert np.all(np.isfinite(sol.w))
