@@ -54,7 +54,8 @@ def synthetic(seed, density, scale, shift, n=40_000, d=300):
     rng = np.random.default_rng(seed)
     X = sp.random(n, d, density=density, format="csr", random_state=seed,
                   data_rvs=lambda k: np.ones(k))
-    y = (rng.random(n) < expit(X @ (scale * rng.standard_normal(d)) + shift)).astype(int)
+    w = scale * rng.standard_normal(d)
+    y = (rng.random(n) < expit(X @ w + shift)).astype(int)
     return X, y
 
 

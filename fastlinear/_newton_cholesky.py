@@ -136,11 +136,12 @@ DENSE_FILL = 0.5
 DENSE_BYTES = 64 << 20
 #: The largest forcing term of the preconditioned conjugate gradients (step 2b).
 FORCING = 0.1
-#: L-BFGS iterations before the first Newton step (step 0b).  On w8a and two
-#: synthetic sparse binary sets 15 made the fits 1.2-2.3x faster than Newton
-#: alone (10 left Newton 4-6 damped steps on w8a); on a9a, where Newton alone
-#: takes 5 steps, 15 cost 15-30 % more time, 25 cost 40-90 % more.
-QUASI_NEWTON_ITER = 15
+#: L-BFGS iterations before the first Newton step (step 0b), measured with
+#: ``bench/lbfgs_probe.py`` over 8, 10, 12, 15 and 25: with 10, fits of w8a
+#: and two synthetic sparse sets at C = 0.01..100 took 1.2-2.4x less time
+#: than Newton alone, and a9a's (Newton alone: 5 steps) 0-8 % more; 15 cost
+#: a9a 15-30 % more for no further gain, 8 lost a third of the gain.
+QUASI_NEWTON_ITER = 10
 
 #: BLAS runs the factorisations with ``n_threads`` threads: for the few
 #: hundred variables these solvers are for, OpenBLAS's two threads made the

@@ -190,7 +190,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         ``"auto"``, ``"lbfgs"``, ``"sag"``, ``"saga"``: the exact solver of
         :func:`fastlinear.logistic.choose_solver` (all solve the same
         problem; a binary Newton-Cholesky fit of sparse X from the default
-        start first takes up to 15 L-BFGS iterations, counted in
+        start first takes up to 10 L-BFGS iterations, counted in
         ``n_iter_``); with ``l1_ratio > 0`` (``"auto"`` and ``"saga"`` only)
         newGLMNET, stopped when the largest entry of the minimum-norm
         subgradient of ``J / (C sum_i s_i)`` is at most ``tol``.
