@@ -369,9 +369,12 @@ def _cg_steps(X, K):
     there, and every step is an exact one.  The row lengths count nonzero
     values, not stored entries: explicit zeros, which scipy keeps, must not
     change the steps a fit takes."""
-    seen = np.concatenate(([0], np.cumsum(np.asarray(X.data) != 0, dtype=np.int64)))
-    indptr = np.asarray(X.indptr)
-    nnz = (seen[indptr[1:]] - seen[indptr[:-1]]).astype(np.float64) + 1.0
+    data, indptr = np.asarray(X.data), np.asarray(X.indptr)
+    if np.count_nonzero(data) == data.size:   # no explicit zeros (the common case)
+        nnz = np.diff(indptr).astype(np.float64) + 1.0
+    else:
+        seen = np.concatenate(([0], np.cumsum(data != 0, dtype=np.int64)))
+        nnz = (seen[indptr[1:]] - seen[indptr[:-1]]).astype(np.float64) + 1.0
     # Per update, the binary pass (scattered single entries) costs about
     # twice the multinomial one (contiguous runs of K (K + 1) / 2 entries).
     hessian = float(nnz @ (nnz + 1.0)) / 2 * (2.0 if K == 1 else K * (K + 1) / 2)
