@@ -161,7 +161,7 @@ def _timed(make, X, y):
 
 def compare(make_ours, make_theirs, X, y, objective, *, budget, rounds, others=None,
             secondary=(), secondary_rounds=1, ours_at_tol=None, extra=None, max_fit=None,
-            sk_max_iter=MAX_ITER):
+            sk_max_iter=MAX_ITER, ours_max_iter=MAX_ITER):
     """One cell: fastlinear against scikit-learn, alternating, medians.
 
     ``make_ours()`` / ``make_theirs()`` build unfitted estimators;
@@ -172,8 +172,8 @@ def compare(make_ours, make_theirs, X, y, objective, *, budget, rounds, others=N
     where scikit-learn stopped at max_iter, fastlinear walks down
     ``TOL_LADDER`` until its objective is no larger than scikit-learn's, and
     the time of that fit is the one compared (``to_objective``).
-    ``sk_max_iter``: where scikit-learn's solver stops whatever max_iter says.
-    With ``max_fit``, a cell whose first scikit-learn fit takes longer is
+    ``sk_max_iter`` / ``ours_max_iter``: where each solver stops whatever
+    max_iter says.  With ``max_fit``, a cell whose first scikit-learn fit takes longer is
     dropped: the result is ``{"cut": seconds}``.
     """
     def fit_with(make, cap):
@@ -188,7 +188,8 @@ def compare(make_ours, make_theirs, X, y, objective, *, budget, rounds, others=N
             return est, describe
         return run
 
-    fits = {"fastlinear": fit_with(make_ours, MAX_ITER), "sklearn": fit_with(make_theirs, sk_max_iter),
+    fits = {"fastlinear": fit_with(make_ours, ours_max_iter),
+            "sklearn": fit_with(make_theirs, sk_max_iter),
             **(others or {})}
     res = alternate(fits, budget, rounds=rounds, min_rounds=min(3, rounds), secondary=secondary,
                     secondary_rounds=secondary_rounds, max_fit=max_fit)
@@ -410,6 +411,7 @@ def section_crammer_singer(names, log, budget=45.0, Cs=(0.1, 1.0), rounds=5, cs_
     from sklearn.svm import LinearSVC as SkLinearSVC
 
     from fastlinear import LinearSVC
+    from fastlinear.svm import CRAMMER_SINGER_MAX_ITER
 
     rows = []
     for name in names:
@@ -424,7 +426,7 @@ def section_crammer_singer(names, log, budget=45.0, Cs=(0.1, 1.0), rounds=5, cs_
                           X, y, _svc_objective, budget=budget, rounds=rounds,
                           ours_at_tol=lambda t, C=C: LinearSVC(C=C, multi_class="crammer_singer", tol=t,
                                                                random_state=SEED),
-                          sk_max_iter=SK_CS_MAX_ITER)
+                          sk_max_iter=SK_CS_MAX_ITER, ours_max_iter=CRAMMER_SINGER_MAX_ITER)
             row.update(workload=name, C=C, classes=int(len(np.unique(y))))
             rows.append(row)
             _log_row(log, row)
@@ -678,10 +680,14 @@ def markdown_crammer_singer(rows, add, rounds=5, budget=45.0, note=""):
         return
     add("## Crammer-Singer (`multi_class=\"crammer_singer\"`)\n")
     Cs = sorted({r["C"] for r in rows})
+    ours_cap = max(r["fastlinear"].get("max_iter", MAX_ITER) for r in rows)
+    caps = (f"both run to tol, at most {SK_CS_MAX_ITER:,} passes: scikit-learn's liblinear ignores "
+            "max_iter for this solver, and fastlinear does as it does" if ours_cap >= SK_CS_MAX_ITER
+            else f"max_iter {ours_cap:,} for fastlinear, while scikit-learn's liblinear ignores "
+            f"max_iter for this solver and stops at {SK_CS_MAX_ITER:,} passes")
     add("`fastlinear.LinearSVC(multi_class=\"crammer_singer\", C=C)` against `sklearn.svm.LinearSVC` "
-        "with the same parameters (liblinear's `-s 4`; default tol 1e-4 on both sides; max_iter 1000 "
-        "for fastlinear, while scikit-learn's liblinear ignores max_iter for this solver and stops at "
-        f"{SK_CS_MAX_ITER:,} passes), random_state=0, C ∈ {{{', '.join(f'{c:g}' for c in Cs)}}}. "
+        f"with the same parameters (liblinear's `-s 4`; default tol 1e-4 on both sides; {caps}), "
+        f"random_state=0, C ∈ {{{', '.join(f'{c:g}' for c in Cs)}}}. "
         "On a binary set this is still the joint problem of Crammer and Singer (a different problem "
         "from the binary SVM; both libraries report w = w₁ − w₀), and its objective is computed from that model. "
         + _rounds_text(rounds, budget) + COMMON_COLUMNS + note + "\n")
