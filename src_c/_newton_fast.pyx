@@ -817,8 +817,8 @@ cdef double _loss_grad_typed(const floating[::1] data, const index_t[::1] indice
             f += part[c]
             for j in range(m):
                 g[j] += acc[c, j]
+        f += 0.5 * p.lam * _penalised_dot(p, &w[0], &w[0])
         for j in range(m - 1 + p.reg_bias):
-            f += 0.5 * p.lam * w[j] * w[j]
             g[j] += p.lam * w[j]
         stopped = stopped or poll(p.stop)
     return float("nan") if stopped else f
