@@ -404,7 +404,18 @@ def test_l1_liblinear_search_fits_liblinears_problem(binary):
     params = dict(Cs=(0.1, 1.0), cv=3, l1_ratios=(1,), solver="liblinear", tol=1e-8,
                   scoring="neg_log_loss", use_legacy_attributes=False)
     ours = LogisticRegressionCV(**params).fit(X, y)
-    ref = sklm.LogisticRegressionCV(**params).fit(X, y)
+    # liblinear's -s 6 stops on a gradient test relative to its start, so its
+    # coefficients move by ~1e-4 with the order of its coordinates: compare the
+    # objective of the refit, which is what both sides minimise.
+    ref = sklm.LogisticRegressionCV(random_state=0, **params).fit(X, y)
     np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=1e-5)
-    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4)
     assert ours.C_ == ref.C_
+
+    def objective(est):
+        t = np.where(y == 1, 1.0, -1.0)
+        w = np.append(est.coef_[0], est.intercept_[0])
+        loss = np.logaddexp(0.0, -t * (X @ w[:-1] + w[-1])).sum()
+        return np.ravel(est.C_)[0] * loss + np.abs(w).sum()
+
+    assert objective(ours) <= objective(ref) * (1 + 1e-6)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-3)
