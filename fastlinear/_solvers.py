@@ -53,6 +53,18 @@ _LINE_SEARCH_FAILED = 4
 #: ... and when the objective or its gradient overflows at the start point.
 _OVERFLOW = 5
 
+#: The Newton kernel's CG constant (``eps_cg`` of ``_newton_fast.newton``):
+#: liblinear 2.50's 0.5 (its iterates, step for step) from a given start
+#: point or when liblinear's relative rule is loose (``tol >=
+#: NEWTON_LOOSE_TOL``, as its default ``-e 0.01``): each step's CG then stops
+#: early, and on a9a and w8a whole fits at ``tol=0.01`` took 1.1-2.4x less
+#: time.  Otherwise 0.1: with a tight ``tol`` the coarse steps converge
+#: slowly at the end (squared hinge on w8a at C = 100, ``tol=1e-4``: 59
+#: Newton steps against 17).  ``bench/newton_cg_probe.py`` measures both.
+NEWTON_EPS_CG = 0.5
+NEWTON_EPS_CG_TIGHT = 0.1
+NEWTON_LOOSE_TOL = 1e-3
+
 
 class Solution(NamedTuple):
     """What a solver returns for one problem."""
@@ -293,6 +305,13 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
     return sol
 
 
+def _newton_eps_cg(tol, w0, rule):
+    """The CG constant for a run of the Newton kernel (:data:`NEWTON_EPS_CG`)."""
+    if w0 is not None or (rule == "liblinear" and tol >= NEWTON_LOOSE_TOL):
+        return NEWTON_EPS_CG
+    return NEWTON_EPS_CG_TIGHT
+
+
 def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, rule):
     """One run of the Newton kernel on ``P / scale``; None if it overflows."""
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
@@ -306,7 +325,7 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
         tol=threshold / scale if max_abs_rule else threshold,
         max_iter=int(max_iter), lam=float(problem.lam) / scale,
         reg_bias=bool(problem.reg_bias), max_abs_rule=max_abs_rule,
-        warm_start=w0 is not None, n_threads=int(n_threads), verbose=int(verbose),
+        eps_cg=_newton_eps_cg(tol, w0, rule), n_threads=int(n_threads), verbose=int(verbose),
         stop=new_stop_flag() if stop is None else stop, scores=z,
     )
     if status == _OVERFLOW:

@@ -25,8 +25,9 @@ frameworks for large-scale linear classification", ACML 2018):
    ``M = (1 - a) I + a diag(H)``, ``a = 0.01``, stopped when the quadratic
    model ``Q(d) = g.d + 1/2 d.H d`` decreases by little
    (``k (Q_k - Q_{k-1}) >= cgtol Q_k`` at CG step ``k``, ``cgtol =
-   min(eps_cg, sqrt(||g||_{M^-1}))``; ``eps_cg = 0.1``, or 0.5 from a warm
-   start), or after ``max(n_features + 1, 5)`` CG steps.
+   min(eps_cg, sqrt(||g||_{M^-1}))``; ``eps_cg`` is the caller's: 0.5, as
+   liblinear 2.50, or 0.1 for a tight ``tol``, ``fastlinear._solvers``'s
+   ``NEWTON_EPS_CG``), or after ``max(n_features + 1, 5)`` CG steps.
 2. A backtracking line search: ``t = 1, 1/2, 1/4, ...`` (at most 20), the
    first ``t`` with ``f(w + t d) - f(w) <= 0.01 t g.d``.  ``X~ d`` is computed
    once, so every trial costs O(n).
@@ -158,7 +159,7 @@ cdef struct Work:
 def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
            int loss, double bias, double epsilon, double tol,
            int max_iter, double lam=1.0, bint reg_bias=True, bint max_abs_rule=False,
-           bint warm_start=False, int n_threads=1, int verbose=0,
+           double eps_cg=0.5, int n_threads=1, int verbose=0,
            unsigned char[::1] stop=None, double[::1] scores=None):
     """Minimise ``f`` from the start point ``w``, in place.
 
@@ -184,8 +185,8 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     reg_bias : whether the bias weight is penalised (liblinear) or not
         (scikit-learn's intercept).
     max_abs_rule : scikit-learn's stopping rule instead of liblinear's.
-    warm_start : CG to ``eps_cg = 0.5`` instead of 0.1 (liblinear's rule for
-        a given start point).
+    eps_cg : the CG stopping constant of rule 1, in (0, 1); liblinear 2.50's
+        0.5 by default.
     n_threads : chunks of rows the products are split into (rule 2).
     verbose : > 0 prints one line per Newton step.
     stop : uint8 array of shape (1,), the fit's shared stop flag.
@@ -222,6 +223,8 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
         raise ValueError("newton: loss must be one of %r, got %d." % (loss_kinds(), loss))
     if not (lam >= 0.0) or not isfinite(lam):
         raise ValueError("newton: lam must be finite and >= 0, got %r." % lam)
+    if not (0.0 < eps_cg < 1.0):
+        raise ValueError("newton: eps_cg must be in (0, 1), got %r." % eps_cg)
     cdef bint regression = loss == SQUARED_EPSILON_INSENSITIVE
     if not isfinite(X.max_row_sq + bias * bias):
         raise ValueError("newton: the squared row norms overflow float64; rescale X.")
@@ -254,10 +257,10 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     cdef Logistic logistic
     squared_eps.epsilon = epsilon
     if loss == SQUARED_HINGE:
-        return _dispatch(X, &squared_hinge, &p, w, tol, max_iter, warm_start, verbose, scores)
+        return _dispatch(X, &squared_hinge, &p, w, tol, max_iter, eps_cg, verbose, scores)
     if loss == SQUARED_EPSILON_INSENSITIVE:
-        return _dispatch(X, &squared_eps, &p, w, tol, max_iter, warm_start, verbose, scores)
-    return _dispatch(X, &logistic, &p, w, tol, max_iter, warm_start, verbose, scores)
+        return _dispatch(X, &squared_eps, &p, w, tol, max_iter, eps_cg, verbose, scores)
+    return _dispatch(X, &logistic, &p, w, tol, max_iter, eps_cg, verbose, scores)
 
 
 cdef void _set_problem(Problem* p, const double[::1] y, const double[::1] cost, Py_ssize_t m,
@@ -277,7 +280,7 @@ cdef void _set_problem(Problem* p, const double[::1] y, const double[::1] cost, 
 
 
 cdef object _dispatch(X, const smooth_loss* L, Problem* p, double[::1] w, double tol,
-                      int max_iter, bint warm_start, int verbose, object scores):
+                      int max_iter, double eps_cg, int verbose, object scores):
     """:func:`_run` for the value and index types of ``X``."""
     cdef const float[::1] data32
     cdef const double[::1] data64
@@ -288,22 +291,22 @@ cdef object _dispatch(X, const smooth_loss* L, Problem* p, double[::1] w, double
         ptr32 = X.indptr
         if X.data.dtype == np.float32:
             data32 = X.data
-            return _run(data32, ind32, ptr32, L, p, w, tol, max_iter, warm_start,
+            return _run(data32, ind32, ptr32, L, p, w, tol, max_iter, eps_cg,
                         verbose, scores)
         data64 = X.data
-        return _run(data64, ind32, ptr32, L, p, w, tol, max_iter, warm_start, verbose, scores)
+        return _run(data64, ind32, ptr32, L, p, w, tol, max_iter, eps_cg, verbose, scores)
     ind64 = X.indices
     ptr64 = X.indptr
     if X.data.dtype == np.float32:
         data32 = X.data
-        return _run(data32, ind64, ptr64, L, p, w, tol, max_iter, warm_start, verbose, scores)
+        return _run(data32, ind64, ptr64, L, p, w, tol, max_iter, eps_cg, verbose, scores)
     data64 = X.data
-    return _run(data64, ind64, ptr64, L, p, w, tol, max_iter, warm_start, verbose, scores)
+    return _run(data64, ind64, ptr64, L, p, w, tol, max_iter, eps_cg, verbose, scores)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
                  const index_t[::1] indptr, const smooth_loss* L, Problem* p,
-                 double[::1] w, double tol, int max_iter, bint warm_start,
+                 double[::1] w, double tol, int max_iter, double eps_cg,
                  int verbose, object scores):
     cdef Py_ssize_t n = p.n, m = p.m, k
     # Work arrays: O(n) per-sample vectors, O(n_chunks m) accumulators and
@@ -342,7 +345,6 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef const index_t* X_ptr = &indptr[0]
-    cdef double eps_cg = 0.5 if warm_start else 0.1
     cdef double f = 0.0, f_old, gnorm = 0.0, gnorm0 = 0.0, step
     cdef int n_iter = 0, cg_iter = 0, status = MAX_ITER, rc
     cdef bint cold

@@ -111,7 +111,7 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
 
 
 def reference_newton(X, y, cost, *, regression, bias, epsilon, tol, max_iter, w0=None,
-                     warm_start=False):
+                     eps_cg=0.1):
     """Truncated Newton with line search (``src_c/_newton_fast.pyx``), in NumPy.
 
     Same steps in the same order: preconditioned CG with the quadratic
@@ -155,7 +155,6 @@ def reference_newton(X, y, cost, *, regression, bias, epsilon, tol, max_iter, w0
     f = 0.5 * w @ w + loss(z)
     g, on = grad(w, z)
     gnorm = np.linalg.norm(g)
-    eps_cg = 0.5 if warm_start else 0.1
     n_iter = 0
     if gnorm <= tol * gnorm0:
         return w, n_iter, gnorm / gnorm0

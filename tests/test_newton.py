@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.svm import LinearSVC as SkLinearSVC
 
+from fastlinear import LinearSVC, LogisticRegression
 from fastlinear._losses import Loss
 from fastlinear._newton_fast import have_openmp, loss_kinds
 from fastlinear._newton_fast import newton as kernel
@@ -46,17 +47,19 @@ def _gradient(X, problem, w):
 @pytest.mark.parametrize("kind", ["classification", "regression"])
 @pytest.mark.parametrize("bias", [1.0, 0.0])
 @pytest.mark.parametrize("max_iter", [1, 3, 50])
-def test_same_iterates_as_the_numpy_twin(kind, bias, max_iter, sparse_problem, sparse_regression,
-                                         reference_newton):
+@pytest.mark.parametrize("tol, eps_cg", [(1e-2, 0.5), (1e-4, 0.1)])
+def test_same_iterates_as_the_numpy_twin(kind, bias, max_iter, tol, eps_cg, sparse_problem,
+                                         sparse_regression, reference_newton):
+    """Both CG constants: liblinear's 0.5 at a loose tol, 0.1 at a tight one."""
     if kind == "classification":
         X, problem = _classification(sparse_problem, bias=bias)
     else:
         X, problem = _regression(sparse_regression, bias=bias)
-    tol = 1e-3
     sol = newton(problem, tol=tol, max_iter=max_iter)
     w, n_iter, measure = reference_newton(
         X, problem.y, problem.cost, regression=problem.is_regression, bias=bias,
-        epsilon=problem.epsilon, tol=newton_tol(problem, tol), max_iter=max_iter)
+        epsilon=problem.epsilon, tol=newton_tol(problem, tol), max_iter=max_iter,
+        eps_cg=eps_cg)
     assert sol.n_iter == n_iter
     np.testing.assert_allclose(sol.w, w, rtol=1e-10, atol=1e-10 * np.abs(w).max())
     np.testing.assert_allclose(sol.measure, measure, rtol=1e-6)
@@ -68,9 +71,32 @@ def test_warm_start_iterates_match_the_twin(sparse_problem, reference_newton):
     sol = newton(problem, tol=1e-3, max_iter=4, w0=w0)
     w, n_iter, _ = reference_newton(X, problem.y, problem.cost, regression=False, bias=1.0,
                                     epsilon=0.0, tol=newton_tol(problem, 1e-3), max_iter=4,
-                                    w0=w0, warm_start=True)
+                                    w0=w0, eps_cg=0.5)
     assert sol.n_iter == n_iter
     np.testing.assert_allclose(sol.w, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("estimator, s", [
+    (lambda C: LogisticRegression(solver="liblinear", C=C, tol=0.01), 0),
+    (lambda C: LinearSVC(dual=False, C=C, tol=0.01), 2),
+])
+@pytest.mark.parametrize("C", [0.1, 10.0])
+def test_liblinear_default_tol_takes_liblinears_steps(estimator, s, C, sparse_problem):
+    """At liblinear's default ``-e 0.01`` the kernel takes liblinear 2.50's
+    steps (its CG constant 0.5): liblinear-official stops at the same
+    inexact point, far closer than the distance to the optimum."""
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    X, y = sparse_problem(n_samples=600, n_features=80, n_classes=2, seed=5)
+    labels = np.where(y == 1, 1.0, -1.0)
+    model = liblinearutil.train(labels, X, f"-s {s} -c {C} -e 0.01 -B 1 -q")
+    sign = 1.0 if model.get_labels()[0] == 1 else -1.0
+    theirs = sign * np.array([model.w[j] for j in range(X.shape[1] + 1)])
+    est = estimator(C).fit(X, y)
+    ours = np.append(est.coef_[0], est.intercept_[0])
+    optimum = estimator(C).set_params(tol=1e-10, max_iter=1000).fit(X, y)
+    distance = np.abs(np.append(optimum.coef_[0], optimum.intercept_[0]) - ours).max()
+    assert distance > 1e-6 * np.abs(ours).max()
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9 * np.abs(ours).max())
 
 
 @pytest.mark.parametrize("C", [0.05, 1.0, 30.0])
@@ -131,7 +157,7 @@ def test_float32_and_int64_indices_are_read_as_they_are(sparse_problem):
         Pv = proved_csr(Xv)
         w = np.zeros(X.shape[1] + 1)
         kernel(Pv, problem.y, problem.cost, w, loss=Loss.SQUARED_HINGE, bias=1.0, epsilon=0.0,
-               tol=newton_tol(problem, 1e-6), max_iter=100)
+               tol=newton_tol(problem, 1e-6), max_iter=100, eps_cg=0.1)
         np.testing.assert_allclose(w, ref.w, rtol=1e-4 if Xv.dtype == np.float32 else 1e-12,
                                    atol=1e-5 if Xv.dtype == np.float32 else 1e-12)
 
@@ -153,6 +179,9 @@ def test_the_kernel_checks_what_it_reads(sparse_problem):
         kernel(P, problem.y, problem.cost, np.full(11, np.nan), **kw)
     with pytest.raises(ValueError, match="finite"):
         kernel(P, np.full(50, np.nan), problem.cost, w, **dict(kw, loss=Loss.SQUARED_EPSILON_INSENSITIVE))
+    for eps_cg in (0.0, 1.0, np.nan):
+        with pytest.raises(ValueError, match="eps_cg must be in"):
+            kernel(P, problem.y, problem.cost, w, eps_cg=eps_cg, **kw)
     with pytest.raises(ValueError, match="smooth loss"):
         newton(OneVsRest(P, (problem.y > 0).astype(int), np.array([0, 1]), 1.0, None,
                          np.ones(50), "hinge", 1.0).problem(0), tol=1e-3, max_iter=10)
