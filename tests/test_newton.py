@@ -76,6 +76,19 @@ def test_warm_start_iterates_match_the_twin(sparse_problem, reference_newton):
     np.testing.assert_allclose(sol.w, w, rtol=1e-10, atol=1e-12)
 
 
+def test_the_cg_constant_follows_the_stopping_rule():
+    """liblinear's 0.5 from a given start and at a loose liblinear tol, 0.1
+    for a tight tol and for scikit-learn's gradient rule."""
+    from fastlinear._solvers import _newton_eps_cg
+
+    assert _newton_eps_cg(1e-2, None, "liblinear") == 0.5
+    assert _newton_eps_cg(1e-3, None, "liblinear") == 0.5
+    assert _newton_eps_cg(9.99e-4, None, "liblinear") == 0.1
+    assert _newton_eps_cg(1e-2, None, "gradient") == 0.1
+    assert _newton_eps_cg(1e-6, np.zeros(3), "liblinear") == 0.5
+    assert _newton_eps_cg(1e-6, np.zeros(3), "gradient") == 0.5
+
+
 @pytest.mark.parametrize("estimator, s", [
     (lambda C: LogisticRegression(solver="liblinear", C=C, tol=0.01), 0),
     (lambda C: LinearSVC(dual=False, C=C, tol=0.01), 2),
