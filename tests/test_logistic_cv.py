@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn.linear_model as sklm
+from _reference_glmnet import objective as reference_objective
 from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
@@ -411,11 +412,11 @@ def test_l1_liblinear_search_fits_liblinears_problem(binary):
     np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=1e-5)
     assert ours.C_ == ref.C_
 
-    def objective(est):
-        t = np.where(y == 1, 1.0, -1.0)
+    def objective(est):  # -s 6's: the bias feature 1, its weight penalised
         w = np.append(est.coef_[0], est.intercept_[0])
-        loss = np.logaddexp(0.0, -t * (X @ w[:-1] + w[-1])).sum()
-        return np.ravel(est.C_)[0] * loss + np.abs(w).sum()
+        cost = np.full(y.shape[0], np.ravel(est.C_)[0])
+        return reference_objective(X, np.where(y == 1, 1.0, -1.0), cost, w, bias=1.0,
+                                   l1=1.0, l2=0.0, reg_bias=True)
 
     assert objective(ours) <= objective(ref) * (1 + 1e-6)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-3)
