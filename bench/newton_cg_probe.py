@@ -55,7 +55,7 @@ from fastlinear import (  # noqa: E402
 
 from workloads import DataUnavailable, load_workload  # noqa: E402
 
-LIBLINEAR_TYPE = {"s0": 0, "s2": 2, "s11": 11}
+LIBLINEAR_TYPE = {"s0": 0, "s2": 2}
 DEFAULTS = (_solvers.NEWTON_EPS_CG, _solvers.NEWTON_EPS_CG_TIGHT)
 
 
@@ -71,8 +71,8 @@ def _make(solver, C, tol):
 
 
 def _liblinear(solver, X, y, C, tol):
-    """(seconds, train) of liblinear-official on the same problem, or None."""
-    if solver not in ("s0", "s2"):
+    """A function timing one liblinear-official fit of the same problem, or None."""
+    if solver not in LIBLINEAR_TYPE:
         return None
     try:
         from liblinear import liblinearutil
@@ -124,30 +124,37 @@ def main(argv=None):
     parser.add_argument("--tol", type=float, default=0.01,
                         help="tol of s0, s2, s11 (liblinear's -e); newton-cg keeps 1e-4")
     args = parser.parse_args(argv)
-    base = ", ".join(f"eps_cg {e:g} s (it, gap)" for e in args.eps_cg)
+    base = " | ".join(f"eps_cg {e:g} s (it, gap)" for e in args.eps_cg)
     print(f"| set | solver | C | {base} | liblinear-official s | "
           f"x ({args.eps_cg[-1]:g} vs {args.eps_cg[0]:g}) |")
     print("|---|---|---|" + "---|" * (len(args.eps_cg) + 2))
-    with threadpool_limits(1):
-        for name in args.sets:
-            try:
-                X, y = load_workload(name)[:2]
-            except (DataUnavailable, KeyError) as exc:
-                print(f"skipped {name}: {exc}", file=sys.stderr)
+    try:
+        with threadpool_limits(1):
+            _table(args)
+    finally:
+        _solvers.NEWTON_EPS_CG, _solvers.NEWTON_EPS_CG_TIGHT = DEFAULTS
+
+
+def _table(args):
+    """One printed row per set, solver and C."""
+    for name in args.sets:
+        try:
+            X, y = load_workload(name)[:2]
+        except (DataUnavailable, KeyError) as exc:
+            print(f"skipped {name}: {exc}", file=sys.stderr)
+            continue
+        for solver in args.solvers:
+            if (solver == "s11") != (name in ("imdb_ratings", "synthetic_regression")):
                 continue
-            for solver in args.solvers:
-                if (solver == "s11") != (name in ("imdb_ratings", "synthetic_regression")):
-                    continue
-                for C in args.Cs:
-                    r = row(X, y, solver, C, args.tol, args.eps_cg, args.repeat)
-                    best = min(r[e][2] for e in args.eps_cg)
-                    cells = " | ".join(f"{r[e][0]:.3f} ({r[e][1]}, {r[e][2] / best - 1:.1e})"
-                                       for e in args.eps_cg)
-                    lib = f"{r['liblinear'][0]:.3f}" if "liblinear" in r else ""
-                    ratio = r[args.eps_cg[0]][0] / r[args.eps_cg[-1]][0]
-                    print(f"| {name} | {solver} | {C:g} | {cells} | {lib} | {ratio:.2f} |",
-                          flush=True)
-    _solvers.NEWTON_EPS_CG, _solvers.NEWTON_EPS_CG_TIGHT = DEFAULTS
+            for C in args.Cs:
+                r = row(X, y, solver, C, args.tol, args.eps_cg, args.repeat)
+                best = min(r[e][2] for e in args.eps_cg)
+                cells = " | ".join(f"{r[e][0]:.3f} ({r[e][1]}, {r[e][2] / best - 1:.1e})"
+                                   for e in args.eps_cg)
+                lib = f"{r['liblinear'][0]:.3f}" if "liblinear" in r else ""
+                ratio = r[args.eps_cg[0]][0] / r[args.eps_cg[-1]][0]
+                print(f"| {name} | {solver} | {C:g} | {cells} | {lib} | {ratio:.2f} |",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
 
 
 def reference_newton(X, y, cost, *, regression, bias, epsilon, tol, max_iter, w0=None,
-                     eps_cg=0.1):
+                     eps_cg=0.5):
     """Truncated Newton with line search (``src_c/_newton_fast.pyx``), in NumPy.
 
     Same steps in the same order: preconditioned CG with the quadratic
