@@ -14,7 +14,7 @@ loss and penalty allow, with scikit-learn's errors for the rest
 from dataclasses import dataclass, field
 
 __all__ = ["SOLVERS", "Solver", "by_number", "by_type", "forms_for", "offered", "solver_type_of",
-           "tol_lines", "usage_lines"]
+           "switch_lines", "tol_lines", "usage_lines"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,13 @@ class Solver:
     kernel : str or None
         fastlinear's solver for the row (the name ``solver_`` reports and
         ``fastlinear._solvers.solve`` runs).
+    switch_to : int or None
+        For a dual row that LIBLINEAR's ``train`` (2.42 and later) hands
+        over to a primal row when its passes run out: that row's ``-s``
+        number (``fastlinear train`` does the same).
+    switch_tol_factor : float
+        The primal row's tolerance after such a switch, relative to the
+        dual's (LIBLINEAR's: the dual's, read as a primal one, is loose).
     """
 
     type_name: str
@@ -57,6 +64,8 @@ class Solver:
     params: dict = field(default_factory=dict)
     tol_bounds: str = ""
     kernel: object = None
+    switch_to: object = None
+    switch_tol_factor: float = 1.0
 
     @property
     def regression(self):
@@ -74,7 +83,7 @@ SOLVERS = (
            kernel="newton"),
     Solver("L2R_L2LOSS_SVC_DUAL", 1, "L2-regularized L2-loss support vector classification (dual)",
            "LinearSVC", "squared_hinge", "l2", "dual", dict(loss="squared_hinge", dual=True), _PG,
-           kernel="dual_cd"),
+           kernel="dual_cd", switch_to=2, switch_tol_factor=0.1),
     Solver("L2R_L2LOSS_SVC", 2, "L2-regularized L2-loss support vector classification (primal)",
            "LinearSVC", "squared_hinge", "l2", "primal", dict(loss="squared_hinge", dual=False),
            _NEWTON, kernel="newton"),
@@ -93,14 +102,15 @@ SOLVERS = (
     Solver("L2R_LR_DUAL", 7, "L2-regularized logistic regression (dual)", "LogisticRegression",
            "log_loss", "l2", "dual", dict(solver="liblinear", dual=True),
            "the largest derivative of a pass's one-variable subproblems",
-           kernel="logistic_dual_cd"),
+           kernel="logistic_dual_cd", switch_to=0, switch_tol_factor=0.1),
     Solver("L2R_L2LOSS_SVR", 11, "L2-regularized L2-loss support vector regression (primal)",
            "LinearSVR", "squared_epsilon_insensitive", "l2", "primal",
            dict(loss="squared_epsilon_insensitive", dual=False),
            "the gradient's norm relative to its norm at w = 0", kernel="newton"),
     Solver("L2R_L2LOSS_SVR_DUAL", 12, "L2-regularized L2-loss support vector regression (dual)",
            "LinearSVR", "squared_epsilon_insensitive", "l2", "dual",
-           dict(loss="squared_epsilon_insensitive", dual=True), _SVR_DUAL, kernel="dual_cd"),
+           dict(loss="squared_epsilon_insensitive", dual=True), _SVR_DUAL, kernel="dual_cd",
+           switch_to=11, switch_tol_factor=0.001),
     Solver("L2R_L1LOSS_SVR_DUAL", 13, "L2-regularized L1-loss support vector regression (dual)",
            "LinearSVR", "epsilon_insensitive", "l2", "dual",
            dict(loss="epsilon_insensitive", dual=True), _SVR_DUAL, kernel="dual_cd"),
@@ -186,6 +196,15 @@ def tol_lines():
         groups.setdefault(s.tol_bounds, []).append(s.number)
     return "\n".join(f"     -s {', '.join(map(str, numbers))}: {bounds}"
                      for bounds, numbers in groups.items())
+
+
+def switch_lines(after):
+    """The dual rows that hand over to a primal row (the CLI's usage text)."""
+    rows = [s for s in offered() if s.switch_to is not None]
+    return "\n".join(
+        [f"     after {after} passes short of -e, these dual solvers continue with a primal",
+         f"     one from there, as LIBLINEAR 2.42+ (not with --max-iter <= {after}):"]
+        + [f"       -s {s.number} -> -s {s.switch_to}, -e x {s.switch_tol_factor:g}" for s in rows])
 
 
 def solver_type_of(estimator):

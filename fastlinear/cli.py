@@ -40,6 +40,7 @@ from ._model_io import (
     write_file,
 )
 from ._progress import ProgressBar
+from ._solvers import SWITCH_AFTER
 from ._validation import MAX_INT, integer_labels
 from .datasets import load_libsvm, sample_line
 from .logistic import LogisticRegression
@@ -73,6 +74,7 @@ options:
      LinearSVR and LogisticRegression; LIBLINEAR's defaults are 0.1 or 0.01
      by solver); as in LIBLINEAR, it bounds
 {tolerances}
+{switches}
 -B bias : if bias >= 0, instance x becomes [x; bias]; if < 0, no bias term
      (default 1, as sklearn's LinearSVC; LIBLINEAR's default is -1)
 -wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
@@ -92,7 +94,8 @@ options:
 The model file defaults to <basename of data_file>.model in the current folder.
 """
 TRAIN_USAGE = TRAIN_USAGE.format(solvers=_solver_table.usage_lines(),
-                                 tolerances=_solver_table.tol_lines())
+                                 tolerances=_solver_table.tol_lines(),
+                                 switches=_solver_table.switch_lines(SWITCH_AFTER))
 
 PREDICT_USAGE = """\
 usage: fastlinear predict [options] test_file model_file output_file
@@ -327,9 +330,12 @@ def cmd_train(args):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         if cls is LogisticRegression:
-            est = LiblinearLogistic(params, opts["max_iter"] or 1000, opts["n_jobs"]).fit(X, y, opts["C"])
+            est = LiblinearLogistic(params, opts["max_iter"] or 1000, opts["n_jobs"],
+                                    say=lambda text: _say(opts, text)).fit(X, y, opts["C"])
         else:
-            est = _estimator(opts, params, regression).fit(X, y)
+            est = fit_as_liblinear(_estimator(opts, params, regression), X, y,
+                                   _solver_table.by_number(opts["solver"]),
+                                   say=lambda text: _say(opts, text))
     _report_warnings(opts, caught)
     _save_model(model_file, est)
     _say(
@@ -339,6 +345,50 @@ def cmd_train(args):
         f"{int(np.max(est.n_iter_))} iterations; model saved to {model_file}",
     )
     return 0
+
+
+def fit_as_liblinear(est, X, y, row, say=None):
+    """``est.fit(X, y)`` as LIBLINEAR's ``train`` runs the solver ``row``.
+
+    A dual row that LIBLINEAR 2.42+ hands over to a primal one when its
+    passes run out (``row.switch_to``: ``-s 1`` to 2, 7 to 0, 12 to 11) runs
+    at most ``SWITCH_AFTER`` passes.  When they end short of ``tol``, the
+    primal row continues from their weights with ``tol`` times
+    ``row.switch_tol_factor`` and ``est.max_iter`` Newton steps, and ``say``
+    (if given) is told so in LIBLINEAR's words.  ``n_iter_`` then counts the
+    passes and the steps, ``solver_`` names both solvers (``"dual_cd+newton"``)
+    and the estimator keeps the dual row's parameters, so its model file is
+    the dual row's, as LIBLINEAR's is.  A one-vs-rest ``LinearSVC`` (three
+    or more classes) switches as a whole when one of its problems ran out
+    of passes (LIBLINEAR decides per problem; each problem ends at its
+    optimum either way).  With ``est.max_iter <= SWITCH_AFTER``, or for a row
+    that does not switch, this is ``est.fit(X, y)``.
+    """
+    max_iter = est.max_iter
+    if row.switch_to is None or max_iter <= SWITCH_AFTER:
+        return est.fit(X, y)
+    params = est.get_params()
+    try:
+        with warnings.catch_warnings():
+            # (running out of passes is the signal to switch, not a failure)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.set_params(max_iter=SWITCH_AFTER).fit(X, y)
+    finally:
+        est.set_params(max_iter=max_iter)
+    passes = int(np.max(est.n_iter_))
+    if passes < SWITCH_AFTER:
+        return est
+    if say is not None:
+        say(f"WARNING: reaching max number of iterations\nSwitching to use -s {row.switch_to}")
+    dual_solver = est.solver_
+    try:
+        est.set_params(dual=False, tol=params["tol"] * row.switch_tol_factor,
+                       warm_start=True).fit(X, y)
+    finally:
+        est.set_params(dual=params["dual"], tol=params["tol"], warm_start=params["warm_start"])
+    est.n_iter_ = est.n_iter_ + passes
+    est.solver_ = f"{dual_solver}+{est.solver_}"
+    return est
 
 
 def _estimator(opts, params, regression):
@@ -361,7 +411,8 @@ class LiblinearLogistic:
 
     ``fit`` may be called again with a larger ``C`` on the same data: every
     binary problem starts from its previous solution (the warm start of
-    the C search).
+    the C search).  ``-s 7`` switches to ``-s 0`` per binary problem as
+    LIBLINEAR does (:func:`fit_as_liblinear`).
 
     Parameters
     ----------
@@ -372,12 +423,16 @@ class LiblinearLogistic:
     max_iter : int
     n_jobs : int
         Threads inside the primal solver's products with X.
+    say : callable or None
+        Told of a switch from ``-s 7`` to ``-s 0`` (a line of text).
     """
 
-    def __init__(self, params, max_iter, n_jobs):
+    def __init__(self, params, max_iter, n_jobs, say=None):
         self.params = dict(params)
         self.max_iter = max_iter
         self.n_jobs = n_jobs
+        self.say = say
+        self._row = _solver_table.solver_type_of(LogisticRegression(**self.params))
         self._binaries = None
 
     def fit(self, X, y, C):
@@ -393,7 +448,8 @@ class LiblinearLogistic:
             base = dict(self.params, max_iter=self.max_iter, n_jobs=self.n_jobs, warm_start=True)
             self._binaries = [LogisticRegression(**base) for _ in targets]
         for est, (labels, class_weight) in zip(self._binaries, targets, strict=True):
-            est.set_params(C=C, class_weight=class_weight).fit(X, labels)
+            fit_as_liblinear(est.set_params(C=C, class_weight=class_weight), X, labels,
+                             self._row, self.say)
         if classes.shape[0] == 2:
             return self._binaries[0]
         model = LogisticRegression(C=C, max_iter=self.max_iter, n_jobs=self.n_jobs, **self.params)
@@ -539,7 +595,8 @@ def _cross_validate_regression(opts, params, X, y, start):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         for train, test in folds.split(X):
-            est = _estimator(opts, params, regression=True).fit(X[train], y[train])
+            est = fit_as_liblinear(_estimator(opts, params, regression=True), X[train], y[train],
+                                   _solver_table.by_number(opts["solver"]))
             pred[test] = est.predict(X[test])
     _report_warnings(opts, caught)
     mse, scc = _regression_scores(pred, y)

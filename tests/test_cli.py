@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict, cross_val_score
 from sklearn.multiclass import OneVsRestClassifier
 
-from fastlinear import LinearSVC, LinearSVCCV, LinearSVR, LogisticRegression, cli
+from fastlinear import LinearSVC, LinearSVCCV, LinearSVR, LogisticRegression, _solver_table, cli
 from fastlinear._model_io import (
     ModelFormatError,
     liblinear_predict_proba,
@@ -623,6 +623,100 @@ def test_regression_cross_validation_and_refusals(tmp_path, run_here):
     assert scc > 0.5
     assert_usage_error(run_here("train", "-s", "11", "-C", train), "-C")
     assert_usage_error(run_here("train", "-s", "11", "-p", "-1", train), "-p")
+
+
+# --------------------------------------------------------------------------
+# The dual solvers' switch to a primal one after 300 passes (LIBLINEAR 2.42+)
+
+
+def _primal_gradient_ratio(path, X, y, C, solver, p=0.1):
+    """LIBLINEAR's primal objective of the model file ``path`` (``-B 1``: the
+    bias a penalised feature of value 1) and its gradient's norm relative to
+    the norm at w = 0: ``-s 1`` squared hinge, ``-s 7`` logistic, ``-s 12``
+    squared epsilon-insensitive with ``p``."""
+    est = load_liblinear_model(path)
+    Xb = sp.hstack([X, np.ones((X.shape[0], 1))]).tocsr()
+    w = np.r_[np.ravel(est.coef_), est.intercept_]
+
+    def loss_and_derivative(z):
+        if solver == 12:
+            excess = np.maximum(np.abs(z - y) - p, 0.0)
+            return C * np.sum(excess**2), 2 * C * np.sign(z - y) * excess
+        t = np.where(y == est.classes_[1], 1.0, -1.0)
+        if solver == 1:
+            margin = np.maximum(0.0, 1 - t * z)
+            return C * np.sum(margin**2), -2 * C * t * margin
+        return C * np.sum(np.logaddexp(0.0, -t * z)), -C * t / (1 + np.exp(t * z))
+
+    loss, derivative = loss_and_derivative(Xb @ w)
+    gradient_0 = Xb.T @ loss_and_derivative(np.zeros(X.shape[0]))[1]
+    return 0.5 * w @ w + loss, np.linalg.norm(w + Xb.T @ derivative) / np.linalg.norm(gradient_0)
+
+
+@pytest.mark.parametrize("solver, primal, factor", [(1, 2, 0.1), (7, 0, 0.1), (12, 11, 0.001)])
+def test_dual_solvers_switch_to_the_primal_one_as_liblinear(solver, primal, factor, files, tmp_path,
+                                                            run_here):
+    """-s 1 / 7 / 12 at C = 100: 300 passes fall short of -e, so the primal
+    solver continues from there (LIBLINEAR 2.42's words); it stops at its own
+    test with -e times LIBLINEAR's factor (checked on the model file's
+    weights), liblinear-official's run meets the same test, and the model
+    file is the dual row's.  With --max-iter 300 the dual runs alone and warns."""
+    _, train, _ = files
+    X, y = load(train)
+    y = y.astype(float)
+    if solver == 12:  # regression targets: the labels, perturbed
+        y = y + 0.3 * np.sin(np.arange(len(y)))
+        train = tmp_path / "regression"
+        dump_svmlight_file(X, y, str(train), zero_based=False)
+    options = ["-s", solver, "-c", 100, "-e", 0.1]
+    model = tmp_path / "fl.model"
+    code, out, err = run_here("train", *options, train, model)
+    assert code == 0, err
+    assert out.startswith(f"WARNING: reaching max number of iterations\nSwitching to use -s {primal}\n")
+    assert err == ""  # the primal solver met its test: no ConvergenceWarning
+    iterations = int(re.search(r"(\d+) iterations", out).group(1))
+    assert 300 < iterations < 400  # the passes, then a few Newton steps
+    row = _solver_table.by_number(solver)
+    assert model.read_text().splitlines()[0] == f"solver_type {row.type_name}"
+    n_pos = np.sum(y > 0)
+    scale = 1.0 if solver == 12 else max(min(n_pos, len(y) - n_pos), 1) / len(y)
+    bound = factor * 0.1 * scale
+    objective, ratio = _primal_gradient_ratio(model, X, y, 100.0, solver)
+    assert ratio <= bound
+    # liblinear-official, same options: the same test, an objective as close
+    # as that test allows.
+    y_ll, x_ll = liblinearutil.svm_read_problem(str(train))
+    theirs = tmp_path / "ll.model"
+    liblinearutil.save_model(str(theirs), liblinearutil.train(
+        y_ll, x_ll, " ".join(map(str, options)) + " -B 1 -q"))
+    objective_ll, ratio_ll = _primal_gradient_ratio(theirs, X, y, 100.0, solver)
+    assert ratio_ll <= bound
+    assert abs(objective - objective_ll) <= 1e-3 * objective_ll
+    # --max-iter 300 (or less): the dual alone, short of -e, with the warning.
+    code, out, err = run_here("train", *options, "--max-iter", 300, train, model)
+    assert code == 0, err
+    assert "Switching" not in out and "300 iterations" in out
+    assert "WARNING" in err
+    _, ratio_dual = _primal_gradient_ratio(model, X, y, 100.0, solver)
+    assert ratio_dual > bound  # what the switch is for
+    # -q: no message, the same model.
+    code, out, err = run_here("train", *options, "-q", train, model)
+    assert (code, out, err) == (0, "", "")
+    assert _primal_gradient_ratio(model, X, y, 100.0, solver)[0] == objective
+
+
+def test_dual_solver_that_converges_does_not_switch(files, tmp_path, run_here):
+    """-s 7 at C = 0.1 converges in fewer than 300 passes: the plain dual fit,
+    bit for bit (the estimator with the same parameters)."""
+    _, train, _ = files
+    X, y = load(train)
+    model = tmp_path / "fl.model"
+    code, out, err = run_here("train", "-s", 7, "-c", 0.1, "-e", 0.1, train, model)
+    assert code == 0, err
+    assert "Switching" not in out and "solver liblinear-dual)" in out
+    est = LogisticRegression(solver="liblinear", dual=True, C=0.1, tol=0.1, random_state=0).fit(X, y)
+    assert est.n_iter_[0] < 300
+    np.testing.assert_array_equal(load_liblinear_model(model).coef_, est.coef_)
 
 
 # --------------------------------------------------------------------------
