@@ -69,6 +69,12 @@ Design rules of this module:
 8. Memory, as in ``_dual_cd_fast``: ``||x~_i||^2`` is recomputed in the
    same loop as ``w.x_i``, and the scalars, then the row, of the samples a
    few steps ahead in the order are prefetched.
+9. ``log(z / (C - z))``, the one costly term of ``g'``, is kept per sample
+   for the side and the ``z`` of its last update: a subproblem that starts
+   at that ``z`` on that side (most of them, late in a solve) takes no
+   logarithm to find that it is solved.  The kept value is the one the
+   update computed from the same two numbers, so the iterates are those
+   of computing it afresh, bit for bit.
 """
 import numpy as np
 
@@ -110,6 +116,8 @@ cdef struct Problem:
     const double* cost     # C_i >= 0
     double* alpha          # a_i
     double* rest           # C_i - a_i, kept alongside
+    double* logit          # log(z / (C_i - z)) at the last update (rule 9)
+    signed char* side      # its side s (+-1), 0 before any update
     double* w              # n_features + 1 weights, the bias weight last
     double bias
     unsigned char* stop    # shared stop flag of the fit
@@ -207,12 +215,18 @@ def logistic_dual_cd(X, const double[::1] y, const double[::1] cost,
 
     rest = np.empty(n_samples, dtype=np.float64)
     cdef double[::1] rest_v = rest
+    logit = np.empty(n_samples, dtype=np.float64)
+    cdef double[::1] logit_v = logit
+    side = np.zeros(n_samples, dtype=np.int8)
+    cdef signed char[::1] side_v = side
     cdef Problem p
     p.n_features = X.n_cols
     p.y = &y[0] if n_samples > 0 else NULL
     p.cost = &cost[0] if n_samples > 0 else NULL
     p.alpha = &alpha[0] if n_samples > 0 else NULL
     p.rest = &rest_v[0] if n_samples > 0 else NULL
+    p.logit = &logit_v[0] if n_samples > 0 else NULL
+    p.side = &side_v[0] if n_samples > 0 else NULL
     p.w = &w[0]
     p.bias = bias
     p.stop = &stop[0]
@@ -356,13 +370,15 @@ cdef int _epoch(const floating* data, const index_t* indices,
     """
     cdef Py_ssize_t s, i, j, start, end, n_newton = 0
     cdef int inner, sign
-    cdef double yi, c, sq, a, b, z, z_old, gp, gpp, z_new, d
+    cdef double yi, c, sq, a, b, z, z_old, gp, t, z_new, d, lz
     cdef double gmax = 0.0, inner_eps = ps.inner_eps
     cdef bint bad = False
     cdef const double* y = p.y
     cdef const double* cost = p.cost
     cdef double* alpha = p.alpha
     cdef double* rest = p.rest
+    cdef double* logit = p.logit
+    cdef signed char* side = p.side
     cdef double* w = p.w
     cdef Py_ssize_t nf = p.n_features
     cdef double bias = p.bias
@@ -379,6 +395,8 @@ cdef int _epoch(const floating* data, const index_t* indices,
             prefetch(&indptr[j])
             prefetch(&alpha[j])
             prefetch(&rest[j])
+            prefetch(&logit[j])
+            prefetch(&side[j])
             prefetch(&y[j])
             prefetch(&cost[j])
         if s + ROW_PREFETCH < n_active:
@@ -402,7 +420,12 @@ cdef int _epoch(const floating* data, const index_t* indices,
         z = z_old
         if c - z < 0.5 * c:
             z = ETA * z
-        gp = a * (z - z_old) + sign * b + log(z / (c - z))
+            lz = log(z / (c - z))
+        elif side[i] == sign:
+            lz = logit[i]      # rule 9: log(z_old / (c - z_old)), as computed then
+        else:
+            lz = log(z / (c - z))
+        gp = a * (z - z_old) + sign * b + lz
         if not isfinite(gp):
             bad = True
             break
@@ -412,15 +435,18 @@ cdef int _epoch(const floating* data, const index_t* indices,
         while inner <= MAX_INNER_ITER:
             if fabs(gp) < inner_eps:
                 break
-            gpp = a + c / (c - z) / z
-            z_new = z - gp / gpp
+            # The Newton step gp / g''(z), g''(z) = a + c / ((c - z) z), with
+            # one division: the chain of divisions is what a step waits on.
+            t = (c - z) * z
+            z_new = z - gp * t / (a * t + c)
             if z_new > 0.0:
                 z = z_new
             elif ETA * z > 0.0:
                 z = ETA * z
             else:
                 break          # rule 7: z would underflow to 0
-            gp = a * (z - z_old) + sign * b + log(z / (c - z))
+            lz = log(z / (c - z))
+            gp = a * (z - z_old) + sign * b + lz
             inner += 1
         n_newton += inner
         if inner > 0:
@@ -430,6 +456,8 @@ cdef int _epoch(const floating* data, const index_t* indices,
             else:
                 rest[i] = z
                 alpha[i] = c - z
+            logit[i] = lz      # log(z / (c - z)) of this z (rule 9)
+            side[i] = sign
             d = sign * (z - z_old) * yi
             row_axpy(d, data, indices, start, end, w)
             w[nf] += d * bias

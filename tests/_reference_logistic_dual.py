@@ -89,8 +89,8 @@ def reference_logistic_dual(X, y, cost, *, bias, tol, max_iter, seed, alpha0=Non
             while inner <= MAX_INNER_ITER:
                 if abs(gp) < inner_eps:
                     break
-                gpp = a + c / (c - z) / z
-                z_new = z - gp / gpp
+                t = (c - z) * z  # the kernel's Newton step, one division
+                z_new = z - gp * t / (a * t + c)
                 if z_new > 0.0:
                     z = z_new
                 elif ETA * z > 0.0:
