@@ -113,11 +113,10 @@ such direction: the reduced Hessian (classes ``1..K-1``) is used as is.
 import numpy as np
 import scipy.linalg
 from scipy.special import expit, log_expit
-from threadpoolctl import ThreadpoolController
 
 from . import _hessian_fast, _newton_fast
 from ._csr_fast import require_proved
-from ._parallel import new_stop_flag
+from ._parallel import blas_threads, new_stop_flag
 from ._solvers import Solution, Status, gradient_tol
 
 __all__ = ["binary", "multinomial"]
@@ -143,11 +142,11 @@ FORCING = 0.1
 #: a9a 15-30 % more for no further gain, 8 lost a third of the gain.
 QUASI_NEWTON_ITER = 10
 
-#: BLAS runs the factorisations with ``n_threads`` threads: for the few
-#: hundred variables these solvers are for, OpenBLAS's two threads made the
-#: Cholesky of a 543 x 543 matrix 40x slower (0.37 s against 9 ms) on a
-#: 2-core virtual AMD EPYC (Zen 5) shared with other work.
-_BLAS = ThreadpoolController()
+# BLAS runs the factorisations with ``n_threads`` threads (``blas_threads``,
+# inside the fit's own limit): for
+# the few hundred variables these solvers are for, OpenBLAS's two threads
+# made the Cholesky of a 543 x 543 matrix 40x slower (0.37 s against 9 ms)
+# on a 2-core virtual AMD EPYC (Zen 5) shared with other work.
 
 
 class _Rows:
@@ -197,7 +196,7 @@ class _Rows:
                                                   n_threads=self.n_threads, stop=self.stop))
             return
         Y = self.dense * np.sqrt(d)[:, None]
-        with _BLAS.limit(limits=self.n_threads, user_api="blas"):
+        with blas_threads(self.n_threads):
             H += Y.T @ Y
         _stopped(self.stop[0])
 
@@ -211,7 +210,7 @@ class _Rows:
         K = P.shape[1]
         # Class-major blocks (k, l): delta_kl X~^T diag(s p_k) X~ - Y_k^T Y_l.
         Y = (np.sqrt(s)[:, None, None] * P[:, :, None] * self.dense[:, None, :]).reshape(n, K * m)
-        with _BLAS.limit(limits=self.n_threads, user_api="blas"):
+        with blas_threads(self.n_threads):
             B = -(Y.T @ Y)
             for k in range(K):
                 B[k * m:(k + 1) * m, k * m:(k + 1) * m] += self.dense.T @ (
@@ -506,7 +505,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop):
 
     def exact():
         H = model.hessian(curvature)
-        with _BLAS.limit(limits=model.n_threads, user_api="blas"):
+        with blas_threads(model.n_threads):
             return _Factor(H, K=model.K, null_rows=model.null_rows)
 
     try:

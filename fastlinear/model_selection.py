@@ -66,7 +66,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import _check_method_params, check_is_fitted
 
 from ._base import CheckedLinearClassifierMixin
-from ._parallel import new_stop_flag, run
+from ._parallel import blas_threads, new_stop_flag, run
 from ._problem import weights_with_bias
 from ._progress import ProgressBar
 from ._solvers import Start
@@ -774,8 +774,10 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
     n_jobs : int, default=None
         Threads over the folds (``None``: one; negative: all cores, one
         thread per fold up to twice the cores).  Also the threads of the
-        refit's products with X (truncated Newton).  The results do not
-        depend on it beyond rounding.
+        refit's products with X (truncated Newton).  BLAS runs one thread
+        per fold, and ``n_jobs`` threads in the refit (as in
+        ``LogisticRegression.fit``).  The results do not depend on it beyond
+        rounding.
     verbose : int, default=0
         ``>= 1`` draws a progress bar over the (fold, C) fits on stderr;
         ``>= 2`` also prints the solvers' progress.
@@ -1062,6 +1064,10 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
             The fitted estimator.
         """
         _raise_for_params(params, self, "fit")
+        with blas_threads(1):  # the folds may run in threads: one BLAS thread each
+            return self._fit(X, y, sample_weight, params)
+
+    def _fit(self, X, y, sample_weight, params):
         l1_ratios, fitted_ratios, scoring, legacy = self._check_options()
         Cs = _check_logistic_Cs(self.Cs)
         data = validate_classification_data(self, X, y, sample_weight,
@@ -1153,7 +1159,8 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
             est.classes_ = classes
             est.coef_ = w0[:, :n_features]
             est.intercept_ = w0[:, -1] if self.fit_intercept else np.zeros(w0.shape[0])
-            est._fit_validated(data, stop=stop)
+            with blas_threads(est._n_threads()):  # one fit, as LogisticRegression.fit's
+                est._fit_validated(data, stop=stop)
             coef, intercept = est.coef_, est.intercept_
         else:
             bests = [divmod(_best(s, f"in fold {k + 1} with scoring={self.scoring!r}"), n_l1)

@@ -18,8 +18,9 @@ from scipy.special import expit, log_softmax, softmax
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from fastlinear import LogisticRegression, logistic_objective
+from fastlinear import LogisticRegression, LogisticRegressionCV, _newton_cholesky, logistic_objective
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
@@ -322,3 +323,35 @@ def test_penalty_is_deprecated_as_in_sklearn():
         est = LogisticRegression(penalty=None).fit(X, y)
     sk = _sk_fit(X, y, C=np.inf)
     np.testing.assert_allclose(est.coef_, sk.coef_, rtol=1e-3)
+
+
+def _blas_threads():
+    return sorted({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+
+
+@pytest.mark.parametrize("n_jobs, expected", [(None, 1), (2, 2)])
+def test_fit_runs_blas_with_n_jobs_threads_and_gives_them_back(n_jobs, expected, monkeypatch):
+    """BLAS has ``n_jobs`` threads (one by default) while ``fit`` runs (one per
+    fold in LogisticRegressionCV, ``n_jobs`` in its refit), and the process's
+    own setting again afterwards, after threaded folds as well (limits
+    entered in worker threads could leave BLAS limited)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X / X.max(axis=0)
+    seen = []
+    factor = _newton_cholesky._Factor
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads())
+        return factor(*args, **kwargs)
+
+    monkeypatch.setattr(_newton_cholesky, "_Factor", spy)
+    with threadpool_limits(limits=3, user_api="blas"):
+        LogisticRegression(solver="newton-cholesky", n_jobs=n_jobs).fit(X, y)
+        assert seen and all(threads == [expected] for threads in seen)
+        assert _blas_threads() == [3]
+        seen.clear()
+        LogisticRegressionCV(Cs=4, cv=3, solver="newton-cholesky", n_jobs=n_jobs).fit(X, y)
+        # The folds (in threads with n_jobs=2) one each, the refit n_jobs.
+        assert len(seen) > 1 and all(threads == [1] for threads in seen[:-1])
+        assert seen[-1] == [expected]
+        assert _blas_threads() == [3]
