@@ -67,14 +67,28 @@ def test_iterates_match_the_numpy_twin(case, gram):
     assert ref_iter >= 3
     assert (counts.get("gram", 0) > 0) == (gram and case["forms"])
     rule = _glmnet_fast.Rule.RELATIVE if case["rule"] == "relative" else _glmnet_fast.Rule.GRADIENT
+    F_before = np.inf
+    resolved = True
     for k, (F_ref, w_ref) in enumerate(history, start=1):
         w = np.zeros(X.shape[1] + 1)
         n_iter, status, _ = _kernel(X, y, cost, w, by_rows=gram, rule=rule, tol=tol,
                                     max_iter=k, seed=7, **args)
-        assert n_iter == k
-        np.testing.assert_allclose(w, w_ref, rtol=1e-9, atol=1e-12)
+        # Once a step lowers F by less than 1e-12 of it, its line search
+        # compares values that differ by rounding (NumPy's SIMD exp/log1p and
+        # sums round otherwise than the kernel's on some CPUs, e.g. AVX-512):
+        # from there on the twins agree on F, and on w as closely as that flat F
+        # pins it (1e-9 apart on a Zen 5 core, where earlier steps agree to
+        # 1e-15), and the kernel may meet tol a step or two earlier.
+        resolved = resolved and F_before - F_ref > 1e-12 * abs(F_ref)
+        if resolved:
+            assert n_iter == k
+            np.testing.assert_allclose(w, w_ref, rtol=1e-9, atol=1e-12)
+        else:
+            assert n_iter <= k
+            np.testing.assert_allclose(w, w_ref, rtol=0, atol=1e-7 * max(1.0, np.max(np.abs(w_ref))))
         F = objective(X, y, cost, w, **args)
         assert abs(F - F_ref) <= 1e-12 * abs(F_ref)
+        F_before = F_ref
     # The objective decreases at every Newton step (up to rounding near the optimum).
     values = [F for F, _ in history]
     assert all(b <= a + 1e-13 * abs(a) for a, b in zip(values, values[1:], strict=False))
