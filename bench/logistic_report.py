@@ -2,7 +2,8 @@
 
 For every data set and C, in one process, alternating the contenders
 (``--repeat`` rounds of: fastlinear, then each scikit-learn solver), one BLAS
-thread for everyone:
+thread for everyone (``--blas-threads default``: no limit, as a user who
+sets none runs them):
 
 * ``fastlinear.LogisticRegression(C=C)``: its defaults (``solver="auto"``,
   ``tol=1e-4``);
@@ -30,6 +31,7 @@ Data come from ``bench/workloads.py`` and the shared data folder
 (``FASTLINEAR_DATA``); a set that is absent is skipped with a message.
 """
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -177,14 +179,25 @@ def main(argv=None):
                         help="the C grid of the large sets (news20, imdb, synthetic)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--liblinear", action="store_true")
+    parser.add_argument("--blas-threads", default="1",
+                        help="BLAS threads for every contender: a number, or 'default' for no "
+                             "limit (OpenBLAS's own: one per core; fastlinear's fit then "
+                             "limits itself to its n_jobs)")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
+    if args.blas_threads == "default":
+        blas, blas_text = contextlib.nullcontext(), "BLAS threads at their default (no limit)"
+    else:
+        n_blas = int(args.blas_threads)
+        blas = threadpool_limits(limits=n_blas, user_api="blas")
+        blas_text = ("one BLAS thread" if n_blas == 1 else f"{n_blas} BLAS threads") + \
+            " for every contender"
     lines = [
         "# LogisticRegression: defaults against defaults",
         "",
         f"fastlinear {fastlinear.__version__}; {os.cpu_count()} cores "
         f"({platform.processor() or platform.machine()}), Python {platform.python_version()}, "
-        "one BLAS thread for every contender; times are medians of "
+        f"{blas_text}; times are medians of "
         f"{args.repeat} alternating rounds.",
         f"Command: `python bench/logistic_report.py {' '.join(argv or sys.argv[1:])}`",
         "",
@@ -197,7 +210,7 @@ def main(argv=None):
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     ratios = []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas:
         for name in args.sets:
             try:
                 X, y = load(name)
