@@ -186,8 +186,10 @@ def test_multinomial_hessian_of_a_subset_of_classes_is_the_reduced_hessian():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
-@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("K", [1, 2, 3, 4, 5, 7, 9])
 def test_products_equal_dense(dtype, index_dtype, K):
+    """Both products against NumPy; the scores of several classes (summed in
+    blocks of 4, 2 and 1 classes) bit for bit those of one class at a time."""
     X, _, proof = random_sparse(dtype=dtype, index_dtype=index_dtype)
     Xt = dense_tilde(X, 1.3)
     rng = np.random.RandomState(4)
@@ -195,6 +197,10 @@ def test_products_equal_dense(dtype, index_dtype, K):
     Z = np.full((120, K), np.nan)
     _hessian_fast.scores(proof, V, Z, bias=1.3)
     np.testing.assert_allclose(Z, Xt @ V, rtol=1e-12, atol=1e-12)
+    for c in range(K):
+        z = np.full((120, 1), np.nan)
+        _hessian_fast.scores(proof, np.ascontiguousarray(V[:, [c]]), z, bias=1.3)
+        np.testing.assert_array_equal(Z[:, c], z[:, 0])
     U = rng.randn(120, K)
     G = np.ones((16, K))
     _hessian_fast.transpose_product(proof, U, G, bias=1.3)
@@ -837,3 +843,17 @@ def test_quasi_newton_start_stops_on_the_shared_flag(monkeypatch):
                                   quasi_newton=True, stop=stop)
     assert sol.status == Status.INTERRUPTED and len(seen) == 3
     assert np.all(np.isfinite(sol.w))
+
+
+@pytest.mark.parametrize("K", [1, 2, 3, 6, 7, 8, 20])
+def test_row_reductions_equal_numpys(K):
+    """The row sums and maxima over ``A.T``: NumPy's bits up to 7 classes
+    (the order in which it adds a short row), its values to rounding beyond."""
+    A = 10 * np.random.RandomState(K).standard_normal((500, K))
+    np.testing.assert_array_equal(_newton_cholesky._row_reduce(np.maximum, A),
+                                  A.max(axis=1, keepdims=True))
+    if K <= 7:
+        np.testing.assert_array_equal(_newton_cholesky._row_sums(A), A.sum(axis=1, keepdims=True))
+    else:
+        np.testing.assert_allclose(_newton_cholesky._row_sums(A), A.sum(axis=1, keepdims=True),
+                                   rtol=0, atol=1e-12 * np.abs(A).sum(axis=1, keepdims=True).max())
