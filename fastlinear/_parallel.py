@@ -8,6 +8,8 @@ the flag, waits for every worker to return (within milliseconds), and
 re-raises, so no thread keeps computing after Ctrl-C.
 """
 import concurrent.futures as cf
+import contextlib
+import threading
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -17,6 +19,9 @@ __all__ = ["blas_threads", "new_stop_flag", "n_threads_for", "run"]
 
 #: The BLAS libraries loaded in the process (threadpoolctl looks them up once).
 _BLAS = ThreadpoolController()
+#: The thread whose :func:`blas_threads` holds the process's BLAS limit (None: no one).
+_blas_owner = None
+_BLAS_LOCK = threading.Lock()
 
 #: Seconds between two checks for Ctrl-C while the main thread waits.
 _WAIT = 0.2
@@ -32,6 +37,7 @@ def n_threads_for(n_jobs, n_tasks):
     return max(1, min(effective_n_jobs(n_jobs), n_tasks))
 
 
+@contextlib.contextmanager
 def blas_threads(n_threads):
     """A context in which BLAS runs ``n_threads`` threads.
 
@@ -44,13 +50,34 @@ def blas_threads(n_threads):
     fit runs BLAS with its ``n_jobs`` threads (one by default).
 
     threadpoolctl's limits are global to the process and restore, on exit,
-    what they found on entry: enter this only from the thread that called
-    the public method, around everything the fit does, never from the worker
-    threads of :func:`run` (limits entered and left by several threads at
-    once could restore each other's values and leave BLAS limited after the
-    fit).  Nested limits inside it are harmless.
+    what they found on entry, so limits entered and left by several threads
+    at once could restore each other's values and leave BLAS limited after
+    every fit has returned.  One thread at a time owns the limit: the first
+    to enter, until it leaves.  Its nested limits apply (and unwind in
+    order); a context entered meanwhile by another thread (the workers of
+    :func:`run`, or another fit running in a user's thread) changes nothing
+    and runs under the owner's limit.
     """
-    return _BLAS.limit(limits=int(n_threads), user_api="blas")
+    global _blas_owner
+    me = threading.get_ident()
+    with _BLAS_LOCK:
+        owner = _blas_owner is None
+        if owner:
+            _blas_owner = me
+        mine = _blas_owner == me
+    if not mine:
+        yield
+        return
+    try:
+        limiter = _BLAS.limit(limits=int(n_threads), user_api="blas")
+        try:
+            yield
+        finally:
+            limiter.restore_original_limits()
+    finally:
+        if owner:
+            with _BLAS_LOCK:
+                _blas_owner = None
 
 
 def run(fn, items, n_threads, stop):

@@ -355,3 +355,67 @@ def test_fit_runs_blas_with_n_jobs_threads_and_gives_them_back(n_jobs, expected,
         assert len(seen) > 1 and all(threads == [1] for threads in seen[:-1])
         assert seen[-1] == [expected]
         assert _blas_threads() == [3]
+
+
+def test_blas_limit_survives_threads_that_leave_out_of_order(monkeypatch):
+    """``blas_threads`` entered by two threads, the first to enter leaving
+    first: BLAS ends with the setting it had before either (threadpoolctl's
+    limits alone restore what each found on entry, so the second thread would
+    put back the first one's limit and leave BLAS at one thread).  A fake
+    controller with one global setting stands for OpenBLAS."""
+    import threading
+
+    from fastlinear import _parallel
+
+    class Controller:
+        threads = 3
+
+        def limit(self, limits, user_api):
+            found = self.threads
+            self.threads = limits
+            controller = self
+
+            class Limiter:
+                def restore_original_limits(self):
+                    controller.threads = found
+
+                def __enter__(self):
+                    return self
+
+                def __exit__(self, *exc):
+                    self.restore_original_limits()
+
+            return Limiter()
+
+    controller = Controller()
+    monkeypatch.setattr(_parallel, "_BLAS", controller)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with _parallel.blas_threads(1):
+            first_in.set()
+            second_in.wait(5)
+            seen["first"] = controller.threads
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with _parallel.blas_threads(2):
+            second_in.set()
+            first_out.wait(5)
+            seen["second"] = controller.threads  # the first's limit was lifted meanwhile
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"first": 1, "second": 3}
+    assert controller.threads == 3
+    # Nested limits in the owning thread apply and unwind in order.
+    with _parallel.blas_threads(1):
+        with _parallel.blas_threads(2):
+            assert controller.threads == 2
+        assert controller.threads == 1
+    assert controller.threads == 3
