@@ -491,6 +491,9 @@ def _search(opts, params, X, y, model_file, start):
     Cs = opts["Cs"] if opts["search"] else [opts["C"]]
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
     fit_model = opts["search"] and model_file is not None
+    row = _solver_table.by_number(opts["solver"])
+    if not opts["search"] and row.switch_to is not None and max_iter > SWITCH_AFTER:
+        return _cross_validate_switching(opts, params, X, y, row, folds, start)
     search = LinearSVCCV(
         Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter, scoring=_count_correct,
         n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,
@@ -504,6 +507,25 @@ def _search(opts, params, X, y, model_file, start):
     correct = np.rint(res["mean_test_score"] * search.n_splits_)
     _report_search(opts, res["param_C"], correct, res["max_n_iter"], X.shape[0],
                    search.best_estimator_ if fit_model else None, model_file, start)
+    return 0
+
+
+def _cross_validate_switching(opts, params, X, y, row, folds, start):
+    """-v for a dual solver that switches to a primal one (``-s 1``): the
+    folds of :func:`_search` (stratified, not shuffled), each fitted as
+    ``train`` fits it (:func:`fit_as_liblinear`), one after the other."""
+    from sklearn.model_selection import StratifiedKFold
+
+    correct, n_iter = 0, 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        for train, test in StratifiedKFold(folds).split(X, y):
+            est = fit_as_liblinear(_estimator(opts, params, regression=False),
+                                   X[train], y[train], row)
+            correct += int(np.sum(est.predict(X[test]) == y[test]))
+            n_iter = max(n_iter, int(np.max(est.n_iter_)))
+    _report_warnings(opts, caught)
+    _report_search(opts, [opts["C"]], [correct], [n_iter], X.shape[0], None, None, start)
     return 0
 
 

@@ -705,6 +705,27 @@ def test_dual_solvers_switch_to_the_primal_one_as_liblinear(solver, primal, fact
     assert _primal_gradient_ratio(model, X, y, 100.0, solver)[0] == objective
 
 
+def test_cross_validation_switches_as_train_does(files, run_here):
+    """-v with -s 1 at C = 100: every fold switches to the primal solver as
+    train does (no warning; without the switch, --max-iter 300 warns), and the
+    pooled accuracy is the optimum's, fold by fold (3 of 3,000 predictions
+    may differ: the switch stops at its tolerance)."""
+    _, train, _ = files
+    X, y = load(train)
+    code, out, err = run_here("train", "-s", 1, "-v", 3, "-c", 100, train)
+    assert code == 0, err
+    assert err == ""
+    accuracy = float(re.search(r"Cross Validation Accuracy = ([0-9.]+)%", out).group(1))
+    correct = 0
+    for fit_rows, test_rows in StratifiedKFold(3).split(X, y):
+        optimum = LinearSVC(C=100, dual=False, tol=1e-10, max_iter=10_000)
+        optimum.fit(X[fit_rows], y[fit_rows])
+        correct += np.sum(optimum.predict(X[test_rows]) == y[test_rows])
+    assert abs(accuracy - 100 * correct / len(y)) <= 100 * 3 / len(y)
+    code, out, err = run_here("train", "-s", 1, "-v", 3, "-c", 100, "--max-iter", 300, train)
+    assert code == 0 and "WARNING" in err
+
+
 def test_dual_solver_that_converges_does_not_switch(files, tmp_path, run_here):
     """-s 7 at C = 0.1 converges in fewer than 300 passes: the plain dual fit,
     bit for bit (the estimator with the same parameters)."""
