@@ -103,6 +103,7 @@ def test_dual_then_newton_switch_reaches_the_optimum(sparse_problem, monkeypatch
 
     X, y = sparse_problem(n_samples=800, n_features=200, seed=6)
     monkeypatch.setattr(solvers, "SWITCH_AFTER", 3)
+    monkeypatch.setattr(solvers, "SWITCH_AFTER_NARROW", 3)
     C = 0.9 * primal_threshold(X.shape[1]) / mean_sq(X)  # below the threshold: dual first
     switched = LinearSVC(C=C, tol=1e-6, random_state=0).fit(X, y)
     assert switched.solver_ == "dual_cd+newton"
