@@ -91,7 +91,8 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         mean ||x~||^2`` exceeds 2 (up to 1,000 features) or 10 (more
         features), where dual coordinate descent needs many passes;
         otherwise dual coordinate descent, which hands over to the primal
-        Newton solver if it has not converged after 300 passes.
+        Newton solver if it has not converged after 40 passes (up to 1,000
+        features) or 300 (more features).
     tol : float, default=1e-4
         Stopping tolerance, in each solver's own measure (see Notes).
     C : float, default=1.0

@@ -67,8 +67,9 @@ default="epsilon_insensitive"
         solver (squared loss only).  ``"auto"``: the dual for
         ``"epsilon_insensitive"``; for the squared loss the primal when
         ``n_samples > n_features`` and ``C * mean ||x~||^2`` exceeds 2 (up
-        to 1,000 features) or 10, else the dual, handing over to the primal after 300 passes without
-        convergence (the rule of :class:`fastlinear.LinearSVC`).
+        to 1,000 features) or 10, else the dual, handing over to the primal
+        after 40 passes (up to 1,000 features) or 300 without convergence
+        (the rule of :class:`fastlinear.LinearSVC`).
     verbose : int, default=0
         Print progress.
     random_state : int, RandomState instance or None, default=None
