@@ -460,6 +460,7 @@ cdef bint _visit(const floating* data, const index_t* indices,
     cdef double c = p.cost[i], bias = p.bias
     cdef double v, sq = 0.0, A, min_g, max_g, d, t, g0, g1
     cdef Py_ssize_t p0, p1
+    cdef bint pair
     cdef const double* row
     cdef double* wrow
 
@@ -469,34 +470,30 @@ cdef bint _visit(const floating* data, const index_t* indices,
         G[m] = 1.0
     if ypos < n_act:
         G[ypos] = 0.0
-    if n_act == 2:
-        # Two active classes (every sample of a binary problem): the sums in
-        # registers.  ``G`` may alias ``W`` for the compiler, so the general
-        # loop waits on each term's store before the next; same order, same
-        # bits.
-        p0 = perm[0]
-        p1 = perm[1]
-        g0 = G[0]
-        g1 = G[1]
-        for k in range(start, end):
-            if k + W_PREFETCH < end:
-                _prefetch_weights(W + <Py_ssize_t>indices[k + W_PREFETCH] * K, K)
-            v = data[k]
-            sq += v * v
-            row = W + <Py_ssize_t>indices[k] * K
+    # Two active classes (every sample of a binary problem): the two sums in
+    # registers.  ``G`` may alias ``W`` for the compiler, so the general loop
+    # waits on each term's store before the next (a9a 1.5x slower); same
+    # order, same bits.
+    pair = n_act == 2
+    p0 = perm[0] if pair else 0
+    p1 = perm[1] if pair else 0
+    g0 = G[0] if pair else 0.0
+    g1 = G[1] if pair else 0.0
+    for k in range(start, end):
+        if k + W_PREFETCH < end:
+            _prefetch_weights(W + <Py_ssize_t>indices[k + W_PREFETCH] * K, K)
+        v = data[k]
+        sq += v * v
+        row = W + <Py_ssize_t>indices[k] * K
+        if pair:
             g0 += row[p0] * v
             g1 += row[p1] * v
-        G[0] = g0
-        G[1] = g1
-    else:
-        for k in range(start, end):
-            if k + W_PREFETCH < end:
-                _prefetch_weights(W + <Py_ssize_t>indices[k + W_PREFETCH] * K, K)
-            v = data[k]
-            sq += v * v
-            row = W + <Py_ssize_t>indices[k] * K
+        else:
             for m in range(n_act):
                 G[m] += row[perm[m]] * v
+    if pair:
+        G[0] = g0
+        G[1] = g1
     if bias != 0.0:
         row = W + nf * K
         for m in range(n_act):
