@@ -57,7 +57,7 @@ from libc.stdint cimport int32_t, int64_t
 from cython cimport floating
 from cython.parallel cimport prange
 
-from _sparse cimport index_t
+from _sparse cimport index_t, row_dot_columns
 from _status cimport POLL_EVERY, poll
 
 from fastlinear._csr_fast import require_proved
@@ -564,73 +564,9 @@ cdef bint _product(const floating* data, const index_t* indices, const index_t* 
             for c in range(K):
                 dst[c] += p.bias * src[c]
         else:
-            c = 0
-            while c < K:
-                # Classes in blocks of 4, 2 and 1, each summed in registers
-                # (a sum kept in ``B`` may alias ``A`` for the compiler: every
-                # term waited for the store of the one before, 2-5x slower on
-                # dna for K = 2..20), in the same order as one class at a
-                # time: same bits.
-                if K - c >= 4:
-                    _scores_block4(data, indices, indptr[i], indptr[i + 1], p, i, c)
-                    c += 4
-                elif K - c >= 2:
-                    _scores_block2(data, indices, indptr[i], indptr[i + 1], p, i, c)
-                    c += 2
-                else:
-                    _scores_block1(data, indices, indptr[i], indptr[i + 1], p, i, c)
-                    c += 1
+            row_dot_columns(data, indices, indptr[i], indptr[i + 1], p.A, K,
+                            p.A + nf * K, p.bias, p.B + i * K)
     return rc != 0
-
-
-cdef inline void _scores_block4(const floating* data, const index_t* indices,
-                                Py_ssize_t start, Py_ssize_t end, const Pass* p,
-                                Py_ssize_t i, Py_ssize_t c) noexcept nogil:
-    """``B[i, c:c+4] = x~_i . A[:, c:c+4]``."""
-    cdef Py_ssize_t k, K = p.K
-    cdef const double* src = p.A + (p.m - 1) * K + c
-    cdef double v, a0 = p.bias * src[0], a1 = p.bias * src[1]
-    cdef double a2 = p.bias * src[2], a3 = p.bias * src[3]
-    for k in range(start, end):
-        v = data[k]
-        src = p.A + indices[k] * K + c
-        a0 += v * src[0]
-        a1 += v * src[1]
-        a2 += v * src[2]
-        a3 += v * src[3]
-    cdef double* dst = p.B + i * K + c
-    dst[0] = a0
-    dst[1] = a1
-    dst[2] = a2
-    dst[3] = a3
-
-
-cdef inline void _scores_block2(const floating* data, const index_t* indices,
-                                Py_ssize_t start, Py_ssize_t end, const Pass* p,
-                                Py_ssize_t i, Py_ssize_t c) noexcept nogil:
-    """``B[i, c:c+2] = x~_i . A[:, c:c+2]``."""
-    cdef Py_ssize_t k, K = p.K
-    cdef const double* src = p.A + (p.m - 1) * K + c
-    cdef double v, a0 = p.bias * src[0], a1 = p.bias * src[1]
-    for k in range(start, end):
-        v = data[k]
-        src = p.A + indices[k] * K + c
-        a0 += v * src[0]
-        a1 += v * src[1]
-    cdef double* dst = p.B + i * K + c
-    dst[0] = a0
-    dst[1] = a1
-
-
-cdef inline void _scores_block1(const floating* data, const index_t* indices,
-                                Py_ssize_t start, Py_ssize_t end, const Pass* p,
-                                Py_ssize_t i, Py_ssize_t c) noexcept nogil:
-    """``B[i, c] = x~_i . A[:, c]``."""
-    cdef Py_ssize_t k, K = p.K
-    cdef double a0 = p.bias * p.A[(p.m - 1) * K + c]
-    for k in range(start, end):
-        a0 += data[k] * p.A[indices[k] * K + c]
-    p.B[i * K + c] = a0
 
 
 cdef bint _product_vector(const floating* data, const index_t* indices, const index_t* indptr,

@@ -79,7 +79,7 @@ from libc.math cimport INFINITY, exp, expm1, fabs, isfinite, log, log1p, sqrt
 from cython cimport floating
 from cython.parallel cimport prange
 
-from _sparse cimport index_t
+from _sparse cimport index_t, row_dot_columns
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
 from fastlinear._csr_fast import require_proved
@@ -136,17 +136,9 @@ cdef struct Problem:
 cdef inline void _row_scores(const floating* data, const index_t* indices,
                              Py_ssize_t start, Py_ssize_t end, const double* V,
                              const Problem* p, double* z) noexcept nogil:
-    """``z = x~_i V`` (K numbers) for the row ``start:end``."""
-    cdef Py_ssize_t k, c, K = p.K
-    cdef const double* row = V + (p.m - 1) * K
-    cdef double a
-    for c in range(K):
-        z[c] = p.bias * row[c]
-    for k in range(start, end):
-        a = data[k]
-        row = V + indices[k] * K
-        for c in range(K):
-            z[c] += a * row[c]
+    """``z = x~_i V`` (K numbers) for the row ``start:end`` (the sums in
+    registers, ``_sparse.row_dot_columns``)."""
+    row_dot_columns(data, indices, start, end, V, p.K, V + (p.m - 1) * p.K, p.bias, z)
 
 
 cdef inline void _row_scatter(const floating* data, const index_t* indices,
