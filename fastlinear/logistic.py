@@ -685,6 +685,16 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             n_iter, status, measure = _multinomial_fast.newton(
                 data.X, y_ind, cost, W, n_threads=self._n_threads(), **kw)
+            if status == _multinomial_fast.LINE_SEARCH_FAILED:
+                if n_iter == 0 and not measure <= threshold:
+                    raise ValueError(
+                        "LogisticRegression: the multinomial Newton solver could not "
+                        "decrease the objective from its start point (max |gradient| "
+                        f"{measure:.3g}): its values do not resolve in float64. Rescale "
+                        "the features (StandardScaler / MaxAbsScaler) or lower C.")
+                # No decrease found along a Newton direction: the gradient is at
+                # rounding level for the data's scale (tol=0 ends here).
+                status = Status.CONVERGED
         if not fixed_first and (n_iter > 0 or W0 is None):
             # The softmax model is unchanged by adding one vector to every
             # class; the centred W has the smaller penalty (for the penalised

@@ -63,8 +63,15 @@ CASES = {
                        "est = LinearSVC(multi_class='crammer_singer', C=1e4, tol=1e-15, max_iter=10**8)", 4, SPARSE),
     "svr": ("from fastlinear import LinearSVR\n"
             "est = LinearSVR(C=1e4, tol=1e-300, max_iter=10**8)", 2, SPARSE),
+    # The mini-batch kernel with nothing to stop it (the exact solvers end
+    # at rounding level even with tol=0: about 50 Newton steps here).
     "logistic": ("from fastlinear import LogisticRegression\n"
-                 "est = LogisticRegression(C=1e4, tol=0.0, n_iter_no_change=10**6, max_iter=10**6)", 4, SPARSE),
+                 "est = LogisticRegression(C=1e4, solver='svrg', tol=0.0, n_iter_no_change=10**6, "
+                 "max_iter=10**6)", 4, SPARSE),
+    # Multinomial Newton-CG, 20 classes at C = 1e6: minutes of Newton steps.
+    "logistic_newton_cg": ("from fastlinear import LogisticRegression\n"
+                           "est = LogisticRegression(C=1e6, solver='newton-cg', tol=0.0, "
+                           "max_iter=10**6)", 20, SPARSE),
     "logistic_l1": ("from fastlinear import LogisticRegression\n"
                     "est = LogisticRegression(solver='liblinear', l1_ratio=1, C=1e4, tol=1e-300, "
                     "max_iter=10**8)", 2, COLLINEAR),

@@ -419,3 +419,25 @@ def test_blas_limit_survives_threads_that_leave_out_of_order(monkeypatch):
             assert controller.threads == 2
         assert controller.threads == 1
     assert controller.threads == 3
+
+
+@pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky", "lbfgs", "liblinear"])
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_tol_zero_ends_at_rounding_level(solver, n_classes):
+    """``tol=0`` cannot be met; the exact solvers stop where their line search
+    finds no decrease (the gradient at rounding level), as a converged fit,
+    at the optimum of a tight ``tol``.  (The multinomial Newton-CG kernel's
+    line-search status used to escape as "4 is not a valid Status".)"""
+    if solver == "liblinear" and n_classes > 2:
+        pytest.skip("liblinear is binary only")
+    rng = np.random.RandomState(0)
+    X = sp.random(1500, 120, density=0.05, format="csr", random_state=rng)
+    X.data = rng.exponential(size=X.nnz)
+    y = rng.randint(0, n_classes, size=1500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        exact = LogisticRegression(C=1e4, solver=solver, tol=0.0, max_iter=500).fit(X, y)
+    assert int(np.max(exact.n_iter_)) < 500
+    tight = LogisticRegression(C=1e4, solver=solver, tol=1e-10, max_iter=500).fit(X, y)
+    np.testing.assert_allclose(logistic_objective(exact, X, y), logistic_objective(tight, X, y),
+                               rtol=1e-9)
