@@ -143,10 +143,10 @@ FORCING = 0.1
 QUASI_NEWTON_ITER = 10
 
 # BLAS runs the factorisations with ``n_threads`` threads (``blas_threads``,
-# inside the fit's own limit): for
-# the few hundred variables these solvers are for, OpenBLAS's two threads
-# made the Cholesky of a 543 x 543 matrix 40x slower (0.37 s against 9 ms)
-# on a 2-core virtual AMD EPYC (Zen 5) shared with other work.
+# inside the fit's own limit): for the few hundred variables these solvers
+# are for, OpenBLAS's two threads made the Cholesky of a 543 x 543 matrix
+# 40x slower (0.37 s against 9 ms) on a 2-core virtual AMD EPYC (Zen 5)
+# shared with other work.
 
 
 class _Rows:

@@ -365,7 +365,7 @@ def fit_as_liblinear(est, X, y, row, say=None):
     that does not switch, this is ``est.fit(X, y)``.
     """
     max_iter = est.max_iter
-    if row.switch_to is None or max_iter <= SWITCH_AFTER:
+    if not _switches(row, max_iter):
         return est.fit(X, y)
     params = est.get_params()
     try:
@@ -389,6 +389,12 @@ def fit_as_liblinear(est, X, y, row, say=None):
     est.n_iter_ = est.n_iter_ + passes
     est.solver_ = f"{dual_solver}+{est.solver_}"
     return est
+
+
+def _switches(row, max_iter):
+    """Whether ``train`` may hand the solver ``row`` over to a primal one
+    after ``SWITCH_AFTER`` passes (:func:`fit_as_liblinear`)."""
+    return row.switch_to is not None and max_iter > SWITCH_AFTER
 
 
 def _estimator(opts, params, regression):
@@ -492,7 +498,7 @@ def _search(opts, params, X, y, model_file, start):
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
     fit_model = opts["search"] and model_file is not None
     row = _solver_table.by_number(opts["solver"])
-    if not opts["search"] and row.switch_to is not None and max_iter > SWITCH_AFTER:
+    if not opts["search"] and _switches(row, max_iter):
         return _cross_validate_switching(opts, params, X, y, row, folds, start)
     search = LinearSVCCV(
         Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter, scoring=_count_correct,
@@ -522,7 +528,7 @@ def _cross_validate_switching(opts, params, X, y, row, folds, start):
         for train, test in StratifiedKFold(folds).split(X, y):
             est = fit_as_liblinear(_estimator(opts, params, regression=False),
                                    X[train], y[train], row)
-            correct += int(np.sum(est.predict(X[test]) == y[test]))
+            correct += int(_count_correct(est, X[test], y[test]))
             n_iter = max(n_iter, int(np.max(est.n_iter_)))
     _report_warnings(opts, caught)
     _report_search(opts, [opts["C"]], [correct], [n_iter], X.shape[0], None, None, start)
