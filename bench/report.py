@@ -285,13 +285,13 @@ def machine_info():
     import sklearn
 
     info["numpy"], info["scipy"], info["sklearn"] = np.__version__, scipy.__version__, sklearn.__version__
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-        info["snapml"] = version("snapml")
-        info["liblinear-official"] = version("liblinear-official")
-    except Exception:
-        pass
+    for package in ("snapml", "liblinear-official"):
+        try:
+            info[package] = version(package)
+        except PackageNotFoundError:
+            pass  # not installed: its columns say so
     try:
         info["fastlinear_commit"] = subprocess.run(
             ["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
