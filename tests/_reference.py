@@ -6,7 +6,16 @@ Fisher-Yates shuffle) and the same order of floating-point operations, so
 for the same seed it reproduces the kernel's iterates up to rounding.  Slow
 on purpose: one Python step per coordinate, for small problems only.
 The tests reach them through fixtures of ``conftest.py``.
+
+Given the visiting order of another library (:class:`LibcRand` for
+liblinear-official, :class:`SklearnLiblinearRand` for scikit-learn's copy of
+liblinear) and its order of additions (``sums="sequential"``), the twins of
+the dual and the L1 coordinate descent replay that library's iterates: the
+algorithms are the same step for step, only the generators differ.
 """
+import ctypes
+import ctypes.util
+
 import numpy as np
 
 MASK = (1 << 64) - 1
@@ -37,10 +46,63 @@ class XorShift:
             a[i], a[j] = a[j], a[i]
 
 
-def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking=True):
+class LibcRand:
+    """liblinear's visiting order: ``j + rand() % (n - j)`` for ``j = 0..n-1``
+    (``n`` draws per pass, the last one trivial), from the C library's
+    ``rand()``, which liblinear-official calls in the same process.
+
+    ``seed`` is passed to ``srand``: call :meth:`reseed` again before the
+    twin runs, after liblinear-official ran from the same seed.
+    """
+
+    def __init__(self, seed):
+        self.libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        self.seed = seed
+        self.reseed()
+
+    def reseed(self):
+        self.libc.srand(self.seed)
+
+    def shuffle(self, a, n=None):
+        n = len(a) if n is None else n
+        for j in range(n):
+            i = j + self.libc.rand() % (n - j)
+            a[i], a[j] = a[j], a[i]
+
+
+class SklearnLiblinearRand:
+    """scikit-learn's liblinear order (``sklearn/svm/src/newrand``): std::mt19937
+    seeded with ``RandomState(random_state).randint(2**31 - 1)``, bounded by
+    Lemire's multiply-and-reject, ``n`` draws per pass."""
+
+    def __init__(self, random_state):
+        seed = np.random.RandomState(random_state).randint(np.iinfo("i").max)
+        # The legacy seeding of RandomState is std::mt19937's (init_genrand).
+        self.mt = np.random.RandomState(seed)._bit_generator
+
+    def below(self, r):
+        m = int(self.mt.random_raw()) * r
+        if (m & 0xFFFFFFFF) < r:
+            t = ((1 << 32) - r) % r
+            while (m & 0xFFFFFFFF) < t:
+                m = int(self.mt.random_raw()) * r
+        return m >> 32
+
+    def shuffle(self, a, n=None):
+        n = len(a) if n is None else n
+        for i in range(n):
+            j = i + self.below(n - i)
+            a[i], a[j] = a[j], a[i]
+
+
+def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking=True,
+                  rng=None, sums="kernel"):
     """Dual coordinate descent for the SVM (``src_c/_dual_cd_fast.pyx``).
 
-    Returns (w with the bias weight last, alpha, n_iter) for CSR X.
+    ``rng`` (an object with ``shuffle(order, n)``, default ``XorShift(seed)``)
+    and ``sums="sequential"`` (``Qbar_ii`` summed left to right from ``D_ii``,
+    as liblinear does) let ``bench/cd_passes.py`` replay scikit-learn's
+    liblinear.  Returns (w with the bias weight last, alpha, n_iter) for CSR X.
     """
     X = X.tocsr()
     n, d = X.shape
@@ -49,11 +111,18 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
     alpha = np.zeros(n)
     upper = np.where(sample_C > 0, sample_C if hinge else np.inf, 0.0)
     diag = np.zeros(n) if hinge else np.where(sample_C > 0, 0.5 / np.where(sample_C > 0, sample_C, 1), 0.0)
-    qd = np.array([np.dot(data[indptr[i]:indptr[i + 1]], data[indptr[i]:indptr[i + 1]])
-                   for i in range(n)]) + bias * bias + diag
+    if sums == "kernel":
+        qd = np.array([np.dot(data[indptr[i]:indptr[i + 1]], data[indptr[i]:indptr[i + 1]])
+                       for i in range(n)]) + bias * bias + diag
+    else:
+        qd = diag.copy()
+        for i in range(n):
+            for k in range(indptr[i], indptr[i + 1]):
+                qd[i] += data[k] * data[k]
+            qd[i] += bias * bias
     order = [i for i in range(n) if upper[i] > 0]
     n_total = n_active = len(order)
-    rng = XorShift(seed)
+    rng = XorShift(seed) if rng is None else rng
     pg_max_old, pg_min_old = np.inf, -np.inf
     n_iter = 0
     while n_iter < max_iter:

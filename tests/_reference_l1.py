@@ -28,7 +28,8 @@ def _sum4(a):
     return (s0 + s1) + (s2 + s3)
 
 
-def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0=None):
+def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0=None,
+                    rng=None, sums="kernel"):
     """CDN for ``min ||w||_1 + sum_i C_i max(0, 1 - y_i w.x~_i)^2``.
 
     Parameters
@@ -38,6 +39,11 @@ def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0
     bias : the constant feature's value (0: no intercept, its weight stays 0).
     tol, max_iter, seed, shrinking : as the kernel's.
     w0 : start point of shape (n_features + 1,), default zeros.
+    rng : object with ``shuffle(order, n)``, default ``XorShift(seed)``: the
+        kernel's visiting order.  ``bench/cd_passes.py`` passes liblinear's
+        (the C library's ``rand() % (n - j)``).
+    sums : ``"kernel"`` (the kernel's four partial sums) or ``"sequential"``
+        (left to right, as liblinear's loops add).
 
     Returns
     -------
@@ -78,7 +84,8 @@ def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0
     n_total = d + (1 if bias != 0 else 0)
     order = list(range(n_total))
     n_active = n_total
-    rng = XorShift(seed)
+    rng = XorShift(seed) if rng is None else rng
+    add = {"kernel": _sum4, "sequential": _seqsum}[sums]
     gmax_old = np.inf
     norm1_init = 0.0
     measure = np.inf
@@ -93,8 +100,8 @@ def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0
             rows, v, c = columns[j]
             bj = b[rows]
             t = np.where(bj > 0, c * v, 0.0)  # masked terms add 0
-            G_loss = 2.0 * -_sum4(t * bj)
-            H = max(2.0 * _sum4(t * v), 1e-12)
+            G_loss = 2.0 * -add(t * bj)
+            H = max(2.0 * add(t * v), 1e-12)
             Gp, Gn, wj = G_loss + 1.0, G_loss - 1.0, w[j]
             violation = 0.0
             if wj == 0.0:

@@ -14,6 +14,7 @@ from fastlinear._csr_fast import checked_csr
 from fastlinear._l1_cd_fast import l1_cd
 from fastlinear._validation import proved_csr
 
+from _reference import LibcRand
 from _reference_l1 import reference_l1_cd
 
 CONVERGED, MAX_ITER, INTERRUPTED = 0, 1, 2
@@ -85,6 +86,35 @@ def test_same_iterates_without_shrinking_and_from_a_start_point(sparse_problem):
                                           w0=w0, shrinking=shrinking)
         assert n_iter == n_ref
         np.testing.assert_allclose(w, w_ref, rtol=0, atol=1e-10 * np.abs(w_ref).max())
+
+
+def _libc_is_glibc():
+    import platform
+
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
+@pytest.mark.skipif(not _libc_is_glibc(), reason="replays glibc's rand(), which liblinear calls")
+@pytest.mark.parametrize("C, seed", [(0.5, 1), (0.05, 2), (5.0, 3)])
+def test_the_twin_replays_liblinear_official_step_for_step(C, seed, sparse_problem):
+    """The algorithm is liblinear's: the twin, given liblinear's visiting order
+    and its order of additions, ends at liblinear-official's weights."""
+    liblinear = pytest.importorskip("liblinear.liblinearutil")
+    X, y, _ = _problem(sparse_problem, n=300, d=50, seed=seed, weights=False)
+    # +1 rows first: liblinear's grouping of the rows by class is then the identity.
+    rows = np.argsort(-y, kind="stable")
+    X, y = X[rows].tocsr(), y[rows]
+    order = LibcRand(seed)
+    model = liblinear.train(y, X, f"-s 5 -c {C} -B 1 -e 1e-3 -q")
+    w_official = np.array([model.get_decfun_coef(j + 1) for j in range(X.shape[1])]
+                          + [model.get_decfun_bias()])
+    assert model.get_labels()[0] == 1
+    cost = np.full(y.shape[0], C)
+    order.reseed()
+    w_twin, n_twin, _ = reference_l1_cd(X, y, cost, bias=1.0, tol=_liblinear_tol(y, cost, 1e-3),
+                                        max_iter=1000, seed=0, rng=order, sums="sequential")
+    assert 1 < n_twin < 1000 and np.count_nonzero(w_twin) > 1
+    np.testing.assert_allclose(w_twin, w_official, rtol=0, atol=1e-12 * np.abs(w_official).max())
 
 
 def test_the_seed_sets_the_order(sparse_problem):

@@ -186,6 +186,33 @@ def test_exact_match_with_numpy_reference(loss, max_iter, sparse_problem, refere
     np.testing.assert_allclose(clf.intercept_[0], w[-1], rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("loss, C, random_state", [("hinge", 0.7, 0), ("hinge", 5.0, 1),
+                                                    ("squared_hinge", 0.7, 2)])
+def test_the_twin_replays_scikit_learns_liblinear(loss, C, random_state, sparse_problem,
+                                                  reference_dcd):
+    """The algorithm is scikit-learn's liblinear, step for step: the twin, given
+    its visiting order (std::mt19937) and its order of additions, ends at its
+    weights after the same number of passes."""
+    from _reference import SklearnLiblinearRand
+
+    X, y = sparse_problem(n_samples=200, n_features=60, density=0.1, seed=random_state)
+    # Class 0 first: scikit-learn's liblinear groups the rows by class.
+    rows = np.argsort(y, kind="stable")
+    X, y = sp.csr_matrix(X)[rows], y[rows]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = SkLinearSVC(C=C, loss=loss, dual=True, tol=1e-3,
+                             random_state=random_state).fit(X, y)
+    y_pm = np.where(y == 1, 1.0, -1.0)
+    w, _, n_iter = reference_dcd(X, y_pm, np.full(y.shape[0], C), hinge=loss == "hinge",
+                                 bias=1.0, tol=1e-3, max_iter=1000, seed=0,
+                                 rng=SklearnLiblinearRand(random_state), sums="sequential")
+    assert n_iter == theirs.n_iter_ > 2
+    scale = np.abs(w).max()
+    np.testing.assert_allclose(theirs.coef_[0], w[:-1], rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(theirs.intercept_[0], w[-1], rtol=0, atol=1e-12 * scale)
+
+
 # --------------------------------------------------------------------------
 # Input formats, dtypes, weights, determinism
 
