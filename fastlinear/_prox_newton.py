@@ -51,7 +51,7 @@ from sklearn.utils import check_array
 
 from . import _multinomial_fast, _prox_newton_fast
 from ._parallel import new_stop_flag
-from ._solvers import Status, cost_scaled_tol
+from ._solvers import Status, cost_scaled_tol, settle_line_search
 from ._validation import proved_csr
 
 __all__ = ["fit_multinomial_l1", "prox_newton"]
@@ -64,9 +64,6 @@ MAX_LINE_SEARCH = 20
 MAX_INNER_PASS = 200
 #: First ratio of the model tolerance to the outer violation (rule 3).
 INNER_RATIO = 0.1
-#: Status when the line search finds no decrease (the violation is then at
-#: rounding level for the data's scale).
-LINE_SEARCH_FAILED = 4
 
 
 def _violation(G, W, l1, n_pen_rows):
@@ -123,7 +120,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         Outer steps taken.
     status : Status or int
         ``Status.CONVERGED``, ``Status.MAX_ITER``, ``Status.INTERRUPTED`` or
-        :data:`LINE_SEARCH_FAILED`.
+        ``Status.LINE_SEARCH_FAILED`` (for :func:`fastlinear._solvers.settle_line_search`).
     measure : float
         The largest violation (units of ``F``) at the returned ``W``.
     threshold : float
@@ -202,7 +199,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
             t *= 0.5
         n_iter += 1
         if not accepted:
-            status = LINE_SEARCH_FAILED
+            status = Status.LINE_SEARCH_FAILED
             break
         W += t * D
         if shift:
@@ -342,13 +339,11 @@ def fit_multinomial_l1(X, y, cost, l1_ratio, *, fit_intercept=True, tol=1e-4,
         tol=float(tol), max_iter=int(max_iter), W0=W0, n_threads=n_threads, verbose=verbose)
     if status == Status.INTERRUPTED:
         raise KeyboardInterrupt("fit_multinomial_l1 was interrupted.")
-    converged = status == Status.CONVERGED
+    converged = settle_line_search(status, measure, threshold, relative=False) == Status.CONVERGED
     if not converged:
-        why = ("the line search found no decrease (the violation is at rounding level "
-               "for the data's scale)" if status == LINE_SEARCH_FAILED
-               else f"max_iter={max_iter} outer steps were reached")
         warnings.warn(
-            f"Proximal Newton did not converge: {why}; the largest subgradient entry is "
+            f"Proximal Newton did not converge: max_iter={max_iter} outer steps were "
+            f"reached; the largest subgradient entry is "
             f"{measure:.3g} > {threshold:.3g} (tol times the sum of the costs). Increase "
             "max_iter, raise tol, or scale the features (StandardScaler / MaxAbsScaler).",
             ConvergenceWarning, stacklevel=2)

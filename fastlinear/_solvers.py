@@ -35,24 +35,59 @@ __all__ = [
     "newton",
     "newton_tol",
     "prefer_primal",
+    "settle_line_search",
     "solve",
 ]
 
 
 class Status(IntEnum):
-    """How a kernel ended (the values of ``src_c/_status.pxd``)."""
+    """How a kernel ended (the values of ``src_c/_status.pxd``).
+
+    ``LINE_SEARCH_FAILED`` is what every line-search kernel (Newton,
+    newGLMNET, multinomial Newton-CG, proximal Newton) returns when no step
+    along its direction lowers the objective.  :func:`settle_line_search`
+    turns it into ``CONVERGED`` when the stopping measure is at rounding
+    level; a :class:`Solution` keeps it only when it is not (the fit then
+    warns).
+    """
 
     CONVERGED = 0
     MAX_ITER = 1
     INTERRUPTED = 2
     DIVERGED = 3
+    LINE_SEARCH_FAILED = 4
 
 
-#: The Newton kernel's status when its line search finds no decrease: the
-#: gradient is at rounding level for the data's scale; counted as converged.
-_LINE_SEARCH_FAILED = 4
-#: ... and when the objective or its gradient overflows at the start point.
+#: The Newton kernel's status when the objective or its gradient overflows
+#: at the start point.
 _OVERFLOW = 5
+
+#: A relative stopping measure (the gradient or the violation relative to
+#: the start's, liblinear's rules) at most this large is at rounding level
+#: when the line search finds no decrease: ``tol=0`` fits end near 1e-12.
+#: A larger one means the steps stopped resolving in float64 long before the
+#: optimum (e.g. X scaled by 1e100, where liblinear's absolute 1e-12 bound on
+#: a coordinate's step skips every feature and leaves w = 0).
+ROUNDING_MEASURE = 1e-6
+
+
+def settle_line_search(status, measure, threshold, *, relative):
+    """The status of a solve, with a failed line search resolved.
+
+    No decrease along a descent direction means the objective no longer
+    resolves the steps: the solve converged if its stopping measure is
+    within ``threshold`` or, for a relative measure, at rounding level
+    (:data:`ROUNDING_MEASURE`).  An absolute measure (a gradient in the
+    objective's units) has no scale to compare with, so there the failed
+    search counts as converged; the callers check the start point, where
+    no step at all was taken.
+    """
+    status = Status(status)
+    if status != Status.LINE_SEARCH_FAILED:
+        return status
+    if not relative or measure <= max(threshold, ROUNDING_MEASURE):
+        return Status.CONVERGED
+    return status
 
 #: The Newton kernel's CG constant (``eps_cg`` of ``_newton_fast.newton``):
 #: liblinear 2.50's 0.5 (its iterates, step for step) from a given start
@@ -187,9 +222,8 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         stop=new_stop_flag() if stop is None else stop, reference=reference,
         X=problem.X,
     )
-    if status == _glmnet_fast.Ending.LINE_SEARCH_FAILED:
-        status = Status.CONVERGED  # no step decreases F in float64 (rounding level)
-    return Solution(w, None, int(n_iter), Status(status), float(measure), "glmnet", threshold)
+    status = settle_line_search(status, measure, threshold, relative=not gradient)
+    return Solution(w, None, int(n_iter), status, float(measure), "glmnet", threshold)
 
 
 def _l1_subgradient_norm_at_zero(problem, XT, l1):
@@ -331,12 +365,14 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
     )
     if status == _OVERFLOW:
         return None
-    if status == _LINE_SEARCH_FAILED:
+    if status == Status.LINE_SEARCH_FAILED:
         if n_iter <= 1 and w0 is None and not (max_abs_rule and measure <= threshold / scale):
             # No step at all from w = 0 although the gradient is not small:
             # the line search met overflow, not the optimum.
             return None if scale == 1.0 else _cannot_move(problem, scale)
-        status = Status.CONVERGED  # the gradient is at rounding level
+        status = settle_line_search(status, measure,
+                                    threshold / scale if max_abs_rule else threshold,
+                                    relative=not max_abs_rule)
     if max_abs_rule:
         measure *= scale
     return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), Status(status),
@@ -500,10 +536,27 @@ def no_iterations(problem, w0):
     return Solution(w, alpha, 0, Status.MAX_ITER, np.inf, "none")
 
 
+def stalled_text(sol):
+    """What a :class:`Solution` whose line search failed far from the optimum
+    tells the user."""
+    unit = "iterations" if sol.solver in ("l1_cd", "dual_cd") else "Newton steps"
+    return (f"The {sol.solver} solver's line search found no decrease after {sol.n_iter} "
+            f"{unit}, with its stopping measure at {sol.measure:.3g} > {sol.threshold:.3g}, "
+            "far from rounding level: its steps no longer change the objective in float64 "
+            "at the scale of X. Scale the features (StandardScaler / MaxAbsScaler)")
+
+
 def warn_if_stuck(est, solutions, max_iter=None):
     """Warn (``ConvergenceWarning``) when a solver stopped at ``max_iter``
     (``est.max_iter`` unless the solver had its own bound), naming the
-    problem with the largest stopping measure."""
+    problem with the largest stopping measure, or when its line search found
+    no decrease far from the optimum (:func:`settle_line_search`)."""
+    stalled = [k for k, sol in enumerate(solutions) if sol.status == Status.LINE_SEARCH_FAILED]
+    if stalled:
+        k = max(stalled, key=lambda k: solutions[k].measure)
+        warnings.warn(
+            f"{type(est).__name__} failed to converge. {stalled_text(solutions[k])} "
+            f"(problem {k}).", ConvergenceWarning, stacklevel=4)
     stuck = [k for k, sol in enumerate(solutions) if sol.status == Status.MAX_ITER]
     if not stuck:
         return

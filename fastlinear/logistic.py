@@ -52,7 +52,14 @@ from ._base import CheckedLinearClassifierMixin, bias_of, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import blas_threads, new_stop_flag
 from ._problem import LinearProblem
-from ._solvers import Solution, Status, cost_scaled_tol, newton
+from ._solvers import (
+    Solution,
+    Status,
+    cost_scaled_tol,
+    newton,
+    settle_line_search,
+    stalled_text,
+)
 from ._validation import (
     MAX_INT,
     check_class_weight,
@@ -590,7 +597,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         largest entry of the minimum-norm subgradient, at most ``tol *
         sum_i C_i`` (:mod:`fastlinear._prox_newton`).
         """
-        from ._prox_newton import LINE_SEARCH_FAILED, prox_newton
+        from ._prox_newton import prox_newton
 
         K = data.classes.shape[0]
         W0 = self._start(data, K)
@@ -601,8 +608,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             data.X, data.y_ind, cost, K, l1_ratio=l1_ratio, bias=self._bias(), tol=self.tol,
             max_iter=int(self.max_iter), W0=W0, n_threads=self._n_threads(),
             verbose=int(self.verbose), stop=stop)
-        # A line search that finds no decrease: the objective no longer falls in float64.
-        status = Status.CONVERGED if status == LINE_SEARCH_FAILED else Status(status)
+        status = settle_line_search(status, measure, threshold, relative=False)
         return Solution(W, None, int(n_iter), status, float(measure), "prox-newton", threshold)
 
     def _bias(self):
@@ -685,16 +691,13 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             n_iter, status, measure = _multinomial_fast.newton(
                 data.X, y_ind, cost, W, n_threads=self._n_threads(), **kw)
-            if status == _multinomial_fast.LINE_SEARCH_FAILED:
-                if n_iter == 0 and not measure <= threshold:
-                    raise ValueError(
-                        "LogisticRegression: the multinomial Newton solver could not "
-                        "decrease the objective from its start point (max |gradient| "
-                        f"{measure:.3g}): its values do not resolve in float64. Rescale "
-                        "the features (StandardScaler / MaxAbsScaler) or lower C.")
-                # No decrease found along a Newton direction: the gradient is at
-                # rounding level for the data's scale (tol=0 ends here).
-                status = Status.CONVERGED
+            if (status == Status.LINE_SEARCH_FAILED and n_iter == 0
+                    and not measure <= threshold):
+                raise ValueError(
+                    "LogisticRegression: the multinomial Newton solver could not "
+                    "decrease the objective from its start point (max |gradient| "
+                    f"{measure:.3g}): its values do not resolve in float64. Rescale "
+                    "the features (StandardScaler / MaxAbsScaler) or lower C.")
         if not fixed_first and (n_iter > 0 or W0 is None):
             # The softmax model is unchanged by adding one vector to every
             # class; the centred W has the smaller penalty (for the penalised
@@ -703,7 +706,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             # returned as it came: centring it again would move it by
             # rounding, and a path's norms would no longer grow with C.
             W -= W.mean(axis=1, keepdims=True)
-        return Solution(W, None, int(n_iter), Status(status), float(measure), solver, threshold)
+        # After a step, no decrease along a Newton direction means the gradient
+        # is at rounding level for the data's scale (tol=0 ends here).
+        status = settle_line_search(status, measure, threshold, relative=False)
+        return Solution(W, None, int(n_iter), status, float(measure), solver, threshold)
 
     def _n_threads(self):
         from ._parallel import n_threads_for
@@ -726,6 +732,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        elif sol.status == Status.LINE_SEARCH_FAILED:
+            lead = _CONVERGENCE_WORDS.get(self.solver, "LogisticRegression failed to converge.")
+            warnings.warn(f"{lead.format(n_iter=sol.n_iter)} {stalled_text(sol)}.",
+                          ConvergenceWarning, stacklevel=3)
         elif sol.status == Status.MAX_ITER:
             unit = {"svrg": "epochs", "sgd": "epochs",
                     "liblinear-dual": "passes"}.get(sol.solver, "Newton steps")

@@ -38,7 +38,10 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, assume, given, seed, settings
 from hypothesis import strategies as st
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
+from sklearn.preprocessing import StandardScaler
 
 from fastlinear import (
     KernelRidge,
@@ -840,6 +843,22 @@ def test_logistic_on_values_near_1e300_says_rescale(dense, eta0, small):
     with pytest.raises(ValueError, match=r"overflows float64.*Rescale X") as error:
         LogisticRegression(eta0=eta0).fit(Xh.toarray() if dense else Xh, y)
     assert "eta0" not in str(error.value)
+
+
+@pytest.mark.parametrize("solver", ["liblinear", "auto"])
+def test_l1_logistic_at_1e100_is_not_a_silent_zero_model(solver):
+    """liblinear's newGLMNET skips any coordinate step below 1e-12 in absolute
+    value: with X scaled by 1e100 every feature's step is ~1e-100, only the
+    intercept moves, and the line search soon finds no decrease.  That used
+    to count as converged: an all-zero model without a word."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X) * 1e100
+    with pytest.warns(ConvergenceWarning) as caught:
+        model = LogisticRegression(C=1.0, l1_ratio=1.0, solver=solver).fit(X, y)
+    assert np.count_nonzero(model.coef_) == 0  # the model is what it was ...
+    text = " ".join(str(w.message) for w in caught)  # ... but now it says why
+    assert re.search(r"line search found no decrease|max_iter", text)
+    assert "Scale the features" in text or "scale the features" in text
 
 
 @pytest.mark.parametrize("cls", [LinearSVCCV])
