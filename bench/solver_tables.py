@@ -19,7 +19,14 @@ How they measure (as the rest of the report):
    objective (the first of ``tol`` = 0.1, 0.03, ... that does).
 4. Apart from the defaults tables, both libraries get the same C, tol and
    max_iter (equal quality, not equal max_iter, is what the ratios compare).
-5. Seeds are fixed (``random_state=0``).
+5. Seeds change from round to round: round ``r`` fits every library that
+   takes a ``random_state`` with ``random_state=r``.  The coordinate-descent
+   solvers of fastlinear and scikit-learn are the same algorithm step for
+   step with different random generators (``bench/cd_passes.py``), and one
+   seed's pass count is one draw from a wide distribution (over 150 seeds,
+   the middle half spans about -20 % to +15 % of the median): the median of the
+   rounds compares the libraries, one seed compares two draws.  Passes
+   (*it*) are the median over the rounds; objectives are the last round's.
 """
 import gc
 import time
@@ -110,9 +117,9 @@ def _sk_dual(dual, loss, penalty, X, multi_class="ovr"):
 
 
 def alternate(fits, budget, rounds=5, min_rounds=3, secondary=(), secondary_rounds=1, max_fit=None):
-    """Run each ``fits[name]()`` alternately; median wall time per name.
+    """Run each ``fits[name](r)`` alternately; median wall time per name.
 
-    ``fits[name]()`` does one timed fit and returns ``(result, describe)``
+    ``fits[name](r)`` does round ``r``'s timed fit and returns ``(result, describe)``
     where ``describe()`` (called once, on the last round's result, outside
     every timer) returns a dict with at least ``objective`` and ``n_iter``.
     With ``budget`` seconds, the rounds are cut to ``budget / first round``
@@ -134,7 +141,7 @@ def alternate(fits, budget, rounds=5, min_rounds=3, secondary=(), secondary_roun
                 continue
             gc.collect()
             start = time.perf_counter()
-            out = fits[name]()
+            out = fits[name](r)
             times[name].append(time.perf_counter() - start)
             last[name] = out
             if r == 0 and name == "sklearn" and max_fit is not None and times[name][0] > max_fit:
@@ -177,11 +184,15 @@ def compare(make_ours, make_theirs, X, y, objective, *, budget, rounds, others=N
     dropped: the result is ``{"cut": seconds}``.
     """
     def fit_with(make, cap):
-        def run():
-            est = _quiet(make, X, y)
+        passes = []
+
+        def run(r):
+            est = _quiet(lambda: make().set_params(random_state=SEED + r), X, y)
+            passes.append(_n_iter(est))
 
             def describe():
-                info = dict(objective=objective(est, X, y), n_iter=_n_iter(est), max_iter=cap)
+                info = dict(objective=objective(est, X, y), n_iter=int(np.median(passes)),
+                            n_iters=list(passes), max_iter=cap)
                 if extra is not None:
                     info.update(extra(est))
                 return info
@@ -270,7 +281,7 @@ def section_defaults(names, log, budget=45.0, Cs=DEFAULT_CS, losses=("squared_hi
                 log(f"defaults {name} {loss} C={C:g} ...")
                 others = {}
                 if problem is not None:
-                    def official(C=C, loss=loss):
+                    def official(r, C=C, loss=loss):
                         model = train(problem, parameter(f"-s {3 if loss == 'hinge' else 1} -c {C!r} -B 1 -q"))
                         return model, lambda: dict(objective=_liblinear_objective(model, X, y, C, loss),
                                                    n_iter=None)
@@ -327,7 +338,7 @@ def section_primal_threads(log, name="synthetic", Cs=(1.0, 10.0), budget=45.0, r
         log(f"primal threads {name} C={C:g} ...")
         fits = {}
         for jobs in (1, 2):
-            def run(jobs=jobs, C=C):
+            def run(r, jobs=jobs, C=C):
                 est = _quiet(lambda: LinearSVC(C=C, dual=False, tol=tol, n_jobs=jobs, random_state=SEED), X, y)
                 return est, lambda: dict(objective=_svc_objective(est, X, y), n_iter=_n_iter(est),
                                          w=np.append(np.ravel(est.coef_), est.intercept_))
@@ -533,6 +544,10 @@ def summary(rows, add, what="x sk"):
         + f"; objective condition met in {close + reached} of {len(rows)}.\n")
 
 
+SEED_TEXT = ("random_state = the round's index (0, 1, 2, ...) for both libraries, "
+             "passes (*it*) the median over the rounds. ")
+
+
 def _rounds_text(rounds, budget):
     return (f"Times: medians of up to {rounds} alternating rounds"
             + (f" (fewer if the first round takes over {budget:g} s, never fewer than {min(3, rounds)}; "
@@ -579,8 +594,8 @@ def markdown_defaults(rows, add, rounds=5, budget=45.0, note=""):
         "LinearSVCs; scikit-learn's `dual=\"auto\"` runs the primal solver when "
         "n_samples ≥ n_features and the loss allows it, fastlinear's rule is in "
         "`fastlinear._solvers.choose_solver`), "
-        f"C ∈ {{{', '.join(f'{c:g}' for c in Cs)}}}, both losses, random_state=0. "
-        + _rounds_text(rounds, budget)
+        f"C ∈ {{{', '.join(f'{c:g}' for c in Cs)}}}, both losses, "
+        + SEED_TEXT + _rounds_text(rounds, budget)
         + "liblinear-official runs in the first round only (one run, a reference). "
         "Column *solver*: what fastlinear's `dual=\"auto\"` ran (`dual_cd+newton`: dual "
         "coordinate descent handed over to Newton after 300 passes); *sk solver*: what "
@@ -610,8 +625,8 @@ def markdown_primal(rows, threads, add, rounds=5, budget=45.0, note=""):
         add("`fastlinear.LinearSVC(loss=\"squared_hinge\", dual=False, C=C, tol=1e-4)` (Newton's method) "
             "against `sklearn.svm.LinearSVC` with the same parameters (liblinear's `-s 2`, "
             "trust-region Newton), "
-            f"C ∈ {{{', '.join(f'{c:g}' for c in Cs)}}}, max_iter 1000 (Newton steps), one thread, "
-            "random_state=0. " + _rounds_text(rounds, budget) + COMMON_COLUMNS + note + "\n")
+            f"C ∈ {{{', '.join(f'{c:g}' for c in Cs)}}}, max_iter 1000 (Newton steps), one thread. "
+            + _rounds_text(rounds, budget) + COMMON_COLUMNS + note + "\n")
         add("| workload | C | fastlinear s | it | sklearn s | it | x sk | gap |")
         add("|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows:
@@ -650,8 +665,8 @@ def markdown_l1(res, add, rounds=5, budget=45.0, note=""):
     added = [f"{r['workload']} C={r['C']:g}" for r in rows if r.get("added")]
     add("`fastlinear.LinearSVC(penalty=\"l1\", loss=\"squared_hinge\", dual=False, C=C)` against "
         "`sklearn.svm.LinearSVC` with the same parameters (liblinear's `-s 5`, coordinate descent "
-        "on the primal; default tol 1e-4 and max_iter 1000 on both sides), random_state=0, "
-        f"C ∈ {{{', '.join(f'{c:g}' for c in base)}}}, plus one more C on a workload where none "
+        "on the primal; default tol 1e-4 and max_iter 1000 on both sides), "
+        + SEED_TEXT + f"C ∈ {{{', '.join(f'{c:g}' for c in base)}}}, plus one more C on a workload where none "
         f"of these gives a sparse nonzero model (at most {SPARSE_SHARE:.0%} of the weights nonzero; "
         "ten times below the smallest C if all are dense, ten times above the largest if all are zero)"
         + (f": {', '.join(added)}" if added else ": none was needed") + ". "
@@ -687,7 +702,7 @@ def markdown_crammer_singer(rows, add, rounds=5, budget=45.0, note=""):
             f"max_iter for this solver and stops at {SK_CS_MAX_ITER:,} passes")
     add("`fastlinear.LinearSVC(multi_class=\"crammer_singer\", C=C)` against `sklearn.svm.LinearSVC` "
         f"with the same parameters (liblinear's `-s 4`; default tol 1e-4 on both sides; {caps}), "
-        f"random_state=0, C ∈ {{{', '.join(f'{c:g}' for c in Cs)}}}. "
+        + SEED_TEXT + f"C ∈ {{{', '.join(f'{c:g}' for c in Cs)}}}. "
         "On a binary set this is still the joint problem of Crammer and Singer (a different problem "
         "from the binary SVM; both libraries report w = w₁ − w₀), and its objective is computed from that model. "
         + _rounds_text(rounds, budget) + COMMON_COLUMNS + note + "\n")
@@ -709,13 +724,13 @@ def markdown_svr(res, add, rounds=5, budget=45.0, note=""):
     add("## LinearSVR\n")
     shapes = res.get("workloads", {})
     add("`fastlinear.LinearSVR(C=1, loss=loss)` against `sklearn.svm.LinearSVR(C=1, loss=loss)` "
-        "(epsilon = 0, random_state=0), for both losses, in two settings: *defaults*, each "
+        "(epsilon = 0), for both losses, in two settings: *defaults*, each "
         "library's own `dual` (scikit-learn's `dual=\"auto\"`: the dual when n_samples < n_features or "
         "the loss is `epsilon_insensitive`, else the primal; fastlinear's rule is LinearSVC's) and "
         "tol 1e-4; *dual*, `dual=True` and tol 1e-4 on both sides. Where *defaults* already ran "
         "the dual on both sides (fastlinear's `dual=\"auto\"` ran dual coordinate descent only, "
         "scikit-learn's chose the dual), the *defaults* cell is shown again for *dual* (marked =). "
-        + _rounds_text(rounds, budget)
+        + SEED_TEXT + _rounds_text(rounds, budget)
         + "*R²*: `score` on the test split; *ΔR²* = fastlinear's − scikit-learn's. "
         + COMMON_COLUMNS + note + "\n")
     if shapes:
