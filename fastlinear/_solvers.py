@@ -48,7 +48,8 @@ class Status(IntEnum):
     along its direction lowers the objective.  :func:`settle_line_search`
     turns it into ``CONVERGED`` when the stopping measure is at rounding
     level; a :class:`Solution` keeps it only when it is not (the fit then
-    warns).
+    warns).  ``STALLED``: the coordinate-descent kernels' passes changed no
+    weight ``STALL_PASSES`` times in a row (``src_c/_status.pxd``).
     """
 
     CONVERGED = 0
@@ -56,6 +57,7 @@ class Status(IntEnum):
     INTERRUPTED = 2
     DIVERGED = 3
     LINE_SEARCH_FAILED = 4
+    STALLED = 6
 
 
 #: The Newton kernel's status when the objective or its gradient overflows
@@ -69,6 +71,22 @@ _OVERFLOW = 5
 #: optimum (e.g. X scaled by 1e100, where liblinear's absolute 1e-12 bound on
 #: a coordinate's step skips every feature and leaves w = 0).
 ROUNDING_MEASURE = 1e-6
+
+
+def settle_stall(status, measure, threshold):
+    """The status of a coordinate-descent solve, with a stall resolved.
+
+    ``STALLED`` (passes that changed no weight, every step below 1e-12) at a
+    stopping measure at rounding level (:data:`ROUNDING_MEASURE`: the
+    measures of these solvers are relative, or in units of the dual
+    gradient, which is of order 1) is where a tiny ``tol`` ends at the
+    optimum: converged.  Above it the solve could not move (X's values
+    extreme for C) and stays ``STALLED``.
+    """
+    status = Status(status)
+    if status == Status.STALLED and measure <= max(threshold, ROUNDING_MEASURE):
+        return Status.CONVERGED
+    return status
 
 
 def settle_line_search(status, measure, threshold, *, relative):
@@ -167,8 +185,8 @@ def dual_cd(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
         w_from_alpha=w_from_alpha,
         stop=new_stop_flag() if stop is None else stop,
     )
-    return Solution(w, alpha, int(n_iter), Status(status), float(measure), "dual_cd",
-                    float(tol))
+    return Solution(w, alpha, int(n_iter), settle_stall(status, measure, tol),
+                    float(measure), "dual_cd", float(tol))
 
 
 def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=0,
@@ -186,7 +204,8 @@ def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=
         max_iter=int(max_iter), seed=int(seed), shrinking=bool(shrinking),
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
     )
-    return Solution(w, None, int(n_iter), Status(status), float(measure), "l1_cd", threshold)
+    return Solution(w, None, int(n_iter), settle_stall(status, measure, threshold),
+                    float(measure), "l1_cd", threshold)
 
 
 def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=None,
@@ -278,8 +297,9 @@ def crammer_singer(problem, *, tol, max_iter, seed, verbose=0, stop=None):
         bias=problem.bias, tol=float(tol), max_iter=int(max_iter), seed=int(seed),
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
     )
-    return Solution(np.ascontiguousarray(W.T), alpha, int(n_iter), Status(status),
-                    float(measure), "crammer_singer", float(tol))
+    return Solution(np.ascontiguousarray(W.T), alpha, int(n_iter),
+                    settle_stall(status, measure, tol), float(measure), "crammer_singer",
+                    float(tol))
 
 
 def newton_tol(problem, tol):
@@ -404,7 +424,8 @@ def dual_then_newton(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
     passes = min(int(max_iter), switch_after)
     sol = dual_cd(problem, tol=tol, max_iter=passes, seed=seed, shrinking=shrinking,
                   verbose=verbose, alpha0=alpha0, stop=stop)
-    if sol.status != Status.MAX_ITER or passes >= max_iter or not problem.squared:
+    if (sol.status not in (Status.MAX_ITER, Status.STALLED) or passes >= max_iter
+            or not problem.squared):
         return sol
     primal = newton(problem, tol=SWITCH_TOL_FACTOR * tol, max_iter=max_iter, w0=sol.w,
                     n_threads=n_threads, verbose=verbose, stop=stop)
@@ -551,6 +572,18 @@ def warn_if_stuck(est, solutions, max_iter=None):
     (``est.max_iter`` unless the solver had its own bound), naming the
     problem with the largest stopping measure, or when its line search found
     no decrease far from the optimum (:func:`settle_line_search`)."""
+    frozen = [k for k, sol in enumerate(solutions) if sol.status == Status.STALLED]
+    if frozen:
+        k = max(frozen, key=lambda k: solutions[k].measure)
+        sol = solutions[k]
+        threshold = est.tol if np.isnan(sol.threshold) else sol.threshold
+        warnings.warn(
+            f"{type(est).__name__} failed to converge. The {sol.solver} solver stopped after "
+            f"{sol.n_iter} passes (problem {k}): its last passes changed no weight, every "
+            "step being below 1e-12 (liblinear's bound), while its stopping measure is "
+            f"{sol.measure:.3g} > {threshold:.3g}. This happens when the values of X "
+            "are extreme for C. Scale the features (StandardScaler / MaxAbsScaler).",
+            ConvergenceWarning, stacklevel=4)
     stalled = [k for k, sol in enumerate(solutions) if sol.status == Status.LINE_SEARCH_FAILED]
     if stalled:
         k = max(stalled, key=lambda k: solutions[k].measure)

@@ -55,7 +55,10 @@ Design rules of this module:
    set; after shrinking, one more pass over all variables must confirm
    convergence before the kernel stops.
 6. Every loop is bounded: the outer loop by ``max_iter``, a pass by the
-   active set size, which only decreases.  ``_status.poll`` runs once per pass
+   active set size, which only decreases.  A step below 1e-12 is skipped
+   (liblinear); after ``STALL_PASSES`` passes in a row that changed nothing
+   (X's scale so extreme that every step is below it) the solve ends with
+   ``STALLED`` instead of running on to ``max_iter``.  ``_status.poll`` runs once per pass
    and every ``POLL_EVERY`` coordinates, so Ctrl-C and the fit's shared stop
    flag end a solve within milliseconds.
 7. Memory is the bottleneck, not arithmetic: in random order every sample is
@@ -90,6 +93,7 @@ from _loss cimport (
     dual_box,
 )
 from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+from _status cimport STALL_PASSES, STALLED
 
 from fastlinear._csr_fast import require_proved
 
@@ -128,6 +132,7 @@ cdef struct Pass:
     double new_max         # PGmax_new / Gmax_new
     double new_min         # PGmin_new
     double norm1           # regression: sum of violations (Gnorm1_new)
+    Py_ssize_t n_moved     # variables the pass changed
 
 
 def dual_cd(X, const double[::1] y, const double[::1] cost, double[::1] w,
@@ -167,8 +172,8 @@ def dual_cd(X, const double[::1] y, const double[::1] cost, double[::1] w,
     n_iter : int
         Outer iterations run.
     status : int
-        ``CONVERGED`` (0), ``MAX_ITER`` (1) or ``INTERRUPTED`` (2, the stop
-        flag was set by another thread).
+        ``CONVERGED`` (0), ``MAX_ITER`` (1), ``INTERRUPTED`` (2, the stop
+        flag was set by another thread) or ``STALLED`` (6, rule 6).
     violation : float
         The last pass's stopping measure: ``max PG - min PG``
         (classification), or the violation norm relative to the first pass's
@@ -339,6 +344,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
     cdef Py_ssize_t s = 0, i, j, start, end
     cdef double G, PG, H, Gp, Gn, a_old, a_new, yi, upper, diag, sq, z, d
     cdef double pmax = -INFINITY, pmin = INFINITY, gnorm1 = 0.0
+    cdef Py_ssize_t moved = 0
     cdef const double* y = p.y
     cdef const double* cost = p.cost
     cdef double* alpha = p.alpha
@@ -479,7 +485,9 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
             alpha[i] = a_new
             row_axpy(d, data, indices, start, end, w)
             w[nf] += d * bias
+            moved += 1
         s += 1
+    pg.n_moved = moved
     pg.new_max = pmax
     pg.new_min = pmin
     pg.norm1 = gnorm1
@@ -496,7 +504,7 @@ cdef int _solve(const floating* data, const index_t* indices,
     cdef Py_ssize_t n_active = n_total
     cdef uint64_t state = rng_seed(seed)
     cdef Pass pg
-    cdef int n_iter = 0
+    cdef int n_iter = 0, still = 0
     cdef double norm1_init = -1.0
     cdef bint done
     pg.old_max = INFINITY
@@ -533,6 +541,10 @@ cdef int _solve(const floating* data, const index_t* indices,
             pg.old_max = INFINITY
             pg.old_min = -INFINITY
             continue
+        still = still + 1 if pg.n_moved == 0 else 0
+        if still >= STALL_PASSES:
+            status[0] = STALLED  # rule 6: no step changes w any more
+            break
         if kind_t is char:
             pg.old_max = pg.new_max if pg.new_max > 0.0 else INFINITY
             pg.old_min = pg.new_min if pg.new_min < 0.0 else -INFINITY

@@ -58,7 +58,10 @@ Design rules of this module:
    poll reaches ``POLL_EVERY * POLL_COLUMN_COST``, a coordinate counting as
    its column's nonzeros plus ``POLL_COLUMN_COST``: every ``POLL_EVERY``
    coordinates along short columns, sooner along long ones (one coordinate
-   of a dense column costs a pass over all samples).
+   of a dense column costs a pass over all samples).  A step below 1e-12 is
+   skipped (liblinear); after ``STALL_PASSES`` passes in a row that changed
+   no weight (X's scale so extreme that every step is below it) the solve
+   ends with ``STALLED`` instead of running on to ``max_iter``.
 7. The column walks are the whole cost.  They mask rather than branch on
    ``b_i > 0`` (the branch is unpredictable; a masked term adds 0, which
    changes no sum), sum the derivatives in four partial sums (the additions
@@ -87,6 +90,7 @@ from _columns cimport bad_label_message, check_columns, check_labels_costs
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+from _status cimport STALL_PASSES, STALLED
 
 
 __all__ = ["l1_cd"]
@@ -151,6 +155,7 @@ cdef struct Pass:
     double gnorm1          # sum of the violations
     int n_reset            # line searches that ran out (b recomputed)
     bint overflow          # a derivative was not finite (rule 8)
+    Py_ssize_t n_moved     # weights the pass changed
 
 
 def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
@@ -191,7 +196,8 @@ def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     n_iter : int
         Passes run.
     status : int
-        ``CONVERGED`` (0), ``MAX_ITER`` (1) or ``INTERRUPTED`` (2).
+        ``CONVERGED`` (0), ``MAX_ITER`` (1), ``INTERRUPTED`` (2) or
+        ``STALLED`` (6, rule 6).
     measure : float
         The last pass's violation norm relative to the first pass's.
     """
@@ -512,6 +518,7 @@ cdef Py_ssize_t _pass(const floating* data, const index_t* indices,
     cdef double* w = p.w
     cdef bint shrinking = p.shrinking
     ps.n_reset = 0
+    ps.n_moved = 0
     ps.overflow = False
     while s < n_active:
         j = order[s]
@@ -574,6 +581,8 @@ cdef Py_ssize_t _pass(const floating* data, const index_t* indices,
             ps.n_reset += 1
         else:
             w[j] = wj + d
+        if w[j] != wj:
+            ps.n_moved += 1
     ps.gmax_new = gmax
     ps.gnorm1 = gnorm1
     return n_active
@@ -588,7 +597,7 @@ cdef int _solve(const floating* data, const index_t* indices,
     cdef Py_ssize_t n_active = n_total
     cdef uint64_t state = rng_seed(seed)
     cdef Pass ps
-    cdef int n_iter = 0
+    cdef int n_iter = 0, still = 0
     cdef double norm1_init = 0.0
     ps.gmax_old = INFINITY
     status[0] = MAX_ITER
@@ -622,5 +631,9 @@ cdef int _solve(const floating* data, const index_t* indices,
                     print("*", end="", flush=True)
             ps.gmax_old = INFINITY
             continue
+        still = still + 1 if ps.n_moved == 0 else 0
+        if still >= STALL_PASSES:
+            status[0] = STALLED  # rule 6: no step changes w any more
+            break
         ps.gmax_old = ps.gmax_new
     return n_iter

@@ -17,7 +17,15 @@ cdef enum:
     MAX_ITER = 1
     INTERRUPTED = 2
     DIVERGED = 3
+    STALLED = 6        # STALL_PASSES passes in a row changed no weight
     POLL_EVERY = 4096  # a power of two
+    # The coordinate-descent kernels skip a step below 1e-12 in absolute
+    # value, as liblinear does.  When X's scale is extreme (1e60), every step
+    # is below it: the weights stop changing while the stopping test is far
+    # from met, and the passes would run to max_iter (100,000 for
+    # Crammer-Singer) doing nothing.  After this many passes in a row that
+    # changed no weight the kernels end with STALLED instead.
+    STALL_PASSES = 10
 
 
 cdef inline int poll(unsigned char* stop) except -1 nogil:

@@ -19,6 +19,8 @@ import ctypes.util
 import numpy as np
 
 MASK = (1 << 64) - 1
+#: Passes in a row that change nothing before the kernels end (``src_c/_status.pxd``).
+STALL_PASSES = 10
 
 
 class XorShift:
@@ -124,9 +126,10 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
     n_total = n_active = len(order)
     rng = XorShift(seed) if rng is None else rng
     pg_max_old, pg_min_old = np.inf, -np.inf
-    n_iter = 0
+    n_iter = still = 0
     while n_iter < max_iter:
         pg_max_new, pg_min_new = -np.inf, np.inf
+        moved = 0
         rng.shuffle(order, n_active)
         s = 0
         while s < n_active:
@@ -163,6 +166,7 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
                     for k in range(lo, hi):
                         w[indices[k]] += step * data[k]
                     w[d] += step * bias
+                    moved += 1
             s += 1
         n_iter += 1
         if pg_max_new - pg_min_new <= tol:
@@ -171,6 +175,9 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
             n_active = n_total
             pg_max_old, pg_min_old = np.inf, -np.inf
             continue
+        still = still + 1 if moved == 0 else 0
+        if still >= STALL_PASSES:
+            break  # no step changes w any more (the kernel's STALLED)
         pg_max_old, pg_min_old = pg_max_new, pg_min_new
         if pg_max_old <= 0:
             pg_max_old = np.inf
@@ -309,9 +316,9 @@ def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, sh
     rng = XorShift(seed)
     gmax_old = np.inf
     norm1_init = -1.0
-    n_iter = 0
+    n_iter = still = 0
     while n_iter < max_iter:
-        gmax_new, norm1 = 0.0, 0.0
+        gmax_new, norm1, moved = 0.0, 0.0, 0
         rng.shuffle(order, n_active)
         s = 0
         while s < n_active:
@@ -371,6 +378,7 @@ def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, sh
                     for k in range(lo, hi):
                         w[indices[k]] += step * data[k]
                     w[d] += step * bias
+                    moved += 1
             s += 1
         if n_iter == 0:
             norm1_init = norm1
@@ -381,5 +389,8 @@ def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, sh
             n_active = n_total
             gmax_old = np.inf
             continue
+        still = still + 1 if moved == 0 else 0
+        if still >= STALL_PASSES:
+            break  # no step changes w any more (the kernel's STALLED)
         gmax_old = gmax_new
     return w, beta, n_iter

@@ -861,6 +861,26 @@ def test_l1_logistic_at_1e100_is_not_a_silent_zero_model(solver):
     assert "Scale the features" in text or "scale the features" in text
 
 
+@pytest.mark.parametrize("make", [
+    lambda: LinearSVC(multi_class="crammer_singer"),
+    lambda: LinearSVC(penalty="l1", dual=False),
+    lambda: LinearSVR(dual=True),
+], ids=["crammer_singer", "l1", "svr_dual"])
+def test_coordinate_descent_at_1e60_stops_and_says_why(make):
+    """Every step is below liblinear's 1e-12 and skipped: the passes used to
+    run to max_iter doing nothing (Crammer-Singer: 100,000 of them, 50 s on
+    5,000 rows of a9a).  Now the solve ends once its passes change no weight,
+    with a warning that names the cause."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X) * 1e60
+    est = make()
+    if isinstance(est, LinearSVR):
+        y = y * 2.0 - 1.0
+    with pytest.warns(ConvergenceWarning, match=r"changed no weight.*Scale the features"):
+        est.fit(X, y)
+    assert int(np.max(est.n_iter_)) < 50
+
+
 @pytest.mark.parametrize("cls", [LinearSVCCV])
 def test_single_class_fold_is_named(cls, small):
     """KFold without shuffling on sorted labels: fold 1's training part has one

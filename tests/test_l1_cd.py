@@ -117,6 +117,21 @@ def test_the_twin_replays_liblinear_official_step_for_step(C, seed, sparse_probl
     np.testing.assert_allclose(w_twin, w_official, rtol=0, atol=1e-12 * np.abs(w_official).max())
 
 
+def test_a_pass_that_moves_nothing_ends_the_solve(sparse_problem):
+    """X scaled by 1e60: every Newton step is below liblinear's 1e-12 and is
+    skipped.  The kernel used to run all max_iter passes (100,000 for
+    Crammer-Singer) without moving; after STALL_PASSES passes that changed
+    no weight it now ends, STALLED (6), as the twin does."""
+    X, y, cost = _problem(sparse_problem, weights=False)
+    X = X * 1e60
+    tol = _liblinear_tol(y, cost, 1e-3)
+    w, n_iter, status, measure = _solve(X, y, cost, tol=tol, max_iter=1000, seed=5)
+    w_ref, n_ref, m_ref = reference_l1_cd(X, y, cost, bias=1.0, tol=tol, max_iter=1000, seed=5)
+    assert status == 6 and n_iter == n_ref < 50
+    assert measure == pytest.approx(m_ref, rel=1e-8) and measure > 1e-3
+    np.testing.assert_array_equal(w[:-1], 0.0)
+
+
 def test_the_seed_sets_the_order(sparse_problem):
     X, y, cost = _problem(sparse_problem)
     a = _solve(X, y, cost, max_iter=2, seed=0)[0]

@@ -76,6 +76,22 @@ def test_exact_match_with_numpy_twin(n_classes, bias, max_iter, sparse_problem):
         assert status == MAX_ITER and n_iter == max_iter
 
 
+def test_passes_that_change_no_weight_end_the_solve_as_the_twin_does(sparse_problem):
+    """X scaled by 1e60: every change of alpha is below 1e-12 and never
+    reaches W (rule 9).  After STALL_PASSES such passes the kernel ends,
+    STALLED (6), where it used to run its 100,000 passes."""
+    X, y = sparse_problem(n_samples=100, n_features=40, n_classes=3, density=0.15, seed=3)
+    X = X * 1e60
+    cost = np.ones(X.shape[0])
+    W, alpha, n_iter, status, measure = solve(X, y, cost, 3, bias=1.0, tol=1e-2, max_iter=100_000,
+                                              seed=7)
+    W_ref, alpha_ref, n_iter_ref, measure_ref = reference_cs(X, y, cost, 3, bias=1.0, tol=1e-2,
+                                                             max_iter=100_000, seed=7)
+    assert status == 6 and n_iter == n_iter_ref < 50 and measure > 0.5
+    np.testing.assert_allclose(W, W_ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(alpha, alpha_ref, rtol=0, atol=1e-10)
+
+
 def test_same_seed_same_iterates_other_seed_same_optimum(sparse_problem):
     X, y = sparse_problem(n_samples=300, n_features=80, n_classes=4, density=0.1, seed=8)
     cost = np.full(X.shape[0], 0.5)
