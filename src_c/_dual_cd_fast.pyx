@@ -57,8 +57,9 @@ Design rules of this module:
 6. Every loop is bounded: the outer loop by ``max_iter``, a pass by the
    active set size, which only decreases.  A step below 1e-12 is skipped
    (liblinear); after ``STALL_PASSES`` passes in a row that changed nothing
-   (X's scale so extreme that every step is below it) the solve ends with
-   ``STALLED`` instead of running on to ``max_iter``.  ``_status.poll`` runs once per pass
+   (X's scale so extreme that every step is below it;
+   ``_status.stall_after_pass``) the solve ends with ``STALLED`` instead of
+   running on to ``max_iter``.  ``_status.poll`` runs once per pass
    and every ``POLL_EVERY`` coordinates, so Ctrl-C and the fit's shared stop
    flag end a solve within milliseconds.
 7. Memory is the bottleneck, not arithmetic: in random order every sample is
@@ -93,7 +94,7 @@ from _loss cimport (
     dual_box,
 )
 from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
-from _status cimport STALL_PASSES, STALLED
+from _status cimport STALLED, Stall, stall_after_pass, stall_init
 
 from fastlinear._csr_fast import require_proved
 
@@ -132,7 +133,6 @@ cdef struct Pass:
     double new_max         # PGmax_new / Gmax_new
     double new_min         # PGmin_new
     double norm1           # regression: sum of violations (Gnorm1_new)
-    Py_ssize_t n_moved     # variables the pass changed
 
 
 def dual_cd(X, const double[::1] y, const double[::1] cost, double[::1] w,
@@ -344,7 +344,6 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
     cdef Py_ssize_t s = 0, i, j, start, end
     cdef double G, PG, H, Gp, Gn, a_old, a_new, yi, upper, diag, sq, z, d
     cdef double pmax = -INFINITY, pmin = INFINITY, gnorm1 = 0.0
-    cdef Py_ssize_t moved = 0
     cdef const double* y = p.y
     cdef const double* cost = p.cost
     cdef double* alpha = p.alpha
@@ -485,9 +484,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
             alpha[i] = a_new
             row_axpy(d, data, indices, start, end, w)
             w[nf] += d * bias
-            moved += 1
         s += 1
-    pg.n_moved = moved
     pg.new_max = pmax
     pg.new_min = pmin
     pg.norm1 = gnorm1
@@ -504,9 +501,11 @@ cdef int _solve(const floating* data, const index_t* indices,
     cdef Py_ssize_t n_active = n_total
     cdef uint64_t state = rng_seed(seed)
     cdef Pass pg
-    cdef int n_iter = 0, still = 0
+    cdef int n_iter = 0
     cdef double norm1_init = -1.0
     cdef bint done
+    cdef Stall stall
+    stall_init(&stall)
     pg.old_max = INFINITY
     pg.old_min = -INFINITY
     status[0] = MAX_ITER
@@ -541,8 +540,8 @@ cdef int _solve(const floating* data, const index_t* indices,
             pg.old_max = INFINITY
             pg.old_min = -INFINITY
             continue
-        still = still + 1 if pg.n_moved == 0 else 0
-        if still >= STALL_PASSES:
+        if stall_after_pass(&stall, n_active, pg.new_max,
+                            pg.new_min if kind_t is char else pg.norm1):
             status[0] = STALLED  # rule 6: no step changes w any more
             break
         if kind_t is char:

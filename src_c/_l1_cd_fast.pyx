@@ -60,8 +60,9 @@ Design rules of this module:
    coordinates along short columns, sooner along long ones (one coordinate
    of a dense column costs a pass over all samples).  A step below 1e-12 is
    skipped (liblinear); after ``STALL_PASSES`` passes in a row that changed
-   no weight (X's scale so extreme that every step is below it) the solve
-   ends with ``STALLED`` instead of running on to ``max_iter``.
+   nothing (X's scale so extreme that every step is below it;
+   ``_status.stall_after_pass``) the solve ends with ``STALLED`` instead of
+   running on to ``max_iter``.
 7. The column walks are the whole cost.  They mask rather than branch on
    ``b_i > 0`` (the branch is unpredictable; a masked term adds 0, which
    changes no sum), sum the derivatives in four partial sums (the additions
@@ -90,7 +91,7 @@ from _columns cimport bad_label_message, check_columns, check_labels_costs
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
-from _status cimport STALL_PASSES, STALLED
+from _status cimport STALLED, Stall, stall_after_pass, stall_init
 
 
 __all__ = ["l1_cd"]
@@ -155,7 +156,6 @@ cdef struct Pass:
     double gnorm1          # sum of the violations
     int n_reset            # line searches that ran out (b recomputed)
     bint overflow          # a derivative was not finite (rule 8)
-    Py_ssize_t n_moved     # weights the pass changed
 
 
 def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
@@ -518,7 +518,6 @@ cdef Py_ssize_t _pass(const floating* data, const index_t* indices,
     cdef double* w = p.w
     cdef bint shrinking = p.shrinking
     ps.n_reset = 0
-    ps.n_moved = 0
     ps.overflow = False
     while s < n_active:
         j = order[s]
@@ -581,8 +580,6 @@ cdef Py_ssize_t _pass(const floating* data, const index_t* indices,
             ps.n_reset += 1
         else:
             w[j] = wj + d
-        if w[j] != wj:
-            ps.n_moved += 1
     ps.gmax_new = gmax
     ps.gnorm1 = gnorm1
     return n_active
@@ -597,8 +594,10 @@ cdef int _solve(const floating* data, const index_t* indices,
     cdef Py_ssize_t n_active = n_total
     cdef uint64_t state = rng_seed(seed)
     cdef Pass ps
-    cdef int n_iter = 0, still = 0
+    cdef int n_iter = 0
     cdef double norm1_init = 0.0
+    cdef Stall stall
+    stall_init(&stall)
     ps.gmax_old = INFINITY
     status[0] = MAX_ITER
     while n_iter < max_iter:
@@ -631,8 +630,7 @@ cdef int _solve(const floating* data, const index_t* indices,
                     print("*", end="", flush=True)
             ps.gmax_old = INFINITY
             continue
-        still = still + 1 if ps.n_moved == 0 else 0
-        if still >= STALL_PASSES:
+        if stall_after_pass(&stall, n_active, ps.gmax_new, ps.gnorm1):
             status[0] = STALLED  # rule 6: no step changes w any more
             break
         ps.gmax_old = ps.gmax_new

@@ -84,9 +84,9 @@ Design rules of this module:
     shrinking of classes by ``K``.  ``_status.poll`` runs once per pass and
     every ``POLL_EVERY`` visits, so Ctrl-C and the fit's shared stop flag end
     a solve within milliseconds.  After ``STALL_PASSES`` passes in a row in
-    which no change reached ``W`` (rule 9; X's scale so extreme that every
-    change is below 1e-12) the solve ends with ``STALLED`` instead of running
-    on to ``max_iter``.
+    which nothing changed (rule 9: no change reached ``W``, X's scale being so
+    extreme that every change is below 1e-12; ``_status.stall_after_pass``)
+    the solve ends with ``STALLED`` instead of running on to ``max_iter``.
 """
 import numpy as np
 
@@ -98,7 +98,7 @@ from _prefetch cimport prefetch
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t, prefetch_row, row_sqnorm
 from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
-from _status cimport STALL_PASSES, STALLED
+from _status cimport STALLED, Stall, stall_after_pass, stall_init
 
 from fastlinear._csr_fast import require_proved
 
@@ -143,7 +143,6 @@ cdef struct Work:
     double* a_new
     double* d_val          # the changes applied to W ...
     Py_ssize_t* d_ind      # ... and their classes
-    Py_ssize_t n_moved     # samples of the pass that changed W
 
 
 cdef struct Run:
@@ -558,7 +557,6 @@ cdef bint _visit(const floating* data, const index_t* indices,
             nz += 1
     if nz == 0:
         return False
-    wk.n_moved += 1
     for k in range(start, end):
         v = data[k]
         wrow = W + <Py_ssize_t>indices[k] * K
@@ -610,11 +608,11 @@ cdef int _solve(const floating* data, const index_t* indices,
     cdef uint64_t state = rng_seed(run.seed)
     cdef double eps_shrink = max(10.0 * run.tol, 1.0), stopping
     cdef bint from_all = True
-    cdef int still = 0
+    cdef Stall stall
+    stall_init(&stall)
     run.status = MAX_ITER
     while run.n_iter < run.max_iter:
         stopping = -INFINITY
-        wk.n_moved = 0
         shuffle(order, n_active, &state)
         n_active = _epoch(data, indices, indptr, p, order, n_active, wk,
                           &stopping)
@@ -641,8 +639,7 @@ cdef int _solve(const floating* data, const index_t* indices,
                     print("*", end="", flush=True)
         else:
             from_all = False
-        still = still + 1 if wk.n_moved == 0 else 0
-        if still >= STALL_PASSES:
+        if stall_after_pass(&stall, n_active, stopping, 0.0):
             run.status = STALLED  # rule 10: no step changes W any more
             break
     return 0

@@ -23,6 +23,22 @@ MASK = (1 << 64) - 1
 STALL_PASSES = 10
 
 
+class Stall:
+    """``_status.stall_after_pass``: True once ``STALL_PASSES`` passes in a
+    row measured the same active set size, the same largest violation and
+    the same sum (to 1e-12 of it) as the pass before."""
+
+    def __init__(self):
+        self.still, self.n_active, self.largest, self.total = 0, -1, 0.0, 0.0
+
+    def after_pass(self, n_active, largest, total):
+        same = (n_active == self.n_active and largest == self.largest
+                and abs(total - self.total) <= 1e-12 * abs(self.total))
+        self.still = self.still + 1 if same else 0
+        self.n_active, self.largest, self.total = n_active, largest, total
+        return self.still >= STALL_PASSES
+
+
 class XorShift:
     """Python copy of ``src_c/_random.pxd`` (splitmix64 + xorshift64*)."""
 
@@ -126,10 +142,10 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
     n_total = n_active = len(order)
     rng = XorShift(seed) if rng is None else rng
     pg_max_old, pg_min_old = np.inf, -np.inf
-    n_iter = still = 0
+    n_iter = 0
+    stall = Stall()
     while n_iter < max_iter:
         pg_max_new, pg_min_new = -np.inf, np.inf
-        moved = 0
         rng.shuffle(order, n_active)
         s = 0
         while s < n_active:
@@ -166,7 +182,6 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
                     for k in range(lo, hi):
                         w[indices[k]] += step * data[k]
                     w[d] += step * bias
-                    moved += 1
             s += 1
         n_iter += 1
         if pg_max_new - pg_min_new <= tol:
@@ -175,9 +190,8 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
             n_active = n_total
             pg_max_old, pg_min_old = np.inf, -np.inf
             continue
-        still = still + 1 if moved == 0 else 0
-        if still >= STALL_PASSES:
-            break  # no step changes w any more (the kernel's STALLED)
+        if stall.after_pass(n_active, pg_max_new, pg_min_new):
+            break  # nothing changes any more (the kernel's STALLED)
         pg_max_old, pg_min_old = pg_max_new, pg_min_new
         if pg_max_old <= 0:
             pg_max_old = np.inf
@@ -316,9 +330,10 @@ def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, sh
     rng = XorShift(seed)
     gmax_old = np.inf
     norm1_init = -1.0
-    n_iter = still = 0
+    n_iter = 0
+    stall = Stall()
     while n_iter < max_iter:
-        gmax_new, norm1, moved = 0.0, 0.0, 0
+        gmax_new, norm1 = 0.0, 0.0
         rng.shuffle(order, n_active)
         s = 0
         while s < n_active:
@@ -378,7 +393,6 @@ def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, sh
                     for k in range(lo, hi):
                         w[indices[k]] += step * data[k]
                     w[d] += step * bias
-                    moved += 1
             s += 1
         if n_iter == 0:
             norm1_init = norm1
@@ -389,8 +403,7 @@ def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, sh
             n_active = n_total
             gmax_old = np.inf
             continue
-        still = still + 1 if moved == 0 else 0
-        if still >= STALL_PASSES:
-            break  # no step changes w any more (the kernel's STALLED)
+        if stall.after_pass(n_active, gmax_new, norm1):
+            break  # nothing changes any more (the kernel's STALLED)
         gmax_old = gmax_new
     return w, beta, n_iter

@@ -9,10 +9,9 @@ problems only.
 """
 import numpy as np
 
-from _reference import XorShift
+from _reference import Stall, XorShift
 
 TINY = 1e-12
-STALL_PASSES = 10
 
 
 def sub_problem(A, ypos, c, n_act, B):
@@ -70,7 +69,8 @@ def reference_cs(X, y, cost, n_classes, *, bias, tol, max_iter, seed):
     rng = XorShift(seed)
     eps_shrink = max(10.0 * tol, 1.0)
     from_all = True
-    n_iter = still = 0
+    n_iter = 0
+    stall = Stall()
     measure = np.inf
 
     def shrinkable(i, m, G, min_g):
@@ -79,7 +79,6 @@ def reference_cs(X, y, cost, n_classes, *, bias, tol, max_iter, seed):
 
     while n_iter < max_iter:
         stopping = -np.inf
-        moved = 0
         rng.shuffle(order, n_active)
         s = 0
         while s < n_active:
@@ -140,7 +139,6 @@ def reference_cs(X, y, cost, n_classes, *, bias, tol, max_iter, seed):
                 a[p[m]] = a_new[m]
                 if abs(delta) >= TINY:
                     changes.append((p[m], delta))
-            moved += bool(changes)
             for k in range(lo, hi):
                 for cls, delta in changes:
                     W[indices[k], cls] += delta * data[k]
@@ -159,7 +157,6 @@ def reference_cs(X, y, cost, n_classes, *, bias, tol, max_iter, seed):
             from_all = True
         else:
             from_all = False
-        still = still + 1 if moved == 0 else 0
-        if still >= STALL_PASSES:
-            break  # no change reaches W any more (the kernel's STALLED)
+        if stall.after_pass(n_active, stopping, 0.0):
+            break  # nothing changes any more (the kernel's STALLED)
     return W, alpha, n_iter, measure

@@ -10,11 +10,10 @@ Python step per coordinate: small problems only.
 """
 import numpy as np
 
-from _reference import XorShift
+from _reference import Stall, XorShift
 
 SIGMA = 0.01
 MAX_LINE_SEARCH = 20
-STALL_PASSES = 10
 
 
 def _seqsum(a):
@@ -90,10 +89,11 @@ def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0
     gmax_old = np.inf
     norm1_init = 0.0
     measure = np.inf
-    n_iter = still = 0
+    n_iter = 0
+    stall = Stall()
     while n_iter < max_iter:
         rng.shuffle(order, n_active)
-        gmax_new, gnorm1, moved = 0.0, 0.0, 0
+        gmax_new, gnorm1 = 0.0, 0.0
         threshold = gmax_old / n_used
         s = 0
         while s < n_active:
@@ -153,10 +153,8 @@ def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0
             else:
                 w[j] = wj + dj
                 b = b_from_w()
-                moved += w[j] != wj
                 continue
             w[j] = wj + dj
-            moved += w[j] != wj
         if n_iter == 0:
             norm1_init = gnorm1
         n_iter += 1
@@ -167,8 +165,7 @@ def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0
             n_active = n_total
             gmax_old = np.inf
             continue
-        still = still + 1 if moved == 0 else 0
-        if still >= STALL_PASSES:
-            break  # no step changes w any more (the kernel's STALLED)
+        if stall.after_pass(n_active, gmax_new, gnorm1):
+            break  # nothing changes any more (the kernel's STALLED)
         gmax_old = gmax_new
     return w, n_iter, measure
