@@ -36,6 +36,7 @@ __all__ = [
     "newton_tol",
     "prefer_primal",
     "settle_line_search",
+    "settle_stall",
     "solve",
 ]
 
@@ -106,6 +107,7 @@ def settle_line_search(status, measure, threshold, *, relative):
     if not relative or measure <= max(threshold, ROUNDING_MEASURE):
         return Status.CONVERGED
     return status
+
 
 #: The Newton kernel's CG constant (``eps_cg`` of ``_newton_fast.newton``):
 #: liblinear 2.50's 0.5 (its iterates, step for step) from a given start
@@ -557,12 +559,11 @@ def no_iterations(problem, w0):
     return Solution(w, alpha, 0, Status.MAX_ITER, np.inf, "none")
 
 
-def stalled_text(sol):
+def no_decrease_text(sol):
     """What a :class:`Solution` whose line search failed far from the optimum
-    tells the user."""
-    unit = "iterations" if sol.solver in ("l1_cd", "dual_cd") else "Newton steps"
+    (``LINE_SEARCH_FAILED`` after :func:`settle_line_search`) tells the user."""
     return (f"The {sol.solver} solver's line search found no decrease after {sol.n_iter} "
-            f"{unit}, with its stopping measure at {sol.measure:.3g} > {sol.threshold:.3g}, "
+            f"Newton steps, with its stopping measure at {sol.measure:.3g} > {sol.threshold:.3g}, "
             "far from rounding level: its steps no longer change the objective in float64 "
             "at the scale of X. Scale the features (StandardScaler / MaxAbsScaler)")
 
@@ -570,8 +571,10 @@ def stalled_text(sol):
 def warn_if_stuck(est, solutions, max_iter=None):
     """Warn (``ConvergenceWarning``) when a solver stopped at ``max_iter``
     (``est.max_iter`` unless the solver had its own bound), naming the
-    problem with the largest stopping measure, or when its line search found
-    no decrease far from the optimum (:func:`settle_line_search`)."""
+    problem with the largest stopping measure, when its passes stopped
+    changing anything far from the optimum (``STALLED``, :func:`settle_stall`)
+    or when its line search found no decrease there
+    (:func:`settle_line_search`)."""
     frozen = [k for k, sol in enumerate(solutions) if sol.status == Status.STALLED]
     if frozen:
         k = max(frozen, key=lambda k: solutions[k].measure)
@@ -588,7 +591,7 @@ def warn_if_stuck(est, solutions, max_iter=None):
     if stalled:
         k = max(stalled, key=lambda k: solutions[k].measure)
         warnings.warn(
-            f"{type(est).__name__} failed to converge. {stalled_text(solutions[k])} "
+            f"{type(est).__name__} failed to converge. {no_decrease_text(solutions[k])} "
             f"(problem {k}).", ConvergenceWarning, stacklevel=4)
     stuck = [k for k, sol in enumerate(solutions) if sol.status == Status.MAX_ITER]
     if not stuck:

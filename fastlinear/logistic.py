@@ -57,8 +57,8 @@ from ._solvers import (
     Status,
     cost_scaled_tol,
     newton,
+    no_decrease_text,
     settle_line_search,
-    stalled_text,
 )
 from ._validation import (
     MAX_INT,
@@ -734,7 +734,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             )
         elif sol.status == Status.LINE_SEARCH_FAILED:
             lead = _CONVERGENCE_WORDS.get(self.solver, "LogisticRegression failed to converge.")
-            warnings.warn(f"{lead.format(n_iter=sol.n_iter)} {stalled_text(sol)}.",
+            warnings.warn(f"{lead.format(n_iter=sol.n_iter)} {no_decrease_text(sol)}.",
                           ConvergenceWarning, stacklevel=3)
         elif sol.status == Status.MAX_ITER:
             unit = {"svrg": "epochs", "sgd": "epochs",
