@@ -696,7 +696,7 @@ def write_markdown(res, path):
     add(f"**Machine:** {hardware(m)}, /proc/cpuinfo {cpuid}, {m.get('affinity', '?')} cores "
         f"usable; Python {m['python']}, numpy {m['numpy']}, "
         f"scipy {m['scipy']}, scikit-learn {m['sklearn']}, liblinear-official "
-        f"{m.get('liblinear-official', '?')}, snapml {m.get('snapml', '?')}; "
+        f"{m.get('liblinear-official', 'not installed')}, Snap ML {m.get('snapml', 'not installed')}; "
         f"fastlinear at commit {m.get('fastlinear_commit', '?')} "
         f"(working tree {m.get('fastlinear_tree', '?')}). "
         f"Load average at start {m.get('loadavg_start')}, at end {res.get('loadavg_end')}: "
