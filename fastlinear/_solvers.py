@@ -35,8 +35,7 @@ __all__ = [
     "newton",
     "newton_tol",
     "prefer_primal",
-    "settle_line_search",
-    "settle_stall",
+    "settle",
     "solve",
 ]
 
@@ -46,11 +45,11 @@ class Status(IntEnum):
 
     ``LINE_SEARCH_FAILED`` is what every line-search kernel (Newton,
     newGLMNET, multinomial Newton-CG, proximal Newton) returns when no step
-    along its direction lowers the objective.  :func:`settle_line_search`
-    turns it into ``CONVERGED`` when the stopping measure is at rounding
-    level; a :class:`Solution` keeps it only when it is not (the fit then
-    warns).  ``STALLED``: the coordinate-descent kernels' passes changed no
-    weight ``STALL_PASSES`` times in a row (``src_c/_status.pxd``).
+    along its direction lowers the objective; ``STALLED`` what the
+    coordinate-descent kernels return after ``STALL_PASSES`` passes in a row
+    that changed nothing (``src_c/_status.pxd``).  :func:`settle` turns
+    either into ``CONVERGED`` when the stopping measure is at rounding level;
+    a :class:`Solution` keeps it only when it is not (the fit then warns).
     """
 
     CONVERGED = 0
@@ -74,35 +73,23 @@ _OVERFLOW = 5
 ROUNDING_MEASURE = 1e-6
 
 
-def settle_stall(status, measure, threshold):
-    """The status of a coordinate-descent solve, with a stall resolved.
+def settle(status, measure, threshold, *, relative=True):
+    """The status of a solve, with an ending without progress resolved.
 
-    ``STALLED`` (passes that changed no weight, every step below 1e-12) at a
-    stopping measure at rounding level (:data:`ROUNDING_MEASURE`: the
-    measures of these solvers are relative, or in units of the dual
-    gradient, which is of order 1) is where a tiny ``tol`` ends at the
-    optimum: converged.  Above it the solve could not move (X's values
-    extreme for C) and stays ``STALLED``.
+    Two endings mean the solver can no longer move: ``LINE_SEARCH_FAILED``
+    (no step along the direction lowers the objective in float64) and
+    ``STALLED`` (coordinate descent: passes that changed nothing, every step
+    below 1e-12).  Either is convergence if the stopping measure is within
+    ``threshold`` or, for a relative measure, at rounding level
+    (:data:`ROUNDING_MEASURE`; the coordinate-descent measures are relative,
+    or in units of the dual gradient, which is of order 1): a tiny ``tol``
+    ends there at the optimum.  An absolute measure (a gradient in the
+    objective's units) has no scale to compare with, so there a failed line
+    search counts as converged; the callers check the start point, where no
+    step at all was taken.  Otherwise the status stays, and the fit warns.
     """
     status = Status(status)
-    if status == Status.STALLED and measure <= max(threshold, ROUNDING_MEASURE):
-        return Status.CONVERGED
-    return status
-
-
-def settle_line_search(status, measure, threshold, *, relative):
-    """The status of a solve, with a failed line search resolved.
-
-    No decrease along a descent direction means the objective no longer
-    resolves the steps: the solve converged if its stopping measure is
-    within ``threshold`` or, for a relative measure, at rounding level
-    (:data:`ROUNDING_MEASURE`).  An absolute measure (a gradient in the
-    objective's units) has no scale to compare with, so there the failed
-    search counts as converged; the callers check the start point, where
-    no step at all was taken.
-    """
-    status = Status(status)
-    if status != Status.LINE_SEARCH_FAILED:
+    if status not in (Status.LINE_SEARCH_FAILED, Status.STALLED):
         return status
     if not relative or measure <= max(threshold, ROUNDING_MEASURE):
         return Status.CONVERGED
@@ -187,7 +174,7 @@ def dual_cd(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
         w_from_alpha=w_from_alpha,
         stop=new_stop_flag() if stop is None else stop,
     )
-    return Solution(w, alpha, int(n_iter), settle_stall(status, measure, tol),
+    return Solution(w, alpha, int(n_iter), settle(status, measure, tol),
                     float(measure), "dual_cd", float(tol))
 
 
@@ -206,7 +193,7 @@ def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=
         max_iter=int(max_iter), seed=int(seed), shrinking=bool(shrinking),
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
     )
-    return Solution(w, None, int(n_iter), settle_stall(status, measure, threshold),
+    return Solution(w, None, int(n_iter), settle(status, measure, threshold),
                     float(measure), "l1_cd", threshold)
 
 
@@ -243,7 +230,7 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         stop=new_stop_flag() if stop is None else stop, reference=reference,
         X=problem.X,
     )
-    status = settle_line_search(status, measure, threshold, relative=not gradient)
+    status = settle(status, measure, threshold, relative=not gradient)
     return Solution(w, None, int(n_iter), status, float(measure), "glmnet", threshold)
 
 
@@ -300,7 +287,7 @@ def crammer_singer(problem, *, tol, max_iter, seed, verbose=0, stop=None):
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
     )
     return Solution(np.ascontiguousarray(W.T), alpha, int(n_iter),
-                    settle_stall(status, measure, tol), float(measure), "crammer_singer",
+                    settle(status, measure, tol), float(measure), "crammer_singer",
                     float(tol))
 
 
@@ -392,7 +379,7 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
             # No step at all from w = 0 although the gradient is not small:
             # the line search met overflow, not the optimum.
             return None if scale == 1.0 else _cannot_move(problem, scale)
-        status = settle_line_search(status, measure,
+        status = settle(status, measure,
                                     threshold / scale if max_abs_rule else threshold,
                                     relative=not max_abs_rule)
     if max_abs_rule:
@@ -561,7 +548,7 @@ def no_iterations(problem, w0):
 
 def no_decrease_text(sol):
     """What a :class:`Solution` whose line search failed far from the optimum
-    (``LINE_SEARCH_FAILED`` after :func:`settle_line_search`) tells the user."""
+    (``LINE_SEARCH_FAILED`` after :func:`settle`) tells the user."""
     return (f"The {sol.solver} solver's line search found no decrease after {sol.n_iter} "
             f"Newton steps, with its stopping measure at {sol.measure:.3g} > {sol.threshold:.3g}, "
             "far from rounding level: its steps no longer change the objective in float64 "
@@ -572,9 +559,9 @@ def warn_if_stuck(est, solutions, max_iter=None):
     """Warn (``ConvergenceWarning``) when a solver stopped at ``max_iter``
     (``est.max_iter`` unless the solver had its own bound), naming the
     problem with the largest stopping measure, when its passes stopped
-    changing anything far from the optimum (``STALLED``, :func:`settle_stall`)
+    changing anything far from the optimum (``STALLED``, :func:`settle`)
     or when its line search found no decrease there
-    (:func:`settle_line_search`)."""
+    (:func:`settle`)."""
     frozen = [k for k, sol in enumerate(solutions) if sol.status == Status.STALLED]
     if frozen:
         k = max(frozen, key=lambda k: solutions[k].measure)

@@ -58,7 +58,7 @@ from ._solvers import (
     cost_scaled_tol,
     newton,
     no_decrease_text,
-    settle_line_search,
+    settle,
 )
 from ._validation import (
     MAX_INT,
@@ -608,7 +608,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             data.X, data.y_ind, cost, K, l1_ratio=l1_ratio, bias=self._bias(), tol=self.tol,
             max_iter=int(self.max_iter), W0=W0, n_threads=self._n_threads(),
             verbose=int(self.verbose), stop=stop)
-        status = settle_line_search(status, measure, threshold, relative=False)
+        status = settle(status, measure, threshold, relative=False)
         return Solution(W, None, int(n_iter), status, float(measure), "prox-newton", threshold)
 
     def _bias(self):
@@ -708,7 +708,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             W -= W.mean(axis=1, keepdims=True)
         # After a step, no decrease along a Newton direction means the gradient
         # is at rounding level for the data's scale (tol=0 ends here).
-        status = settle_line_search(status, measure, threshold, relative=False)
+        status = settle(status, measure, threshold, relative=False)
         return Solution(W, None, int(n_iter), status, float(measure), solver, threshold)
 
     def _n_threads(self):
