@@ -117,7 +117,7 @@ from scipy.special import expit, log_expit
 from . import _hessian_fast, _newton_fast
 from ._csr_fast import require_proved
 from ._parallel import blas_threads, new_stop_flag
-from ._solvers import Solution, Status, gradient_tol
+from ._solvers import Solution, Status, gradient_bound, gradient_tol, settle
 
 __all__ = ["binary", "multinomial"]
 
@@ -554,7 +554,10 @@ def _newton(model, w, *, tol, max_iter, verbose, stop):
                 d = factor.solve(-g)
                 found = _line_search(model, w, z, f, g, d, model.scores(d), measure)
             if found is None:
-                status = Status.CONVERGED  # no resolvable decrease: rounding level
+                # No resolvable decrease: the optimum at rounding level, or
+                # steps that no longer resolve far from it (settle decides).
+                status = settle(Status.LINE_SEARCH_FAILED, measure, tol,
+                                bound=lambda: gradient_bound(model.X, model.cost, model.bias))
                 break
             w[:], z, f, g, curvature = found
             spent += steps

@@ -51,7 +51,7 @@ from sklearn.utils import check_array
 
 from . import _multinomial_fast, _prox_newton_fast
 from ._parallel import new_stop_flag
-from ._solvers import Status, cost_scaled_tol, settle
+from ._solvers import Status, cost_scaled_tol, gradient_bound, settle
 from ._validation import proved_csr
 
 __all__ = ["fit_multinomial_l1", "prox_newton"]
@@ -339,7 +339,8 @@ def fit_multinomial_l1(X, y, cost, l1_ratio, *, fit_intercept=True, tol=1e-4,
         tol=float(tol), max_iter=int(max_iter), W0=W0, n_threads=n_threads, verbose=verbose)
     if status == Status.INTERRUPTED:
         raise KeyboardInterrupt("fit_multinomial_l1 was interrupted.")
-    converged = settle(status, measure, threshold, relative=False) == Status.CONVERGED
+    converged = settle(status, measure, threshold, bound=lambda: gradient_bound(
+        Xp, cost, 1.0 if fit_intercept else 0.0)) == Status.CONVERGED
     if not converged:
         warnings.warn(
             f"Proximal Newton did not converge: max_iter={max_iter} outer steps were "

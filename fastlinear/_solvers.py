@@ -73,27 +73,41 @@ _OVERFLOW = 5
 ROUNDING_MEASURE = 1e-6
 
 
-def settle(status, measure, threshold, *, relative=True):
+def settle(status, measure, threshold, *, bound=None):
     """The status of a solve, with an ending without progress resolved.
 
     Two endings mean the solver can no longer move: ``LINE_SEARCH_FAILED``
     (no step along the direction lowers the objective in float64) and
     ``STALLED`` (coordinate descent: passes that changed nothing, every step
     below 1e-12).  Either is convergence if the stopping measure is within
-    ``threshold`` or, for a relative measure, at rounding level
-    (:data:`ROUNDING_MEASURE`; the coordinate-descent measures are relative,
-    or in units of the dual gradient, which is of order 1): a tiny ``tol``
-    ends there at the optimum.  An absolute measure (a gradient in the
-    objective's units) has no scale to compare with, so there a failed line
-    search counts as converged; the callers check the start point, where no
-    step at all was taken.  Otherwise the status stays, and the fit warns.
+    ``threshold`` or at rounding level: :data:`ROUNDING_MEASURE` for a
+    relative measure (the coordinate-descent measures are relative, or in
+    units of the dual gradient, which is of order 1), and
+    ``ROUNDING_MEASURE * bound`` for an absolute one (a gradient in the
+    objective's units), where ``bound`` is the largest that gradient can be
+    (:func:`gradient_bound`; a float, or a function returning it, called
+    only for these two endings).  A tiny ``tol`` ends there at the optimum.
+    Otherwise the status stays, and the fit warns: the steps stopped
+    resolving long before the optimum (e.g. X scaled by 1e100).
     """
     status = Status(status)
     if status not in (Status.LINE_SEARCH_FAILED, Status.STALLED):
         return status
-    if not relative or measure <= max(threshold, ROUNDING_MEASURE):
+    rounding = ROUNDING_MEASURE
+    if bound is not None:
+        rounding *= float(bound() if callable(bound) else bound)
+    if measure <= max(threshold, rounding):
         return Status.CONVERGED
     return status
+
+
+def gradient_bound(X, cost, bias):
+    """``sum_i C_i * max(max_ij |x_ij|, |bias|)``: the largest a gradient entry
+    of ``sum_i C_i loss_i`` can be when ``|loss'| <= 1`` (the logistic and
+    multinomial losses), the scale of an absolute measure's rounding for
+    :func:`settle`.  ``X`` is a CSR proof (``.data``)."""
+    largest = float(np.max(np.abs(X.data))) if X.data.size else 0.0
+    return float(np.sum(cost)) * max(largest, abs(float(bias)))
 
 
 #: The Newton kernel's CG constant (``eps_cg`` of ``_newton_fast.newton``):
@@ -230,7 +244,8 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         stop=new_stop_flag() if stop is None else stop, reference=reference,
         X=problem.X,
     )
-    status = settle(status, measure, threshold, relative=not gradient)
+    status = settle(status, measure, threshold, bound=(
+        (lambda: gradient_bound(problem.X, problem.cost, problem.bias)) if gradient else None))
     return Solution(w, None, int(n_iter), status, float(measure), "glmnet", threshold)
 
 
@@ -379,9 +394,9 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
             # No step at all from w = 0 although the gradient is not small:
             # the line search met overflow, not the optimum.
             return None if scale == 1.0 else _cannot_move(problem, scale)
-        status = settle(status, measure,
-                                    threshold / scale if max_abs_rule else threshold,
-                                    relative=not max_abs_rule)
+        status = settle(status, measure, threshold / scale if max_abs_rule else threshold,
+                        bound=(lambda: gradient_bound(problem.X, cost, problem.bias))
+                        if max_abs_rule else None)
     if max_abs_rule:
         measure *= scale
     return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), Status(status),

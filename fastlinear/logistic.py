@@ -56,6 +56,7 @@ from ._solvers import (
     Solution,
     Status,
     cost_scaled_tol,
+    gradient_bound,
     newton,
     no_decrease_text,
     settle,
@@ -608,7 +609,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             data.X, data.y_ind, cost, K, l1_ratio=l1_ratio, bias=self._bias(), tol=self.tol,
             max_iter=int(self.max_iter), W0=W0, n_threads=self._n_threads(),
             verbose=int(self.verbose), stop=stop)
-        status = settle(status, measure, threshold, relative=False)
+        status = settle(status, measure, threshold,
+                        bound=lambda: gradient_bound(data.X, cost, self._bias()))
         return Solution(W, None, int(n_iter), status, float(measure), "prox-newton", threshold)
 
     def _bias(self):
@@ -706,9 +708,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             # returned as it came: centring it again would move it by
             # rounding, and a path's norms would no longer grow with C.
             W -= W.mean(axis=1, keepdims=True)
-        # After a step, no decrease along a Newton direction means the gradient
-        # is at rounding level for the data's scale (tol=0 ends here).
-        status = settle(status, measure, threshold, relative=False)
+        # No decrease along a Newton direction: converged if the gradient is
+        # at rounding level for the data's scale (tol=0 ends here).
+        status = settle(status, measure, threshold,
+                        bound=lambda: gradient_bound(data.X, cost, self._bias()))
         return Solution(W, None, int(n_iter), status, float(measure), solver, threshold)
 
     def _n_threads(self):
@@ -723,6 +726,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         self.n_iter_ = np.array([sol.n_iter], dtype=np.int32)
         self.n_samples_seen_ = 0
         self.__dict__.pop("_rng_partial", None)
+        lead = _CONVERGENCE_WORDS.get(self.solver, "LogisticRegression failed to converge.")
+        lead = lead.format(n_iter=sol.n_iter)
         if sol.status == Status.DIVERGED:
             warnings.warn(
                 f"LogisticRegression diverged with eta0={self._eta0_used:.3g} "
@@ -733,8 +738,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 stacklevel=3,
             )
         elif sol.status == Status.LINE_SEARCH_FAILED:
-            lead = _CONVERGENCE_WORDS.get(self.solver, "LogisticRegression failed to converge.")
-            warnings.warn(f"{lead.format(n_iter=sol.n_iter)} {no_decrease_text(sol)}.",
+            warnings.warn(f"{lead} {no_decrease_text(sol)}.",
                           ConvergenceWarning, stacklevel=3)
         elif sol.status == Status.MAX_ITER:
             unit = {"svrg": "epochs", "sgd": "epochs",
@@ -751,9 +755,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             else:
                 detail = (f"its stopping measure is {sol.measure:.3g} > "
                           f"{sol.threshold:.3g}")
-            lead = _CONVERGENCE_WORDS.get(self.solver, "LogisticRegression failed to converge.")
             warnings.warn(
-                f"{lead.format(n_iter=sol.n_iter)} The {sol.solver} solver stopped "
+                f"{lead} The {sol.solver} solver stopped "
                 f"at max_iter={self.max_iter} {unit}; {detail}. Increase max_iter, "
                 "raise tol, or scale the features (StandardScaler / MaxAbsScaler).",
                 ConvergenceWarning,

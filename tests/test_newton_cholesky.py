@@ -18,12 +18,13 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from fastlinear import _hessian_fast, _newton_cholesky
 from fastlinear._csr_fast import checked_csr
 from fastlinear._problem import LinearProblem
-from fastlinear._solvers import Status
+from fastlinear._solvers import Status, gradient_bound, settle
 from fastlinear._validation import proved_csr
 
 # ------------------------------------------------------------ NumPy twins
@@ -539,6 +540,49 @@ def test_warm_start_max_iter_and_inputs_untouched():
                                  lam=1.0, reg_bias=False, fixed_first=False, tol=1e-8,
                                  max_iter=100, W0=W0)
     np.testing.assert_array_equal(W0, W0_copy)
+
+
+def test_settle_scales_an_absolute_measure_by_its_bound():
+    """A failed line search is convergence only at rounding level: 1e-6 of
+    the largest the gradient can be, for an absolute measure."""
+    failed, stalled = Status.LINE_SEARCH_FAILED, Status.STALLED
+    assert settle(failed, 5e-5, 1e-4, bound=1e3) == Status.CONVERGED  # within tol
+    assert settle(failed, 5e-4, 1e-4, bound=1e3) == Status.CONVERGED  # rounding: 1e-3
+    assert settle(failed, 5e-2, 1e-4, bound=1e3) == failed
+    assert settle(stalled, 5e-2, 1e-4, bound=lambda: 1e5) == Status.CONVERGED
+    assert settle(stalled, 5e-2, 1e-4) == stalled  # relative: rounding is 1e-6
+    assert settle(Status.MAX_ITER, 0.0, 1e-4, bound=1.0) == Status.MAX_ITER
+
+    def never():
+        raise AssertionError("the bound is computed only for the two endings")
+
+    assert settle(Status.CONVERGED, 1.0, 1e-4, bound=never) == Status.CONVERGED
+    X, y = iris_binary()
+    proof = proved_csr(sp.csr_matrix(X))
+    cost = np.full(X.shape[0], 2.0)
+    assert gradient_bound(proof, cost, 1.0) == pytest.approx(2.0 * X.shape[0] * np.abs(X).max())
+    assert gradient_bound(proof, cost, 1e3) == pytest.approx(2.0 * X.shape[0] * 1e3)
+
+
+def test_a_line_search_that_fails_far_from_the_optimum_warns(monkeypatch):
+    """No step lowers the objective although the gradient is large: the fit
+    warns and says so, never a silent 'converged' model."""
+    from fastlinear import LogisticRegression
+
+    X, y = load_breast_cancer(return_X_y=True)
+    monkeypatch.setattr(_newton_cholesky, "_line_search", lambda *args: None)
+    for Xs, ys in [(X, y), (load_iris(return_X_y=True))]:
+        with pytest.warns(ConvergenceWarning, match="line search found no decrease"):
+            est = LogisticRegression(solver="newton-cholesky").fit(Xs, ys)
+        assert est.n_iter_[0] == 0
+    monkeypatch.undo()
+    # Run to tol=0, the same solver ends on a failed line search at the
+    # optimum, and that is convergence.
+    for Xs, ys in [iris_binary(), load_iris(return_X_y=True)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            est = LogisticRegression(solver="newton-cholesky", tol=0.0, max_iter=1000)
+            assert est.fit(Xs, ys).n_iter_[0] < 1000
 
 
 def test_stop_flag_interrupts():
