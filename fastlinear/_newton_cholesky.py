@@ -189,6 +189,14 @@ class _Rows:
         else:
             G += self.dense.T @ U
 
+    def binary_hessian_vector(self, d, V, G):
+        """``G += X~^T diag(d) X~ V`` for one column ``V`` (n_features + 1, 1)."""
+        if self.dense is None:
+            _stopped(_hessian_fast.binary_hessian_vector(self.X, d, V, G, bias=self.bias,
+                                                         stop=self.stop))
+        else:
+            G += self.dense.T @ (d[:, None] * (self.dense @ V))
+
     def binary_hessian(self, d, H):
         """``H += X~^T diag(d) X~`` (``d >= 0``)."""
         if self.dense is None:
@@ -261,11 +269,19 @@ class _Binary:
         ce *= e
         return g, -ce  # C_i sigma(-y_i z_i) sigma(y_i z_i)
 
+    def curvature(self, z):
+        """The Hessian weights ``D_ii`` alone, the same bits as :meth:`gradient`'s."""
+        e = expit(-self.y * z)
+        ce = self.cost * e
+        e -= 1.0
+        ce *= e
+        return -ce
+
     def hessian_vector(self, curvature, v):
-        """``H v`` in two passes over the rows (no ``H``)."""
-        u = curvature * self.scores(v)
+        """``H v`` in one pass over the rows (no ``H``)."""
         Hv = self.penalised * v
-        self.rows.transpose_product(u.reshape(-1, 1), Hv.reshape(-1, 1))
+        self.rows.binary_hessian_vector(curvature, np.ascontiguousarray(v).reshape(-1, 1),
+                                        Hv.reshape(-1, 1))
         return Hv
 
     def hessian(self, curvature):
@@ -509,14 +525,20 @@ def _preconditioned_cg(model, curvature, g, factor, *, forcing, tol, max_steps):
     return d, max_steps, False
 
 
-def _newton(model, w, *, tol, max_iter, verbose, stop):
+def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
     """The Newton loop of the module docstring on ``model``; ``w`` updated in place.
 
-    Returns ``(n_iter, status, measure, z)`` (``z`` the scores of ``w``).
+    ``known`` is ``(z, g)``, the scores and gradient at ``w`` if already
+    computed (the binary model's quasi-Newton start), or None.  Returns
+    ``(n_iter, status, measure, z)`` (``z`` the scores of ``w``).
     """
-    z = model.scores(w) if np.any(w) else model.zero_scores()
+    if known is None:
+        z = model.scores(w) if np.any(w) else model.zero_scores()
+        g, curvature = model.gradient(w, z)
+    else:
+        z, g = known
+        curvature = model.curvature(z)
     f = model.value(w, z)
-    g, curvature = model.gradient(w, z)
     n_iter, status = 0, Status.MAX_ITER
     g_norm0 = float(np.linalg.norm(g))
     factor, steps, spent = None, 0, 0
@@ -573,21 +595,27 @@ def _newton(model, w, *, tol, max_iter, verbose, stop):
 def _quasi_newton_start(model, w, *, tol, max_iter, verbose):
     """Step 0b: at most ``max_iter`` L-BFGS iterations from ``w`` (in place).
 
-    Returns the iterations taken.  scikit-learn's lbfgs options: ``gtol`` the
-    threshold of the Newton test, ``maxls=50``, ``ftol=64 eps``.  It stops
-    early on scipy's own tests (gradient, relative decrease, line search);
-    Newton then takes over from the last accepted iterate, which has the
-    lowest ``f`` seen (L-BFGS-B's iterates decrease ``f``).
+    Returns the iterations taken and, when the last evaluation was at the
+    returned ``w`` (as it is after an accepted step), its ``(z, g)`` for
+    :func:`_newton`, which then starts without reading X.  scikit-learn's
+    lbfgs options: ``gtol`` the threshold of the Newton test, ``maxls=50``,
+    ``ftol=64 eps``.  It stops early on scipy's own tests (gradient,
+    relative decrease, line search); Newton then takes over from the last
+    accepted iterate, which has the lowest ``f`` seen (L-BFGS-B's iterates
+    decrease ``f``).
     """
     import scipy.optimize
 
     g = np.empty_like(w)
+    z = np.empty(model.X.n_rows)
     kw = dict(bias=model.bias, lam=model.lam, reg_bias=model.reg_bias,
-              n_threads=model.n_threads, stop=model.stop)
+              n_threads=model.n_threads, stop=model.stop, scores=z)
+    last = {}
 
     def fun(v):
         f = _newton_fast.logistic_loss_grad(model.X, model.y, model.cost, v, g, **kw)
         _stopped(model.stop[0])
+        last.update(v=v.copy(), g=g.copy())
         return f, g.copy()
 
     result = scipy.optimize.minimize(
@@ -599,7 +627,8 @@ def _quasi_newton_start(model, w, *, tol, max_iter, verbose):
     if verbose:
         print(f"newton-cholesky: {result.nit} L-BFGS iterations first "
               f"(f {result.fun:.12g}, max|g| {float(np.max(np.abs(result.jac))):.3e})")
-    return int(result.nit)
+    known = (z, last["g"]) if last and np.array_equal(last["v"], w) else None
+    return int(result.nit), known
 
 
 def _line_search(model, w, z, f, g, d, dz, measure):
@@ -720,19 +749,19 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
     threshold = gradient_tol(problem, tol)
     model = _Binary(problem.X, y, cost, float(problem.bias), float(problem.lam),
                     bool(problem.reg_bias), int(n_threads), new_stop_flag() if stop is None else stop)
-    n_first = 0
+    n_first, known = 0, None
     if quasi_newton and w0 is None and model.lam == 1.0 and model.cg_steps > 0 \
             and model.rows.dense is None and max_iter > 0:
         try:
-            n_first = _quasi_newton_start(model, w, tol=threshold,
-                                          max_iter=min(QUASI_NEWTON_ITER, int(max_iter)),
-                                          verbose=verbose)
+            n_first, known = _quasi_newton_start(
+                model, w, tol=threshold, max_iter=min(QUASI_NEWTON_ITER, int(max_iter)),
+                verbose=verbose)
         except _Interrupted:
             return Solution(w, None, 0, Status.INTERRUPTED, np.inf, "newton-cholesky",
                             threshold)
     n_iter, status, measure, z = _newton(model, w, tol=threshold,
                                          max_iter=int(max_iter) - n_first,
-                                         verbose=verbose, stop=model.stop)
+                                         verbose=verbose, stop=model.stop, known=known)
     n_iter += n_first
     alpha = cost * expit(-y * z)
     return Solution(w, alpha, int(n_iter), status, measure, "newton-cholesky", threshold)

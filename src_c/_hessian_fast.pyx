@@ -130,10 +130,11 @@ cdef enum:
     HESSIAN = 0           # the Hessian passes
     SCORES = 1            # B = X~ A
     TRANSPOSE = 2         # B += X~^T A
+    HESS_VEC = 3          # B += X~^T diag(w) X~ A (one column)
 
 
 cdef struct Pass:
-    int op                # HESSIAN, SCORES or TRANSPOSE
+    int op                # HESSIAN, SCORES, TRANSPOSE or HESS_VEC
     Py_ssize_t n          # rows
     Py_ssize_t m          # n_features + 1
     Py_ssize_t K          # classes (1 for the binary Hessian)
@@ -509,7 +510,40 @@ def transpose_product(X, U, G, *, double bias, stop=None):
                          ("G", G, X.n_cols + 1), bias, stop, TRANSPOSE)
 
 
-def _product_call(who, X, source, target, double bias, stop, int op):
+def binary_hessian_vector(X, d, V, G, *, double bias, stop=None):
+    """``G += X~^T diag(d) X~ V`` for one column ``V``, in one pass over the rows.
+
+    Each row's score ``x~_i . v``, times ``d_i``, is added back along the
+    same row while it is in cache: the same bits as :func:`scores`, the
+    product with ``d`` and :func:`transpose_product`, with X read once
+    instead of twice.
+
+    Parameters
+    ----------
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features)
+    d : float64 ndarray of shape (n_samples,), the rows' weights.
+    V : float64 ndarray of shape (n_features + 1, 1), C-contiguous
+    G : float64 ndarray of shape (n_features + 1, 1), C-contiguous, updated.
+    bias : float
+    stop : uint8 ndarray of shape (1,), optional
+
+    Returns
+    -------
+    stopped : bool
+    """
+    who = "binary_hessian_vector"
+    _check_common(X, who, bias, 1)
+    _float64_array("d", who, d, (X.n_rows,))
+    _finite("d", who, d)
+    if not isinstance(V, np.ndarray) or V.ndim != 2 or V.shape[1] != 1:
+        raise ValueError(f"{who}: V must be a float64 array of shape ({X.n_cols + 1}, 1).")
+    cdef const double[::1] dv = d
+    return _product_call(who, X, ("V", V, X.n_cols + 1), ("G", G, X.n_cols + 1), bias, stop,
+                         HESS_VEC, &dv[0] if X.n_rows else NULL)
+
+
+cdef object _product_call(str who, X, tuple source, tuple target, double bias, stop, int op,
+                          const double* w=NULL):
     """Check ``source`` (read) and ``target`` (written), then run the product ``op``."""
     _check_common(X, who, bias, 1)
     name, A, rows = source
@@ -526,6 +560,7 @@ def _product_call(who, X, source, target, double bias, stop, int op):
     cdef double[:, ::1] Bv = target[1]
     cdef unsigned char[::1] sv = stop
     cdef Pass p
+    p.w = w
     p.n = X.n_rows
     p.m = X.n_cols + 1
     p.K = K
@@ -585,6 +620,14 @@ cdef bint _product_vector(const floating* data, const index_t* indices, const in
                 break
         if p.op == TRANSPOSE:
             acc = a[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                b[indices[k]] += data[k] * acc
+            b[nf] += bias * acc
+        elif p.op == HESS_VEC:
+            acc = bias * a[nf]
+            for k in range(indptr[i], indptr[i + 1]):
+                acc += data[k] * a[indices[k]]
+            acc = p.w[i] * acc
             for k in range(indptr[i], indptr[i + 1]):
                 b[indices[k]] += data[k] * acc
             b[nf] += bias * acc

@@ -730,7 +730,7 @@ cdef int _line_search(const floating* data, const index_t* indices,
 
 def logistic_loss_grad(X, const double[::1] y, const double[::1] cost, const double[::1] w,
                        double[::1] g, *, double bias, double lam=1.0, bint reg_bias=False,
-                       int n_threads=1, unsigned char[::1] stop=None):
+                       int n_threads=1, unsigned char[::1] stop=None, double[::1] scores=None):
     """``f(w)`` of the logistic loss and its gradient, in one pass over the rows.
 
     ``f`` is this module's objective with the logistic loss (``lam/2 w_R.w_R +
@@ -753,6 +753,10 @@ def logistic_loss_grad(X, const double[::1] y, const double[::1] cost, const dou
     reg_bias : whether the bias weight is penalised.
     n_threads : chunks of rows (rule 2).
     stop : uint8 array of shape (1,), the fit's shared stop flag.
+    scores : ndarray of shape (n_samples,), optional
+        Receives ``z = X~ w`` (the same bits as
+        ``fastlinear._hessian_fast.scores``), so that a solver continuing
+        from ``w`` need not read X again.
 
     Returns
     -------
@@ -769,8 +773,11 @@ def logistic_loss_grad(X, const double[::1] y, const double[::1] cost, const dou
     if not isfinite(bias) or not (lam >= 0.0) or not isfinite(lam) or n_threads < 1:
         raise ValueError("logistic_loss_grad: bias and lam must be finite (lam >= 0) and "
                          "n_threads >= 1.")
+    if scores is not None and scores.shape[0] != n:
+        raise ValueError("logistic_loss_grad: scores must have n_samples = %d elements." % n)
     if stop is None:
         stop = np.zeros(1, dtype=np.uint8)
+    cdef double* z_out = &scores[0] if scores is not None and n > 0 else NULL
     cdef int chunks = n_threads if FL_HAVE_OPENMP else 1
     if X.nnz < MIN_NNZ_PER_FEATURE * m:
         chunks = 1
@@ -783,20 +790,20 @@ def logistic_loss_grad(X, const double[::1] y, const double[::1] cost, const dou
     if X.indices.dtype == np.int32:
         if X.data.dtype == np.float32:
             return _loss_grad_typed[float, int32_t](X.data, X.indices, X.indptr, &p, w, g,
-                                                    bounds, acc, part)
+                                                    bounds, acc, part, z_out)
         return _loss_grad_typed[double, int32_t](X.data, X.indices, X.indptr, &p, w, g,
-                                                 bounds, acc, part)
+                                                 bounds, acc, part, z_out)
     if X.data.dtype == np.float32:
         return _loss_grad_typed[float, int64_t](X.data, X.indices, X.indptr, &p, w, g,
-                                                bounds, acc, part)
+                                                bounds, acc, part, z_out)
     return _loss_grad_typed[double, int64_t](X.data, X.indices, X.indptr, &p, w, g,
-                                             bounds, acc, part)
+                                             bounds, acc, part, z_out)
 
 
 cdef double _loss_grad_typed(const floating[::1] data, const index_t[::1] indices,
                              const index_t[::1] indptr, const Problem* p,
                              const double[::1] w, double[::1] g, Py_ssize_t[::1] bounds,
-                             double[:, ::1] acc, double[::1] part):
+                             double[:, ::1] acc, double[::1] part, double* z_out):
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef Py_ssize_t j, m = p.m
@@ -807,12 +814,12 @@ cdef double _loss_grad_typed(const floating[::1] data, const index_t[::1] indice
         _chunk_bounds(&indptr[0], NULL, p.n, p.n_chunks, &bounds[0])
         if p.n_chunks == 1:
             stopped = _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], 0, p.n,
-                                       &acc[0, 0], &part[0], True)
+                                       &acc[0, 0], &part[0], True, z_out)
         else:
             for c in prange(p.n_chunks, schedule="static", chunksize=1,
                             num_threads=p.n_chunks):
                 _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], bounds[c],
-                                 bounds[c + 1], &acc[c, 0], &part[c], False)
+                                 bounds[c + 1], &acc[c, 0], &part[c], False, z_out)
         for j in range(m):
             g[j] = 0.0
         for c in range(p.n_chunks):
@@ -829,9 +836,10 @@ cdef double _loss_grad_typed(const floating[::1] data, const index_t[::1] indice
 cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
                            const index_t* indptr, const Problem* p, const double* w,
                            Py_ssize_t lo, Py_ssize_t hi, double* acc, double* f_out,
-                           bint polling) noexcept nogil:
+                           bint polling, double* z_out) noexcept nogil:
     """Rows ``lo..hi-1``: ``sum_i C_i xi(z_i)`` into ``f_out``, ``X~^T u`` into
-    ``acc``; True when ``polling`` and the stop flag was set."""
+    ``acc``, the scores into ``z_out`` unless it is NULL; True when
+    ``polling`` and the stop flag was set."""
     cdef Py_ssize_t i, k, nf = p.m - 1
     cdef double zi, e, u, h, f = 0.0, ci, yi
     for k in range(p.m):
@@ -840,12 +848,16 @@ cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
         if polling and (i & (POLL_EVERY - 1)) == POLL_EVERY - 1 and poll(p.stop):
             return True
         ci = p.cost[i]
-        if ci == 0.0:
+        if ci == 0.0 and z_out == NULL:
             continue
         yi = p.y[i]
         zi = w[nf] * p.bias
         for k in range(indptr[i], indptr[i + 1]):
             zi += data[k] * w[indices[k]]
+        if z_out != NULL:
+            z_out[i] = zi
+            if ci == 0.0:
+                continue
         f += logistic_value_exp(ci, yi, zi, &e)
         logistic_terms(ci, yi, zi, e, &u, &h)
         for k in range(indptr[i], indptr[i + 1]):

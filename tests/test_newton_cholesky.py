@@ -208,6 +208,37 @@ def test_products_equal_dense(dtype, index_dtype, K):
     np.testing.assert_allclose(G, 1.0 + Xt.T @ U, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_binary_hessian_vector_is_the_two_products_in_one_pass(dtype, index_dtype):
+    """``G += X~^T diag(d) X~ v``: NumPy's value, and bit for bit the scores,
+    the product with ``d`` and the transposed product done one after the
+    other (the fused pass keeps every addition in its order)."""
+    X, _, proof = random_sparse(dtype=dtype, index_dtype=index_dtype)
+    Xt = dense_tilde(X, 1.3)
+    rng = np.random.RandomState(5)
+    v, d = rng.randn(16, 1), rng.rand(120)
+    d[::5] = 0.0
+    G = np.full((16, 1), 0.25)
+    _hessian_fast.binary_hessian_vector(proof, d, v, G, bias=1.3)
+    np.testing.assert_allclose(G, 0.25 + Xt.T @ (d[:, None] * (Xt @ v)), rtol=1e-12,
+                               atol=1e-12)
+    z, two = np.empty((120, 1)), np.full((16, 1), 0.25)
+    _hessian_fast.scores(proof, v, z, bias=1.3)
+    _hessian_fast.transpose_product(proof, d[:, None] * z, two, bias=1.3)
+    np.testing.assert_array_equal(G, two)
+    with pytest.raises(ValueError, match=r"V must be a float64 array of shape \(16, 1\)"):
+        _hessian_fast.binary_hessian_vector(proof, d, np.ones((16, 2)), G, bias=1.3)
+    with pytest.raises(ValueError, match="d has NaN"):
+        _hessian_fast.binary_hessian_vector(proof, np.full(120, np.nan), v, G, bias=1.3)
+    with pytest.raises(ValueError, match=r"d must have shape \(120,\)"):
+        _hessian_fast.binary_hessian_vector(proof, d[:-1], v, G, bias=1.3)
+    read_only = np.zeros((16, 1))
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="G is read-only"):
+        _hessian_fast.binary_hessian_vector(proof, d, v, read_only, bias=1.3)
+
+
 def test_kernel_bad_input():
     X, _, proof = random_sparse(n=10, d=3)
     d = np.ones(10)
@@ -802,8 +833,57 @@ def test_logistic_loss_grad_bad_input_and_stop():
         _newton_fast.logistic_loss_grad(proof, y, cost, w[:-1], g, bias=1.0)
     with pytest.raises(ValueError, match="lam must be finite"):
         _newton_fast.logistic_loss_grad(proof, y, cost, w, g, bias=1.0, lam=np.nan)
+    with pytest.raises(ValueError, match="scores must have n_samples = 50"):
+        _newton_fast.logistic_loss_grad(proof, y, cost, w, g, bias=1.0, scores=np.empty(49))
     stop = np.ones(1, dtype=np.uint8)
     assert np.isnan(_newton_fast.logistic_loss_grad(proof, y, cost, w, g, bias=1.0, stop=stop))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_logistic_loss_grad_scores_are_the_scores_kernels(n_threads):
+    """The optional ``scores`` output is ``X~ w`` bit for bit as
+    ``_hessian_fast.scores`` gives it, rows of cost 0 included; asking for it
+    changes neither ``f`` nor ``g``."""
+    from fastlinear import _newton_fast
+
+    X, y01, proof = random_sparse(n=3000, d=40, seed=8)
+    y = np.where(y01 == 1, 1.0, -1.0)
+    cost = np.random.default_rng(2).random(3000)
+    cost[::3] = 0.0
+    w = np.random.default_rng(3).standard_normal(41)
+    g, g_z, z = np.empty(41), np.empty(41), np.full(3000, np.nan)
+    f = _newton_fast.logistic_loss_grad(proof, y, cost, w, g, bias=1.5, n_threads=n_threads)
+    f_z = _newton_fast.logistic_loss_grad(proof, y, cost, w, g_z, bias=1.5,
+                                          n_threads=n_threads, scores=z)
+    expected = np.empty((3000, 1))
+    _hessian_fast.scores(proof, w.reshape(-1, 1), expected, bias=1.5)
+    np.testing.assert_array_equal(z, expected[:, 0])
+    assert f_z == f
+    np.testing.assert_array_equal(g_z, g)
+
+
+def test_newton_continues_from_the_quasi_newton_start_without_reading_x(monkeypatch):
+    """After the L-BFGS iterations, Newton starts from their last evaluation:
+    the scores are those of ``w`` (bit for bit) and the gradient that of
+    ``w`` (to rounding), and no extra pass over X is made for them."""
+    X, y = unbalanced_binary()
+    problem = binary_problem(X, y, 1.0)
+    seen = []
+    original = _newton_cholesky._newton
+
+    def spy(model, w, **kwargs):
+        seen.append((model, w.copy(), kwargs["known"]))
+        return original(model, w, **kwargs)
+
+    monkeypatch.setattr(_newton_cholesky, "_newton", spy)
+    _newton_cholesky.binary(problem, tol=1e-4, max_iter=100, quasi_newton=True)
+    model, w, known = seen[0]
+    assert known is not None
+    z, g = known
+    np.testing.assert_array_equal(z, model.scores(w))
+    g_ref, _ = model.gradient(w, z)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-10, atol=1e-12 * np.abs(g_ref).max())
+    np.testing.assert_array_equal(model.curvature(z), model.gradient(w, z)[1])
 
 
 def count_quasi_newton(monkeypatch):
@@ -811,8 +891,9 @@ def count_quasi_newton(monkeypatch):
     original = _newton_cholesky._quasi_newton_start
 
     def counted(*args, **kwargs):
-        calls.append(original(*args, **kwargs))
-        return calls[-1]
+        result = original(*args, **kwargs)
+        calls.append(result[0])
+        return result
 
     monkeypatch.setattr(_newton_cholesky, "_quasi_newton_start", counted)
     return calls
