@@ -57,7 +57,7 @@ Each step:
    whose Hessian diagonal is positive; the others (a column of ``X~`` that is
    zero on every sample of positive cost, and unpenalised) have a zero
    gradient and stay where they are.  If Cholesky fails (collinear features
-   with ``lam = 0``), a tiny ridge ``1e-10 max diag(H)`` is added; if it still
+   with ``lam = 0``), a tiny ridge ``1e-10 diag(H)`` is added; if it still
    fails, the minimum-norm solution from ``eigh``.
 2b. The Hessian is not formed at every step.  Once factorised, the
    factor preconditions conjugate gradients on the exact ``H d = -g`` of
@@ -80,9 +80,10 @@ Each step:
    resolving the decrease long before ``g`` does).
 4. It stops when ``max_j |g_j| <= tol`` (scikit-learn's lbfgs rule, ``tol``
    in the units of ``f``), after ``max_iter`` steps, or when the line search
-   finds no acceptable step (the gradient is then at rounding level for the
-   data's scale; counted as converged, as the truncated Newton solver does,
-   with the honest ``max |g|`` as the measure).
+   finds no acceptable step: converged if every gradient entry is at
+   rounding level for its own feature's scale (``fastlinear._solvers.settle``
+   with :func:`~fastlinear._solvers.scaled_gradient`), otherwise a
+   ``ConvergenceWarning``; the honest ``max |g|`` is the measure.
 
 The multinomial Hessian is singular
 -----------------------------------
@@ -92,7 +93,9 @@ probability, so when that row is not penalised (the bias row without
 Let ``N`` be the span of these ``v``.  The solver solves
 ``H' d = -g`` with ``H' = H + eps B``, ``B = sum_a (e_a e_a^T) kron (1 1^T)``
 (``eps`` added to every entry of row ``a``'s ``K x K`` block) and ``eps`` the
-mean diagonal entry of ``H``.  Then:
+mean diagonal entry of that block (any ``eps > 0`` gives the same ``d``; one
+of the row's own scale keeps ``H'`` as well conditioned as ``H`` is on
+``N^perp``).  Then:
 
 - ``g`` is orthogonal to ``N``: ``f(W + c e_a 1^T) = f(W)`` for every ``c``,
   so ``g . v = 0``.
@@ -117,7 +120,7 @@ from scipy.special import expit, log_expit
 from . import _hessian_fast, _newton_fast
 from ._csr_fast import require_proved
 from ._parallel import blas_threads, new_stop_flag
-from ._solvers import Solution, Status, gradient_bound, gradient_tol, settle
+from ._solvers import Solution, Status, gradient_tol, scaled_gradient, settle
 
 __all__ = ["binary", "multinomial"]
 
@@ -127,7 +130,7 @@ ARMIJO = 1e-4
 MAX_HALVINGS = 30
 #: A change of ``f`` below ``ROUNDING |f|`` is not resolved by ``f``.
 ROUNDING = 64 * np.finfo(np.float64).eps
-#: The ridge added (relative to the largest diagonal entry) when Cholesky fails.
+#: The ridge added when Cholesky fails, relative to each diagonal entry.
 RIDGE = 1e-10
 #: X counts as dense when this fraction of its entries is stored ...
 DENSE_FILL = 0.5
@@ -462,15 +465,22 @@ class _Factor:
             return
         A = H.copy()
         if len(null_rows) and K > 1:
-            eps = float(diag[keep].mean())
+            # eps of the row's own scale: one of the whole diagonal would be
+            # that of the largest feature, and swamp a row of unit scale.
             for a in null_rows:
-                A[a * K:(a + 1) * K, a * K:(a + 1) * K] += eps
+                block = slice(a * K, (a + 1) * K)
+                eps = float(diag[block].mean())
+                if eps > 0:
+                    A[block, block] += eps
             self.keep = keep = np.diag(A) > 0
         A = A[np.ix_(keep, keep)]
         try:
             self.chol = scipy.linalg.cho_factor(A, check_finite=False)
         except (np.linalg.LinAlgError, ValueError):
-            A[np.diag_indices_from(A)] += RIDGE * float(np.max(np.diag(A)))
+            # Each variable's ridge relative to its own curvature: one
+            # relative to the largest would erase the features of small
+            # scale when another is 1e20 times larger.
+            A[np.diag_indices_from(A)] *= 1.0 + RIDGE
             try:
                 self.chol = scipy.linalg.cho_factor(A, check_finite=False)
                 self.how = "ridge"
@@ -579,7 +589,8 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
                 # No resolvable decrease: the optimum at rounding level, or
                 # steps that no longer resolve far from it (settle decides).
                 status = settle(Status.LINE_SEARCH_FAILED, measure, tol,
-                                bound=lambda: gradient_bound(model.X, model.cost, model.bias))
+                                scaled=lambda: scaled_gradient(g, model.X, model.cost,
+                                                               model.bias))
                 break
             w[:], z, f, g, curvature = found
             spent += steps

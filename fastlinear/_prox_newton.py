@@ -339,7 +339,7 @@ def fit_multinomial_l1(X, y, cost, l1_ratio, *, fit_intercept=True, tol=1e-4,
         tol=float(tol), max_iter=int(max_iter), W0=W0, n_threads=n_threads, verbose=verbose)
     if status == Status.INTERRUPTED:
         raise KeyboardInterrupt("fit_multinomial_l1 was interrupted.")
-    converged = settle(status, measure, threshold, bound=lambda: gradient_bound(
+    converged = settle(status, measure, threshold, scaled=lambda: measure / gradient_bound(
         Xp, cost, 1.0 if fit_intercept else 0.0)) == Status.CONVERGED
     if not converged:
         warnings.warn(

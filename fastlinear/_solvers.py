@@ -73,41 +73,62 @@ _OVERFLOW = 5
 ROUNDING_MEASURE = 1e-6
 
 
-def settle(status, measure, threshold, *, bound=None):
+def settle(status, measure, threshold, *, scaled=None):
     """The status of a solve, with an ending without progress resolved.
 
     Two endings mean the solver can no longer move: ``LINE_SEARCH_FAILED``
     (no step along the direction lowers the objective in float64) and
     ``STALLED`` (coordinate descent: passes that changed nothing, every step
     below 1e-12).  Either is convergence if the stopping measure is within
-    ``threshold`` or at rounding level: :data:`ROUNDING_MEASURE` for a
-    relative measure (the coordinate-descent measures are relative, or in
-    units of the dual gradient, which is of order 1), and
-    ``ROUNDING_MEASURE * bound`` for an absolute one (a gradient in the
-    objective's units), where ``bound`` is the largest that gradient can be
-    (:func:`gradient_bound`; a float, or a function returning it, called
-    only for these two endings).  A tiny ``tol`` ends there at the optimum.
-    Otherwise the status stays, and the fit warns: the steps stopped
-    resolving long before the optimum (e.g. X scaled by 1e100).
+    ``threshold`` or at rounding level: a relative measure (the
+    coordinate-descent measures are relative, or in units of the dual
+    gradient, which is of order 1) at most :data:`ROUNDING_MEASURE`; an
+    absolute one (a gradient in the objective's units) when ``scaled()``,
+    the measure in units of the largest each gradient entry can be
+    (:func:`scaled_gradient`, or ``measure / gradient_bound(...)`` where
+    only the measure is known), is at most :data:`ROUNDING_MEASURE`.
+    ``scaled`` is called only for these two endings.  A tiny ``tol`` ends
+    there at the optimum.  Otherwise the status stays, and the fit warns:
+    the steps stopped resolving long before the optimum (e.g. X scaled by
+    1e100).
     """
     status = Status(status)
     if status not in (Status.LINE_SEARCH_FAILED, Status.STALLED):
         return status
-    rounding = ROUNDING_MEASURE
-    if bound is not None:
-        rounding *= float(bound() if callable(bound) else bound)
-    if measure <= max(threshold, rounding):
+    if measure <= threshold:
+        return Status.CONVERGED
+    if (measure if scaled is None else float(scaled())) <= ROUNDING_MEASURE:
         return Status.CONVERGED
     return status
 
 
-def gradient_bound(X, cost, bias):
-    """``sum_i C_i * max(max_ij |x_ij|, |bias|)``: the largest a gradient entry
-    of ``sum_i C_i loss_i`` can be when ``|loss'| <= 1`` (the logistic and
-    multinomial losses), the scale of an absolute measure's rounding for
-    :func:`settle`.  ``X`` is a CSR proof (``.data``)."""
-    largest = float(np.max(np.abs(X.data))) if X.data.size else 0.0
-    return float(np.sum(cost)) * max(largest, abs(float(bias)))
+def gradient_bound(X, cost, bias, *, per_variable=False):
+    """How large a gradient entry of ``sum_i C_i loss_i`` can be when
+    ``|loss'| <= 1`` (the logistic and multinomial losses): ``sum_i C_i
+    max_i |x~_ij|``, per variable ``j`` (the bias last) or, by default, the
+    largest of them.  The scale of an absolute measure's rounding for
+    :func:`settle`.  ``X`` is a CSR proof (``.data``, ``.indices``)."""
+    total = float(np.sum(cost))
+    if not per_variable:
+        largest = float(np.max(np.abs(X.data))) if X.data.size else 0.0
+        return total * max(largest, abs(float(bias)))
+    column = np.zeros(X.n_cols + 1)
+    np.maximum.at(column, X.indices, np.abs(X.data))
+    column[-1] = abs(float(bias))
+    return total * column
+
+
+def scaled_gradient(g, X, cost, bias):
+    """``max_j |g_j| / B_j`` with ``B_j`` the per-variable
+    :func:`gradient_bound`; ``g`` of shape (n_features + 1,) or (n_features
+    + 1) * K (the variables of one feature's row of ``W`` together).  Entries
+    of a variable that no sample can move (``B_j = 0``) count only when
+    nonzero (as infinite)."""
+    bound = gradient_bound(X, cost, bias, per_variable=True)
+    g = np.abs(np.asarray(g, dtype=np.float64)).reshape(bound.shape[0], -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(g > 0, g / bound[:, None], 0.0)
+    return float(np.max(ratio)) if ratio.size else 0.0
 
 
 #: The Newton kernel's CG constant (``eps_cg`` of ``_newton_fast.newton``):
@@ -244,8 +265,9 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         stop=new_stop_flag() if stop is None else stop, reference=reference,
         X=problem.X,
     )
-    status = settle(status, measure, threshold, bound=(
-        (lambda: gradient_bound(problem.X, problem.cost, problem.bias)) if gradient else None))
+    status = settle(status, measure, threshold, scaled=(
+        (lambda: measure / gradient_bound(problem.X, problem.cost, problem.bias))
+        if gradient else None))
     return Solution(w, None, int(n_iter), status, float(measure), "glmnet", threshold)
 
 
@@ -395,7 +417,7 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
             # the line search met overflow, not the optimum.
             return None if scale == 1.0 else _cannot_move(problem, scale)
         status = settle(status, measure, threshold / scale if max_abs_rule else threshold,
-                        bound=(lambda: gradient_bound(problem.X, cost, problem.bias))
+                        scaled=(lambda: measure / gradient_bound(problem.X, cost, problem.bias))
                         if max_abs_rule else None)
     if max_abs_rule:
         measure *= scale

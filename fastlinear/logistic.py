@@ -610,7 +610,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             max_iter=int(self.max_iter), W0=W0, n_threads=self._n_threads(),
             verbose=int(self.verbose), stop=stop)
         status = settle(status, measure, threshold,
-                        bound=lambda: gradient_bound(data.X, cost, self._bias()))
+                        scaled=lambda: measure / gradient_bound(data.X, cost, self._bias()))
         return Solution(W, None, int(n_iter), status, float(measure), "prox-newton", threshold)
 
     def _bias(self):
@@ -711,7 +711,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         # No decrease along a Newton direction: converged if the gradient is
         # at rounding level for the data's scale (tol=0 ends here).
         status = settle(status, measure, threshold,
-                        bound=lambda: gradient_bound(data.X, cost, self._bias()))
+                        scaled=lambda: measure / gradient_bound(data.X, cost, self._bias()))
         return Solution(W, None, int(n_iter), status, float(measure), solver, threshold)
 
     def _n_threads(self):

@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from fastlinear import _hessian_fast, _newton_cholesky
 from fastlinear._csr_fast import checked_csr
 from fastlinear._problem import LinearProblem
-from fastlinear._solvers import Status, gradient_bound, settle
+from fastlinear._solvers import Status, gradient_bound, scaled_gradient, settle
 from fastlinear._validation import proved_csr
 
 # ------------------------------------------------------------ NumPy twins
@@ -575,24 +575,72 @@ def test_warm_start_max_iter_and_inputs_untouched():
 
 def test_settle_scales_an_absolute_measure_by_its_bound():
     """A failed line search is convergence only at rounding level: 1e-6 of
-    the largest the gradient can be, for an absolute measure."""
+    the largest each gradient entry can be, for an absolute measure, and
+    feature by feature where the gradient is known."""
     failed, stalled = Status.LINE_SEARCH_FAILED, Status.STALLED
-    assert settle(failed, 5e-5, 1e-4, bound=1e3) == Status.CONVERGED  # within tol
-    assert settle(failed, 5e-4, 1e-4, bound=1e3) == Status.CONVERGED  # rounding: 1e-3
-    assert settle(failed, 5e-2, 1e-4, bound=1e3) == failed
-    assert settle(stalled, 5e-2, 1e-4, bound=lambda: 1e5) == Status.CONVERGED
+    assert settle(failed, 5e-5, 1e-4, scaled=lambda: 1.0) == Status.CONVERGED  # within tol
+    assert settle(failed, 5e-4, 1e-4, scaled=lambda: 5e-7) == Status.CONVERGED  # rounding
+    assert settle(failed, 5e-2, 1e-4, scaled=lambda: 5e-5) == failed
     assert settle(stalled, 5e-2, 1e-4) == stalled  # relative: rounding is 1e-6
-    assert settle(Status.MAX_ITER, 0.0, 1e-4, bound=1.0) == Status.MAX_ITER
+    assert settle(stalled, 5e-7, 1e-9) == Status.CONVERGED
+    assert settle(Status.MAX_ITER, 0.0, 1e-4, scaled=lambda: 0.0) == Status.MAX_ITER
 
     def never():
-        raise AssertionError("the bound is computed only for the two endings")
+        raise AssertionError("the scaled measure is computed only for the two endings")
 
-    assert settle(Status.CONVERGED, 1.0, 1e-4, bound=never) == Status.CONVERGED
-    X, y = iris_binary()
+    assert settle(Status.CONVERGED, 1.0, 1e-4, scaled=never) == Status.CONVERGED
+    # Two features of scales 1 and 1e20, and the bias: each gradient entry
+    # is compared with its own column's bound, not with the largest.
+    X = np.array([[1.0, 2e20], [-0.5, 1e20], [0.0, -3e20]])
     proof = proved_csr(sp.csr_matrix(X))
-    cost = np.full(X.shape[0], 2.0)
-    assert gradient_bound(proof, cost, 1.0) == pytest.approx(2.0 * X.shape[0] * np.abs(X).max())
-    assert gradient_bound(proof, cost, 1e3) == pytest.approx(2.0 * X.shape[0] * 1e3)
+    cost = np.array([1.0, 2.0, 1.0])
+    np.testing.assert_allclose(gradient_bound(proof, cost, 0.5, per_variable=True),
+                               [4.0, 12e20, 2.0])
+    assert gradient_bound(proof, cost, 0.5) == pytest.approx(12e20)
+    g = np.array([1e-3, 1e10, 0.0])   # the small feature far from rounding
+    assert scaled_gradient(g, proof, cost, 0.5) == pytest.approx(2.5e-4)
+    assert 1e10 / gradient_bound(proof, cost, 0.5) < 1e-6  # what a single bound would say
+    assert scaled_gradient(np.array([1e-9, 1e10, 1e-7]), proof, cost, 0.5) < 1e-6
+    # Rows of W (features) hold K entries each; a column no sample reaches
+    # counts only when its entry is not zero.
+    empty = proved_csr(sp.csr_matrix(np.array([[1.0, 0.0], [2.0, 0.0]])))
+    G = np.array([[1e-9, -2e-9], [0.0, 0.0], [3e-9, 0.0]])
+    assert scaled_gradient(G.ravel(), empty, np.ones(2), 1.0) == pytest.approx(1.5e-9)
+    G[1, 0] = 1e-30
+    assert scaled_gradient(G.ravel(), empty, np.ones(2), 1.0) == np.inf
+
+
+@pytest.mark.parametrize("scale", [1e8, 1e15, 1e20, 1e100])
+def test_multinomial_newton_with_one_feature_1e20_times_larger(scale):
+    """One feature many orders of magnitude larger than the others: the
+    multinomial Newton solver still reaches the optimum (its ridge and its
+    null-space shift are relative to each variable's own curvature; one of
+    the size of the largest used to erase the small features' directions
+    and stop at the intercept-only model's accuracy, silently)."""
+    from fastlinear import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    y = np.arange(90) % 3
+    X[np.arange(90), y] += 1.5
+
+    def fit(s, **params):
+        Xs = X * np.array([1.0, 1.0, s])
+        est = LogisticRegression(**params).fit(Xs, y)
+        P = softmax(Xs @ est.coef_.T + est.intercept_, axis=1)
+        J = -np.sum(np.log(P[np.arange(90), y])) + 0.5 * np.sum(est.coef_ ** 2)
+        return est, J
+
+    # At scale 1e4 the big feature's penalty is already below 1e-8 of J:
+    # the same optimum, well conditioned.
+    reference, J0 = fit(1e4, tol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est, J = fit(scale)
+    assert J == pytest.approx(J0, rel=1e-6)
+    np.testing.assert_allclose(est.coef_[:, :2], reference.coef_[:, :2], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(est.coef_[:, 2] * scale, reference.coef_[:, 2] * 1e4,
+                               rtol=1e-3, atol=1e-4)
 
 
 def test_a_line_search_that_fails_far_from_the_optimum_warns(monkeypatch):
