@@ -746,3 +746,9 @@ def main(argv=None):
               f"{str(error).splitlines()[0] if str(error) else ''} (please report this)",
               file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":
+    # ``python -m fastlinear.cli train ...`` runs as ``python -m fastlinear``
+    # does (a module run this way must not import silently and exit 0).
+    raise SystemExit(main())

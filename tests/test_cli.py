@@ -112,6 +112,20 @@ def test_train_and_predict(files, tmp_path):
     np.testing.assert_array_equal(np.array(labels, dtype=int), pred)
 
 
+def test_python_m_fastlinear_cli_runs_the_command(files, tmp_path):
+    """``python -m fastlinear.cli`` is the console script too (it used to
+    import, do nothing and exit 0)."""
+    folder, train, test = files
+    model = tmp_path / "small.model"
+    proc = subprocess.run([sys.executable, "-m", "fastlinear.cli", "train", "-q", train, model],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert model.read_text().startswith("solver_type L2R_L2LOSS_SVC_DUAL")
+    proc = subprocess.run([sys.executable, "-m", "fastlinear.cli", "train", tmp_path / "none"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "can't open data file" in proc.stderr
+
+
 def test_default_model_name_hinge_no_bias_and_weights(files, tmp_path, run_here, monkeypatch):
     folder, train, _ = files
     monkeypatch.chdir(tmp_path)
