@@ -116,6 +116,32 @@ def _index_arrays(indices, indptr, caller):
     return np.ascontiguousarray(indices), np.ascontiguousarray(indptr)
 
 
+def _check_bsr_structure(X, caller):
+    """A BSR matrix's blocks: values of shape (n_blocks, R, C), the block
+    rows and block columns proved as a CSR structure's (scipy converts
+    BSR to CSR by reading them blindly)."""
+    _one_dimensional(caller, indices=X.indices, indptr=X.indptr)
+    R, C = X.blocksize
+    n_rows, n_cols = X.shape
+    if (np.ndim(X.data) != 3 or X.data.shape[1:] != (R, C)
+            or X.data.shape[0] != np.shape(X.indices)[0] or n_rows % R or n_cols % C):
+        raise ValueError(
+            f"{caller}: the BSR matrix has values of shape {np.shape(X.data)} for "
+            f"{np.shape(X.indices)[0]} blocks of {R} x {C} in a {n_rows} x {n_cols} matrix; "
+            "they must be of shape (n_blocks, R, C) and the blocks must tile the matrix. "
+            "Rebuild it, or pass X.tocsr().")
+    indices, indptr = _index_arrays(X.indices, X.indptr, caller)
+    data = np.zeros(indices.shape[0])
+    code, row, _, _ = scan(data, indices, indptr, n_rows // R, n_cols // C, check_values=False)
+    if code < 0:
+        try:
+            raise_for(code, row, data, indices, indptr, n_rows // R, n_cols // C, caller=caller)
+        except ValueError as error:
+            raise ValueError(
+                f"{error} (In units of blocks: the BSR matrix of {R} x {C} blocks read as "
+                f"{n_rows // R} block rows of {n_cols // C} block columns.)") from None
+
+
 def check_sparse_structure(X, *, caller="fit"):
     """Prove that scipy can read a sparse matrix of any format (rule 1).
 
@@ -126,8 +152,10 @@ def check_sparse_structure(X, *, caller="fit"):
     """
     n_rows, n_cols = X.shape
     fmt = X.format
-    if fmt in ("csr", "csc", "bsr"):
+    if fmt in ("csr", "csc"):
         _one_dimensional(caller, data=X.data, indices=X.indices, indptr=X.indptr)
+    elif fmt == "bsr":
+        _check_bsr_structure(X, caller)
     elif fmt == "coo":
         _one_dimensional(caller, data=X.data, row=X.row, col=X.col)
     if fmt == "csr" and X.data.dtype in (np.float32, np.float64):
@@ -249,14 +277,22 @@ def check_X_predict(estimator, X, *, caller="predict"):
     """Validate X for a fitted estimator's prediction; return a scipy CSR or ndarray.
 
     Sparse input has its structure proved first, so scipy's product never
-    reads a malformed matrix.
+    reads a malformed matrix.  Only the structure: a product needs no
+    squared row norms, so values above ~1e154 predict as dense ones do
+    (``validate_data`` has refused NaN and infinity).
     """
     if sp.issparse(X):
         check_sparse_structure(X, caller=caller)
     X = validate_data(estimator, X, accept_sparse="csr", reset=False,
                       dtype=_FLOAT_DTYPES, accept_large_sparse=True)
     if sp.issparse(X):
-        proved_csr(X, caller=caller)
+        indices, indptr = _index_arrays(X.indices, X.indptr, caller)
+        stand_in = np.zeros(np.shape(X.data)[0])  # of the values' length, not read
+        code, row, _, _ = scan(stand_in, indices, indptr, X.shape[0], X.shape[1],
+                               check_values=False)
+        if code < 0:
+            raise_for(code, row, stand_in, indices, indptr, X.shape[0], X.shape[1],
+                      caller=caller)
     return X
 
 

@@ -513,24 +513,37 @@ def _assert_same_result(op, got, want, prepared, canonical):
                                    rtol=1e-9, atol=1e-9, err_msg=op)
 
 
+# The linear models' predictions are products with X: no squared row norms.
+PRODUCT_OPS = {"predict", "decision_function", "predict_proba", "predict_log_proba", "score"}
+# Families whose predictions take squared row norms (the RBF kernel).
+NORM_FAMILIES = {"kernel_ridge"}
+
+
 def check_example(name, kind, draw):
     """The property, for one drawn example of ``kind`` and every call of family ``name``.
 
     Broken input: a ValueError/TypeError with the fragment that explains it
     (and the caller first, for fastlinear's own messages).  Legal input: the
-    result on the canonical matrix.  Either way the input is left as it was.
+    result on the canonical matrix.  Values whose squares overflow are
+    refused by fit (the solvers need squared row norms) but legal for the
+    products of prediction, as they are in a dense array.  Either way the
+    input is left as it was.
     """
     family = FAMILIES[name]
     problem = draw(problems())
     M, expected, canonical = draw_matrix(draw, problem, kind)
     y_before, yr_before = problem.y.copy(), problem.y_reg.copy()
     prepared = _prepared(name, family, problem)
-    calls = [(op, caller, lambda call=call: call(M, problem), lambda call=call: call(canonical, problem))
-             for op, (caller, call) in family.fit_ops.items()]
+    calls = [(op, caller, lambda call=call: call(M, problem), lambda call=call: call(canonical, problem),
+              expected) for op, (caller, call) in family.fit_ops.items()]
+    # (the huge values' reference: the same call on the dense array)
+    reference = np.asarray(M.toarray(), dtype=np.float64) if kind == "huge" else canonical
     calls += [(op, caller, lambda call=call: call(prepared, M, problem),
-               lambda call=call: call(prepared, canonical, problem))
+               lambda call=call: call(prepared, reference, problem),
+               None if kind == "huge" and op in PRODUCT_OPS and name not in NORM_FAMILIES
+               else expected)
               for op, (caller, call) in family.ops.items()]
-    for op, caller, on_M, on_canonical in calls:
+    for op, caller, on_M, on_canonical, expected in calls:
         before = snapshot(M)
         ok, result = _attempt(on_M)
         assert snapshot(M) == before, f"{op} modified the caller's {kind} matrix"
@@ -936,6 +949,46 @@ def test_out_of_range_index_at_prediction(name, method, small):
     args = (Xb, target) if method == "score" else (Xb,)
     with pytest.raises(ValueError, match=rf"^{caller}: row \d+ has column index {X.shape[1] + 3}, outside"):
         getattr(est, method)(*args)
+
+
+@pytest.mark.parametrize("make", [lambda: LinearSVC(random_state=0),
+                                  lambda: LogisticRegression(random_state=0),
+                                  lambda: LinearSVR(random_state=0)])
+def test_sparse_prediction_of_large_finite_values_is_the_dense_one(make):
+    """A product needs no squared row norms: a value of 1e200 predicts from
+    CSR as from a dense array (it used to be refused as an overflow)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 5))
+    y = (X[:, 0] > 0).astype(int)
+    est = quiet(make().fit, X, y)
+    Xt = X[:3].copy()
+    Xt[0, 0] = 1e200
+    np.testing.assert_array_equal(est.predict(sp.csr_matrix(Xt)), est.predict(Xt))
+    if hasattr(est, "decision_function"):
+        np.testing.assert_allclose(est.decision_function(sp.csr_matrix(Xt)),
+                                   est.decision_function(Xt), rtol=1e-13)
+
+
+def test_bsr_input_is_read_as_its_csr():
+    """BSR (blocks of R x C values) fits and predicts as its CSR does; a
+    block index outside the matrix is refused in block units, before scipy
+    reads it."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 6))
+    y = (X[:, 0] + X[:, 4] > 0).astype(int)
+    B = sp.bsr_matrix(X, blocksize=(2, 3))
+    for make in (lambda: LinearSVC(random_state=0), lambda: LogisticRegression()):
+        est, ref = make().fit(B, y), make().fit(X, y)
+        np.testing.assert_array_equal(est.coef_, ref.coef_)
+        np.testing.assert_allclose(est.decision_function(B), ref.decision_function(X),
+                                   rtol=1e-13, atol=1e-13)
+    bad = B.copy()
+    bad.indices[0] = 7
+    with pytest.raises(ValueError, match=r"column index 7, outside .*In units of blocks: the BSR "
+                                         r"matrix of 2 x 3 blocks read as 30 block rows of 2"):
+        LinearSVC().fit(bad, y)
+    with pytest.raises(ValueError, match="In units of blocks"):
+        est.predict(bad)
 
 
 def _messy_csr(X):
