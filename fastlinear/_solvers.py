@@ -413,6 +413,12 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
         return None
     if status == Status.LINE_SEARCH_FAILED:
         if n_iter <= 1 and w0 is None and not (max_abs_rule and measure <= threshold / scale):
+            if scale == 1.0 and _within_rounding_of_zero(problem):
+                # C so small (1e-20) that a Newton step lowers P by less than
+                # P's rounding: w = 0 is the optimum to rounding, as
+                # scikit-learn's liblinear returns it.
+                return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter),
+                                Status.CONVERGED, float(measure), "newton", threshold)
             # No step at all from w = 0 although the gradient is not small:
             # the line search met overflow, not the optimum.
             return None if scale == 1.0 else _cannot_move(problem, scale)
@@ -423,6 +429,18 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
         measure *= scale
     return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), Status(status),
                     float(measure), "newton", threshold)
+
+
+def _within_rounding_of_zero(problem):
+    """Whether a Newton step from ``w = 0`` cannot lower ``P`` by a resolvable
+    amount: with the penalty's ``H >= I``, the step lowers ``P`` by about
+    ``||g||^2 / 2``, at most ``2 sum_i C_i max ||x~_i||^2`` relative to
+    ``P(0)`` for these losses; below 1e-13 that is under ``P``'s rounding
+    (and ``||w*|| <= ||g(0)||`` is as small)."""
+    if problem.lam <= 0:
+        return False
+    row_sq = float(problem.X.max_row_sq) + float(problem.bias) ** 2
+    return 2.0 * float(np.sum(problem.cost)) * row_sq <= 1e-13
 
 
 def _cannot_move(problem, scale):

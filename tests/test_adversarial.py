@@ -969,6 +969,28 @@ def test_sparse_prediction_of_large_finite_values_is_the_dense_one(make):
                                    est.decision_function(Xt), rtol=1e-13)
 
 
+@pytest.mark.parametrize("C", [1e-20, 1e-100])
+@pytest.mark.parametrize("make, regression", [
+    (lambda C: LinearSVC(C=C, dual=False), False),
+    (lambda C: LogisticRegression(C=C, solver="liblinear"), False),
+    (lambda C: LinearSVR(C=C, loss="squared_epsilon_insensitive", dual=False), True),
+])
+def test_primal_newton_at_a_tiny_C_returns_the_model_at_rounding(make, regression, C):
+    """At C = 1e-20 a Newton step from w = 0 lowers the objective by less than
+    its rounding: w = 0 is the optimum to rounding (scikit-learn returns it),
+    not the 'values overflow float64' error that was raised."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 5))
+    y = X[:, 0] if regression else (X[:, 0] + 0.7 * rng.normal(size=60) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = make(C).fit(X, y)
+    assert np.all(np.abs(est.coef_) <= 1e3 * C)
+    # Where the step resolves, it is taken: the coefficients are C times O(1).
+    est = make(1e-14).fit(X, y)
+    assert 1e-16 < np.abs(est.coef_).max() < 1e-11
+
+
 def test_bsr_input_is_read_as_its_csr():
     """BSR (blocks of R x C values) fits and predicts as its CSR does; a
     block index outside the matrix is refused in block units, before scipy
