@@ -41,6 +41,7 @@ Design rules of this module:
    numbers) raises it too, naming the line and the fix.
 """
 import errno
+import itertools
 import os
 import secrets
 import stat
@@ -54,8 +55,9 @@ from .logistic import LogisticRegression
 from .svm import LinearSVC
 from .svr import LinearSVR
 
-__all__ = ["ModelFormatError", "liblinear_model_text", "liblinear_predict", "liblinear_predict_proba",
-           "load_liblinear_model", "read_liblinear_model", "save_liblinear_model", "write_file"]
+__all__ = ["ModelFormatError", "liblinear_model_chunks", "liblinear_model_text", "liblinear_predict",
+           "liblinear_predict_proba", "load_liblinear_model", "read_liblinear_model",
+           "save_liblinear_model", "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
 #: parameters they mean (the number is LIBLINEAR's ``-s``); from the one table.
@@ -78,17 +80,10 @@ def _solver_type(estimator):
     return _solver_table.solver_type_of(estimator).type_name
 
 
-def liblinear_model_text(estimator):
-    """The LIBLINEAR text of a fitted linear SVM, SVR or logistic regression (see the module docstring).
-
-    Raises
-    ------
-    TypeError
-        If ``estimator`` is not an estimator (a path, an array, ...).
-    ValueError
-        If the estimator is not fitted, has no LIBLINEAR solver type, or its
-        class labels are not integers inside the int64 range.
-    """
+def _model_header(estimator):
+    """``(header, W)``: the model file's lines up to ``w`` and the weights,
+    one row per feature (the bias weight last when there is one); the checks
+    of :func:`liblinear_model_text`."""
     if isinstance(estimator, (str, bytes, os.PathLike)) or not hasattr(estimator, "get_params"):
         raise TypeError(
             "Expected a fitted LinearSVC, LinearSVR or LogisticRegression (fastlinear's or "
@@ -124,8 +119,48 @@ def liblinear_model_text(estimator):
     if labels is not None:
         lines.append("label " + " ".join(str(int(v)) for v in labels))
     lines += [f"nr_feature {n_features}", f"bias {bias:.17g}", "w"]
-    lines.extend("".join(f"{v:.17g} " for v in row) for row in W)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", W
+
+
+def liblinear_model_text(estimator):
+    """The LIBLINEAR text of a fitted linear SVM, SVR or logistic regression (see the module docstring).
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not an estimator (a path, an array, ...).
+    ValueError
+        If the estimator is not fitted, has no LIBLINEAR solver type, or its
+        class labels are not integers inside the int64 range.
+    """
+    return "".join(liblinear_model_chunks(estimator))
+
+
+def liblinear_model_chunks(estimator):
+    """:func:`liblinear_model_text` in pieces of at most ``WEIGHT_BLOCK`` weight
+    lines, for writing a model of many features without holding its text
+    (about 20 bytes a weight) in memory.  The estimator is checked at once,
+    not when the first piece is asked for."""
+    header, W = _model_header(estimator)
+    return itertools.chain((header,), _weight_lines(W))
+
+
+#: Weight lines formatted at a time by :func:`liblinear_model_chunks`.
+WEIGHT_BLOCK = 1 << 16
+
+
+def _weight_lines(W):
+    """The ``w`` section: one line per feature, ``"%.17g "`` per class.  A row
+    of zeros (a feature absent from the training data: most of them, when
+    one index is large) is not formatted value by value."""
+    zero_line = "0 " * W.shape[1]
+    for start in range(0, W.shape[0], WEIGHT_BLOCK):
+        rows = W[start:start + WEIGHT_BLOCK]
+        lines = [zero_line] * rows.shape[0]
+        # (-0.0 is written "-0", as printf writes it)
+        for i in np.flatnonzero(np.any((rows != 0) | np.signbit(rows), axis=1)):
+            lines[i] = "".join(f"{v:.17g} " for v in rows[i])
+        yield "\n".join(lines) + "\n"
 
 
 def save_liblinear_model(path, estimator):
@@ -166,7 +201,7 @@ def save_liblinear_model(path, estimator):
             + (". The arguments look swapped; call save_liblinear_model(path, estimator)."
                if swapped else ".")
         )
-    write_file(path, liblinear_model_text(estimator))
+    write_file(path, liblinear_model_chunks(estimator))
 
 
 def _describe(value):
@@ -176,8 +211,9 @@ def _describe(value):
 
 
 def write_file(path, text):
-    """Write ``text`` to ``path`` where LIBLINEAR's ``fopen(path, "w")`` would,
-    never leaving a partial file.
+    """Write ``text`` (a string, or an iterable of strings written one after
+    another) to ``path`` where LIBLINEAR's ``fopen(path, "w")`` would, never
+    leaving a partial file.
 
     * A symbolic link is followed: its target is written and the link stays.
     * A regular file, or a new one, is written under a temporary name in the
@@ -208,14 +244,14 @@ def write_file(path, text):
         # A device or FIFO; or a file reached through a link with no path
         # of its own (/dev/stdout to a deleted file): written in place.
         with open(path, "w") as fh:
-            fh.write(text)
+            _write_text(fh, text)
         return
     fd, tmp = _create_temporary(os.path.dirname(target))
     try:
         if existing is not None and hasattr(os, "fchmod"):
             os.fchmod(fd, stat.S_IMODE(existing.st_mode))
         with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+            _write_text(fh, text)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -223,6 +259,15 @@ def write_file(path, text):
         except OSError:
             pass
         raise
+
+
+def _write_text(fh, text):
+    """A string, or its pieces (an iterable of strings) one after another."""
+    if isinstance(text, str):
+        fh.write(text)
+    else:
+        for piece in text:
+            fh.write(piece)
 
 
 def _same_file(path, status):

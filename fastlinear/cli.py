@@ -33,7 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from . import _solver_table
 from ._model_io import (
     SOLVER_PARAMS,
-    liblinear_model_text,
+    liblinear_model_chunks,
     liblinear_predict,
     liblinear_predict_proba,
     read_liblinear_model,
@@ -469,7 +469,7 @@ class LiblinearLogistic:
 
 
 def _save_model(path, est):
-    _write(path, "model file", liblinear_model_text(est))
+    _write(path, "model file", liblinear_model_chunks(est))
 
 
 def _write(path, what, text):

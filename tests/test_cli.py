@@ -126,6 +126,39 @@ def test_python_m_fastlinear_cli_runs_the_command(files, tmp_path):
     assert proc.returncode == 2 and "can't open data file" in proc.stderr
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_model_text_in_pieces_is_printf_of_every_weight(n_classes, monkeypatch):
+    """The weights written in blocks (zero rows without formatting each
+    value): every line ``%.17g `` per class, -0.0 as ``-0``, blocks joined
+    seamlessly."""
+    from fastlinear import _model_io
+
+    X = sp.random(40, 11, density=0.3, random_state=0, format="csr")
+    y = np.arange(40) % n_classes
+    est = LinearSVC(random_state=0).fit(X, y)
+    est.coef_[:, 4] = 0.0
+    est.coef_[0, 5] = -0.0
+    est.coef_[:, 6] = -0.0
+    monkeypatch.setattr(_model_io, "WEIGHT_BLOCK", 3)
+    text = _model_io.liblinear_model_text(est)
+    weights = text.split("\nw\n", 1)[1].splitlines()
+    W = np.vstack([est.coef_.T, est.intercept_[None, :]])
+    assert weights == ["".join("%.17g " % v for v in row) for row in W]
+    assert weights[6] == "-0 " * W.shape[1]
+    assert "".join(_model_io.liblinear_model_chunks(est)) == text
+
+
+def test_a_model_of_ten_million_features_is_written_in_pieces(tmp_path):
+    """One feature index of 1e7: the model file (30 MB) is streamed, not built
+    in memory (it took 1 GB and 12 s), and liblinear-official reads it."""
+    data = tmp_path / "wide"
+    data.write_text("+1 1:0.5 10000000:1\n-1 1:-0.5 3:2\n")
+    model = tmp_path / "wide.model"
+    code, out, err = run("train", "-q", data, model)
+    assert code == 0, err
+    assert liblinearutil.load_model(str(model)).get_nr_feature() == 10_000_000
+
+
 def test_default_model_name_hinge_no_bias_and_weights(files, tmp_path, run_here, monkeypatch):
     folder, train, _ = files
     monkeypatch.chdir(tmp_path)
