@@ -579,6 +579,16 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                                 lam=l2)
         start = self._start(data, 1)
         w0 = None if start is None else start[:, 0]
+        if w0 is None and not liblinear:
+            # The free intercept starts at the log-odds (the intercept-only
+            # optimum), as the L2 Newton solvers' does: at a tiny C that is
+            # the solution, which newGLMNET's curvature floor of 1e-12 on
+            # the intercept's step (C n p (1 - p) below it at C = 1e-16)
+            # would take hundreds of steps to reach.
+            from ._newton_cholesky import _prior_intercepts
+
+            w0 = np.zeros(data.X.n_cols + 1)
+            w0[-1] = _prior_intercepts(np.bincount(data.y_ind, cost, 2), self._bias())[1]
         name = "liblinear-l1" if liblinear else "glmnet"
         if self.max_iter == 0:
             w = np.zeros(data.X.n_cols + 1) if w0 is None else w0

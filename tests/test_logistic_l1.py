@@ -164,6 +164,23 @@ def test_saga_problem_meets_the_subgradient_conditions(cancer, l1_ratio):
     assert np.all(np.abs(grad[~nz]) <= l1_ratio + tol)
 
 
+@pytest.mark.parametrize("C", [1e-16, 1e-25])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_tiny_C_gives_the_intercept_only_optimum(C, l1_ratio):
+    """At C = 1e-16 the optimum has no feature and the intercept at the
+    log-odds; from the start at the log-odds it is reached at once (from 0,
+    newGLMNET's curvature floor of 1e-12 held the intercept's steps to
+    1/1000 of their size: max_iter and a warning, intercept -0.05 of -0.34)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 5))
+    y = (X[:, 0] + 0.7 * rng.normal(size=60) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = LogisticRegression(C=C, l1_ratio=l1_ratio).fit(X, y)
+    np.testing.assert_array_equal(est.coef_, 0.0)
+    assert est.intercept_[0] == pytest.approx(np.log(y.mean() / (1 - y.mean())), rel=1e-12)
+
+
 def test_liblinear_problem_meets_the_subgradient_conditions(cancer):
     X, y = cancer
     C, scaling = 0.2, 2.0
