@@ -13,7 +13,20 @@ from sklearn.utils.validation import check_is_fitted
 from ._solvers import Status
 from ._validation import check_X_predict, warn_if_not_finite
 
-__all__ = ["CheckedLinearClassifierMixin", "bias_of", "set_fitted_weights"]
+__all__ = ["CheckedLinearClassifierMixin", "bias_of", "check_warm_start", "set_fitted_weights"]
+
+
+def check_warm_start(estimator, *arrays):
+    """Refuse a warm start from non-finite weights (``coef_``, ``intercept_``,
+    ``dual_coef_`` of the previous fit, or as the user set them), naming
+    them, before a solver reports it in its own terms; returns the arrays."""
+    for a in arrays:
+        if a is not None and not np.all(np.isfinite(a.data if sp.issparse(a) else a)):
+            raise ValueError(
+                f"{type(estimator).__name__}.fit: warm_start=True, but the previous fit's "
+                "coef_ / intercept_ (the start point) has NaN or infinite entries. Fit with "
+                "warm_start=False, or set finite coef_ and intercept_ first.")
+    return arrays
 
 
 def bias_of(estimator):

@@ -504,6 +504,15 @@ class _Factor:
         return d
 
 
+def _norm(v):
+    """The 2-norm of ``v`` without overflow in its squares (gradients of
+    order 1e300 at C = 1e300)."""
+    top = float(np.max(np.abs(v))) if v.size else 0.0
+    if not 0.0 < top < np.inf:
+        return top
+    return top * float(np.linalg.norm(v / top))
+
+
 def _preconditioned_cg(model, curvature, g, factor, *, forcing, tol, max_steps):
     """``H d = -g`` by conjugate gradients preconditioned with ``factor``
     (step 2b of the module docstring).
@@ -514,7 +523,7 @@ def _preconditioned_cg(model, curvature, g, factor, *, forcing, tol, max_steps):
     """
     d = np.zeros_like(g)
     r = -g
-    target = forcing * float(np.linalg.norm(g))
+    target = forcing * _norm(g)
     z = factor.solve(r)
     p = z.copy()
     rz = float(r @ z)
@@ -526,7 +535,7 @@ def _preconditioned_cg(model, curvature, g, factor, *, forcing, tol, max_steps):
         alpha = rz / pHp
         d += alpha * p
         r -= alpha * Hp
-        if np.linalg.norm(r) <= target or np.max(np.abs(r)) <= 0.1 * tol:
+        if _norm(r) <= target or np.max(np.abs(r)) <= 0.1 * tol:
             return d, step, True
         z = factor.solve(r)
         rz_new = float(r @ z)
@@ -550,7 +559,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
         curvature = model.curvature(z)
     f = model.value(w, z)
     n_iter, status = 0, Status.MAX_ITER
-    g_norm0 = float(np.linalg.norm(g))
+    g_norm0 = _norm(g)
     factor, steps, spent = None, 0, 0
 
     def exact():
@@ -575,7 +584,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
                 factor, steps, spent, solved = exact(), 0, 0, True
                 d = factor.solve(-g)
             else:
-                forcing = min(FORCING, np.sqrt(float(np.linalg.norm(g)) / g_norm0))
+                forcing = min(FORCING, np.sqrt(_norm(g) / g_norm0))
                 d, steps, solved = _preconditioned_cg(model, curvature, g, factor,
                                                       forcing=forcing, tol=tol,
                                                       max_steps=model.cg_steps)

@@ -48,7 +48,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from . import _logistic_fast, _solver_table
-from ._base import CheckedLinearClassifierMixin, bias_of, set_fitted_weights
+from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import blas_threads, new_stop_flag
 from ._problem import LinearProblem
@@ -641,6 +641,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 stacklevel=4,
             )
             return None
+        check_warm_start(self, np.asarray(coef, dtype=np.float64),
+                         np.asarray(self.intercept_, dtype=np.float64))
         W = np.zeros((data.X.n_cols + 1, n_vectors))
         W[:-1] = np.asarray(coef, dtype=np.float64).T
         bias = self._bias()
@@ -662,6 +664,11 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if liblinear and self.dual:
             from ._solvers import logistic_dual_cd
 
+            if not self.tol > 0:
+                raise ValueError(
+                    f"LogisticRegression: solver='liblinear' with dual=True needs tol > 0 (its "
+                    f"dual coordinate descent stops on a positive bound), got tol={self.tol!r}. "
+                    "Pass a small positive tol, or dual=False.")
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             alpha0 = None if w0 is None else problem.alpha_from_w(w0)
             return logistic_dual_cd(problem, tol=self.tol, max_iter=self.max_iter,

@@ -34,7 +34,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import CheckedLinearClassifierMixin, bias_of, set_fitted_weights
+from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag, run
 from ._problem import OneVsRest, crammer_singer_problem, weights_with_bias
@@ -405,7 +405,8 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
             return None
-        return Start(None if dual is None else np.abs(dual), weights_with_bias(self))
+        W, _ = check_warm_start(self, weights_with_bias(self), dual)
+        return Start(None if dual is None else np.abs(dual), W)
 
 def linear_svc_objective(estimator, X, y, sample_weight=None):
     """Primal objective of a fitted linear SVM, per binary problem.

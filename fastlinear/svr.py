@@ -26,7 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import bias_of, set_fitted_weights
+from ._base import bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag
 from ._problem import regression_problem, weights_with_bias
@@ -237,7 +237,8 @@ default="epsilon_insensitive"
             return None
         if self.dual_coef_.shape != (data.X.n_rows,) or self.coef_.shape != (data.X.n_cols,):
             return None
-        return Start(self.dual_coef_[None, :].copy(), weights_with_bias(self))
+        W, _ = check_warm_start(self, weights_with_bias(self), self.dual_coef_)
+        return Start(self.dual_coef_[None, :].copy(), W)
 
     def predict(self, X):
         """Predict with the linear model ``X coef_ + intercept_``.

@@ -991,6 +991,50 @@ def test_primal_newton_at_a_tiny_C_returns_the_model_at_rounding(make, regressio
     assert 1e-16 < np.abs(est.coef_).max() < 1e-11
 
 
+@pytest.mark.parametrize("make, regression", [
+    (lambda: LogisticRegression(warm_start=True, solver="svrg", random_state=0, max_iter=5), False),
+    (lambda: LogisticRegression(warm_start=True, solver="liblinear", dual=True), False),
+    (lambda: LogisticRegression(warm_start=True), False),
+    (lambda: LinearSVC(warm_start=True), False),
+    (lambda: LinearSVR(warm_start=True), True),
+])
+@pytest.mark.parametrize("which", ["coef_", "intercept_"])
+def test_warm_start_from_non_finite_weights_is_named(make, regression, which):
+    """NaN in the previous coef_ / intercept_: the error says so (the solvers
+    blamed the data's scale, an internal start point or the targets)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 5))
+    y = X[:, 0] if regression else (X[:, 0] > 0).astype(int)
+    est = quiet(make().fit, X, y)
+    value = np.array(getattr(est, which), dtype=np.float64, copy=True)
+    value.flat[0] = np.nan
+    setattr(est, which, value)
+    with pytest.raises(ValueError, match=r"\.fit: warm_start=True, but the previous fit's coef_ "
+                                         r"/ intercept_ \(the start point\) has NaN"):
+        est.fit(X, y)
+
+
+def test_liblinear_dual_logistic_at_tol_0_is_a_parameter_error():
+    X, y = np.random.default_rng(0).normal(size=(30, 3)), np.arange(30) % 2
+    with pytest.raises(ValueError, match=r"^LogisticRegression: solver='liblinear' with "
+                                         r"dual=True needs tol > 0"):
+        LogisticRegression(solver="liblinear", dual=True, tol=0.0).fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_at_C_1e300_leaks_no_numpy_warning(n_classes):
+    """Gradients of order 1e300: their norms are taken without squaring
+    them (seven 'overflow encountered in dot' warnings came out of a
+    correct fit)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 5))
+    y = (X[:, 0] + 0.7 * rng.normal(size=60) > 0).astype(int) if n_classes == 2 else np.arange(60) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = LogisticRegression(C=1e300).fit(X, y)
+    assert np.all(np.isfinite(est.coef_))
+
+
 def test_bsr_input_is_read_as_its_csr():
     """BSR (blocks of R x C values) fits and predicts as its CSR does; a
     block index outside the matrix is refused in block units, before scipy
