@@ -541,7 +541,8 @@ cdef int _solve(const floating* data, const index_t* indices,
             pg.old_min = -INFINITY
             continue
         if stall_after_pass(&stall, n_active, pg.new_max,
-                            pg.new_min if kind_t is char else pg.norm1):
+                            pg.new_min if kind_t is char else pg.norm1,
+                            p.w, p.n_features + 1):
             status[0] = STALLED  # rule 6: no step changes w any more
             break
         if kind_t is char:

@@ -630,7 +630,8 @@ cdef int _solve(const floating* data, const index_t* indices,
                     print("*", end="", flush=True)
             ps.gmax_old = INFINITY
             continue
-        if stall_after_pass(&stall, n_active, ps.gmax_new, ps.gnorm1):
+        if stall_after_pass(&stall, n_active, ps.gmax_new, ps.gnorm1, p.w,
+                            p.n_features + 1):
             status[0] = STALLED  # rule 6: no step changes w any more
             break
         ps.gmax_old = ps.gmax_new

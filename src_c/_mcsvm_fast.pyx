@@ -639,7 +639,8 @@ cdef int _solve(const floating* data, const index_t* indices,
                     print("*", end="", flush=True)
         else:
             from_all = False
-        if stall_after_pass(&stall, n_active, stopping, 0.0):
+        if stall_after_pass(&stall, n_active, stopping, 0.0, p.W,
+                            (p.n_features + 1) * p.K):
             run.status = STALLED  # rule 10: no step changes W any more
             break
     return 0

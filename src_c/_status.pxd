@@ -42,10 +42,12 @@ cdef inline int poll(unsigned char* stop) except -1 nogil:
 
 cdef struct Stall:
     # What stall_after_pass compares from one pass to the next.
-    int still              # passes in a row with the same measures
+    int still              # passes in a row that changed nothing
     Py_ssize_t n_active
     double largest         # a maximum over the pass (exact whatever the order)
     double total           # a sum over the pass (rounded in the pass's order)
+    double w_sum           # the weights' checksum, when the measures repeated
+    bint have_sum
 
 
 cdef inline void stall_init(Stall* st) noexcept nogil:
@@ -53,23 +55,47 @@ cdef inline void stall_init(Stall* st) noexcept nogil:
     st.n_active = -1
     st.largest = 0.0
     st.total = 0.0
+    st.w_sum = 0.0
+    st.have_sum = False
+
+
+cdef inline double weights_checksum(const double* w, Py_ssize_t size) noexcept nogil:
+    """``sum_j (j + 1) w_j`` in index order: the same bits for the same ``w``."""
+    cdef double s = 0.0
+    cdef Py_ssize_t j
+    for j in range(size):
+        s += w[j] * <double>(j + 1)
+    return s
 
 
 cdef inline bint stall_after_pass(Stall* st, Py_ssize_t n_active, double largest,
-                                  double total) noexcept nogil:
+                                  double total, const double* w,
+                                  Py_ssize_t size) noexcept nogil:
     """True once ``STALL_PASSES`` passes in a row changed nothing.
 
     A pass that moves no variable leaves the state as it was, so the next
     pass measures the same active set size, the same largest violation and
     the same sum of violations (up to the rounding of its order of
     additions, far below 1e-12 of it).  Watching these keeps the test out of
-    the coordinate loop, where even a counter cost 2-7 % on w8a.
+    the coordinate loop, where even a counter cost 2-7 % on w8a.  The
+    measures also repeat in a cycle that does move (identical rows of
+    opposite labels: the weights flip between two values, pass after pass),
+    so a pass counts only when the weights' checksum (``size`` entries of
+    ``w``, read only when the measures repeated) is the previous pass's too.
     """
+    cdef double s
     if (n_active == st.n_active and largest == st.largest
             and fabs(total - st.total) <= 1e-12 * fabs(st.total)):
-        st.still += 1
+        s = weights_checksum(w, size)
+        if st.have_sum and s == st.w_sum:
+            st.still += 1
+        else:
+            st.still = 0
+        st.w_sum = s
+        st.have_sum = True
     else:
         st.still = 0
+        st.have_sum = False
     st.n_active = n_active
     st.largest = largest
     st.total = total

@@ -26,15 +26,23 @@ STALL_PASSES = 10
 class Stall:
     """``_status.stall_after_pass``: True once ``STALL_PASSES`` passes in a
     row measured the same active set size, the same largest violation and
-    the same sum (to 1e-12 of it) as the pass before."""
+    the same sum (to 1e-12 of it) as the pass before, with the same weights
+    (the kernel compares a checksum of them, taken when the measures
+    repeat; here the weights themselves)."""
 
     def __init__(self):
         self.still, self.n_active, self.largest, self.total = 0, -1, 0.0, 0.0
+        self.weights = None
 
-    def after_pass(self, n_active, largest, total):
+    def after_pass(self, n_active, largest, total, w):
         same = (n_active == self.n_active and largest == self.largest
                 and abs(total - self.total) <= 1e-12 * abs(self.total))
-        self.still = self.still + 1 if same else 0
+        if same:
+            unchanged = self.weights is not None and np.array_equal(w, self.weights)
+            self.still = self.still + 1 if unchanged else 0
+            self.weights = np.array(w, copy=True)
+        else:
+            self.still, self.weights = 0, None
         self.n_active, self.largest, self.total = n_active, largest, total
         return self.still >= STALL_PASSES
 
@@ -190,7 +198,7 @@ def reference_dcd(X, y, sample_C, *, hinge, bias, tol, max_iter, seed, shrinking
             n_active = n_total
             pg_max_old, pg_min_old = np.inf, -np.inf
             continue
-        if stall.after_pass(n_active, pg_max_new, pg_min_new):
+        if stall.after_pass(n_active, pg_max_new, pg_min_new, w):
             break  # nothing changes any more (the kernel's STALLED)
         pg_max_old, pg_min_old = pg_max_new, pg_min_new
         if pg_max_old <= 0:
@@ -403,7 +411,7 @@ def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, sh
             n_active = n_total
             gmax_old = np.inf
             continue
-        if stall.after_pass(n_active, gmax_new, norm1):
+        if stall.after_pass(n_active, gmax_new, norm1, w):
             break  # nothing changes any more (the kernel's STALLED)
         gmax_old = gmax_new
     return w, beta, n_iter

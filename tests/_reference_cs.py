@@ -157,6 +157,6 @@ def reference_cs(X, y, cost, n_classes, *, bias, tol, max_iter, seed):
             from_all = True
         else:
             from_all = False
-        if stall.after_pass(n_active, stopping, 0.0):
+        if stall.after_pass(n_active, stopping, 0.0, W):
             break  # nothing changes any more (the kernel's STALLED)
     return W, alpha, n_iter, measure

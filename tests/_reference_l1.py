@@ -165,7 +165,7 @@ def reference_l1_cd(X, y, cost, *, bias, tol, max_iter, seed, shrinking=True, w0
             n_active = n_total
             gmax_old = np.inf
             continue
-        if stall.after_pass(n_active, gmax_new, gnorm1):
+        if stall.after_pass(n_active, gmax_new, gnorm1, w):
             break  # nothing changes any more (the kernel's STALLED)
         gmax_old = gmax_new
     return w, n_iter, measure

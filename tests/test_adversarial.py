@@ -874,6 +874,20 @@ def test_l1_logistic_at_1e100_is_not_a_silent_zero_model(solver):
     assert "Scale the features" in text or "scale the features" in text
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crammer_singer_cycling_on_identical_rows_is_not_a_stall(seed):
+    """Identical rows of opposite labels: the weights flip between two
+    values from pass to pass while the passes' measures repeat exactly.  The
+    stall test used to read that as 'nothing moves' after 11 passes (coef
+    +-0.047, a warning blaming the scale of X); with the weights' checksum it
+    runs on to the optimum, 0, as scikit-learn's does."""
+    X, y = np.full((10, 3), 7.0), np.arange(10) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = LinearSVC(multi_class="crammer_singer", random_state=seed).fit(X, y)
+    assert np.abs(est.coef_).max() < 1e-9 and est.n_iter_ > 100
+
+
 @pytest.mark.parametrize("make", [
     lambda: LinearSVC(multi_class="crammer_singer"),
     lambda: LinearSVC(penalty="l1", dual=False),
