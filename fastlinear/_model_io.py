@@ -452,9 +452,12 @@ def read_liblinear_model(path):
                 f"range, got {' '.join(label_line[1])!r}."
             ) from None
         if labels.shape[0] != nr_class or np.unique(labels).shape[0] != nr_class:
+            values, counts = np.unique(labels, return_counts=True)
+            repeated = values[counts > 1]
             raise ModelFormatError(
                 f"{path}, line {label_line[0]}: expected {nr_class} distinct labels "
-                f"(nr_class), got {labels.shape[0]}."
+                f"(nr_class), got {labels.shape[0]}"
+                + (f", label {int(repeated[0])} more than once." if repeated.size else ".")
             )
     nr_w = 1 if regression or (nr_class == 2 and solver != "MCSVM_CS") else nr_class
     n_rows = nr_feature + (1 if bias >= 0 else 0)

@@ -320,7 +320,7 @@ MODEL = "".join(line + "\n" for line in [
         (MODEL.replace("0.125 \n", ""), "expected 3 x 1 = 3 weights.*found 2"),
         (MODEL.replace("-0.25", "abc"), "not all numbers"),
         (MODEL.replace("nr_feature 2\n", ""), "no 'nr_feature' line"),
-        (MODEL.replace("label 1 -1", "label 1 1"), "2 distinct labels"),
+        (MODEL.replace("label 1 -1", "label 1 1"), "2 distinct labels .nr_class., got 2, label 1 more than once"),
     ],
 )
 def test_bad_model_files(tmp_path, text, match):
