@@ -624,10 +624,11 @@ def warn_if_stuck(est, solutions, max_iter=None):
         threshold = est.tol if np.isnan(sol.threshold) else sol.threshold
         warnings.warn(
             f"{type(est).__name__} failed to converge. The {sol.solver} solver stopped after "
-            f"{sol.n_iter} passes (problem {k}): its last passes changed no weight, every "
-            "step being below 1e-12 (liblinear's bound), while its stopping measure is "
-            f"{sol.measure:.3g} > {threshold:.3g}. This happens when the values of X "
-            "are extreme for C. Scale the features (StandardScaler / MaxAbsScaler).",
+            f"{sol.n_iter} passes (problem {k}): its last passes changed no weight (every "
+            "coordinate step was zero or below liblinear's bound of 1e-12), while its "
+            f"stopping measure is {sol.measure:.3g} > {threshold:.3g}. This happens when the "
+            "values of X are extreme for C, or when identical samples carry different "
+            "labels. Scale the features (StandardScaler / MaxAbsScaler).",
             ConvergenceWarning, stacklevel=4)
     stalled = [k for k, sol in enumerate(solutions) if sol.status == Status.LINE_SEARCH_FAILED]
     if stalled:

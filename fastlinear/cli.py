@@ -153,6 +153,23 @@ def load_data(path, n_features=None, regression=False):
         raise CLIError(f"{where}: {error}") from None
 
 
+def _check_squares(path, X):
+    """Training needs each sample's squared norm: name the first line whose
+    values are too large to square (above ~1e154), in the file's terms (the
+    estimators' message names X's row and a scikit-learn scaler)."""
+    if not X.nnz or float(np.max(np.abs(X.data))) < 1e150:
+        return  # squares below 1e300: no sum of fewer than 1e8 of them overflows
+    with np.errstate(over="ignore"):
+        squares = np.asarray(abs(X).power(2).sum(axis=1)).ravel()
+    bad = np.flatnonzero(~np.isfinite(squares))
+    if bad.size:
+        line = sample_line(path, int(bad[0]))
+        where = f"{path}, line {line}" if line is not None else path
+        raise CLIError(f"{where}: values of magnitude above ~1e154 (their squares overflow "
+                       "float64); divide each feature by its largest absolute value, or drop "
+                       "the sample")
+
+
 def _fit_width(X, n_features):
     """Drop columns beyond n_features (LIBLINEAR ignores them) or pad with zeros."""
     if X.shape[1] > n_features:
@@ -315,6 +332,7 @@ def cmd_train(args):
         raise CLIError(f"-C searches C for -s {_listing(SEARCHABLE)} only (warm-started, as LIBLINEAR's -C); "
                        f"for -s {opts['solver']} use -v with a few values of -c")
     X, y = load_data(data_file, regression=regression)
+    _check_squares(data_file, X)
     if not regression and np.unique(y).shape[0] < 2:
         raise CLIError(f"{data_file}: all samples have the label {y[0]}; training needs at least 2 classes")
     params = _params(opts, y)

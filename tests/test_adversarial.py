@@ -1241,7 +1241,8 @@ TRAIN_ERRORS = {
                            ["line 1: malformed token '2147483648:1'", "below 2**31"]),
     "feature 99999999999999999999": ("data", "1 99999999999999999999:1\n" + GOOD_TRAIN, [],
                                      ["line 1: malformed token '99999999999999999999:1'", "below 2**31"]),
-    "value 1e200": ("data", "1 1:1e200\n" + GOOD_TRAIN, [], ["overflows float64", "Rescale X"]),
+    "value 1e200": ("data", "1 1:1e200\n" + GOOD_TRAIN, [],
+                    ["line 1: values of magnitude above ~1e154", "squares overflow float64"]),
 }
 
 

@@ -159,6 +159,17 @@ def test_a_model_of_ten_million_features_is_written_in_pieces(tmp_path):
     assert liblinearutil.load_model(str(model)).get_nr_feature() == 10_000_000
 
 
+def test_train_names_the_line_whose_values_cannot_be_squared(tmp_path, run_here):
+    """A value of 1e308 in a data file: the error names the file's line, not
+    the estimator's row and a scikit-learn scaler."""
+    data = tmp_path / "huge"
+    data.write_text("+1 1:0.5 2:1\n-1 1:-0.5 3:2\n+1 1:1e308 2:1\n")
+    code, out, err = run_here("train", "-s", "0", data, tmp_path / "m")
+    assert code == 2
+    assert re.search(r"huge, line 3: values of magnitude above ~1e154", err), err
+    assert "LogisticRegression" not in err and "MaxAbsScaler" not in err
+
+
 def test_default_model_name_hinge_no_bias_and_weights(files, tmp_path, run_here, monkeypatch):
     folder, train, _ = files
     monkeypatch.chdir(tmp_path)
