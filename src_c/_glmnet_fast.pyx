@@ -254,7 +254,10 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
             w[j] = 0.0
         return 0, int(CONVERGED), 0.0
 
-    features = np.empty((3, n_features + 1), dtype=np.float64)
+    # zeros: with no bias (bias == 0) its slot is never written, but is read
+    # (d = wpd - w over every variable); np.empty left whatever freed memory
+    # held there, NaN included, and the fit returned w = 0.
+    features = np.zeros((3, n_features + 1), dtype=np.float64)
     samples = np.zeros((7, max(n_samples, 1)), dtype=np.float64)
     cdef double[:, ::1] fv = features
     cdef double[:, ::1] sv = samples

@@ -181,6 +181,31 @@ def test_tiny_C_gives_the_intercept_only_optimum(C, l1_ratio):
     assert est.intercept_[0] == pytest.approx(np.log(y.mean() / (1 - y.mean())), rel=1e-12)
 
 
+@pytest.mark.parametrize("params", [dict(l1_ratio=1.0), dict(l1_ratio=0.5),
+                                    dict(l1_ratio=1.0, solver="liblinear")])
+def test_no_intercept_does_not_read_uninitialised_memory(params):
+    """Without an intercept the bias slot of newGLMNET's per-variable work
+    arrays is never written but is read: it was np.empty, so a NaN left in
+    freed memory (as below) turned the fit into w = 0 after 0 steps.  The
+    same fit whatever the memory held, at the optimum."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = (rng.random(200) < 0.6).astype(int)
+    X[:, 0] += 0.5 * (2 * y - 1)
+    fits = []
+    for fill in (0.0, np.nan, 1e300):
+        for _ in range(50):  # leave the value in memory the allocator hands out again
+            scratch = np.full((3, 4), fill)
+            del scratch
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            fits.append(LogisticRegression(C=1.0, fit_intercept=False, random_state=0,
+                                           tol=1e-8, **params).fit(X, y).coef_)
+    for coef in fits[1:]:
+        np.testing.assert_allclose(coef, fits[0], rtol=1e-9, atol=1e-12)
+    assert np.count_nonzero(fits[0]) >= 2
+
+
 def test_liblinear_problem_meets_the_subgradient_conditions(cancer):
     X, y = cancer
     C, scaling = 0.2, 2.0
