@@ -130,6 +130,11 @@ ARMIJO = 1e-4
 MAX_HALVINGS = 30
 #: A change of ``f`` below ``ROUNDING |f|`` is not resolved by ``f``.
 ROUNDING = 64 * np.finfo(np.float64).eps
+#: Accepted steps in a row that change ``f`` by rounding only and do not
+#: lower ``max |g|`` below the lowest seen before the solve counts as no
+#: longer moving (near the optimum the inexact steps make ``max |g|``
+#: oscillate).
+IDLE_STEPS = 3
 #: The ridge added when Cholesky fails, relative to each diagonal entry.
 RIDGE = 1e-10
 #: X counts as dense when this fraction of its entries is stored ...
@@ -560,7 +565,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
     f = model.value(w, z)
     n_iter, status = 0, Status.MAX_ITER
     g_norm0 = _norm(g)
-    factor, steps, spent = None, 0, 0
+    factor, steps, spent, idle, best = None, 0, 0, 0, np.inf
 
     def exact():
         H = model.hessian(curvature)
@@ -601,11 +606,27 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
                                 scaled=lambda: scaled_gradient(g, model.X, model.cost,
                                                                model.bias))
                 break
+            f_before = f
             w[:], z, f, g, curvature = found
             spent += steps
             if not solved or spent >= model.cg_steps:
                 factor = None  # the products cost more than forming H would
             n_iter += 1
+            # At the optimum with tol=0, Armijo keeps accepting "decreases" of
+            # one unit in f's last place that leave max |g| no lower than it
+            # has been: after IDLE_STEPS of them the steps no longer resolve.
+            new_measure = float(np.max(np.abs(g)))
+            if f_before - f <= ROUNDING * abs(f_before) and not new_measure < best:
+                idle += 1
+                if idle >= IDLE_STEPS:
+                    measure = float(np.max(np.abs(g)))
+                    status = settle(Status.LINE_SEARCH_FAILED, measure, tol,
+                                    scaled=lambda: scaled_gradient(g, model.X, model.cost,
+                                                                   model.bias))
+                    break
+            else:
+                idle = 0
+            best = min(best, new_measure)
     except _Interrupted:
         status = Status.INTERRUPTED
         measure = float(np.max(np.abs(g))) if g.size else 0.0
