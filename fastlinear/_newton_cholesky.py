@@ -567,6 +567,12 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
     g_norm0 = _norm(g)
     factor, steps, spent, idle, best = None, 0, 0, 0, np.inf
 
+    def no_progress():
+        # No resolvable decrease: the optimum at rounding level, or steps
+        # that no longer resolve far from it (settle decides).
+        return settle(Status.LINE_SEARCH_FAILED, measure, tol,
+                      scaled=lambda: scaled_gradient(g, model.X, model.cost, model.bias))
+
     def exact():
         H = model.hessian(curvature)
         with blas_threads(model.n_threads):
@@ -600,11 +606,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
                 d = factor.solve(-g)
                 found = _line_search(model, w, z, f, g, d, model.scores(d), measure)
             if found is None:
-                # No resolvable decrease: the optimum at rounding level, or
-                # steps that no longer resolve far from it (settle decides).
-                status = settle(Status.LINE_SEARCH_FAILED, measure, tol,
-                                scaled=lambda: scaled_gradient(g, model.X, model.cost,
-                                                               model.bias))
+                status = no_progress()
                 break
             f_before = f
             w[:], z, f, g, curvature = found
@@ -619,10 +621,8 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
             if f_before - f <= ROUNDING * abs(f_before) and not new_measure < best:
                 idle += 1
                 if idle >= IDLE_STEPS:
-                    measure = float(np.max(np.abs(g)))
-                    status = settle(Status.LINE_SEARCH_FAILED, measure, tol,
-                                    scaled=lambda: scaled_gradient(g, model.X, model.cost,
-                                                                   model.bias))
+                    measure = new_measure
+                    status = no_progress()
                     break
             else:
                 idle = 0

@@ -610,6 +610,16 @@ def no_decrease_text(sol):
             "at the scale of X. Scale the features (StandardScaler / MaxAbsScaler)")
 
 
+def _worst(solutions, status):
+    """``(k, solution)`` of the problem ended with ``status`` that has the
+    largest stopping measure, or None."""
+    ended = [k for k, sol in enumerate(solutions) if sol.status == status]
+    if not ended:
+        return None
+    k = max(ended, key=lambda k: solutions[k].measure)
+    return k, solutions[k]
+
+
 def warn_if_stuck(est, solutions, max_iter=None):
     """Warn (``ConvergenceWarning``) when a solver stopped at ``max_iter``
     (``est.max_iter`` unless the solver had its own bound), naming the
@@ -617,33 +627,33 @@ def warn_if_stuck(est, solutions, max_iter=None):
     changing anything far from the optimum (``STALLED``, :func:`settle`)
     or when its line search found no decrease there
     (:func:`settle`)."""
-    frozen = [k for k, sol in enumerate(solutions) if sol.status == Status.STALLED]
-    if frozen:
-        k = max(frozen, key=lambda k: solutions[k].measure)
-        sol = solutions[k]
-        threshold = est.tol if np.isnan(sol.threshold) else sol.threshold
+    def threshold_of(sol):
+        return est.tol if np.isnan(sol.threshold) else sol.threshold
+
+    frozen = _worst(solutions, Status.STALLED)
+    if frozen is not None:
+        k, sol = frozen
         warnings.warn(
             f"{type(est).__name__} failed to converge. The {sol.solver} solver stopped after "
             f"{sol.n_iter} passes (problem {k}): its last passes changed no weight (every "
             "coordinate step was zero or below liblinear's bound of 1e-12), while its "
-            f"stopping measure is {sol.measure:.3g} > {threshold:.3g}. This happens when the "
-            "values of X are extreme for C, or when identical samples carry different "
-            "labels. Scale the features (StandardScaler / MaxAbsScaler).",
+            f"stopping measure is {sol.measure:.3g} > {threshold_of(sol):.3g}. This happens "
+            "when the values of X are extreme for C, or when identical samples carry "
+            "different labels. Scale the features (StandardScaler / MaxAbsScaler).",
             ConvergenceWarning, stacklevel=4)
-    stalled = [k for k, sol in enumerate(solutions) if sol.status == Status.LINE_SEARCH_FAILED]
-    if stalled:
-        k = max(stalled, key=lambda k: solutions[k].measure)
+    no_decrease = _worst(solutions, Status.LINE_SEARCH_FAILED)
+    if no_decrease is not None:
+        k, sol = no_decrease
         warnings.warn(
-            f"{type(est).__name__} failed to converge. {no_decrease_text(solutions[k])} "
+            f"{type(est).__name__} failed to converge. {no_decrease_text(sol)} "
             f"(problem {k}).", ConvergenceWarning, stacklevel=4)
-    stuck = [k for k, sol in enumerate(solutions) if sol.status == Status.MAX_ITER]
-    if not stuck:
+    stuck = _worst(solutions, Status.MAX_ITER)
+    if stuck is None:
         return
-    worst = max(stuck, key=lambda k: solutions[k].measure)
-    sol = solutions[worst]
+    worst, sol = stuck
     bound = est.max_iter if max_iter is None else max_iter
     unit = "Newton steps" if sol.solver == "newton" else "iterations"
-    threshold = est.tol if np.isnan(sol.threshold) else sol.threshold
+    threshold = threshold_of(sol)
     scaled = "" if threshold == est.tol else f" (tol={est.tol} as the solver scales it)"
     warnings.warn(
         f"{type(est).__name__} failed to converge, increase the number of iterations: "
