@@ -130,16 +130,25 @@ def _check_bsr_structure(X, caller):
             f"{np.shape(X.indices)[0]} blocks of {R} x {C} in a {n_rows} x {n_cols} matrix; "
             "they must be of shape (n_blocks, R, C) and the blocks must tile the matrix. "
             "Rebuild it, or pass X.tocsr().")
-    indices, indptr = _index_arrays(X.indices, X.indptr, caller)
-    data = np.zeros(indices.shape[0])
-    code, row, _, _ = scan(data, indices, indptr, n_rows // R, n_cols // C, check_values=False)
+    try:
+        _scan_structure(X.indices, X.indptr, np.shape(X.indices)[0], n_rows // R, n_cols // C,
+                        caller)
+    except ValueError as error:
+        raise ValueError(
+            f"{error} (In units of blocks: the BSR matrix of {R} x {C} blocks read as "
+            f"{n_rows // R} block rows of {n_cols // C} block columns.)") from None
+
+
+def _scan_structure(indices, indptr, n_values, major, minor, caller, kind="row"):
+    """Prove a compressed structure readable (indptr monotone and ending at
+    the number of values, indices inside ``minor``) without reading values:
+    ``raise_for``'s ``ValueError`` otherwise.  Unsorted and duplicate
+    indices are legal here."""
+    indices, indptr = _index_arrays(indices, indptr, caller)
+    stand_in = np.zeros(n_values)  # of the values' length, never read
+    code, row, _, _ = scan(stand_in, indices, indptr, major, minor, check_values=False)
     if code < 0:
-        try:
-            raise_for(code, row, data, indices, indptr, n_rows // R, n_cols // C, caller=caller)
-        except ValueError as error:
-            raise ValueError(
-                f"{error} (In units of blocks: the BSR matrix of {R} x {C} blocks read as "
-                f"{n_rows // R} block rows of {n_cols // C} block columns.)") from None
+        raise_for(code, row, stand_in, indices, indptr, major, minor, caller=caller, kind=kind)
 
 
 def check_sparse_structure(X, *, caller="fit"):
@@ -161,15 +170,9 @@ def check_sparse_structure(X, *, caller="fit"):
     if fmt == "csr" and X.data.dtype in (np.float32, np.float64):
         return  # passed through untouched; proved_csr scans it, once
     if fmt in ("csr", "csc"):
-        indices, indptr = _index_arrays(X.indices, X.indptr, caller)
         major, minor = (n_rows, n_cols) if fmt == "csr" else (n_cols, n_rows)
-        # Only the structure is scanned here: stand-in values of the length.
-        data = np.zeros(X.data.shape[0])
-        code, row, _, _ = scan(data, indices, indptr, major, minor,
-                               check_values=False)
-        if code < 0:
-            raise_for(code, row, data, indices, indptr, major, minor,
-                      caller=caller, kind="row" if fmt == "csr" else "column")
+        _scan_structure(X.indices, X.indptr, X.data.shape[0], major, minor, caller,
+                        kind="row" if fmt == "csr" else "column")
     elif fmt == "coo":
         row, col = np.asarray(X.row), np.asarray(X.col)
         if not (row.shape == col.shape == X.data.shape):
@@ -286,13 +289,8 @@ def check_X_predict(estimator, X, *, caller="predict"):
     X = validate_data(estimator, X, accept_sparse="csr", reset=False,
                       dtype=_FLOAT_DTYPES, accept_large_sparse=True)
     if sp.issparse(X):
-        indices, indptr = _index_arrays(X.indices, X.indptr, caller)
-        stand_in = np.zeros(np.shape(X.data)[0])  # of the values' length, not read
-        code, row, _, _ = scan(stand_in, indices, indptr, X.shape[0], X.shape[1],
-                               check_values=False)
-        if code < 0:
-            raise_for(code, row, stand_in, indices, indptr, X.shape[0], X.shape[1],
-                      caller=caller)
+        _scan_structure(X.indices, X.indptr, np.shape(X.data)[0], X.shape[0], X.shape[1],
+                        caller)
     return X
 
 
