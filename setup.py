@@ -16,6 +16,11 @@ FASTLINEAR_OPENMP=0|1
     OpenMP for the kernels that split work over threads (the primal Newton
     solver's products with X).  Default: used when the compiler accepts
     ``-fopenmp`` (probed); without it those kernels run on one thread.
+FASTLINEAR_LIBMVEC=0|1
+    glibc's vector math library (x86-64: ``exp`` and ``log1p`` four at a
+    time with AVX2, chosen at run time) for the logistic passes
+    (``src_c/_vmath.pxd``).  Default: used when a program calling it
+    compiles and links (probed); otherwise ``libm``, one at a time.
 """
 import glob
 import os
@@ -53,12 +58,29 @@ directives = {
 }
 
 
-def _openmp_flags():
-    """``(compile, link)`` flags for OpenMP, or ``None`` when the compiler has none."""
-    choice = os.environ.get("FASTLINEAR_OPENMP", "auto")
+#: Kernels that take ``exp``/``log1p`` by blocks (``src_c/_vmath.pxd``).
+LIBMVEC_MODULES = {"_glmnet_fast", "_newton_fast"}
+
+_LIBMVEC_PROBE = """#include <immintrin.h>
+__m256d _ZGVdN4v_exp(__m256d);
+__m256d _ZGVdN4v_log1p(__m256d);
+__attribute__((target("avx2"))) static double f(double x)
+{
+    double out[4];
+    _mm256_storeu_pd(out, _ZGVdN4v_log1p(_ZGVdN4v_exp(_mm256_set1_pd(x))));
+    return out[0];
+}
+int main(void) { return __builtin_cpu_supports("avx2") ? f(-1.0) < 0.0 : 0; }
+"""
+
+
+def _probe(name, source, flags, switch, missing):
+    """``flags`` (``(compile, link)``) if a program of ``source`` compiles and
+    links with them, else ``None`` (and the ``missing`` note on stderr);
+    ``$<switch>`` = 0 or 1 skips the probe."""
+    choice = os.environ.get(switch, "auto")
     if choice in ("0", ""):
         return None
-    flags = (["/openmp"], []) if sys.platform == "win32" else (["-fopenmp"], ["-fopenmp"])
     if choice != "auto":
         return flags
     from setuptools._distutils.ccompiler import new_compiler
@@ -68,19 +90,36 @@ def _openmp_flags():
     customize_compiler(compiler)
     tmp = tempfile.mkdtemp()
     try:
-        src = os.path.join(tmp, "probe.c")
+        src = os.path.join(tmp, name + ".c")
         with open(src, "w") as fh:
-            fh.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
+            fh.write(source)
         objects = compiler.compile([src], output_dir=tmp, extra_postargs=flags[0])
-        compiler.link_executable(objects, os.path.join(tmp, "probe"),
+        compiler.link_executable(objects, os.path.join(tmp, name),
                                  extra_postargs=flags[1])
         return flags
-    except Exception:  # noqa: BLE001 - any failure means no usable OpenMP
-        print("fastlinear: the compiler has no OpenMP; building the threaded "
-              "kernels for one thread", file=sys.stderr)
+    except Exception:  # noqa: BLE001 - any failure means the feature is not usable
+        print("fastlinear: " + missing, file=sys.stderr)
         return None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _openmp_flags():
+    """``(compile, link)`` flags for OpenMP, or ``None`` when the compiler has none."""
+    flags = (["/openmp"], []) if sys.platform == "win32" else (["-fopenmp"], ["-fopenmp"])
+    return _probe("openmp", "#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n",
+                  flags, "FASTLINEAR_OPENMP",
+                  "the compiler has no OpenMP; building the threaded kernels for one thread")
+
+
+def _libmvec_flags():
+    """``(compile, link)`` flags for glibc's vector math library, or ``None``."""
+    if sys.platform != "linux":
+        return None
+    return _probe("libmvec", _LIBMVEC_PROBE, (["-DFL_HAVE_LIBMVEC"], ["-lmvec", "-lm"]),
+                  "FASTLINEAR_LIBMVEC",
+                  "no glibc vector math library (libmvec with log1p, glibc >= 2.35); "
+                  "the logistic passes take exp and log1p one at a time")
 
 
 base_args = ["-O0", "-g"] if DEBUG else ["-O3"]
@@ -112,7 +151,7 @@ SHARED_UTILITY = "fastlinear._cyutility"
 
 
 class build_ext(_build_ext):
-    """Translate the ``.pyx`` sources to C and probe OpenMP when (and only when) building.
+    """Translate the ``.pyx`` sources to C and probe OpenMP and libmvec when (and only when) building.
 
     ``sdist``, ``egg_info`` and the metadata hooks of a PEP 517 build never
     need the generated C, so Cython runs here rather than at import.  The
@@ -123,11 +162,12 @@ class build_ext(_build_ext):
     def run(self):
         from Cython.Build import cythonize
 
-        openmp = _openmp_flags()
-        for ext in self.extensions:
-            if openmp is not None and ext.name.rsplit(".", 1)[-1] in OPENMP_MODULES:
-                ext.extra_compile_args += openmp[0]
-                ext.extra_link_args += openmp[1]
+        for modules, flags in ((OPENMP_MODULES, _openmp_flags()),
+                               (LIBMVEC_MODULES, _libmvec_flags())):
+            for ext in self.extensions:
+                if flags is not None and ext.name.rsplit(".", 1)[-1] in modules:
+                    ext.extra_compile_args += flags[0]
+                    ext.extra_link_args += flags[1]
 
         translated = cythonize(
             self.extensions,

@@ -89,7 +89,13 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython cimport floating
 
 from _columns cimport bad_label_message, check_columns, check_labels_costs
-from _loss cimport logistic_terms, logistic_value_exp
+from _loss cimport (
+    LOSS_BLOCK,
+    logistic_block,
+    logistic_terms,
+    logistic_value_exp,
+    logistic_value_log1p,
+)
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
@@ -818,12 +824,20 @@ cdef double _l1_norm(const Problem* p, const double* w) noexcept nogil:
 
 
 cdef double _loss_change(Problem* p) noexcept nogil:
-    """``sum_i C_i (xi(z_i + (X d)_i) - xi(z_i))``, sample by sample; the
-    new losses are kept in ``ell_new``, their ``exp`` in ``ez``."""
-    cdef Py_ssize_t i
+    """``sum_i C_i (xi(z_i + (X d)_i) - xi(z_i))``, ``LOSS_BLOCK`` samples at
+    a time (``_loss.logistic_block``); the new losses are kept in
+    ``ell_new``, their ``exp`` in ``ez``."""
+    cdef Py_ssize_t i, b, nb, start = 0
     cdef double acc = 0.0, e
-    for i in range(p.n_samples):
-        e = logistic_value_exp(p.cost[i], p.y[i], p.z[i] + p.xd[i], &p.ez[i])
-        p.ell_new[i] = e
-        acc += e - p.ell[i]
+    cdef double zs[LOSS_BLOCK]
+    cdef double lg[LOSS_BLOCK]
+    while start < p.n_samples:
+        nb = min(<Py_ssize_t>LOSS_BLOCK, p.n_samples - start)
+        logistic_block(&p.y[start], &p.z[start], &p.xd[start], 1.0, nb, zs, &p.ez[start], lg)
+        for b in range(nb):
+            i = start + b
+            e = logistic_value_log1p(p.cost[i], p.y[i], zs[b], lg[b])
+            p.ell_new[i] = e
+            acc += e - p.ell[i]
+        start += nb
     return acc

@@ -32,6 +32,8 @@ Design rules:
 """
 from libc.math cimport INFINITY, exp, fabs, log1p
 
+from _vmath cimport exp_log1p
+
 
 cdef enum LossKind:
     HINGE = 1                        # liblinear -s 3 (dual)
@@ -39,6 +41,10 @@ cdef enum LossKind:
     EPSILON_INSENSITIVE = 3          # -s 13 (dual)
     SQUARED_EPSILON_INSENSITIVE = 4  # -s 12 (dual), -s 11 (primal)
     LOGISTIC = 5                     # -s 0 (primal), -s 7 (dual)
+
+
+cdef enum:
+    LOSS_BLOCK = 64                  # samples per call of :func:`logistic_block`
 
 
 # The differentiable losses, as types for the kernels' fused specialisations.
@@ -138,6 +144,32 @@ cdef inline double logistic_value_exp(double c, double y, double z,
     if t >= 0.0:
         return c * log1p(e[0])
     return c * (-t + log1p(e[0]))
+
+
+cdef inline double logistic_value_log1p(double c, double y, double z,
+                                        double l) noexcept nogil:
+    """``c xi(z)`` of the logistic loss from ``l = log1p(exp(-|y z|))``
+    (taken elsewhere, e.g. a block at a time by ``_vmath.exp_log1p``): the
+    formula of :func:`logistic_value_exp`."""
+    cdef double t = y * z
+    if t >= 0.0:
+        return c * l
+    return c * (-t + l)
+
+
+cdef inline void logistic_block(const double* y, const double* z, const double* dz,
+                                double step, Py_ssize_t n, double* zs, double* e,
+                                double* l) noexcept nogil:
+    """For ``n <= LOSS_BLOCK`` samples: the scores ``zs = z + step dz``
+    (``z`` when ``dz`` is NULL), ``e = exp(-|y zs|)`` and ``l = log1p(e)``,
+    the block's ``exp`` and ``log1p`` in one ``_vmath.exp_log1p`` call; for
+    :func:`logistic_value_log1p` and :func:`logistic_terms`."""
+    cdef Py_ssize_t b
+    cdef double args[LOSS_BLOCK]
+    for b in range(n):
+        zs[b] = z[b] + step * dz[b] if dz != NULL else z[b]
+        args[b] = -fabs(y[b] * zs[b])
+    exp_log1p(args, e, l, n)
 
 
 cdef inline void logistic_terms(double c, double y, double z, double e,

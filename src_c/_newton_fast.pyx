@@ -61,7 +61,17 @@ Design rules of this module:
    slower than one thread.
 3. Values are ``floating`` (float32 stays float32), indices ``int32`` or
    ``int64``; every accumulation is float64.
-4. Every loop is bounded (``max_iter`` Newton steps, ``max(d + 1, 5)`` CG
+4. The logistic loss takes its ``exp`` and ``log1p`` 64 samples at a time
+   (``_loss.logistic_block``, ``_vmath.pxd``: four at a time with glibc's
+   vector math library), in the gradient's per-sample terms, the line
+   search's trials and :func:`logistic_loss_grad`, which reads a block's
+   rows for their scores, takes the block's ``exp`` and ``log1p``, then
+   adds the block's rows into the gradient.  On a 2-core virtual AMD EPYC (Zen 5)
+   this made a9a's pass 0.93 -> 0.65 ms; on w8a, whose rows vary in length,
+   it stays 1.0 ms, because the branch predictor no longer learns a row's
+   second loop from its first (the two loops over a row used to be
+   adjacent).
+5. Every loop is bounded (``max_iter`` Newton steps, ``max(d + 1, 5)`` CG
    steps, 20 halvings).  ``_status.poll`` runs between products and, with
    one thread, every ``POLL_EVERY`` rows.
 """
@@ -74,6 +84,7 @@ from cython.parallel cimport prange
 
 from _loss cimport (
     LOGISTIC,
+    LOSS_BLOCK,
     SQUARED_EPSILON_INSENSITIVE,
     SQUARED_HINGE,
     Logistic,
@@ -82,17 +93,20 @@ from _loss cimport (
     curvature,
     curved,
     derivative,
+    logistic_block,
     logistic_terms,
-    logistic_value_exp,
+    logistic_value_log1p,
     smooth_loss,
     weighted_value,
 )
 from _sparse cimport index_t
 from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+from _vmath cimport exp_block, exp_log1p, vmath_lanes
 
 from fastlinear._csr_fast import require_proved
 
-__all__ = ["have_openmp", "logistic_loss_grad", "loss_kinds", "newton"]
+__all__ = ["exp_log1p_block", "have_openmp", "logistic_loss_grad", "loss_kinds", "newton",
+           "vector_lanes"]
 
 
 cdef extern from *:
@@ -109,6 +123,27 @@ cdef extern from *:
 def have_openmp():
     """Whether this build splits products over threads."""
     return bool(FL_HAVE_OPENMP)
+
+
+def vector_lanes():
+    """How many ``exp``/``log1p`` the logistic passes take per call of the
+    math library: 4 with glibc's vector math library on an AVX2 CPU, else 1
+    (``_vmath.pxd``)."""
+    return vmath_lanes()
+
+
+def exp_log1p_block(const double[::1] a):
+    """``(exp(a), log1p(exp(a)))`` as the logistic passes take them, in
+    blocks of ``LOSS_BLOCK`` (for tests; ``a <= 0`` is the range they use)."""
+    cdef Py_ssize_t n = a.shape[0], start = 0, nb
+    e = np.empty(n)
+    lg = np.empty(n)
+    cdef double[::1] e_v = e, l_v = lg
+    while start < n:
+        nb = min(<Py_ssize_t>LOSS_BLOCK, n - start)
+        exp_log1p(&a[start], &e_v[start], &l_v[start], nb)
+        start += nb
+    return e, lg
 
 
 def loss_kinds():
@@ -535,18 +570,21 @@ cdef int _gradient(const floating* data, const index_t* indices,
     cdef Py_ssize_t i, j, t, n_active = 0, nnz_active = 0
     cdef int c
     cdef double zi, yi, ci
-    for i in range(p.n):
-        ci = p.cost[i]
-        if ci == 0.0:
-            continue
-        zi = ws.z[i]
-        yi = p.y[i]
-        if not curved(L, yi, zi):
-            continue
-        ws.active[n_active] = i
-        ws.u[i] = ci * derivative(L, yi, zi)
-        ws.c[i] = ci * curvature(L, yi, zi)
-        n_active += 1
+    if smooth_loss is Logistic:
+        n_active = _logistic_terms(p, ws)
+    else:
+        for i in range(p.n):
+            ci = p.cost[i]
+            if ci == 0.0:
+                continue
+            zi = ws.z[i]
+            yi = p.y[i]
+            if not curved(L, yi, zi):
+                continue
+            ws.active[n_active] = i
+            ws.u[i] = ci * derivative(L, yi, zi)
+            ws.c[i] = ci * curvature(L, yi, zi)
+            n_active += 1
     ws.n_active = n_active
     ws.n_use = 1
     if p.n_chunks > 1:
@@ -678,11 +716,60 @@ cdef int _pcg(const floating* data, const index_t* indices,
     return 0
 
 
+cdef Py_ssize_t _logistic_terms(const Problem* p, Work* ws) noexcept nogil:
+    """The logistic loss's ``_gradient`` terms: every sample of nonzero cost
+    is active, ``u_i = C_i xi'(z_i)``, ``c_i = C_i xi''(z_i)``, from
+    ``exp(-|y_i z_i|)`` taken ``LOSS_BLOCK`` at a time (``_vmath``); the
+    number of active samples."""
+    cdef Py_ssize_t i, b, nb, start = 0, n_active = 0
+    cdef double h
+    cdef double args[LOSS_BLOCK]
+    cdef double es[LOSS_BLOCK]
+    while start < p.n:
+        nb = min(<Py_ssize_t>LOSS_BLOCK, p.n - start)
+        for b in range(nb):
+            args[b] = -fabs(p.y[start + b] * ws.z[start + b])
+        exp_block(args, es, nb)
+        for b in range(nb):
+            i = start + b
+            if p.cost[i] == 0.0:
+                continue
+            ws.active[n_active] = i
+            logistic_terms(p.cost[i], p.y[i], ws.z[i], es[b], &ws.u[i], &h)
+            ws.c[i] = h
+            n_active += 1
+        start += nb
+    return n_active
+
+
+cdef double _logistic_sum(const Problem* p, const double* z, const double* t,
+                          double step) noexcept nogil:
+    """``_loss_sum`` of the logistic loss, ``LOSS_BLOCK`` samples at a time
+    (``_loss.logistic_block``), summed in the same order."""
+    cdef Py_ssize_t i, b, nb, start = 0
+    cdef double acc = 0.0
+    cdef double zs[LOSS_BLOCK]
+    cdef double es[LOSS_BLOCK]
+    cdef double lg[LOSS_BLOCK]
+    while start < p.n:
+        nb = min(<Py_ssize_t>LOSS_BLOCK, p.n - start)
+        logistic_block(&p.y[start], &z[start], &t[start] if t != NULL else NULL, step, nb,
+                       zs, es, lg)
+        for b in range(nb):
+            i = start + b
+            if p.cost[i] != 0.0:
+                acc += logistic_value_log1p(p.cost[i], p.y[i], zs[b], lg[b])
+        start += nb
+    return acc
+
+
 cdef double _loss_sum(const smooth_loss* L, const Problem* p, const double* z,
                       const double* t, double step) noexcept nogil:
     """``sum_i C_i xi(z_i + step t_i)`` (``t`` may be NULL)."""
     cdef Py_ssize_t i
     cdef double acc = 0.0, zi
+    if smooth_loss is Logistic:
+        return _logistic_sum(p, z, t, step)
     for i in range(p.n):
         zi = z[i] + step * t[i] if t != NULL else z[i]
         if p.cost[i] != 0.0:
@@ -839,29 +926,47 @@ cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
                            bint polling, double* z_out) noexcept nogil:
     """Rows ``lo..hi-1``: ``sum_i C_i xi(z_i)`` into ``f_out``, ``X~^T u`` into
     ``acc``, the scores into ``z_out`` unless it is NULL; True when
-    ``polling`` and the stop flag was set."""
-    cdef Py_ssize_t i, k, nf = p.m - 1
-    cdef double zi, e, u, h, f = 0.0, ci, yi
+    ``polling`` and the stop flag was set.
+
+    The rows go in blocks of ``LOSS_BLOCK``: their scores, then the block's
+    ``exp`` and ``log1p`` in one ``_vmath.exp_log1p`` call, then the loss and
+    the gradient terms, while the block's rows are still in cache."""
+    cdef Py_ssize_t i, k, b, nb, start = lo, nf = p.m - 1
+    cdef double zi, u, h, f = 0.0, ci, yi
+    cdef double zs[LOSS_BLOCK]
+    cdef double args[LOSS_BLOCK]
+    cdef double es[LOSS_BLOCK]
+    cdef double lg[LOSS_BLOCK]
     for k in range(p.m):
         acc[k] = 0.0
-    for i in range(lo, hi):
-        if polling and (i & (POLL_EVERY - 1)) == POLL_EVERY - 1 and poll(p.stop):
+    while start < hi:
+        if polling and start > lo and ((start - lo) & (POLL_EVERY - 1)) == 0 \
+                and poll(p.stop):
             return True
-        ci = p.cost[i]
-        if ci == 0.0 and z_out == NULL:
-            continue
-        yi = p.y[i]
-        zi = w[nf] * p.bias
-        for k in range(indptr[i], indptr[i + 1]):
-            zi += data[k] * w[indices[k]]
+        nb = min(<Py_ssize_t>LOSS_BLOCK, hi - start)
+        for b in range(nb):
+            i = start + b
+            zi = w[nf] * p.bias
+            if p.cost[i] != 0.0 or z_out != NULL:
+                for k in range(indptr[i], indptr[i + 1]):
+                    zi += data[k] * w[indices[k]]
+            zs[b] = zi
+            args[b] = -fabs(p.y[i] * zi)
         if z_out != NULL:
-            z_out[i] = zi
+            for b in range(nb):
+                z_out[start + b] = zs[b]
+        exp_log1p(args, es, lg, nb)
+        for b in range(nb):
+            i = start + b
+            ci = p.cost[i]
             if ci == 0.0:
                 continue
-        f += logistic_value_exp(ci, yi, zi, &e)
-        logistic_terms(ci, yi, zi, e, &u, &h)
-        for k in range(indptr[i], indptr[i + 1]):
-            acc[indices[k]] += u * data[k]
-        acc[nf] += u * p.bias
+            yi = p.y[i]
+            f += logistic_value_log1p(ci, yi, zs[b], lg[b])
+            logistic_terms(ci, yi, zs[b], es[b], &u, &h)
+            for k in range(indptr[i], indptr[i + 1]):
+                acc[indices[k]] += u * data[k]
+            acc[nf] += u * p.bias
+        start += nb
     f_out[0] = f
     return False
