@@ -315,7 +315,9 @@ def test_sklearn_contract(estimator, check):
 
 def test_ctrl_c_stops_the_folds_threads():
     """SIGINT 2 s into a search whose folds run in threads: it stops, unfitted,
-    and no fold keeps computing."""
+    and no fold keeps computing.  (Each fit at ``tol=1e-300`` ends on
+    rounding after about a second; eight Cs per fold keep the search running
+    well past the signal.)"""
     import textwrap
 
     from test_interrupt import CHILD, STOP_WITHIN, _interrupt  # the estimators' Ctrl-C harness
@@ -324,7 +326,8 @@ def test_ctrl_c_stops_the_folds_threads():
         data="X = sp.csr_matrix(rng.randn(20000, 20) @ rng.randn(20, 300) + 1e-3 * rng.randn(20000, 300))",
         classes=2,
         setup=("from fastlinear import LogisticRegressionCV\n"
-               "est = LogisticRegressionCV(Cs=[1e4], cv=2, n_jobs=2, solver='newton-cg', tol=1e-300,\n"
+               "est = LogisticRegressionCV(Cs=np.logspace(4, 11, 8), cv=2, n_jobs=2, solver='newton-cg',\n"
+               "    tol=1e-300,"
                "    max_iter=10**6, l1_ratios=(0,), scoring='accuracy', use_legacy_attributes=False)"),
     )
     out, elapsed, err = _interrupt(code)
