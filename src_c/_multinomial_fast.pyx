@@ -50,7 +50,15 @@ for large-scale linear classification", ACML 2018), on the ``m K`` variables:
 3. It stops when ``max |G| <= tol`` (scikit-learn lbfgs's test; the caller
    passes ``tol`` in the units of ``f``), when the line search finds no
    decrease (``LINE_SEARCH_FAILED``: the gradient is then at rounding level
-   for the data's scale), or after ``max_iter`` Newton steps.
+   for the data's scale), or after ``max_iter`` Newton steps.  Near the
+   optimum with a tiny ``tol`` the line search, which measures the decrease
+   directly, keeps accepting decreases that ``f`` itself does not resolve
+   while ``max |G|`` oscillates at rounding level: ``IDLE_STEPS`` accepted
+   steps in a row that change ``f`` by less than ``ROUNDING |f|`` and do not
+   lower ``max |G|`` below the lowest seen after a step end the solve as
+   ``LINE_SEARCH_FAILED`` too (the caller's ``settle`` tells the optimum
+   from steps that stopped resolving far from it), as
+   ``fastlinear._newton_cholesky`` does.
 
 Design rules of this module:
 
@@ -75,6 +83,7 @@ Design rules of this module:
 """
 import numpy as np
 
+from libc.float cimport DBL_EPSILON
 from libc.math cimport INFINITY, exp, expm1, fabs, isfinite, log, log1p, sqrt
 from cython cimport floating
 from cython.parallel cimport prange
@@ -107,6 +116,8 @@ cdef enum:
 LINE_SEARCH_FAILED = int(LS_FAILED)
 
 cdef double ARMIJO = 0.01       # sufficient decrease of the line search
+cdef double ROUNDING = 64 * DBL_EPSILON   # a change of f below ROUNDING |f| is not resolved
+cdef int IDLE_STEPS = 3         # such steps in a row without a lower max |G| end the solve (rule 3)
 cdef double PCG_MIX = 0.01      # M = (1 - PCG_MIX) + PCG_MIX diag(H)
 cdef double NULL_CURVATURE = 1.0e-14   # d.Hd <= this * d.diag(H)d: null space
 
@@ -832,8 +843,8 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef const index_t* X_ptr = &indptr[0]
     cdef double eps_cg = 0.5 if warm_start else 0.1
-    cdef double f = 0.0, gmax = 0.0, step = 0.0, mean
-    cdef int n_iter = 0, cg_iter = 0, status = MAX_ITER, rc
+    cdef double f = 0.0, gmax = 0.0, step = 0.0, mean, f_before, best = INFINITY
+    cdef int n_iter = 0, cg_iter = 0, status = MAX_ITER, rc, idle = 0
     cdef Py_ssize_t first_free = p.n_pen // K
 
     with nogil:
@@ -859,6 +870,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                 if step == 0.0:
                     status = LS_FAILED
                     break
+                f_before = f
                 rc = _gradient(X_data, X_ind, X_ptr, &p, Wp, False, Z, P, L, g, D, &f)
                 if rc != 0:
                     break
@@ -869,6 +881,13 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                               % (n_iter, f, gmax, cg_iter, step), flush=True)
                 if gmax <= tol:
                     status = CONVERGED
+                elif f_before - f <= ROUNDING * fabs(f_before) and not gmax < best:
+                    idle += 1
+                    if idle >= IDLE_STEPS:
+                        status = LS_FAILED
+                else:
+                    idle = 0
+                best = min(best, gmax)
         if rc > 0:
             status = INTERRUPTED
         # The gauge: unpenalised rows centred across classes (f is unchanged).

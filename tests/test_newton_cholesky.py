@@ -683,6 +683,27 @@ def test_tol_0_multinomial_ends_converged_at_the_optimum():
     np.testing.assert_allclose(est.coef_, reference.coef_, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("seed", [4, 8, 10])
+def test_tol_0_multinomial_newton_cg_ends_converged_at_the_optimum(seed):
+    """The same for the multinomial truncated Newton kernel
+    (``_multinomial_fast.newton``), whose line search measures the decrease
+    directly and so accepted rounding-level steps for ever: these seeds ran
+    to max_iter=100 and warned (7 of 20 seeds did)."""
+    from fastlinear import LogisticRegression, logistic_objective
+
+    rng = np.random.default_rng(seed)
+    X, W = rng.standard_normal((200, 10)), rng.standard_normal((10, 3))
+    y = np.argmax(X @ W + rng.standard_normal((200, 3)), 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = LogisticRegression(tol=0.0, solver="newton-cg").fit(X, y)
+    assert est.n_iter_[0] < 50
+    reference = SkLogisticRegression(tol=1e-12, max_iter=10_000,
+                                     solver="newton-cholesky").fit(X, y)
+    assert logistic_objective(est, X, y) <= logistic_objective(reference, X, y) * (1 + 1e-14)
+    np.testing.assert_allclose(est.coef_, reference.coef_, rtol=1e-6, atol=1e-8)
+
+
 def test_stop_flag_interrupts():
     X, y = iris_binary()
     stop = np.ones(1, dtype=np.uint8)
