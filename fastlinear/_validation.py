@@ -46,6 +46,7 @@ __all__ = [
     "encode_labels",
     "integer_labels",
     "proved_csr",
+    "transposed",
     "validate_classification_data",
     "validate_evaluation_data",
     "validate_regression_data",
@@ -65,6 +66,10 @@ class ClassificationData(NamedTuple):
     y_ind: np.ndarray  # class indices into ``classes`` (intp)
     classes: np.ndarray
     sample_weight: np.ndarray  # float64, finite, >= 0, not all zero
+    #: What solvers derive from X and may share between fits on the same rows
+    #: (a path over C): a dict filled by :func:`transposed`, or None (a
+    #: single fit: nothing kept).
+    derived: dict | None = None
 
 
 class RegressionData(NamedTuple):
@@ -238,6 +243,22 @@ def proved_csr(X, *, caller="fit"):
     indices, indptr = _index_arrays(X.indices, X.indptr, caller)
     return checked_csr(np.ascontiguousarray(X.data), indices, indptr, X.shape,
                        caller=caller, sum_duplicates=True)
+
+
+def transposed(data, *, caller="fit"):
+    """The CSR proof of ``data.X`` transposed (for the solvers that read
+    columns), made once per ``data`` when it keeps ``derived`` values."""
+    cache = data.derived
+    if cache is not None and "XT" in cache:
+        return cache["XT"]
+    XT = _transpose(data.X, caller)
+    if cache is not None:
+        cache["XT"] = XT
+    return XT
+
+
+def _transpose(X, caller):
+    return proved_csr(X.to_scipy().T.tocsr(), caller=caller)
 
 
 # ---------------------------------------------------------------------- X

@@ -569,7 +569,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         entry of the minimum-norm subgradient of ``J / sum_i C_i``.
         """
         from ._solvers import glmnet
-        from ._validation import proved_csr
+        from ._validation import transposed
 
         liblinear = solver == "liblinear"
         y_pm = np.where(data.y_ind == 1, 1.0, -1.0)
@@ -593,7 +593,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if self.max_iter == 0:
             w = np.zeros(data.X.n_cols + 1) if w0 is None else w0
             return Solution(w, None, 0, Status.MAX_ITER, np.inf, name)
-        XT = proved_csr(data.X.to_scipy().T.tocsr(), caller="LogisticRegression.fit")
+        XT = transposed(data, caller="LogisticRegression.fit")
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         sol = glmnet(problem, XT, l1=l1, l2=l2, tol=self.tol, max_iter=self.max_iter,
                      seed=int(seed), rule="liblinear" if liblinear else "gradient",
@@ -609,6 +609,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         sum_i C_i`` (:mod:`fastlinear._prox_newton`).
         """
         from ._prox_newton import prox_newton
+        from ._validation import transposed
 
         K = data.classes.shape[0]
         W0 = self._start(data, K)
@@ -618,7 +619,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         W, n_iter, status, measure, threshold = prox_newton(
             data.X, data.y_ind, cost, K, l1_ratio=l1_ratio, bias=self._bias(), tol=self.tol,
             max_iter=int(self.max_iter), W0=W0, n_threads=self._n_threads(),
-            verbose=int(self.verbose), stop=stop)
+            verbose=int(self.verbose), stop=stop,
+            XT=transposed(data, caller="LogisticRegression.fit"))
         status = settle(status, measure, threshold,
                         scaled=lambda: measure / gradient_bound(data.X, cost, self._bias()))
         return Solution(W, None, int(n_iter), status, float(measure), "prox-newton", threshold)

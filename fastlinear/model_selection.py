@@ -225,7 +225,7 @@ def _fold_data(data, rows, caller):
     except ValueError as error:
         raise ValueError(f"{caller}: {error}") from None
     return ClassificationData(proved_csr(Xs[rows], caller=caller), y_ind, classes,
-                              data.sample_weight[rows])
+                              data.sample_weight[rows], derived={})
 
 
 class _WarmPathCV(ClassifierMixin, BaseEstimator):
@@ -662,7 +662,7 @@ def _fold_training_data(data, rows, caller):
             "give those samples positive weights."
         )
     X = proved_csr(data.X.to_scipy()[rows], caller=caller)
-    return ClassificationData(X, data.y_ind[rows], data.classes, sample_weight)
+    return ClassificationData(X, data.y_ind[rows], data.classes, sample_weight, derived={})
 
 
 def _scorer_for_classes(scorer, classes):

@@ -50,7 +50,7 @@ from ._solvers import (
 from ._validation import (
     MAX_INT,
     check_intercept_scaling,
-    proved_csr,
+    transposed,
     validate_classification_data,
     validate_evaluation_data,
 )
@@ -336,8 +336,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         # Threads: over the problems of one-vs-rest, or inside one primal fit.
         outer = n_threads_for(self.n_jobs, n_problems)
         inner = n_threads_for(self.n_jobs, 2) if n_problems == 1 else 1
-        XT = proved_csr(data.X.to_scipy().T.tocsr(), caller="LinearSVC.fit") \
-            if solver == "l1_cd" else None
+        XT = transposed(data, caller="LinearSVC.fit") if solver == "l1_cd" else None
 
         def solve_problem(k):
             # The labels and costs of problem k live only while it is solved.

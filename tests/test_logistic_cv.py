@@ -400,6 +400,24 @@ def test_l1_ratios_path_equals_cold_fits_and_the_refit_is_the_best_point(binary)
         :, :, 0, 0, :-1].size  # the smallest C leaves weights at 0
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_l1_search_transposes_each_folds_rows_once(monkeypatch, binary, iris, n_classes):
+    """The L1 solvers read X by columns; a fold's path over the Cs shares one
+    transposed copy of its rows (3 folds and the refit: 4 copies, not one
+    per fit)."""
+    from fastlinear import _validation
+
+    X, y = binary if n_classes == 2 else iris
+    made = []
+    original = _validation._transpose
+    monkeypatch.setattr(_validation, "_transpose",
+                        lambda X, caller: made.append(X.n_rows) or original(X, caller))
+    search = LogisticRegressionCV(Cs=4, cv=3, l1_ratios=(1,), tol=1e-6,
+                                  use_legacy_attributes=False).fit(X, y)
+    assert len(made) == 4 and made[-1] == X.shape[0]
+    assert search.n_iter_.size == 3 * 4
+
+
 def test_l1_liblinear_search_fits_liblinears_problem(binary):
     """solver="liblinear" with l1_ratios=(1,): every point is liblinear's
     -s 6 fit (penalised intercept), as scikit-learn's liblinear search."""
