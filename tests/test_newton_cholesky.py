@@ -880,16 +880,44 @@ def unbalanced_binary(n=3000, d=60, seed=0):
     return X, y
 
 
+def equal_rows_sparse(n, d, k, seed, dtype, index_dtype):
+    """``k`` stored values in every row, or, for ``k=None``, rows of 5 and of
+    varying length alternating by blocks of 64 (both paths of
+    ``logistic_loss_grad``)."""
+    rng = np.random.default_rng(seed)
+    lengths = np.full(n, 5) if k is None else np.full(n, k)
+    if k is None:
+        varying = (np.arange(n) // 64) % 2 == 1
+        lengths[varying] = rng.integers(0, 12, varying.sum())
+    indptr = np.r_[0, np.cumsum(lengths)]
+    indices = np.concatenate([np.sort(rng.choice(d, m, replace=False)) for m in lengths])
+    X = sp.csr_matrix((rng.standard_normal(indptr[-1]).astype(dtype), indices, indptr),
+                      shape=(n, d))
+    y = (X @ rng.standard_normal(d) + rng.standard_normal(n) > 0).astype(int)
+    proof = checked_csr(X.data, X.indices.astype(index_dtype), X.indptr.astype(index_dtype),
+                        X.shape)
+    return X, y, proof
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("bias, lam, reg_bias", [(1.0, 1.0, False), (2.5, 1.0, True),
                                                  (0.0, 1.0, False), (1.0, 0.0, False)])
+@pytest.mark.parametrize("rows", ["random", "equal", "mixed"])
 def test_logistic_loss_grad_equals_numpy_twin(dtype, index_dtype, n_threads, bias, lam,
-                                              reg_bias):
+                                              reg_bias, rows):
+    """Rows of random lengths go one by one, rows of equal length in blocks
+    with the vector exp/log1p, and a mix switches block by block: each is
+    the NumPy twin's sum."""
     from fastlinear import _newton_fast
 
-    X, y01, proof = random_sparse(n=2000, d=40, seed=3, dtype=dtype, index_dtype=index_dtype)
+    if rows == "random":
+        X, y01, proof = random_sparse(n=2000, d=40, seed=3, dtype=dtype,
+                                      index_dtype=index_dtype)
+    else:
+        X, y01, proof = equal_rows_sparse(2000, 40, 6 if rows == "equal" else None, 3, dtype,
+                                          index_dtype)
     rng = np.random.default_rng(1)
     y = np.where(y01 == 1, 1.0, -1.0)
     cost = rng.random(2000) * 3.0
