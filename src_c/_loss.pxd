@@ -161,9 +161,10 @@ cdef inline void logistic_block(const double* y, const double* z, const double* 
                                 double step, Py_ssize_t n, double* zs, double* e,
                                 double* l) noexcept nogil:
     """For ``n <= LOSS_BLOCK`` samples: the scores ``zs = z + step dz``
-    (``z`` when ``dz`` is NULL), ``e = exp(-|y zs|)`` and ``l = log1p(e)``,
-    the block's ``exp`` and ``log1p`` in one ``_vmath.exp_log1p`` call; for
-    :func:`logistic_value_log1p` and :func:`logistic_terms`."""
+    (``z`` when ``dz`` is NULL; ``zs`` may be ``z`` itself), ``e =
+    exp(-|y zs|)`` and ``l = log1p(e)``, the block's ``exp`` and ``log1p`` in
+    one ``_vmath.exp_log1p`` call; for :func:`logistic_value_log1p` and
+    :func:`logistic_terms`."""
     cdef Py_ssize_t b
     cdef double args[LOSS_BLOCK]
     for b in range(n):

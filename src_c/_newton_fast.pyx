@@ -943,7 +943,7 @@ cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
     ``polling`` and the stop flag was set.
 
     The rows go in blocks of ``LOSS_BLOCK``: their scores, then the block's
-    ``exp`` and ``log1p`` in one ``_vmath.exp_log1p`` call, then the loss and
+    ``exp`` and ``log1p`` in one ``_loss.logistic_block`` call, then the loss and
     the gradient terms, while the block's rows are still in cache.  A block
     whose rows mostly differ in length from the row before goes row by row
     instead (score, scalar ``exp`` and ``log1p``, gradient terms): there the
@@ -952,7 +952,6 @@ cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
     cdef Py_ssize_t i, k, b, nb, start = lo, nf = p.m - 1
     cdef double zi, u, h, e, f = 0.0, ci, yi
     cdef double zs[LOSS_BLOCK]
-    cdef double args[LOSS_BLOCK]
     cdef double es[LOSS_BLOCK]
     cdef double lg[LOSS_BLOCK]
     for k in range(p.m):
@@ -990,11 +989,10 @@ cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
                 for k in range(indptr[i], indptr[i + 1]):
                     zi += data[k] * w[indices[k]]
             zs[b] = zi
-            args[b] = -fabs(p.y[i] * zi)
         if z_out != NULL:
             for b in range(nb):
                 z_out[start + b] = zs[b]
-        exp_log1p(args, es, lg, nb)
+        logistic_block(&p.y[start], zs, NULL, 0.0, nb, zs, es, lg)
         for b in range(nb):
             i = start + b
             ci = p.cost[i]
