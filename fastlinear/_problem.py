@@ -45,7 +45,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 
 from . import _losses
 from ._base import bias_of
@@ -225,7 +224,7 @@ class LinearProblem:
             raise ValueError(f"No closed-form dual for the {self.loss} loss.")
         z = self.scores(w) if z is None else z
         if self.loss == "logistic":
-            return self.cost * expit(-self.y * z)
+            return self.cost * _losses.sigmoid_neg(self.y * z)
         r = self.residuals(z)
         if self.is_regression:
             return -2.0 * self.cost * np.sign(z - self.y) * r
