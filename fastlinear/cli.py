@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _solver_table
+from ._csr_fast import CSRStatus, scan
 from ._model_io import (
     SOLVER_PARAMS,
     liblinear_model_chunks,
@@ -155,15 +156,12 @@ def load_data(path, n_features=None, regression=False):
 
 def _check_squares(path, X):
     """Training needs each sample's squared norm: name the first line whose
-    values are too large to square (above ~1e154), in the file's terms (the
-    estimators' message names X's row and a scikit-learn scaler)."""
-    if not X.nnz or float(np.max(np.abs(X.data))) < 1e150:
-        return  # squares below 1e300: no sum of fewer than 1e8 of them overflows
-    with np.errstate(over="ignore"):
-        squares = np.asarray(abs(X).power(2).sum(axis=1)).ravel()
-    bad = np.flatnonzero(~np.isfinite(squares))
-    if bad.size:
-        line = sample_line(path, int(bad[0]))
+    values are too large to square (above ~1e154), in the file's terms.  The
+    same scan as the estimators' (``_csr_fast.scan``), whose message names
+    X's row and a scikit-learn scaler."""
+    code, row, _, _ = scan(X.data, X.indices, X.indptr, X.shape[0], X.shape[1])
+    if code == CSRStatus.SQUARE_OVERFLOW:
+        line = sample_line(path, int(row))
         where = f"{path}, line {line}" if line is not None else path
         raise CLIError(f"{where}: values of magnitude above ~1e154 (their squares overflow "
                        "float64); divide each feature by its largest absolute value, or drop "
