@@ -414,7 +414,8 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
         return None
     if status == Status.LINE_SEARCH_FAILED:
         if n_iter <= 1 and w0 is None and not (max_abs_rule and measure <= threshold / scale):
-            if scale == 1.0 and _within_rounding_of_zero(problem):
+            if scale == 1.0 and (_within_rounding_of_zero(problem)
+                                 or _zero_gradient_at_zero(problem)):
                 # C so small (1e-20) that a Newton step lowers P by less than
                 # P's rounding: w = 0 is the optimum to rounding, as
                 # scikit-learn's liblinear returns it.
@@ -442,6 +443,26 @@ def _within_rounding_of_zero(problem):
         return False
     row_sq = float(problem.X.max_row_sq) + float(problem.bias) ** 2
     return 2.0 * float(np.sum(problem.cost)) * row_sq <= 1e-13
+
+
+def _zero_gradient_at_zero(problem):
+    """Whether ``w = 0`` is the optimum: the gradient there, ``-sum_i s_i a_i
+    x~_i`` (``a`` the dual variables of ``w = 0``, ``s_i`` the labels), cancels
+    to within :data:`ROUNDING_MEASURE` of the size of its terms, ``sum_i
+    |a_i| ||x~_i||``.  Each row twice with opposite labels does that exactly;
+    the line search then finds no decrease from ``w = 0`` although nothing
+    overflows, and ``w = 0`` is what scikit-learn's liblinear returns."""
+    z = np.zeros(problem.n_samples)
+    alpha = problem.alpha_from_w(np.zeros(problem.n_features + 1), z=z)
+    if not np.all(np.isfinite(alpha)):
+        return False
+    g = problem.w_from_alpha(alpha)
+    X = problem.X
+    data = np.asarray(X.data, dtype=np.float64)
+    rows = np.repeat(np.arange(X.n_rows), np.diff(np.asarray(X.indptr)))
+    norms = np.sqrt(np.bincount(rows, data * data, minlength=X.n_rows) + problem.bias ** 2)
+    size = float(np.abs(alpha) @ norms)
+    return bool(np.isfinite(size)) and float(np.linalg.norm(g)) <= ROUNDING_MEASURE * size
 
 
 def _cannot_move(problem, scale):

@@ -394,11 +394,11 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
             return None
         n_problems = 1 if data.classes.shape[0] == 2 else data.classes.shape[0]
         dual = getattr(self, "dual_coef_", None)
-        if (self.coef_.shape[0] != n_problems or self.multi_class == "crammer_singer"
+        if (self.coef_.shape != (n_problems, data.X.n_cols) or self.multi_class == "crammer_singer"
                 or not np.array_equal(self.classes_, data.classes)
                 or (dual is not None and dual.shape != (n_problems, data.X.n_rows))):
             warnings.warn(
-                "warm_start=True but the samples or classes changed since the "
+                "warm_start=True but the samples, features or classes changed since the "
                 "previous fit (or the fit was Crammer-Singer); starting from zero.",
                 UserWarning,
                 stacklevel=3,

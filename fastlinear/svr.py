@@ -17,6 +17,7 @@ Design rules of this module:
 3. The kernels return a status; this module warns (``ConvergenceWarning``)
    and leaves the estimator unfitted when a fit is interrupted.
 """
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,7 +32,13 @@ from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag
 from ._problem import regression_problem, weights_with_bias
 from ._solvers import Start, Status, choose_solver, solve, warn_if_stuck
-from ._validation import MAX_INT, check_intercept_scaling, check_X_predict, validate_regression_data
+from ._validation import (
+    MAX_INT,
+    check_intercept_scaling,
+    check_X_predict,
+    validate_regression_data,
+    warn_if_not_finite,
+)
 
 __all__ = ["LinearSVR"]
 
@@ -236,6 +243,12 @@ default="epsilon_insensitive"
         if not (self.warm_start and hasattr(self, "coef_")):
             return None
         if self.dual_coef_.shape != (data.X.n_rows,) or self.coef_.shape != (data.X.n_cols,):
+            warnings.warn(
+                "warm_start=True but the samples or features changed since the previous "
+                "fit; starting from zero.",
+                UserWarning,
+                stacklevel=3,
+            )
             return None
         W, _ = check_warm_start(self, weights_with_bias(self), self.dual_coef_)
         return Start(self.dual_coef_[None, :].copy(), W)
@@ -254,8 +267,11 @@ default="epsilon_insensitive"
         """
         check_is_fitted(self)
         X = check_X_predict(self, X, caller="LinearSVR.predict")
-        pred = safe_sparse_dot(X, self.coef_, dense_output=True) + self.intercept_
-        return np.asarray(pred).ravel()
+        with np.errstate(over="ignore", invalid="ignore"):
+            pred = np.asarray(safe_sparse_dot(X, self.coef_, dense_output=True)
+                              + self.intercept_).ravel()
+        warn_if_not_finite(pred, caller="LinearSVR.predict")
+        return pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

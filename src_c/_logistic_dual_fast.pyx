@@ -65,7 +65,9 @@ Design rules of this module:
 7. A pass whose derivatives are not finite (costs so large that ``w``
    overflows) ends the solve with ``DIVERGED``; the kernel then raises a
    ``ValueError``.  A ``z`` that would underflow to 0 (a margin beyond
-   ~700) keeps its last positive value: liblinear would take ``log 0``.
+   ~700) keeps its last positive value, and ``log(z / (C - z))`` is taken
+   as two logarithms when the ratio is subnormal: liblinear would take
+   ``log 0``.
 8. Memory, as in ``_dual_cd_fast``: ``||x~_i||^2`` is recomputed in the
    same loop as ``w.x_i``, and the scalars, then the row, of the samples a
    few steps ahead in the order are prefetched.
@@ -78,6 +80,7 @@ Design rules of this module:
 """
 import numpy as np
 
+from libc.float cimport DBL_MIN
 from libc.math cimport fabs, isfinite, log
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython cimport floating
@@ -289,6 +292,17 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     return n_iter, status, measure
 
 
+cdef inline double _logit(double z, double c) noexcept nogil:
+    """``log(z / (c - z))``, with one logarithm where the ratio is a normal
+    number and two where it is not: a ``z`` of order 1e-310 at ``C = 1e4``
+    (a sample far beyond the margin at large C) makes the ratio underflow
+    to 0, and ``log 0`` ended the solve as diverged."""
+    cdef double ratio = z / (c - z)
+    if ratio >= DBL_MIN:
+        return log(ratio)
+    return log(z) - log(c - z)
+
+
 cdef double _dual_objective(const Problem* p, Py_ssize_t n_samples):
     """``D(a)`` of the module docstring, from the stored ``a`` and ``C - a``."""
     cdef double v = 0.0, c
@@ -420,11 +434,11 @@ cdef int _epoch(const floating* data, const index_t* indices,
         z = z_old
         if c - z < 0.5 * c:
             z = ETA * z
-            lz = log(z / (c - z))
+            lz = _logit(z, c)
         elif side[i] == sign:
             lz = logit[i]      # rule 9: log(z_old / (c - z_old)), as computed then
         else:
-            lz = log(z / (c - z))
+            lz = _logit(z, c)
         gp = a * (z - z_old) + sign * b + lz
         if not isfinite(gp):
             bad = True
@@ -445,7 +459,7 @@ cdef int _epoch(const floating* data, const index_t* indices,
                 z = ETA * z
             else:
                 break          # rule 7: z would underflow to 0
-            lz = log(z / (c - z))
+            lz = _logit(z, c)
             gp = a * (z - z_old) + sign * b + lz
             inner += 1
         n_newton += inner

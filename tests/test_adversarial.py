@@ -1049,6 +1049,57 @@ def test_logistic_at_C_1e300_leaks_no_numpy_warning(n_classes):
     assert np.all(np.isfinite(est.coef_))
 
 
+def test_warm_started_dual_logistic_far_beyond_the_margin():
+    """liblinear -s 7 at C = 1e4 on nearly separable data, warm-started from
+    its own solution: samples far beyond the margin drive their ``a_i``
+    toward 1e-310, where ``a_i / (C - a_i)`` underflows; its ``log 0`` ended
+    the solve with a false overflow error (and ``LogisticRegressionCV(
+    solver="liblinear", dual=True)`` with it, at its default Cs)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 4)
+    y = (X[:, 0] + 0.5 * rng.randn(60) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = LogisticRegression(solver="liblinear", dual=True, C=1e4, warm_start=True)
+        est.fit(X, y).fit(X, y)
+        search = LogisticRegressionCV(solver="liblinear", dual=True).fit(X, y)
+    assert np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(search.coef_))
+
+
+@pytest.mark.parametrize("make, regression", [
+    (lambda: LinearSVC(), False),
+    (lambda: LinearSVC(dual=False), False),
+    (lambda: LogisticRegression(solver="liblinear"), False),
+    (lambda: LinearSVR(dual=False, loss="squared_epsilon_insensitive"), True),
+])
+def test_primal_newton_where_zero_is_the_optimum(make, regression):
+    """Every row twice with opposite labels: the gradient at w = 0 cancels
+    exactly, no Newton step lowers the objective, and w = 0 is the model (as
+    scikit-learn's liblinear returns), not a false overflow error."""
+    Z = np.random.RandomState(0).randn(40, 3)
+    X, y = np.vstack([Z, Z]), np.r_[np.zeros(40), np.ones(40)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = make().fit(X, 2 * y - 1 if regression else y)
+    assert np.all(est.coef_ == 0) and np.all(est.intercept_ == 0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LinearSVC(warm_start=True),
+    lambda: LinearSVC(warm_start=True, penalty="l1", dual=False),
+    lambda: LinearSVC(warm_start=True, dual=True),
+    lambda: LinearSVR(warm_start=True),
+])
+def test_warm_start_after_the_features_changed_starts_cold(make):
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 4)
+    y = (X[:, 0] > 0).astype(int)
+    est = make().fit(X, y)
+    with pytest.warns(UserWarning, match="warm_start=True but the samples,? (or )?features"):
+        est.fit(X[:, :3], y)
+    assert est.coef_.shape[-1] == 3
+
+
 def test_bsr_input_is_read_as_its_csr():
     """BSR (blocks of R x C values) fits and predicts as its CSR does; a
     block index outside the matrix is refused in block units, before scipy
@@ -1457,6 +1508,23 @@ def test_non_finite_scores_warn(make, method):
         warnings.simplefilter("error", NonFinitePredictionWarning)
         getattr(est, method)(X)  # finite output: no warning
 
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_non_finite_regression_predictions_warn(sparse):
+    """LinearSVR.predict: the same warning, dense and sparse."""
+    from fastlinear._validation import NonFinitePredictionWarning
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    est = LinearSVR().fit(X, X @ [1.0, 2.0, 3.0])
+    rows = _rows_near_float_max(3)
+    with pytest.warns(NonFinitePredictionWarning, match="LinearSVR.predict produced non-finite "
+                                                        "values for 2 of 3 rows"):
+        est.predict(sp.csr_matrix(rows) if sparse else rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.predict(X)
 
 if __name__ == "__main__":
     sys.exit(_child_main(sys.argv[1], int(sys.argv[2])))
