@@ -696,7 +696,9 @@ def cmd_predict(args):
             "probability output (-b 1) is only supported for logistic regression "
             f"models (-s 0, 6 and 7); {model_file} holds a {type(model).__name__}"
         )
-    X, y = load_data(test_file, regression=regression)
+    # The true labels only score the predictions: any finite number, as
+    # LIBLINEAR's predict reads them (a non-integer label counts as wrong).
+    X, y = load_data(test_file, regression=True)
     X = _fit_width(X, model.n_features_in_)
     pred = model.predict(X) if regression else liblinear_predict(model, labels, X)
     if regression:

@@ -492,6 +492,19 @@ def test_malformed_line(tmp_path, run_here):
     assert_usage_error(run_here("train", path), "at least 2 classes")
 
 
+def test_predict_scores_non_integer_true_labels_as_wrong(tmp_path, run_here):
+    """LIBLINEAR's predict reads the test file's labels as numbers and only
+    compares them with the predictions: 2.5 is a wrong answer, not an error."""
+    train, test, model = tmp_path / "train", tmp_path / "test", tmp_path / "model"
+    train.write_text("1 1:1\n1 1:0.9\n-1 2:1\n-1 2:0.8\n")
+    test.write_text("1 1:1\n2.5 1:1\n-1 2:1\n")
+    assert run_here("train", "-q", train, model)[0] == 0
+    code, out, err = run_here("predict", test, model, tmp_path / "out")
+    assert code == 0, err
+    assert "Accuracy = 66.6667% (2/3)" in out
+    assert (tmp_path / "out").read_text() == "1\n1\n-1\n"
+
+
 def test_unknown_option_and_command(files, run_here):
     _, train, _ = files
     assert_usage_error(run("train", "-x", "1", train), "unknown option '-x'")
