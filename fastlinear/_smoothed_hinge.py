@@ -85,6 +85,9 @@ WOLFE = 0.1
 LINE_STEPS = 20
 #: Rows of a Hessian weight below this fraction of the largest are skipped.
 NEGLIGIBLE = 1e-12
+#: The ridge added to a Hessian whose Cholesky factorisation fails, relative
+#: to each diagonal entry.
+RIDGE = 1e-10
 
 
 def _smoothed(r, mu):
@@ -162,9 +165,9 @@ def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=Non
         weight[weight < NEGLIGIBLE * float(weight.max(initial=0.0))] = 0.0
         H = np.eye(m)
         rows.binary_hessian(weight, H)
-        with blas_threads(n_threads):
-            d = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, check_finite=False), g,
-                                        check_finite=False)
+        d = _newton_direction(H, g, n_threads)
+        if d is None:
+            break     # H beyond float64's reach (C ~ 1e10): the passes go on alone
         dr = np.empty((n, 1))
         rows.scores(d.reshape(-1, 1), dr)
         dr = -y * dr[:, 0]
@@ -185,6 +188,24 @@ def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=Non
     top = alpha >= (1.0 - ROUND) * cost
     alpha[top] = cost[top]
     return alpha, steps
+
+
+def _newton_direction(H, g, n_threads):
+    """``-H^-1 g`` by Cholesky; with a ridge of ``RIDGE`` times each diagonal
+    entry if that fails (weights near 1e16 times the identity's make ``H``
+    numerically indefinite); None if that fails too."""
+    with blas_threads(n_threads):
+        for ridge in (0.0, RIDGE):
+            if ridge:
+                H[np.diag_indices_from(H)] *= 1.0 + ridge
+            try:
+                factor = scipy.linalg.cho_factor(H, check_finite=False)
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            d = -scipy.linalg.cho_solve(factor, g, check_finite=False)
+            if np.all(np.isfinite(d)):
+                return d
+    return None
 
 
 def _line_minimum(w, r, d, dr, cost, mu, slope):

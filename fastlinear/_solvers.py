@@ -508,21 +508,23 @@ def dual_then_smoothed(problem, *, tol, max_iter, seed, shrinking=True, verbose=
     that nearly meets liblinear's test, and coordinate descent goes on from
     it for the passes left, its own test deciding convergence (the same
     problem and the same stopping rule as liblinear's ``-s 3``).  ``n_iter``
-    counts the passes plus the Newton steps.
+    counts the passes plus the Newton steps, at most ``max_iter`` in all.
     """
     stop = new_stop_flag() if stop is None else stop
     passes = int(max_iter)
-    if smoothing_pays(problem):
-        passes = min(passes, switch_after_for(problem.X.n_cols))
+    if max_iter - switch_after_for(problem.X.n_cols) >= 2 and smoothing_pays(problem):
+        passes = switch_after_for(problem.X.n_cols)
     sol = dual_cd(problem, tol=tol, max_iter=passes, seed=seed, shrinking=shrinking,
                   verbose=verbose, alpha0=alpha0, stop=stop)
-    if sol.status not in (Status.MAX_ITER, Status.STALLED) or passes >= max_iter:
-        return sol
+    budget = int(max_iter) - passes   # Newton steps and passes left: n_iter <= max_iter
+    if sol.status not in (Status.MAX_ITER, Status.STALLED) or budget < 2:
+        return sol   # converged, or every pass allowed was run
     from ._smoothed_hinge import smoothed_newton  # (it imports this module)
 
-    alpha, steps = smoothed_newton(problem, tol=tol, max_steps=SMOOTHED_MAX_STEPS,
+    alpha, steps = smoothed_newton(problem, tol=tol,
+                                   max_steps=min(SMOOTHED_MAX_STEPS, budget - 1),
                                    n_threads=n_threads, verbose=verbose, stop=stop)
-    rest = dual_cd(problem, tol=tol, max_iter=int(max_iter) - passes, seed=seed,
+    rest = dual_cd(problem, tol=tol, max_iter=budget - steps, seed=seed,
                    shrinking=shrinking, verbose=verbose, alpha0=alpha, stop=stop)
     return rest._replace(n_iter=sol.n_iter + steps + rest.n_iter,
                          solver="dual_cd+smoothed_newton")

@@ -199,3 +199,35 @@ def test_stop_flag_and_verbose(a9a_slice, capsys):
         _smoothed_hinge.smoothed_newton(LinearProblem(problem.X, problem.y, problem.cost,
                                                       "squared_hinge", 1.0),
                                         tol=1e-4, max_steps=2)
+
+
+@pytest.mark.parametrize("max_iter", [41, 60, 100])
+def test_iterations_never_exceed_max_iter(a9a_slice, max_iter):
+    """Passes plus Newton steps: with fewer than two iterations left after the
+    first 40 passes the finish does not start and the passes go on."""
+    X, y = a9a_slice
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = LinearSVC(C=100.0, loss="hinge", max_iter=max_iter, random_state=0).fit(X, y)
+    assert est.n_iter_ <= max_iter
+    assert est.solver_ == ("dual_cd" if max_iter == 41 else "dual_cd+smoothed_newton")
+
+
+@pytest.mark.parametrize("C, scale", [(1e10, 1.0), (10.0, 1e6)])
+def test_hessians_beyond_float64_end_the_finish_not_the_fit(a9a_slice, C, scale):
+    """Costs or features so large that ``I + sum C_i phi'' x x^T`` is
+    numerically indefinite: the finish stops and the passes go on, warning
+    if they do not meet ``tol``; never a LinAlgError."""
+    X, y = a9a_slice
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = LinearSVC(C=C, loss="hinge", random_state=0).fit(X * scale, y)
+    assert np.all(np.isfinite(est.coef_)) and est.n_iter_ <= 1000
+
+
+def test_newton_direction_falls_back_to_a_ridge():
+    g = np.array([1.0, -1.0])
+    H = np.array([[1e16, 1e16], [1e16, 1e16]]) + np.eye(2) * 1e-3   # indefinite in float64
+    d = _smoothed_hinge._newton_direction(H.copy(), g, 1)
+    assert d is not None and np.all(np.isfinite(d)) and float(g @ d) < 0
+    assert _smoothed_hinge._newton_direction(np.full((2, 2), np.nan), g, 1) is None
