@@ -40,9 +40,9 @@ from ``w = 0`` and ``mu = MU_START``:
    trial with ``X~ d`` computed once), ended at ``|psi'(t)| <= WOLFE
    |psi'(0)|`` (backtracking by halves took 86 steps on w8a at C = 10
    against 69).
-3. ``mu <- max(MU_FACTOR mu, mu_min)`` after a step of length 1 or more, or once ``max |g|``
-   is below ``1e-2 max C_i``: the iterate stays close to the path of
-   smoothed optima while ``mu`` falls.
+3. ``mu <- max(MU_FACTOR mu, mu_min)`` after a step of length 1 or more,
+   or once ``max |g|`` is below ``1e-2 max C_i``: the iterate stays close
+   to the path of smoothed optima while ``mu`` falls.
 4. Stop at ``mu_min = MU_MIN_FACTOR tol`` when ``||g||_2 max_i ||x~_i||``
    is below ``tol / 10``, after ``FINAL_STEPS`` steps there, or after
    ``max_steps`` steps.
@@ -52,10 +52,10 @@ phi'(r_i)``, inside the box, and ``G_i = -r_i``.  A sample far outside the
 margin (``r_i << -mu``) has ``a_i ~ C_i mu^2 / r_i^2``, one far inside it
 ``a_i ~ C_i``; rounding ``a_i`` within ``ROUND C_i`` of a bound onto the
 bound gives those ``PG_i = 0``, and the samples left between the bounds
-have ``|r_i|`` of order ``mu``.  So ``a`` nearly meets liblinear's test as
-it is; dual coordinate descent started from it (which recomputes ``w(a)``)
-checks the test in its first pass and repairs what rounding left (a9a and
-w8a at C = 0.1 to 100: 1 to 6 passes).  The
+have ``|r_i|`` below about ``1000 mu = 0.1 tol``.  So ``a`` nearly meets
+liblinear's test as it is; dual coordinate descent started from it (which
+recomputes ``w(a)``) checks the test in its first pass and repairs what
+rounding left (a9a and w8a at C = 0.1 to 100: 1 to 6 passes).  The
 stopping test, the problem and the solution's meaning are liblinear's.
 """
 import numpy as np
