@@ -145,7 +145,7 @@ def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=Non
     X, y, cost, bias = problem.X, problem.y, problem.cost, float(problem.bias)
     n, m = X.n_rows, X.n_cols + 1
     rows = _Rows(X, bias, n_threads, stop)
-    x_norm = _largest_row_norm(X, bias)
+    x_norm = float(np.sqrt(X.max_row_sq + bias * bias))   # max_i ||x~_i||
     top_cost = float(cost.max()) if n else 0.0
     mu_min = MU_MIN_FACTOR * float(tol)
     w = np.zeros(m)
@@ -233,10 +233,3 @@ def _line_minimum(w, r, d, dr, cost, mu, slope):
         t = nxt
     return lo
 
-
-def _largest_row_norm(X, bias):
-    """``max_i ||x~_i||_2``."""
-    data, indptr = np.asarray(X.data, dtype=np.float64), np.asarray(X.indptr)
-    lengths = np.diff(indptr)
-    sq = np.bincount(np.repeat(np.arange(X.n_rows), lengths), data * data, minlength=X.n_rows)
-    return float(np.sqrt(sq.max(initial=0.0) + bias * bias))

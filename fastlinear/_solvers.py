@@ -457,11 +457,7 @@ def _zero_gradient_at_zero(problem):
     if not np.all(np.isfinite(alpha)):
         return False
     g = problem.w_from_alpha(alpha)
-    X = problem.X
-    data = np.asarray(X.data, dtype=np.float64)
-    rows = np.repeat(np.arange(X.n_rows), np.diff(np.asarray(X.indptr)))
-    norms = np.sqrt(np.bincount(rows, data * data, minlength=X.n_rows) + problem.bias ** 2)
-    size = float(np.abs(alpha) @ norms)
+    size = float(np.abs(alpha) @ np.sqrt(_row_sq_norms(problem)))
     return bool(np.isfinite(size)) and float(np.linalg.norm(g)) <= ROUNDING_MEASURE * size
 
 
@@ -511,9 +507,9 @@ def dual_then_smoothed(problem, *, tol, max_iter, seed, shrinking=True, verbose=
     counts the passes plus the Newton steps, at most ``max_iter`` in all.
     """
     stop = new_stop_flag() if stop is None else stop
-    passes = int(max_iter)
-    if max_iter - switch_after_for(problem.X.n_cols) >= 2 and smoothing_pays(problem):
-        passes = switch_after_for(problem.X.n_cols)
+    passes, switch = int(max_iter), switch_after_for(problem.X.n_cols)
+    if max_iter - switch >= 2 and smoothing_pays(problem):
+        passes = switch
     sol = dual_cd(problem, tol=tol, max_iter=passes, seed=seed, shrinking=shrinking,
                   verbose=verbose, alpha0=alpha0, stop=stop)
     budget = int(max_iter) - passes   # Newton steps and passes left: n_iter <= max_iter
@@ -551,11 +547,15 @@ def smoothing_pays(problem):
             or problem.lam != 1.0 or problem.X.n_cols > NARROW_FEATURES
             or problem.n_samples == 0):
         return False
+    return float(problem.cost @ _row_sq_norms(problem)) / problem.n_samples >= SMOOTHED_THRESHOLD
+
+
+def _row_sq_norms(problem):
+    """``||x~_i||^2`` of every row, the constant feature included."""
     X = problem.X
     data = np.asarray(X.data, dtype=np.float64)
     rows = np.repeat(np.arange(X.n_rows), np.diff(np.asarray(X.indptr)))
-    sq = np.bincount(rows, data * data, minlength=X.n_rows) + problem.bias ** 2
-    return float(problem.cost @ sq) / problem.n_samples >= SMOOTHED_THRESHOLD
+    return np.bincount(rows, data * data, minlength=X.n_rows) + float(problem.bias) ** 2
 
 
 #: Passes of dual coordinate descent before ``dual="auto"`` switches to the
