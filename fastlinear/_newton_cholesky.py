@@ -56,9 +56,11 @@ Each step:
 2. ``H d = -g`` by Cholesky (``scipy.linalg.cho_factor``) on the variables
    whose Hessian diagonal is positive; the others (a column of ``X~`` that is
    zero on every sample of positive cost, and unpenalised) have a zero
-   gradient and stay where they are.  If Cholesky fails (collinear features
-   with ``lam = 0``), a tiny ridge ``1e-10 diag(H)`` is added; if it still
-   fails, the minimum-norm solution from ``eigh``.
+   gradient and stay where they are.  If Cholesky fails or leaves a pivot
+   below ``COLLINEAR`` times its diagonal entry (collinear features with
+   ``lam = 0``), a tiny ridge ``1e-10 diag(H)`` is added (``1e-6 diag(H)``
+   when X is float32); if it still fails, the minimum-norm solution from
+   ``eigh``.
 2b. The Hessian is not formed at every step.  Once factorised, the
    factor preconditions conjugate gradients on the exact ``H d = -g`` of
    the later steps (``H v`` in two passes over the rows, no ``H``; an
@@ -147,8 +149,19 @@ ROUNDING = 64 * np.finfo(np.float64).eps
 #: longer moving (near the optimum the inexact steps make ``max |g|``
 #: oscillate).
 IDLE_STEPS = 3
+#: A Cholesky factor counts as failed when a pivot ``L_jj^2`` is below
+#: ``COLLINEAR H_jj``: column ``j`` of ``X~`` is then collinear with the
+#: columns before it to rounding level (float64 data with ``lam = 0`` gave
+#: ratios of 1e-16 to 2e-15, and steps of 1e6 along the collinear direction).
+COLLINEAR = 1e-12
 #: The ridge added when Cholesky fails, relative to each diagonal entry.
 RIDGE = 1e-10
+#: The same for float32 data: their rounding (``eps = 1.2e-7``) perturbs the
+#: curvature by about ``eps`` relative, so a direction below ``8 eps`` is
+#: not resolved by the data.  With ``1e-10`` collinear float32 features at
+#: ``C = inf`` got coefficients of 80-200 where float64 gives 0.5-3; with
+#: ``1e-6`` the two agree to 1 %.
+RIDGE32 = 1e-6
 #: X counts as dense when this fraction of its entries is stored ...
 DENSE_FILL = 0.5
 #: ... and ``X~`` as a float64 array takes at most this many bytes.
@@ -483,7 +496,7 @@ class _Factor:
     with several right-hand sides: the exact Newton direction, and the
     preconditioner of the later steps (step 2b)."""
 
-    def __init__(self, H, *, K=1, null_rows=()):
+    def __init__(self, H, *, K=1, null_rows=(), ridge=RIDGE):
         diag = np.diag(H)
         self.keep = keep = diag > 0
         self.how, self.chol, self.eig = "cholesky", None, None
@@ -503,11 +516,13 @@ class _Factor:
             A = A[np.ix_(keep, keep)]
         try:
             self.chol = scipy.linalg.cho_factor(A, check_finite=False)
+            if not np.min(np.diag(self.chol[0]) ** 2 / np.diag(A)) >= COLLINEAR:
+                raise np.linalg.LinAlgError("collinear to rounding level")
         except (np.linalg.LinAlgError, ValueError):
             # Each variable's ridge relative to its own curvature: one
             # relative to the largest would erase the features of small
             # scale when another is 1e20 times larger.
-            A[np.diag_indices_from(A)] *= 1.0 + RIDGE
+            A[np.diag_indices_from(A)] *= 1.0 + ridge
             try:
                 self.chol = scipy.linalg.cho_factor(A, check_finite=False)
                 self.how = "ridge"
@@ -598,7 +613,8 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
     def exact():
         H = model.hessian(curvature)
         with blas_threads(model.n_threads):
-            return _Factor(H, K=model.K, null_rows=model.null_rows)
+            return _Factor(H, K=model.K, null_rows=model.null_rows,
+                           ridge=RIDGE32 if model.X.data.dtype == np.float32 else RIDGE)
 
     try:
         while True:

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.sparse as sp
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.datasets import load_breast_cancer, load_iris
@@ -476,6 +477,60 @@ def test_no_penalty_on_non_separable_data(one_blas_thread):
     est = SkLogisticRegression(C=np.inf, tol=1e-10, max_iter=10**5,
                                solver="newton-cholesky").fit(X[keep], y[keep])
     np.testing.assert_allclose(sol.w, np.append(est.coef_, est.intercept_), rtol=1e-6)
+
+
+def test_a_pivot_at_rounding_level_counts_as_a_failed_factorisation():
+    """A PSD matrix singular in exact arithmetic whose Cholesky succeeds in
+    float64 (a pivot of 1e-16 of its diagonal) gets the ridge, not a step of
+    1e16 along the null direction."""
+    rng = np.random.RandomState(2)
+    B = rng.randn(50, 4)
+    B = np.c_[B, B[:, :2] @ [0.3, 0.7]]    # column 5 = 0.3 col 1 + 0.7 col 2
+    H = B.T @ B
+    assert scipy.linalg.cho_factor(H)[0][4, 4] ** 2 < 1e-15 * H[4, 4]
+    # A gradient in the range of H up to the rounding of float32 data.
+    g = B.T @ rng.randn(50) + 1e-7 * rng.randn(5)
+    d, how = _newton_cholesky.solve_newton_system(H, g)
+    assert how == "ridge"
+    np.testing.assert_allclose(H @ d, -g, atol=1e-5 * np.abs(g).max())
+    assert np.abs(d).max() <= 1e3 * np.abs(np.linalg.lstsq(H, -g, rcond=None)[0]).max()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_no_penalty_with_collinear_features_float32_as_float64(n_classes, sparse,
+                                                                 one_blas_thread):
+    """C = inf with collinear columns (two are sums of others, one a copy):
+    the optimum's coefficients are not unique, its scores are.  float32 X
+    used to get coefficients of 1e6 along the collinear directions (its
+    Hessian pivots there are at rounding level), with no warning.  (At
+    ``tol=1e-8`` a float32 fit still follows those directions: the rounding
+    of X makes them informative at that level.)"""
+    from sklearn.datasets import make_classification
+
+    from fastlinear import LogisticRegression
+
+    X, y = make_classification(300, 6, n_informative=4, n_redundant=2,
+                               n_classes=n_classes, flip_y=0.1, random_state=1)
+    X = np.c_[X, X[:, 0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = SkLogisticRegression(C=np.inf, tol=1e-10, max_iter=10**5).fit(X, y)
+    coefs = {}
+    for dtype in (np.float64, np.float32):
+        Xd = X.astype(dtype)
+        Xd = sp.csr_matrix(Xd) if sparse else Xd
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            est = LogisticRegression(C=np.inf, tol=1e-6).fit(Xd, y)
+        assert est.solver_ == "newton-cholesky"
+        coefs[dtype] = est.coef_.astype(np.float64)
+        # The scores of the optimum are unique: scikit-learn's, from float64 X.
+        Z, Z_sk = est.decision_function(X), sk.decision_function(X)
+        np.testing.assert_allclose(Z, Z_sk, atol=1e-5 * np.abs(Z_sk).max())
+    top = np.abs(coefs[np.float64]).max()
+    assert top <= 10 * np.abs(sk.coef_).max()
+    np.testing.assert_allclose(coefs[np.float32], coefs[np.float64], atol=0.05 * top)
 
 
 @pytest.mark.parametrize("lam", [1.0, 0.0])
