@@ -620,10 +620,14 @@ cdef bint _product_vector(const floating* data, const index_t* indices, const in
                 break
         if p.op == TRANSPOSE:
             acc = a[i]
+            if acc == 0.0:
+                continue    # (the rows outside a squared loss: most of them)
             for k in range(indptr[i], indptr[i + 1]):
                 b[indices[k]] += data[k] * acc
             b[nf] += bias * acc
         elif p.op == HESS_VEC:
+            if p.w[i] == 0.0:
+                continue
             acc = bias * a[nf]
             for k in range(indptr[i], indptr[i + 1]):
                 acc += data[k] * a[indices[k]]
