@@ -33,6 +33,7 @@ __all__ = [
     "dual_cd",
     "dual_then_newton",
     "dual_then_smoothed",
+    "primal_newton",
     "newton",
     "newton_tol",
     "prefer_primal",
@@ -387,6 +388,35 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
     return sol
 
 
+def primal_newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None):
+    """The primal Newton solver of ``solver="newton"`` (liblinear's problem and rule).
+
+    Exact Newton steps (:func:`fastlinear._squared_newton.squared_newton`)
+    where :func:`fastlinear._squared_newton.exact_pays` (a squared loss on
+    few features) and ``tol < NEWTON_LOOSE_TOL``, else the
+    conjugate-gradient kernel, :func:`newton`, which also takes every
+    problem the exact steps cannot start on.  At liblinear's own default
+    ``-e 0.01`` the kernel takes liblinear 2.50's steps and stops at
+    liblinear-official's weights; at the estimators' ``tol=1e-4`` both
+    methods end within ``tol`` of the optimum, the exact steps sooner.
+    """
+    from ._squared_newton import exact_pays, squared_newton  # (they import this module)
+
+    if tol < NEWTON_LOOSE_TOL and exact_pays(problem):
+        threshold = newton_tol(problem, tol)
+        out = squared_newton(problem, tol=threshold, max_iter=max_iter, w0=w0,
+                             n_threads=n_threads, verbose=verbose, stop=stop)
+        if out is not None and not (out[3] == "no_decrease" and out[2] == 0):
+            w, z, n_iter, ending, measure = out
+            status = settle({"converged": Status.CONVERGED, "max_iter": Status.MAX_ITER,
+                             "no_decrease": Status.LINE_SEARCH_FAILED,
+                             "interrupted": Status.INTERRUPTED}[ending], measure, threshold)
+            return Solution(w, problem.alpha_from_w(w, z=z), int(n_iter), status,
+                            float(measure), "newton", threshold)
+    return newton(problem, tol=tol, max_iter=max_iter, w0=w0, n_threads=n_threads,
+                  verbose=verbose, stop=stop)
+
+
 def _newton_eps_cg(tol, w0, rule):
     """The CG constant for a run of the Newton kernel (:data:`NEWTON_EPS_CG`)."""
     if w0 is not None or (rule == "liblinear" and tol >= NEWTON_LOOSE_TOL):
@@ -489,8 +519,8 @@ def dual_then_newton(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
     if (sol.status not in (Status.MAX_ITER, Status.STALLED) or passes >= max_iter
             or not problem.squared):
         return sol
-    primal = newton(problem, tol=SWITCH_TOL_FACTOR * tol, max_iter=max_iter, w0=sol.w,
-                    n_threads=n_threads, verbose=verbose, stop=stop)
+    primal = primal_newton(problem, tol=SWITCH_TOL_FACTOR * tol, max_iter=max_iter,
+                           w0=sol.w, n_threads=n_threads, verbose=verbose, stop=stop)
     return primal._replace(n_iter=sol.n_iter + primal.n_iter, solver="dual_cd+newton")
 
 
@@ -664,8 +694,8 @@ def solve(solver, problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
         return l1_cd(problem, XT, tol=tol, max_iter=max_iter, seed=seed, shrinking=shrinking,
                      w0=w0, verbose=verbose, stop=stop)
     if solver == "newton":
-        return newton(problem, tol=tol, max_iter=max_iter, w0=w0, n_threads=n_threads,
-                      verbose=verbose, stop=stop)
+        return primal_newton(problem, tol=tol, max_iter=max_iter, w0=w0, n_threads=n_threads,
+                             verbose=verbose, stop=stop)
     if solver == "dual_cd" and problem.loss == "hinge":
         return dual_then_smoothed(problem, tol=tol, max_iter=max_iter, seed=seed,
                                   shrinking=shrinking, verbose=verbose, alpha0=alpha0,

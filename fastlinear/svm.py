@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
-from ._parallel import n_threads_for, new_stop_flag, run
+from ._parallel import blas_threads, n_threads_for, new_stop_flag, run
 from ._problem import OneVsRest, crammer_singer_problem, weights_with_bias
 from ._solvers import (
     Solution,
@@ -354,7 +354,10 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
                 return sol
             return sol._replace(alpha=sol.alpha * problem.y)
 
-        solutions = run(solve_problem, range(n_problems), outer, stop)
+        # BLAS (the exact Newton steps' factorisations and sums) under one
+        # limit for every worker, so that n_jobs cannot change the bits.
+        with blas_threads(inner):
+            solutions = run(solve_problem, range(n_problems), outer, stop)
         self._set_fitted(solutions, data, np.array([sol.w for sol in solutions]))
         if self.penalty == "l1":
             self.__dict__.pop("dual_coef_", None)

@@ -244,15 +244,19 @@ def test_dense_csr_and_index_widths_agree(sparse_problem):
         np.testing.assert_array_equal(clf.intercept_, ref.intercept_)
 
 
-@pytest.mark.parametrize("dual", [True, False])
-def test_64bit_indices_are_not_copied(monkeypatch, sparse_problem, dual):
+@pytest.mark.parametrize("path", ["dual_cd", "newton kernel", "exact newton"])
+def test_64bit_indices_are_not_copied(monkeypatch, sparse_problem, path):
+    import fastlinear._hessian_fast as hessian_module
     import fastlinear._solvers as solvers_module
+    import fastlinear._squared_newton as squared_newton_module
 
     X, y = sparse_problem(seed=6)
     X.indices = X.indices.astype(np.int64)
     X.indptr = X.indptr.astype(np.int64)
     seen = {}
-    module, name = (solvers_module._dual_cd_fast, "dual_cd") if dual else (solvers_module._newton_fast, "newton")
+    module, name = {"dual_cd": (solvers_module._dual_cd_fast, "dual_cd"),
+                    "newton kernel": (solvers_module._newton_fast, "newton"),
+                    "exact newton": (hessian_module, "binary_hessian")}[path]
     original = getattr(module, name)
 
     def spy(Xp, *args, **kwargs):
@@ -261,7 +265,9 @@ def test_64bit_indices_are_not_copied(monkeypatch, sparse_problem, dual):
         return original(Xp, *args, **kwargs)
 
     monkeypatch.setattr(module, name, spy)
-    LinearSVC(dual=dual, random_state=0).fit(X, y)
+    if path == "newton kernel":
+        monkeypatch.setattr(squared_newton_module, "MAX_FEATURES", 0)
+    LinearSVC(dual=path == "dual_cd", random_state=0).fit(X, y)
     assert seen["shares"]
 
 
