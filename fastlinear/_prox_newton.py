@@ -50,6 +50,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 
 from . import _multinomial_fast, _prox_newton_fast
+from ._newton_cholesky import _prior_intercepts
 from ._parallel import new_stop_flag
 from ._solvers import Status, cost_scaled_tol, gradient_bound, settle
 from ._validation import proved_csr
@@ -103,7 +104,9 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     max_iter : int
         Maximal number of outer (Newton) steps.
     W0 : ndarray of shape (n_features + 1, K), default=None
-        The start point (the bias row last); zeros when None.
+        The start point (the bias row last).  When None: zero weights and
+        the intercept-only optimum's intercepts, the centred logs of the
+        classes' total costs (zeros without an intercept).
     XT : fastlinear._csr_fast.CSR, default=None
         The proof of ``X.T`` in CSR form, if the caller has it.
     n_threads : int, default=1
@@ -136,7 +139,16 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     threshold = cost_scaled_tol(cost, tol)
     n_used = max(int(np.count_nonzero(cost)), 1)
-    W = np.zeros((d + 1, K)) if W0 is None else np.array(W0, dtype=np.float64, order="C")
+    if W0 is None:
+        # The intercepts start at the intercept-only optimum (the centred
+        # logs of the classes' costs), as the L2 solvers' do: at a tiny C
+        # that is the solution, and there the intercepts' curvature, about
+        # C n p (1 - p), falls below the kernel's floor H_MIN = 1e-12, under
+        # which a coordinate is left alone (it stayed at 0).
+        W = np.zeros((d + 1, K))
+        W[-1] = _prior_intercepts(np.bincount(y, cost, K), bias)
+    else:
+        W = np.array(W0, dtype=np.float64, order="C")
     if bias == 0.0:
         W[-1] = 0.0
     G = np.empty_like(W)

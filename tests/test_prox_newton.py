@@ -217,6 +217,31 @@ def test_no_intercept_and_zero_costs():
     np.testing.assert_allclose(coef, coef2, atol=1e-8)
 
 
+@pytest.mark.parametrize("r", [1.0, 0.5])
+def test_tiny_C_gives_the_intercept_only_optimum(r):
+    """C * sum(s) near 1e-13: the optimum is W = 0 with the centred log class
+    shares as intercepts.  The intercepts' curvature is below the kernel's
+    floor there, and from a zero start they stayed at 0 (with a warning to
+    raise max_iter); they now start at that optimum."""
+    from fastlinear import LogisticRegression
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = np.array([0] * 40 + [1] * 15 + [2] * 5)
+    prior = np.log(np.bincount(y) / 60.0)
+    prior -= prior.mean()
+    for C, sw in ((1e-14, None), (1e-4, np.full(60, 1e-10))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            est = LogisticRegression(C=C, l1_ratio=r).fit(X, y, sample_weight=sw)
+        assert est.solver_ == "prox-newton"
+        np.testing.assert_array_equal(est.coef_, 0.0)
+        np.testing.assert_allclose(est.intercept_, prior, atol=1e-9)
+    coef, intercept, _, converged = fit_multinomial_l1(X, y, np.full(60, 1e-14), r, tol=1e-4)
+    assert converged
+    np.testing.assert_allclose(intercept, prior, atol=1e-9)
+
+
 def test_warm_start():
     X, y = _synthetic(K=3, seed=11)
     cost = np.full(len(y), 1.0)
