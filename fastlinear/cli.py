@@ -80,7 +80,8 @@ options:
      (default 1, as sklearn's LinearSVC; LIBLINEAR's default is -1)
 -wi weight : weight the parameter C of class i by weight (e.g. -w1 2 -w-1 0.5)
 -v n : n-fold cross validation mode (classification: stratified folds, no
-     shuffling; regression: shuffled folds); prints LIBLINEAR's figures over
+     shuffling, while every class has n samples; otherwise, and for
+     regression, shuffled folds); prints LIBLINEAR's figures over
      the predictions of all folds (accuracy = correct / n)
 -C : find the best C by n-fold cross validation (n from -v, default 5) over
      the grid of --Cs, warm-started (-s 0 to 6); writes a model only when
@@ -502,6 +503,32 @@ def _count_correct(estimator, X, y):
     return float(np.sum(estimator.predict(X) == y))
 
 
+def _folds(opts, X, y=None):
+    """The (train, test) index pairs of -v and -C.
+
+    Classification: stratified folds without shuffling while every class
+    has at least n samples; otherwise LIBLINEAR's own folds, a random
+    permutation cut into n parts (``-s``'s seed).  Regression: shuffled
+    folds.  More folds than samples become leave-one-out, with LIBLINEAR's
+    warning.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    n_samples = X.shape[0]
+    folds = opts["folds"] or 5
+    if folds > n_samples:
+        print("WARNING: # folds > # data. Will use # folds = # data instead "
+              "(i.e., leave-one-out cross validation)", file=sys.stderr)
+        folds = n_samples
+    if y is not None and np.min(np.unique(y, return_counts=True)[1]) >= folds:
+        return list(StratifiedKFold(folds).split(np.empty((n_samples, 0)), y))
+    if y is not None and not opts["quiet"]:
+        print(f"WARNING: a class has fewer than {folds} samples: the {folds} folds are "
+              "not stratified", file=sys.stderr)
+    return list(KFold(folds, shuffle=True, random_state=opts["seed"]).split(
+        np.empty((n_samples, 0))))
+
+
 def _search(opts, params, X, y, model_file, start):
     """-v (cross-validation at one C) and -C (the warm-started C search).
 
@@ -509,7 +536,7 @@ def _search(opts, params, X, y, model_file, start):
     by the number of samples (not the mean of the folds' accuracies), and
     -C picks the C with the most correct predictions, the smallest on ties.
     """
-    folds = opts["folds"] or 5
+    folds = _folds(opts, X, y)
     Cs = opts["Cs"] if opts["search"] else [opts["C"]]
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
     fit_model = opts["search"] and model_file is not None
@@ -522,7 +549,10 @@ def _search(opts, params, X, y, model_file, start):
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        search.fit(X, y)
+        try:
+            search.fit(X, y)
+        except ValueError as error:
+            raise CLIError(f"cross-validation over {len(folds)} folds: {error}") from None
     _report_warnings(opts, caught)
     res = search.cv_results_
     # The folds' counts add up to the correct predictions of the whole set.
@@ -534,16 +564,14 @@ def _search(opts, params, X, y, model_file, start):
 
 def _cross_validate_switching(opts, params, X, y, row, folds, start):
     """-v for a dual solver that switches to a primal one (``-s 1``): the
-    folds of :func:`_search` (stratified, not shuffled), each fitted as
-    ``train`` fits it (:func:`fit_as_liblinear`), one after the other."""
-    from sklearn.model_selection import StratifiedKFold
-
+    folds of :func:`_search` (:func:`_folds`), each fitted as ``train`` fits
+    it (:func:`fit_as_liblinear`), one after the other."""
     correct, n_iter = 0, 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        for train, test in StratifiedKFold(folds).split(X, y):
-            est = fit_as_liblinear(_estimator(opts, params, regression=False),
-                                   X[train], y[train], row)
+        for k, (train, test) in enumerate(folds):
+            est = _fit_fold(k, len(folds), lambda: fit_as_liblinear(
+                _estimator(opts, params, regression=False), X[train], y[train], row))
             correct += int(_count_correct(est, X[test], y[test]))
             n_iter = max(n_iter, int(np.max(est.n_iter_)))
     _report_warnings(opts, caught)
@@ -576,16 +604,14 @@ def _search_logistic(opts, params, X, y, model_file, start):
     """-v and -C for logistic regression (-s 0, -s 7): :func:`_search`'s
     figures, with :class:`LiblinearLogistic` on each fold.
 
-    Folds are stratified without shuffling (as -v of the SVMs); on each fold
+    Folds are those of -v of the SVMs (:func:`_folds`); on each fold
     the C grid is solved in increasing order, every C starting from the
     solution at the previous one.  Folds run one after the other in this
     thread, so that Ctrl-C stops the solver at once.
     """
-    from sklearn.model_selection import StratifiedKFold
-
     Cs = np.unique(opts["Cs"]) if opts["search"] else np.array([opts["C"]])
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
-    splits = list(StratifiedKFold(opts["folds"] or 5).split(np.empty((X.shape[0], 0)), y))
+    splits = _folds(opts, X, y)
     correct = np.zeros(len(Cs), dtype=np.int64)
     max_n_iter = np.zeros(len(Cs), dtype=np.int64)
     not_converged = np.zeros(len(Cs), dtype=bool)
@@ -597,10 +623,7 @@ def _search_logistic(opts, params, X, y, model_file, start):
         for j, C in enumerate(Cs):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ConvergenceWarning)
-                try:
-                    est = path.fit(X_fit, y_fit, C)
-                except ValueError as error:
-                    raise CLIError(f"fold {k + 1} of {len(splits)}: {error}") from None
+                est = _fit_fold(k, len(splits), lambda: path.fit(X_fit, y_fit, C))
             not_converged[j] |= any(issubclass(w.category, ConvergenceWarning) for w in caught)
             correct[j] += int(np.sum(est.predict(X_test) == y[test]))
             max_n_iter[j] = max(max_n_iter[j], int(np.max(est.n_iter_)))
@@ -631,16 +654,24 @@ def _regression_scores(pred, y):
     return mse, float(num / den) if den > 0 else float("nan")
 
 
-def _cross_validate_regression(opts, params, X, y, start):
-    from sklearn.model_selection import KFold
+def _fit_fold(k, n_folds, fit):
+    """``fit()`` on fold ``k``, its ValueError (one class left in a training
+    part, say) as a CLIError that names the fold."""
+    try:
+        return fit()
+    except ValueError as error:
+        raise CLIError(f"fold {k + 1} of {n_folds}: {error} (use fewer folds with -v)") from None
 
+
+def _cross_validate_regression(opts, params, X, y, start):
     pred = np.empty_like(y)
-    folds = KFold(opts["folds"], shuffle=True, random_state=opts["seed"])
+    folds = _folds(opts, X)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        for train, test in folds.split(X):
-            est = fit_as_liblinear(_estimator(opts, params, regression=True), X[train], y[train],
-                                   _solver_table.by_number(opts["solver"]))
+        for k, (train, test) in enumerate(folds):
+            est = _fit_fold(k, len(folds), lambda: fit_as_liblinear(
+                _estimator(opts, params, regression=True), X[train], y[train],
+                _solver_table.by_number(opts["solver"])))
             pred[test] = est.predict(X[test])
     _report_warnings(opts, caught)
     mse, scc = _regression_scores(pred, y)

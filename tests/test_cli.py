@@ -210,6 +210,32 @@ def test_cross_validation_output(files):
     assert not (folder / "small.model").exists()  # -v writes no model, as LIBLINEAR
 
 
+@pytest.mark.parametrize("solver", ["0", "2", "1", "11"])
+def test_more_folds_than_a_class_or_the_data_as_liblinear(tmp_path, run_here, solver):
+    """-v n with n above a class's count: LIBLINEAR's unstratified folds; n
+    above the sample count: leave-one-out with LIBLINEAR's warning (both used
+    to stop with scikit-learn's StratifiedKFold/KFold error)."""
+    data = tmp_path / "small.txt"
+    data.write_text("1 1:1\n1 1:0.8\n1 1:1.2\n1 1:0.9\n-1 1:-1\n-1 1:-0.7\n1 1:1.1\n"
+                    "1 1:0.5\n-1 1:0.1\n1 1:2\n")
+    code, out, err = run_here("train", "-s", solver, "-v", "20", data)
+    assert code == 0, err
+    assert "Will use # folds = # data instead" in err
+    if solver == "11":
+        assert "Cross Validation Mean squared error" in out
+        return
+    # Leave-one-out is one split: every tool gets the same figure.
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    y, x = liblinearutil.svm_read_problem(str(data))
+    theirs = liblinearutil.train(y, x, f"-q -s {solver} -B 1 -v 10")
+    assert out.splitlines()[0] == f"Cross Validation Accuracy = {theirs:g}%"
+    code, out, err = run_here("train", "-s", solver, "-v", "5", data)
+    assert code == 0 and "not stratified" in err and "Cross Validation Accuracy" in out
+    if solver in ("0", "2"):
+        code, out, err = run_here("train", "-s", solver, "-C", "-v", "10", data)
+        assert code == 0 and "Best C" in out, err
+
+
 def test_C_search_output_and_model(files, tmp_path):
     folder, train, _ = files
     model = tmp_path / "best.model"
