@@ -105,8 +105,8 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         Maximal number of outer (Newton) steps.
     W0 : ndarray of shape (n_features + 1, K), default=None
         The start point (the bias row last).  When None: zero weights and
-        the intercept-only optimum's intercepts, the centred logs of the
-        classes' total costs (zeros without an intercept).
+        the intercept-only optimum's intercepts, the logs of the classes'
+        total costs up to a constant (zeros without an intercept).
     XT : fastlinear._csr_fast.CSR, default=None
         The proof of ``X.T`` in CSR form, if the caller has it.
     n_threads : int, default=1
@@ -140,8 +140,8 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     threshold = cost_scaled_tol(cost, tol)
     n_used = max(int(np.count_nonzero(cost)), 1)
     if W0 is None:
-        # The intercepts start at the intercept-only optimum (the centred
-        # logs of the classes' costs), as the L2 solvers' do: at a tiny C
+        # The intercepts start at the intercept-only optimum (the logs of
+        # the classes' costs, up to a constant), as the L2 solvers' do: at a tiny C
         # that is the solution, and there the intercepts' curvature, about
         # C n p (1 - p), falls below the kernel's floor H_MIN = 1e-12, under
         # which a coordinate is left alone (it stayed at 0).

@@ -35,7 +35,7 @@ differ, so iterates and ``n_iter_`` do too.
 """
 import numpy as np
 
-from ._newton_cholesky import _Factor, _Rows
+from ._newton_cholesky import _Factor, _Interrupted, _Rows
 from ._parallel import blas_threads, new_stop_flag
 
 __all__ = ["exact_pays", "squared_newton"]
@@ -129,7 +129,8 @@ def squared_newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, s
     w0 : ndarray of shape (n_features + 1,), optional
         The start (0 by default); not modified.
     n_threads : int, default=1
-        Threads of the Hessian pass, the products and the factorisation.
+        Threads of the Hessian pass and of the factorisation (the products
+        with X run on one).
     verbose : int, default=0
     stop : uint8 ndarray of shape (1,), optional
         The fit's shared stop flag.
@@ -145,12 +146,21 @@ def squared_newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, s
     if not problem.squared:
         raise ValueError(f"squared_newton: a squared loss, not {problem.loss!r}.")
     with np.errstate(over="ignore", invalid="ignore"):   # checked: None if not finite
-        return _loop(problem, tol, max_iter, w0, n_threads, verbose,
-                     new_stop_flag() if stop is None else stop)
+        state = {}
+        try:
+            return _loop(problem, tol, max_iter, w0, n_threads, verbose,
+                         new_stop_flag() if stop is None else stop, state)
+        except _Interrupted:   # a pass over X saw the stop flag
+            w = state.get("w")
+            if w is None:
+                w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=float)
+            z = state.get("z", np.zeros(problem.n_samples))
+            return w, z, state.get("n_iter", 0), "interrupted", state.get("measure", np.inf)
 
 
-def _loop(problem, tol, max_iter, w0, n_threads, verbose, stop):
-    """The loop of :func:`squared_newton`."""
+def _loop(problem, tol, max_iter, w0, n_threads, verbose, stop, state):
+    """The loop of :func:`squared_newton`; ``state`` holds the last accepted
+    ``w``, ``z``, ``n_iter`` and ``measure`` for an interrupted pass."""
     X, y, cost, bias = problem.X, problem.y, problem.cost, float(problem.bias)
     n, m = X.n_rows, X.n_cols + 1
     rows = _Rows(X, bias, n_threads, stop)
@@ -179,11 +189,13 @@ def _loop(problem, tol, max_iter, w0, n_threads, verbose, stop):
     if not (np.isfinite(f) and np.isfinite(g_norm0) and np.all(np.isfinite(g))):
         return None
     if g_norm0 == 0.0:
-        return w, z, 0, "converged", 0.0
+        # g(0) = 0: w = 0 is the optimum (P is convex), whatever the start.
+        return np.zeros(m), np.zeros(n), 0, "converged", 0.0
     n_iter, status, H, held = 0, "max_iter", None, None
     with blas_threads(n_threads):
         while True:
             measure = float(np.linalg.norm(g)) / g_norm0
+            state.update(w=w, z=z, n_iter=n_iter, measure=measure)
             if verbose:
                 print(f"newton (exact) iter {n_iter:3d}  f {f:.12g}  |g|/|g0| {measure:.3e}"
                       f"  in loss {int(np.count_nonzero(weight))}")
@@ -270,6 +282,7 @@ def _root(problem, y, cost, z, dz, wd, dd, window):
     if not slope < 0:
         return None
     lo, hi, t = 0.0, np.inf, min(1.0, window)
+    g_lo, g_hi = slope, np.inf
     for _ in range(LINE_STEPS):
         np.multiply(dz, t, out=trial)
         trial += z
@@ -278,15 +291,21 @@ def _root(problem, y, cost, z, dz, wd, dd, window):
         if abs(grad) <= 1e-12 * -slope:
             return t
         if grad > 0:
-            hi = t
+            hi, g_hi = t, grad
         else:
             if t >= window:
                 return window
-            lo = t
+            lo, g_lo = t, grad
         curv = dd + float(weight @ sq)
         nxt = t - grad / curv if curv > 0 else np.inf
         if not lo < nxt < hi:
-            nxt = min(2.0 * t, window) if hi == np.inf else 0.5 * (lo + hi)
+            # Outside the bracket: doubling while it is open, else the
+            # secant of psi' through its ends (psi' is increasing and
+            # piecewise linear: bisection took 27 halvings to t = 1e-8).
+            nxt = (min(2.0 * t, window) if hi == np.inf
+                   else lo + (hi - lo) * (-g_lo) / (g_hi - g_lo))
+            if not lo < nxt < hi:
+                nxt = 0.5 * (lo + hi)
         if nxt == t:
             return t
         t = nxt

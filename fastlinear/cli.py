@@ -516,13 +516,16 @@ def _folds(opts, X, y=None):
 
     n_samples = X.shape[0]
     folds = opts["folds"] or 5
+    leave_one_out = folds >= n_samples
     if folds > n_samples:
         print("WARNING: # folds > # data. Will use # folds = # data instead "
               "(i.e., leave-one-out cross validation)", file=sys.stderr)
         folds = n_samples
+    if folds < 2:
+        raise CLIError(f"-v needs at least 2 samples to cut into folds, got {n_samples}")
     if y is not None and np.min(np.unique(y, return_counts=True)[1]) >= folds:
         return list(StratifiedKFold(folds).split(np.empty((n_samples, 0)), y))
-    if y is not None and not opts["quiet"]:
+    if y is not None and not opts["quiet"] and not leave_one_out:
         print(f"WARNING: a class has fewer than {folds} samples: the {folds} folds are "
               "not stratified", file=sys.stderr)
     return list(KFold(folds, shuffle=True, random_state=opts["seed"]).split(

@@ -355,7 +355,9 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
             return sol._replace(alpha=sol.alpha * problem.y)
 
         # BLAS (the exact Newton steps' factorisations and sums) under one
-        # limit for every worker, so that n_jobs cannot change the bits.
+        # limit for every worker, so that n_jobs cannot change the bits of a
+        # one-vs-rest fit (a binary primal fit splits its passes over n_jobs
+        # threads, which changes them by rounding).
         with blas_threads(inner):
             solutions = run(solve_problem, range(n_problems), outer, stop)
         self._set_fitted(solutions, data, np.array([sol.w for sol in solutions]))

@@ -144,7 +144,7 @@ def test_line_minimum_is_the_breakpoint_minimum(kind, C, sparse_problem, sparse_
     X, problem = _make(kind, sparse_problem, sparse_regression, C=C)
     Xt = np.hstack([X.toarray(), np.ones((X.shape[0], 1))])
     rng = np.random.RandomState(1)
-    for scale in (1e-4, 1e-2, 1.0, 1.0, 10.0):    # minima beyond the first window too
+    for scale in (1e-4, 1e-2, 1.0, 10.0, 1e8):    # minima beyond the window, and at 1e-8
         w = 0.3 * rng.randn(Xt.shape[1])
         d = -scale * _parts(problem, Xt, w)[1] * rng.uniform(0.1, 2.0, Xt.shape[1])
         pen = _parts(problem, Xt, w)[3]
@@ -200,6 +200,29 @@ def test_warm_start_is_not_modified_and_continues(sparse_problem):
 
 
 @pytest.mark.filterwarnings("error")
+def test_zero_gradient_at_zero_returns_zero_from_any_start(sparse_regression):
+    """Every |y_i| <= eps: w = 0 is the optimum, and a warm start is not kept."""
+    X, problem = _regression(sparse_regression, epsilon=100.0)
+    w, z, n_iter, status, _ = _squared_newton.squared_newton(problem, tol=1e-4, max_iter=10,
+                                                             w0=np.ones(X.shape[1] + 1))
+    assert status == "converged" and n_iter == 0
+    np.testing.assert_array_equal(w, 0.0)
+    np.testing.assert_array_equal(z, 0.0)
+
+
+def test_a_pass_that_sees_the_stop_flag_ends_interrupted(sparse_problem):
+    """The CSR passes poll the shared flag every 4096 rows: the first one
+    (the gradient at 0) raises inside, and the loop reports it."""
+    X, problem = _classification(sparse_problem, n=5000)
+    stop = np.ones(1, dtype=np.uint8)
+    w0 = np.full(X.shape[1] + 1, 0.01)
+    w, z, n_iter, status, _ = _squared_newton.squared_newton(problem, tol=1e-12, max_iter=10,
+                                                             w0=w0, stop=stop)
+    assert status == "interrupted" and n_iter == 0
+    np.testing.assert_array_equal(w, w0)
+    assert primal_newton(problem, tol=1e-4, max_iter=10, stop=stop).status == Status.INTERRUPTED
+
+
 def test_stop_flag_verbose_and_overflow(sparse_problem, capsys):
     X, problem = _classification(sparse_problem)
     stop = np.ones(1, dtype=np.uint8)
