@@ -61,7 +61,7 @@ stopping test, the problem and the solution's meaning are liblinear's.
 import numpy as np
 import scipy.linalg
 
-from ._newton_cholesky import _Rows
+from ._newton_cholesky import RIDGE, _Rows
 from ._parallel import blas_threads, new_stop_flag
 
 __all__ = ["smoothed_newton"]
@@ -85,9 +85,6 @@ WOLFE = 0.1
 LINE_STEPS = 20
 #: Rows of a Hessian weight below this fraction of the largest are skipped.
 NEGLIGIBLE = 1e-12
-#: The ridge added to a Hessian whose Cholesky factorisation fails, relative
-#: to each diagonal entry.
-RIDGE = 1e-10
 
 
 def _smoothed(r, mu):
@@ -191,7 +188,8 @@ def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=Non
 
 
 def _newton_direction(H, g, n_threads):
-    """``-H^-1 g`` by Cholesky; with a ridge of ``RIDGE`` times each diagonal
+    """``-H^-1 g`` by Cholesky; with a ridge of ``RIDGE`` (Newton-Cholesky's)
+    times each diagonal
     entry if that fails (weights near 1e16 times the identity's make ``H``
     numerically indefinite); None if that fails too."""
     with blas_threads(n_threads):

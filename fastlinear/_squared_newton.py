@@ -35,7 +35,7 @@ differ, so iterates and ``n_iter_`` do too.
 """
 import numpy as np
 
-from ._newton_cholesky import _Factor, _Interrupted, _Rows
+from ._newton_cholesky import _Factor, _Interrupted, _Rows, hessian_products
 from ._parallel import blas_threads, new_stop_flag
 
 __all__ = ["exact_pays", "squared_newton"]
@@ -43,7 +43,7 @@ __all__ = ["exact_pays", "squared_newton"]
 #: At most this many features (the Hessian is ``(d + 1)^2`` floats).
 MAX_FEATURES = 1000
 #: Exact steps when forming the Hessian costs at most this many products
-#: ``H v`` (:func:`exact_pays`): a9a 6.7, w8a 5.5.
+#: ``H v`` (:func:`exact_pays`): a9a 6.6, w8a 9.7.
 MAX_HESSIAN_PRODUCTS = 20
 #: Newton iterations of the line search at most.
 LINE_STEPS = 30
@@ -57,15 +57,11 @@ WINDOW = 2.0
 def exact_pays(problem):
     """Whether :func:`squared_newton` should solve ``problem`` rather than the
     conjugate-gradient kernel: a squared loss, the L2 penalty, few features,
-    and a Hessian that costs few products (estimated from the row lengths,
-    ``sum_i (nnz_i + 1)^2`` updates against ``2 nnz + 6 n`` for a product)."""
-    if not (problem.squared and problem.penalty == "l2" and problem.lam > 0
-            and problem.n_features <= MAX_FEATURES and problem.n_samples > 0):
-        return False
-    nnz = np.diff(np.asarray(problem.X.indptr)).astype(np.float64) + 1.0
-    hessian = float(nnz @ nnz)
-    product = 2.0 * float(nnz.sum()) + 6.0 * nnz.size
-    return hessian <= MAX_HESSIAN_PRODUCTS * product
+    and a Hessian that costs few products
+    (:func:`fastlinear._newton_cholesky.hessian_products`)."""
+    return (problem.squared and problem.penalty == "l2" and problem.lam > 0
+            and problem.n_features <= MAX_FEATURES and problem.n_samples > 0
+            and hessian_products(problem.X, 1) <= MAX_HESSIAN_PRODUCTS)
 
 
 class _Samples:
