@@ -22,6 +22,7 @@ into a regular file through a temporary name renamed when complete, with the
 replaced file's mode or, for a new file, ``0666`` less the umask.
 """
 import os
+import re
 import sys
 import time
 import warnings
@@ -181,13 +182,27 @@ def _fit_width(X, n_features):
 # ------------------------------------------------------------------- options
 
 
+#: Numbers as C writes them: Python's int() and float() also take "1_0"
+#: (10), surrounding spaces and non-ASCII digits, which LIBLINEAR does not.
+_NUMBER = {int: re.compile(r"[+-]?[0-9]+\Z"),
+           float: re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")}
+
+
+def _parse(kind, raw):
+    """``kind(raw)`` for a number written as C writes it; ValueError otherwise."""
+    pattern = _NUMBER.get(kind)
+    if pattern is not None and not pattern.match(raw):
+        raise ValueError(raw)
+    return kind(raw)
+
+
 def _value(args, i, option, kind):
     """The value after ``option``: an int inside the C int range, or a finite float."""
     if i + 1 >= len(args):
         raise CLIError(f"option {option} needs a value")
     raw = args[i + 1]
     try:
-        value = kind(raw)
+        value = _parse(kind, raw)
     except (ValueError, OverflowError):
         name = {int: "an integer", float: "a number"}.get(kind, "a value")
         raise CLIError(f"option {option} expects {name}, got {raw!r}") from None
@@ -199,7 +214,7 @@ def _value(args, i, option, kind):
 
 
 def _float_list(text):
-    values = [float(v) for v in text.split(",") if v.strip()]
+    values = [_parse(float, v.strip()) for v in text.split(",") if v.strip()]
     if not values or not all(np.isfinite(v) for v in values):
         raise ValueError(text)
     return values
@@ -233,7 +248,7 @@ def parse_train_args(args):
             i += 1
         elif a.startswith("-w") and len(a) > 2:
             try:
-                label = int(a[2:])
+                label = _parse(int, a[2:])
             except ValueError:
                 raise CLIError(f"option {a}: the class after -w must be an integer label, e.g. -w1 2") from None
             opts["weights"][label] = _value(args, i, a, float)

@@ -535,6 +535,13 @@ def test_unknown_option_and_command(files, run_here):
     _, train, _ = files
     assert_usage_error(run("train", "-x", "1", train), "unknown option '-x'")
     assert_usage_error(run_here("train", "-c", "abc", train), "option -c expects a number, got 'abc'")
+    # Python's int() and float() read "1_0" as 10 and accept spaces and
+    # non-ASCII digits; LIBLINEAR's options are numbers as C writes them.
+    assert_usage_error(run_here("train", "-c", "1_0", train), "option -c expects a number, got '1_0'")
+    assert_usage_error(run_here("train", "-v", " 5", train), "option -v expects an integer, got ' 5'")
+    assert_usage_error(run_here("train", "-s", "\u0661", train), "option -s expects an integer")
+    assert_usage_error(run_here("train", "-w1_0", "2", train), "the class after -w must be an integer")
+    assert_usage_error(run_here("train", "-C", "--Cs", "0.1,1_0", train), "option --Cs expects")
     assert_usage_error(run_here("train", "-s", "21", train), "unknown solver -s 21")
     assert_usage_error(run_here("train", "-c"), "option -c needs a value")
     assert_usage_error(run_here("train", "-c", "-1", train), "-c must be a finite number > 0")
