@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import _dual_cd_fast, _glmnet_fast, _l1_cd_fast, _logistic_dual_fast, _mcsvm_fast, _newton_fast, _solver_table
 from ._losses import Loss
-from ._parallel import new_stop_flag
+from ._parallel import blas_threads, new_stop_flag
 
 __all__ = [
     "Start",
@@ -585,7 +585,8 @@ def _free_set_rounds(problem, sol, *, tol, budget, seed, shrinking, verbose, sto
 
     n_iter, rounds = sol.n_iter, 0
     while budget >= 2 and not stop[0]:
-        alpha, cg_iter = free_set_step(problem, sol.alpha, tol=tol, stop=stop)
+        with blas_threads(1):   # NumPy's dots split over BLAS threads: n_jobs would change bits
+            alpha, cg_iter = free_set_step(problem, sol.alpha, tol=tol, stop=stop)
         if alpha is None:
             # Too many free samples for a step: coordinate descent goes on alone.
             rest = dual_cd(problem, tol=tol, max_iter=budget, seed=seed + rounds + 1,
@@ -596,7 +597,10 @@ def _free_set_rounds(problem, sol, *, tol, budget, seed, shrinking, verbose, sto
         budget -= 1
         if verbose:
             print(f"free-set Newton step {rounds}: {cg_iter} CG iterations")
-        sol = dual_cd(problem, tol=tol, max_iter=min(FREE_SET_PASSES, budget), seed=seed + rounds,
+        # The last pass of the budget goes to these passes, not to a step
+        # with no pass after it: n_iter then reaches max_iter exactly.
+        passes = budget if budget < FREE_SET_PASSES + 2 else FREE_SET_PASSES
+        sol = dual_cd(problem, tol=tol, max_iter=passes, seed=seed + rounds,
                       shrinking=shrinking, verbose=verbose, alpha0=alpha, stop=stop)
         n_iter += 1 + sol.n_iter
         budget -= sol.n_iter

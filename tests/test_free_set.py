@@ -216,3 +216,30 @@ def test_stop_flag_ends_the_conjugate_gradients(data):
     alpha, cg_iter = _free_set.free_set_step(problem, start.alpha, tol=1e-4, stop=stop)
     assert cg_iter == 0 and alpha is not None
     assert np.all((alpha >= 0) & (alpha <= problem.cost))
+
+
+def test_max_iter_is_spent_to_the_last_pass():
+    """A fit short of ``tol`` reports ``n_iter == max_iter``, whatever the
+    remainder of the budget after the steps' rounds (``LinearSVCCV`` and
+    users compare the two)."""
+    X, y = text_like(n=400, n_features=2000)
+    problem = hinge_problem(X * 1e-2, y, 1e4)
+    short = []
+    for max_iter in range(151, 240):
+        sol = _solvers.dual_then_smoothed(problem, tol=1e-4, max_iter=max_iter, seed=0)
+        assert sol.n_iter <= max_iter
+        if sol.status == _solvers.Status.MAX_ITER and sol.n_iter != max_iter:
+            short.append((max_iter, sol.n_iter))
+    assert short == []
+
+
+def test_binary_fit_does_not_depend_on_n_jobs():
+    """The step's reductions run under one BLAS thread: a binary fit's BLAS
+    limit follows ``n_jobs``, and NumPy's dot splits vectors of more than
+    about 10,000 entries over those threads (different bits)."""
+    X, y = text_like(n=2400, n_features=30_000, rare=15)
+    one = LinearSVC(C=100.0, loss="hinge", random_state=0, n_jobs=1).fit(X, y)
+    two = LinearSVC(C=100.0, loss="hinge", random_state=0, n_jobs=2).fit(X, y)
+    assert one.solver_ == "dual_cd+free_set_newton"
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    np.testing.assert_array_equal(one.intercept_, two.intercept_)
