@@ -184,8 +184,10 @@ def _fit_width(X, n_features):
 
 #: Numbers as C writes them: Python's int() and float() also take "1_0"
 #: (10), surrounding spaces and non-ASCII digits, which LIBLINEAR does not.
+#: inf and nan pass here, to be refused as not finite.
 _NUMBER = {int: re.compile(r"[+-]?[0-9]+\Z"),
-           float: re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")}
+           float: re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+                             r"|(?i:inf|infinity|nan))\Z")}
 
 
 def _parse(kind, raw):
