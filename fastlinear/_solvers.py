@@ -561,9 +561,12 @@ def dual_then_smoothed(problem, *, tol, max_iter, seed, shrinking=True, verbose=
         passes = FREE_SET_AFTER
     sol = dual_cd(problem, tol=tol, max_iter=passes, seed=seed, shrinking=shrinking,
                   verbose=verbose, alpha0=alpha0, stop=stop)
-    budget = int(max_iter) - passes   # Newton steps and passes left: n_iter <= max_iter
-    if sol.status not in (Status.MAX_ITER, Status.STALLED) or budget < 2:
-        return sol   # converged, or every pass allowed was run
+    # Newton steps and passes left (n_iter <= max_iter, and == max_iter when
+    # the budget runs out, also after passes that stalled short of ``passes``).
+    budget = int(max_iter) - sol.n_iter
+    if (sol.status not in (Status.MAX_ITER, Status.STALLED) or budget < 2
+            or not (smoothing or free_set)):
+        return sol   # converged, every pass allowed was run, or no finish applies
     if free_set:
         return _free_set_rounds(problem, sol, tol=tol, budget=budget, seed=seed,
                                 shrinking=shrinking, verbose=verbose, stop=stop)
@@ -588,7 +591,7 @@ def _free_set_rounds(problem, sol, *, tol, budget, seed, shrinking, verbose, sto
         with blas_threads(1):   # NumPy's dots split over BLAS threads: n_jobs would change bits
             alpha, cg_iter = free_set_step(problem, sol.alpha, tol=tol, stop=stop)
         if alpha is None:
-            # Too many free samples for a step: coordinate descent goes on alone.
+            # No free sample, or too many for a step: coordinate descent goes on alone.
             rest = dual_cd(problem, tol=tol, max_iter=budget, seed=seed + rounds + 1,
                            shrinking=shrinking, verbose=verbose, alpha0=sol.alpha, stop=stop)
             return rest._replace(n_iter=n_iter + rest.n_iter,
@@ -611,14 +614,13 @@ def _free_set_rounds(problem, sol, *, tol, budget, seed, shrinking, verbose, sto
 
 #: :func:`dual_then_smoothed` finishes with free-set Newton steps on data
 #: with more than ``NARROW_FEATURES`` features when coordinate descent has
-#: not met ``tol`` after this many passes.  One-vs-rest on 20 Newsgroups
-#: (11,314 x 130,107, 20 problems), tol 1e-4, one thread, 2-core AMD EPYC
-#: Zen 5, whole fits (1,000 passes of coordinate descent alone, not
-#: converged in 4 / 13 / 18 of the 20 problems, against the steps after 50
-#: or 150 passes, all converged): C = 1 2.2 s against 3.1 / 1.9 s, C = 10
-#: 5.3-5.8 against 7.7 / 6.6 s, C = 100 6.0-6.7 against 9.5 / 7.9 s; IMDB
-#: (25,000 x 438,654) at C = 1 8.4 s (not converged) against 1.4 s (150),
-#: at C = 100 4.4 against 1.9 s (``bench/results/EXPERIMENTS.md``).
+#: not met ``tol`` after this many passes.  Steps after 50 or 150 passes
+#: (the NumPy prototype: conjugate gradients to 0.1 tol, at most 300
+#: iterations; tol 1e-4, one thread, 2-core AMD EPYC Zen 5): one-vs-rest on
+#: 20 Newsgroups (11,314 x 130,107) at C = 1 3.1 / 1.9 s against 2.2 s for
+#: coordinate descent alone, whose problems mostly converge within 300
+#: cheap shrunk passes; IMDB (25,000 x 438,654) at C = 1 0.7 / 1.4 s against
+#: 5.3-5.9 s (1,074 passes) (``bench/results/EXPERIMENTS.md``).
 FREE_SET_AFTER = 150
 #: Passes of coordinate descent after each free-set step.
 FREE_SET_PASSES = 20
