@@ -183,7 +183,8 @@ def _fit_width(X, n_features):
 
 
 #: Numbers as C writes them: Python's int() and float() also take "1_0"
-#: (10), surrounding spaces and non-ASCII digits, which LIBLINEAR does not.
+#: (10), surrounding spaces and non-ASCII digits, and LIBLINEAR's atof()
+#: reads "1_0" as 1; both misread, so these are refused.
 #: inf and nan pass here, to be refused as not finite.
 _NUMBER = {int: re.compile(r"[+-]?[0-9]+\Z"),
            float: re.compile(r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
