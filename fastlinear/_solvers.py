@@ -626,11 +626,17 @@ FREE_SET_AFTER = 150
 FREE_SET_PASSES = 20
 
 
+def _liblinear_hinge(problem):
+    """Whether ``problem`` is liblinear's ``-s 3`` (the hinge loss, the L2
+    penalty on every weight, a penalised bias), with samples: the problem
+    both finishes of :func:`dual_then_smoothed` solve."""
+    return (problem.loss == "hinge" and problem.penalty == "l2" and problem.reg_bias
+            and problem.lam == 1.0 and problem.n_samples > 0)
+
+
 def free_set_pays(problem):
     """Whether :func:`dual_then_smoothed` finishes ``problem`` with free-set Newton steps."""
-    return (problem.loss == "hinge" and problem.penalty == "l2" and problem.reg_bias
-            and problem.lam == 1.0 and problem.X.n_cols > NARROW_FEATURES
-            and problem.n_samples > 0)
+    return _liblinear_hinge(problem) and problem.X.n_cols > NARROW_FEATURES
 
 
 #: :func:`dual_then_smoothed` finishes with smoothing Newton when the data
@@ -650,9 +656,7 @@ SMOOTHED_MAX_STEPS = 200
 
 def smoothing_pays(problem):
     """Whether :func:`dual_then_smoothed` finishes ``problem`` with smoothing Newton."""
-    if (problem.loss != "hinge" or problem.penalty != "l2" or not problem.reg_bias
-            or problem.lam != 1.0 or problem.X.n_cols > NARROW_FEATURES
-            or problem.n_samples == 0):
+    if not _liblinear_hinge(problem) or problem.X.n_cols > NARROW_FEATURES:
         return False
     return float(problem.cost @ _row_sq_norms(problem)) / problem.n_samples >= SMOOTHED_THRESHOLD
 
