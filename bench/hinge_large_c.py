@@ -41,8 +41,9 @@ def objective(clf, X, y):
     return float(np.sum(linear_svc_objective(clf, X, y)))
 
 
-def fit(cls, X, y, C, max_iter=1000):
-    clf = cls(loss="hinge", C=C, max_iter=max_iter, random_state=0)
+def fit(cls, X, y, C, max_iter=1000, loss="hinge", seed=0):
+    """Fit ``cls`` (either library's LinearSVC); ``(clf, seconds, converged)``."""
+    clf = cls(loss=loss, C=C, max_iter=max_iter, random_state=seed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         t0 = time.perf_counter()

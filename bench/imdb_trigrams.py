@@ -17,28 +17,15 @@ The first run builds the matrix (under a minute) and caches it.
 import argparse
 import platform
 import statistics
-import time
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC as SkLinearSVC
 from threadpoolctl import threadpool_limits
 
-from fastlinear import LinearSVC, linear_svc_objective
+from fastlinear import LinearSVC
 
 import workloads as wl
-
-
-def fit(cls, X, y, C, loss, seed):
-    est = cls(C=C, loss=loss, random_state=seed)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        start = time.perf_counter()
-        est.fit(X, y)
-        seconds = time.perf_counter() - start
-    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return est, seconds, warned
+from hinge_large_c import fit, objective
 
 
 def main():
@@ -63,14 +50,14 @@ def main():
                 for r in range(args.rounds):
                     order = (("sk", SkLinearSVC), ("fl", LinearSVC))
                     for key, cls in (order if r % 2 == 0 else order[::-1]):
-                        est, seconds, warned = fit(cls, X, y, C, loss, r)
+                        est, seconds, converged = fit(cls, X, y, C, loss=loss, seed=r)
+                        warned = not converged
                         times[key].append(seconds)
                         if key == "sk":
                             sk, sk_warned = est, warned
                         else:
                             ours, our_warned = est, warned
-                p_sk = float(np.sum(linear_svc_objective(sk, X, y)))
-                p_ours = float(np.sum(linear_svc_objective(ours, X, y)))
+                p_sk, p_ours = objective(sk, X, y), objective(ours, X, y)
                 t_sk, t_ours = statistics.median(times["sk"]), statistics.median(times["fl"])
                 print(f"| {loss} | {C:g} | {t_sk:.2f} ({int(np.max(sk.n_iter_))}, {sk_warned}) | "
                       f"{t_ours:.2f} ({int(np.max(ours.n_iter_))}, {ours.solver_}, "
