@@ -17,6 +17,7 @@ import ctypes
 import ctypes.util
 
 import numpy as np
+import scipy.sparse as sp
 
 MASK = (1 << 64) - 1
 #: Passes in a row that change nothing before the kernels end (``src_c/_status.pxd``).
@@ -415,3 +416,13 @@ def reference_svr(X, y, cost, *, squared, epsilon, bias, tol, max_iter, seed, sh
             break  # nothing changes any more (the kernel's STALLED)
         gmax_old = gmax_new
     return w, beta, n_iter
+
+
+def hinge_pg_spread(X, y, alpha, cost, bias):
+    """liblinear's stopping measure for the hinge dual at ``alpha``, in NumPy:
+    ``max PG - min PG`` with ``G_i = y_i w(a) . x~_i - 1`` (``y`` in {-1, +1})."""
+    Xt = np.hstack([np.asarray(sp.csr_matrix(X).todense()), np.full((X.shape[0], 1), bias)])
+    w = Xt.T @ (y * alpha)
+    G = y * (Xt @ w) - 1.0
+    PG = np.where(alpha <= 0, np.minimum(G, 0), np.where(alpha >= cost, np.maximum(G, 0), G))
+    return PG.max() - PG.min()

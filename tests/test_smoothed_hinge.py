@@ -21,6 +21,8 @@ from fastlinear._problem import LinearProblem
 from fastlinear._validation import proved_csr
 from fastlinear.datasets import load_a9a
 
+from _reference import hinge_pg_spread as pg_spread
+
 
 @pytest.fixture(scope="module")
 def a9a_slice():
@@ -35,16 +37,6 @@ def hinge_problem(X, y, C, bias=1.0, sample_weight=None):
     yb = np.where(y == np.unique(y)[-1], 1.0, -1.0)
     cost = np.full(X.shape[0], float(C)) * (1.0 if sample_weight is None else sample_weight)
     return LinearProblem(proved_csr(sp.csr_matrix(X)), yb, cost, "hinge", bias)
-
-
-def pg_spread(X, y, alpha, cost, bias):
-    """liblinear's stopping measure for the hinge dual at ``alpha``, in NumPy:
-    ``max PG - min PG`` with ``G_i = y_i w(a) . x~_i - 1``."""
-    Xt = np.hstack([np.asarray(sp.csr_matrix(X).todense()), np.full((X.shape[0], 1), bias)])
-    w = Xt.T @ (y * alpha)
-    G = y * (Xt @ w) - 1.0
-    PG = np.where(alpha <= 0, np.minimum(G, 0), np.where(alpha >= cost, np.maximum(G, 0), G))
-    return PG.max() - PG.min()
 
 
 def test_smoothing_derivatives_and_limit():
