@@ -557,13 +557,25 @@ def _search(opts, params, X, y, model_file, start):
     by the number of samples (not the mean of the folds' accuracies), and
     -C picks the C with the most correct predictions, the smallest on ties.
     """
-    folds = _folds(opts, X, y)
+    folds, lone_correct = _one_class_folds(_folds(opts, X, y), y)
     Cs = opts["Cs"] if opts["search"] else [opts["C"]]
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
     fit_model = opts["search"] and model_file is not None
     row = _solver_table.by_number(opts["solver"])
     if not opts["search"] and _switches(row, max_iter):
-        return _cross_validate_switching(opts, params, X, y, row, folds, start)
+        return _cross_validate_switching(opts, params, X, y, row, folds, lone_correct, start)
+    if not folds:
+        # Every training part holds one class: no fit; the C all tie.
+        model = None
+        if fit_model:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                model = _estimator(opts, params, regression=False).set_params(
+                    C=Cs[0], max_iter=max_iter).fit(X, y)
+            _report_warnings(opts, caught)
+        _report_search(opts, Cs, [lone_correct] * len(Cs), [0] * len(Cs), X.shape[0],
+                       model, model_file, start)
+        return 0
     search = LinearSVCCV(
         Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter, scoring=_count_correct,
         n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,
@@ -577,17 +589,37 @@ def _search(opts, params, X, y, model_file, start):
     _report_warnings(opts, caught)
     res = search.cv_results_
     # The folds' counts add up to the correct predictions of the whole set.
-    correct = np.rint(res["mean_test_score"] * search.n_splits_)
+    correct = np.rint(res["mean_test_score"] * search.n_splits_) + lone_correct
     _report_search(opts, res["param_C"], correct, res["max_n_iter"], X.shape[0],
                    search.best_estimator_ if fit_model else None, model_file, start)
     return 0
 
 
-def _cross_validate_switching(opts, params, X, y, row, folds, start):
+def _one_class_folds(folds, y):
+    """The folds whose training part holds two classes or more, and the
+    correct predictions of the others.
+
+    LIBLINEAR trains a part of one class into a model of that class alone,
+    which predicts it for every sample; scikit-learn's estimators refuse
+    to fit one class.  Such a fold is scored here as LIBLINEAR scores it:
+    its test samples of that class are correct.
+    """
+    kept, correct = [], 0
+    for train, test in folds:
+        labels = np.unique(y[train])
+        if labels.shape[0] == 1:
+            correct += int(np.sum(y[test] == labels[0]))
+        else:
+            kept.append((train, test))
+    return kept, correct
+
+
+def _cross_validate_switching(opts, params, X, y, row, folds, lone_correct, start):
     """-v for a dual solver that switches to a primal one (``-s 1``): the
-    folds of :func:`_search` (:func:`_folds`), each fitted as ``train`` fits
-    it (:func:`fit_as_liblinear`), one after the other."""
-    correct, n_iter = 0, 0
+    folds of :func:`_search` (:func:`_one_class_folds`, its count of correct
+    predictions ``lone_correct``), each fitted as ``train`` fits it
+    (:func:`fit_as_liblinear`), one after the other."""
+    correct, n_iter = lone_correct, 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         for k, (train, test) in enumerate(folds):
@@ -632,8 +664,8 @@ def _search_logistic(opts, params, X, y, model_file, start):
     """
     Cs = np.unique(opts["Cs"]) if opts["search"] else np.array([opts["C"]])
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
-    splits = _folds(opts, X, y)
-    correct = np.zeros(len(Cs), dtype=np.int64)
+    splits, lone_correct = _one_class_folds(_folds(opts, X, y), y)
+    correct = np.full(len(Cs), lone_correct, dtype=np.int64)
     max_n_iter = np.zeros(len(Cs), dtype=np.int64)
     not_converged = np.zeros(len(Cs), dtype=bool)
     progress = None if opts["quiet"] else ProgressBar(
@@ -676,8 +708,7 @@ def _regression_scores(pred, y):
 
 
 def _fit_fold(k, n_folds, fit):
-    """``fit()`` on fold ``k``, its ValueError (one class left in a training
-    part, say) as a CLIError that names the fold."""
+    """``fit()`` on fold ``k``, its ValueError as a CLIError that names the fold."""
     try:
         return fit()
     except ValueError as error:

@@ -236,6 +236,34 @@ def test_more_folds_than_a_class_or_the_data_as_liblinear(tmp_path, run_here, so
         assert code == 0 and "Best C" in out, err
 
 
+@pytest.mark.parametrize("solver", ["0", "1", "2", "3", "4", "5", "6", "7"])
+def test_one_class_training_folds_as_liblinear(tmp_path, run_here, solver):
+    """A fold whose training part holds one class: LIBLINEAR trains a model of
+    that class, which predicts it; -v and -C score the fold that way (they
+    used to stop with the estimator's "at least 2 classes" error)."""
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    lone, two = tmp_path / "lone.txt", tmp_path / "two.txt"
+    lone.write_text("1 1:1\n1 1:0.8\n1 1:1.2\n1 1:0.9\n-1 1:-1\n1 1:1.1\n1 1:0.5\n1 1:2\n")
+    two.write_text("1 1:1\n-1 1:-1\n")
+    for data, folds in ((lone, 8), (two, 2)):   # leave-one-out: every tool cuts the same folds
+        y, x = liblinearutil.svm_read_problem(str(data))
+        theirs = liblinearutil.train(y, x, f"-q -s {solver} -B 1 -v {folds}")
+        code, out, err = run_here("train", "-s", solver, "-v", str(folds), "-q", data)
+        assert code == 0, err
+        assert out.splitlines()[-1] == f"Cross Validation Accuracy = {theirs:g}%"
+    assert theirs == 0.0    # each sample of ``two`` is predicted as the other class
+    if solver in ("0", "2"):
+        # No training part of ``two`` holds two classes: every C ties at 0 %,
+        # and the smallest one is fitted on the whole set.
+        model = tmp_path / "best.model"
+        code, out, err = run_here("train", "-s", solver, "-C", "--Cs", "0.1,1", "-v", "2", two, model)
+        assert code == 0, err
+        assert "Best C = 0.1  CV accuracy = 0%" in out
+        assert load_liblinear_model(model).predict(np.array([[1.0], [-1.0]])).tolist() == [1, -1]
+        code, out, err = run_here("train", "-s", solver, "-C", "--Cs", "0.1,1", "-v", "8", lone)
+        assert code == 0 and "Best C = 0.1  CV accuracy = 87.5%" in out, err
+
+
 def test_C_search_output_and_model(files, tmp_path):
     folder, train, _ = files
     model = tmp_path / "best.model"
