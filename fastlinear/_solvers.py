@@ -655,10 +655,25 @@ SMOOTHED_MAX_STEPS = 200
 
 
 def smoothing_pays(problem):
-    """Whether :func:`dual_then_smoothed` finishes ``problem`` with smoothing Newton."""
+    """Whether :func:`dual_then_smoothed` finishes ``problem`` with smoothing Newton.
+
+    ``mean_i C_i ||x~_i||^2`` lies between the smallest and the largest
+    ``C_i`` times ``mean_i ||x~_i||^2``, which the proof of X carries
+    (``sq_sum``); the row norms are summed only when the threshold falls
+    between the two bounds.  (Summing them always cost 1.1 ms of a 19 ms
+    fit on a9a at C = 0.1, where the lower bound decides.)
+    """
     if not _liblinear_hinge(problem) or problem.X.n_cols > NARROW_FEATURES:
         return False
-    return float(problem.cost @ _row_sq_norms(problem)) / problem.n_samples >= SMOOTHED_THRESHOLD
+    n = problem.n_samples
+    mean_sq = (float(problem.X.sq_sum) + n * float(problem.bias) ** 2) / n
+    cost = problem.cost
+    # The margins keep the bounds' rounding from deciding a tie.
+    if float(cost.max()) * mean_sq < (1.0 - 1e-9) * SMOOTHED_THRESHOLD:
+        return False
+    if float(cost.min()) * mean_sq > (1.0 + 1e-9) * SMOOTHED_THRESHOLD:
+        return True
+    return float(cost @ _row_sq_norms(problem)) / n >= SMOOTHED_THRESHOLD
 
 
 def _row_sq_norms(problem):

@@ -163,6 +163,25 @@ def test_weights_no_intercept_and_float32(a9a_slice):
     assert pg_spread(X, yb, plain.dual_coef_[0] * yb, np.full(len(y), 30.0), 0.0) <= 1e-4
 
 
+def test_the_finish_rule_bounds_decide_as_the_sum(a9a_slice):
+    """``smoothing_pays`` decides from the bounds min/max C_i times the mean
+    squared norm where they agree, and sums the row norms only in between:
+    the same answer as the sum, on both sides of the threshold."""
+    X, y = a9a_slice
+    Xc = sp.csr_matrix(X)
+    row_sq = np.asarray(Xc.multiply(Xc).sum(axis=1)).ravel() + 1.0
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(0.0, 2.0, X.shape[0])
+    decided = set()
+    for C in (0.1, 1.0, 5.0, 6.5, 7.0, 8.0, 10.0, 100.0):
+        for weight in (None, spread):
+            problem = hinge_problem(X, y, C, sample_weight=weight)
+            exact = float(problem.cost @ row_sq) / X.shape[0] >= _solvers.SMOOTHED_THRESHOLD
+            assert _solvers.smoothing_pays(problem) == exact
+            decided.add(exact)
+    assert decided == {False, True}
+
+
 def test_when_the_finish_runs(a9a_slice):
     X, y = a9a_slice
     small = hinge_problem(X, y, 1.0)        # mean C ||x~||^2 about 15
