@@ -512,8 +512,12 @@ def liblinear_predict(estimator, labels, X):
     The estimator's ``predict`` gives the same labels except on exact ties
     of the decision values (an empty row of a model without bias, say):
     LIBLINEAR takes the first largest decision value in the order of the
-    file's ``label`` line (Crammer and Singer's two columns included), and
-    for two classes with one weight vector ``label[1]`` when ``w.x = 0``.
+    file's ``label`` line, and for two classes ``label[1]`` unless the
+    first decision value is positive.  That holds for Crammer and Singer's
+    two columns too: LIBLINEAR's ``predict_values`` tests the first
+    column's value alone.  Here the model holds the difference of the two
+    columns, which LIBLINEAR's solver keeps opposite (its steps sum to 0),
+    so the sign is the same except within rounding of a tie.
 
     Parameters
     ----------
@@ -531,9 +535,6 @@ def liblinear_predict(estimator, labels, X):
     if scores.ndim == 1:
         # scores are positive for classes_[1]; LIBLINEAR's w.x for label[0].
         dec = scores if labels[0] == estimator.classes_[1] else -scores
-        if getattr(estimator, "multi_class", None) == "crammer_singer":
-            # Two columns in the file: the first largest, label[0] on a tie.
-            return np.where(dec >= 0, labels[0], labels[1])
         return np.where(dec > 0, labels[0], labels[1])
     order = np.searchsorted(estimator.classes_, labels)
     return labels[np.argmax(scores[:, order], axis=1)]

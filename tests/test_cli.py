@@ -1017,6 +1017,28 @@ def test_predict_b1_follows_the_label_line_by_hand(tmp_path, run_here):
             np.testing.assert_allclose(p, s, rtol=1e-12)
 
 
+def test_crammer_singer_binary_ties_as_liblinear(tmp_path, run_here):
+    """Two classes, ``-s 4``: LIBLINEAR predicts ``label[0]`` only when the
+    first column's value is positive, so a tie (an empty row of a model
+    without bias) is ``label[1]``, for its model files and for ours."""
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    train, test = tmp_path / "cs.tr", tmp_path / "cs.te"
+    train.write_text("-1 1:1\n+1 2:1\n-1 1:0.8\n+1 2:0.9\n")
+    test.write_text("-1\n+1 5:1\n-1 1:1\n+1 2:1\n")    # two ties: empty, beyond nr_feature
+    ours, theirs = tmp_path / "ours.model", tmp_path / "theirs.model"
+    assert run_here("train", "-q", "-s", "4", "-B", "-1", train, ours)[0] == 0
+    y, x = liblinearutil.svm_read_problem(str(train))
+    liblinearutil.save_model(str(theirs), liblinearutil.train(y, x, "-q -s 4 -B -1"))
+    y_te, x_te = liblinearutil.svm_read_problem(str(test))
+    for model in (ours, theirs):
+        expected, _, _ = liblinearutil.predict(y_te, x_te, liblinearutil.load_model(str(model)), "-q")
+        out = tmp_path / "out"
+        code, _, err = run_here("predict", "-q", test, model, out)
+        assert code == 0, err
+        assert [float(v) for v in out.read_text().split()] == expected
+        assert expected[2:] == [-1.0, 1.0]
+
+
 @pytest.mark.parametrize("solver", [0, 7])
 @pytest.mark.parametrize("multiclass", [False, True])
 def test_logistic_cross_validation_accuracy(solver, multiclass, files, tmp_path, run_here):
