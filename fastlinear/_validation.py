@@ -391,24 +391,27 @@ def encode_known(classes, y, *, what="y", message=None):
 
 
 def integer_labels(values, *, what="label"):
-    """``values`` as int64 when every one is an integer inside the int64 range.
+    """``values`` as int64 when every one is an integer that LIBLINEAR can hold.
 
-    LIBLINEAR's files store integer class labels; used by the CLI and the
-    model files.
+    LIBLINEAR's files store integer class labels, which its ``train`` and
+    ``predict`` keep in a C ``int`` (32 bits): a larger label is written and
+    read back as another number.  Used by the CLI and the model files.
     """
     values = np.asarray(values)
+    low, high = -(2**31), 2**31 - 1
+    where = f"LIBLINEAR's label range (a C int: {low} to {high}); relabel the classes"
     if values.dtype.kind in "iu":
-        if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
-            raise ValueError(f"{what} {values.max()} is beyond the int64 range.")
+        outside = (values > high) | (values < low)
+        if outside.any():
+            raise ValueError(f"{what} {values[outside][0]} is beyond {where}.")
         return values.astype(np.int64)
     if values.dtype.kind == "f":
         finite = np.isfinite(values)
         if not np.all(finite):
             raise ValueError(f"{what} {values[~finite][0]} is not a finite number.")
-        limit = float(2**63)
-        if values.size and (values.max() >= limit or values.min() < -limit):
-            bad = values[(values >= limit) | (values < -limit)][0]
-            raise ValueError(f"{what} {bad:g} is beyond the int64 range.")
+        outside = (values > high) | (values < low)
+        if outside.any():
+            raise ValueError(f"{what} {values[outside][0]:g} is beyond {where}.")
         if not np.all(values == np.round(values)):
             bad = values[values != np.round(values)][0]
             raise ValueError(

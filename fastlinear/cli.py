@@ -136,7 +136,7 @@ def _check_file(path, what):
 def load_data(path, n_features=None, regression=False):
     """Read a LIBLINEAR data file (1-based; plain, .bz2 or .gz): X (CSR), y.
 
-    Labels must be integers inside the int64 range (classification) or finite
+    Labels must be integers that a C int holds (classification) or finite
     numbers (regression; ``load_libsvm`` refuses NaN and infinity).  Errors
     name the file and the line.
     """
@@ -150,7 +150,7 @@ def load_data(path, n_features=None, regression=False):
         return X, integer_labels(y)
     except ValueError as error:
         # integer_labels names the first bad label in file order.
-        bad = np.flatnonzero((y != np.round(y)) | (y >= 2.0**63) | (y < -(2.0**63)))
+        bad = np.flatnonzero((y != np.round(y)) | (y > 2.0**31 - 1) | (y < -(2.0**31)))
         line = sample_line(path, int(bad[0])) if bad.size else None
         where = f"{path}, line {line}" if line is not None else path
         raise CLIError(f"{where}: {error}") from None

@@ -1272,7 +1272,7 @@ def _half(blob):
 # (file name, file content, options, message fragments)
 TRAIN_ERRORS = {
     "label inf": ("data", "inf 1:1\n" + GOOD_TRAIN, [], ["label inf is not a finite number"]),
-    "label 1e30": ("data", "1e30 1:1\n" + GOOD_TRAIN, [], ["label 1e+30 is beyond the int64 range"]),
+    "label 1e30": ("data", "1e30 1:1\n" + GOOD_TRAIN, [], ["label 1e+30 is beyond LIBLINEAR's label range"]),
     "label 0.5": ("data", "0.5 1:1\n" + GOOD_TRAIN, [], ["label 0.5 is not an integer"]),
     "-B nan": ("data", GOOD_TRAIN, ["-B", "nan"], ["option -B expects a finite number, got 'nan'"]),
     "--max-iter 1e12": ("data", GOOD_TRAIN, ["--max-iter", "1e12"], ["option --max-iter expects an integer"]),

@@ -148,6 +148,17 @@ def test_model_text_in_pieces_is_printf_of_every_weight(n_classes, monkeypatch):
     assert "".join(_model_io.liblinear_model_chunks(est)) == text
 
 
+def test_a_label_beyond_a_c_int_is_refused_in_model_files():
+    """LIBLINEAR keeps labels in a C int: 3e9 would be read back as
+    -1294967296, so an estimator with such a class is not written."""
+    from fastlinear import _model_io
+
+    X = sp.random(40, 5, density=0.5, random_state=0, format="csr")
+    est = LinearSVC(random_state=0).fit(X, np.where(np.arange(40) % 2, 3_000_000_000, 0))
+    with pytest.raises(ValueError, match="class label 3000000000 is beyond LIBLINEAR's label range"):
+        _model_io.liblinear_model_text(est)
+
+
 def test_a_model_of_ten_million_features_is_written_in_pieces(tmp_path):
     """One feature index of 1e7: the model file (30 MB) is streamed, not built
     in memory (it took 1 GB and 12 s), and liblinear-official reads it."""
