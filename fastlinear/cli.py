@@ -254,7 +254,11 @@ def parse_train_args(args):
                 label = _parse(int, a[2:])
             except ValueError:
                 raise CLIError(f"option {a}: the class after -w must be an integer label, e.g. -w1 2") from None
-            opts["weights"][label] = _value(args, i, a, float)
+            weight = _value(args, i, a, float)
+            if weight < 0 or not np.isfinite(weight):
+                raise CLIError(f"-w{label} must be a finite weight >= 0, got {weight:g}")
+            # A label given twice: LIBLINEAR multiplies the weights.
+            opts["weights"][label] = opts["weights"].get(label, 1.0) * weight
             i += 1
         else:
             raise CLIError(f"unknown option {a!r} (see 'fastlinear train -h')")
@@ -289,8 +293,8 @@ def parse_train_args(args):
     if opts["max_iter"] is not None and opts["max_iter"] < 1:
         raise CLIError(f"--max-iter must be >= 1, got {opts['max_iter']}")
     for label, weight in opts["weights"].items():
-        if weight < 0 or not np.isfinite(weight):
-            raise CLIError(f"-w{label} must be a finite weight >= 0, got {weight:g}")
+        if not np.isfinite(weight):
+            raise CLIError(f"-w{label}: the product of its weights overflows, got {weight:g}")
     if not positionals:
         raise CLIError("missing data_file (usage: fastlinear train [options] data_file [model_file])")
     if len(positionals) > 2:
@@ -321,16 +325,19 @@ def _params(opts, y):
         params.update(fit_intercept=False)
     if regression:
         if opts["weights"]:
-            raise CLIError("-w weights are for classification; the regression solvers take none")
+            # LIBLINEAR's regression solvers read no class weights either.
+            print("WARNING: -w weights are for classification; the regression solvers "
+                  "ignore them", file=sys.stderr)
         return dict(params, epsilon=opts["epsilon"])
     classes = np.unique(y)
-    missing = [label for label in opts["weights"] if label not in classes]
-    if missing:
-        raise CLIError(
-            f"-w{missing[0]}: class {missing[0]} does not occur in the data "
-            f"(classes: {' '.join(str(c) for c in classes)})"
-        )
-    return dict(params, class_weight=dict(opts["weights"]) or None)
+    weights = {}
+    for label, weight in opts["weights"].items():
+        if label in classes:
+            weights[label] = weight
+        else:
+            # LIBLINEAR's words; it trains on without the weight.
+            print(f"WARNING: class label {label} specified in weight is not found", file=sys.stderr)
+    return dict(params, class_weight=weights or None)
 
 
 def _say(opts, text):

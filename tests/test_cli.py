@@ -585,10 +585,41 @@ def test_unknown_option_and_command(files, run_here):
     assert_usage_error(run_here("train", "-c"), "option -c needs a value")
     assert_usage_error(run_here("train", "-c", "-1", train), "-c must be a finite number > 0")
     assert_usage_error(run_here("train", "-v", "1", train), "-v needs n >= 2 folds")
-    assert_usage_error(run_here("train", "-w5", "2", train), "class 5 does not occur")
     assert_usage_error(run_here("frobnicate"), "unknown command 'frobnicate'")
     assert_usage_error(run_here("predict", train), "expected 3 arguments")
     assert_usage_error(run_here("predict", "-b", "2", train, train, train), "-b must be 0 or 1")
+
+
+@pytest.mark.parametrize("solver", ["1", "0"])
+def test_class_weights_as_liblinear(files, tmp_path, run_here, solver):
+    """-w as LIBLINEAR reads it: a label given twice multiplies its weights, a
+    label absent from the data is a warning (training goes on without it),
+    and the regression solvers ignore -w (with a warning here)."""
+    _, train, _ = files
+    labels = np.unique(load(train)[1])
+    models = {name: tmp_path / f"{name}.model" for name in ("twice", "once", "absent", "plain")}
+    absent = int(labels.max()) + 7
+    runs = {"twice": ["-w1", "2", "-w1", "3"], "once": ["-w1", "6"],
+            "absent": [f"-w{absent}", "2"], "plain": []}
+    for name, options in runs.items():
+        code, out, err = run_here("train", "-q", "-s", solver, *options, train, models[name])
+        assert code == 0, err
+        if name == "absent":
+            assert err.strip() == f"WARNING: class label {absent} specified in weight is not found"
+        else:
+            assert err == ""
+    assert models["twice"].read_text() == models["once"].read_text()
+    assert models["absent"].read_text() == models["plain"].read_text()
+    assert models["once"].read_text() != models["plain"].read_text()
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    y, x = liblinearutil.svm_read_problem(str(train))
+    # -s 0 draws no random numbers (the binding does not reseed between calls).
+    theirs = [liblinearutil.train(y, x, f"-q -s 0 -B 1 -e 1e-4 {w}").get_decfun()[0]
+              for w in ("-w1 2 -w1 3", "-w1 6")]
+    assert theirs[0] == theirs[1]
+    assert_usage_error(run_here("train", "-w1", "1e300", "-w1", "1e300", train), "overflows")
+    code, out, err = run_here("train", "-q", "-s", "11", "-w1", "2", train, tmp_path / "svr.model")
+    assert code == 0 and "regression solvers ignore them" in err, err
 
 
 def test_newer_model_format(files, tmp_path):
@@ -1168,5 +1199,4 @@ def test_logistic_option_errors(files, tmp_path, run_here):
     assert not (tmp_path / "out").exists()
     assert_usage_error(run_here("train", "-s", "7", "-C", train), "-C searches C for -s 0, 1, 2, 3, 4, 5 and 6 only")
     assert_usage_error(run_here("train", "-s", "21", train), "unknown solver -s 21", "-s 0, 1, 2, 3, 4, 5, 6 and 7")
-    assert_usage_error(run_here("train", "-s", "0", "-w9", "2", train), "class 9 does not occur")
     assert_usage_error(run_here("train", "-s", "0", "-p", "-1", train), "-p")
