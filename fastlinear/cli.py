@@ -292,6 +292,8 @@ def parse_train_args(args):
         raise CLIError(f"--Cs values must be finite numbers > 0, got {opts['Cs']}")
     if opts["max_iter"] is not None and opts["max_iter"] < 1:
         raise CLIError(f"--max-iter must be >= 1, got {opts['max_iter']}")
+    if opts["n_jobs"] < 1:
+        raise CLIError(f"-n must be a number of threads >= 1, got {opts['n_jobs']}")
     for label, weight in opts["weights"].items():
         if not np.isfinite(weight):
             raise CLIError(f"-w{label}: the product of its weights overflows, got {weight:g}")

@@ -585,6 +585,8 @@ def test_unknown_option_and_command(files, run_here):
     assert_usage_error(run_here("train", "-c"), "option -c needs a value")
     assert_usage_error(run_here("train", "-c", "-1", train), "-c must be a finite number > 0")
     assert_usage_error(run_here("train", "-v", "1", train), "-v needs n >= 2 folds")
+    for threads in ("0", "-1"):
+        assert_usage_error(run_here("train", "-n", threads, train), "-n must be a number of threads >= 1")
     assert_usage_error(run_here("frobnicate"), "unknown command 'frobnicate'")
     assert_usage_error(run_here("predict", train), "expected 3 arguments")
     assert_usage_error(run_here("predict", "-b", "2", train, train, train), "-b must be 0 or 1")
