@@ -44,7 +44,7 @@ from ._model_io import (
 from ._progress import ProgressBar
 from ._solvers import SWITCH_AFTER
 from ._validation import MAX_INT, integer_labels
-from .datasets import load_libsvm, sample_line
+from .datasets import load_libsvm, sample_line, skipped_line
 from .logistic import LogisticRegression
 from .model_selection import LinearSVCCV
 from .svm import LinearSVC
@@ -791,6 +791,11 @@ def cmd_predict(args):
     # The true labels only score the predictions: any finite number, as
     # LIBLINEAR's predict reads them (a non-integer label counts as wrong).
     X, y = load_data(test_file, regression=True)
+    gap = skipped_line(test_file, X.shape[0])
+    if gap is not None:
+        # LIBLINEAR's predict stops there too ("Wrong input format").
+        raise CLIError(f"{test_file}, line {gap}: a blank or comment line; predict writes one "
+                       "line per sample, which would no longer line up with the file: remove it")
     X = _fit_width(X, model.n_features_in_)
     pred = model.predict(X) if regression else liblinear_predict(model, labels, X)
     if regression:

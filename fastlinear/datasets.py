@@ -106,6 +106,34 @@ def sample_line(path, index):
     return None
 
 
+def skipped_line(path, n_samples):
+    """The number of the first blank or comment line that comes before a
+    sample line of a LIBSVM file of ``n_samples`` samples, or None.
+
+    Such a line is skipped when the file is read, so output written one line
+    per sample no longer lines up with the file.  The lines are counted in
+    binary first (a file with as many lines as samples has none); only
+    otherwise are they read as text.
+    """
+    opener = {".bz2": bz2.open, ".gz": gzip.open}.get(os.path.splitext(path)[1], open)
+    lines, last = 0, b"\n"
+    with opener(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if lines + (last != b"\n") == n_samples:
+        return None
+    gap = None
+    with _open_text(path) as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.split("#", 1)[0].split():
+                if gap is not None:
+                    return gap
+            elif gap is None:
+                gap = number
+    return None
+
+
 def _format_error(path, error, zero_based, dtype=np.float64):
     found = _first_bad_line(path, zero_based, dtype)
     if found is None:

@@ -624,6 +624,30 @@ def test_class_weights_as_liblinear(files, tmp_path, run_here, solver):
     assert code == 0 and "regression solvers ignore them" in err, err
 
 
+def test_predict_refuses_lines_that_would_shift_its_output(files, tmp_path, run_here):
+    """A blank or comment line before a sample is skipped when the file is
+    read: predict's one line per sample would no longer line up with the
+    file (LIBLINEAR's predict stops with "Wrong input format").  Blank lines
+    after the last sample, and comments after a sample's features, shift
+    nothing."""
+    import bz2
+
+    _, train, _ = files
+    model, out = tmp_path / "m.model", tmp_path / "out"
+    assert run_here("train", "-q", train, model)[0] == 0
+    for name, text, bad_line in [("gap", "1 1:1\n\n-1 2:1\n", 2), ("comment", "1 1:1\n# x\n-1 2:1\n", 2),
+                                 ("head", "# header\n1 1:1\n-1 2:1", 1)]:
+        plain, packed = tmp_path / name, tmp_path / f"{name}.bz2"
+        plain.write_text(text)
+        packed.write_bytes(bz2.compress(text.encode()))
+        for test in (plain, packed):
+            assert_usage_error(run_here("predict", test, model, out), f"line {bad_line}: a blank or comment line")
+    fine = tmp_path / "fine"
+    fine.write_text("1 1:1 # a remark\n-1 2:1\n\n\n")
+    code, stdout, err = run_here("predict", fine, model, out)
+    assert code == 0 and len(out.read_text().splitlines()) == 2, err
+
+
 def test_newer_model_format(files, tmp_path):
     _, _, test = files
     path = tmp_path / "new.model"
