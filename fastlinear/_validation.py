@@ -500,12 +500,18 @@ def check_class_weight(class_weight, classes, weighted_counts):
     weights = np.ones(n_classes)
     known = {c: k for k, c in enumerate(classes.tolist())}
     unknown = [label for label in class_weight if label not in known]
-    if unknown:
+    unweighted = [c for c in known if c not in class_weight]
+    if unknown and unweighted:
+        # scikit-learn's rule: labels beyond y's classes are ignored when every
+        # class of y has its weight (a cross-validation fold that lacks a class).
         raise ValueError(
-            f"class_weight has labels that are not classes of y: {unknown}; "
-            f"the classes are {classes.tolist()}."
+            f"class_weight has labels that are not classes of y: {unknown}, and the "
+            f"classes {unweighted} of y have no weight; give every class of y a weight "
+            f"(the classes are {classes.tolist()})."
         )
     for label, value in class_weight.items():
+        if label not in known:
+            continue
         try:
             value = float(value)
         except (TypeError, ValueError):

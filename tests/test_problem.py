@@ -206,6 +206,9 @@ def test_class_weight_is_validated_in_one_place():
     counts = np.array([10.0, 5.0, 5.0])
     np.testing.assert_allclose(check_class_weight("balanced", classes, counts), [2 / 3, 4 / 3, 4 / 3])
     np.testing.assert_allclose(check_class_weight({1: 2.0}, classes, counts), [1, 2, 1])
+    # Labels beyond y's classes are ignored once every class has its weight
+    # (scikit-learn's rule: a cross-validation fold that lacks a class).
+    np.testing.assert_allclose(check_class_weight({0: 1, 1: 2, 2: 3, 9: -1.0}, classes, counts), [1, 2, 3])
     for bad, match in [({1: -1.0}, "finite and >= 0"), ({1: np.nan}, "finite"), ({1: np.inf}, "finite"),
                        ({0: 0, 1: 0, 2: 0}, "Every class weight is zero"), ({5: 1.0}, "not classes of y"),
                        ({1: "x"}, "must be a number")]:
@@ -296,3 +299,22 @@ def test_weights_with_bias_puts_a_logistic_fit_back_in_its_problem(solver, spars
         W = weights_with_bias(est)
         scores = X @ W[0, :-1] + bias_of(est) * W[0, -1]
         np.testing.assert_allclose(scores, est.decision_function(X), rtol=1e-6, atol=1e-6)
+
+
+def test_class_weights_beyond_a_folds_classes_as_scikit_learn():
+    """A dict naming every class, in a fold that lacks one: scikit-learn fits
+    (the extra label is ignored); so do the estimators here, to the same scores."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.svm import LinearSVC as SkLinearSVC
+
+    from fastlinear import LinearSVC, LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    weights = {0: 1.0, 1: 2.0, 2: 0.5}
+    for ours, theirs in ((LogisticRegression, SkLogisticRegression), (LinearSVC, SkLinearSVC)):
+        scores = cross_val_score(ours(class_weight=weights, max_iter=10_000), X, y, cv=KFold(3),
+                                 error_score="raise")
+        expected = cross_val_score(theirs(class_weight=weights, max_iter=10_000), X, y, cv=KFold(3))
+        np.testing.assert_allclose(scores, expected, atol=0.05)
