@@ -164,6 +164,28 @@ def test_saga_problem_meets_the_subgradient_conditions(cancer, l1_ratio):
     assert np.all(np.abs(grad[~nz]) <= l1_ratio + tol)
 
 
+def test_columns_of_scale_1e5_stall_at_rounding_instead_of_running_to_max_iter():
+    """Columns scaled 1e-4 ... 1e5: near the optimum the large column's step
+    (about 1e-13) falls below liblinear's 1e-12 bound, so the subproblem
+    moves nothing.  The solve ends there (it used to repeat that step until
+    ``max_iter`` and warn), converged: the subgradient of every weight is at
+    rounding level in the units of its column."""
+    X, y = make_classification(300, 6, n_informative=4, random_state=3)
+    X = X * np.array([1e-4, 1e-2, 1.0, 1e2, 1e4, 1e5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = LogisticRegression(l1_ratio=0.5, max_iter=1000, random_state=0).fit(X, y)
+    assert est.solver_ == "glmnet" and est.n_iter_[0] < 100
+    w, b = est.coef_[0], float(est.intercept_[0])
+    t = (y == est.classes_[1]).astype(float)
+    r = 1.0 / (1.0 + np.exp(-(X @ w + b))) - t
+    grad = X.T @ r + 0.5 * w
+    violation = np.where(w != 0, np.abs(grad + 0.5 * np.sign(w)), np.maximum(np.abs(grad) - 0.5, 0.0))
+    assert np.all(violation <= 1e-6 * np.abs(X).sum(axis=0))
+    assert abs(r.sum()) <= 1e-8
+    assert violation[-1] > 1e-4 * X.shape[0]   # the gradient test alone could not be met
+
+
 @pytest.mark.parametrize("C", [1e-16, 1e-25])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
 def test_tiny_C_gives_the_intercept_only_optimum(C, l1_ratio):
