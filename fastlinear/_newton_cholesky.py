@@ -175,11 +175,12 @@ FORCING = 0.1
 #: a9a 15-30 % more for no further gain, 8 lost a third of the gain.
 QUASI_NEWTON_ITER = 10
 
-# BLAS runs the factorisations with ``n_threads`` threads (``blas_threads``,
-# inside the fit's own limit): for the few hundred variables these solvers
-# are for, OpenBLAS's two threads made the Cholesky of a 543 x 543 matrix
-# 40x slower (0.37 s against 9 ms) on a 2-core virtual AMD EPYC (Zen 5)
-# shared with other work.
+# BLAS runs the factorisations with ``n_threads`` threads on a dense X and
+# one thread on a sparse one (``_Rows.blas_n``; ``blas_threads``, inside the
+# fit's own limit): for the few hundred variables these solvers are for,
+# OpenBLAS's two threads made the Cholesky of a 543 x 543 matrix 40x slower
+# (0.37 s against 9 ms) on a 2-core virtual AMD EPYC (Zen 5) shared with
+# other work.
 
 
 class _Rows:
@@ -206,6 +207,13 @@ class _Rows:
             dense[rows, X.indices] = X.data
             dense[:, -1] = bias
             self.dense = dense
+        # BLAS threads only where BLAS makes the passes.  With the CSR kernels
+        # their OpenMP threads do, and the two pools, each spinning after its
+        # work, took turns at the cores: on w8a (2-core AMD EPYC Zen 5, quiet)
+        # LinearSVC(dual=False, n_jobs=2) took 528 ms against 28 ms with one
+        # thread, each Cholesky of 301 x 301 10 ms after a threaded Hessian pass
+        # (0.3 ms alone).  The factorisations then run on one thread.
+        self.blas_n = n_threads if self.dense is not None else 1
 
     def scores(self, V, Z):
         """``Z = X~ V``."""
@@ -619,7 +627,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None):
 
     def exact():
         H = model.hessian(curvature)
-        with blas_threads(model.n_threads):
+        with blas_threads(model.rows.blas_n):
             return _Factor(H, K=model.K, null_rows=model.null_rows,
                            ridge=RIDGE32 if model.X.data.dtype == np.float32 else RIDGE)
 

@@ -162,7 +162,7 @@ def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=Non
         weight[weight < NEGLIGIBLE * float(weight.max(initial=0.0))] = 0.0
         H = np.eye(m)
         rows.binary_hessian(weight, H)
-        d = _newton_direction(H, g, n_threads)
+        d = _newton_direction(H, g, rows.blas_n)
         if d is None:
             break     # H beyond float64's reach (C ~ 1e10): the passes go on alone
         dr = np.empty((n, 1))

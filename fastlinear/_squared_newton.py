@@ -188,7 +188,7 @@ def _loop(problem, tol, max_iter, w0, n_threads, verbose, stop, state):
         # g(0) = 0: w = 0 is the optimum (P is convex), whatever the start.
         return np.zeros(m), np.zeros(n), 0, "converged", 0.0
     n_iter, status, H, held = 0, "max_iter", None, None
-    with blas_threads(n_threads):
+    with blas_threads(rows.blas_n):
         while True:
             measure = float(np.linalg.norm(g)) / g_norm0
             state.update(w=w, z=z, n_iter=n_iter, measure=measure)

@@ -42,7 +42,14 @@ Design rules of this module:
    thread count give the same bits.  The solvers use one thread by default:
    on a 2-core virtual AMD EPYC (Zen 5) shared with other work, two threads
    made the pass slower (a9a 16 -> 83 ms, dna 35 -> 55 ms, satimage 73 ->
-   98 ms, medians of 5).
+   98 ms, medians of 5).  With ``n_threads > 1`` a pass takes the threads
+   only for at least ``MIN_THREAD_WORK`` updates (``min_thread_work``), and
+   ``MIN_THREAD_BUFFERS`` per entry of the chunks' buffers.  Between a solver's passes the
+   workers fall asleep, and waking them cost 1.5-3 ms on the quiet Zen 5;
+   binary Hessians after 10 ms of sleep, one thread against two: a9a 3.9M
+   updates 1.7 / 1.9 ms, w8a 6M 3.2 / 3.2 ms, w8a stacked 4 times 24M 12.0
+   / 10.0 ms, a9a 8 times 31M 20.8 / 11.6 ms; 2,000 features and 2M
+   updates 16 / 22 ms (two 2,001^2 buffers to clear and sum).
 4. Every loop is bounded by the data's size; ``_status.poll`` runs every
    ``POLL_EVERY`` rows (between blocks of rows with threads), so Ctrl-C
    stops a long pass within milliseconds.
@@ -126,6 +133,10 @@ def _stop_flag(stop):
     return stop
 
 
+cdef double MIN_THREAD_WORK = 16.0e6   # rule 3: updates of a pass worth two threads
+cdef double MIN_THREAD_BUFFERS = 32.0  # rule 3: and at least this many per buffer entry
+
+
 cdef enum:
     HESSIAN = 0           # the Hessian passes
     SCORES = 1            # B = X~ A
@@ -144,13 +155,15 @@ cdef struct Pass:
     const double* A       # the products' source (n x K or m x K)
     double* B             # the products' target
     int n_chunks
+    double min_work       # rule 3: the updates a pass needs to take the threads
     unsigned char* stop
 
 
 # ------------------------------------------------------------- binary
 
 
-def binary_hessian(X, d, H, *, double bias, int n_threads=1, stop=None):
+def binary_hessian(X, d, H, *, double bias, int n_threads=1, stop=None,
+                   double min_thread_work=MIN_THREAD_WORK):
     """``H += X~^T diag(d) X~`` in one pass over the rows of X.
 
     Parameters
@@ -168,6 +181,9 @@ def binary_hessian(X, d, H, *, double bias, int n_threads=1, stop=None):
         Chunks of rows accumulated in parallel (rule 3).
     stop : uint8 ndarray of shape (1,), optional
         The fit's shared stop flag.
+    min_thread_work : float, default=16e6
+        The updates a pass needs to take ``n_threads > 1`` threads (rule 3;
+        the tests pass 0 to run the threaded path on small data).
 
     Returns
     -------
@@ -196,6 +212,7 @@ def binary_hessian(X, d, H, *, double bias, int n_threads=1, stop=None):
     p.w = &dv[0] if n > 0 else NULL
     p.P = NULL
     p.n_chunks = n_threads if FL_HESSIAN_OPENMP else 1
+    p.min_work = min_thread_work
     p.stop = &sv[0]
     return _dispatch(X, &p, H)
 
@@ -229,7 +246,8 @@ cdef inline void _binary_row(const floating* data, const index_t* indices,
 # ------------------------------------------------------------ multinomial
 
 
-def multinomial_hessian(X, s, P, H, *, double bias, int n_threads=1, stop=None):
+def multinomial_hessian(X, s, P, H, *, double bias, int n_threads=1, stop=None,
+                        double min_thread_work=MIN_THREAD_WORK):
     """``H += sum_i s_i (x~_i x~_i^T) kron (diag(p_i) - p_i p_i^T)`` in one pass.
 
     Parameters
@@ -248,6 +266,8 @@ def multinomial_hessian(X, s, P, H, *, double bias, int n_threads=1, stop=None):
     bias : float
     n_threads : int, default=1
     stop : uint8 ndarray of shape (1,), optional
+    min_thread_work : float, default=16e6
+        As :func:`binary_hessian`'s.
 
     Returns
     -------
@@ -281,6 +301,7 @@ def multinomial_hessian(X, s, P, H, *, double bias, int n_threads=1, stop=None):
     p.w = &wv[0] if n > 0 else NULL
     p.P = &pv[0, 0] if n > 0 else NULL
     p.n_chunks = n_threads if FL_HESSIAN_OPENMP else 1
+    p.min_work = min_thread_work
     p.stop = &sv[0]
     return _dispatch(X, &p, H)
 
@@ -421,8 +442,16 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     cdef Py_ssize_t n = p.n, size = p.m * p.K, i, j, lo, hi, block
     cdef Py_ssize_t n_pairs = p.K * (p.K + 1) // 2, packed = p.m * p.m * n_pairs
     cdef int chunks = p.n_chunks, c, rc = 0
-    if chunks > 1 and n < 2 * chunks:
-        chunks = 1
+    cdef double work = 0.0, e
+    if chunks > 1:
+        # Rule 3: the updates of this pass (rows of weight 0 are skipped).
+        for i in range(n):
+            if p.w[i] != 0.0:
+                e = <double>(X_ptr[i + 1] - X_ptr[i]) + 1.0
+                work += e * e * 0.5 * n_pairs
+        if n < 2 * chunks or (p.min_work > 0.0 and (
+                work < p.min_work or work < MIN_THREAD_BUFFERS * chunks * <double>packed)):
+            chunks = 1
     # The binary Hessian on one thread accumulates straight into H; otherwise
     # each chunk has a (packed) buffer.
     cdef bint direct = p.P == NULL and chunks == 1
@@ -569,6 +598,7 @@ cdef object _product_call(str who, X, tuple source, tuple target, double bias, s
     p.A = &Av[0, 0]
     p.B = &Bv[0, 0]
     p.n_chunks = 1
+    p.min_work = 0.0
     p.stop = &sv[0]
     return _dispatch(X, &p, None)
 

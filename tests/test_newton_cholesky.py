@@ -137,10 +137,24 @@ def test_binary_hessian_equals_dense_twin(dtype, index_dtype, bias, n_threads):
     d[::7] = 0.0
     H0 = np.diag(np.arange(1.0, 17.0))
     H = H0.copy()
-    assert not _hessian_fast.binary_hessian(proof, d, H, bias=bias, n_threads=n_threads)
+    # min_thread_work=0: the threaded path on small data.
+    assert not _hessian_fast.binary_hessian(proof, d, H, bias=bias, n_threads=n_threads,
+                                            min_thread_work=0.0)
     expected = H0 + binary_hessian_twin(dense_tilde(X, bias), d)
     np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(H, H.T)
+
+
+def test_a_small_hessian_pass_keeps_one_thread():
+    """Below ``min_thread_work`` updates two threads are not woken (waking them
+    cost more than the pass): the bits are one thread's."""
+    X, _, proof = random_sparse()
+    d = np.random.RandomState(1).uniform(0, 2, X.shape[0])
+    m = X.shape[1] + 1
+    H1, H2 = np.zeros((m, m)), np.zeros((m, m))
+    _hessian_fast.binary_hessian(proof, d, H1, bias=1.0, n_threads=1)
+    _hessian_fast.binary_hessian(proof, d, H2, bias=1.0, n_threads=2)
+    np.testing.assert_array_equal(H1, H2)
 
 
 def test_binary_hessian_dense_rows():
@@ -167,7 +181,8 @@ def test_multinomial_hessian_equals_kronecker_twin(dtype, index_dtype, K, n_thre
     s[::5] = 0.0
     m = X.shape[1] + 1
     H = np.eye(m * K)
-    _hessian_fast.multinomial_hessian(proof, s, P, H, bias=0.7, n_threads=n_threads)
+    _hessian_fast.multinomial_hessian(proof, s, P, H, bias=0.7, n_threads=n_threads,
+                                      min_thread_work=0.0)
     expected = np.eye(m * K) + multinomial_hessian_twin(dense_tilde(X, 0.7), s, P)
     np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12)
 
