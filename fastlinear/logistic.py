@@ -446,7 +446,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 FutureWarning,
                 stacklevel=3,
             )
-        if self.l1_ratio is None:
+        elif self.l1_ratio is None:
             warnings.warn(
                 "'l1_ratio=None' was deprecated in version 1.8 and will "
                 "trigger an error in 1.10. Use 0<=l1_ratio<=1 instead.",
@@ -454,6 +454,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 stacklevel=3,
             )
         penalty = _penalty_name(self)
+        # scikit-learn checks the solver before it warns about l1_ratio.
+        self._check_solver_penalty(penalty)
         if penalty != "elasticnet" and self.l1_ratio is not None and 0 < self.l1_ratio < 1:
             warnings.warn("l1_ratio parameter is only used when penalty is "
                           f"'elasticnet'. Got (penalty={penalty})", stacklevel=3)
@@ -475,12 +477,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             return 1.0, 0.0
         return float(self.C), 1.0
 
-    def _resolved_solver(self, data):
+    def _check_solver_penalty(self, penalty):
+        """The solver's refusals of a penalty or of ``dual`` (no data needed)."""
         solver = self.solver
-        n_classes = data.classes.shape[0]
-        penalty = _penalty_name(self)
-        l1 = penalty in ("l1", "elasticnet")
-        if l1 and solver not in ("liblinear", "saga", "auto"):
+        if penalty in ("l1", "elasticnet") and solver not in ("liblinear", "saga", "auto"):
             if solver in OWN_SOLVERS:
                 raise ValueError(
                     f"solver={solver!r} has no L1 step; got penalty={penalty!r} "
@@ -497,6 +497,13 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             raise ValueError(
                 f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
             )
+
+    def _resolved_solver(self, data):
+        solver = self.solver
+        n_classes = data.classes.shape[0]
+        penalty = _penalty_name(self)
+        l1 = penalty in ("l1", "elasticnet")
+        self._check_solver_penalty(penalty)
         if solver == "liblinear":
             if self._C()[1] == 0.0:
                 raise ValueError(

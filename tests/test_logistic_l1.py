@@ -405,6 +405,30 @@ def test_sklearn_warnings_of_inconsistent_parameters():
             LogisticRegression(penalty="elasticnet", l1_ratio=None, solver="saga").fit(X, y)
 
 
+@pytest.mark.parametrize("params", [
+    dict(penalty="l2", l1_ratio=None),                    # no l1_ratio=None warning with a penalty
+    dict(penalty="l1", l1_ratio=0.5, solver="lbfgs"),     # the solver's error before any UserWarning
+    dict(penalty="elasticnet", l1_ratio=0.5, solver="liblinear"),
+    dict(l1_ratio=None),
+])
+def test_the_same_warnings_in_the_same_order_as_scikit_learn(params):
+    X, y = _sparse()
+
+    def record(cls):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                cls(**params).fit(X, y)
+                error = None
+            except ValueError as exc:
+                error = str(exc)
+        return error, [(w.category, str(w.message)) for w in caught]
+
+    ours, theirs = record(LogisticRegression), record(SkLogisticRegression)
+    assert ours[1] == theirs[1]
+    assert (ours[0] is None) == (theirs[0] is None)
+
+
 def test_liblinear_rule_after_a_warm_start_asks_what_a_cold_start_asks():
     """liblinear's rule is relative to the subgradient at the start; a warm
     start takes it at w = 0, so along a C path each warm fit needs no more
