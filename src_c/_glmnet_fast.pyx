@@ -63,13 +63,12 @@ Design rules of this module:
    nonzeros plus ``POLL_COLUMN_COST``).
 5. A line search that runs out of trials leaves ``w`` where it is and ends
    the solve with ``LINE_SEARCH_FAILED``: no step of the model decreases
-   ``F`` in float64, so the point is optimal to rounding.  A subproblem
-   whose every coordinate step falls below ``D_MIN`` (a column of scale
-   1e5 whose optimal step is 1e-13) moves nothing, and the next one would
-   be the same: the solve ends with ``STALLED`` (liblinear runs on to its
-   iteration limit).  The caller (``_solvers.settle``) decides whether either
-   point is at rounding level.  A derivative that is not finite ends the
-   solve with ``DIVERGED``.
+   ``F`` in float64.  So does a subproblem whose every coordinate step
+   falls below ``D_MIN`` (a column of scale 1e5 whose optimal step is
+   1e-13): it moves nothing, and the next one would be the same (liblinear
+   runs on to its iteration limit).  The caller (``_solvers.settle``)
+   decides whether the point is optimal to rounding.  A derivative that is
+   not finite ends the solve with ``DIVERGED``.
 6. The coordinate descent needs ``(H d)_j``.  It starts with the sparse
    products (``sum_i x_ij C_i xi''(z_i) (X~ d)_i``, ``X~ d`` updated along a
    column after each step: about twice the column's nonzeros per
@@ -103,7 +102,7 @@ from _loss cimport (
 )
 from _random cimport rng_seed, shuffle
 from _sparse cimport index_t
-from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, STALLED, poll
+from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
 __all__ = ["glmnet", "Rule", "Ending"]
 
@@ -787,13 +786,14 @@ cdef int _solve(const floating* data, const index_t* indices,
             _gram_finish(data, indices, indptr, p, active)
 
         # 3. Line search along d = wpd - w.  No coordinate moved (every step
-        # below D_MIN: columns of scale 1e5 and more near the optimum):
-        # the next iterations would repeat this one (rule 5).
+        # below D_MIN: columns of scale 1e5 and more near the optimum): no
+        # step of the model decreases F, and the next iterations would
+        # repeat this one (rule 5).
         for j in range(nf + 1):
             if wpd[j] != w[j]:
                 break
         else:
-            status[0] = STALLED
+            status[0] = LINE_SEARCH_FAILED
             break
         delta = 0.0
         for j in range(nf + 1):

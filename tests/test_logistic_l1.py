@@ -169,7 +169,8 @@ def test_columns_of_scale_1e5_stall_at_rounding_instead_of_running_to_max_iter()
     (about 1e-13) falls below liblinear's 1e-12 bound, so the subproblem
     moves nothing.  The solve ends there (it used to repeat that step until
     ``max_iter`` and warn), converged: the subgradient of every weight is at
-    rounding level in the units of its column."""
+    rounding level in the units of its column.  (At 1e100 the same ending is
+    far from rounding level and warns: test_adversarial.)"""
     X, y = make_classification(300, 6, n_informative=4, random_state=3)
     X = X * np.array([1e-4, 1e-2, 1.0, 1e2, 1e4, 1e5])
     with warnings.catch_warnings():
