@@ -55,9 +55,9 @@ from .logistic import LogisticRegression
 from .svm import LinearSVC
 from .svr import LinearSVR
 
-__all__ = ["ModelFormatError", "liblinear_model_chunks", "liblinear_model_text", "liblinear_predict",
-           "liblinear_predict_proba", "load_liblinear_model", "read_liblinear_model",
-           "save_liblinear_model", "write_file"]
+__all__ = ["ModelFormatError", "OneClassModel", "liblinear_model_chunks", "liblinear_model_text",
+           "liblinear_predict", "liblinear_predict_proba", "linear_scores", "load_liblinear_model",
+           "read_liblinear_model", "save_liblinear_model", "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
 #: parameters they mean (the number is LIBLINEAR's ``-s``); from the one table.
@@ -73,6 +73,16 @@ HEADER_KEYS = ("solver_type", "nr_class", "label", "nr_feature", "bias", "rho", 
 
 class ModelFormatError(ValueError):
     """A model file that is not a LIBLINEAR model fastlinear can read."""
+
+
+class OneClassModel(ModelFormatError):
+    """A LIBLINEAR model of one class (``nr_class 1``, trained on a file with
+    one label): it labels every sample ``label``, which no scikit-learn
+    classifier represents.  ``fastlinear predict`` predicts with it."""
+
+    def __init__(self, message, label, solver):
+        super().__init__(message)
+        self.label, self.solver = int(label), solver
 
 
 def _solver_type(estimator):
@@ -360,7 +370,8 @@ def load_liblinear_model(path):
         key or ``solver_type`` (a file from a newer LIBLINEAR or fastlinear),
         a byte-order mark, a missing key, weights before the ``w`` line, the
         wrong number of weights or a non-finite number; the message names
-        the line.
+        the line.  A LIBLINEAR model of one class (``nr_class 1``) raises
+        its subclass :class:`OneClassModel`, which carries the label.
 
     Examples
     --------
@@ -434,12 +445,12 @@ def read_liblinear_model(path):
     nr_class = number("nr_class", int)
     nr_feature = number("nr_feature", int)
     bias = number("bias", float)
-    if nr_class < 2 or nr_feature < 0 or nr_feature > 2**31:
-        raise ModelFormatError(
-            f"{path}: nr_class={nr_class}, nr_feature={nr_feature}; expected nr_class >= 2 "
-            "and 0 <= nr_feature <= 2**31."
-        )
     regression = cls is LinearSVR
+    if nr_class < (2 if regression else 1) or nr_feature < 0 or nr_feature > 2**31:
+        raise ModelFormatError(
+            f"{path}: nr_class={nr_class}, nr_feature={nr_feature}; expected nr_class >= "
+            f"{2 if regression else 1} and 0 <= nr_feature <= 2**31."
+        )
     labels = None
     if not regression:
         if label_line is None:
@@ -474,6 +485,12 @@ def read_liblinear_model(path):
     if not np.all(np.isfinite(values)):
         raise ModelFormatError(f"{path}: the weights contain NaN or infinity.")
     W = values.reshape(n_rows, nr_w)
+    if nr_class == 1:
+        raise OneClassModel(
+            f"{path}: a model of one class (label {int(labels[0])}), which LIBLINEAR trains "
+            "from a file with one label and which labels every sample with it; a "
+            "scikit-learn classifier needs two classes (fastlinear predict reads it).",
+            labels[0], solver)
     w_bias = W[-1] if bias >= 0 else np.zeros(nr_w)
     W = W[:nr_feature]
     intercept_of = (lambda wb: wb * bias) if bias >= 0 else (lambda wb: np.zeros_like(wb))
@@ -506,6 +523,23 @@ def read_liblinear_model(path):
     return est, labels
 
 
+def linear_scores(estimator, X):
+    """``X coef_^T + intercept_`` of a model read from a file, in float64: its
+    decision values, 1-D for one weight vector.
+
+    LIBLINEAR's ``predict`` reads a model of ``nr_feature 0`` (trained on a
+    file of labels only): its decision value is the bias term alone.  The
+    estimators' ``decision_function`` refuses X without features, as
+    scikit-learn's do, so the file's predictions are computed here.  X has
+    the model's width (``fastlinear predict`` cuts or pads it).
+    """
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    product = X @ np.atleast_2d(coef).T
+    scores = np.asarray(product.toarray() if hasattr(product, "toarray") else product,
+                        dtype=np.float64) + np.asarray(estimator.intercept_, dtype=np.float64)
+    return scores[:, 0] if coef.ndim == 1 or coef.shape[0] == 1 else scores
+
+
 def liblinear_predict(estimator, labels, X):
     """LIBLINEAR's ``predict`` of a classifier, ties broken as LIBLINEAR does.
 
@@ -531,7 +565,7 @@ def liblinear_predict(estimator, labels, X):
     pred : ndarray of int64 of shape (n_samples,)
     """
     labels = np.asarray(labels)
-    scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+    scores = linear_scores(estimator, X)
     if scores.ndim == 1:
         # scores are positive for classes_[1]; LIBLINEAR's w.x for label[0].
         dec = scores if labels[0] == estimator.classes_[1] else -scores
@@ -561,7 +595,7 @@ def liblinear_predict_proba(estimator, X):
     proba : ndarray of shape (n_samples, n_classes)
         Columns in the order of ``estimator.classes_``.
     """
-    scores = np.asarray(estimator.decision_function(X), dtype=np.float64)
+    scores = linear_scores(estimator, X)
     if scores.ndim == 1:
         p1 = expit(scores)
         return np.column_stack([1.0 - p1, p1])

@@ -35,9 +35,11 @@ from . import _solver_table
 from ._csr_fast import CSRStatus, scan
 from ._model_io import (
     SOLVER_PARAMS,
+    OneClassModel,
     liblinear_model_chunks,
     liblinear_predict,
     liblinear_predict_proba,
+    linear_scores,
     read_liblinear_model,
     write_file,
 )
@@ -781,12 +783,18 @@ def cmd_predict(args):
         )
     test_file, model_file, output_file = positionals
     _check_file(model_file, "model file")
-    model, labels = read_liblinear_model(model_file)
+    try:
+        model, labels = read_liblinear_model(model_file)
+        kind, logistic = type(model).__name__, isinstance(model, LogisticRegression)
+    except OneClassModel as one:
+        # LIBLINEAR's model of one class: every sample gets its label.
+        model, labels = None, np.array([one.label])
+        kind, logistic = "model of one class", SOLVER_PARAMS[one.solver][1] is LogisticRegression
     regression = isinstance(model, LinearSVR)
-    if probability and not isinstance(model, LogisticRegression):
+    if probability and not logistic:
         raise CLIError(
             "probability output (-b 1) is only supported for logistic regression "
-            f"models (-s 0, 6 and 7); {model_file} holds a {type(model).__name__}"
+            f"models (-s 0, 6 and 7); {model_file} holds a {kind}"
         )
     # The true labels only score the predictions: any finite number, as
     # LIBLINEAR's predict reads them (a non-integer label counts as wrong).
@@ -796,13 +804,18 @@ def cmd_predict(args):
         # LIBLINEAR's predict stops there too ("Wrong input format").
         raise CLIError(f"{test_file}, line {gap}: a blank or comment line; predict writes one "
                        "line per sample, which would no longer line up with the file: remove it")
-    X = _fit_width(X, model.n_features_in_)
-    pred = model.predict(X) if regression else liblinear_predict(model, labels, X)
+    if model is None:
+        pred = np.full(X.shape[0], labels[0])
+        proba = np.ones((X.shape[0], 1))
+    else:
+        X = _fit_width(X, model.n_features_in_)
+        pred = linear_scores(model, X) if regression else liblinear_predict(model, labels, X)
+        if probability:
+            # LIBLINEAR's columns follow the file's label line, not sorted labels.
+            proba = liblinear_predict_proba(model, X)[:, np.searchsorted(model.classes_, labels)]
     if regression:
         text = "".join(f"{p:.17g}\n" for p in pred)
     elif probability:
-        # LIBLINEAR's columns follow the file's label line, not sorted labels.
-        proba = liblinear_predict_proba(model, X)[:, np.searchsorted(model.classes_, labels)]
         text = "labels" + "".join(f" {int(v)}" for v in labels) + "\n" + "".join(
             f"{p:g}" + "".join(f" {v:g}" for v in row) + "\n"
             for p, row in zip(pred.astype(np.float64), proba, strict=True))

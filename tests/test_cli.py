@@ -1085,6 +1085,40 @@ def test_predict_b1_follows_the_label_line_by_hand(tmp_path, run_here):
             np.testing.assert_allclose(p, s, rtol=1e-12)
 
 
+@pytest.mark.parametrize("solver", [1, 0])
+def test_liblinear_models_of_one_class_or_no_feature_predict_as_liblinear(tmp_path, run_here, solver):
+    """Two models LIBLINEAR writes and fastlinear predict used to refuse: one
+    class (``nr_class 1``, from a file with one label: every sample gets
+    it, probability 1) and no feature (``nr_feature 0``, from a file of
+    labels only: the bias term decides)."""
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    test = tmp_path / "test"
+    # No feature 1: the binding (not LIBLINEAR's predict tool) would weigh index
+    # nr_feature + 1 of the featureless model by its bias weight.
+    test.write_text("-1\n+1 5:1\n-1 3:1\n+1 2:0.5\n")
+    y_te, x_te = liblinearutil.svm_read_problem(str(test))
+    for name, text, options in [("one", "-1 1:1\n-1 2:1\n-1 1:0.5\n", "-B -1"),
+                                ("none", "-1\n+1\n-1\n-1\n", "-B 1")]:
+        data, model, out = tmp_path / name, tmp_path / f"{name}.model", tmp_path / "out"
+        data.write_text(text)
+        y, x = liblinearutil.svm_read_problem(str(data))
+        liblinearutil.save_model(str(model), liblinearutil.train(y, x, f"-q -s {solver} {options}"))
+        probability = ["-b", "1"] if solver == 0 else []
+        expected, _, p = liblinearutil.predict(y_te, x_te, liblinearutil.load_model(str(model)),
+                                               " ".join(probability + ["-q"]))
+        code, stdout, err = run_here("predict", *probability, test, model, out)
+        assert code == 0, err
+        lines = out.read_text().splitlines()
+        if probability:
+            assert lines[0].split()[0] == "labels"
+            lines = lines[1:]
+            np.testing.assert_allclose([[float(v) for v in line.split()[1:]] for line in lines], p,
+                                       rtol=1e-5)   # printed as %g
+        assert [float(line.split()[0]) for line in lines] == expected
+        assert stdout.startswith("Accuracy = ")
+    assert expected == [-1.0] * 4      # the one label, or the bias term's
+
+
 def test_crammer_singer_binary_ties_as_liblinear(tmp_path, run_here):
     """Two classes, ``-s 4``: LIBLINEAR predicts ``label[0]`` only when the
     first column's value is positive, so a tie (an empty row of a model
