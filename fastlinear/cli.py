@@ -87,8 +87,9 @@ options:
      regression, shuffled folds); prints LIBLINEAR's figures over
      the predictions of all folds (accuracy = correct / n)
 -C : find the best C by n-fold cross validation (n from -v, default 5) over
-     the grid of --Cs, warm-started (-s 0 to 6); writes a model only when
-     model_file is given
+     the grid of --Cs, warm-started (-s 0 to 6); for -s 11 the best C and p,
+     p = i max|y| / 20 for i = 19 ... 0 (as LIBLINEAR); writes a model only
+     when model_file is given
 -n nr_thread : threads over folds / one-vs-rest problems (SVMs) / the
      primal solvers' products (-s 0, 2, 11) (default 1)
 -q : quiet mode (no outputs)
@@ -117,9 +118,14 @@ DEFAULT_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
 #: LIBLINEAR's solver numbers: (estimator class, its parameters), from the one
 #: table of the model files.
 SOLVERS = {number: (cls, params) for number, cls, params in SOLVER_PARAMS.values()}
-#: The solvers that -C can search: the classification solvers with warm starts.
+#: The solvers that -C can search: the classification solvers with warm starts
+#: (C), and the primal regression solver (C and p, as LIBLINEAR 2.50's -C).
 SEARCHABLE = sorted(n for n, (cls, params) in SOLVERS.items()
-                    if cls is LinearSVC or (cls is LogisticRegression and not params["dual"]))
+                    if cls is LinearSVC or (cls is LogisticRegression and not params["dual"])
+                    or (cls is LinearSVR and not params["dual"]))
+#: -C for -s 11 tries p = i max_i |y_i| / P_STEPS, i = P_STEPS - 1, ..., 0
+#: (LIBLINEAR's ``find_parameters``).
+P_STEPS = 20
 
 class CLIError(Exception):
     """A user error: printed as one line, exit code 2."""
@@ -357,14 +363,18 @@ def cmd_train(args):
     cls = SOLVERS[opts["solver"]][0]
     regression = cls is LinearSVR
     if opts["search"] and opts["solver"] not in SEARCHABLE:
-        raise CLIError(f"-C searches C for -s {_listing(SEARCHABLE)} only (warm-started, as LIBLINEAR's -C); "
-                       f"for -s {opts['solver']} use -v with a few values of -c")
+        classifiers = [n for n in SEARCHABLE if SOLVERS[n][0] is not LinearSVR]
+        raise CLIError(f"-C searches C for -s {_listing(classifiers)}, and C and p for -s 11 "
+                       f"(warm-started, as LIBLINEAR's -C); for -s {opts['solver']} use -v with "
+                       "a few values of -c")
     X, y = load_data(data_file, regression=regression)
     _check_squares(data_file, X)
     if not regression and np.unique(y).shape[0] < 2:
         raise CLIError(f"{data_file}: all samples have the label {y[0]}; training needs at least 2 classes")
     params = _params(opts, y)
     start = time.perf_counter()
+    if regression and opts["search"]:
+        return _search_regression(opts, params, X, y, model_file, start)
     if regression and opts["folds"] is not None:
         return _cross_validate_regression(opts, params, X, y, start)
     if cls is LogisticRegression and (opts["search"] or opts["folds"] is not None):
@@ -740,6 +750,50 @@ def _cross_validate_regression(opts, params, X, y, start):
     mse, scc = _regression_scores(pred, y)
     print(f"Cross Validation Mean squared error = {mse:g}")
     print(f"Cross Validation Squared correlation coefficient = {scc:g}")
+    _say(opts, f"time: {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+def _search_regression(opts, params, X, y, model_file, start):
+    """-C for -s 11, as LIBLINEAR 2.50's: the C grid (--Cs) at each ``p = i
+    max_i |y_i| / P_STEPS``, ``i = P_STEPS - 1 ... 0``, on the folds of -v
+    (shuffled), each fold's fits warm-started along C.  The best pair has
+    the least cross-validation mean squared error over all folds'
+    predictions; on ties the first in LIBLINEAR's order (p from large to
+    small, then C from small to large).
+    """
+    folds = _folds(opts, X)
+    Cs = np.unique(opts["Cs"])
+    max_p = float(np.max(np.abs(y)))
+    ps = [i * max_p / P_STEPS for i in range(P_STEPS - 1, -1, -1)]
+    max_iter = opts["max_iter"] or 1000
+    best = (np.inf, None, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        for p in ps:
+            pred = np.empty((len(Cs), y.shape[0]))
+            for k, (train, test) in enumerate(folds):
+                est = _estimator(opts, params, regression=True).set_params(
+                    epsilon=p, max_iter=max_iter, warm_start=True)
+                for j, C in enumerate(Cs):
+                    _fit_fold(k, len(folds), lambda: est.set_params(C=C).fit(X[train], y[train]))
+                    pred[j, test] = est.predict(X[test])
+            for C, row in zip(Cs, pred, strict=True):
+                mse = float(np.mean((row - y) ** 2))
+                _say(opts, f"p = {p:g}  C = {C:g}  CV MSE = {mse:g}")
+                if mse < best[0]:
+                    best = (mse, C, p)
+    mse, C, p = best
+    print(f"Best C = {C:g} Best p = {p:g}  CV MSE = {mse:g}")
+    if model_file is not None:
+        with warnings.catch_warnings(record=True) as refit:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = _estimator(opts, params, regression=True).set_params(
+                C=C, epsilon=p, max_iter=max_iter).fit(X, y)
+        caught += refit
+        _save_model(model_file, model)
+        _say(opts, f"model with C = {C:g}, p = {p:g} saved to {model_file}")
+    _report_warnings(opts, caught)
     _say(opts, f"time: {time.perf_counter() - start:.2f} s")
     return 0
 

@@ -275,6 +275,47 @@ def test_one_class_training_folds_as_liblinear(tmp_path, run_here, solver):
         assert code == 0 and "Best C = 0.1  CV accuracy = 87.5%" in out, err
 
 
+def test_C_and_p_search_for_s11_as_liblinear(tmp_path, run_here):
+    """-C -s 11 searches C (the --Cs grid) and p = i max|y| / 20, i = 19 ... 0,
+    as LIBLINEAR 2.50 does, on -v's shuffled folds: every pair's CV MSE is
+    that of cold fits on the same folds (warm starts change only rounding),
+    the best pair the least MSE, and the model the refit at it."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.5 * rng.standard_normal(120)
+    data, model = tmp_path / "reg", tmp_path / "reg.model"
+    dump_svmlight_file(X, y, str(data), zero_based=False)
+    code, out, err = run_here("train", "-s", "11", "-C", "--Cs", "0.1,1", "-v", "3", "-e", "1e-9",
+                              data, model)
+    assert code == 0, err
+    lines = [line for line in out.splitlines() if line.startswith("p = ")]
+    ps = [i * np.max(np.abs(y)) / 20 for i in range(19, -1, -1)]
+    assert len(lines) == 2 * len(ps)
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    scores = {}
+    for p in ps:
+        for C in (0.1, 1.0):
+            pred = np.empty_like(y)
+            for train, test in folds:
+                est = LinearSVR(C=C, epsilon=p, loss="squared_epsilon_insensitive", dual=False,
+                                tol=1e-9, random_state=0).fit(X[train], y[train])
+                pred[test] = est.predict(X[test])
+            scores[p, C] = float(np.mean((pred - y) ** 2))
+    printed = {}
+    for line in lines:
+        words = line.split()      # p = <p>  C = <C>  CV MSE = <mse>
+        printed[float(words[2]), float(words[5])] = float(words[-1])
+    for (p, C), mse in scores.items():
+        match = [v for (q, c), v in printed.items() if np.isclose(q, p, rtol=1e-5) and c == C]
+        assert len(match) == 1 and np.isclose(match[0], mse, rtol=1e-5), (p, C)   # %g
+    (p, C), mse = min(scores.items(), key=lambda item: item[1])
+    best = out.splitlines()[-3]
+    assert best.startswith(f"Best C = {C:g} Best p = {p:g}  CV MSE = "), best
+    refit = LinearSVR(C=C, epsilon=p, loss="squared_epsilon_insensitive", dual=False,
+                      tol=1e-9, random_state=0).fit(X, y)
+    np.testing.assert_allclose(load_liblinear_model(model).coef_, refit.coef_, rtol=1e-6)
+
+
 def test_C_search_output_and_model(files, tmp_path):
     folder, train, _ = files
     model = tmp_path / "best.model"
@@ -843,7 +884,7 @@ def test_regression_cross_validation_and_refusals(tmp_path, run_here):
     assert out.splitlines() == [f"Cross Validation Mean squared error = {mse:g}",
                                 f"Cross Validation Squared correlation coefficient = {scc:g}"]
     assert scc > 0.5
-    assert_usage_error(run_here("train", "-s", "11", "-C", train), "-C")
+    assert_usage_error(run_here("train", "-s", "12", "-C", train), "-C", "C and p for -s 11")
     assert_usage_error(run_here("train", "-s", "11", "-p", "-1", train), "-p")
 
 
@@ -1279,6 +1320,7 @@ def test_logistic_option_errors(files, tmp_path, run_here):
                        "-b 1) is only supported for logistic regression", "holds a LinearSVC")
     assert_usage_error(run_here("predict", "-b", "1", test, svr, tmp_path / "out"), "holds a LinearSVR")
     assert not (tmp_path / "out").exists()
-    assert_usage_error(run_here("train", "-s", "7", "-C", train), "-C searches C for -s 0, 1, 2, 3, 4, 5 and 6 only")
+    assert_usage_error(run_here("train", "-s", "7", "-C", train),
+                       "-C searches C for -s 0, 1, 2, 3, 4, 5 and 6, and C and p for -s 11")
     assert_usage_error(run_here("train", "-s", "21", train), "unknown solver -s 21", "-s 0, 1, 2, 3, 4, 5, 6 and 7")
     assert_usage_error(run_here("train", "-s", "0", "-p", "-1", train), "-p")
