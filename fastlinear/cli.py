@@ -765,7 +765,8 @@ def _search_regression(opts, params, X, y, model_file, start):
     folds = _folds(opts, X)
     Cs = np.unique(opts["Cs"])
     max_p = float(np.max(np.abs(y)))
-    ps = [i * max_p / P_STEPS for i in range(P_STEPS - 1, -1, -1)]
+    # y = 0 everywhere: every p of the grid is 0, one is enough.
+    ps = [i * max_p / P_STEPS for i in range(P_STEPS - 1, -1, -1)] if max_p > 0 else [0.0]
     max_iter = opts["max_iter"] or 1000
     best = (np.inf, None, None)
     with warnings.catch_warnings(record=True) as caught:
@@ -843,7 +844,7 @@ def cmd_predict(args):
     except OneClassModel as one:
         # LIBLINEAR's model of one class: every sample gets its label.
         model, labels = None, np.array([one.label])
-        kind, logistic = "model of one class", SOLVER_PARAMS[one.solver][1] is LogisticRegression
+        kind, logistic = f"{one.solver} model of one class", SOLVER_PARAMS[one.solver][1] is LogisticRegression
     regression = isinstance(model, LinearSVR)
     if probability and not logistic:
         raise CLIError(

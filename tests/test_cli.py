@@ -314,6 +314,10 @@ def test_C_and_p_search_for_s11_as_liblinear(tmp_path, run_here):
     refit = LinearSVR(C=C, epsilon=p, loss="squared_epsilon_insensitive", dual=False,
                       tol=1e-9, random_state=0).fit(X, y)
     np.testing.assert_allclose(load_liblinear_model(model).coef_, refit.coef_, rtol=1e-6)
+    zero = tmp_path / "zero"
+    dump_svmlight_file(X, np.zeros_like(y), str(zero), zero_based=False)
+    code, out, err = run_here("train", "-s", "11", "-C", "--Cs", "0.1,1", "-v", "3", zero)
+    assert code == 0 and out.count("p = 0  C = ") == 2, (out, err)   # y = 0: one p, not 20 zeros
 
 
 def test_C_search_output_and_model(files, tmp_path):
