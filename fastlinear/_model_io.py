@@ -55,9 +55,9 @@ from .logistic import LogisticRegression
 from .svm import LinearSVC
 from .svr import LinearSVR
 
-__all__ = ["ModelFormatError", "OneClassModel", "liblinear_model_chunks", "liblinear_model_text",
-           "liblinear_predict", "liblinear_predict_proba", "linear_scores", "load_liblinear_model",
-           "read_liblinear_model", "save_liblinear_model", "write_file"]
+__all__ = ["ModelFormatError", "OneClassModel", "liblinear_label_order", "liblinear_model_chunks",
+           "liblinear_model_text", "liblinear_predict", "liblinear_predict_proba", "linear_scores",
+           "load_liblinear_model", "read_liblinear_model", "save_liblinear_model", "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
 #: parameters they mean (the number is LIBLINEAR's ``-s``); from the one table.
@@ -90,10 +90,11 @@ def _solver_type(estimator):
     return _solver_table.solver_type_of(estimator).type_name
 
 
-def _model_header(estimator):
+def _model_header(estimator, label_order=None):
     """``(header, W)``: the model file's lines up to ``w`` and the weights,
     one row per feature (the bias weight last when there is one); the checks
-    of :func:`liblinear_model_text`."""
+    of :func:`liblinear_model_text`.  ``label_order`` (the classes in
+    another order) sets the ``label`` line and the columns' order."""
     if isinstance(estimator, (str, bytes, os.PathLike)) or not hasattr(estimator, "get_params"):
         raise TypeError(
             "Expected a fitted LinearSVC, LinearSVR or LogisticRegression (fastlinear's or "
@@ -125,6 +126,18 @@ def _model_header(estimator):
     else:
         bias = -1.0
         W = coef.T
+    if label_order is not None and labels is not None:
+        order = integer_labels(label_order, what="class label")
+        classes = integer_labels(estimator.classes_, what="class label")
+        if sorted(order.tolist()) != classes.tolist():
+            raise ValueError(f"label_order {order.tolist()} is not an order of the classes "
+                             f"{classes.tolist()}.")
+        if W.shape[1] == 1:
+            # One vector, positive for label[0] (rule 1).
+            W = W if order[0] == labels[0] else -W
+        else:
+            W = W[:, np.searchsorted(classes, order)]
+        labels = order
     lines = [f"solver_type {solver}", f"nr_class {2 if labels is None else len(labels)}"]
     if labels is not None:
         lines.append("label " + " ".join(str(int(v)) for v in labels))
@@ -146,13 +159,28 @@ def liblinear_model_text(estimator):
     return "".join(liblinear_model_chunks(estimator))
 
 
-def liblinear_model_chunks(estimator):
+def liblinear_model_chunks(estimator, label_order=None):
     """:func:`liblinear_model_text` in pieces of at most ``WEIGHT_BLOCK`` weight
     lines, for writing a model of many features without holding its text
     (about 20 bytes a weight) in memory.  The estimator is checked at once,
-    not when the first piece is asked for."""
-    header, W = _model_header(estimator)
+    not when the first piece is asked for.  ``label_order``: the classes in
+    the order of the ``label`` line (``fastlinear train`` writes LIBLINEAR's,
+    :func:`liblinear_label_order`); by default sorted, the larger first for
+    two classes."""
+    header, W = _model_header(estimator, label_order)
     return itertools.chain((header,), _weight_lines(W))
+
+
+def liblinear_label_order(y):
+    """LIBLINEAR's order of the classes of training labels ``y`` (its
+    ``group_classes``): first appearance, except that a two-class set whose
+    -1 comes before its +1 puts +1 first."""
+    y = np.asarray(y)
+    _, first = np.unique(y, return_index=True)
+    order = y[np.sort(first)]
+    if order.shape[0] == 2 and order[0] == -1 and order[1] == 1:
+        order = order[::-1]
+    return order
 
 
 #: Weight lines formatted at a time by :func:`liblinear_model_chunks`.

@@ -36,6 +36,7 @@ from ._csr_fast import CSRStatus, scan
 from ._model_io import (
     SOLVER_PARAMS,
     OneClassModel,
+    liblinear_label_order,
     liblinear_model_chunks,
     liblinear_predict,
     liblinear_predict_proba,
@@ -393,7 +394,7 @@ def cmd_train(args):
                                    _solver_table.by_number(opts["solver"]),
                                    say=lambda text: _say(opts, text))
     _report_warnings(opts, caught)
-    _save_model(model_file, est)
+    _save_model(model_file, est, y)
     _say(
         opts,
         f"trained -s {opts['solver']} (C = {opts['C']:g}, solver {est.solver_}) on "
@@ -524,8 +525,10 @@ class LiblinearLogistic:
         return model
 
 
-def _save_model(path, est):
-    _write(path, "model file", liblinear_model_chunks(est))
+def _save_model(path, est, y=None):
+    """Write ``est`` with LIBLINEAR's label order of the training labels ``y``."""
+    order = None if y is None or isinstance(est, LinearSVR) else liblinear_label_order(y)
+    _write(path, "model file", liblinear_model_chunks(est, order))
 
 
 def _write(path, what, text):
@@ -594,7 +597,7 @@ def _search(opts, params, X, y, model_file, start):
                 model = _estimator(opts, params, regression=False).set_params(
                     C=Cs[0], max_iter=max_iter).fit(X, y)
             _report_warnings(opts, caught)
-        _report_search(opts, Cs, [lone_correct] * len(Cs), [0] * len(Cs), X.shape[0],
+        _report_search(opts, Cs, [lone_correct] * len(Cs), [0] * len(Cs), y,
                        model, model_file, start)
         return 0
     search = LinearSVCCV(
@@ -611,7 +614,7 @@ def _search(opts, params, X, y, model_file, start):
     res = search.cv_results_
     # The folds' counts add up to the correct predictions of the whole set.
     correct = np.rint(res["mean_test_score"] * search.n_splits_) + lone_correct
-    _report_search(opts, res["param_C"], correct, res["max_n_iter"], X.shape[0],
+    _report_search(opts, res["param_C"], correct, res["max_n_iter"], y,
                    search.best_estimator_ if fit_model else None, model_file, start)
     return 0
 
@@ -649,17 +652,19 @@ def _cross_validate_switching(opts, params, X, y, row, folds, lone_correct, star
             correct += int(_count_correct(est, X[test], y[test]))
             n_iter = max(n_iter, int(np.max(est.n_iter_)))
     _report_warnings(opts, caught)
-    _report_search(opts, [opts["C"]], [correct], [n_iter], X.shape[0], None, None, start)
+    _report_search(opts, [opts["C"]], [correct], [n_iter], y, None, None, start)
     return 0
 
 
-def _report_search(opts, Cs, correct, max_n_iter, n_samples, model, model_file, start):
+def _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start):
     """Print -v's or -C's figures (LIBLINEAR's accuracies: the correct
-    predictions of all folds over ``n_samples``) and save the best model.
+    predictions of all folds over the samples of ``y``) and save the best
+    model (with LIBLINEAR's label order of ``y``).
 
     The best C has the most correct predictions, the smallest C on ties
     (``Cs`` increase).  Results are printed even with -q, as LIBLINEAR does.
     """
+    n_samples = y.shape[0]
     accuracy = 100 * np.asarray(correct, dtype=np.float64) / n_samples
     if opts["search"]:
         for C, rate, n_iter in zip(Cs, accuracy, max_n_iter, strict=True):
@@ -667,7 +672,7 @@ def _report_search(opts, Cs, correct, max_n_iter, n_samples, model, model_file, 
         best = int(np.argmax(correct))
         print(f"Best C = {Cs[best]:g}  CV accuracy = {accuracy[best]:g}%")
         if model is not None:
-            _save_model(model_file, model)
+            _save_model(model_file, model, y)
             _say(opts, f"model with C = {Cs[best]:g} saved to {model_file}")
     else:
         print(f"Cross Validation Accuracy = {accuracy[0]:g}%")
@@ -714,7 +719,7 @@ def _search_logistic(opts, params, X, y, model_file, start):
             model = LiblinearLogistic(params, max_iter, opts["n_jobs"]).fit(
                 X, y, Cs[int(np.argmax(correct))])
         _report_warnings(opts, caught)
-    _report_search(opts, Cs, correct, max_n_iter, X.shape[0], model, model_file, start)
+    _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start)
     return 0
 
 

@@ -1186,6 +1186,41 @@ def test_liblinear_models_of_one_class_or_no_feature_predict_as_liblinear(tmp_pa
     assert expected == [-1.0] * 4      # the one label, or the bias term's
 
 
+@pytest.mark.parametrize("solver", ["0", "1", "4"])
+def test_model_files_keep_liblinears_label_order(tmp_path, run_here, solver):
+    """``train`` writes the label line in LIBLINEAR's order (first appearance;
+    -1 before +1 becomes +1, -1), its columns (or the sign of the one weight
+    vector) to match: the same label line as liblinear-official's, the same
+    predictions, and ``-b 1`` columns in the same order."""
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    rng = np.random.default_rng(0)
+    for name, labels in [("zero-two", [0, 2]), ("minus-first", [-1, 1]), ("three", [3, 1, 2])]:
+        centers = rng.standard_normal((len(labels), 4)) * 3
+        y = np.array([labels[i % len(labels)] for i in range(60)])
+        X = centers[[labels.index(v) for v in y]] + rng.standard_normal((60, 4))
+        data, ours, theirs = tmp_path / name, tmp_path / f"{name}.ours", tmp_path / f"{name}.theirs"
+        dump_svmlight_file(X, y, str(data), zero_based=False)
+        assert run_here("train", "-q", "-s", solver, "-e", "1e-6", data, ours)[0] == 0
+        y_ll, x_ll = liblinearutil.svm_read_problem(str(data))
+        liblinearutil.save_model(str(theirs), liblinearutil.train(y_ll, x_ll, f"-q -s {solver} -B 1 -e 1e-6"))
+        line = [row for row in theirs.read_text().splitlines() if row.startswith("label ")]
+        assert [row for row in ours.read_text().splitlines() if row.startswith("label ")] == line
+        predicted = {}
+        for model in (ours, theirs):
+            out = tmp_path / "out"
+            probability = ["-b", "1"] if solver == "0" else []
+            assert run_here("predict", "-q", *probability, data, model, out)[0] == 0
+            predicted[model] = out.read_text().splitlines()
+        if probability:
+            assert predicted[ours][0] == predicted[theirs][0] == "labels " + line[0][len("label "):]
+            p = [np.array([[float(v) for v in row.split()[1:]] for row in predicted[m][1:]])
+                 for m in (ours, theirs)]
+            np.testing.assert_allclose(p[0], p[1], atol=1e-3)
+        agree = np.mean([a.split()[0] == b.split()[0]
+                         for a, b in zip(predicted[ours], predicted[theirs], strict=True)])
+        assert agree >= 0.95
+
+
 def test_crammer_singer_binary_ties_as_liblinear(tmp_path, run_here):
     """Two classes, ``-s 4``: LIBLINEAR predicts ``label[0]`` only when the
     first column's value is positive, so a tie (an empty row of a model
