@@ -90,11 +90,13 @@ def _solver_type(estimator):
     return _solver_table.solver_type_of(estimator).type_name
 
 
-def _model_header(estimator, label_order=None):
+def _model_header(estimator, label_order=None, zero_bias=False):
     """``(header, W)``: the model file's lines up to ``w`` and the weights,
     one row per feature (the bias weight last when there is one); the checks
     of :func:`liblinear_model_text`.  ``label_order`` (the classes in
-    another order) sets the ``label`` line and the columns' order."""
+    another order) sets the ``label`` line and the columns' order;
+    ``zero_bias`` writes a model without intercept as LIBLINEAR's ``-B 0``
+    does (``bias 0`` and a zero weight row for the constant feature)."""
     if isinstance(estimator, (str, bytes, os.PathLike)) or not hasattr(estimator, "get_params"):
         raise TypeError(
             "Expected a fitted LinearSVC, LinearSVR or LogisticRegression (fastlinear's or "
@@ -123,6 +125,9 @@ def _model_header(estimator, label_order=None):
     if estimator.fit_intercept:
         bias = float(estimator.intercept_scaling)
         W = np.vstack([coef.T, (intercept / bias)[None, :]])
+    elif zero_bias:
+        bias = 0.0
+        W = np.vstack([coef.T, np.zeros((1, n_w))])
     else:
         bias = -1.0
         W = coef.T
@@ -138,6 +143,8 @@ def _model_header(estimator, label_order=None):
         else:
             W = W[:, np.searchsorted(classes, order)]
         labels = order
+    if bias == 0.0:
+        W[-1] = 0.0     # +0, as LIBLINEAR prints it, whatever the sign flip above
     lines = [f"solver_type {solver}", f"nr_class {2 if labels is None else len(labels)}"]
     if labels is not None:
         lines.append("label " + " ".join(str(int(v)) for v in labels))
@@ -159,15 +166,16 @@ def liblinear_model_text(estimator):
     return "".join(liblinear_model_chunks(estimator))
 
 
-def liblinear_model_chunks(estimator, label_order=None):
+def liblinear_model_chunks(estimator, label_order=None, zero_bias=False):
     """:func:`liblinear_model_text` in pieces of at most ``WEIGHT_BLOCK`` weight
     lines, for writing a model of many features without holding its text
     (about 20 bytes a weight) in memory.  The estimator is checked at once,
     not when the first piece is asked for.  ``label_order``: the classes in
     the order of the ``label`` line (``fastlinear train`` writes LIBLINEAR's,
     :func:`liblinear_label_order`); by default sorted, the larger first for
-    two classes."""
-    header, W = _model_header(estimator, label_order)
+    two classes.  ``zero_bias``: a model without intercept written as
+    LIBLINEAR's ``-B 0`` writes it (``bias 0``, a zero weight row)."""
+    header, W = _model_header(estimator, label_order, zero_bias)
     return itertools.chain((header,), _weight_lines(W))
 
 

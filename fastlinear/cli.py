@@ -394,7 +394,7 @@ def cmd_train(args):
                                    _solver_table.by_number(opts["solver"]),
                                    say=lambda text: _say(opts, text))
     _report_warnings(opts, caught)
-    _save_model(model_file, est, y)
+    _save_model(model_file, est, y, opts["bias"])
     _say(
         opts,
         f"trained -s {opts['solver']} (C = {opts['C']:g}, solver {est.solver_}) on "
@@ -525,10 +525,11 @@ class LiblinearLogistic:
         return model
 
 
-def _save_model(path, est, y=None):
-    """Write ``est`` with LIBLINEAR's label order of the training labels ``y``."""
+def _save_model(path, est, y=None, bias=None):
+    """Write ``est`` with LIBLINEAR's label order of the training labels ``y``;
+    ``bias=0`` (``-B 0``) as LIBLINEAR writes it: ``bias 0`` and a zero weight."""
     order = None if y is None or isinstance(est, LinearSVR) else liblinear_label_order(y)
-    _write(path, "model file", liblinear_model_chunks(est, order))
+    _write(path, "model file", liblinear_model_chunks(est, order, zero_bias=bias == 0))
 
 
 def _write(path, what, text):
@@ -672,7 +673,7 @@ def _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start):
         best = int(np.argmax(correct))
         print(f"Best C = {Cs[best]:g}  CV accuracy = {accuracy[best]:g}%")
         if model is not None:
-            _save_model(model_file, model, y)
+            _save_model(model_file, model, y, opts["bias"])
             _say(opts, f"model with C = {Cs[best]:g} saved to {model_file}")
     else:
         print(f"Cross Validation Accuracy = {accuracy[0]:g}%")
@@ -797,7 +798,7 @@ def _search_regression(opts, params, X, y, model_file, start):
             model = _estimator(opts, params, regression=True).set_params(
                 C=C, epsilon=p, max_iter=max_iter).fit(X, y)
         caught += refit
-        _save_model(model_file, model)
+        _save_model(model_file, model, bias=opts["bias"])
         _say(opts, f"model with C = {C:g}, p = {p:g} saved to {model_file}")
     _report_warnings(opts, caught)
     _say(opts, f"time: {time.perf_counter() - start:.2f} s")

@@ -1221,6 +1221,32 @@ def test_model_files_keep_liblinears_label_order(tmp_path, run_here, solver):
         assert agree >= 0.95
 
 
+@pytest.mark.parametrize("solver", ["1", "0", "4"])
+def test_bias_zero_is_written_as_liblinear(tmp_path, run_here, solver):
+    """-B 0 appends a constant feature of value 0: LIBLINEAR writes ``bias 0``
+    and a weight row for it (0, as printf writes it); so does train now (it
+    wrote ``bias -1``), and each tool predicts the other's file alike."""
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    data, ours, theirs = tmp_path / "d", tmp_path / "ours", tmp_path / "theirs"
+    # Two classes, 0 first (the weight vector's sign flips: its zero must not
+    # print as -0), and three.
+    for text, last in [("0 1:1\n2 2:1\n0 1:0.5\n2 2:0.3\n", "0 "),
+                       ("0 1:1\n2 2:1\n0 1:0.5\n2 2:0.3\n1 1:0.2 2:0.2\n", "0 0 0 ")]:
+        if solver == "4" and last == "0 ":
+            last = "0 0 "        # Crammer and Singer keep two columns
+        data.write_text(text)
+        assert run_here("train", "-q", "-s", solver, "-B", "0", data, ours)[0] == 0
+        y, x = liblinearutil.svm_read_problem(str(data))
+        liblinearutil.save_model(str(theirs), liblinearutil.train(y, x, f"-q -s {solver} -B 0"))
+        assert ours.read_text().splitlines()[:6] == theirs.read_text().splitlines()[:6]  # header, 'w'
+        assert ours.read_text().splitlines()[-1] == theirs.read_text().splitlines()[-1] == last
+        for model in (ours, theirs):
+            expected, _, _ = liblinearutil.predict(y, x, liblinearutil.load_model(str(model)), "-q")
+            out = tmp_path / "out"
+            assert run_here("predict", "-q", data, model, out)[0] == 0
+            assert [float(v) for v in out.read_text().split()] == expected
+
+
 def test_crammer_singer_binary_ties_as_liblinear(tmp_path, run_here):
     """Two classes, ``-s 4``: LIBLINEAR predicts ``label[0]`` only when the
     first column's value is positive, so a tie (an empty row of a model
