@@ -225,6 +225,9 @@ cdef class CSR:
         ``sum_i ||x_i||^2``.
     max_row_sq : float
         ``max_i ||x_i||^2``.
+    ones : bool
+        Every stored value is 1 (0/1 features: a9a, w8a, binary bags of
+        words); the dual kernel then reads no values.
     proved : bool
         True for every instance :func:`checked_csr` returns; False for one
         made any other way (kernels refuse those).
@@ -233,6 +236,7 @@ cdef class CSR:
     cdef readonly object data, indices, indptr
     cdef readonly Py_ssize_t n_rows, n_cols, nnz
     cdef readonly double sq_sum, max_row_sq
+    cdef readonly bint ones
     cdef readonly bint proved
 
     @property
@@ -327,6 +331,8 @@ def checked_csr(data, indices, indptr, shape, *, str caller="fit",
     X.nnz = indices.shape[0]
     X.sq_sum = sq_sum
     X.max_row_sq = max_row_sq
+    # sum of squares == nnz first: one comparison rules out most data.
+    X.ones = X.nnz > 0 and sq_sum == X.nnz and bool(np.all(np.asarray(data) == 1))
     X.proved = True
     return X
 

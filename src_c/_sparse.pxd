@@ -49,6 +49,28 @@ cdef inline double row_dot_sqnorm(const floating* data, const index_t* indices,
     return acc
 
 
+cdef inline double ones_dot_count(const index_t* indices, Py_ssize_t start,
+                                  Py_ssize_t end, const double* w,
+                                  double* sqnorm) noexcept nogil:
+    """:func:`row_dot_sqnorm` of a row whose values are all 1: ``sum w[j]``,
+    and the row's length as its squared norm (the same bits: a factor 1 is
+    exact)."""
+    cdef double acc = 0.0
+    cdef Py_ssize_t k
+    for k in range(start, end):
+        acc += w[indices[k]]
+    sqnorm[0] = <double>(end - start)
+    return acc
+
+
+cdef inline void ones_axpy(double a, const index_t* indices, Py_ssize_t start,
+                           Py_ssize_t end, double* w) noexcept nogil:
+    """:func:`row_axpy` of a row whose values are all 1."""
+    cdef Py_ssize_t k
+    for k in range(start, end):
+        w[indices[k]] += a
+
+
 cdef inline void row_dot_columns(const floating* data, const index_t* indices,
                                  Py_ssize_t start, Py_ssize_t end, const double* V,
                                  Py_ssize_t K, const double* bias_row, double bias,

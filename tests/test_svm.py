@@ -533,3 +533,37 @@ def test_primal_hinge_is_refused(sparse_problem):
     # scikit-learn's wording (sklearn.svm._base._get_liblinear_solver_type).
     with pytest.raises(ValueError, match="Unsupported set of arguments.*penalty='l2'.*loss='hinge'.*dual=False"):
         LinearSVC(loss="hinge", dual=False).fit(X, y)
+
+
+@pytest.mark.parametrize("loss, code", [("hinge", 1), ("squared_hinge", 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+def test_rows_of_ones_read_without_values_give_the_same_bits(loss, code, dtype, index):
+    """0/1 features (X.ones): the dual passes read only the indices (rule 9 of
+    _dual_cd_fast), to the same bits as the passes that read the values."""
+    from fastlinear.datasets import load_a9a
+
+    X, y = load_a9a()[:2]
+    X = sp.csr_matrix(X[:1500], dtype=dtype)
+    X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
+    P = proved_csr(X)
+    assert P.ones
+    y_pm = np.where(y[:1500] > 0, 1.0, -1.0)
+    runs = []
+    for use_ones in (True, False):
+        w, alpha = np.zeros(X.shape[1] + 1), np.zeros(X.shape[0])
+        out = dual_cd(P, y_pm, np.full(X.shape[0], 0.5), w, alpha, loss=code, bias=1.0, tol=1e-4,
+                      max_iter=300, seed=3, use_ones=use_ones)
+        runs.append((out, w, alpha))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    np.testing.assert_array_equal(runs[0][2], runs[1][2])
+
+
+def test_the_ones_flag_of_the_proof():
+    ones = sp.csr_matrix(np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]))
+    assert proved_csr(ones).ones
+    for other in ([[1.0, 0.0, -1.0], [0.0, 1.0, 0.0]],      # squares sum to nnz, not all 1
+                  [[2.0, 0.0, 1.0], [0.0, 0.5, 0.0]],
+                  [[0.0, 0.0], [0.0, 0.0]]):               # no value stored
+        assert not proved_csr(sp.csr_matrix(np.array(other))).ones
