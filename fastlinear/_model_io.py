@@ -112,7 +112,8 @@ def _model_header(estimator, label_order=None, zero_bias=False):
     n_w, n_features = coef.shape
     intercept = np.broadcast_to(np.asarray(estimator.intercept_, dtype=np.float64).reshape(-1), (n_w,))
     regression = SOLVER_PARAMS[solver][1] is LinearSVR
-    labels = None if regression else integer_labels(estimator.classes_, what="class label")
+    classes = None if regression else integer_labels(estimator.classes_, what="class label")
+    labels = classes
     if solver == "MCSVM_CS" and n_w == 1:
         # scikit-learn's binary shape: w = w_1 - w_0; LIBLINEAR keeps both
         # columns (the symmetric pair gives the same argmax).
@@ -133,7 +134,6 @@ def _model_header(estimator, label_order=None, zero_bias=False):
         W = coef.T
     if label_order is not None and labels is not None:
         order = integer_labels(label_order, what="class label")
-        classes = integer_labels(estimator.classes_, what="class label")
         if sorted(order.tolist()) != classes.tolist():
             raise ValueError(f"label_order {order.tolist()} is not an order of the classes "
                              f"{classes.tolist()}.")

@@ -34,6 +34,8 @@ from sklearn.utils.validation import validate_data
 from ._csr_fast import CSR, checked_csr, raise_for, scan
 
 __all__ = [
+    "LABEL_MAX",
+    "LABEL_MIN",
     "MAX_INT",
     "ClassificationData",
     "check_X",
@@ -54,6 +56,9 @@ __all__ = [
 
 #: The largest count (iterations, batch size, ...) the kernels take: a C int.
 MAX_INT = int(np.iinfo(np.int32).max)
+#: The class labels LIBLINEAR's files can hold (its ``train`` and ``predict``
+#: keep them in a C int): :func:`integer_labels`.
+LABEL_MIN, LABEL_MAX = -MAX_INT - 1, MAX_INT
 
 _INDEX_DTYPES = (np.int32, np.int64)
 _FLOAT_DTYPES = [np.float64, np.float32]
@@ -398,7 +403,7 @@ def integer_labels(values, *, what="label"):
     read back as another number.  Used by the CLI and the model files.
     """
     values = np.asarray(values)
-    low, high = -(2**31), 2**31 - 1
+    low, high = LABEL_MIN, LABEL_MAX
     where = f"LIBLINEAR's label range (a C int: {low} to {high}); relabel the classes"
     if values.dtype.kind in "iu":
         outside = (values > high) | (values < low)

@@ -46,7 +46,7 @@ from ._model_io import (
 )
 from ._progress import ProgressBar
 from ._solvers import SWITCH_AFTER
-from ._validation import MAX_INT, integer_labels
+from ._validation import LABEL_MAX, LABEL_MIN, MAX_INT, integer_labels
 from .datasets import load_libsvm, sample_line, skipped_line
 from .logistic import LogisticRegression
 from .model_selection import LinearSVCCV
@@ -159,7 +159,7 @@ def load_data(path, n_features=None, regression=False):
         return X, integer_labels(y)
     except ValueError as error:
         # integer_labels names the first bad label in file order.
-        bad = np.flatnonzero((y != np.round(y)) | (y > 2.0**31 - 1) | (y < -(2.0**31)))
+        bad = np.flatnonzero((y != np.round(y)) | (y > LABEL_MAX) | (y < LABEL_MIN))
         line = sample_line(path, int(bad[0])) if bad.size else None
         where = f"{path}, line {line}" if line is not None else path
         raise CLIError(f"{where}: {error}") from None

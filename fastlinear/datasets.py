@@ -29,18 +29,16 @@ class LibsvmFormatError(ValueError):
     """A file that is not a readable LIBSVM/svmlight file; the message says where."""
 
 
-def _open_text(path):
-    if path.endswith(".bz2"):
-        return bz2.open(path, "rt", errors="replace")
-    if path.endswith(".gz"):
-        return gzip.open(path, "rt", errors="replace")
-    return open(path, errors="replace")
+def _open(path, *, binary=False):
+    """A LIBSVM file (plain, ``.bz2`` or ``.gz``) as text, or as bytes."""
+    opener = bz2.open if path.endswith(".bz2") else gzip.open if path.endswith(".gz") else open
+    return opener(path, "rb") if binary else opener(path, "rt", errors="replace")
 
 
 def _samples(path):
     """``(line number, line, tokens)`` of each sample line (comments and blank
     lines skipped, as ``load_svmlight_file`` does)."""
-    with _open_text(path) as fh:
+    with _open(path) as fh:
         for number, line in enumerate(fh, start=1):
             tokens = line.split("#", 1)[0].split()
             if tokens:
@@ -115,22 +113,18 @@ def skipped_line(path, n_samples):
     binary first (a file with as many lines as samples has none); only
     otherwise are they read as text.
     """
-    opener = {".bz2": bz2.open, ".gz": gzip.open}.get(os.path.splitext(path)[1], open)
     lines, last = 0, b"\n"
-    with opener(path, "rb") as fh:
+    with _open(path, binary=True) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             lines += chunk.count(b"\n")
             last = chunk[-1:]
     if lines + (last != b"\n") == n_samples:
         return None
-    gap = None
-    with _open_text(path) as fh:
-        for number, line in enumerate(fh, start=1):
-            if line.split("#", 1)[0].split():
-                if gap is not None:
-                    return gap
-            elif gap is None:
-                gap = number
+    previous = 0
+    for number, _, _ in _samples(path):
+        if number != previous + 1:
+            return previous + 1
+        previous = number
     return None
 
 
