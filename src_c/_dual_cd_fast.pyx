@@ -92,12 +92,15 @@ from cython cimport floating
 from _prefetch cimport prefetch
 from _random cimport rng_seed, shuffle
 from _sparse cimport (
+    Ones,
+    Valued,
     index_t,
     ones_axpy,
     ones_dot_count,
     prefetch_row,
     row_axpy,
     row_dot_sqnorm,
+    values_t,
 )
 from _loss cimport (
     EPSILON_INSENSITIVE,
@@ -351,18 +354,6 @@ ctypedef fused kind_t:
     # only selects the version): one body, no branch per coordinate.
     char    # classification (Hsieh et al.)
     short   # regression (Ho & Lin)
-
-
-# Compile-time choice of how a row is read (rule 9; a NULL pointer of the
-# type selects the version).
-ctypedef struct Valued:
-    char unused             # rows as stored
-ctypedef struct Ones:
-    char unused             # every value 1: the indices alone
-
-ctypedef fused values_t:
-    Valued
-    Ones
 
 
 cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,

@@ -56,6 +56,10 @@ Design rules of this module:
 5. Inputs are checked here (shapes, dtypes, finite weights), with messages
    that say what was expected: the kernels are called by one driver, but a
    wrong shape must never read out of bounds.
+6. When every stored value is 1 (``X.ones``: a9a, w8a, binary bags of
+   words), the binary Hessian and the one-column products read only the
+   indices (``_sparse.values_t``), with the same bits: a factor 1 is exact.
+   ``use_ones=False`` reads the values anyway (for tests and measurements).
 """
 import numpy as np
 
@@ -64,7 +68,7 @@ from libc.stdint cimport int32_t, int64_t
 from cython cimport floating
 from cython.parallel cimport prange
 
-from _sparse cimport index_t, row_dot_columns
+from _sparse cimport Ones, Valued, axpy_of, dot_from, index_t, row_dot_columns, values_t
 from _status cimport POLL_EVERY, poll
 
 from fastlinear._csr_fast import require_proved
@@ -156,6 +160,7 @@ cdef struct Pass:
     double* B             # the products' target
     int n_chunks
     double min_work       # rule 3: the updates a pass needs to take the threads
+    bint ones             # rule 6: every value of X is 1, read the indices alone
     unsigned char* stop
 
 
@@ -163,7 +168,7 @@ cdef struct Pass:
 
 
 def binary_hessian(X, d, H, *, double bias, int n_threads=1, stop=None,
-                   double min_thread_work=MIN_THREAD_WORK):
+                   double min_thread_work=MIN_THREAD_WORK, bint use_ones=True):
     """``H += X~^T diag(d) X~`` in one pass over the rows of X.
 
     Parameters
@@ -184,6 +189,8 @@ def binary_hessian(X, d, H, *, double bias, int n_threads=1, stop=None,
     min_thread_work : float, default=16e6
         The updates a pass needs to take ``n_threads > 1`` threads (rule 3;
         the tests pass 0 to run the threaded path on small data).
+    use_ones : bool, default=True
+        Read only the indices when every value of X is 1 (rule 6).
 
     Returns
     -------
@@ -213,18 +220,27 @@ def binary_hessian(X, d, H, *, double bias, int n_threads=1, stop=None,
     p.P = NULL
     p.n_chunks = n_threads if FL_HESSIAN_OPENMP else 1
     p.min_work = min_thread_work
+    p.ones = use_ones and X.ones
     p.stop = &sv[0]
     return _dispatch(X, &p, H)
 
 
 cdef inline void _binary_row(const floating* data, const index_t* indices,
                              Py_ssize_t start, Py_ssize_t end, Py_ssize_t m,
-                             double a, double bias, double* H) noexcept nogil:
+                             double a, double bias, double* H,
+                             const values_t* kind) noexcept nogil:
     """Row ``a x~ x~^T`` into the upper triangle of ``H`` (m x m)."""
     cdef Py_ssize_t k, q, nf = m - 1, off
     cdef double v
     cdef double* row
-    if end - start == nf:
+    if values_t is Ones:
+        # (v = a * 1 and v * 1 are a: the bits of the valued loops below)
+        for k in range(start, end):
+            row = H + indices[k] * m
+            for q in range(k, end):
+                row[indices[q]] += a
+            row[nf] += a * bias
+    elif end - start == nf:
         # A dense row: index l - start is column l - start, a contiguous loop.
         for k in range(start, end):
             v = a * data[k]
@@ -302,6 +318,7 @@ def multinomial_hessian(X, s, P, H, *, double bias, int n_threads=1, stop=None,
     p.P = &pv[0, 0] if n > 0 else NULL
     p.n_chunks = n_threads if FL_HESSIAN_OPENMP else 1
     p.min_work = min_thread_work
+    p.ones = False
     p.stop = &sv[0]
     return _dispatch(X, &p, H)
 
@@ -392,7 +409,7 @@ cdef object _dispatch(X, Pass* p, object H):
 
 cdef void _rows(const floating* data, const index_t* indices, const index_t* indptr,
                 const Pass* p, Py_ssize_t lo, Py_ssize_t hi, double* A,
-                double* H) noexcept nogil:
+                double* H, const values_t* kind) noexcept nogil:
     """Rows ``lo:hi`` into the upper triangle of ``H``."""
     cdef Py_ssize_t i
     cdef double wi
@@ -401,7 +418,7 @@ cdef void _rows(const floating* data, const index_t* indices, const index_t* ind
         if wi == 0.0:
             continue
         if p.P == NULL:
-            _binary_row(data, indices, indptr[i], indptr[i + 1], p.m, wi, p.bias, H)
+            _binary_row(data, indices, indptr[i], indptr[i + 1], p.m, wi, p.bias, H, kind)
         else:
             _multinomial_row(data, indices, indptr[i], indptr[i + 1], p.m, p.K, wi,
                              p.P + i * p.K, p.bias, A, H)
@@ -455,6 +472,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     # The binary Hessian on one thread accumulates straight into H; otherwise
     # each chunk has a (packed) buffer.
     cdef bint direct = p.P == NULL and chunks == 1
+    cdef bint ones = p.ones and p.P == NULL
     cdef double[:, ::1] Hv = H
     cdef double* Hp = &Hv[0, 0]
     a_work = np.zeros((chunks, n_pairs), dtype=np.float64)
@@ -469,14 +487,22 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
         lo = 0
         while lo < n:
             hi = min(n, lo + block)
-            if chunks == 1:
-                _rows(X_data, X_ind, X_ptr, p, lo, hi, &av[0, 0], Hp if direct else &bv[0, 0])
+            if chunks == 1 and ones:
+                _rows(X_data, X_ind, X_ptr, p, lo, hi, &av[0, 0], Hp if direct else &bv[0, 0],
+                      <Ones*>NULL)
+            elif chunks == 1:
+                _rows(X_data, X_ind, X_ptr, p, lo, hi, &av[0, 0], Hp if direct else &bv[0, 0],
+                      <Valued*>NULL)
             else:
                 _chunk_bounds(X_ptr, lo, hi, chunks, &bounds[0])
                 for c in prange(chunks, schedule="static", chunksize=1,
                                 num_threads=chunks):
-                    _rows(X_data, X_ind, X_ptr, p, bounds[c], bounds[c + 1],
-                          &av[c, 0], &bv[c, 0])
+                    if ones:
+                        _rows(X_data, X_ind, X_ptr, p, bounds[c], bounds[c + 1],
+                              &av[c, 0], &bv[c, 0], <Ones*>NULL)
+                    else:
+                        _rows(X_data, X_ind, X_ptr, p, bounds[c], bounds[c + 1],
+                              &av[c, 0], &bv[c, 0], <Valued*>NULL)
             lo = hi
             rc = poll(p.stop)
             if rc:
@@ -500,7 +526,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
 # ------------------------------------------------------------- products
 
 
-def scores(X, V, Z, *, double bias, stop=None):
+def scores(X, V, Z, *, double bias, stop=None, bint use_ones=True):
     """``Z = X~ V``: the scores of every row for the columns of ``V``.
 
     Parameters
@@ -511,16 +537,18 @@ def scores(X, V, Z, *, double bias, stop=None):
     Z : float64 ndarray of shape (n_samples, K), C-contiguous, overwritten.
     bias : float
     stop : uint8 ndarray of shape (1,), optional
+    use_ones : bool, default=True
+        Read only the indices when every value of X is 1 and ``K = 1`` (rule 6).
 
     Returns
     -------
     stopped : bool
     """
     return _product_call("scores", X, ("V", V, X.n_cols + 1), ("Z", Z, X.n_rows),
-                         bias, stop, SCORES)
+                         bias, stop, SCORES, use_ones)
 
 
-def transpose_product(X, U, G, *, double bias, stop=None):
+def transpose_product(X, U, G, *, double bias, stop=None, bint use_ones=True):
     """``G += X~^T U``, accumulated row by row.
 
     Parameters
@@ -530,16 +558,18 @@ def transpose_product(X, U, G, *, double bias, stop=None):
     G : float64 ndarray of shape (n_features + 1, K), C-contiguous, updated.
     bias : float
     stop : uint8 ndarray of shape (1,), optional
+    use_ones : bool, default=True
+        Read only the indices when every value of X is 1 and ``K = 1`` (rule 6).
 
     Returns
     -------
     stopped : bool
     """
     return _product_call("transpose_product", X, ("U", U, X.n_rows),
-                         ("G", G, X.n_cols + 1), bias, stop, TRANSPOSE)
+                         ("G", G, X.n_cols + 1), bias, stop, TRANSPOSE, use_ones)
 
 
-def binary_hessian_vector(X, d, V, G, *, double bias, stop=None):
+def binary_hessian_vector(X, d, V, G, *, double bias, stop=None, bint use_ones=True):
     """``G += X~^T diag(d) X~ V`` for one column ``V``, in one pass over the rows.
 
     Each row's score ``x~_i . v``, times ``d_i``, is added back along the
@@ -555,6 +585,8 @@ def binary_hessian_vector(X, d, V, G, *, double bias, stop=None):
     G : float64 ndarray of shape (n_features + 1, 1), C-contiguous, updated.
     bias : float
     stop : uint8 ndarray of shape (1,), optional
+    use_ones : bool, default=True
+        Read only the indices when every value of X is 1 (rule 6).
 
     Returns
     -------
@@ -568,11 +600,11 @@ def binary_hessian_vector(X, d, V, G, *, double bias, stop=None):
         raise ValueError(f"{who}: V must be a float64 array of shape ({X.n_cols + 1}, 1).")
     cdef const double[::1] dv = d
     return _product_call(who, X, ("V", V, X.n_cols + 1), ("G", G, X.n_cols + 1), bias, stop,
-                         HESS_VEC, &dv[0] if X.n_rows else NULL)
+                         HESS_VEC, use_ones, &dv[0] if X.n_rows else NULL)
 
 
 cdef object _product_call(str who, X, tuple source, tuple target, double bias, stop, int op,
-                          const double* w=NULL):
+                          bint use_ones, const double* w=NULL):
     """Check ``source`` (read) and ``target`` (written), then run the product ``op``."""
     _check_common(X, who, bias, 1)
     name, A, rows = source
@@ -599,6 +631,7 @@ cdef object _product_call(str who, X, tuple source, tuple target, double bias, s
     p.B = &Bv[0, 0]
     p.n_chunks = 1
     p.min_work = 0.0
+    p.ones = use_ones and X.ones
     p.stop = &sv[0]
     return _dispatch(X, &p, None)
 
@@ -611,8 +644,10 @@ cdef bint _product(const floating* data, const index_t* indices, const index_t* 
     cdef const double* src
     cdef double* dst
     cdef int rc = 0
+    if K == 1 and p.ones:
+        return _product_vector(data, indices, indptr, p, <Ones*>NULL)
     if K == 1:
-        return _product_vector(data, indices, indptr, p)
+        return _product_vector(data, indices, indptr, p, <Valued*>NULL)
     for i in range(p.n):
         if (i & (POLL_EVERY - 1)) == POLL_EVERY - 1:
             rc = poll(p.stop)
@@ -635,10 +670,10 @@ cdef bint _product(const floating* data, const index_t* indices, const index_t* 
 
 
 cdef bint _product_vector(const floating* data, const index_t* indices, const index_t* indptr,
-                          const Pass* p) except -1 nogil:
+                          const Pass* p, const values_t* kind) except -1 nogil:
     """:func:`_product` for one column (``K = 1``): the sum in a register, no
     inner loop over classes (2.5x faster than the general loop on w8a)."""
-    cdef Py_ssize_t i, k, n = p.n, nf = p.m - 1
+    cdef Py_ssize_t i, n = p.n, nf = p.m - 1
     cdef double acc, bias = p.bias
     cdef const double* a = p.A
     cdef double* b = p.B
@@ -652,22 +687,15 @@ cdef bint _product_vector(const floating* data, const index_t* indices, const in
             acc = a[i]
             if acc == 0.0:
                 continue    # (the rows outside a squared loss: most of them)
-            for k in range(indptr[i], indptr[i + 1]):
-                b[indices[k]] += data[k] * acc
+            axpy_of(kind, acc, data, indices, indptr[i], indptr[i + 1], b)
             b[nf] += bias * acc
         elif p.op == HESS_VEC:
             if p.w[i] == 0.0:
                 continue
-            acc = bias * a[nf]
-            for k in range(indptr[i], indptr[i + 1]):
-                acc += data[k] * a[indices[k]]
+            acc = dot_from(kind, bias * a[nf], data, indices, indptr[i], indptr[i + 1], a)
             acc = p.w[i] * acc
-            for k in range(indptr[i], indptr[i + 1]):
-                b[indices[k]] += data[k] * acc
+            axpy_of(kind, acc, data, indices, indptr[i], indptr[i + 1], b)
             b[nf] += bias * acc
         else:
-            acc = bias * a[nf]
-            for k in range(indptr[i], indptr[i + 1]):
-                acc += data[k] * a[indices[k]]
-            b[i] = acc
+            b[i] = dot_from(kind, bias * a[nf], data, indices, indptr[i], indptr[i + 1], a)
     return rc != 0

@@ -76,6 +76,12 @@ Design rules of this module:
 5. Every loop is bounded (``max_iter`` Newton steps, ``max(d + 1, 5)`` CG
    steps, 20 halvings).  ``_status.poll`` runs between products and, with
    one thread, every ``POLL_EVERY`` rows.
+6. When every stored value is 1 (``X.ones``: a9a, w8a, binary bags of
+   words), every pass reads only the indices (``_sparse.values_t``, chosen
+   at compile time): ``x~_i . v`` is a sum of ``v[j]``, a row adds its
+   coefficient to each ``g[j]``.  The same bits (a factor 1 is exact).
+   One pass, one thread, on the 2-core Zen 5: the logistic loss and
+   gradient 1.13x faster on a9a and 1.14x on w8a.
 """
 import numpy as np
 
@@ -102,7 +108,7 @@ from _loss cimport (
     smooth_loss,
     weighted_value,
 )
-from _sparse cimport index_t
+from _sparse cimport Ones, Valued, axpy_of, dot_from, index_t, values_t
 from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 from _vmath cimport exp_block, exp_log1p, vmath_lanes
 
@@ -198,7 +204,7 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
            int loss, double bias, double epsilon, double tol,
            int max_iter, double lam=1.0, bint reg_bias=True, bint max_abs_rule=False,
            double eps_cg=0.5, int n_threads=1, int verbose=0,
-           unsigned char[::1] stop=None, double[::1] scores=None):
+           unsigned char[::1] stop=None, double[::1] scores=None, bint use_ones=True):
     """Minimise ``f`` from the start point ``w``, in place.
 
     Parameters
@@ -232,6 +238,9 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
         ``X~ w`` of the returned ``w`` (the duals follow from it without
         another product with X, which scipy would make on a float64 copy of
         float32 data).
+    use_ones : bool, default=True
+        Read only the indices when every stored value is 1 (``X.ones``,
+        rule 6); False reads the values anyway (for tests and measurements).
 
     Returns
     -------
@@ -294,11 +303,12 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     cdef SquaredEpsilonInsensitive squared_eps
     cdef Logistic logistic
     squared_eps.epsilon = epsilon
+    cdef bint ones = use_ones and X.ones
     if loss == SQUARED_HINGE:
-        return _dispatch(X, &squared_hinge, &p, w, tol, max_iter, eps_cg, verbose, scores)
+        return _dispatch(X, &squared_hinge, &p, w, tol, max_iter, eps_cg, verbose, scores, ones)
     if loss == SQUARED_EPSILON_INSENSITIVE:
-        return _dispatch(X, &squared_eps, &p, w, tol, max_iter, eps_cg, verbose, scores)
-    return _dispatch(X, &logistic, &p, w, tol, max_iter, eps_cg, verbose, scores)
+        return _dispatch(X, &squared_eps, &p, w, tol, max_iter, eps_cg, verbose, scores, ones)
+    return _dispatch(X, &logistic, &p, w, tol, max_iter, eps_cg, verbose, scores, ones)
 
 
 cdef void _set_problem(Problem* p, const double[::1] y, const double[::1] cost, Py_ssize_t m,
@@ -318,8 +328,9 @@ cdef void _set_problem(Problem* p, const double[::1] y, const double[::1] cost, 
 
 
 cdef object _dispatch(X, const smooth_loss* L, Problem* p, double[::1] w, double tol,
-                      int max_iter, double eps_cg, int verbose, object scores):
-    """:func:`_run` for the value and index types of ``X``."""
+                      int max_iter, double eps_cg, int verbose, object scores, bint ones):
+    """:func:`_run` for the value and index types of ``X`` and its values
+    (rule 6: all ones, or any)."""
     cdef const float[::1] data32
     cdef const double[::1] data64
     cdef const int32_t[::1] ind32, ptr32
@@ -329,23 +340,38 @@ cdef object _dispatch(X, const smooth_loss* L, Problem* p, double[::1] w, double
         ptr32 = X.indptr
         if X.data.dtype == np.float32:
             data32 = X.data
-            return _run(data32, ind32, ptr32, L, p, w, tol, max_iter, eps_cg,
-                        verbose, scores)
+            return _by_values(data32, ind32, ptr32, L, p, w, tol, max_iter, eps_cg,
+                              verbose, scores, ones)
         data64 = X.data
-        return _run(data64, ind32, ptr32, L, p, w, tol, max_iter, eps_cg, verbose, scores)
+        return _by_values(data64, ind32, ptr32, L, p, w, tol, max_iter, eps_cg, verbose,
+                          scores, ones)
     ind64 = X.indices
     ptr64 = X.indptr
     if X.data.dtype == np.float32:
         data32 = X.data
-        return _run(data32, ind64, ptr64, L, p, w, tol, max_iter, eps_cg, verbose, scores)
+        return _by_values(data32, ind64, ptr64, L, p, w, tol, max_iter, eps_cg, verbose,
+                          scores, ones)
     data64 = X.data
-    return _run(data64, ind64, ptr64, L, p, w, tol, max_iter, eps_cg, verbose, scores)
+    return _by_values(data64, ind64, ptr64, L, p, w, tol, max_iter, eps_cg, verbose, scores,
+                      ones)
+
+
+cdef object _by_values(const floating[::1] data, const index_t[::1] indices,
+                       const index_t[::1] indptr, const smooth_loss* L, Problem* p,
+                       double[::1] w, double tol, int max_iter, double eps_cg,
+                       int verbose, object scores, bint ones):
+    """:func:`_run` reading the indices alone (``ones``) or the values too."""
+    if ones:
+        return _run(data, indices, indptr, L, p, w, tol, max_iter, eps_cg, verbose, scores,
+                    <Ones*>NULL)
+    return _run(data, indices, indptr, L, p, w, tol, max_iter, eps_cg, verbose, scores,
+                <Valued*>NULL)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
                  const index_t[::1] indptr, const smooth_loss* L, Problem* p,
                  double[::1] w, double tol, int max_iter, double eps_cg,
-                 int verbose, object scores):
+                 int verbose, object scores, const values_t* kind):
     cdef Py_ssize_t n = p.n, m = p.m, k
     # Work arrays: O(n) per-sample vectors, O(n_chunks m) accumulators and
     # the CG vectors (rule 1).
@@ -397,13 +423,13 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                 cold = False
         for k in range(n):
             ws.z[k] = 0.0
-        rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, zero, g, M if cold else NULL)
+        rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, zero, g, M if cold else NULL, kind)
         if rc == 0:
             gnorm0 = sqrt(_dot(g, g, m))
             if not cold:
-                rc = _scores(X_data, X_ind, X_ptr, p, wp, ws.z)
+                rc = _scores(X_data, X_ind, X_ptr, p, wp, ws.z, kind)
                 if rc == 0:
-                    rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, wp, g, M)
+                    rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, wp, g, M, kind)
         if rc == 0:
             f = _objective_at(L, p, &ws, wp)
             gnorm = _gradient_measure(p, g)
@@ -416,18 +442,18 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                     D[k] = M[k]
                     M[k] = (1.0 - PCG_MIX) + PCG_MIX * M[k]
                 rc = _pcg(X_data, X_ind, X_ptr, p, &ws, g, D, M, s, r, d, Hd, zv,
-                          eps_cg, &cg_iter)
+                          eps_cg, &cg_iter, kind)
                 if rc != 0:
                     break
                 f_old = f
-                rc = _line_search(X_data, X_ind, X_ptr, L, p, &ws, wp, s, g, &f, &step)
+                rc = _line_search(X_data, X_ind, X_ptr, L, p, &ws, wp, s, g, &f, &step, kind)
                 if rc != 0:
                     break
                 n_iter += 1
                 if step == 0.0:
                     status = LINE_SEARCH_FAILED
                     break
-                rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, wp, g, M)
+                rc = _gradient(X_data, X_ind, X_ptr, L, p, &ws, wp, g, M, kind)
                 if rc != 0:
                     break
                 gnorm = _gradient_measure(p, g)
@@ -517,31 +543,25 @@ cdef void _chunk_bounds(const index_t* indptr, const Py_ssize_t* rows,
 
 cdef int _scores(const floating* data, const index_t* indices,
                  const index_t* indptr, const Problem* p, const double* v,
-                 double* out) except -1 nogil:
+                 double* out, const values_t* kind) except -1 nogil:
     """``out = X~ v`` for all rows (disjoint writes: any split is exact)."""
-    cdef Py_ssize_t i, k, nf = p.m - 1
-    cdef double acc, vb = v[nf] * p.bias
+    cdef Py_ssize_t i, nf = p.m - 1
+    cdef double vb = v[nf] * p.bias
     if p.n_chunks == 1:
         for i in range(p.n):
             if (i & (POLL_EVERY - 1)) == POLL_EVERY - 1 and poll(p.stop):
                 return 1
-            acc = 0.0
-            for k in range(indptr[i], indptr[i + 1]):
-                acc += data[k] * v[indices[k]]
-            out[i] = acc + vb
+            out[i] = dot_from(kind, 0.0, data, indices, indptr[i], indptr[i + 1], v) + vb
     else:
         for i in prange(p.n, schedule="static", num_threads=p.n_chunks):
-            acc = 0.0
-            for k in range(indptr[i], indptr[i + 1]):
-                acc = acc + data[k] * v[indices[k]]
-            out[i] = acc + vb
+            out[i] = dot_from(kind, 0.0, data, indices, indptr[i], indptr[i + 1], v) + vb
     return poll(p.stop)
 
 
 cdef void _accumulate(const floating* data, const index_t* indices,
                       const index_t* indptr, const Problem* p, const Work* ws,
                       int chunk, const double* coef, const double* curv,
-                      double* acc, double* acc2) noexcept nogil:
+                      double* acc, double* acc2, const values_t* kind) noexcept nogil:
     """Chunk ``chunk`` of ``X~_I^T coef`` into ``acc`` (and of
     ``sum_i curv_i x~_i^2`` into ``acc2`` when given)."""
     cdef Py_ssize_t t, i, k, j, nf = p.m - 1
@@ -554,20 +574,24 @@ cdef void _accumulate(const floating* data, const index_t* indices,
     for t in range(ws.bounds[chunk], ws.bounds[chunk + 1]):
         i = ws.active[t]
         a = coef[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            acc[indices[k]] += a * data[k]
+        axpy_of(kind, a, data, indices, indptr[i], indptr[i + 1], acc)
         acc[nf] += a * p.bias
         if acc2 != NULL:
             b = curv[i]
-            for k in range(indptr[i], indptr[i + 1]):
-                v = data[k]
-                acc2[indices[k]] += b * v * v
+            if values_t is Ones:
+                for k in range(indptr[i], indptr[i + 1]):
+                    acc2[indices[k]] += b     # (b * 1 * 1: the same bits)
+            else:
+                for k in range(indptr[i], indptr[i + 1]):
+                    v = data[k]
+                    acc2[indices[k]] += b * v * v
             acc2[nf] += b * p.bias * p.bias
 
 
 cdef int _gradient(const floating* data, const index_t* indices,
                    const index_t* indptr, const smooth_loss* L, const Problem* p,
-                   Work* ws, const double* w, double* g, double* diag) except -1 nogil:
+                   Work* ws, const double* w, double* g, double* diag,
+                   const values_t* kind) except -1 nogil:
     """From the scores ``ws.z = X~ w``: the set ``I``, ``g = lam w_R + X~_I^T u``
     and (when ``diag`` is given) ``diag(H) = lam [R] + sum_I D_ii x~_i^2``."""
     cdef Py_ssize_t i, j, t, n_active = 0, nnz_active = 0
@@ -599,12 +623,12 @@ cdef int _gradient(const floating* data, const index_t* indices,
     _chunk_bounds(indptr, ws.active, n_active, ws.n_use, ws.bounds)
     if ws.n_use == 1:
         _accumulate(data, indices, indptr, p, ws, 0, ws.u, ws.c,
-                    g, diag if diag != NULL else NULL)
+                    g, diag if diag != NULL else NULL, kind)
     else:
         for c in prange(ws.n_use, schedule="static", chunksize=1,
                         num_threads=ws.n_use):
             _accumulate(data, indices, indptr, p, ws, c, ws.u, ws.c,
-                        ws.acc + c * p.m, ws.acc2 + c * p.m if diag != NULL else NULL)
+                        ws.acc + c * p.m, ws.acc2 + c * p.m if diag != NULL else NULL, kind)
         for j in range(p.m):
             g[j] = 0.0
             for c in range(ws.n_use):
@@ -623,35 +647,33 @@ cdef int _gradient(const floating* data, const index_t* indices,
 
 cdef void _hess_chunk(const floating* data, const index_t* indices,
                       const index_t* indptr, const Problem* p, const Work* ws,
-                      int chunk, const double* v, double* acc) noexcept nogil:
+                      int chunk, const double* v, double* acc,
+                      const values_t* kind) noexcept nogil:
     """Chunk ``chunk`` of ``X~_I^T (D_I (X~_I v))``, one pass over its rows."""
-    cdef Py_ssize_t t, i, k, j, nf = p.m - 1
+    cdef Py_ssize_t t, i, j, nf = p.m - 1
     cdef double a, vb = v[nf] * p.bias
     for j in range(p.m):
         acc[j] = 0.0
     for t in range(ws.bounds[chunk], ws.bounds[chunk + 1]):
         i = ws.active[t]
-        a = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            a += data[k] * v[indices[k]]
+        a = dot_from(kind, 0.0, data, indices, indptr[i], indptr[i + 1], v)
         a = ws.c[i] * (a + vb)
-        for k in range(indptr[i], indptr[i + 1]):
-            acc[indices[k]] += a * data[k]
+        axpy_of(kind, a, data, indices, indptr[i], indptr[i + 1], acc)
         acc[nf] += a * p.bias
 
 
 cdef int _hess_vec(const floating* data, const index_t* indices,
                    const index_t* indptr, const Problem* p, Work* ws,
-                   const double* v, double* out) except -1 nogil:
+                   const double* v, double* out, const values_t* kind) except -1 nogil:
     """``out = H v = lam v_R + X~_I^T (D_I (X~_I v))``."""
     cdef Py_ssize_t j
     cdef int c
     if ws.n_use == 1:
-        _hess_chunk(data, indices, indptr, p, ws, 0, v, out)
+        _hess_chunk(data, indices, indptr, p, ws, 0, v, out, kind)
     else:
         for c in prange(ws.n_use, schedule="static", chunksize=1,
                         num_threads=ws.n_use):
-            _hess_chunk(data, indices, indptr, p, ws, c, v, ws.acc + c * p.m)
+            _hess_chunk(data, indices, indptr, p, ws, c, v, ws.acc + c * p.m, kind)
         for j in range(p.m):
             out[j] = 0.0
             for c in range(ws.n_use):
@@ -665,7 +687,7 @@ cdef int _pcg(const floating* data, const index_t* indices,
               const index_t* indptr, const Problem* p, Work* ws,
               const double* g, const double* D, const double* M, double* s,
               double* r, double* d, double* Hd, double* z, double eps_cg,
-              int* cg_iter) except -1 nogil:
+              int* cg_iter, const values_t* kind) except -1 nogil:
     """Preconditioned CG on ``H s = -g`` with the quadratic stopping rule (1).
 
     A direction whose curvature is below ``NULL_CURVATURE`` times its
@@ -686,7 +708,7 @@ cdef int _pcg(const floating* data, const index_t* indices,
     cgtol = min(eps_cg, sqrt(sqrt(zTr)))
     while it < max_cg:
         it += 1
-        if _hess_vec(data, indices, indptr, p, ws, d, Hd):
+        if _hess_vec(data, indices, indptr, p, ws, d, Hd, kind):
             cg_iter[0] = it
             return 1
         dHd = _dot(d, Hd, m)
@@ -789,7 +811,7 @@ cdef double _objective_at(const smooth_loss* L, const Problem* p, const Work* ws
 cdef int _line_search(const floating* data, const index_t* indices,
                       const index_t* indptr, const smooth_loss* L, const Problem* p,
                       Work* ws, double* w, const double* s, const double* g, double* f,
-                      double* step) except -1 nogil:
+                      double* step, const values_t* kind) except -1 nogil:
     """Backtracking along ``s`` (rule 2).
 
     On success ``w``, the scores ``ws.z`` and ``f`` move to ``w + t s``; on
@@ -801,7 +823,7 @@ cdef int _line_search(const floating* data, const index_t* indices,
     cdef double wTs = _penalised_dot(p, w, s), sTs = _penalised_dot(p, s, s)
     cdef double t = 1.0, f_new
     cdef int _trial
-    if _scores(data, indices, indptr, p, s, ws.t):
+    if _scores(data, indices, indptr, p, s, ws.t, kind):
         return 1
     for _trial in range(MAX_LINE_SEARCH):
         f_new = 0.5 * p.lam * (wTw + 2.0 * t * wTs + t * t * sTs) + _loss_sum(L, p, ws.z, ws.t, t)
@@ -820,7 +842,8 @@ cdef int _line_search(const floating* data, const index_t* indices,
 
 def logistic_loss_grad(X, const double[::1] y, const double[::1] cost, const double[::1] w,
                        double[::1] g, *, double bias, double lam=1.0, bint reg_bias=False,
-                       int n_threads=1, unsigned char[::1] stop=None, double[::1] scores=None):
+                       int n_threads=1, unsigned char[::1] stop=None, double[::1] scores=None,
+                       bint use_ones=True):
     """``f(w)`` of the logistic loss and its gradient, in one pass over the rows.
 
     ``f`` is this module's objective with the logistic loss (``lam/2 w_R.w_R +
@@ -847,6 +870,10 @@ def logistic_loss_grad(X, const double[::1] y, const double[::1] cost, const dou
         Receives ``z = X~ w`` (the same bits as
         ``fastlinear._hessian_fast.scores``), so that a solver continuing
         from ``w`` need not read X again.
+    use_ones : bool, default=True
+        Read only the indices when every stored value is 1 (``X.ones``):
+        the same bits (a factor 1 is exact); False reads the values anyway
+        (for measurements).
 
     Returns
     -------
@@ -877,23 +904,25 @@ def logistic_loss_grad(X, const double[::1] y, const double[::1] cost, const dou
     bounds = np.empty(chunks + 1, dtype=np.intp)
     acc = np.zeros((chunks, m), dtype=np.float64)
     part = np.zeros(chunks, dtype=np.float64)
+    cdef bint ones = use_ones and X.ones
     if X.indices.dtype == np.int32:
         if X.data.dtype == np.float32:
             return _loss_grad_typed[float, int32_t](X.data, X.indices, X.indptr, &p, w, g,
-                                                    bounds, acc, part, z_out)
+                                                    bounds, acc, part, z_out, ones)
         return _loss_grad_typed[double, int32_t](X.data, X.indices, X.indptr, &p, w, g,
-                                                 bounds, acc, part, z_out)
+                                                 bounds, acc, part, z_out, ones)
     if X.data.dtype == np.float32:
         return _loss_grad_typed[float, int64_t](X.data, X.indices, X.indptr, &p, w, g,
-                                                bounds, acc, part, z_out)
+                                                bounds, acc, part, z_out, ones)
     return _loss_grad_typed[double, int64_t](X.data, X.indices, X.indptr, &p, w, g,
-                                             bounds, acc, part, z_out)
+                                             bounds, acc, part, z_out, ones)
 
 
 cdef double _loss_grad_typed(const floating[::1] data, const index_t[::1] indices,
                              const index_t[::1] indptr, const Problem* p,
                              const double[::1] w, double[::1] g, Py_ssize_t[::1] bounds,
-                             double[:, ::1] acc, double[::1] part, double* z_out):
+                             double[:, ::1] acc, double[::1] part, double* z_out,
+                             bint ones):
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef Py_ssize_t j, m = p.m
@@ -903,13 +932,23 @@ cdef double _loss_grad_typed(const floating[::1] data, const index_t[::1] indice
     with nogil:
         _chunk_bounds(&indptr[0], NULL, p.n, p.n_chunks, &bounds[0])
         if p.n_chunks == 1:
-            stopped = _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], 0, p.n,
-                                       &acc[0, 0], &part[0], True, z_out)
+            if ones:
+                stopped = _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], 0, p.n,
+                                           &acc[0, 0], &part[0], True, z_out, <Ones*>NULL)
+            else:
+                stopped = _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], 0, p.n,
+                                           &acc[0, 0], &part[0], True, z_out, <Valued*>NULL)
         else:
             for c in prange(p.n_chunks, schedule="static", chunksize=1,
                             num_threads=p.n_chunks):
-                _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], bounds[c],
-                                 bounds[c + 1], &acc[c, 0], &part[c], False, z_out)
+                if ones:
+                    _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], bounds[c],
+                                     bounds[c + 1], &acc[c, 0], &part[c], False, z_out,
+                                     <Ones*>NULL)
+                else:
+                    _loss_grad_chunk(X_data, X_ind, &indptr[0], p, &w[0], bounds[c],
+                                     bounds[c + 1], &acc[c, 0], &part[c], False, z_out,
+                                     <Valued*>NULL)
         for j in range(m):
             g[j] = 0.0
         for c in range(p.n_chunks):
@@ -937,7 +976,8 @@ cdef inline bint _lengths_vary(const index_t* indptr, Py_ssize_t start,
 cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
                            const index_t* indptr, const Problem* p, const double* w,
                            Py_ssize_t lo, Py_ssize_t hi, double* acc, double* f_out,
-                           bint polling, double* z_out) noexcept nogil:
+                           bint polling, double* z_out,
+                           const values_t* kind) noexcept nogil:
     """Rows ``lo..hi-1``: ``sum_i C_i xi(z_i)`` into ``f_out``, ``X~^T u`` into
     ``acc``, the scores into ``z_out`` unless it is NULL; True when
     ``polling`` and the stop flag was set.
@@ -968,17 +1008,14 @@ cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
                 if ci == 0.0 and z_out == NULL:
                     continue
                 yi = p.y[i]
-                zi = w[nf] * p.bias
-                for k in range(indptr[i], indptr[i + 1]):
-                    zi += data[k] * w[indices[k]]
+                zi = dot_from(kind, w[nf] * p.bias, data, indices, indptr[i], indptr[i + 1], w)
                 if z_out != NULL:
                     z_out[i] = zi
                     if ci == 0.0:
                         continue
                 f += logistic_value_exp(ci, yi, zi, &e)
                 logistic_terms(ci, yi, zi, e, &u, &h)
-                for k in range(indptr[i], indptr[i + 1]):
-                    acc[indices[k]] += u * data[k]
+                axpy_of(kind, u, data, indices, indptr[i], indptr[i + 1], acc)
                 acc[nf] += u * p.bias
             start += nb
             continue
@@ -986,8 +1023,7 @@ cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
             i = start + b
             zi = w[nf] * p.bias
             if p.cost[i] != 0.0 or z_out != NULL:
-                for k in range(indptr[i], indptr[i + 1]):
-                    zi += data[k] * w[indices[k]]
+                zi = dot_from(kind, zi, data, indices, indptr[i], indptr[i + 1], w)
             zs[b] = zi
         if z_out != NULL:
             for b in range(nb):
@@ -1001,8 +1037,7 @@ cdef bint _loss_grad_chunk(const floating* data, const index_t* indices,
             yi = p.y[i]
             f += logistic_value_log1p(ci, yi, zs[b], lg[b])
             logistic_terms(ci, yi, zs[b], es[b], &u, &h)
-            for k in range(indptr[i], indptr[i + 1]):
-                acc[indices[k]] += u * data[k]
+            axpy_of(kind, u, data, indices, indptr[i], indptr[i + 1], acc)
             acc[nf] += u * p.bias
         start += nb
     f_out[0] = f

@@ -18,6 +18,19 @@ ctypedef fused index_t:
     int32_t
     int64_t
 
+# Compile-time choice of how a kernel reads a row: a NULL pointer of the
+# type selects the version.  ``Ones`` is for a CSR whose every stored value
+# is 1 (``CSR.ones``): the kernel reads the indices alone, with the same
+# bits (a factor 1 is exact).
+ctypedef struct Valued:
+    char unused             # rows as stored
+ctypedef struct Ones:
+    char unused             # every value 1: the indices alone
+
+ctypedef fused values_t:
+    Valued
+    Ones
+
 
 cdef inline double row_dot(const floating* data, const index_t* indices,
                            Py_ssize_t start, Py_ssize_t end,
@@ -69,6 +82,34 @@ cdef inline void ones_axpy(double a, const index_t* indices, Py_ssize_t start,
     cdef Py_ssize_t k
     for k in range(start, end):
         w[indices[k]] += a
+
+
+cdef inline double dot_from(const values_t* kind, double acc, const floating* data,
+                            const index_t* indices, Py_ssize_t start, Py_ssize_t end,
+                            const double* w) noexcept nogil:
+    """``acc + x_row . w``, the terms added to ``acc`` in the row's order;
+    the values are not read when ``values_t`` is ``Ones``."""
+    cdef Py_ssize_t k
+    if values_t is Ones:
+        for k in range(start, end):
+            acc += w[indices[k]]
+    else:
+        for k in range(start, end):
+            acc += data[k] * w[indices[k]]
+    return acc
+
+
+cdef inline void axpy_of(const values_t* kind, double a, const floating* data,
+                         const index_t* indices, Py_ssize_t start, Py_ssize_t end,
+                         double* w) noexcept nogil:
+    """``w += a x_row``; the values are not read when ``values_t`` is ``Ones``."""
+    cdef Py_ssize_t k
+    if values_t is Ones:
+        for k in range(start, end):
+            w[indices[k]] += a
+    else:
+        for k in range(start, end):
+            w[indices[k]] += a * data[k]
 
 
 cdef inline void row_dot_columns(const floating* data, const index_t* indices,

@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from fastlinear._validation import proved_csr
 from fastlinear.datasets import load_a9a, load_libsvm
 
 import _reference
@@ -32,6 +33,19 @@ def shared_data_dir():
 def a9a():
     """(X_train, y_train, X_test, y_test) of the bundled a9a."""
     return load_a9a()
+
+
+@pytest.fixture(scope="session")
+def a9a_ones(a9a):
+    """``head(n, dtype, index)``: the first ``n`` rows of a9a (every value 1)
+    as ``(proof, y in {-1, +1})``, with the given value and index types."""
+    def head(n, dtype=np.float64, index=np.int32):
+        X = sp.csr_matrix(a9a[0][:n], dtype=dtype)
+        X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
+        P = proved_csr(X)
+        assert P.ones
+        return P, np.where(a9a[1][:n] > 0, 1.0, -1.0)
+    return head
 
 
 @pytest.fixture(scope="session")

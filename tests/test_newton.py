@@ -216,3 +216,56 @@ def test_the_loss_codes_mirror_the_kernel():
     """``fastlinear._losses.Loss`` mirrors ``_loss.pxd`` (what the kernel reads)."""
     for name, code in loss_kinds().items():
         assert Loss.of(name) == code
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "logistic", "squared_epsilon_insensitive"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_rows_of_ones_read_without_values_give_the_same_bits(a9a_ones, loss, dtype, index,
+                                                            n_threads):
+    """0/1 features (X.ones): every Newton pass reads only the indices (rule 6
+    of _newton_fast), to the same bits as the passes that read the values:
+    the steps, the solution and the scores."""
+    P, y = a9a_ones(2000, dtype, index)
+    if loss == "squared_epsilon_insensitive":
+        y = y * 2.0 + np.diff(np.asarray(P.indptr)) * 0.1
+    cost = np.full(P.n_rows, 0.7)
+    runs = []
+    for use_ones in (True, False):
+        w, z = np.zeros(P.n_cols + 1), np.empty(P.n_rows)
+        out = kernel(P, y, cost, w, loss=loss_kinds()[loss], bias=1.0, epsilon=0.1, tol=1e-6,
+                     max_iter=50, n_threads=n_threads, scores=z, use_ones=use_ones)
+        runs.append((out, w, z))
+    assert runs[0][0] == runs[1][0]
+    assert runs[0][0][0] >= 2      # (Newton steps were taken, with their CG runs)
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    np.testing.assert_array_equal(runs[0][2], runs[1][2])
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_logistic_loss_grad_of_rows_of_ones_gives_the_same_bits(n_threads):
+    """logistic_loss_grad reads only the indices of 0/1 rows, both in its
+    blocked pass and row by row (rows varying in length): the same bits."""
+    from fastlinear._newton_fast import logistic_loss_grad
+
+    rng = np.random.default_rng(5)
+    X = sp.random(3000, 40, density=0.2, format="csr", random_state=rng)
+    X.data[:] = 1.0
+    # Rows 0..999 vary in length row by row, 1000.. have one length per block.
+    X = sp.vstack([X[:1000], sp.csr_matrix(np.kron(np.ones((2000, 1)),
+                                                   (np.arange(40) % 3 == 0)))]).tocsr()
+    P = proved_csr(X)
+    assert P.ones
+    y = np.where(rng.random(X.shape[0]) < 0.4, 1.0, -1.0)
+    cost = rng.uniform(0.0, 2.0, X.shape[0])
+    w = rng.normal(size=X.shape[1] + 1)
+    out = []
+    for use_ones in (True, False):
+        g, z = np.empty_like(w), np.empty(X.shape[0])
+        f = logistic_loss_grad(P, y, cost, w, g, bias=1.0, n_threads=n_threads, scores=z,
+                               use_ones=use_ones)
+        out.append((f, g, z))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    np.testing.assert_array_equal(out[0][2], out[1][2])

@@ -1257,3 +1257,35 @@ def test_row_reductions_equal_numpys(K):
     else:
         np.testing.assert_allclose(_newton_cholesky._row_sums(A), A.sum(axis=1, keepdims=True),
                                    rtol=0, atol=1e-12 * np.abs(A).sum(axis=1, keepdims=True).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_hessian_passes_of_rows_of_ones_give_the_same_bits(dtype, n_threads):
+    """0/1 features (X.ones): the binary Hessian and the one-column products
+    read only the indices (rule 6 of _hessian_fast), to the same bits; a
+    dense row of ones takes the same loop as a sparse one."""
+    rng = np.random.default_rng(8)
+    X = sp.random(600, 30, density=0.3, format="csr", random_state=rng, dtype=dtype)
+    X.data[:] = 1.0
+    X = sp.vstack([X, sp.csr_matrix(np.ones((3, 30), dtype=dtype))]).tocsr()
+    P = proved_csr(X)
+    assert P.ones
+    n, m = X.shape[0], X.shape[1] + 1
+    d = rng.uniform(0.0, 1.0, n)
+    d[::7] = 0.0
+    V, U = rng.normal(size=(m, 1)), rng.normal(size=(n, 1))
+    out = []
+    for use_ones in (True, False):
+        H, G, Z, T = np.zeros((m, m)), np.ones((m, 1)), np.empty((n, 1)), np.ones((m, 1))
+        _hessian_fast.binary_hessian(P, d, H, bias=0.5, n_threads=n_threads, min_thread_work=0,
+                                     use_ones=use_ones)
+        _hessian_fast.binary_hessian_vector(P, d, V, G, bias=0.5, use_ones=use_ones)
+        _hessian_fast.scores(P, V, Z, bias=0.5, use_ones=use_ones)
+        _hessian_fast.transpose_product(P, U, T, bias=0.5, use_ones=use_ones)
+        out.append((H, G, Z, T))
+    for a, b in zip(*out, strict=True):
+        np.testing.assert_array_equal(a, b)
+    Xd = X.toarray().astype(np.float64)
+    Xt = np.hstack([Xd, np.full((n, 1), 0.5)])
+    np.testing.assert_allclose(out[0][0], Xt.T @ (d[:, None] * Xt), rtol=1e-12, atol=1e-12)

@@ -538,21 +538,14 @@ def test_primal_hinge_is_refused(sparse_problem):
 @pytest.mark.parametrize("loss, code", [("hinge", 1), ("squared_hinge", 2)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index", [np.int32, np.int64])
-def test_rows_of_ones_read_without_values_give_the_same_bits(loss, code, dtype, index):
+def test_rows_of_ones_read_without_values_give_the_same_bits(a9a_ones, loss, code, dtype, index):
     """0/1 features (X.ones): the dual passes read only the indices (rule 9 of
     _dual_cd_fast), to the same bits as the passes that read the values."""
-    from fastlinear.datasets import load_a9a
-
-    X, y = load_a9a()[:2]
-    X = sp.csr_matrix(X[:1500], dtype=dtype)
-    X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
-    P = proved_csr(X)
-    assert P.ones
-    y_pm = np.where(y[:1500] > 0, 1.0, -1.0)
+    P, y_pm = a9a_ones(1500, dtype, index)
     runs = []
     for use_ones in (True, False):
-        w, alpha = np.zeros(X.shape[1] + 1), np.zeros(X.shape[0])
-        out = dual_cd(P, y_pm, np.full(X.shape[0], 0.5), w, alpha, loss=code, bias=1.0, tol=1e-4,
+        w, alpha = np.zeros(P.n_cols + 1), np.zeros(P.n_rows)
+        out = dual_cd(P, y_pm, np.full(P.n_rows, 0.5), w, alpha, loss=code, bias=1.0, tol=1e-4,
                       max_iter=300, seed=3, use_ones=use_ones)
         runs.append((out, w, alpha))
     assert runs[0][0] == runs[1][0]
