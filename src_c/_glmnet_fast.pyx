@@ -83,6 +83,10 @@ Design rules of this module:
    two ways (the rent-or-buy argument), and the long subproblems near the
    optimum on sets with few features (a9a: a hundred cycles of a million
    sparse multiply-adds each) cost little more than forming ``H`` once.
+7. When every stored value is 1 (``XT.ones``: a9a, w8a, binary bags of
+   words), the column walks and the Hessian's block read only the indices
+   (``_sparse.values_t``, chosen at compile time), with the same bits: a
+   factor 1 is exact.
 """
 import numpy as np
 
@@ -101,7 +105,7 @@ from _loss cimport (
     logistic_value_log1p,
 )
 from _random cimport rng_seed, shuffle
-from _sparse cimport index_t
+from _sparse cimport Ones, Valued, index_t, values_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
 __all__ = ["glmnet", "Rule", "Ending"]
@@ -164,7 +168,8 @@ cdef struct Problem:
 def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
            double bias, double l1, double l2, bint reg_bias, int rule,
            double tol, int max_iter, uint64_t seed, int verbose=0,
-           unsigned char[::1] stop=None, double reference=0.0, X=None):
+           unsigned char[::1] stop=None, double reference=0.0, X=None,
+           bint use_ones=True):
     """Minimise ``F`` by newGLMNET from the start point ``w``, in place.
 
     Parameters
@@ -205,6 +210,9 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         The same matrix by rows (the proof of X, values of the dtype of
         ``XT``): lets the coordinate descent form the active block of the
         Hessian when that is cheaper (module docstring, rule 6).
+    use_ones : bool, default=True
+        Read only the indices when every stored value is 1 (``XT.ones``,
+        rule 7); False reads the values anyway (for tests and measurements).
 
     Returns
     -------
@@ -323,29 +331,32 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         p.pos = &pos_v[0]
         p.var = &var_v[0]
         p.rpos = &rpos_v[0]
+    cdef bint ones = use_ones and XT.ones
     if XT.data.dtype == np.float32:
         if XT.indices.dtype == np.int32:
             return _run[float, int32_t](XT.data, XT.indices, XT.indptr,
                                         rows_data, rows_indices, rows_indptr,
                                         &p, &order_v[0], tol, max_iter, seed,
-                                        verbose)
+                                        verbose, ones)
         return _run[float, int64_t](XT.data, XT.indices, XT.indptr, rows_data,
                                     rows_indices, rows_indptr, &p,
-                                    &order_v[0], tol, max_iter, seed, verbose)
+                                    &order_v[0], tol, max_iter, seed, verbose,
+                                    ones)
     if XT.indices.dtype == np.int32:
         return _run[double, int32_t](XT.data, XT.indices, XT.indptr, rows_data,
                                      rows_indices, rows_indptr, &p,
-                                     &order_v[0], tol, max_iter, seed, verbose)
+                                     &order_v[0], tol, max_iter, seed, verbose,
+                                     ones)
     return _run[double, int64_t](XT.data, XT.indices, XT.indptr, rows_data,
                                  rows_indices, rows_indptr, &p, &order_v[0],
-                                 tol, max_iter, seed, verbose)
+                                 tol, max_iter, seed, verbose, ones)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
                  const index_t[::1] indptr, const floating[::1] rdata,
                  const index_t[::1] rindices, const index_t[::1] rindptr,
                  Problem* p, Py_ssize_t* order, double tol, int max_iter,
-                 uint64_t seed, int verbose):
+                 uint64_t seed, int verbose, bint ones):
     """The solve on one specialisation; ``rdata``, ``rindices``, ``rindptr``
     are X by rows, or None (rule 6)."""
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
@@ -360,10 +371,16 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     cdef int n_iter = 0, status = MAX_ITER
     cdef double measure = INFINITY
     with nogil:
-        _set_scores(X_data, X_ind, &indptr[0], p)
-        n_iter = _solve(X_data, X_ind, &indptr[0], R_data, R_ind, R_ptr, p,
-                        order, tol, max_iter, seed, verbose, &measure,
-                        &status)
+        if ones:
+            _set_scores(X_data, X_ind, &indptr[0], p, <Ones*>NULL)
+            n_iter = _solve(X_data, X_ind, &indptr[0], R_data, R_ind, R_ptr, p,
+                            order, tol, max_iter, seed, verbose, &measure,
+                            &status, <Ones*>NULL)
+        else:
+            _set_scores(X_data, X_ind, &indptr[0], p, <Valued*>NULL)
+            n_iter = _solve(X_data, X_ind, &indptr[0], R_data, R_ind, R_ptr, p,
+                            order, tol, max_iter, seed, verbose, &measure,
+                            &status, <Valued*>NULL)
     if verbose > 0:
         print("=========================")
         print("optimization finished, #iter = %d" % n_iter)
@@ -421,11 +438,16 @@ cdef Py_ssize_t _nnz(const Problem* p) noexcept nogil:
 cdef inline void _col_grad_hess(const floating* data, const index_t* indices,
                                 Py_ssize_t start, Py_ssize_t end,
                                 const Problem* p, double* G,
-                                double* H) noexcept nogil:
+                                double* H, const values_t* kind) noexcept nogil:
     """``G = sum_i x_ij C_i xi'(z_i)``, ``H = sum_i x_ij^2 C_i xi''(z_i)``."""
     cdef Py_ssize_t k, i
     cdef double g = 0.0, h = 0.0, x
-    if indices != NULL:
+    if indices != NULL and values_t is Ones:
+        for k in range(start, end):     # (x = 1: the same bits)
+            i = indices[k]
+            g += p.gz[i]
+            h += p.dz[i]
+    elif indices != NULL:
         for k in range(start, end):
             i = indices[k]
             x = data[k]
@@ -442,11 +464,15 @@ cdef inline void _col_grad_hess(const floating* data, const index_t* indices,
 
 cdef inline double _col_hess_dot(const floating* data, const index_t* indices,
                                  Py_ssize_t start, Py_ssize_t end,
-                                 const Problem* p) noexcept nogil:
+                                 const Problem* p, const values_t* kind) noexcept nogil:
     """``sum_i x_ij C_i xi''(z_i) (X~ d)_i``: row ``j`` of ``H d``."""
     cdef Py_ssize_t k, i
     cdef double acc = 0.0
-    if indices != NULL:
+    if indices != NULL and values_t is Ones:
+        for k in range(start, end):
+            i = indices[k]
+            acc += p.dz[i] * p.xd[i]
+    elif indices != NULL:
         for k in range(start, end):
             i = indices[k]
             acc += data[k] * p.dz[i] * p.xd[i]
@@ -460,11 +486,14 @@ cdef inline double _col_hess_dot(const floating* data, const index_t* indices,
 cdef inline void _col_axpy(double a, const floating* data,
                            const index_t* indices, Py_ssize_t start,
                            Py_ssize_t end, const Problem* p,
-                           double* v) noexcept nogil:
+                           double* v, const values_t* kind) noexcept nogil:
     """``v_i += a x_ij`` along the column."""
     cdef Py_ssize_t k, i
     cdef double ab = a * p.bias
-    if indices != NULL:
+    if indices != NULL and values_t is Ones:
+        for k in range(start, end):
+            v[indices[k]] += a
+    elif indices != NULL:
         for k in range(start, end):
             v[indices[k]] += a * data[k]
     else:
@@ -485,16 +514,16 @@ cdef void _set_sample_terms(Problem* p, bint with_loss) noexcept nogil:
 
 
 cdef void _set_scores(const floating* data, const index_t* indices,
-                      const index_t* indptr, Problem* p) noexcept nogil:
+                      const index_t* indptr, Problem* p, const values_t* kind) noexcept nogil:
     """``z = X~ w``, column by column, then the per-sample terms."""
     cdef Py_ssize_t i, j
     for i in range(p.n_samples):
         p.z[i] = 0.0
     for j in range(p.n_features):
         if p.w[j] != 0.0:
-            _col_axpy(p.w[j], data, indices, indptr[j], indptr[j + 1], p, p.z)
+            _col_axpy(p.w[j], data, indices, indptr[j], indptr[j + 1], p, p.z, kind)
     if p.bias != 0.0 and p.w[p.n_features] != 0.0:
-        _col_axpy(p.w[p.n_features], data, <const index_t*>NULL, 0, 0, p, p.z)
+        _col_axpy(p.w[p.n_features], data, <const index_t*>NULL, 0, 0, p, p.z, kind)
     _set_sample_terms(p, True)
 
 
@@ -572,7 +601,8 @@ cdef inline bint _polled(Py_ssize_t* budget, Py_ssize_t cost,
 
 cdef void _gram_form(const floating* rdata, const index_t* rindices,
                      const index_t* rindptr, Problem* p,
-                     const Py_ssize_t* order, Py_ssize_t active) noexcept nogil:
+                     const Py_ssize_t* order, Py_ssize_t active,
+                     const values_t* kind) noexcept nogil:
     """Rule 6: ``gram`` = the block of ``X~' diag(C_i xi''(z_i)) X~`` of the
     active variables, numbered in increasing order, summed sample by sample;
     ``pos`` and ``var`` map variables and rows."""
@@ -604,7 +634,7 @@ cdef void _gram_form(const floating* rdata, const index_t* rindices,
             a = p.pos[rindices[k]]
             if a >= 0:
                 p.rpos[m] = a
-                p.rval[m] = rdata[k]
+                p.rval[m] = 1.0 if values_t is Ones else rdata[k]
                 m += 1
         if bias_pos >= 0:
             p.rpos[m] = bias_pos
@@ -636,7 +666,7 @@ cdef void _gram_start(Problem* p, Py_ssize_t na) noexcept nogil:
 
 cdef void _gram_finish(const floating* data, const index_t* indices,
                        const index_t* indptr, Problem* p,
-                       Py_ssize_t na) noexcept nogil:
+                       Py_ssize_t na, const values_t* kind) noexcept nogil:
     """``xd = X~ (wpd - w)`` from scratch, in increasing variable order
     (rule 6)."""
     cdef Py_ssize_t a, i, j, start, end
@@ -648,14 +678,15 @@ cdef void _gram_finish(const floating* data, const index_t* indices,
         j = p.var[a]
         if p.wpd[j] != p.w[j]:
             col = _column(indices, indptr, p, j, &start, &end, &l1j, &l2j)
-            _col_axpy(p.wpd[j] - p.w[j], data, col, start, end, p, p.xd)
+            _col_axpy(p.wpd[j] - p.w[j], data, col, start, end, p, p.xd, kind)
 
 
 cdef int _solve(const floating* data, const index_t* indices,
                 const index_t* indptr, const floating* rdata,
                 const index_t* rindices, const index_t* rindptr, Problem* p,
                 Py_ssize_t* order, double tol, int max_iter, uint64_t seed,
-                int verbose, double* measure, int* status) except -1 nogil:
+                int verbose, double* measure, int* status,
+                const values_t* kind) except -1 nogil:
     """Newton steps until the stopping rule holds, ``max_iter``, or a stop."""
     cdef Py_ssize_t nf = p.n_features, n_total = p.n_total, n = p.n_samples
     cdef Py_ssize_t s, j, i, k, a, active, qp_active, start, end
@@ -686,7 +717,7 @@ cdef int _solve(const floating* data, const index_t* indices,
             if _polled(&budget, end - start + POLL_COLUMN_COST, p.stop):
                 status[0] = INTERRUPTED
                 return n_iter
-            _col_grad_hess(data, col, start, end, p, &G, &H)
+            _col_grad_hess(data, col, start, end, p, &G, &H, kind)
             wj = w[j]
             G += l2j * wj
             H += NU + l2j
@@ -745,7 +776,7 @@ cdef int _solve(const floating* data, const index_t* indices,
                 else:
                     spent += end - start
                     G = (p.grad[j] + (wj - w[j]) * (NU + l2j)
-                         + _col_hess_dot(data, col, start, end, p))
+                         + _col_hess_dot(data, col, start, end, p, kind))
                 if _shrink_or_count(G, l1j, wj, threshold, order, s,
                                     &qp_active, &qp_gmax, &qp_gnorm1):
                     continue
@@ -764,7 +795,7 @@ cdef int _solve(const floating* data, const index_t* indices,
                         p.hd[k] += d * row[k]
                 else:
                     spent += end - start
-                    _col_axpy(d, data, col, start, end, p, p.xd)
+                    _col_axpy(d, data, col, start, end, p, p.xd, kind)
             cycles += 1
             if poll(p.stop):
                 status[0] = INTERRUPTED
@@ -779,11 +810,11 @@ cdef int _solve(const floating* data, const index_t* indices,
             qp_gmax_old = qp_gmax
             if (not gram and spent >= p.gram_cost and active <= p.gram_max
                     and rindptr != NULL):
-                _gram_form(rdata, rindices, rindptr, p, order, active)
+                _gram_form(rdata, rindices, rindptr, p, order, active, kind)
                 _gram_start(p, active)
                 gram = True
         if gram:
-            _gram_finish(data, indices, indptr, p, active)
+            _gram_finish(data, indices, indptr, p, active, kind)
 
         # 3. Line search along d = wpd - w.  No coordinate moved (every step
         # below D_MIN: columns of scale 1e5 and more near the optimum): no

@@ -121,6 +121,30 @@ def test_formed_hessian_on_every_specialisation(dtype, index):
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("gram", [False, True], ids=["sparse", "gram"])
+@pytest.mark.parametrize("dtype, index", [(np.float64, np.int32), (np.float32, np.int64)])
+def test_columns_of_ones_read_without_values_give_the_same_bits(a9a_ones, gram, dtype, index):
+    """0/1 features (XT.ones): the column walks and the formed Hessian read
+    only the indices (rule 7 of the kernel), to the same bits as the walks
+    that read the values: the steps and the solution."""
+    P, y = a9a_ones(1200, dtype, index)
+    X = P.to_scipy()
+    XT = sp.csr_matrix(X.T)
+    XT.indices, XT.indptr = XT.indices.astype(index), XT.indptr.astype(index)
+    XT = proved_csr(XT)
+    assert XT.ones
+    kw = dict(bias=1.0, l1=1.0, l2=0.0, reg_bias=True, rule=0, tol=1e-6, max_iter=50, seed=5,
+              X=P if gram else None)
+    runs = []
+    for use_ones in (True, False):
+        w = np.zeros(X.shape[1] + 1)
+        out = _glmnet_fast.glmnet(XT, y, np.full(X.shape[0], 2.0), w, use_ones=use_ones, **kw)
+        runs.append((out, w))
+    assert runs[0][0] == runs[1][0]
+    assert runs[0][0][0] >= 3
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
 def test_kernel_refuses_bad_arguments():
     X, y = _sparse()
     cost = np.ones(X.shape[0])
