@@ -80,6 +80,9 @@ Design rules of this module:
    overflows (costs so large that ``C_i x_ij^2`` is not representable) ends
    the solve and is reported, after the loop, as a ``ValueError``; ``w`` is
    then left where the solve stopped.
+9. When every stored value is 1 (``XT.ones``: a9a, w8a, binary bags of
+   words), the column walks read only the indices (``_sparse.values_t``,
+   chosen at compile time), with the same bits: a factor 1 is exact.
 """
 import numpy as np
 
@@ -89,7 +92,7 @@ from cython cimport floating
 
 from _columns cimport bad_label_message, check_columns, check_labels_costs
 from _random cimport rng_seed, shuffle
-from _sparse cimport index_t
+from _sparse cimport Ones, Valued, index_t, value_at, values_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 from _status cimport STALLED, Stall, stall_after_pass, stall_init
 
@@ -160,7 +163,8 @@ cdef struct Pass:
 
 def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
           double bias, double tol, int max_iter, uint64_t seed,
-          bint shrinking=True, int verbose=0, unsigned char[::1] stop=None):
+          bint shrinking=True, int verbose=0, unsigned char[::1] stop=None,
+          bint use_ones=True):
     """Minimise ``F`` by coordinate descent from the start point ``w``, in place.
 
     Parameters
@@ -190,6 +194,9 @@ def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         > 0 prints liblinear-style progress and the final objective.
     stop : uint8 array of shape (1,), default=None
         The fit's shared stop flag.
+    use_ones : bool, default=True
+        Read only the indices when every stored value is 1 (``XT.ones``,
+        rule 9); False reads the values anyway (for tests and measurements).
 
     Returns
     -------
@@ -225,22 +232,23 @@ def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.n_used = 0.0
     p.shrinking = shrinking
     p.stop = &stop[0]
+    cdef bint ones = use_ones and XT.ones
     if XT.data.dtype == np.float32:
         if XT.indices.dtype == np.int32:
             return _run[float, int32_t](XT.data, XT.indices, XT.indptr, &p,
-                                        tol, max_iter, seed, verbose)
+                                        tol, max_iter, seed, verbose, ones)
         return _run[float, int64_t](XT.data, XT.indices, XT.indptr, &p, tol,
-                                    max_iter, seed, verbose)
+                                    max_iter, seed, verbose, ones)
     if XT.indices.dtype == np.int32:
         return _run[double, int32_t](XT.data, XT.indices, XT.indptr, &p, tol,
-                                     max_iter, seed, verbose)
+                                     max_iter, seed, verbose, ones)
     return _run[double, int64_t](XT.data, XT.indices, XT.indptr, &p, tol,
-                                 max_iter, seed, verbose)
+                                 max_iter, seed, verbose, ones)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
                  const index_t[::1] indptr, Problem* p, double tol,
-                 int max_iter, uint64_t seed, int verbose):
+                 int max_iter, uint64_t seed, int verbose, bint ones):
     cdef Py_ssize_t nf = p.n_features, j
     cdef Py_ssize_t n_total = nf + (1 if p.bias != 0.0 else 0)
     order = np.arange(max(n_total, 1), dtype=np.intp)
@@ -253,7 +261,10 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     cdef bint finite = True
 
     with nogil:
-        bad = _prepare(X_data, X_ind, &indptr[0], p, &bad_row)
+        if ones:
+            bad = _prepare(X_data, X_ind, &indptr[0], p, &bad_row, <Ones*>NULL)
+        else:
+            bad = _prepare(X_data, X_ind, &indptr[0], p, &bad_row, <Valued*>NULL)
     if bad == BAD_LABEL:
         raise ValueError(bad_label_message("l1_cd", bad_row))
     if bad == BAD_W:
@@ -265,8 +276,12 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
             p.w[j] = 0.0
         return 0, int(CONVERGED), 0.0
     with nogil:
-        n_iter = _solve(X_data, X_ind, &indptr[0], p, &order_v[0], n_total,
-                        tol, max_iter, seed, verbose, &measure, &status)
+        if ones:
+            n_iter = _solve(X_data, X_ind, &indptr[0], p, &order_v[0], n_total,
+                            tol, max_iter, seed, verbose, &measure, &status, <Ones*>NULL)
+        else:
+            n_iter = _solve(X_data, X_ind, &indptr[0], p, &order_v[0], n_total,
+                            tol, max_iter, seed, verbose, &measure, &status, <Valued*>NULL)
         for j in range(nf + 1):
             if not isfinite(p.w[j]):
                 finite = False
@@ -324,7 +339,7 @@ cdef inline void _derivative_step(const Sample* s, double x, double* g,
 cdef inline void _col_derivatives(const floating* data, const index_t* indices,
                                   Py_ssize_t start, Py_ssize_t end,
                                   const Problem* p, double* G_loss,
-                                  double* H) noexcept nogil:
+                                  double* H, const values_t* kind) noexcept nogil:
     """``G_loss = -sum_{b_i>0} C_i v_i b_i`` and ``H = sum_{b_i>0} C_i v_i^2``
     (not yet doubled), each in four partial sums (rule 7): entry ``q`` of the
     column goes to sum ``q % 4``; then ``(s0 + s1) + (s2 + s3)``."""
@@ -335,17 +350,17 @@ cdef inline void _col_derivatives(const floating* data, const index_t* indices,
     if indices != NULL:
         k = start
         while k + 4 <= end:
-            _derivative_step(&smp[indices[k]], data[k], &g0, &h0)
-            _derivative_step(&smp[indices[k + 1]], data[k + 1], &g1, &h1)
-            _derivative_step(&smp[indices[k + 2]], data[k + 2], &g2, &h2)
-            _derivative_step(&smp[indices[k + 3]], data[k + 3], &g3, &h3)
+            _derivative_step(&smp[indices[k]], value_at(kind, data, k), &g0, &h0)
+            _derivative_step(&smp[indices[k + 1]], value_at(kind, data, k + 1), &g1, &h1)
+            _derivative_step(&smp[indices[k + 2]], value_at(kind, data, k + 2), &g2, &h2)
+            _derivative_step(&smp[indices[k + 3]], value_at(kind, data, k + 3), &g3, &h3)
             k += 4
         if k < end:
-            _derivative_step(&smp[indices[k]], data[k], &g0, &h0)
+            _derivative_step(&smp[indices[k]], value_at(kind, data, k), &g0, &h0)
         if k + 1 < end:
-            _derivative_step(&smp[indices[k + 1]], data[k + 1], &g1, &h1)
+            _derivative_step(&smp[indices[k + 1]], value_at(kind, data, k + 1), &g1, &h1)
         if k + 2 < end:
-            _derivative_step(&smp[indices[k + 2]], data[k + 2], &g2, &h2)
+            _derivative_step(&smp[indices[k + 2]], value_at(kind, data, k + 2), &g2, &h2)
     else:
         i = 0
         while i + 4 <= n:
@@ -371,14 +386,15 @@ cdef inline void _axpy_step(Sample* s, double ax) noexcept nogil:
 
 cdef inline void _col_axpy(double a, const floating* data,
                            const index_t* indices, Py_ssize_t start,
-                           Py_ssize_t end, const Problem* p) noexcept nogil:
+                           Py_ssize_t end, const Problem* p,
+                           const values_t* kind) noexcept nogil:
     """``b_i += a v_i`` along the column."""
     cdef Py_ssize_t k, i
     cdef Sample* smp = p.samples
     cdef double ab = a * p.bias
     if indices != NULL:
         for k in range(start, end):
-            _axpy_step(&smp[indices[k]], a * data[k])
+            _axpy_step(&smp[indices[k]], a * value_at(kind, data, k))
     else:
         for i in range(p.n_samples):
             _axpy_step(&smp[i], ab)
@@ -398,7 +414,7 @@ cdef inline void _move_step(Sample* s, double ax, double* old,
 cdef inline double _col_move(double a, const floating* data,
                              const index_t* indices, Py_ssize_t start,
                              Py_ssize_t end, const Problem* p,
-                             double* loss_old) noexcept nogil:
+                             double* loss_old, const values_t* kind) noexcept nogil:
     """``b_i += a v_i`` along the column; returns ``sum C_i b_i^2`` over the
     new ``b_i > 0``, and the same sum over the old ones into ``loss_old``
     unless it is NULL."""
@@ -408,7 +424,7 @@ cdef inline double _col_move(double a, const floating* data,
     cdef Sample* smp = p.samples
     if indices != NULL:
         for k in range(start, end):
-            _move_step(&smp[indices[k]], a * data[k], &old, &new)
+            _move_step(&smp[indices[k]], a * value_at(kind, data, k), &old, &new)
     else:
         for i in range(p.n_samples):
             _move_step(&smp[i], ab, &old, &new)
@@ -418,21 +434,21 @@ cdef inline double _col_move(double a, const floating* data,
 
 
 cdef void _set_b(const floating* data, const index_t* indices,
-                 const index_t* indptr, const Problem* p) noexcept nogil:
+                 const index_t* indptr, const Problem* p, const values_t* kind) noexcept nogil:
     """``b = 1 - y * (X~ w)``, column by column."""
     cdef Py_ssize_t i, j
     for i in range(p.n_samples):
         p.samples[i].b = 1.0
     for j in range(p.n_features):
         if p.w[j] != 0.0:
-            _col_axpy(-p.w[j], data, indices, indptr[j], indptr[j + 1], p)
+            _col_axpy(-p.w[j], data, indices, indptr[j], indptr[j + 1], p, kind)
     if p.bias != 0.0 and p.w[p.n_features] != 0.0:
-        _col_axpy(-p.w[p.n_features], data, <const index_t*>NULL, 0, 0, p)
+        _col_axpy(-p.w[p.n_features], data, <const index_t*>NULL, 0, 0, p, kind)
 
 
 cdef int _prepare(const floating* data, const index_t* indices,
                   const index_t* indptr, Problem* p,
-                  Py_ssize_t* bad_row) noexcept nogil:
+                  Py_ssize_t* bad_row, const values_t* kind) noexcept nogil:
     """Check labels, costs and the start point; set ``b``, ``xj_sq``, ``n_used``.
 
     Returns 0, or a :class:`Bad` code (with ``bad_row`` for labels and costs).
@@ -455,7 +471,7 @@ cdef int _prepare(const floating* data, const index_t* indices,
         acc = 0.0
         for k in range(indptr[j], indptr[j + 1]):
             i = indices[k]
-            v = p.y[i] * data[k]
+            v = p.y[i] * value_at(kind, data, k)
             acc += p.cost[i] * v * v
         p.xj_sq[j] = acc
     acc = 0.0
@@ -463,14 +479,14 @@ cdef int _prepare(const floating* data, const index_t* indices,
         v = p.y[i] * p.bias
         acc += p.cost[i] * v * v
     p.xj_sq[nf] = acc
-    _set_b(data, indices, indptr, p)
+    _set_b(data, indices, indptr, p, kind)
     return 0
 
 
 cdef bint _line_search(const floating* data, const index_t* indices,
                        Py_ssize_t start, Py_ssize_t end, const Problem* p,
                        double wj, double G_loss, double xsq,
-                       double* d_io) noexcept nogil:
+                       double* d_io, const values_t* kind) noexcept nogil:
     """Backtrack from the Newton step ``d_io`` (module docstring).
 
     On return ``b`` matches ``w_j + d_io`` unless every trial failed (the
@@ -485,11 +501,11 @@ cdef bint _line_search(const floating* data, const index_t* indices,
         cond = fabs(wj + d) - fabs(wj) - SIGMA * delta
         if xsq * d * d + G_loss * d + cond <= 0.0:
             # The upper bound of the loss change already suffices.
-            _col_axpy(d_diff, data, indices, start, end, p)
+            _col_axpy(d_diff, data, indices, start, end, p, kind)
             d_io[0] = d
             return False
         loss_new = _col_move(d_diff, data, indices, start, end, p,
-                             &loss_old if trial == 0 else NULL)
+                             &loss_old if trial == 0 else NULL, kind)
         cond = cond + loss_new - loss_old
         if cond <= 0.0:
             d_io[0] = d
@@ -504,7 +520,7 @@ cdef bint _line_search(const floating* data, const index_t* indices,
 cdef Py_ssize_t _pass(const floating* data, const index_t* indices,
                       const index_t* indptr, const Problem* p,
                       Py_ssize_t* order, Py_ssize_t n_active,
-                      Pass* ps) except -1 nogil:
+                      Pass* ps, const values_t* kind) except -1 nogil:
     """One pass over ``order[:n_active]``, in that order.
 
     Returns the new active set size: shrunk variables are swapped behind it.
@@ -535,7 +551,7 @@ cdef Py_ssize_t _pass(const floating* data, const index_t* indices,
             budget = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
             if poll(p.stop):
                 break
-        _col_derivatives(data, col, start, end, p, &G_loss, &H)
+        _col_derivatives(data, col, start, end, p, &G_loss, &H, kind)
         G_loss *= 2.0
         H *= 2.0
         if not (isfinite(G_loss) and isfinite(H)):
@@ -574,9 +590,9 @@ cdef Py_ssize_t _pass(const floating* data, const index_t* indices,
             d = -wj
         if fabs(d) < D_MIN:
             continue
-        if _line_search(data, col, start, end, p, wj, G_loss, p.xj_sq[j], &d):
+        if _line_search(data, col, start, end, p, wj, G_loss, p.xj_sq[j], &d, kind):
             w[j] = wj + d
-            _set_b(data, indices, indptr, p)
+            _set_b(data, indices, indptr, p, kind)
             ps.n_reset += 1
         else:
             w[j] = wj + d
@@ -588,7 +604,8 @@ cdef Py_ssize_t _pass(const floating* data, const index_t* indices,
 cdef int _solve(const floating* data, const index_t* indices,
                 const index_t* indptr, const Problem* p, Py_ssize_t* order,
                 Py_ssize_t n_total, double tol, int max_iter, uint64_t seed,
-                int verbose, double* measure, int* status) except -1 nogil:
+                int verbose, double* measure, int* status,
+                const values_t* kind) except -1 nogil:
     """Passes until the stopping rule holds over all variables, ``max_iter``,
     or a stop."""
     cdef Py_ssize_t n_active = n_total
@@ -602,7 +619,7 @@ cdef int _solve(const floating* data, const index_t* indices,
     status[0] = MAX_ITER
     while n_iter < max_iter:
         shuffle(order, n_active, &state)
-        n_active = _pass(data, indices, indptr, p, order, n_active, &ps)
+        n_active = _pass(data, indices, indptr, p, order, n_active, &ps, kind)
         if ps.overflow:
             status[0] = DIVERGED
             break

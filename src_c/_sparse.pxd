@@ -84,6 +84,16 @@ cdef inline void ones_axpy(double a, const index_t* indices, Py_ssize_t start,
         w[indices[k]] += a
 
 
+cdef inline double value_at(const values_t* kind, const floating* data,
+                            Py_ssize_t k) noexcept nogil:
+    """Stored value ``k``: 1 without reading it when ``values_t`` is ``Ones``
+    (the compiler then drops the product with it: ``x * 1.0`` is ``x``)."""
+    if values_t is Ones:
+        return 1.0
+    else:
+        return data[k]
+
+
 cdef inline double dot_from(const values_t* kind, double acc, const floating* data,
                             const index_t* indices, Py_ssize_t start, Py_ssize_t end,
                             const double* w) noexcept nogil:

@@ -37,10 +37,13 @@ def a9a():
 
 @pytest.fixture(scope="session")
 def a9a_ones(a9a):
-    """``head(n, dtype, index)``: the first ``n`` rows of a9a (every value 1)
-    as ``(proof, y in {-1, +1})``, with the given value and index types."""
-    def head(n, dtype=np.float64, index=np.int32):
+    """``head(n, dtype, index, transposed=False)``: the first ``n`` rows of a9a
+    (every value 1) as ``(proof, y in {-1, +1})``, with the given value and
+    index types; the proof is of X, or of X.T in CSR form (``transposed``)."""
+    def head(n, dtype=np.float64, index=np.int32, transposed=False):
         X = sp.csr_matrix(a9a[0][:n], dtype=dtype)
+        if transposed:
+            X = X.T.tocsr()
         X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
         P = proved_csr(X)
         assert P.ones

@@ -324,3 +324,20 @@ def test_exhausted_line_search_recomputes_b(capsys):
         w_ref, n_ref, _ = reference_l1_cd(X, y, cost, bias=1.0, tol=1e-3, max_iter=max_iter, seed=1, w0=w0)
         assert n_iter == n_ref
         np.testing.assert_allclose(w, w_ref, rtol=0, atol=1e-10 * np.abs(w_ref).max())
+
+
+@pytest.mark.parametrize("dtype, index", [(np.float64, np.int32), (np.float32, np.int64)])
+def test_columns_of_ones_read_without_values_give_the_same_bits(a9a_ones, dtype, index):
+    """0/1 features (XT.ones): the column walks read only the indices (rule 9
+    of the kernel), to the same bits as the walks that read the values,
+    line searches included."""
+    XT, y = a9a_ones(1500, dtype, index, transposed=True)
+    runs = []
+    for use_ones in (True, False):
+        w = np.zeros(XT.n_rows + 1)
+        out = l1_cd(XT, y, np.full(XT.n_cols, 0.5), w, bias=1.0, tol=1e-4, max_iter=200, seed=3,
+                    use_ones=use_ones)
+        runs.append((out, w))
+    assert runs[0][0] == runs[1][0]
+    assert runs[0][0][0] >= 5
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])

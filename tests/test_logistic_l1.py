@@ -128,17 +128,13 @@ def test_columns_of_ones_read_without_values_give_the_same_bits(a9a_ones, gram, 
     only the indices (rule 7 of the kernel), to the same bits as the walks
     that read the values: the steps and the solution."""
     P, y = a9a_ones(1200, dtype, index)
-    X = P.to_scipy()
-    XT = sp.csr_matrix(X.T)
-    XT.indices, XT.indptr = XT.indices.astype(index), XT.indptr.astype(index)
-    XT = proved_csr(XT)
-    assert XT.ones
+    XT, _ = a9a_ones(1200, dtype, index, transposed=True)
     kw = dict(bias=1.0, l1=1.0, l2=0.0, reg_bias=True, rule=0, tol=1e-6, max_iter=50, seed=5,
               X=P if gram else None)
     runs = []
     for use_ones in (True, False):
-        w = np.zeros(X.shape[1] + 1)
-        out = _glmnet_fast.glmnet(XT, y, np.full(X.shape[0], 2.0), w, use_ones=use_ones, **kw)
+        w = np.zeros(P.n_cols + 1)
+        out = _glmnet_fast.glmnet(XT, y, np.full(P.n_rows, 2.0), w, use_ones=use_ones, **kw)
         runs.append((out, w))
     assert runs[0][0] == runs[1][0]
     assert runs[0][0][0] >= 3
