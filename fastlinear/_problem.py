@@ -42,6 +42,7 @@ problem ``k`` gets ``class_weight[k]`` and every other sample keeps
 ``classes_[1]`` (scikit-learn's convention for ``coef_``).
 """
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import scipy.sparse as sp
@@ -116,6 +117,10 @@ class LinearProblem:
         Whether the bias weight is penalised (liblinear) or not.
     lam : float
         The weight of the L2 penalty: 1, or 0 for none.
+    counts : ndarray of shape (n_samples,) or None
+        The samples of positive weight each row stands for when identical
+        samples were merged (:mod:`fastlinear._merge`); None: one each.
+        Only liblinear's tolerance factor ``min(#pos, #neg) / n`` reads it.
     """
 
     X: CSR
@@ -127,6 +132,7 @@ class LinearProblem:
     penalty: str = "l2"
     reg_bias: bool = True
     lam: float = 1.0
+    counts: Optional[np.ndarray] = None
 
     @property
     def n_samples(self):
@@ -256,10 +262,13 @@ class OneVsRest:
         Weighted samples per class, when X holds only part of the data (a
         block of a distributed fit): ``"balanced"`` weights come from the
         counts over the whole data.  Default: counted in ``y_ind``.
+    counts : ndarray of shape (n_samples,), default=None
+        The samples each row stands for (merged rows:
+        :attr:`LinearProblem.counts`).
     """
 
     def __init__(self, X, y_ind, classes, C, class_weight, sample_weight, loss,
-                 bias, penalty="l2", class_counts=None):
+                 bias, penalty="l2", class_counts=None, counts=None):
         self.X = X
         self.y_ind = y_ind
         self.classes = classes
@@ -268,6 +277,7 @@ class OneVsRest:
         self.loss = loss
         self.bias = float(bias)
         self.penalty = penalty
+        self.counts = counts
         n_classes = classes.shape[0]
         if class_counts is None:
             class_counts = np.bincount(y_ind, weights=sample_weight, minlength=n_classes)
@@ -296,7 +306,7 @@ class OneVsRest:
         """The binary problem ``k`` (labels and costs built now)."""
         y_pm = self.labels(k)
         return LinearProblem(self.X, y_pm, self.costs(k, y_pm), self.loss,
-                             self.bias, penalty=self.penalty)
+                             self.bias, penalty=self.penalty, counts=self.counts)
 
     def __iter__(self):
         return (self.problem(k) for k in range(self.n_problems))

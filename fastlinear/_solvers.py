@@ -332,13 +332,18 @@ def crammer_singer(problem, *, tol, max_iter, seed, verbose=0, stop=None):
 
 def newton_tol(problem, tol):
     """liblinear's primal tolerance: ``tol`` scaled by ``max(min(n+, n-), 1) / n``
-    for classification (``n`` counts the samples of positive cost), as is for
+    for classification (``n`` counts the samples of positive cost, each merged
+    row as the samples it stands for: ``problem.counts``), as is for
     regression."""
     if problem.is_regression:
         return float(tol)
     used = problem.cost > 0
-    n_pos = int(np.count_nonzero(used & (problem.y > 0)))
-    n_used = int(np.count_nonzero(used))
+    if problem.counts is None:
+        n_pos = int(np.count_nonzero(used & (problem.y > 0)))
+        n_used = int(np.count_nonzero(used))
+    else:
+        n_pos = int(np.sum(problem.counts[used & (problem.y > 0)]))
+        n_used = int(np.sum(problem.counts[used]))
     return float(tol) * max(min(n_pos, n_used - n_pos), 1) / max(n_used, 1)
 
 

@@ -75,6 +75,9 @@ class ClassificationData(NamedTuple):
     #: (a path over C): a dict filled by :func:`transposed`, or None (a
     #: single fit: nothing kept).
     derived: dict | None = None
+    #: The samples each row stands for (``fastlinear._merge.merged``), or
+    #: None: one each.
+    counts: np.ndarray | None = None
 
 
 class RegressionData(NamedTuple):

@@ -50,6 +50,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _logistic_fast, _solver_table
 from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
+from ._merge import merged
 from ._parallel import blas_threads, new_stop_flag
 from ._problem import LinearProblem
 from ._solvers import (
@@ -541,6 +542,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         solver = self._resolved_solver(data)
         stop = new_stop_flag() if stop is None else stop
         check_weight_memory(X.n_cols, 8 * n_classes + 8, "LogisticRegression.fit")
+        if solver not in ("svrg", "sgd") and not (solver == "liblinear" and self.dual):
+            # The primal solvers on the distinct samples (fastlinear._merge).
+            data = merged(data, caller="LogisticRegression.fit")
+            X, sample_weight = data.X, data.sample_weight
         counts = np.bincount(data.y_ind, weights=sample_weight, minlength=n_classes)
         class_weight = check_class_weight(self.class_weight, classes, counts)
         C, lam = self._C()
@@ -583,7 +588,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         l1, l2 = (1.0, 0.0) if liblinear else (l1_ratio, 1.0 - l1_ratio)
         problem = LinearProblem(data.X, y_pm, cost, "logistic", self._bias(),
                                 penalty="l1" if liblinear else "l2", reg_bias=liblinear,
-                                lam=l2)
+                                lam=l2, counts=data.counts)
         start = self._start(data, 1)
         w0 = None if start is None else start[:, 0]
         if w0 is None and not liblinear:
@@ -664,7 +669,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         liblinear = solver == "liblinear"
         y_pm = np.where(data.y_ind == 1, 1.0, -1.0)
         problem = LinearProblem(data.X, y_pm, cost, "logistic", self._bias(),
-                                reg_bias=liblinear, lam=lam)
+                                reg_bias=liblinear, lam=lam, counts=data.counts)
         start = self._start(data, 1)
         w0 = None if start is None else start[:, 0]
         if self.max_iter == 0:

@@ -36,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
+from ._merge import merged
 from ._parallel import blas_threads, n_threads_for, new_stop_flag, run
 from ._problem import OneVsRest, crammer_singer_problem, weights_with_bias
 from ._solvers import (
@@ -327,8 +328,13 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
             self._fit_crammer_singer(data, rng, stop)
             return self
         bias = self._bias()
+        if solver == "l1_cd":
+            # The L1 solver on the distinct samples (fastlinear._merge); it
+            # keeps no dual variables, the only per-sample result.
+            data = merged(data, caller="LinearSVC.fit")
         ovr = OneVsRest(data.X, data.y_ind, data.classes, self.C, self.class_weight,
-                        data.sample_weight, self.loss, bias, penalty=self.penalty)
+                        data.sample_weight, self.loss, bias, penalty=self.penalty,
+                        counts=data.counts)
         n_problems = ovr.n_problems
         seeds = rng.randint(np.iinfo(np.int32).max, size=n_problems)
         previous = None if start is None else start.alpha

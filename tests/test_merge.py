@@ -1,0 +1,168 @@
+"""Identical samples merged for the primal solvers (fastlinear._merge)."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastlinear import LogisticRegression, _merge
+from fastlinear._csr_fast import row_groups
+from fastlinear._problem import LinearProblem
+from fastlinear._solvers import newton_tol
+from fastlinear._validation import ClassificationData, proved_csr
+
+
+def _groups_by_python(X, labels):
+    """The twin of row_groups: a dict of (label, indices, values) per row."""
+    X = sp.csr_matrix(X)
+    seen, first = {}, []
+    for i in range(X.shape[0]):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        key = (int(labels[i]), tuple(X.indices[lo:hi].tolist()),
+               tuple(float(v) + 0.0 for v in X.data[lo:hi]))
+        first.append(seen.setdefault(key, i))
+    return np.array(first)
+
+
+def _with_repeats(seed=0, n=400, d=30, dtype=np.float64, index=np.int32):
+    """Random rows, a third of them drawn again (some with the other label)."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.15, format="csr", random_state=rng, dtype=dtype)
+    X.data = np.round(X.data * 3) / 3         # few distinct values
+    picks = rng.integers(0, n, n // 3)
+    X = sp.vstack([X, X[picks]]).tocsr()
+    labels = rng.integers(0, 3, n)
+    again = np.where(rng.random(picks.size) < 0.8, labels[picks], rng.integers(0, 3, picks.size))
+    labels = np.concatenate([labels, again])
+    X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
+    return X, labels.astype(np.intp)
+
+
+@pytest.mark.parametrize("dtype, index", [(np.float64, np.int32), (np.float32, np.int64)])
+def test_row_groups_matches_its_twin(dtype, index):
+    X, labels = _with_repeats(dtype=dtype, index=index)
+    first = row_groups(proved_csr(X), labels)
+    np.testing.assert_array_equal(first, _groups_by_python(X, labels))
+    assert np.count_nonzero(first != np.arange(X.shape[0])) > 50
+
+
+def test_row_groups_compares_values_not_their_storage():
+    """-0.0 and 0.0 are one value; a stored zero is not an absent entry;
+    empty rows with one label are one group; the label splits groups."""
+    X = sp.csr_matrix((np.array([0.0, -0.0, 0.0, 2.0, 2.0]),
+                       np.array([1, 1, 1, 0, 0]), np.array([0, 1, 2, 3, 3, 3, 4, 5, 5])),
+                      shape=(8, 3))
+    labels = np.array([0, 0, 1, 0, 0, 0, 0, 0], dtype=np.intp)
+    # rows: {1: 0}, {1: -0}, {1: 0} (label 1), {}, {}, {0: 2}, {0: 2}, {}
+    first = row_groups(proved_csr(X), labels)
+    np.testing.assert_array_equal(first, [0, 0, 2, 3, 3, 5, 5, 3])
+    assert row_groups(proved_csr(sp.csr_matrix((0, 3))), np.zeros(0, dtype=np.intp)).shape == (0,)
+    with pytest.raises(ValueError, match="labels must have shape"):
+        row_groups(proved_csr(X), labels[:3])
+
+
+def _data(X, y_ind, sample_weight, derived=None):
+    return ClassificationData(proved_csr(sp.csr_matrix(X)), np.asarray(y_ind, dtype=np.intp),
+                              np.unique(y_ind), np.asarray(sample_weight, dtype=np.float64),
+                              derived=derived)
+
+
+def test_merged_sums_weights_and_counts_the_samples_of_positive_weight():
+    X = np.array([[1.0, 0], [1, 0], [0, 2], [1, 0], [0, 2], [3, 3]])
+    y = [0, 0, 1, 0, 0, 1]
+    sw = [1.0, 0.0, 2.0, 0.5, 1.0, 1.0]
+    data = _merge.merged(_data(X, y, sw, derived={}))
+    np.testing.assert_array_equal(data.X.to_scipy().toarray(), [[1, 0], [0, 2], [0, 2], [3, 3]])
+    np.testing.assert_array_equal(data.y_ind, [0, 1, 0, 1])
+    np.testing.assert_array_equal(data.sample_weight, [1.5, 2.0, 1.0, 1.0])
+    np.testing.assert_array_equal(data.counts, [2, 1, 1, 1])
+    # The merged rows' derived values are kept apart from the full rows'.
+    assert data.derived is not None and "XT" not in data.derived
+    assert _merge.merged(data) is data           # (merged data is not merged again)
+
+
+def test_merged_leaves_data_with_few_repeats_alone():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 4))
+    X[:4] = X[4:8]                               # 4 repeats in 50: under MERGE_SHARE
+    data = _data(X, np.arange(50) % 2 * 0, np.ones(50))
+    data = data._replace(y_ind=np.zeros(50, dtype=np.intp))
+    assert _merge.merged(data) is data
+
+
+def test_liblinear_tolerance_counts_the_samples_a_row_stands_for():
+    X, labels = _with_repeats(seed=3)
+    y = np.where(labels == 1, 1.0, -1.0)
+    full = _data(X, (labels == 1).astype(int), np.ones(X.shape[0]))
+    merged = _merge.merged(full)
+    assert merged.X.n_rows < full.X.n_rows
+    y_m = np.where(merged.y_ind == 1, 1.0, -1.0)
+    p_full = LinearProblem(full.X, y, np.ones(X.shape[0]), "logistic", 1.0)
+    p_merged = LinearProblem(merged.X, y_m, merged.sample_weight, "logistic", 1.0,
+                             counts=merged.counts)
+    assert newton_tol(p_merged, 1e-2) == newton_tol(p_full, 1e-2)
+    # (without the counts, each merged row would count once)
+    p_rows = LinearProblem(merged.X, y_m, merged.sample_weight, "logistic", 1.0)
+    assert newton_tol(p_rows, 1e-2) != newton_tol(p_full, 1e-2)
+
+
+@pytest.mark.parametrize("params", [
+    dict(),                                               # newton-cholesky
+    dict(solver="liblinear"),                             # liblinear -s 0
+    dict(l1_ratio=1.0),                                   # newGLMNET, free intercept
+    dict(solver="liblinear", l1_ratio=1.0),               # liblinear -s 6
+    dict(solver="newton-cg"),
+    dict(class_weight="balanced"),
+])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_fits_on_merged_rows_solve_the_same_problem(monkeypatch, params, n_classes):
+    """The same optimum, merged or not (objectives within the solvers' tol;
+    weights to 1e-5 where the optimum is unique), with the same classes."""
+    if n_classes == 3 and params.get("solver") == "liblinear":
+        pytest.skip("liblinear is binary")
+    X, labels = _with_repeats(seed=5, n=300, d=12)
+    y = labels % n_classes
+    repeats = np.count_nonzero(row_groups(proved_csr(X), y.astype(np.intp)) != np.arange(len(y)))
+    assert repeats >= _merge.MERGE_SHARE * len(y)
+    kw = dict(C=3.0, tol=1e-8, max_iter=500, random_state=0, **params)
+    merged = LogisticRegression(**kw).fit(X, y)
+    monkeypatch.setattr(_merge, "MERGE_SHARE", 2.0)          # never merge
+    plain = LogisticRegression(**kw).fit(X, y)
+    np.testing.assert_array_equal(merged.classes_, plain.classes_)
+    if params.get("l1_ratio") and params.get("solver") == "liblinear":
+        atol = 1e-3                                   # (-s 6 stops on a relative rule)
+    else:
+        atol = 1e-5
+    np.testing.assert_allclose(merged.coef_, plain.coef_, atol=atol)
+    np.testing.assert_allclose(merged.intercept_, plain.intercept_, atol=atol)
+    np.testing.assert_allclose(merged.predict_proba(X), plain.predict_proba(X), atol=atol)
+
+
+def test_fit_on_repeats_equals_the_fit_on_weights():
+    """Repeating a row k times is weighting it by k: with merging the two fits
+    solve the same rows (scikit-learn's sample-weight equivalence)."""
+    X, labels = _with_repeats(seed=9, n=200, d=10)
+    y = labels % 2
+    rows = np.arange(X.shape[0])
+    first = row_groups(proved_csr(X), y.astype(np.intp))
+    keep = np.flatnonzero(first == rows)
+    weights = np.bincount(first, minlength=X.shape[0])[keep].astype(float)
+    a = LogisticRegression(C=2.0, tol=1e-10).fit(X, y)
+    b = LogisticRegression(C=2.0, tol=1e-10).fit(X[keep], y[keep], sample_weight=weights)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_l1_svm_on_merged_rows_solves_the_same_problem(monkeypatch, n_classes):
+    """LinearSVC(penalty="l1") (liblinear -s 5) on the distinct rows: the same
+    weights as on every row, and liblinear's tolerance counts every sample."""
+    from fastlinear import LinearSVC
+
+    X, labels = _with_repeats(seed=11, n=300, d=12)
+    y = labels % n_classes
+    kw = dict(C=0.5, penalty="l1", dual=False, tol=1e-8, max_iter=5000, random_state=0)
+    merged = LinearSVC(**kw).fit(X, y)
+    monkeypatch.setattr(_merge, "MERGE_SHARE", 2.0)
+    plain = LinearSVC(**kw).fit(X, y)
+    np.testing.assert_allclose(merged.coef_, plain.coef_, atol=1e-5)
+    np.testing.assert_allclose(merged.intercept_, plain.intercept_, atol=1e-5)
+    assert not hasattr(merged, "dual_coef_")
