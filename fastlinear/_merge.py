@@ -19,15 +19,16 @@ ones, whose passes visit samples.
 
 The cost: one pass that hashes every row (``_csr_fast.row_groups``, about
 1 ms on w8a) and, when at least ``MERGE_SHARE`` of the rows repeat another,
-a copy of the distinct rows (the proof of ``X[rows]``), kept in the data's
-``derived`` values so that a path over C or a fold's fits make it once.
+a copy of the distinct rows (the proof of ``X[rows]``, for an X of at most
+``MERGE_MAX_BYTES``), kept in the data's ``derived`` values so that a path
+over C or a fold's fits make it once.
 """
 import numpy as np
 
 from ._csr_fast import row_groups
 from ._validation import proved_csr
 
-__all__ = ["MERGE_SHARE", "merged"]
+__all__ = ["MERGE_MAX_BYTES", "MERGE_SHARE", "merged"]
 
 #: Rows that repeat another row (with the same label), as a share of all
 #: rows, from which the primal solvers work on the distinct rows.  Merged
@@ -38,6 +39,9 @@ __all__ = ["MERGE_SHARE", "merged"]
 #: 1.33x, 1.14-1.20x.  The grouping costs about a pass over X, the copy of
 #: the distinct rows about four.
 MERGE_SHARE = 0.1
+#: The largest X (values and indices, in bytes) whose distinct rows are
+#: copied: beyond it the fit reads every row rather than hold a second X.
+MERGE_MAX_BYTES = 1 << 30
 
 
 def merged(data, caller="fit"):
@@ -74,8 +78,11 @@ def _groups(data, caller):
     """``(rows, inverse, X[rows])``: the first row of each group, the group of
     every row, and the proof of the distinct rows; None when they do not
     pay (``MERGE_SHARE``)."""
-    n = data.X.n_rows
+    X = data.X
+    n = X.n_rows
     if n == 0 or data.counts is not None:
+        return None
+    if X.nnz * (X.data.dtype.itemsize + X.indices.dtype.itemsize) > MERGE_MAX_BYTES:
         return None
     first = row_groups(data.X, data.y_ind)
     keep = first == np.arange(n)

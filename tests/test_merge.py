@@ -88,6 +88,15 @@ def test_merged_leaves_data_with_few_repeats_alone():
     assert _merge.merged(data) is data
 
 
+def test_merged_leaves_a_large_x_alone(monkeypatch):
+    """No second X beyond MERGE_MAX_BYTES: the fit reads every row."""
+    X = np.repeat(np.eye(4), 5, axis=0)
+    data = _data(X, np.zeros(20, dtype=int), np.ones(20))
+    assert _merge.merged(data).X.n_rows == 4
+    monkeypatch.setattr(_merge, "MERGE_MAX_BYTES", 20 * 12 - 1)
+    assert _merge.merged(data) is data
+
+
 def test_liblinear_tolerance_counts_the_samples_a_row_stands_for():
     X, labels = _with_repeats(seed=3)
     y = np.where(labels == 1, 1.0, -1.0)
