@@ -12,10 +12,12 @@ stands for (:attr:`fastlinear._problem.LinearProblem.counts`).  Every pass
 over X then reads fewer rows.  One-hot data repeats itself: a9a has 26,008
 distinct (row, label) pairs among 32,561 rows, w8a 34,780 among 49,749.
 
-Only the primal solvers of ``LogisticRegression`` solve the merged rows.
-Dual solvers are left alone (a merged row's dual box is the group's summed
-cost: another dual problem and other passes), and so are the stochastic
-ones, whose passes visit samples.
+The deterministic primal solvers of ``LogisticRegression`` and
+``LinearSVC(penalty="l1")`` solve the merged rows; neither keeps a result
+per sample.  Dual solvers are left alone (a merged row's dual box is the
+group's summed cost: another dual problem and other passes, and
+``dual_coef_`` is per sample), and so are the stochastic ones, whose passes
+visit samples.
 
 The cost: one pass that hashes every row (``_csr_fast.row_groups``, about
 1 ms on w8a) and, when at least ``MERGE_SHARE`` of the rows repeat another,
