@@ -57,7 +57,8 @@ from .svr import LinearSVR
 
 __all__ = ["ModelFormatError", "OneClassModel", "liblinear_label_order", "liblinear_model_chunks",
            "liblinear_model_text", "liblinear_predict", "liblinear_predict_proba", "linear_scores",
-           "load_liblinear_model", "read_liblinear_model", "save_liblinear_model", "write_file"]
+           "load_liblinear_model", "one_class_model_chunks", "read_liblinear_model",
+           "save_liblinear_model", "write_file"]
 
 #: LIBLINEAR's solver types this version reads and writes, with the estimator
 #: parameters they mean (the number is LIBLINEAR's ``-s``); from the one table.
@@ -177,6 +178,18 @@ def liblinear_model_chunks(estimator, label_order=None, zero_bias=False):
     LIBLINEAR's ``-B 0`` writes it (``bias 0``, a zero weight row)."""
     header, W = _model_header(estimator, label_order, zero_bias)
     return itertools.chain((header,), _weight_lines(W))
+
+
+def one_class_model_chunks(solver_type, label, w, bias):
+    """The model file of a one-label training file, as LIBLINEAR writes it:
+    ``nr_class 1``, the label, and one weight column ``w`` (n_features, or
+    n_features + 1 with the bias weight last when ``bias >= 0``; ``bias``
+    -1 for none), in pieces as :func:`liblinear_model_chunks` gives them."""
+    w = np.asarray(w, dtype=np.float64).reshape(-1, 1)
+    n_features = w.shape[0] - (1 if bias >= 0 else 0)
+    header = (f"solver_type {solver_type}\nnr_class 1\nlabel {int(label)}\n"
+              f"nr_feature {n_features}\nbias {float(bias):.17g}\nw\n")
+    return itertools.chain((header,), _weight_lines(w))
 
 
 def liblinear_label_order(y):

@@ -41,6 +41,7 @@ from ._model_io import (
     liblinear_predict,
     liblinear_predict_proba,
     linear_scores,
+    one_class_model_chunks,
     read_liblinear_model,
     write_file,
 )
@@ -370,10 +371,15 @@ def cmd_train(args):
                        "a few values of -c")
     X, y = load_data(data_file, regression=regression)
     _check_squares(data_file, X)
-    if not regression and np.unique(y).shape[0] < 2:
-        raise CLIError(f"{data_file}: all samples have the label {y[0]}; training needs at least 2 classes")
+    one_label = not regression and np.unique(y).shape[0] < 2
+    if one_label and (opts["search"] or opts["folds"] is not None):
+        raise CLIError(f"{data_file}: all samples have the label {y[0]}; -v and -C need at "
+                       "least 2 classes (without them, train writes LIBLINEAR's one-class model)")
     params = _params(opts, y)
     start = time.perf_counter()
+    if one_label:
+        return _train_one_class(opts, X, y, model_file or os.path.basename(data_file) + ".model",
+                                start)
     if regression and opts["search"]:
         return _search_regression(opts, params, X, y, model_file, start)
     if regression and opts["folds"] is not None:
@@ -401,6 +407,60 @@ def cmd_train(args):
         f"{X.shape[0]} x {X.shape[1]} in {time.perf_counter() - start:.2f} s, "
         f"{int(np.max(est.n_iter_))} iterations; model saved to {model_file}",
     )
+    return 0
+
+
+def _train_one_class(opts, X, y, model_file, start):
+    """A file with one label: LIBLINEAR's ``nr_class 1`` model.
+
+    LIBLINEAR trains the binary problem of its solver with every sample
+    positive (cost ``C`` times the label's ``-w`` weight), except
+    Crammer and Singer's, whose weights stay 0; the model then labels every
+    sample with that label.  The same problem here, solved by the row's
+    solver with liblinear's stopping rule.
+    """
+    from ._problem import LinearProblem
+    from ._solvers import glmnet, logistic_dual_cd, newton, solve
+    from ._validation import proved_csr
+
+    row = _solver_table.by_number(opts["solver"])
+    label = int(y[0])
+    n, d = X.shape
+    value = opts["bias"] if opts["bias"] > 0 else 0.0     # the constant feature's value
+    max_iter = opts["max_iter"] or 1000
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        if row.kernel == "crammer_singer":
+            w, n_iter = np.zeros(d + 1), 0
+        else:
+            P = proved_csr(sp.csr_matrix(X), caller="train")
+            cost = np.full(n, opts["C"] * opts["weights"].get(label, 1.0))
+            loss = "logistic" if row.loss == "log_loss" else row.loss
+            problem = LinearProblem(P, np.ones(n), cost, loss, value, penalty=row.penalty)
+            tol, seed = opts["tol"], opts["seed"]
+            if row.number == 0:
+                sol = newton(problem, tol=tol, max_iter=max_iter, rule="liblinear")
+            elif row.number == 6:
+                XT = proved_csr(sp.csr_matrix(X).T.tocsr(), caller="train")
+                sol = glmnet(problem, XT, l1=1.0, l2=0.0, tol=tol, max_iter=max_iter, seed=seed)
+            elif row.number == 7:
+                sol = logistic_dual_cd(problem, tol=tol, max_iter=max_iter, seed=seed)
+            else:
+                XT = (proved_csr(sp.csr_matrix(X).T.tocsr(), caller="train")
+                      if row.kernel == "l1_cd" else None)
+                sol = solve(row.kernel, problem, tol=tol, max_iter=max_iter, seed=seed, XT=XT)
+            w, n_iter = sol.w, sol.n_iter
+    _report_warnings(opts, caught)
+    if opts["bias"] < 0:
+        w, bias = w[:-1], -1.0
+    elif opts["bias"] == 0:
+        w, bias = np.r_[w[:-1], 0.0], 0.0
+    else:
+        bias = opts["bias"]
+    _write(model_file, "model file", one_class_model_chunks(row.type_name, label, w, bias))
+    _say(opts, f"trained -s {opts['solver']} (C = {opts['C']:g}) on {n} x {d} in "
+               f"{time.perf_counter() - start:.2f} s, {int(n_iter)} iterations; one label "
+               f"({label}): a one-class model, as LIBLINEAR's; model saved to {model_file}")
     return 0
 
 

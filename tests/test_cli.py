@@ -621,7 +621,7 @@ def test_malformed_line(tmp_path, run_here):
     path.write_text("1.5 1:0.5\n-1 2:1\n")
     assert_usage_error(run_here("train", path), "label 1.5 is not an integer")
     path.write_text("1 1:0.5\n1 2:1\n")
-    assert_usage_error(run_here("train", path), "at least 2 classes")
+    assert_usage_error(run_here("train", "-v", "2", path), "-v and -C need at least 2 classes")
 
 
 def test_predict_scores_non_integer_true_labels_as_wrong(tmp_path, run_here):
@@ -1184,6 +1184,36 @@ def test_liblinear_models_of_one_class_or_no_feature_predict_as_liblinear(tmp_pa
         assert [float(line.split()[0]) for line in lines] == expected
         assert stdout.startswith("Accuracy = ")
     assert expected == [-1.0] * 4      # the one label, or the bias term's
+
+
+@pytest.mark.parametrize("solver", [0, 1, 2, 3, 4, 5, 6, 7])
+def test_train_on_one_label_writes_liblinears_one_class_model(tmp_path, run_here, solver):
+    """A file with one label: the model liblinear-official writes (``nr_class
+    1``, the binary problem with every sample positive at the label's
+    ``-w`` weight, zeros for Crammer and Singer): the same header lines and
+    weights to the tolerance, for -B 1, -1 and 0; predict gives the label."""
+    rng = np.random.default_rng(solver)
+    data = tmp_path / "one"
+    rows = []
+    for _ in range(60):
+        cols = sorted(set(rng.integers(1, 8, 3).tolist()))
+        rows.append("3 " + " ".join(f"{j}:{rng.normal():.3f}" for j in cols))
+    data.write_text("\n".join(rows) + "\n")
+    y, x = liblinearutil.svm_read_problem(str(data))
+    for options in (["-B", "1", "-w3", "2"], ["-B", "-1"], ["-B", "0", "-c", "0.5"]):
+        ours, theirs = tmp_path / "ours.model", tmp_path / "theirs.model"
+        args = ["-s", str(solver), "-e", "0.0001"] + options
+        liblinearutil.save_model(str(theirs), liblinearutil.train(y, x, " ".join(args + ["-q"])))
+        code, _, err = run_here("train", "-q", *args, data, ours)
+        assert code == 0, err
+        a, b = theirs.read_text().splitlines(), ours.read_text().splitlines()
+        assert b[:6] == a[:6]
+        assert b[1] == "nr_class 1"
+        np.testing.assert_allclose([float(v) for v in b[6:]], [float(v) for v in a[6:]],
+                                   rtol=1e-3, atol=1e-4)
+        code, _, err = run_here("predict", data, ours, tmp_path / "out")
+        assert code == 0, err
+        assert set((tmp_path / "out").read_text().split()) == {"3"}
 
 
 @pytest.mark.parametrize("solver", ["0", "1", "4"])
