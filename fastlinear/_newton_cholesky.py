@@ -128,7 +128,7 @@ such direction: the reduced Hessian (classes ``1..K-1``) is used as is.
 import numpy as np
 import scipy.linalg
 
-from . import _hessian_fast, _newton_fast
+from . import _hessian_fast, _multinomial_fast, _newton_fast
 from ._csr_fast import require_proved
 from ._losses import log1pexp_neg, sigmoid_neg
 from ._parallel import blas_threads, new_stop_flag
@@ -142,13 +142,12 @@ ARMIJO = 1e-4
 MAX_HALVINGS = 30
 #: The longest step tried after the full step: ``t = 2, 4, ...`` up to it.
 MAX_EXPANSION = 4.0
-#: A change of ``f`` below ``ROUNDING |f|`` is not resolved by ``f``.
-ROUNDING = 64 * np.finfo(np.float64).eps
-#: Accepted steps in a row that change ``f`` by rounding only and do not
-#: lower ``max |g|`` below the lowest seen before the solve counts as no
-#: longer moving (near the optimum the inexact steps make ``max |g|``
-#: oscillate).
-IDLE_STEPS = 3
+#: ``ROUNDING``: a change of ``f`` below ``ROUNDING |f|`` is not resolved by
+#: ``f``.  ``IDLE_STEPS``: accepted steps in a row that change ``f`` by
+#: rounding only and do not lower ``max |g|`` below the lowest seen before
+#: the solve counts as no longer moving (near the optimum the inexact steps
+#: make ``max |g|`` oscillate).  The multinomial kernel's rule, one definition.
+ROUNDING, IDLE_STEPS = _multinomial_fast.IDLE_RULE
 #: A Cholesky factor counts as failed when a pivot ``L_jj^2`` is below
 #: ``COLLINEAR H_jj``: column ``j`` of ``X~`` is then collinear with the
 #: columns before it to rounding level (float64 data with ``lam = 0`` gave

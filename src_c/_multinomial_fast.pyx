@@ -93,7 +93,7 @@ from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, pol
 
 from fastlinear._csr_fast import require_proved
 
-__all__ = ["LINE_SEARCH_FAILED", "hessp", "loss_grad", "newton"]
+__all__ = ["IDLE_RULE", "LINE_SEARCH_FAILED", "hessp", "loss_grad", "newton"]
 
 
 cdef extern from *:
@@ -118,6 +118,10 @@ LINE_SEARCH_FAILED = int(LS_FAILED)
 cdef double ARMIJO = 0.01       # sufficient decrease of the line search
 cdef double ROUNDING = 64 * DBL_EPSILON   # a change of f below ROUNDING |f| is not resolved
 cdef int IDLE_STEPS = 3         # such steps in a row without a lower max |G| end the solve (rule 3)
+
+#: ``(ROUNDING, IDLE_STEPS)``: rule 3's test of a solve that no longer
+#: moves, shared with ``fastlinear._newton_cholesky`` (one definition).
+IDLE_RULE = (ROUNDING, IDLE_STEPS)
 cdef double PCG_MIX = 0.01      # M = (1 - PCG_MIX) + PCG_MIX diag(H)
 cdef double NULL_CURVATURE = 1.0e-14   # d.Hd <= this * d.diag(H)d: null space
 
