@@ -13,11 +13,12 @@ over X then reads fewer rows.  One-hot data repeats itself: a9a has 26,008
 distinct (row, label) pairs among 32,561 rows, w8a 34,780 among 49,749.
 
 The deterministic primal solvers of ``LogisticRegression`` and
-``LinearSVC(penalty="l1")`` solve the merged rows; neither keeps a result
-per sample.  Dual solvers are left alone (a merged row's dual box is the
-group's summed cost: another dual problem and other passes, and
-``dual_coef_`` is per sample), and so are the stochastic ones, whose passes
-visit samples.
+``LinearSVC``'s primal solvers (``dual=False``) solve the merged rows;
+``LinearSVC``'s ``dual_coef_`` is then spread back over the samples (a
+primal solution's dual variable is ``C_i`` times a function of the
+sample's score, which a group shares).  Dual solvers are left alone (a
+merged row's dual box is the group's summed cost: another dual problem and
+other passes), and so are the stochastic ones, whose passes visit samples.
 
 The cost: one pass that hashes every row (``_csr_fast.row_groups``, about
 1 ms on w8a) and, when at least ``MERGE_SHARE`` of the rows repeat another,
@@ -52,8 +53,9 @@ def merged(data, caller="fit"):
     repeat another.
 
     The merged data keeps the first row of every group, in the order of the
-    rows; its ``sample_weight`` is the group's sum and its ``counts`` the
-    group's samples of positive weight.
+    rows; its ``sample_weight`` is the group's sum, its ``counts`` the
+    group's samples of positive weight, and its ``row_of`` the row of each
+    sample of ``data``.
     """
     cache = data.derived
     if cache is not None and "merged" in cache:
@@ -73,7 +75,7 @@ def merged(data, caller="fit"):
     if cache is not None:
         derived = cache.setdefault("merged_derived", {})
     return data._replace(X=X, y_ind=data.y_ind[rows], sample_weight=sample_weight,
-                         counts=counts, derived=derived)
+                         counts=counts, derived=derived, row_of=inverse)
 
 
 def _groups(data, caller):

@@ -78,6 +78,8 @@ class ClassificationData(NamedTuple):
     #: The samples each row stands for (``fastlinear._merge.merged``), or
     #: None: one each.
     counts: np.ndarray | None = None
+    #: Merged data: the row of each sample of the data it was merged from.
+    row_of: np.ndarray | None = None
 
 
 class RegressionData(NamedTuple):

@@ -328,9 +328,9 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
             self._fit_crammer_singer(data, rng, stop)
             return self
         bias = self._bias()
-        if solver == "l1_cd":
-            # The L1 solver on the distinct samples (fastlinear._merge); it
-            # keeps no dual variables, the only per-sample result.
+        full = data
+        if solver in ("l1_cd", "newton"):
+            # The primal solvers on the distinct samples (fastlinear._merge).
             data = merged(data, caller="LinearSVC.fit")
         ovr = OneVsRest(data.X, data.y_ind, data.classes, self.C, self.class_weight,
                         data.sample_weight, self.loss, bias, penalty=self.penalty,
@@ -339,6 +339,14 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         seeds = rng.randint(np.iinfo(np.int32).max, size=n_problems)
         previous = None if start is None else start.alpha
         previous_W = None if start is None else start.W
+        if data is not full:
+            # Start from the weights (a start always has them); the duals
+            # are per sample.  After the solve, sample i's dual is its row's
+            # times C_i / (the row's summed cost): the samples of a row share
+            # its score, and a primal dual is C_i times a function of it.
+            previous = None
+            full_ovr = OneVsRest(full.X, full.y_ind, full.classes, self.C, self.class_weight,
+                                 full.sample_weight, self.loss, bias, penalty=self.penalty)
         # Threads: over the problems of one-vs-rest, or inside one primal fit.
         outer = n_threads_for(self.n_jobs, n_problems)
         inner = n_threads_for(self.n_jobs, 2) if n_problems == 1 else 1
@@ -358,6 +366,11 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
                         w0=w0, stop=stop, n_threads=inner, XT=XT)
             if sol.alpha is None:  # the L1 problem has no dual variables here
                 return sol
+            if data is not full:
+                cost = full_ovr.costs(k)
+                row_cost = problem.cost[data.row_of]
+                share = np.divide(cost, row_cost, out=np.zeros_like(cost), where=row_cost > 0)
+                return sol._replace(alpha=sol.alpha[data.row_of] * share * full_ovr.labels(k))
             return sol._replace(alpha=sol.alpha * problem.y)
 
         # BLAS (the exact Newton steps' factorisations and sums) under one
@@ -366,7 +379,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         # threads, which changes them by rounding).
         with blas_threads(inner):
             solutions = run(solve_problem, range(n_problems), outer, stop)
-        self._set_fitted(solutions, data, np.array([sol.w for sol in solutions]))
+        self._set_fitted(solutions, full, np.array([sol.w for sol in solutions]))
         if self.penalty == "l1":
             self.__dict__.pop("dual_coef_", None)
         else:

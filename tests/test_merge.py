@@ -160,18 +160,28 @@ def test_fit_on_repeats_equals_the_fit_on_weights():
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("penalty", ["l1", "l2"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_l1_svm_on_merged_rows_solves_the_same_problem(monkeypatch, n_classes):
-    """LinearSVC(penalty="l1") (liblinear -s 5) on the distinct rows: the same
-    weights as on every row, and liblinear's tolerance counts every sample."""
+def test_primal_svm_on_merged_rows_solves_the_same_problem(monkeypatch, penalty, n_classes):
+    """LinearSVC(dual=False) (liblinear -s 5 and -s 2) on the distinct rows:
+    the same weights as on every row (liblinear's tolerance counts every
+    sample), and for the L2 penalty the same dual_coef_, one per sample:
+    a row's dual spread over its samples in proportion to their costs."""
     from fastlinear import LinearSVC
 
     X, labels = _with_repeats(seed=11, n=300, d=12)
     y = labels % n_classes
-    kw = dict(C=0.5, penalty="l1", dual=False, tol=1e-8, max_iter=5000, random_state=0)
-    merged = LinearSVC(**kw).fit(X, y)
+    sample_weight = np.random.default_rng(2).uniform(0.0, 2.0, X.shape[0])
+    sample_weight[::9] = 0.0
+    kw = dict(C=0.5, penalty=penalty, dual=False, tol=1e-10, max_iter=5000, random_state=0)
+    merged = LinearSVC(**kw).fit(X, y, sample_weight=sample_weight)
     monkeypatch.setattr(_merge, "MERGE_SHARE", 2.0)
-    plain = LinearSVC(**kw).fit(X, y)
-    np.testing.assert_allclose(merged.coef_, plain.coef_, atol=1e-5)
-    np.testing.assert_allclose(merged.intercept_, plain.intercept_, atol=1e-5)
-    assert not hasattr(merged, "dual_coef_")
+    plain = LinearSVC(**kw).fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(merged.coef_, plain.coef_, atol=1e-6)
+    np.testing.assert_allclose(merged.intercept_, plain.intercept_, atol=1e-6)
+    if penalty == "l1":
+        assert not hasattr(merged, "dual_coef_")
+    else:
+        assert merged.dual_coef_.shape == (1 if n_classes == 2 else 3, X.shape[0])
+        np.testing.assert_allclose(merged.dual_coef_, plain.dual_coef_, atol=1e-6)
+        assert np.all(merged.dual_coef_[:, sample_weight == 0] == 0)
