@@ -22,14 +22,13 @@ other passes), and so are the stochastic ones, whose passes visit samples.
 
 The cost: one pass that hashes every row (``_csr_fast.row_groups``, about
 1 ms on w8a) and, when at least ``MERGE_SHARE`` of the rows repeat another,
-a copy of the distinct rows (the proof of ``X[rows]``, for an X of at most
+a copy of the distinct rows (``_csr_fast.row_subset``, for an X of at most
 ``MERGE_MAX_BYTES``), kept in the data's ``derived`` values so that a path
 over C or a fold's fits make it once.
 """
 import numpy as np
 
-from ._csr_fast import row_groups
-from ._validation import proved_csr
+from ._csr_fast import row_groups, row_subset
 
 __all__ = ["MERGE_MAX_BYTES", "MERGE_SHARE", "merged"]
 
@@ -95,4 +94,4 @@ def _groups(data, caller):
         return None
     position = np.cumsum(keep) - 1          # each kept row's place among them
     inverse = position[first]
-    return rows, inverse, proved_csr(data.X.to_scipy()[rows], caller=caller)
+    return rows, inverse, row_subset(data.X, rows, caller=caller)
