@@ -33,7 +33,7 @@ SQUARE_OVERFLOW       a row's squared norm overflows float64
 """
 cimport cython
 from libc.math cimport isfinite
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy
 from cython cimport floating
 
@@ -467,26 +467,15 @@ def row_groups(X, labels):
     # splitmix64's sequence from a fixed seed: the same keys in every process.
     column_keys = np.empty(max(X.n_cols, 1), dtype=np.uint64)
     _fill_keys(column_keys)
-    if X.indices.dtype == np.int32:
-        if X.data.dtype == np.float32:
-            _groups_typed[float, int32_t](X.data, X.indices, X.indptr, lab, first, row_hash,
-                                          table, column_keys)
-        else:
-            _groups_typed[double, int32_t](X.data, X.indices, X.indptr, lab, first, row_hash,
-                                           table, column_keys)
-    elif X.data.dtype == np.float32:
-        _groups_typed[float, int64_t](X.data, X.indices, X.indptr, lab, first, row_hash, table,
-                                      column_keys)
-    else:
-        _groups_typed[double, int64_t](X.data, X.indices, X.indptr, lab, first, row_hash, table,
-                                       column_keys)
+    _groups_typed(X.data, X.indices, X.indptr, lab, first, row_hash, table, column_keys)
     return first
 
 
-cdef void _groups_typed(const floating[::1] data, const index_t[::1] indices,
-                        const index_t[::1] indptr, const Py_ssize_t[::1] labels,
-                        Py_ssize_t[::1] first, uint64_t[::1] row_hash, int64_t[::1] table,
-                        const uint64_t[::1] column_keys):
+def _groups_typed(const floating[::1] data, const index_t[::1] indices,
+                  const index_t[::1] indptr, const Py_ssize_t[::1] labels,
+                  Py_ssize_t[::1] first, uint64_t[::1] row_hash, int64_t[::1] table,
+                  const uint64_t[::1] column_keys):
+    """:func:`row_groups` on one specialisation (Cython picks it)."""
     cdef const floating* d = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* ind = &indices[0] if indices.shape[0] > 0 else NULL
     with nogil:
@@ -531,20 +520,8 @@ def row_subset(X, rows, *, str caller="fit"):
     np.cumsum(ptr[r + 1] - ptr[r], out=indptr[1:])
     data = np.empty(int(indptr[-1]), dtype=X.data.dtype)
     indices = np.empty(int(indptr[-1]), dtype=ptr.dtype)
-    cdef double sq_sum = 0.0, max_row_sq = 0.0
-    if ptr.dtype == np.int32:
-        if data.dtype == np.float32:
-            _copy_rows[float, int32_t](X.data, X.indices, X.indptr, r, data, indices, indptr,
-                                       &sq_sum, &max_row_sq)
-        else:
-            _copy_rows[double, int32_t](X.data, X.indices, X.indptr, r, data, indices, indptr,
-                                        &sq_sum, &max_row_sq)
-    elif data.dtype == np.float32:
-        _copy_rows[float, int64_t](X.data, X.indices, X.indptr, r, data, indices, indptr,
-                                   &sq_sum, &max_row_sq)
-    else:
-        _copy_rows[double, int64_t](X.data, X.indices, X.indptr, r, data, indices, indptr,
-                                    &sq_sum, &max_row_sq)
+    # (a def over fused memoryviews: Cython picks the specialisation)
+    sq_sum, max_row_sq = _copy_rows(X.data, X.indices, X.indptr, r, data, indices, indptr)
     cdef CSR S = CSR.__new__(CSR)
     S.data = _read_only(data)
     S.indices = _read_only(indices)
@@ -559,10 +536,11 @@ def row_subset(X, rows, *, str caller="fit"):
     return S
 
 
-cdef void _copy_rows(const floating[::1] data, const index_t[::1] indices,
-                     const index_t[::1] indptr, const Py_ssize_t[::1] rows,
-                     floating[::1] out_data, index_t[::1] out_indices,
-                     const index_t[::1] out_indptr, double* sq_sum, double* max_row_sq):
+def _copy_rows(const floating[::1] data, const index_t[::1] indices,
+               const index_t[::1] indptr, const Py_ssize_t[::1] rows,
+               floating[::1] out_data, index_t[::1] out_indices,
+               const index_t[::1] out_indptr):
+    """Rows ``rows`` into the out arrays; ``(sum, max)`` of their squared norms."""
     cdef Py_ssize_t t, k, src, dst, length
     cdef double sq, total = 0.0, top = 0.0, v
     cdef const floating* d = &data[0] if data.shape[0] > 0 else NULL
@@ -585,5 +563,4 @@ cdef void _copy_rows(const floating[::1] data, const index_t[::1] indices,
             total += sq
             if sq > top:
                 top = sq
-    sq_sum[0] = total
-    max_row_sq[0] = top
+    return total, top
