@@ -81,7 +81,7 @@ def _violation(G, W, l1, n_pen_rows):
 
 def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=None,
                 XT=None, n_threads=1, verbose=0, stop=None,
-                shift=True):
+                shift=True, counts=None):
     """Minimise ``F`` (module docstring) from ``W0`` by proximal Newton.
 
     Parameters
@@ -115,6 +115,9 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         > 0 prints one line per outer step.
     stop : uint8 array of shape (1,), default=None
         The fit's shared stop flag.
+    counts : ndarray of shape (n_samples,), default=None
+        The samples each row stands for when identical samples were merged
+        (``fastlinear._merge``): the shrinking cut counts them.
 
     Returns
     -------
@@ -138,7 +141,9 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     y = np.ascontiguousarray(y_ind, dtype=np.intp)
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     threshold = cost_scaled_tol(cost, tol)
-    n_used = max(int(np.count_nonzero(cost)), 1)
+    # (merged rows: the samples they stand for, fastlinear._merge)
+    n_used = max(int(np.count_nonzero(cost)) if counts is None
+                 else int(np.sum(np.asarray(counts)[cost > 0])), 1)
     if W0 is None:
         # The intercepts start at the intercept-only optimum (the logs of
         # the classes' costs, up to a constant), as the L2 solvers' do: at a tiny C
@@ -185,7 +190,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         n_pass, inner_status, _ = _prox_newton_fast.cd_model(
             XT, cost, P, G, W, D, R, active, bias=float(bias), lam=lam, l1=l1,
             inner_tol=max(inner_ratio * measure, 0.1 * threshold),
-            max_pass=MAX_INNER_PASS, stop=stop)
+            max_pass=MAX_INNER_PASS, stop=stop, n_used=float(n_used))
         if inner_status == Status.INTERRUPTED:
             status = Status.INTERRUPTED
             break

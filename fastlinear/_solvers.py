@@ -36,6 +36,7 @@ __all__ = [
     "primal_newton",
     "newton",
     "newton_tol",
+    "samples_used",
     "prefer_primal",
     "settle",
     "solve",
@@ -229,6 +230,7 @@ def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=
         XT, problem.y, problem.cost, w, bias=problem.bias, tol=threshold,
         max_iter=int(max_iter), seed=int(seed), shrinking=bool(shrinking),
         verbose=int(verbose), stop=new_stop_flag() if stop is None else stop,
+        n_used=samples_used(problem),
     )
     return Solution(w, None, int(n_iter), settle(status, measure, threshold),
                     float(measure), "l1_cd", threshold)
@@ -265,7 +267,7 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         rule=_glmnet_fast.Rule.GRADIENT if gradient else _glmnet_fast.Rule.RELATIVE,
         tol=threshold, max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
         stop=new_stop_flag() if stop is None else stop, reference=reference,
-        X=problem.X,
+        X=problem.X, n_used=samples_used(problem),
     )
     status = settle(status, measure, threshold, scaled=(
         (lambda: measure / gradient_bound(problem.X, problem.cost, problem.bias))
@@ -328,6 +330,15 @@ def crammer_singer(problem, *, tol, max_iter, seed, verbose=0, stop=None):
     return Solution(np.ascontiguousarray(W.T), alpha, int(n_iter),
                     settle(status, measure, tol), float(measure), "crammer_singer",
                     float(tol))
+
+
+def samples_used(problem):
+    """The samples of positive cost the rows of merged identical samples stand
+    for (``problem.counts``), for the kernels' shrinking thresholds; 0 (the
+    kernels count the rows) when nothing was merged."""
+    if problem.counts is None:
+        return 0.0
+    return float(np.sum(problem.counts[problem.cost > 0]))
 
 
 def newton_tol(problem, tol):

@@ -632,7 +632,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             data.X, data.y_ind, cost, K, l1_ratio=l1_ratio, bias=self._bias(), tol=self.tol,
             max_iter=int(self.max_iter), W0=W0, n_threads=self._n_threads(),
             verbose=int(self.verbose), stop=stop,
-            XT=transposed(data, caller="LogisticRegression.fit"))
+            XT=transposed(data, caller="LogisticRegression.fit"), counts=data.counts)
         status = settle(status, measure, threshold,
                         scaled=lambda: measure / gradient_bound(data.X, cost, self._bias()))
         return Solution(W, None, int(n_iter), status, float(measure), "prox-newton", threshold)

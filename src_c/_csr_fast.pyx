@@ -453,6 +453,9 @@ def row_groups(X, labels):
     """
     require_proved(X, "row_groups")
     cdef Py_ssize_t n = X.n_rows, size = 16
+    if not np.issubdtype(np.asarray(labels).dtype, np.integer):
+        raise TypeError(f"row_groups: labels must be integers (class indices), got "
+                        f"{np.asarray(labels).dtype}.")
     lab = np.ascontiguousarray(labels, dtype=np.intp)
     if lab.ndim != 1 or lab.shape[0] != n:
         raise ValueError(f"row_groups: labels must have shape ({n},), got {lab.shape}.")

@@ -169,7 +169,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
            double bias, double l1, double l2, bint reg_bias, int rule,
            double tol, int max_iter, uint64_t seed, int verbose=0,
            unsigned char[::1] stop=None, double reference=0.0, X=None,
-           bint use_ones=True):
+           bint use_ones=True, double n_used=0.0):
     """Minimise ``F`` by newGLMNET from the start point ``w``, in place.
 
     Parameters
@@ -213,6 +213,10 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     use_ones : bool, default=True
         Read only the indices when every stored value is 1 (``XT.ones``,
         rule 7); False reads the values anyway (for tests and measurements).
+    n_used : float, default=0.0
+        The samples of positive cost the rows stand for, when identical
+        samples were merged into one row (``fastlinear._merge``): the
+        shrinking thresholds divide by it.  0: the rows of positive cost.
 
     Returns
     -------
@@ -263,6 +267,8 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     cdef Py_ssize_t bad = check_labels_costs(p.y, p.cost, n_samples, &p.n_used)
     if bad >= 0:
         raise ValueError(bad_label_message("glmnet", bad))
+    if p.n_used > 0.0 and n_used > 0.0:
+        p.n_used = n_used
     if bias == 0.0:
         w[n_features] = 0.0   # rule 2
     if p.n_used == 0.0:
@@ -360,7 +366,11 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     """The solve on one specialisation; ``rdata``, ``rindices``, ``rindptr``
     are X by rows, or None (rule 6)."""
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
-    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    # A column's indices are never NULL, even in an X without values: NULL
+    # marks the bias column (the column walks), and every feature would
+    # read as one.
+    cdef index_t no_values = 0
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else &no_values
     cdef const floating* R_data = NULL
     cdef const index_t* R_ind = NULL
     cdef const index_t* R_ptr = NULL

@@ -148,6 +148,7 @@ cdef struct Problem:
     double* xj_sq          # n_features + 1: sum_i C_i x~_ij^2
     double bias
     double n_used          # samples with C_i > 0 (rule 3)
+    double n_used_given    # the same for merged rows (l1_cd's n_used), or 0
     bint shrinking
     unsigned char* stop    # shared stop flag of the fit
 
@@ -164,7 +165,7 @@ cdef struct Pass:
 def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
           double bias, double tol, int max_iter, uint64_t seed,
           bint shrinking=True, int verbose=0, unsigned char[::1] stop=None,
-          bint use_ones=True):
+          bint use_ones=True, double n_used=0.0):
     """Minimise ``F`` by coordinate descent from the start point ``w``, in place.
 
     Parameters
@@ -197,6 +198,10 @@ def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     use_ones : bool, default=True
         Read only the indices when every stored value is 1 (``XT.ones``,
         rule 9); False reads the values anyway (for tests and measurements).
+    n_used : float, default=0.0
+        The samples of positive cost the rows stand for, when identical
+        samples were merged into one row (``fastlinear._merge``): liblinear's
+        shrinking threshold divides by it.  0: the rows of positive cost.
 
     Returns
     -------
@@ -230,6 +235,7 @@ def l1_cd(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.xj_sq = &sq_v[0]
     p.bias = bias
     p.n_used = 0.0
+    p.n_used_given = n_used
     p.shrinking = shrinking
     p.stop = &stop[0]
     cdef bint ones = use_ones and XT.ones
@@ -254,7 +260,11 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     order = np.arange(max(n_total, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] order_v = order
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
-    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    # A column's indices are never NULL, even in an X without values: NULL
+    # marks the bias column (the column walks), and every feature would
+    # read as one.
+    cdef index_t no_values = 0
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else &no_values
     cdef Py_ssize_t bad_row = -1
     cdef int bad, n_iter = 0, status = MAX_ITER
     cdef double measure = INFINITY
@@ -270,6 +280,8 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     if bad == BAD_W:
         raise ValueError("l1_cd: the start point w has NaN or infinite "
                          "entries.")
+    if p.n_used > 0.0 and p.n_used_given > 0.0:
+        p.n_used = p.n_used_given
     if p.n_used == 0.0:
         # No sample counts: the minimiser of ||w||_1 alone.
         for j in range(nf + 1):

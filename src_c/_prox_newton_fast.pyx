@@ -371,7 +371,7 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
              const double[:, ::1] G, const double[:, ::1] W, double[:, ::1] D,
              double[:, ::1] R, const Py_ssize_t[::1] active, *, double bias,
              double lam, double l1, double inner_tol, int max_pass,
-             unsigned char[::1] stop=None):
+             unsigned char[::1] stop=None, double n_used=0.0):
     """Minimise the model ``Q(D)`` by cyclic coordinate descent, in place.
 
     Parameters
@@ -403,6 +403,10 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
         Maximal number of passes.
     stop : uint8 array of shape (1,), default=None
         The fit's shared stop flag.
+    n_used : float, default=0.0
+        The samples of positive ``s_i`` the rows stand for, when identical
+        samples were merged into one row (``fastlinear._merge``): the
+        shrinking cut divides by it.  0: the rows of positive ``s_i``.
 
     Returns
     -------
@@ -471,7 +475,7 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
     q.bias = bias
     q.lam = lam
     q.l1 = l1
-    q.n_used = max(1.0, float(np.count_nonzero(cost)))
+    q.n_used = n_used if n_used > 0.0 else max(1.0, float(np.count_nonzero(cost)))
     q.stop = &stop[0]
     if XT.data.dtype == np.float32:
         if XT.indices.dtype == np.int32:
@@ -490,7 +494,11 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                  const index_t[::1] indptr, Model* q,
                  const Py_ssize_t[::1] active, double inner_tol, int max_pass):
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
-    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
+    # A column's indices are never NULL, even in an X without values: NULL
+    # marks the bias column (the column walks), and every feature would
+    # read as one.
+    cdef index_t no_values = 0
+    cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else &no_values
     cdef const Py_ssize_t* act = &active[0] if active.shape[0] > 0 else NULL
     cdef int n_pass = 0, status
     cdef double violation = 0.0

@@ -341,3 +341,26 @@ def test_columns_of_ones_read_without_values_give_the_same_bits(a9a_ones, dtype,
     assert runs[0][0] == runs[1][0]
     assert runs[0][0][0] >= 5
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("fastlinear").LinearSVC(penalty="l1", dual=False, tol=1e-8, C=3.0),
+    lambda: __import__("fastlinear").LogisticRegression(solver="liblinear", l1_ratio=1.0, tol=1e-8, C=3.0),
+    lambda: __import__("fastlinear").LogisticRegression(l1_ratio=1.0, tol=1e-8, C=3.0),
+    lambda: __import__("fastlinear").LogisticRegression(l1_ratio=1.0, tol=1e-8, C=3.0),   # 3 classes
+], ids=["s5", "s6", "l1-free-intercept", "multinomial-l1"])
+def test_l1_solvers_on_x_without_values(make, request):
+    """X with no stored value: every weight 0, the intercept that of the
+    intercept-only model, as for the same X with one stored zero (the
+    column walks marked the bias column by a NULL index array, and an X
+    without values read every feature as that column)."""
+    y = np.array([1, 1, 1, 1, -1, -1])
+    if request.node.callspec.id == "multinomial-l1":
+        y = np.array([0, 1, 2, 0, 0, 1])
+    empty = sp.csr_matrix((6, 2))
+    stored_zero = sp.csr_matrix((np.array([0.0]), np.array([1]), np.array([0, 1, 1, 1, 1, 1, 1])),
+                                shape=(6, 2))
+    a, b = make().fit(empty, y), make().fit(stored_zero, y)
+    assert not np.any(a.coef_)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-6)
+    assert np.any(a.intercept_ != 0)

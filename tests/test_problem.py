@@ -239,12 +239,14 @@ def test_labels_are_encoded_in_one_place():
 # ------------------------------------------------- validation once per search
 
 
-def test_the_search_validates_once_and_scans_each_fold_once(monkeypatch, sparse_problem):
+def test_the_search_validates_once_and_copies_each_fold_once(monkeypatch, sparse_problem):
+    """One scan of X at the edge; each fold's rows copied once, from the
+    proof, without a scan of their own (row_subset)."""
     X, y = sparse_problem(n_samples=300, n_features=40, seed=6)
     dense = X.toarray()
     calls = {"edge": 0, "folds": 0}
     real_edge = validation_module.proved_csr
-    real_fold = model_selection_module.proved_csr
+    real_fold = model_selection_module.row_subset
 
     def edge(*args, **kwargs):
         calls["edge"] += 1
@@ -255,7 +257,7 @@ def test_the_search_validates_once_and_scans_each_fold_once(monkeypatch, sparse_
         return real_fold(*args, **kwargs)
 
     monkeypatch.setattr(validation_module, "proved_csr", edge)
-    monkeypatch.setattr(model_selection_module, "proved_csr", fold)
+    monkeypatch.setattr(model_selection_module, "row_subset", fold)
     import fastlinear._base as base_module
 
     # Scoring checks each test fold at predict time: not counted here.
