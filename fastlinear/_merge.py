@@ -7,9 +7,11 @@ sample weight therefore leaves the primal objective, its gradient and its
 Hessian unchanged (up to the rounding of the sums), and with them the
 solution and the stopping tests: scikit-learn's are on ``sum_i C_i`` and on
 the gradient, liblinear's relative rules on the gradient at the start, and
-liblinear's ``min(#pos, #neg) / n`` factor counts the samples each row
-stands for (:attr:`fastlinear._problem.LinearProblem.counts`).  Every pass
-over X then reads fewer rows.  One-hot data repeats itself: a9a has 26,008
+liblinear's ``min(#pos, #neg) / n`` factor and the L1 solvers' shrinking
+thresholds (``gmax / n``) count the samples each row stands for
+(:attr:`fastlinear._problem.LinearProblem.counts`,
+:func:`fastlinear._solvers.samples_used`): the iterates are those of the
+unmerged fit up to rounding.  Every pass over X then reads fewer rows.  One-hot data repeats itself: a9a has 26,008
 distinct (row, label) pairs among 32,561 rows, w8a 34,780 among 49,749.
 
 The deterministic primal solvers of ``LogisticRegression`` and
