@@ -91,13 +91,15 @@ def _solver_type(estimator):
     return _solver_table.solver_type_of(estimator).type_name
 
 
-def _model_header(estimator, label_order=None, zero_bias=False):
+def _model_header(estimator, label_order=None, zero_bias=False, n_features=None):
     """``(header, W)``: the model file's lines up to ``w`` and the weights,
     one row per feature (the bias weight last when there is one); the checks
     of :func:`liblinear_model_text`.  ``label_order`` (the classes in
     another order) sets the ``label`` line and the columns' order;
     ``zero_bias`` writes a model without intercept as LIBLINEAR's ``-B 0``
-    does (``bias 0`` and a zero weight row for the constant feature)."""
+    does (``bias 0`` and a zero weight row for the constant feature);
+    ``n_features`` writes only that many features (the others' weights must
+    be 0)."""
     if isinstance(estimator, (str, bytes, os.PathLike)) or not hasattr(estimator, "get_params"):
         raise TypeError(
             "Expected a fitted LinearSVC, LinearSVR or LogisticRegression (fastlinear's or "
@@ -110,6 +112,11 @@ def _model_header(estimator, label_order=None, zero_bias=False):
     coef = estimator.coef_
     coef = np.asarray(coef.toarray() if hasattr(coef, "toarray") else coef, dtype=np.float64)
     coef = np.atleast_2d(coef)
+    if n_features is not None:
+        if n_features > coef.shape[1] or np.any(coef[:, n_features:]):
+            raise ValueError(f"n_features={n_features} would drop nonzero weights of "
+                             f"{coef.shape[1]} features.")
+        coef = coef[:, :n_features]
     n_w, n_features = coef.shape
     intercept = np.broadcast_to(np.asarray(estimator.intercept_, dtype=np.float64).reshape(-1), (n_w,))
     regression = SOLVER_PARAMS[solver][1] is LinearSVR
@@ -167,7 +174,7 @@ def liblinear_model_text(estimator):
     return "".join(liblinear_model_chunks(estimator))
 
 
-def liblinear_model_chunks(estimator, label_order=None, zero_bias=False):
+def liblinear_model_chunks(estimator, label_order=None, zero_bias=False, n_features=None):
     """:func:`liblinear_model_text` in pieces of at most ``WEIGHT_BLOCK`` weight
     lines, for writing a model of many features without holding its text
     (about 20 bytes a weight) in memory.  The estimator is checked at once,
@@ -175,8 +182,10 @@ def liblinear_model_chunks(estimator, label_order=None, zero_bias=False):
     the order of the ``label`` line (``fastlinear train`` writes LIBLINEAR's,
     :func:`liblinear_label_order`); by default sorted, the larger first for
     two classes.  ``zero_bias``: a model without intercept written as
-    LIBLINEAR's ``-B 0`` writes it (``bias 0``, a zero weight row)."""
-    header, W = _model_header(estimator, label_order, zero_bias)
+    LIBLINEAR's ``-B 0`` writes it (``bias 0``, a zero weight row).
+    ``n_features``: only that many features (``fastlinear train`` on a file
+    of labels only writes 0, as LIBLINEAR)."""
+    header, W = _model_header(estimator, label_order, zero_bias, n_features)
     return itertools.chain((header,), _weight_lines(W))
 
 

@@ -371,6 +371,8 @@ def cmd_train(args):
                        "a few values of -c")
     X, y = load_data(data_file, regression=regression)
     _check_squares(data_file, X)
+    # A file of labels only: LIBLINEAR's nr_feature is 0 (X has an empty column).
+    opts["nr_feature"] = 0 if X.nnz == 0 else None
     one_label = not regression and np.unique(y).shape[0] < 2
     if one_label and (opts["search"] or opts["folds"] is not None):
         raise CLIError(f"{data_file}: all samples have the label {y[0]}; -v and -C need at "
@@ -400,7 +402,7 @@ def cmd_train(args):
                                    _solver_table.by_number(opts["solver"]),
                                    say=lambda text: _say(opts, text))
     _report_warnings(opts, caught)
-    _save_model(model_file, est, y, opts["bias"])
+    _save_model(model_file, est, y, opts["bias"], opts["nr_feature"])
     _say(
         opts,
         f"trained -s {opts['solver']} (C = {opts['C']:g}, solver {est.solver_}) on "
@@ -457,6 +459,8 @@ def _train_one_class(opts, X, y, model_file, start):
         w, bias = np.r_[w[:-1], 0.0], 0.0
     else:
         bias = opts["bias"]
+    if opts["nr_feature"] == 0:
+        w = w[d:]       # (the empty column of a file of labels only)
     _write(model_file, "model file", one_class_model_chunks(row.type_name, label, w, bias))
     _say(opts, f"trained -s {opts['solver']} (C = {opts['C']:g}) on {n} x {d} in "
                f"{time.perf_counter() - start:.2f} s, {int(n_iter)} iterations; one label "
@@ -585,11 +589,15 @@ class LiblinearLogistic:
         return model
 
 
-def _save_model(path, est, y=None, bias=None):
+def _save_model(path, est, y=None, bias=None, n_features=None):
     """Write ``est`` with LIBLINEAR's label order of the training labels ``y``;
-    ``bias=0`` (``-B 0``) as LIBLINEAR writes it: ``bias 0`` and a zero weight."""
+    ``bias=0`` (``-B 0``) as LIBLINEAR writes it: ``bias 0`` and a zero weight;
+    ``n_features``: LIBLINEAR's ``nr_feature`` when it is not the estimator's
+    width (0 for a training file of labels only, which LIBLINEAR reads as no
+    feature where X has one empty column)."""
     order = None if y is None or isinstance(est, LinearSVR) else liblinear_label_order(y)
-    _write(path, "model file", liblinear_model_chunks(est, order, zero_bias=bias == 0))
+    _write(path, "model file", liblinear_model_chunks(est, order, zero_bias=bias == 0,
+                                                      n_features=n_features))
 
 
 def _write(path, what, text):
@@ -733,7 +741,7 @@ def _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start):
         best = int(np.argmax(correct))
         print(f"Best C = {Cs[best]:g}  CV accuracy = {accuracy[best]:g}%")
         if model is not None:
-            _save_model(model_file, model, y, opts["bias"])
+            _save_model(model_file, model, y, opts["bias"], opts["nr_feature"])
             _say(opts, f"model with C = {Cs[best]:g} saved to {model_file}")
     else:
         print(f"Cross Validation Accuracy = {accuracy[0]:g}%")
@@ -858,7 +866,7 @@ def _search_regression(opts, params, X, y, model_file, start):
             model = _estimator(opts, params, regression=True).set_params(
                 C=C, epsilon=p, max_iter=max_iter).fit(X, y)
         caught += refit
-        _save_model(model_file, model, bias=opts["bias"])
+        _save_model(model_file, model, bias=opts["bias"], n_features=opts["nr_feature"])
         _say(opts, f"model with C = {C:g}, p = {p:g} saved to {model_file}")
     _report_warnings(opts, caught)
     _say(opts, f"time: {time.perf_counter() - start:.2f} s")

@@ -1186,6 +1186,31 @@ def test_liblinear_models_of_one_class_or_no_feature_predict_as_liblinear(tmp_pa
     assert expected == [-1.0] * 4      # the one label, or the bias term's
 
 
+@pytest.mark.parametrize("solver, labels", [(0, "1 -1 1 1 -1 1"), (4, "1 -1 1 1 -1 1"),
+                                           (5, "1 -1 1 1 -1 1"), (6, "3 3 3"),
+                                           (11, "2.5 -1 0.5"), (12, "2.5 -1 0.5")])
+def test_a_file_of_labels_only_gives_liblinears_model(tmp_path, run_here, solver, labels):
+    """No feature token in the training file: LIBLINEAR writes ``nr_feature 0``
+    (X has one empty column here); the same header lines and weights as
+    liblinear-official's, with and without the bias."""
+    data = tmp_path / "labels"
+    data.write_text("\n".join(labels.split()) + "\n")
+    y, x = liblinearutil.svm_read_problem(str(data))
+    for bias in ("1", "-1", "0"):
+        ours, theirs = tmp_path / "ours.model", tmp_path / "theirs.model"
+        args = ["-s", str(solver), "-B", bias, "-e", "0.0001"]
+        liblinearutil.save_model(str(theirs), liblinearutil.train(y, x, " ".join(args + ["-q"])))
+        code, _, err = run_here("train", "-q", *args, data, ours)
+        assert code == 0, err
+        a, b = theirs.read_text().splitlines(), ours.read_text().splitlines()
+        k = a.index("w") + 1      # (regression models have no label line)
+        assert b[:k] == a[:k]
+        assert "nr_feature 0" in b
+        np.testing.assert_allclose([float(v) for line in b[k:] for v in line.split()],
+                                   [float(v) for line in a[k:] for v in line.split()],
+                                   rtol=1e-3, atol=1e-4)
+
+
 @pytest.mark.parametrize("solver", [0, 1, 2, 3, 4, 5, 6, 7])
 def test_train_on_one_label_writes_liblinears_one_class_model(tmp_path, run_here, solver):
     """A file with one label: the model liblinear-official writes (``nr_class
