@@ -94,8 +94,8 @@ from _random cimport rng_seed, shuffle
 from _sparse cimport (
     Ones,
     Valued,
+    axpy_of,
     index_t,
-    ones_axpy,
     ones_dot_count,
     prefetch_row,
     row_axpy,
@@ -510,10 +510,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
                 d = a_new - a_old
         if d != 0.0:
             alpha[i] = a_new
-            if values_t is Ones:
-                ones_axpy(d, indices, start, end, w)
-            else:
-                row_axpy(d, data, indices, start, end, w)
+            axpy_of(values, d, data, indices, start, end, w)
             w[nf] += d * bias
         s += 1
     pg.new_max = pmax

@@ -76,14 +76,6 @@ cdef inline double ones_dot_count(const index_t* indices, Py_ssize_t start,
     return acc
 
 
-cdef inline void ones_axpy(double a, const index_t* indices, Py_ssize_t start,
-                           Py_ssize_t end, double* w) noexcept nogil:
-    """:func:`row_axpy` of a row whose values are all 1."""
-    cdef Py_ssize_t k
-    for k in range(start, end):
-        w[indices[k]] += a
-
-
 cdef inline double value_at(const values_t* kind, const floating* data,
                             Py_ssize_t k) noexcept nogil:
     """Stored value ``k``: 1 without reading it when ``values_t`` is ``Ones``
