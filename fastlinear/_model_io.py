@@ -153,11 +153,17 @@ def _model_header(estimator, label_order=None, zero_bias=False, n_features=None)
         labels = order
     if bias == 0.0:
         W[-1] = 0.0     # +0, as LIBLINEAR prints it, whatever the sign flip above
+    return _header_text(solver, labels, n_features, bias), W
+
+
+def _header_text(solver, labels, n_features, bias):
+    """The lines of a model file up to ``w`` (``labels`` None: a regression
+    model, ``nr_class 2`` and no ``label`` line, as LIBLINEAR writes it)."""
     lines = [f"solver_type {solver}", f"nr_class {2 if labels is None else len(labels)}"]
     if labels is not None:
         lines.append("label " + " ".join(str(int(v)) for v in labels))
-    lines += [f"nr_feature {n_features}", f"bias {bias:.17g}", "w"]
-    return "\n".join(lines) + "\n", W
+    lines += [f"nr_feature {n_features}", f"bias {float(bias):.17g}", "w"]
+    return "\n".join(lines) + "\n"
 
 
 def liblinear_model_text(estimator):
@@ -196,8 +202,7 @@ def one_class_model_chunks(solver_type, label, w, bias):
     -1 for none), in pieces as :func:`liblinear_model_chunks` gives them."""
     w = np.asarray(w, dtype=np.float64).reshape(-1, 1)
     n_features = w.shape[0] - (1 if bias >= 0 else 0)
-    header = (f"solver_type {solver_type}\nnr_class 1\nlabel {int(label)}\n"
-              f"nr_feature {n_features}\nbias {float(bias):.17g}\nw\n")
+    header = _header_text(solver_type, [label], n_features, bias)
     return itertools.chain((header,), _weight_lines(w))
 
 
