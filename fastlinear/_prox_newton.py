@@ -52,7 +52,7 @@ from sklearn.utils import check_array
 from . import _multinomial_fast, _prox_newton_fast
 from ._newton_cholesky import _prior_intercepts
 from ._parallel import new_stop_flag
-from ._solvers import Status, cost_scaled_tol, gradient_bound, settle
+from ._solvers import Status, cost_scaled_tol, counted_samples, gradient_bound, settle
 from ._validation import proved_csr
 
 __all__ = ["fit_multinomial_l1", "prox_newton"]
@@ -141,9 +141,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     y = np.ascontiguousarray(y_ind, dtype=np.intp)
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     threshold = cost_scaled_tol(cost, tol)
-    # (merged rows: the samples they stand for, fastlinear._merge)
-    n_used = max(int(np.count_nonzero(cost)) if counts is None
-                 else int(np.sum(np.asarray(counts)[cost > 0])), 1)
+    n_used = max(counted_samples(cost, counts), 1)
     if W0 is None:
         # The intercepts start at the intercept-only optimum (the logs of
         # the classes' costs, up to a constant), as the L2 solvers' do: at a tiny C

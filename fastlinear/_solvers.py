@@ -26,6 +26,7 @@ __all__ = [
     "Solution",
     "Status",
     "choose_solver",
+    "counted_samples",
     "crammer_singer",
     "glmnet",
     "l1_cd",
@@ -332,13 +333,20 @@ def crammer_singer(problem, *, tol, max_iter, seed, verbose=0, stop=None):
                     float(tol))
 
 
+def counted_samples(cost, counts, where=None):
+    """The samples of positive cost (among ``where``, a mask of rows, when
+    given), each row counted as the samples it stands for when identical
+    samples were merged (``counts``; None: one each)."""
+    used = cost > 0 if where is None else (cost > 0) & where
+    return int(np.count_nonzero(used)) if counts is None else int(np.sum(counts[used]))
+
+
 def samples_used(problem):
-    """The samples of positive cost the rows of merged identical samples stand
-    for (``problem.counts``), for the kernels' shrinking thresholds; 0 (the
-    kernels count the rows) when nothing was merged."""
+    """:func:`counted_samples` of ``problem`` for the kernels' shrinking
+    thresholds; 0 (the kernels count the rows) when nothing was merged."""
     if problem.counts is None:
         return 0.0
-    return float(np.sum(problem.counts[problem.cost > 0]))
+    return float(counted_samples(problem.cost, problem.counts))
 
 
 def newton_tol(problem, tol):
@@ -348,13 +356,8 @@ def newton_tol(problem, tol):
     regression."""
     if problem.is_regression:
         return float(tol)
-    used = problem.cost > 0
-    if problem.counts is None:
-        n_pos = int(np.count_nonzero(used & (problem.y > 0)))
-        n_used = int(np.count_nonzero(used))
-    else:
-        n_pos = int(np.sum(problem.counts[used & (problem.y > 0)]))
-        n_used = int(np.sum(problem.counts[used]))
+    n_pos = counted_samples(problem.cost, problem.counts, problem.y > 0)
+    n_used = counted_samples(problem.cost, problem.counts)
     return float(tol) * max(min(n_pos, n_used - n_pos), 1) / max(n_used, 1)
 
 
