@@ -28,11 +28,13 @@ a copy of the distinct rows (``_csr_fast.row_subset``, for an X of at most
 ``MERGE_MAX_BYTES``), kept in the data's ``derived`` values so that a path
 over C or a fold's fits make it once.
 """
+import dataclasses
+
 import numpy as np
 
 from ._csr_fast import row_groups, row_subset
 
-__all__ = ["MERGE_MAX_BYTES", "MERGE_SHARE", "merged"]
+__all__ = ["MERGE_MAX_BYTES", "MERGE_SHARE", "merge_groups", "merged", "merged_problem"]
 
 #: Rows that repeat another row (with the same label), as a share of all
 #: rows, from which the primal solvers work on the distinct rows.  Merged
@@ -58,15 +60,10 @@ def merged(data, caller="fit"):
     group's samples of positive weight, and its ``row_of`` the row of each
     sample of ``data``.
     """
-    cache = data.derived
-    if cache is not None and "merged" in cache:
-        groups = cache["merged"]
-    else:
-        groups = _groups(data, caller)
-        if cache is not None:
-            cache["merged"] = groups
+    groups = merge_groups(data, caller)
     if groups is None:
         return data
+    cache = data.derived
     rows, inverse, X = groups
     sample_weight = np.bincount(inverse, data.sample_weight, minlength=rows.size)
     counts = np.bincount(inverse, data.sample_weight > 0, minlength=rows.size)
@@ -77,6 +74,31 @@ def merged(data, caller="fit"):
         derived = cache.setdefault("merged_derived", {})
     return data._replace(X=X, y_ind=data.y_ind[rows], sample_weight=sample_weight,
                          counts=counts, derived=derived, row_of=inverse)
+
+
+def merge_groups(data, caller="fit"):
+    """``(rows, inverse, X[rows])`` of ``data``: the first row of each group
+    of identical (row, label) pairs, the group of every row and the proof
+    of the distinct rows; None when merging does not pay
+    (``MERGE_SHARE``).  Kept in ``data.derived``: found once per data."""
+    cache = data.derived
+    if cache is not None and "merged" in cache:
+        return cache["merged"]
+    groups = _groups(data, caller)
+    if cache is not None:
+        cache["merged"] = groups
+    return groups
+
+
+def merged_problem(problem, groups):
+    """The binary problem ``problem`` (of the data ``groups`` came from, by
+    :func:`merge_groups`) on the distinct rows: each row's cost the sum of
+    its group's.  Its primal function, gradient and Hessian are
+    ``problem``'s (up to the rounding of the sums)."""
+    rows, inverse, X = groups
+    cost = np.bincount(inverse, problem.cost, minlength=rows.size)
+    counts = np.bincount(inverse, problem.cost > 0, minlength=rows.size)
+    return dataclasses.replace(problem, X=X, y=problem.y[rows], cost=cost, counts=counts)
 
 
 def _groups(data, caller):

@@ -111,7 +111,8 @@ def _value(w, r, cost, mu):
     return 0.5 * float(w @ w) + 0.5 * float(cost @ phi)
 
 
-def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=None):
+def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=None,
+                    merged=None):
     """The smoothing Newton loop of the module docstring on a hinge problem.
 
     Parameters
@@ -127,6 +128,12 @@ def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=Non
     verbose : int, default=0
     stop : uint8 ndarray of shape (1,), optional
         The fit's shared stop flag: the loop returns at the next step.
+    merged : (LinearProblem, ndarray of shape (n_samples,)), optional
+        ``problem`` on its distinct samples
+        (:func:`fastlinear._merge.merged_problem`) and the row of each
+        sample among them.  The Newton steps then run on those rows (the
+        same ``f_mu``, fewer rows in each pass) and the certificate is
+        built for every sample from its row's residual.
 
     Returns
     -------
@@ -139,11 +146,13 @@ def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=Non
     if problem.loss != "hinge" or problem.is_regression or not problem.reg_bias:
         raise ValueError("smoothed_newton: a hinge-loss problem with a penalised bias.")
     stop = new_stop_flag() if stop is None else stop
-    X, y, cost, bias = problem.X, problem.y, problem.cost, float(problem.bias)
+    on, row_of = (problem, None) if merged is None else merged
+    X, y, cost, bias = on.X, on.y, on.cost, float(on.bias)
     n, m = X.n_rows, X.n_cols + 1
     rows = _Rows(X, bias, n_threads, stop)
     x_norm = float(np.sqrt(X.max_row_sq + bias * bias))   # max_i ||x~_i||
-    top_cost = float(cost.max()) if n else 0.0
+    # (the samples' largest C_i: the same schedule of mu on merged rows)
+    top_cost = float(problem.cost.max()) if problem.n_samples else 0.0
     mu_min = MU_MIN_FACTOR * float(tol)
     w = np.zeros(m)
     r = np.ones(n)        # 1 - y_i w . x~_i at w = 0
@@ -180,6 +189,8 @@ def smoothed_newton(problem, *, tol, max_steps, n_threads=1, verbose=0, stop=Non
                 break     # at rounding level: the certificate's passes repair the rest
         if t >= FULL_STEP or g_max <= 1e-2 * top_cost:
             mu = max(MU_FACTOR * mu, mu_min)
+    if row_of is not None:
+        r, cost = r[row_of], problem.cost
     alpha = cost * _smoothed(r, mu)[0]
     alpha[alpha <= ROUND * cost] = 0.0
     top = alpha >= (1.0 - ROUND) * cost

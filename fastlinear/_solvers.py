@@ -549,7 +549,7 @@ def dual_then_newton(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
 
 
 def dual_then_smoothed(problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
-                       alpha0=None, stop=None, n_threads=1):
+                       alpha0=None, stop=None, n_threads=1, groups=None):
     """Dual coordinate descent on the hinge loss, finished by a Newton method if it is slow.
 
     At most :func:`switch_after_for` the data passes (40 on narrow data)
@@ -568,6 +568,9 @@ def dual_then_smoothed(problem, *, tol, max_iter, seed, shrinking=True, verbose=
     Coordinate descent's own test decides convergence (the same problem
     and the same stopping rule as liblinear's ``-s 3``).  ``n_iter``
     counts the passes plus the Newton steps, at most ``max_iter`` in all.
+    ``groups`` (a callable, called only if smoothing Newton runs) gives the
+    data's identical samples (:func:`fastlinear._merge.merge_groups`, or
+    None): smoothing Newton then runs on the distinct rows.
     """
     stop = new_stop_flag() if stop is None else stop
     passes, switch = int(max_iter), switch_after_for(problem.X.n_cols)
@@ -589,11 +592,15 @@ def dual_then_smoothed(problem, *, tol, max_iter, seed, shrinking=True, verbose=
     if free_set:
         return _free_set_rounds(problem, sol, tol=tol, budget=budget, seed=seed,
                                 shrinking=shrinking, verbose=verbose, stop=stop)
+    from ._merge import merged_problem
     from ._smoothed_hinge import smoothed_newton  # (it imports this module)
 
+    found = None if groups is None else groups()
+    merged = None if found is None else (merged_problem(problem, found), found[1])
     alpha, steps = smoothed_newton(problem, tol=tol,
                                    max_steps=min(SMOOTHED_MAX_STEPS, budget - 1),
-                                   n_threads=n_threads, verbose=verbose, stop=stop)
+                                   n_threads=n_threads, verbose=verbose, stop=stop,
+                                   merged=merged)
     rest = dual_cd(problem, tol=tol, max_iter=budget - steps, seed=seed,
                    shrinking=shrinking, verbose=verbose, alpha0=alpha, stop=stop)
     return rest._replace(n_iter=sol.n_iter + steps + rest.n_iter,
@@ -802,12 +809,13 @@ def choose_solver(*, penalty, loss, dual, multi_class, X, C, bias):
 
 
 def solve(solver, problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
-          alpha0=None, w0=None, stop=None, n_threads=1, XT=None):
+          alpha0=None, w0=None, stop=None, n_threads=1, XT=None, groups=None):
     """Run the solver :func:`choose_solver` named on one binary or regression problem.
 
     ``alpha0`` starts the dual solvers, ``w0`` the primal ones; ``XT`` (the
     CSR proof of X transposed) is needed by ``"l1_cd"`` only; ``n_threads``
-    splits Newton's products.  ``max_iter=0`` returns the start point
+    splits Newton's products; ``groups`` (:func:`dual_then_smoothed`) lets
+    the hinge loss's Newton finish solve the distinct samples.  ``max_iter=0`` returns the start point
     (:func:`no_iterations`).  Crammer and Singer's joint problem has its own
     entry point, :func:`crammer_singer`.
     """
@@ -822,7 +830,7 @@ def solve(solver, problem, *, tol, max_iter, seed, shrinking=True, verbose=0,
     if solver == "dual_cd" and problem.loss == "hinge":
         return dual_then_smoothed(problem, tol=tol, max_iter=max_iter, seed=seed,
                                   shrinking=shrinking, verbose=verbose, alpha0=alpha0,
-                                  stop=stop, n_threads=n_threads)
+                                  stop=stop, n_threads=n_threads, groups=groups)
     if solver == "dual_cd":
         return dual_cd(problem, tol=tol, max_iter=max_iter, seed=seed, shrinking=shrinking,
                        verbose=verbose, alpha0=alpha0, stop=stop)

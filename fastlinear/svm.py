@@ -24,6 +24,7 @@ Design rules of this module:
 5. The kernels return a status; this module warns (``ConvergenceWarning``)
    and leaves the estimator unfitted when a fit is interrupted.
 """
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -36,7 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
-from ._merge import merged
+from ._merge import merge_groups, merged
 from ._parallel import blas_threads, n_threads_for, new_stop_flag, run
 from ._problem import OneVsRest, crammer_singer_problem, weights_with_bias
 from ._solvers import (
@@ -351,6 +352,13 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         outer = n_threads_for(self.n_jobs, n_problems)
         inner = n_threads_for(self.n_jobs, 2) if n_problems == 1 else 1
         XT = transposed(data, caller="LinearSVC.fit") if solver == "l1_cd" else None
+        # The hinge loss's smoothing Newton finish (a primal method) solves
+        # the distinct samples too; found only if a problem reaches it.
+        groups, groups_lock = None, threading.Lock()
+        if data is full:
+            def groups():
+                with groups_lock:
+                    return merge_groups(full, caller="LinearSVC.fit")
 
         def solve_problem(k):
             # The labels and costs of problem k live only while it is solved.
@@ -363,7 +371,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
                 w0 = problem.w_from_alpha(alpha0)
             sol = solve(solver, problem, tol=self.tol, max_iter=self.max_iter, seed=seeds[k],
                         shrinking=self.shrinking, verbose=self.verbose, alpha0=alpha0,
-                        w0=w0, stop=stop, n_threads=inner, XT=XT)
+                        w0=w0, stop=stop, n_threads=inner, XT=XT, groups=groups)
             if sol.alpha is None:  # the L1 problem has no dual variables here
                 return sol
             if data is not full:

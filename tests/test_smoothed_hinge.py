@@ -16,9 +16,9 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC as SkLinearSVC
 
-from fastlinear import LinearSVC, _smoothed_hinge, _solvers, linear_svc_objective
+from fastlinear import LinearSVC, _merge, _smoothed_hinge, _solvers, linear_svc_objective
 from fastlinear._problem import LinearProblem
-from fastlinear._validation import proved_csr
+from fastlinear._validation import ClassificationData, proved_csr
 from fastlinear.datasets import load_a9a
 
 from _reference import hinge_pg_spread as pg_spread
@@ -242,3 +242,59 @@ def test_newton_direction_falls_back_to_a_ridge():
     d = _smoothed_hinge._newton_direction(H.copy(), g, 1)
     assert d is not None and np.all(np.isfinite(d)) and float(g @ d) < 0
     assert _smoothed_hinge._newton_direction(np.full((2, 2), np.nan), g, 1) is None
+
+
+@pytest.fixture(scope="module")
+def a9a_repeated(a9a_slice):
+    """The slice with 300 of its rows (and labels) repeated: 23 % repeats,
+    above the share from which the finish solves the distinct rows."""
+    X, y = a9a_slice
+    rows = np.r_[np.arange(X.shape[0]), np.arange(0, 900, 3)]
+    return sp.csr_matrix(X)[rows], y[rows]
+
+
+def test_finish_on_distinct_rows_builds_every_samples_certificate(a9a_repeated):
+    """smoothed_newton on the merged rows: the same f_mu, so the same
+    certificate as on every row (to the rounding of the summed costs),
+    one entry per sample, in its box, meeting liblinear's test."""
+    X, y = a9a_repeated
+    sw = np.random.default_rng(0).uniform(0.0, 2.0, X.shape[0])
+    sw[::7] = 0.0
+    problem = hinge_problem(X, y, 10.0, sample_weight=sw)
+    data = ClassificationData(problem.X, (problem.y > 0).astype(np.intp), np.array([-1, 1]),
+                              sw, derived={})
+    groups = _merge.merge_groups(data)
+    assert groups is not None and groups[0].size < X.shape[0]
+    on_rows = _merge.merged_problem(problem, groups)
+    np.testing.assert_allclose(on_rows.cost.sum(), problem.cost.sum())
+    alpha, steps = _smoothed_hinge.smoothed_newton(problem, tol=1e-4, max_steps=200,
+                                                   merged=(on_rows, groups[1]))
+    plain, plain_steps = _smoothed_hinge.smoothed_newton(problem, tol=1e-4, max_steps=200)
+    assert alpha.shape == (X.shape[0],) and abs(steps - plain_steps) <= 2
+    assert np.all((alpha >= 0) & (alpha <= problem.cost)) and np.all(alpha[sw == 0] == 0)
+    np.testing.assert_allclose(alpha, plain, atol=1e-3 * 10.0)
+    used = sw > 0        # (a sample of cost 0 has the box [0, 0]: no projected gradient)
+    assert pg_spread(X[used], problem.y[used], alpha[used], problem.cost[used], 1.0) <= 1e-4
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_fits_finished_on_distinct_rows_solve_the_same_problem(monkeypatch, a9a_repeated,
+                                                               n_classes):
+    X, y = a9a_repeated
+    labels = y if n_classes == 2 else np.where(np.asarray(X[:, 0].todense()).ravel() > 0, 2, y)
+    calls = []
+    real = _merge.merged_problem
+    monkeypatch.setattr(_merge, "merged_problem", lambda *a: calls.append(1) or real(*a))
+    kw = dict(C=30.0, loss="hinge", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        merged = LinearSVC(**kw).fit(X, labels)
+        assert calls, "the finish did not run on the distinct rows"
+        monkeypatch.setattr(_merge, "MERGE_SHARE", 2.0)        # never merge
+        plain = LinearSVC(**kw).fit(X, labels)
+    assert merged.solver_ == plain.solver_ == "dual_cd+smoothed_newton"
+    np.testing.assert_allclose(linear_svc_objective(merged, X, labels),
+                               linear_svc_objective(plain, X, labels), rtol=1e-6)
+    for k, positive in enumerate(merged.classes_[-merged.coef_.shape[0]:]):
+        yb = np.where(labels == positive, 1.0, -1.0)
+        assert pg_spread(X, yb, merged.dual_coef_[k] * yb, np.full(len(y), 30.0), 1.0) <= 1e-4
