@@ -77,6 +77,11 @@ Design rules of this module:
    logarithm to find that it is solved.  The kept value is the one the
    update computed from the same two numbers, so the iterates are those
    of computing it afresh, bit for bit.
+10. When every stored value is 1 (``X.ones``: a9a, w8a, binary bags of
+    words), the passes read only the indices (``_sparse.values_t``, as the
+    hinge loss's dual kernel does): ``w.x_i`` is ``sum w[j]``, ``||x_i||^2``
+    the row's length, a step adds ``d`` to each ``w[j]``, and no row is
+    prefetched.  The same bits (a factor 1 is exact).
 """
 import numpy as np
 
@@ -87,7 +92,17 @@ from cython cimport floating
 
 from _prefetch cimport prefetch
 from _random cimport rng_seed, shuffle
-from _sparse cimport index_t, prefetch_row, row_axpy, row_dot_sqnorm
+from _sparse cimport (
+    Ones,
+    Valued,
+    axpy_of,
+    index_t,
+    ones_dot_count,
+    prefetch_row,
+    row_axpy,
+    row_dot_sqnorm,
+    values_t,
+)
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
 from fastlinear._csr_fast import require_proved
@@ -136,7 +151,7 @@ cdef struct Pass:
 def logistic_dual_cd(X, const double[::1] y, const double[::1] cost,
                      double[::1] w, double[::1] alpha, *, double bias,
                      double tol, int max_iter, uint64_t seed, int verbose=0,
-                     unsigned char[::1] stop=None):
+                     unsigned char[::1] stop=None, bint use_ones=True):
     """Solve the dual of L2-regularised logistic regression, in place.
 
     Parameters
@@ -167,6 +182,10 @@ def logistic_dual_cd(X, const double[::1] y, const double[::1] cost,
         > 0 prints liblinear-style progress and the dual objective.
     stop : uint8 array of shape (1,), default=None
         The fit's shared stop flag.
+    use_ones : bool, default=True
+        Whether the passes read only the indices when every value of X is 1
+        (``X.ones``, rule 10); False reads the values as stored (the same
+        bits; kept for the tests and measurements).
 
     Returns
     -------
@@ -233,22 +252,23 @@ def logistic_dual_cd(X, const double[::1] y, const double[::1] cost,
     p.w = &w[0]
     p.bias = bias
     p.stop = &stop[0]
+    cdef bint ones = use_ones and X.ones
     if X.data.dtype == np.float32:
         if X.indices.dtype == np.int32:
             return _run[float, int32_t](X.data, X.indices, X.indptr, &p, tol,
-                                        max_iter, seed, verbose)
+                                        max_iter, seed, verbose, ones)
         return _run[float, int64_t](X.data, X.indices, X.indptr, &p, tol,
-                                    max_iter, seed, verbose)
+                                    max_iter, seed, verbose, ones)
     if X.indices.dtype == np.int32:
         return _run[double, int32_t](X.data, X.indices, X.indptr, &p, tol,
-                                     max_iter, seed, verbose)
+                                     max_iter, seed, verbose, ones)
     return _run[double, int64_t](X.data, X.indices, X.indptr, &p, tol,
-                                 max_iter, seed, verbose)
+                                 max_iter, seed, verbose, ones)
 
 
 cdef object _run(const floating[::1] data, const index_t[::1] indices,
                  const index_t[::1] indptr, Problem* p, double tol,
-                 int max_iter, uint64_t seed, int verbose):
+                 int max_iter, uint64_t seed, int verbose, bint ones):
     cdef Py_ssize_t n_samples = indptr.shape[0] - 1
     order = np.empty(max(n_samples, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] order_v = order
@@ -277,9 +297,14 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
             "lower C or rescale X.")
     if n_total > 0:
         with nogil:
-            n_iter = _solve(X_data, X_ind, &indptr[0], p, &order_v[0],
-                            n_total, tol, max_iter, seed, verbose, &measure,
-                            &status)
+            if ones:
+                n_iter = _solve(X_data, X_ind, &indptr[0], p, &order_v[0],
+                                n_total, tol, max_iter, seed, verbose,
+                                &measure, &status, <Ones*>NULL)
+            else:
+                n_iter = _solve(X_data, X_ind, &indptr[0], p, &order_v[0],
+                                n_total, tol, max_iter, seed, verbose,
+                                &measure, &status, <Valued*>NULL)
     if status == DIVERGED:
         raise ValueError(
             "logistic_dual_cd: the derivatives overflow float64 (C_i times "
@@ -375,7 +400,7 @@ cdef int _prepare(const floating* data, const index_t* indices,
 cdef int _epoch(const floating* data, const index_t* indices,
                 const index_t* indptr, const Problem* p,
                 const Py_ssize_t* order, Py_ssize_t n_active,
-                Pass* ps) except -1 nogil:
+                Pass* ps, values_t* values) except -1 nogil:
     """One pass over ``order[:n_active]``, in that order; returns 1 when the
     stop flag ended it early, else 0.
 
@@ -413,7 +438,7 @@ cdef int _epoch(const floating* data, const index_t* indices,
             prefetch(&side[j])
             prefetch(&y[j])
             prefetch(&cost[j])
-        if s + ROW_PREFETCH < n_active:
+        if s + ROW_PREFETCH < n_active and values_t is Valued:
             j = order[s + ROW_PREFETCH]
             prefetch_row(data, indices, indptr[j], indptr[j + 1])
         i = order[s]
@@ -421,7 +446,10 @@ cdef int _epoch(const floating* data, const index_t* indices,
         end = indptr[i + 1]
         yi = y[i]
         c = cost[i]
-        b = row_dot_sqnorm(data, indices, start, end, w, &sq)
+        if values_t is Ones:
+            b = ones_dot_count(indices, start, end, w, &sq)
+        else:
+            b = row_dot_sqnorm(data, indices, start, end, w, &sq)
         b = yi * (b + w[nf] * bias)
         a = sq + bias_sq
         # The side whose minimiser lies in (0, C/2].
@@ -473,7 +501,7 @@ cdef int _epoch(const floating* data, const index_t* indices,
             logit[i] = lz      # log(z / (c - z)) of this z (rule 9)
             side[i] = sign
             d = sign * (z - z_old) * yi
-            row_axpy(d, data, indices, start, end, w)
+            axpy_of(values, d, data, indices, start, end, w)
             w[nf] += d * bias
     ps.gmax = gmax
     ps.n_newton = n_newton
@@ -484,7 +512,8 @@ cdef int _epoch(const floating* data, const index_t* indices,
 cdef int _solve(const floating* data, const index_t* indices,
                 const index_t* indptr, Problem* p, Py_ssize_t* order,
                 Py_ssize_t n_total, double tol, int max_iter, uint64_t seed,
-                int verbose, double* measure, int* status) except -1 nogil:
+                int verbose, double* measure, int* status,
+                values_t* values) except -1 nogil:
     """Passes until ``measure < tol``, ``max_iter``, or a stop."""
     cdef uint64_t state = rng_seed(seed)
     cdef Pass ps
@@ -494,7 +523,7 @@ cdef int _solve(const floating* data, const index_t* indices,
     status[0] = MAX_ITER
     while n_iter < max_iter:
         shuffle(order, n_total, &state)
-        stopped = _epoch(data, indices, indptr, p, order, n_total, &ps)
+        stopped = _epoch(data, indices, indptr, p, order, n_total, &ps, values)
         n_iter += 1
         measure[0] = ps.gmax
         if ps.bad:

@@ -366,3 +366,27 @@ def test_verbose_prints_liblinear_progress(sparse_problem, capsys):
     assert value == pytest.approx(_dual(cost, w, alpha), rel=1e-6)
     _solve(X, y, cost, verbose=1, tol=1e-8, max_iter=2)
     assert "WARNING: reaching max number of iterations" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("dtype, index", [(np.float64, np.int32), (np.float32, np.int64)])
+@pytest.mark.parametrize("C", [0.1, 10.0])
+def test_passes_on_zero_one_features_read_the_indices_with_the_same_bits(dtype, index, C):
+    """Rule 10: on X whose stored values are all 1 the passes skip the
+    values; every iterate, and so the result, is the same bit for bit."""
+    rng = np.random.RandomState(3)
+    X = sp.random(400, 60, density=0.15, format="csr", random_state=rng, dtype=dtype)
+    X.data[:] = 1
+    X.indices = X.indices.astype(index)
+    X.indptr = X.indptr.astype(index)
+    y = np.where(rng.rand(400) < 0.4, 1.0, -1.0)
+    cost = np.full(400, C) * rng.uniform(0.5, 1.5, 400)
+    cost[::17] = 0.0
+    P = proved_csr(X)
+    assert P.ones
+    out = {use_ones: _solve(X, y, cost, tol=1e-3, P=P, use_ones=use_ones)
+           for use_ones in (True, False)}
+    w1, a1, n1, s1, m1 = out[True]
+    w0, a0, n0, s0, m0 = out[False]
+    assert (n1, s1, m1) == (n0, s0, m0) and n1 > 1
+    np.testing.assert_array_equal(w1, w0)
+    np.testing.assert_array_equal(a1, a0)
