@@ -45,12 +45,19 @@ from ._model_io import (
     read_liblinear_model,
     write_file,
 )
+from ._parallel import new_stop_flag, run
 from ._progress import ProgressBar
 from ._solvers import SWITCH_AFTER
-from ._validation import LABEL_MAX, LABEL_MIN, MAX_INT, integer_labels
+from ._validation import (
+    LABEL_MAX,
+    LABEL_MIN,
+    MAX_INT,
+    integer_labels,
+    validate_classification_data,
+)
 from .datasets import load_libsvm, sample_line, skipped_line
 from .logistic import LogisticRegression
-from .model_selection import LinearSVCCV
+from .model_selection import _fold_data, _svc_path
 from .svm import LinearSVC
 from .svr import LinearSVR
 
@@ -88,14 +95,18 @@ options:
      shuffling, while every class has n samples; otherwise, and for
      regression, shuffled folds); prints LIBLINEAR's figures over
      the predictions of all folds (accuracy = correct / n)
--C : find the best C by n-fold cross validation (n from -v, default 5) over
-     the grid of --Cs, warm-started (-s 0 to 6); for -s 11 the best C and p,
-     p = i max|y| / 20 for i = 19 ... 0 (as LIBLINEAR); writes a model only
-     when model_file is given
+-C : find the best C by n-fold cross validation (n from -v, default 5),
+     warm-started (-s 0 to 6), over LIBLINEAR's grid: C = 2^k from the
+     largest power of 2 below 1 / (l max ||x||^2) (half that for -s 1 and 2;
+     for -s 5 and 6 below l1_min_c) up to 1024, ending once no fold's
+     weights change for 5 values in a row (or over --Cs); for -s 11 the best
+     C and p, p = i max|y| / 20 for i = 19 ... 0 (as LIBLINEAR); writes a
+     model only when model_file is given
 -n nr_thread : threads over folds / one-vs-rest problems (SVMs) / the
      primal solvers' products (-s 0, 2, 11) (default 1)
 -q : quiet mode (no outputs)
---Cs c1,c2,... : the C grid of -C (default 0.01,0.1,1,10,100)
+--Cs c1,c2,... : the C values of -C instead of LIBLINEAR's grid (-s 11:
+     default 0.01,0.1,1,10,100)
 --max-iter n : maximal iterations per fit: passes, or Newton steps for -s 0,
      2 and 11 (default 1000; 60000 with -C)
 --seed n : seed of the coordinate order (default 0)
@@ -246,7 +257,7 @@ def parse_train_args(args):
     opts = {
         "solver": None, "C": 1.0, "tol": 1e-4, "epsilon": 0.1, "bias": 1.0, "weights": {},
         "folds": None, "search": False, "n_jobs": 1, "quiet": False,
-        "Cs": list(DEFAULT_CS), "max_iter": None, "seed": 0,
+        "Cs": None, "max_iter": None, "seed": 0,
     }
     i = 0
     while i < len(args) and args[i].startswith("-") and len(args[i]) > 1:
@@ -298,7 +309,7 @@ def parse_train_args(args):
         raise CLIError(f"-e must be a finite number > 0, got {opts['tol']:g}")
     if opts["folds"] is not None and opts["folds"] < 2:
         raise CLIError(f"-v needs n >= 2 folds, got {opts['folds']}")
-    if any(c <= 0 or not np.isfinite(c) for c in opts["Cs"]):
+    if opts["Cs"] is not None and any(c <= 0 or not np.isfinite(c) for c in opts["Cs"]):
         raise CLIError(f"--Cs values must be finite numbers > 0, got {opts['Cs']}")
     if opts["max_iter"] is not None and opts["max_iter"] < 1:
         raise CLIError(f"--max-iter must be >= 1, got {opts['max_iter']}")
@@ -649,17 +660,20 @@ def _search(opts, params, X, y, model_file, start):
     Accuracies are LIBLINEAR's: correct predictions over all folds divided
     by the number of samples (not the mean of the folds' accuracies), and
     -C picks the C with the most correct predictions, the smallest on ties.
+    Along the grid (:func:`_c_grid`) every fold's ``LinearSVC`` starts from
+    its solution at the previous C (:func:`fastlinear.model_selection.linear_svc_path`'s
+    rescaled duals); the folds run in up to ``-n`` threads.
     """
     folds, lone_correct = _one_class_folds(_folds(opts, X, y), y)
-    Cs = opts["Cs"] if opts["search"] else [opts["C"]]
+    Cs, liblinear_grid = _c_grid(opts, X, y)
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
     fit_model = opts["search"] and model_file is not None
     row = _solver_table.by_number(opts["solver"])
     if not opts["search"] and _switches(row, max_iter):
         return _cross_validate_switching(opts, params, X, y, row, folds, lone_correct, start)
+    model = None
     if not folds:
         # Every training part holds one class: no fit; the C all tie.
-        model = None
         if fit_model:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ConvergenceWarning)
@@ -669,23 +683,154 @@ def _search(opts, params, X, y, model_file, start):
         _report_search(opts, Cs, [lone_correct] * len(Cs), [0] * len(Cs), y,
                        model, model_file, start)
         return 0
-    search = LinearSVCCV(
-        Cs=Cs, cv=folds, refit=fit_model, max_iter=max_iter, scoring=_count_correct,
-        n_jobs=opts["n_jobs"], verbose=0 if opts["quiet"] else 1, **params,
-    )
+    threads = min(opts["n_jobs"], len(folds))
+    probe = _estimator(opts, params, regression=False).set_params(max_iter=max_iter)
+    try:
+        data = validate_classification_data(probe, X, y, None, caller="train")
+    except ValueError as error:
+        raise CLIError(str(error)) from None
+    stop = new_stop_flag()
+
+    def fold_fitter(k, train):
+        fold = _fit_fold(k, len(folds), lambda: _fold_data(data, train, "train"))
+        est = _estimator(opts, params, regression=False).set_params(
+            max_iter=max_iter, n_jobs=opts["n_jobs"] if threads == 1 else 1)
+        est._validate_params()
+        path = _svc_path(est, fold, np.asarray(Cs), True, est.dual, stop)
+
+        def fit(C):
+            fitted_C, fitted = _fit_fold(k, len(folds), lambda: next(path))
+            assert fitted_C == C
+            return fitted
+        return fit
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        try:
-            search.fit(X, y)
-        except ValueError as error:
-            raise CLIError(f"cross-validation over {len(folds)} folds: {error}") from None
+        found = _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop,
+                             liblinear_grid)
     _report_warnings(opts, caught)
-    res = search.cv_results_
-    # The folds' counts add up to the correct predictions of the whole set.
-    correct = np.rint(res["mean_test_score"] * search.n_splits_) + lone_correct
-    _report_search(opts, res["param_C"], correct, res["max_n_iter"], y,
-                   search.best_estimator_ if fit_model else None, model_file, start)
+    Cs, correct, max_n_iter, _ = found
+    correct = correct + lone_correct
+    if fit_model:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = _estimator(opts, params, regression=False).set_params(
+                C=Cs[int(np.argmax(correct))], max_iter=max_iter).fit(X, y)
+        _report_warnings(opts, caught)
+    _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start)
     return 0
+
+
+#: LIBLINEAR's -C grid (without --Cs): C = start, 2 start, 4 start, ... up to
+#: ``MAX_C``, ended once the weights of every fold stayed the same for
+#: ``STABLE_CS`` values of C in a row (their warm starts then meet the
+#: tolerance at once: larger C changes nothing).
+MAX_C = 1024.0
+STABLE_CS = 5
+#: A fold's weights count as unchanged when their change has a 2-norm of at
+#: most this (LIBLINEAR's test).
+UNCHANGED = 1e-15
+
+
+def start_c(solver, X, y, bias):
+    """LIBLINEAR's first C of -C for the solver ``-s solver``.
+
+    The largest power of 2 at most ``min_C``: ``1 / (l max_i ||x~_i||^2)``
+    for the logistic loss (``-s 0``, and ``-s 7``), half that for the
+    squared hinge (``-s 1``, ``-s 2``), as LIBLINEAR's ``calc_start_C``;
+    ``x~_i`` holds the ``-B`` feature.  LIBLINEAR searches no other solver;
+    here the hinge losses (``-s 3``, ``-s 4``) start as the logistic one,
+    and the L1 penalties (``-s 5``, ``-s 6``) at :func:`fastlinear.l1_min_c`,
+    below which every weight is 0.  At most ``MAX_C``; at least 2^-1022
+    (``l max ||x~||^2`` overflowing float64).
+    """
+    from ._bounds import l1_min_c
+
+    n = X.shape[0]
+    b = bias if bias > 0 else 0.0
+    row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel() + b * b
+    top = float(row_sq.max()) if n else 0.0
+    row = _solver_table.by_number(solver)
+    if row.penalty == "l1":
+        loss = "log" if row.loss == "log_loss" else "squared_hinge"
+        with np.errstate(divide="ignore"):
+            min_c = l1_min_c(X, y, loss=loss, fit_intercept=bias > 0,
+                             intercept_scaling=bias if bias > 0 else 1.0)
+    else:
+        with np.errstate(divide="ignore", over="ignore"):
+            min_c = (0.5 if row.loss == "squared_hinge" else 1.0) / (n * top)
+    if not min_c > 0:
+        min_c = 2.0 ** -1022
+    if min_c >= MAX_C:     # (inf: no feature, no bias: every C gives w = 0)
+        return MAX_C
+    return max(2.0 ** np.floor(np.log2(min_c)), 2.0 ** -1022)
+
+
+def _c_grid(opts, X, y):
+    """``(Cs, liblinear)``: the C values of -v (``-c``) or -C (``--Cs``, or
+    LIBLINEAR's grid from :func:`start_c`), increasing; ``liblinear`` is
+    whether the grid is LIBLINEAR's (and so ends by its rules)."""
+    if not opts["search"]:
+        return [opts["C"]], False
+    if opts["Cs"] is not None:
+        return [float(C) for C in np.unique(opts["Cs"])], False
+    C = start_c(opts["solver"], X, y, opts["bias"])
+    Cs = []
+    while C <= MAX_C:
+        Cs.append(float(C))
+        C *= 2.0
+    return Cs, True
+
+
+def _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop, liblinear_grid):
+    """Every fold's warm-started fit at each C of ``Cs`` in turn.
+
+    ``fold_fitter(k, train)`` returns fold ``k``'s ``fit(C)``, called with
+    the increasing Cs, which returns the fitted estimator.  At each C the
+    folds run in ``threads`` threads.  On LIBLINEAR's grid the search ends
+    as LIBLINEAR 2.50's: after ``STABLE_CS`` values of C in a row at which
+    no fold's weights (``coef_`` and ``intercept_``) changed, or at
+    ``MAX_C``.  Returns ``(Cs, correct,
+    max_n_iter, not_converged)`` for the C values searched: correct
+    predictions over the folds, the most iterations of a fold, and
+    whether a fold warned (``ConvergenceWarning``).
+    """
+    fits = [fold_fitter(k, train) for k, (train, _) in enumerate(folds)]
+    tests = [(X[test], y[test]) for _, test in folds]
+    previous = [None] * len(folds)
+    correct, max_n_iter, not_converged = [], [], []
+    progress = None if opts["quiet"] else ProgressBar(
+        len(folds) * len(Cs), label=f"-s {opts['solver']} {'C search' if opts['search'] else 'CV'} ")
+    stable = 0
+    for j, C in enumerate(Cs):
+        def fold(k, C=C):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                est = fits[k](C)
+                weights = np.r_[np.ravel(np.asarray(est.coef_.todense() if sp.issparse(est.coef_)
+                                                    else est.coef_)),
+                                np.ravel(est.intercept_)]
+                X_test, y_test = tests[k]
+                row = (int(np.sum(est.predict(X_test) == y_test)), int(np.max(est.n_iter_)),
+                       weights, any(issubclass(w.category, ConvergenceWarning) for w in caught))
+            for w in caught:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if progress is not None:
+                progress.update(1, f"C={C:g}")
+            return row
+        rows = run(fold, range(len(folds)), threads, stop)
+        correct.append(sum(r[0] for r in rows))
+        max_n_iter.append(max(r[1] for r in rows))
+        not_converged.append(any(r[3] for r in rows))
+        changed = any(before is None or np.linalg.norm(r[2] - before) > UNCHANGED
+                      for r, before in zip(rows, previous, strict=True))
+        previous = [r[2] for r in rows]
+        stable = stable + 1 if (j == 0 or not changed) else 0
+        if liblinear_grid and stable == STABLE_CS:
+            Cs = Cs[:j + 1]
+            break
+    return (np.asarray(Cs), np.asarray(correct, dtype=np.int64),
+            np.asarray(max_n_iter, dtype=np.int64), np.asarray(not_converged))
 
 
 def _one_class_folds(folds, y):
@@ -727,7 +872,8 @@ def _cross_validate_switching(opts, params, X, y, row, folds, lone_correct, star
 
 def _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start):
     """Print -v's or -C's figures (LIBLINEAR's accuracies: the correct
-    predictions of all folds over the samples of ``y``) and save the best
+    predictions of all folds over the samples of ``y``; -C's lines in
+    LIBLINEAR's words, ``max_n_iter`` unused there) and save the best
     model (with LIBLINEAR's label order of ``y``).
 
     The best C has the most correct predictions, the smallest C on ties
@@ -736,8 +882,8 @@ def _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start):
     n_samples = y.shape[0]
     accuracy = 100 * np.asarray(correct, dtype=np.float64) / n_samples
     if opts["search"]:
-        for C, rate, n_iter in zip(Cs, accuracy, max_n_iter, strict=True):
-            _say(opts, f"C = {C:g}  CV accuracy = {rate:g}%  (max iterations {n_iter})")
+        for C, rate in zip(Cs, accuracy, strict=True):
+            _say(opts, f"log2c={np.log2(C):7.2f}\trate={rate:g}")
         best = int(np.argmax(correct))
         print(f"Best C = {Cs[best]:g}  CV accuracy = {accuracy[best]:g}%")
         if model is not None:
@@ -749,34 +895,34 @@ def _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start):
 
 
 def _search_logistic(opts, params, X, y, model_file, start):
-    """-v and -C for logistic regression (-s 0, -s 7): :func:`_search`'s
+    """-v and -C for logistic regression (-s 0, -s 6, -s 7): :func:`_search`'s
     figures, with :class:`LiblinearLogistic` on each fold.
 
-    Folds are those of -v of the SVMs (:func:`_folds`); on each fold
-    the C grid is solved in increasing order, every C starting from the
-    solution at the previous one.  Folds run one after the other in this
-    thread, so that Ctrl-C stops the solver at once.
+    Folds are those of -v of the SVMs (:func:`_folds`); on each fold the C
+    grid (:func:`_c_grid`) is solved in increasing order, every C starting
+    from the solution at the previous one.  The folds run one after the
+    other in this thread, so that Ctrl-C stops the solver at once.
     """
-    Cs = np.unique(opts["Cs"]) if opts["search"] else np.array([opts["C"]])
+    Cs, liblinear_grid = _c_grid(opts, X, y)
     max_iter = opts["max_iter"] or (60000 if opts["search"] else 1000)
     splits, lone_correct = _one_class_folds(_folds(opts, X, y), y)
-    correct = np.full(len(Cs), lone_correct, dtype=np.int64)
-    max_n_iter = np.zeros(len(Cs), dtype=np.int64)
-    not_converged = np.zeros(len(Cs), dtype=bool)
-    progress = None if opts["quiet"] else ProgressBar(
-        len(splits) * len(Cs), label=f"-s {opts['solver']} {'C search' if opts['search'] else 'CV'} ")
-    for k, (train, test) in enumerate(splits):
+
+    def fold_fitter(k, train):
         path = LiblinearLogistic(params, max_iter, opts["n_jobs"])
-        X_fit, y_fit, X_test = X[train], y[train], X[test]
-        for j, C in enumerate(Cs):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ConvergenceWarning)
-                est = _fit_fold(k, len(splits), lambda: path.fit(X_fit, y_fit, C))
-            not_converged[j] |= any(issubclass(w.category, ConvergenceWarning) for w in caught)
-            correct[j] += int(np.sum(est.predict(X_test) == y[test]))
-            max_n_iter[j] = max(max_n_iter[j], int(np.max(est.n_iter_)))
-            if progress is not None:
-                progress.update(1, f"C={C:g}")
+        X_fit, y_fit = X[train], y[train]
+        return lambda C: _fit_fold(k, len(splits), lambda: path.fit(X_fit, y_fit, C))
+
+    if splits:
+        with warnings.catch_warnings():
+            # (reported below in one line that names the C values)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            Cs, correct, max_n_iter, not_converged = _path_search(
+                opts, X, y, splits, Cs, fold_fitter, 1, new_stop_flag(), liblinear_grid)
+        correct = correct + lone_correct
+    else:
+        correct = np.full(len(Cs), lone_correct, dtype=np.int64)
+        max_n_iter = np.zeros(len(Cs), dtype=np.int64)
+        not_converged = np.zeros(len(Cs), dtype=bool)
     if not_converged.any() and not opts["quiet"]:
         print(f"WARNING: the solver stopped at --max-iter {max_iter} before reaching -e "
               f"{opts['tol']:g} in some folds at C = {', '.join(f'{C:g}' for C in Cs[not_converged])}; "
@@ -837,7 +983,7 @@ def _search_regression(opts, params, X, y, model_file, start):
     small, then C from small to large).
     """
     folds = _folds(opts, X)
-    Cs = np.unique(opts["Cs"])
+    Cs = np.unique(DEFAULT_CS if opts["Cs"] is None else opts["Cs"])
     max_p = float(np.max(np.abs(y)))
     # y = 0 everywhere: every p of the grid is 0, one is enough.
     ps = [i * max_p / P_STEPS for i in range(P_STEPS - 1, -1, -1)] if max_p > 0 else [0.0]

@@ -332,13 +332,13 @@ def test_C_search_output_and_model(files, tmp_path):
     folds = np.array([search.cv_results_[f"split{k}_test_score"] for k in range(7)])
     correct = np.rint(sizes @ folds)  # per C, over all folds
     assert model.read_text().startswith("solver_type L2R_L2LOSS_SVC\n")
-    for C, count in zip(search.Cs_, correct, strict=True):
-        assert f"C = {C:g}  CV accuracy = {100 * count / len(y):g}%" in out
+    for C, count in zip(search.Cs_, correct, strict=True):   # LIBLINEAR's lines
+        assert f"log2c={np.log2(C):7.2f}\trate={100 * count / len(y):g}\n" in out
     best = int(np.argmax(correct))  # the most correct, the smallest C on ties (LIBLINEAR)
     assert f"Best C = {search.Cs_[best]:g}  CV accuracy = {100 * correct[best] / len(y):g}%" in out
     refit = LinearSVC(C=search.Cs_[best], dual=False, max_iter=60000, random_state=0).fit(X, y)
     np.testing.assert_allclose(load_liblinear_model(model).coef_, refit.coef_, rtol=1e-12)
-    assert "LinearSVCCV [" in err  # the progress bar, on stderr
+    assert "-s 2 C search [" in err  # the progress bar, on stderr
 
 
 @pytest.mark.parametrize("options", ["-s 1 -c 0.1 -B 1", "-s 3 -c 1 -B -1", "-s 2 -c 0.1 -B 2"])
@@ -1366,8 +1366,7 @@ def test_logistic_C_search(multiclass, files, tmp_path, run_here):
         clf = OneVsRestClassifier(binary) if multiclass else binary
         correct.append(int(np.sum(cross_val_predict(clf, X, y, cv=StratifiedKFold(3)) == y)))
     for C, count in zip(Cs, correct, strict=True):
-        assert re.search(rf"^C = {C:g}  CV accuracy = {100 * count / len(y):g}%  \(max iterations \d+\)$",
-                         out, re.M), out
+        assert f"log2c={np.log2(C):7.2f}\trate={100 * count / len(y):g}\n" in out, out
     best = int(np.argmax(correct))
     assert f"Best C = {Cs[best]:g}  CV accuracy = {100 * correct[best] / len(y):g}%" in out
     assert model.read_text().startswith("solver_type L2R_LR\n")
@@ -1444,3 +1443,69 @@ def test_logistic_option_errors(files, tmp_path, run_here):
                        "-C searches C for -s 0, 1, 2, 3, 4, 5 and 6, and C and p for -s 11")
     assert_usage_error(run_here("train", "-s", "21", train), "unknown solver -s 21", "-s 0, 1, 2, 3, 4, 5, 6 and 7")
     assert_usage_error(run_here("train", "-s", "0", "-p", "-1", train), "-p")
+
+
+def _official_grid(path, options):
+    """liblinear-official's -C lines (log2c values) on ``path``, in a subprocess
+    (its C code prints to the process's stdout)."""
+    code = ("import sys; from liblinear import liblinearutil as u; "
+            "y, x = u.svm_read_problem(sys.argv[1]); "
+            f"u.train(u.problem(y, x, bias=1), {options!r})")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    return [float(v) for v in re.findall(r"^log2c=\s*(-?[\d.]+)", out, re.M)]
+
+
+@pytest.mark.parametrize("solver, factor", [("0", 1.0), ("2", 0.5)])
+def test_C_search_walks_liblinears_grid(files, run_here, solver, factor):
+    """Without --Cs, -C tries C = 2^k from LIBLINEAR's start (the largest
+    power of 2 below factor / (l max ||x~||^2), -B 1 counted) doubling up to
+    1024, printing LIBLINEAR's lines; it starts where liblinear-official's
+    -C starts."""
+    pytest.importorskip("liblinear")
+    _, train, _ = files
+    X, y = load(train)
+    row_sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() + 1.0
+    first = np.floor(np.log2(factor / (X.shape[0] * row_sq.max())))
+    assert cli.start_c(int(solver), X, y, 1.0) == 2.0 ** first
+    code, out, err = run_here("train", "-s", solver, "-C", "-v", "3", "-e", "0.01", train)
+    assert code == 0, err
+    ours = [float(v) for v in re.findall(r"^log2c=\s*(-?[\d.]+)\trate=[\d.]+$", out, re.M)]
+    assert ours == list(np.arange(first, first + len(ours))) and ours[-1] <= 10
+    official = _official_grid(train, f"-C -s {solver} -v 3 -e 0.01 -B 1")
+    assert official[0] == ours[0] == first
+    assert re.search(r"^Best C = \S+  CV accuracy = [\d.]+%$", out, re.M)
+
+
+class _Fitted:
+    """A fitted estimator's face for ``cli._path_search``: fixed weights."""
+
+    def __init__(self, weights):
+        self.coef_, self.intercept_ = np.asarray(weights[:-1])[None, :], np.asarray(weights[-1:])
+        self.n_iter_ = np.array([3])
+
+    def predict(self, X):
+        return np.zeros(X.shape[0], dtype=int)
+
+
+@pytest.mark.parametrize("moving, searched", [(0, 5), (1, 5), (3, 8), (20, 12)])
+def test_C_search_ends_after_five_unchanged_cs_as_liblinear(moving, searched):
+    """LIBLINEAR's rule: the search ends at the 5th C in a row at which no
+    fold's weights changed (the first C counts as one); never beyond the
+    grid."""
+    X, y = sp.csr_matrix(np.ones((6, 2))), np.zeros(6, dtype=int)
+    folds = [(np.arange(3), np.arange(3, 6)), (np.arange(3, 6), np.arange(3))]
+    Cs = [2.0 ** k for k in range(12)]
+
+    def fitter(k, train):
+        # Weights that change with C for the first `moving` values, then stay.
+        return lambda C: _Fitted(np.array([k + 1.0, min(C, 2.0 ** (moving - 1)) if moving else 0.0]))
+
+    opts = {"quiet": True, "solver": 2, "search": True}
+    found, correct, n_iter, warned = cli._path_search(opts, X, y, folds, Cs, fitter, 1,
+                                                      np.zeros(1, np.uint8), True)
+    assert list(found) == Cs[:searched] and list(correct) == [6] * searched
+    assert list(n_iter) == [3] * searched and not warned.any()
+    # A grid given with --Cs is searched whole.
+    found = cli._path_search(opts, X, y, folds, Cs, fitter, 1, np.zeros(1, np.uint8), False)[0]
+    assert list(found) == Cs
