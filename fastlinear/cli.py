@@ -96,17 +96,16 @@ options:
      regression, shuffled folds); prints LIBLINEAR's figures over
      the predictions of all folds (accuracy = correct / n)
 -C : find the best C by n-fold cross validation (n from -v, default 5),
-     warm-started (-s 0 to 6), over LIBLINEAR's grid: C = 2^k from the
-     largest power of 2 below 1 / (l max ||x||^2) (half that for -s 1 and 2;
-     for -s 5 and 6 below l1_min_c) up to 1024, ending once no fold's
-     weights change for 5 values in a row (or over --Cs); for -s 11 the best
-     C and p, p = i max|y| / 20 for i = 19 ... 0 (as LIBLINEAR); writes a
-     model only when model_file is given
+     warm-started (-s 0 to 6); for -s 0 and 2 over LIBLINEAR's grid: C = 2^k
+     from the largest power of 2 below 1 / (l max ||x||^2) (half that for
+     -s 2) up to 1024, ending once no fold's weights change for 5 values in
+     a row; for -s 11 the best C and p, p = i max|y| / 20 for i = 19 ... 0
+     (as LIBLINEAR); writes a model only when model_file is given
 -n nr_thread : threads over folds / one-vs-rest problems (SVMs) / the
      primal solvers' products (-s 0, 2, 11) (default 1)
 -q : quiet mode (no outputs)
---Cs c1,c2,... : the C values of -C instead of LIBLINEAR's grid (-s 11:
-     default 0.01,0.1,1,10,100)
+--Cs c1,c2,... : the C values of -C instead of LIBLINEAR's grid (for -s 1,
+     3 to 6 and 11: default 0.01,0.1,1,10,100)
 --max-iter n : maximal iterations per fit: passes, or Newton steps for -s 0,
      2 and 11 (default 1000; 60000 with -C)
 --seed n : seed of the coordinate order (default 0)
@@ -704,12 +703,9 @@ def _search(opts, params, X, y, model_file, start):
             return fitted
         return fit
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        found = _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop,
-                             liblinear_grid)
-    _report_warnings(opts, caught)
-    Cs, correct, max_n_iter, _ = found
+    Cs, correct, max_n_iter, not_converged = _path_search(
+        opts, X, y, folds, Cs, fold_fitter, threads, stop, liblinear_grid)
+    _warn_folds(opts, max_iter, Cs, not_converged)
     correct = correct + lone_correct
     if fit_model:
         with warnings.catch_warnings(record=True) as caught:
@@ -727,59 +723,64 @@ def _search(opts, params, X, y, model_file, start):
 #: tolerance at once: larger C changes nothing).
 MAX_C = 1024.0
 STABLE_CS = 5
+#: The classification solvers LIBLINEAR 2.50's -C searches (its grid).
+LIBLINEAR_SEARCHES = (0, 2)
 #: A fold's weights count as unchanged when their change has a 2-norm of at
 #: most this (LIBLINEAR's test).
 UNCHANGED = 1e-15
 
 
 def start_c(solver, X, y, bias):
-    """LIBLINEAR's first C of -C for the solver ``-s solver``.
+    """LIBLINEAR's first C of -C for ``-s solver`` (0 or 2).
 
-    The largest power of 2 at most ``min_C``: ``1 / (l max_i ||x~_i||^2)``
-    for the logistic loss (``-s 0``, and ``-s 7``), half that for the
-    squared hinge (``-s 1``, ``-s 2``), as LIBLINEAR's ``calc_start_C``;
-    ``x~_i`` holds the ``-B`` feature.  LIBLINEAR searches no other solver;
-    here the hinge losses (``-s 3``, ``-s 4``) start as the logistic one,
-    and the L1 penalties (``-s 5``, ``-s 6``) at :func:`fastlinear.l1_min_c`,
-    below which every weight is 0.  At most ``MAX_C``; at least 2^-1022
-    (``l max ||x~||^2`` overflowing float64).
+    The largest power of 2 at most ``min_C = 1 / (l max_i ||x~_i||^2)``
+    for the logistic loss (``-s 0``), half that for the squared hinge
+    (``-s 2``), as LIBLINEAR's ``calc_start_C``; ``x~_i`` holds the ``-B``
+    feature.  At most ``MAX_C`` (no feature and no bias: every C fits
+    ``w = 0``); at least 2^-1022 (``l max ||x~||^2`` overflowing float64).
     """
-    from ._bounds import l1_min_c
-
+    if solver not in LIBLINEAR_SEARCHES:
+        raise ValueError(f"LIBLINEAR's -C grid is for -s {_listing(LIBLINEAR_SEARCHES)}, "
+                         f"got -s {solver}")
     n = X.shape[0]
     b = bias if bias > 0 else 0.0
     row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel() + b * b
     top = float(row_sq.max()) if n else 0.0
-    row = _solver_table.by_number(solver)
-    if row.penalty == "l1":
-        loss = "log" if row.loss == "log_loss" else "squared_hinge"
-        with np.errstate(divide="ignore"):
-            min_c = l1_min_c(X, y, loss=loss, fit_intercept=bias > 0,
-                             intercept_scaling=bias if bias > 0 else 1.0)
-    else:
-        with np.errstate(divide="ignore", over="ignore"):
-            min_c = (0.5 if row.loss == "squared_hinge" else 1.0) / (n * top)
+    with np.errstate(divide="ignore", over="ignore"):
+        min_c = float(np.float64(0.5 if solver == 2 else 1.0) / np.float64(n * top))
+    if min_c >= MAX_C:
+        return MAX_C
     if not min_c > 0:
         min_c = 2.0 ** -1022
-    if min_c >= MAX_C:     # (inf: no feature, no bias: every C gives w = 0)
-        return MAX_C
-    return max(2.0 ** np.floor(np.log2(min_c)), 2.0 ** -1022)
+    return max(float(2.0 ** np.floor(np.log2(min_c))), 2.0 ** -1022)
 
 
 def _c_grid(opts, X, y):
-    """``(Cs, liblinear)``: the C values of -v (``-c``) or -C (``--Cs``, or
-    LIBLINEAR's grid from :func:`start_c`), increasing; ``liblinear`` is
-    whether the grid is LIBLINEAR's (and so ends by its rules)."""
+    """``(Cs, liblinear)``: the C values of -v (``-c``) or -C, increasing:
+    ``--Cs``, or LIBLINEAR's grid from :func:`start_c` for the solvers
+    LIBLINEAR searches (``LIBLINEAR_SEARCHES``), ``DEFAULT_CS`` for the
+    others (whose passes grow with C: Crammer and Singer's ran 78 s at
+    C = 1024 on 3,000 rows of a9a); ``liblinear`` is whether the grid is
+    LIBLINEAR's (and so ends by its rules)."""
     if not opts["search"]:
         return [opts["C"]], False
-    if opts["Cs"] is not None:
-        return [float(C) for C in np.unique(opts["Cs"])], False
+    if opts["Cs"] is not None or opts["solver"] not in LIBLINEAR_SEARCHES:
+        return [float(C) for C in np.unique(opts["Cs"] or DEFAULT_CS)], False
     C = start_c(opts["solver"], X, y, opts["bias"])
     Cs = []
     while C <= MAX_C:
         Cs.append(float(C))
         C *= 2.0
     return Cs, True
+
+
+def _warn_folds(opts, max_iter, Cs, not_converged):
+    """One line for the folds' ``ConvergenceWarning`` over a search, naming the C values."""
+    if np.any(not_converged) and not opts["quiet"]:
+        print(f"WARNING: the solver stopped at --max-iter {max_iter} before reaching -e "
+              f"{opts['tol']:g} in some folds at C = "
+              f"{', '.join(f'{C:g}' for C in np.asarray(Cs)[np.asarray(not_converged)])}; "
+              "raise --max-iter or -e, or scale the features", file=sys.stderr)
 
 
 def _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop, liblinear_grid):
@@ -793,7 +794,7 @@ def _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop, liblinear_gr
     ``MAX_C``.  Returns ``(Cs, correct,
     max_n_iter, not_converged)`` for the C values searched: correct
     predictions over the folds, the most iterations of a fold, and
-    whether a fold warned (``ConvergenceWarning``).
+    whether a fold warned (``ConvergenceWarning``, reported by the caller).
     """
     fits = [fold_fitter(k, train) for k, (train, _) in enumerate(folds)]
     tests = [(X[test], y[test]) for _, test in folds]
@@ -804,24 +805,21 @@ def _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop, liblinear_gr
     stable = 0
     for j, C in enumerate(Cs):
         def fold(k, C=C):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ConvergenceWarning)
-                est = fits[k](C)
-                weights = np.r_[np.ravel(np.asarray(est.coef_.todense() if sp.issparse(est.coef_)
-                                                    else est.coef_)),
-                                np.ravel(est.intercept_)]
-                X_test, y_test = tests[k]
-                row = (int(np.sum(est.predict(X_test) == y_test)), int(np.max(est.n_iter_)),
-                       weights, any(issubclass(w.category, ConvergenceWarning) for w in caught))
-            for w in caught:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            est = fits[k](C)
+            coef = est.coef_.toarray() if sp.issparse(est.coef_) else est.coef_
+            X_test, y_test = tests[k]
             if progress is not None:
                 progress.update(1, f"C={C:g}")
-            return row
-        rows = run(fold, range(len(folds)), threads, stop)
+            return (int(np.sum(est.predict(X_test) == y_test)), int(np.max(est.n_iter_)),
+                    np.r_[np.ravel(coef), np.ravel(est.intercept_)])
+        # (caught here, in this thread, for the folds' threads: the
+        # warnings module's filters are not thread-safe)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            rows = run(fold, range(len(folds)), threads, stop)
+        not_converged.append(any(issubclass(w.category, ConvergenceWarning) for w in caught))
         correct.append(sum(r[0] for r in rows))
         max_n_iter.append(max(r[1] for r in rows))
-        not_converged.append(any(r[3] for r in rows))
         changed = any(before is None or np.linalg.norm(r[2] - before) > UNCHANGED
                       for r, before in zip(rows, previous, strict=True))
         previous = [r[2] for r in rows]
@@ -913,20 +911,13 @@ def _search_logistic(opts, params, X, y, model_file, start):
         return lambda C: _fit_fold(k, len(splits), lambda: path.fit(X_fit, y_fit, C))
 
     if splits:
-        with warnings.catch_warnings():
-            # (reported below in one line that names the C values)
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            Cs, correct, max_n_iter, not_converged = _path_search(
-                opts, X, y, splits, Cs, fold_fitter, 1, new_stop_flag(), liblinear_grid)
+        Cs, correct, max_n_iter, not_converged = _path_search(
+            opts, X, y, splits, Cs, fold_fitter, 1, new_stop_flag(), liblinear_grid)
+        _warn_folds(opts, max_iter, Cs, not_converged)
         correct = correct + lone_correct
     else:
         correct = np.full(len(Cs), lone_correct, dtype=np.int64)
         max_n_iter = np.zeros(len(Cs), dtype=np.int64)
-        not_converged = np.zeros(len(Cs), dtype=bool)
-    if not_converged.any() and not opts["quiet"]:
-        print(f"WARNING: the solver stopped at --max-iter {max_iter} before reaching -e "
-              f"{opts['tol']:g} in some folds at C = {', '.join(f'{C:g}' for C in Cs[not_converged])}; "
-              "raise --max-iter or -e, or scale the features", file=sys.stderr)
     model = None
     if opts["search"] and model_file is not None:
         with warnings.catch_warnings(record=True) as caught:

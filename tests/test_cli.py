@@ -1509,3 +1509,19 @@ def test_C_search_ends_after_five_unchanged_cs_as_liblinear(moving, searched):
     # A grid given with --Cs is searched whole.
     found = cli._path_search(opts, X, y, folds, Cs, fitter, 1, np.zeros(1, np.uint8), False)[0]
     assert list(found) == Cs
+
+
+def test_C_search_grid_of_other_solvers_and_start_c_edges(files, run_here):
+    """LIBLINEAR searches -s 0 and 2 only: the other solvers' -C keeps the
+    grid 0.01 ... 100 (their passes grow with C); start_c's edge cases."""
+    _, train, _ = files
+    code, out, err = run_here("train", "-s", "3", "-C", "-v", "3", "-e", "0.1", train)
+    assert code == 0, err
+    logs = [float(v) for v in re.findall(r"^log2c=\s*(-?[\d.]+)\t", out, re.M)]
+    np.testing.assert_allclose(logs, np.log2(cli.DEFAULT_CS), atol=5e-3)
+    X, y = sp.csr_matrix((4, 3)), np.array([0, 1, 0, 1])
+    assert cli.start_c(0, X, y, -1.0) == cli.MAX_C         # nothing to weigh: w = 0 at any C
+    assert cli.start_c(2, X, y, 1.0) == 2.0 ** -3          # 1 / (2 * 4 * 1)
+    assert cli.start_c(0, X, y, 0.5) == 1.0                # 1 / (4 * 0.25)
+    with pytest.raises(ValueError, match="-s 0 and 2"):
+        cli.start_c(3, X, y, 1.0)
