@@ -21,6 +21,7 @@ target, straight into a device or FIFO (``/dev/null``, ``/dev/stdout``), and
 into a regular file through a temporary name renamed when complete, with the
 replaced file's mode or, for a new file, ``0666`` less the umask.
 """
+import math
 import os
 import re
 import sys
@@ -96,11 +97,13 @@ options:
      regression, shuffled folds); prints LIBLINEAR's figures over
      the predictions of all folds (accuracy = correct / n)
 -C : find the best C by n-fold cross validation (n from -v, default 5),
-     warm-started (-s 0 to 6); for -s 0 and 2 over LIBLINEAR's grid: C = 2^k
-     from the largest power of 2 below 1 / (l max ||x||^2) (half that for
-     -s 2) up to 1024, ending once no fold's weights change for 5 values in
-     a row; for -s 11 the best C and p, p = i max|y| / 20 for i = 19 ... 0
-     (as LIBLINEAR); writes a model only when model_file is given
+     warm-started (-s 0 to 6).  -s 0 and 2 walk LIBLINEAR's grid: from -c
+     if given, else from the largest power of 2 at most 1 / (l max ||x||^2)
+     (x with its -B feature; half that for -s 2), doubling up to 1024, and
+     ending at the 5th C in a row (the first counting) at which no fold's
+     weights changed; -s 1, 3 to 6 try --Cs; for -s 11 the best C (over
+     --Cs) and p, p = i max|y| / 20 for i = 19 ... 0 (as LIBLINEAR); writes
+     a model only when model_file is given
 -n nr_thread : threads over folds / one-vs-rest problems (SVMs) / the
      primal solvers' products (-s 0, 2, 11) (default 1)
 -q : quiet mode (no outputs)
@@ -256,7 +259,7 @@ def parse_train_args(args):
     opts = {
         "solver": None, "C": 1.0, "tol": 1e-4, "epsilon": 0.1, "bias": 1.0, "weights": {},
         "folds": None, "search": False, "n_jobs": 1, "quiet": False,
-        "Cs": None, "max_iter": None, "seed": 0,
+        "Cs": None, "max_iter": None, "seed": 0, "C_given": False,
     }
     i = 0
     while i < len(args) and args[i].startswith("-") and len(args[i]) > 1:
@@ -268,6 +271,7 @@ def parse_train_args(args):
         elif a in _TRAIN_VALUED:
             key, kind = _TRAIN_VALUED[a]
             opts[key] = _value(args, i, a, kind)
+            opts["C_given"] |= key == "C"
             i += 1
         elif a.startswith("-w") and len(a) > 2:
             try:
@@ -392,6 +396,10 @@ def cmd_train(args):
     if one_label:
         return _train_one_class(opts, X, y, model_file or os.path.basename(data_file) + ".model",
                                 start)
+    if opts["search"]:
+        # (LIBLINEAR's train prints it even with -q)
+        print(f"Doing parameter search with {opts['folds'] or 5}-fold cross validation.",
+              flush=True)
     if regression and opts["search"]:
         return _search_regression(opts, params, X, y, model_file, start)
     if regression and opts["folds"] is not None:
@@ -703,9 +711,10 @@ def _search(opts, params, X, y, model_file, start):
             return fitted
         return fit
 
-    Cs, correct, max_n_iter, not_converged = _path_search(
-        opts, X, y, folds, Cs, fold_fitter, threads, stop, liblinear_grid)
-    _warn_folds(opts, max_iter, Cs, not_converged)
+    correct, max_n_iter, changed = _path_search(opts, X, y, folds, Cs, fold_fitter, threads,
+                                                stop, max_iter)
+    Cs, correct, max_n_iter, ran_out = _searched(opts, Cs, liblinear_grid, correct, max_n_iter,
+                                                 changed, max_iter)
     correct = correct + lone_correct
     if fit_model:
         with warnings.catch_warnings(record=True) as caught:
@@ -713,7 +722,7 @@ def _search(opts, params, X, y, model_file, start):
             model = _estimator(opts, params, regression=False).set_params(
                 C=Cs[int(np.argmax(correct))], max_iter=max_iter).fit(X, y)
         _report_warnings(opts, caught)
-    _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start)
+    _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start, ran_out)
     return 0
 
 
@@ -752,7 +761,9 @@ def start_c(solver, X, y, bias):
         return MAX_C
     if not min_c > 0:
         min_c = 2.0 ** -1022
-    return max(float(2.0 ** np.floor(np.log2(min_c))), 2.0 ** -1022)
+    # (LIBLINEAR's rounding: floor(log(min_C) / log(2)), one power of 2 lower
+    # than floor(log2(min_C)) for some exact powers such as 2^-29)
+    return max(2.0 ** math.floor(math.log(min_c) / math.log(2.0)), 2.0 ** -1022)
 
 
 def _c_grid(opts, X, y):
@@ -766,7 +777,8 @@ def _c_grid(opts, X, y):
         return [opts["C"]], False
     if opts["Cs"] is not None or opts["solver"] not in LIBLINEAR_SEARCHES:
         return [float(C) for C in np.unique(opts["Cs"] or DEFAULT_CS)], False
-    C = start_c(opts["solver"], X, y, opts["bias"])
+    # -c given: LIBLINEAR starts there (at most MAX_C).
+    C = min(opts["C"], MAX_C) if opts["C_given"] else start_c(opts["solver"], X, y, opts["bias"])
     Cs = []
     while C <= MAX_C:
         Cs.append(float(C))
@@ -774,61 +786,76 @@ def _c_grid(opts, X, y):
     return Cs, True
 
 
-def _warn_folds(opts, max_iter, Cs, not_converged):
-    """One line for the folds' ``ConvergenceWarning`` over a search, naming the C values."""
-    if np.any(not_converged) and not opts["quiet"]:
-        print(f"WARNING: the solver stopped at --max-iter {max_iter} before reaching -e "
-              f"{opts['tol']:g} in some folds at C = "
-              f"{', '.join(f'{C:g}' for C in np.asarray(Cs)[np.asarray(not_converged)])}; "
-              "raise --max-iter or -e, or scale the features", file=sys.stderr)
+def _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop, max_iter):
+    """Every fold's fits along ``Cs`` (increasing), each warm-started from
+    the fold's fit at the previous C.
 
-
-def _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop, liblinear_grid):
-    """Every fold's warm-started fit at each C of ``Cs`` in turn.
-
-    ``fold_fitter(k, train)`` returns fold ``k``'s ``fit(C)``, called with
-    the increasing Cs, which returns the fitted estimator.  At each C the
-    folds run in ``threads`` threads.  On LIBLINEAR's grid the search ends
-    as LIBLINEAR 2.50's: after ``STABLE_CS`` values of C in a row at which
-    no fold's weights (``coef_`` and ``intercept_``) changed, or at
-    ``MAX_C``.  Returns ``(Cs, correct,
-    max_n_iter, not_converged)`` for the C values searched: correct
-    predictions over the folds, the most iterations of a fold, and
-    whether a fold warned (``ConvergenceWarning``, reported by the caller).
+    ``fold_fitter(k, train)`` returns fold ``k``'s ``fit(C)`` (the fitted
+    estimator); the folds run in up to ``threads`` threads, each holding
+    its own training rows only while it runs.  Returns ``(correct,
+    max_n_iter, changed)`` per C: correct predictions over the folds, the
+    most iterations of a fold, and whether any fold's weights (``coef_``
+    and ``intercept_``) moved from its previous C's by more than
+    ``UNCHANGED`` (2-norm; the first C counts as unmoved).  Convergence
+    warnings are left to the caller, from ``max_n_iter`` (``max_iter``
+    reached), as :class:`fastlinear.LinearSVCCV` does.
     """
-    fits = [fold_fitter(k, train) for k, (train, _) in enumerate(folds)]
-    tests = [(X[test], y[test]) for _, test in folds]
-    previous = [None] * len(folds)
-    correct, max_n_iter, not_converged = [], [], []
     progress = None if opts["quiet"] else ProgressBar(
         len(folds) * len(Cs), label=f"-s {opts['solver']} {'C search' if opts['search'] else 'CV'} ")
-    stable = 0
-    for j, C in enumerate(Cs):
-        def fold(k, C=C):
-            est = fits[k](C)
+
+    def fold(k):
+        train, test = folds[k]
+        fit = fold_fitter(k, train)
+        X_test, y_test = X[test], y[test]
+        correct = np.zeros(len(Cs), dtype=np.int64)
+        n_iter = np.zeros(len(Cs), dtype=np.int64)
+        changed = np.zeros(len(Cs), dtype=bool)
+        previous = None
+        for j, C in enumerate(Cs):
+            est = fit(C)
             coef = est.coef_.toarray() if sp.issparse(est.coef_) else est.coef_
-            X_test, y_test = tests[k]
+            weights = np.r_[np.ravel(coef), np.ravel(est.intercept_)]
+            correct[j] = int(np.sum(est.predict(X_test) == y_test))
+            n_iter[j] = int(np.max(est.n_iter_))
+            changed[j] = previous is not None and np.linalg.norm(weights - previous) > UNCHANGED
+            previous = weights
             if progress is not None:
                 progress.update(1, f"C={C:g}")
-            return (int(np.sum(est.predict(X_test) == y_test)), int(np.max(est.n_iter_)),
-                    np.r_[np.ravel(coef), np.ravel(est.intercept_)])
-        # (caught here, in this thread, for the folds' threads: the
-        # warnings module's filters are not thread-safe)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            rows = run(fold, range(len(folds)), threads, stop)
-        not_converged.append(any(issubclass(w.category, ConvergenceWarning) for w in caught))
-        correct.append(sum(r[0] for r in rows))
-        max_n_iter.append(max(r[1] for r in rows))
-        changed = any(before is None or np.linalg.norm(r[2] - before) > UNCHANGED
-                      for r, before in zip(rows, previous, strict=True))
-        previous = [r[2] for r in rows]
-        stable = stable + 1 if (j == 0 or not changed) else 0
-        if liblinear_grid and stable == STABLE_CS:
-            Cs = Cs[:j + 1]
-            break
-    return (np.asarray(Cs), np.asarray(correct, dtype=np.int64),
-            np.asarray(max_n_iter, dtype=np.int64), np.asarray(not_converged))
+        return correct, n_iter, changed
+
+    with warnings.catch_warnings():
+        # (set here, in this thread: the warnings filters are not thread-safe)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        rows = run(fold, range(len(folds)), threads, stop)
+    return (np.sum([r[0] for r in rows], axis=0), np.max([r[1] for r in rows], axis=0),
+            np.any([r[2] for r in rows], axis=0))
+
+
+def _liblinear_end(Cs, changed):
+    """How many C of LIBLINEAR's grid its search visits: it ends at the
+    ``STABLE_CS``-th C in a row at which no fold's weights changed (the
+    first C counting as one), else at the grid's end (past ``MAX_C``)."""
+    stable = 0
+    for j in range(len(Cs)):
+        stable = 0 if changed[j] else stable + 1
+        if stable == STABLE_CS:
+            return j + 1
+    return len(Cs)
+
+
+def _searched(opts, Cs, liblinear_grid, correct, max_n_iter, changed, max_iter):
+    """The C values a search reports, and their figures: LIBLINEAR's grid
+    cut where LIBLINEAR's search ends (:func:`_liblinear_end`; the fits
+    beyond it ran, their weights unchanged or nearly), with its warning
+    when it ran to the end; one line for the folds stopped at ``max_iter``."""
+    n = _liblinear_end(Cs, changed) if liblinear_grid else len(Cs)
+    Cs, correct, max_n_iter = np.asarray(Cs)[:n], correct[:n], max_n_iter[:n]
+    stuck = max_n_iter >= max_iter
+    if stuck.any() and not opts["quiet"]:
+        print(f"WARNING: the solver stopped at --max-iter {max_iter} before reaching -e "
+              f"{opts['tol']:g} in some folds at C = {', '.join(f'{C:g}' for C in Cs[stuck])}; "
+              "raise --max-iter or -e, or scale the features", file=sys.stderr)
+    return Cs, correct, max_n_iter, liblinear_grid and n == len(changed)
 
 
 def _one_class_folds(folds, y):
@@ -868,27 +895,33 @@ def _cross_validate_switching(opts, params, X, y, row, folds, lone_correct, star
     return 0
 
 
-def _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start):
+def _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start,
+                   ran_out=False):
     """Print -v's or -C's figures (LIBLINEAR's accuracies: the correct
     predictions of all folds over the samples of ``y``; -C's lines in
-    LIBLINEAR's words, ``max_n_iter`` unused there) and save the best
-    model (with LIBLINEAR's label order of ``y``).
+    LIBLINEAR's words, with its warning when the grid ran out
+    (``ran_out``); ``max_n_iter`` unused there) and save the best model
+    (with LIBLINEAR's label order of ``y``).
 
     The best C has the most correct predictions, the smallest C on ties
     (``Cs`` increase).  Results are printed even with -q, as LIBLINEAR does.
     """
     n_samples = y.shape[0]
-    accuracy = 100 * np.asarray(correct, dtype=np.float64) / n_samples
+    correct = np.asarray(correct, dtype=np.float64)
     if opts["search"]:
+        # LIBLINEAR's rounding: 100 times the rate (-v: 100 times the count, over n)
+        accuracy = 100.0 * (correct / n_samples)
         for C, rate in zip(Cs, accuracy, strict=True):
             _say(opts, f"log2c={np.log2(C):7.2f}\trate={rate:g}")
+        if ran_out:
+            _say(opts, "WARNING: maximum C reached.")
         best = int(np.argmax(correct))
         print(f"Best C = {Cs[best]:g}  CV accuracy = {accuracy[best]:g}%")
         if model is not None:
             _save_model(model_file, model, y, opts["bias"], opts["nr_feature"])
             _say(opts, f"model with C = {Cs[best]:g} saved to {model_file}")
     else:
-        print(f"Cross Validation Accuracy = {accuracy[0]:g}%")
+        print(f"Cross Validation Accuracy = {100.0 * correct[0] / n_samples:g}%")
     _say(opts, f"time: {time.perf_counter() - start:.2f} s")
 
 
@@ -910,10 +943,12 @@ def _search_logistic(opts, params, X, y, model_file, start):
         X_fit, y_fit = X[train], y[train]
         return lambda C: _fit_fold(k, len(splits), lambda: path.fit(X_fit, y_fit, C))
 
+    ran_out = False
     if splits:
-        Cs, correct, max_n_iter, not_converged = _path_search(
-            opts, X, y, splits, Cs, fold_fitter, 1, new_stop_flag(), liblinear_grid)
-        _warn_folds(opts, max_iter, Cs, not_converged)
+        correct, max_n_iter, changed = _path_search(opts, X, y, splits, Cs, fold_fitter, 1,
+                                                    new_stop_flag(), max_iter)
+        Cs, correct, max_n_iter, ran_out = _searched(opts, Cs, liblinear_grid, correct,
+                                                     max_n_iter, changed, max_iter)
         correct = correct + lone_correct
     else:
         correct = np.full(len(Cs), lone_correct, dtype=np.int64)
@@ -925,7 +960,7 @@ def _search_logistic(opts, params, X, y, model_file, start):
             model = LiblinearLogistic(params, max_iter, opts["n_jobs"]).fit(
                 X, y, Cs[int(np.argmax(correct))])
         _report_warnings(opts, caught)
-    _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start)
+    _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start, ran_out)
     return 0
 
 

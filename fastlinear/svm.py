@@ -354,11 +354,15 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         XT = transposed(data, caller="LinearSVC.fit") if solver == "l1_cd" else None
         # The hinge loss's smoothing Newton finish (a primal method) solves
         # the distinct samples too; found only if a problem reaches it.
-        groups, groups_lock = None, threading.Lock()
+        groups, groups_lock, found = None, threading.Lock(), []
         if data is full:
             def groups():
+                # Once per fit (also where ``full.derived`` keeps nothing):
+                # every problem of one-vs-rest shares the rows' groups.
                 with groups_lock:
-                    return merge_groups(full, caller="LinearSVC.fit")
+                    if not found:
+                        found.append(merge_groups(full, caller="LinearSVC.fit"))
+                    return found[0]
 
         def solve_problem(k):
             # The labels and costs of problem k live only while it is solved.

@@ -1489,10 +1489,11 @@ class _Fitted:
 
 
 @pytest.mark.parametrize("moving, searched", [(0, 5), (1, 5), (3, 8), (20, 12)])
-def test_C_search_ends_after_five_unchanged_cs_as_liblinear(moving, searched):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_C_search_ends_after_five_unchanged_cs_as_liblinear(moving, searched, threads):
     """LIBLINEAR's rule: the search ends at the 5th C in a row at which no
     fold's weights changed (the first C counts as one); never beyond the
-    grid."""
+    grid.  The folds' figures do not depend on the threads."""
     X, y = sp.csr_matrix(np.ones((6, 2))), np.zeros(6, dtype=int)
     folds = [(np.arange(3), np.arange(3, 6)), (np.arange(3, 6), np.arange(3))]
     Cs = [2.0 ** k for k in range(12)]
@@ -1502,13 +1503,11 @@ def test_C_search_ends_after_five_unchanged_cs_as_liblinear(moving, searched):
         return lambda C: _Fitted(np.array([k + 1.0, min(C, 2.0 ** (moving - 1)) if moving else 0.0]))
 
     opts = {"quiet": True, "solver": 2, "search": True}
-    found, correct, n_iter, warned = cli._path_search(opts, X, y, folds, Cs, fitter, 1,
-                                                      np.zeros(1, np.uint8), True)
-    assert list(found) == Cs[:searched] and list(correct) == [6] * searched
-    assert list(n_iter) == [3] * searched and not warned.any()
-    # A grid given with --Cs is searched whole.
-    found = cli._path_search(opts, X, y, folds, Cs, fitter, 1, np.zeros(1, np.uint8), False)[0]
-    assert list(found) == Cs
+    correct, n_iter, changed = cli._path_search(opts, X, y, folds, Cs, fitter, threads,
+                                                np.zeros(1, np.uint8), 1000)
+    assert list(correct) == [6] * len(Cs) and list(n_iter) == [3] * len(Cs)
+    assert list(changed) == [0 < j < moving for j in range(len(Cs))]
+    assert cli._liblinear_end(Cs, changed) == searched
 
 
 def test_C_search_grid_of_other_solvers_and_start_c_edges(files, run_here):
@@ -1525,3 +1524,34 @@ def test_C_search_grid_of_other_solvers_and_start_c_edges(files, run_here):
     assert cli.start_c(0, X, y, 0.5) == 1.0                # 1 / (4 * 0.25)
     with pytest.raises(ValueError, match="-s 0 and 2"):
         cli.start_c(3, X, y, 1.0)
+
+
+def test_C_search_starts_at_c_given_and_says_what_liblinear_says(files, run_here, tmp_path):
+    """-c with -C is LIBLINEAR's start (capped at 1024); the search is
+    announced and a grid that runs out says so, in LIBLINEAR's words; the
+    start C rounds down as LIBLINEAR's floor(log(C) / log(2)) does."""
+    pytest.importorskip("liblinear")
+    _, train, _ = files
+    code, out, err = run_here("train", "-s", "2", "-C", "-c", "0.3", "-v", "3", "-e", "0.01", train)
+    assert code == 0, err
+    assert out.startswith("Doing parameter search with 3-fold cross validation.\n")
+    logs = [float(v) for v in re.findall(r"^log2c=\s*(-?[\d.]+)\t", out, re.M)]
+    np.testing.assert_allclose(logs, np.log2(0.3) + np.arange(len(logs)), atol=5e-3)
+    for options in (["-c", "2000"], ["-c", "2000", "-q"]):
+        code, out, err = run_here("train", "-s", "0", "-C", *options, "-v", "3", train)
+        assert code == 0, err
+        official = subprocess.run(
+            [sys.executable, "-c", "import sys; from liblinear import liblinearutil as u; "
+             "y, x = u.svm_read_problem(sys.argv[1]); "
+             f"u.train(u.problem(y, x, bias=1), '-C -s 0 -v 3 -B 1 {' '.join(options)}')",
+             str(train)], capture_output=True, text=True, timeout=300, check=True).stdout
+        # The same lines but for the rates: the folds differ (LIBLINEAR's are random).
+        expected = [re.sub(r"rate=.*", "rate=", line) for line in official.splitlines()
+                    if line and not line.startswith("Best C")]
+        ours = [re.sub(r"rate=.*", "rate=", line) for line in out.splitlines()[1:]
+                if not line.startswith(("Best C", "time: "))]   # (our timing line)
+        assert ours == expected, (out, official)
+        assert re.search(r"^Best C = 1024  CV accuracy = [\d.]+%$", out, re.M)
+    # 1 / (l max ||x||^2) = 1 / (4 * 2^27) = 2^-29; LIBLINEAR's rounding gives 2^-30.
+    X = sp.csr_matrix(np.array([[1.0, 1.0], [-1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]]) * 8192)
+    assert cli.start_c(0, X, np.array([1, -1, 1, -1]), -1.0) == 2.0 ** -30
