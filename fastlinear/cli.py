@@ -629,7 +629,7 @@ def _write(path, what, text):
 def _count_correct(estimator, X, y):
     """The scorer of -v and -C: correct predictions in a fold (a count, not a
     rate), so the folds' sum is LIBLINEAR's total_correct."""
-    return float(np.sum(estimator.predict(X) == y))
+    return int(np.sum(estimator.predict(X) == y))
 
 
 def _folds(opts, X, y=None):
@@ -678,17 +678,22 @@ def _search(opts, params, X, y, model_file, start):
     row = _solver_table.by_number(opts["solver"])
     if not opts["search"] and _switches(row, max_iter):
         return _cross_validate_switching(opts, params, X, y, row, folds, lone_correct, start)
-    model = None
+
+    def refit(C):
+        """The model saved by -C: a fit on every sample at ``C``."""
+        if not fit_model:
+            return None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = _estimator(opts, params, regression=False).set_params(
+                C=C, max_iter=max_iter).fit(X, y)
+        _report_warnings(opts, caught)
+        return model
+
     if not folds:
         # Every training part holds one class: no fit; the C all tie.
-        if fit_model:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ConvergenceWarning)
-                model = _estimator(opts, params, regression=False).set_params(
-                    C=Cs[0], max_iter=max_iter).fit(X, y)
-            _report_warnings(opts, caught)
         _report_search(opts, Cs, [lone_correct] * len(Cs), [0] * len(Cs), y,
-                       model, model_file, start)
+                       refit(Cs[0]), model_file, start)
         return 0
     threads = min(opts["n_jobs"], len(folds))
     probe = _estimator(opts, params, regression=False).set_params(max_iter=max_iter)
@@ -716,13 +721,8 @@ def _search(opts, params, X, y, model_file, start):
     Cs, correct, max_n_iter, ran_out = _searched(opts, Cs, liblinear_grid, correct, max_n_iter,
                                                  changed, max_iter)
     correct = correct + lone_correct
-    if fit_model:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            model = _estimator(opts, params, regression=False).set_params(
-                C=Cs[int(np.argmax(correct))], max_iter=max_iter).fit(X, y)
-        _report_warnings(opts, caught)
-    _report_search(opts, Cs, correct, max_n_iter, y, model, model_file, start, ran_out)
+    _report_search(opts, Cs, correct, max_n_iter, y, refit(Cs[int(np.argmax(correct))]),
+                   model_file, start, ran_out)
     return 0
 
 
@@ -766,6 +766,11 @@ def start_c(solver, X, y, bias):
     return max(2.0 ** math.floor(math.log(min_c) / math.log(2.0)), 2.0 ** -1022)
 
 
+def _given_cs(opts):
+    """The C values of --Cs (``DEFAULT_CS`` if none were given), sorted, once each."""
+    return np.unique(DEFAULT_CS if opts["Cs"] is None else opts["Cs"])
+
+
 def _c_grid(opts, X, y):
     """``(Cs, liblinear)``: the C values of -v (``-c``) or -C, increasing:
     ``--Cs``, or LIBLINEAR's grid from :func:`start_c` for the solvers
@@ -776,7 +781,7 @@ def _c_grid(opts, X, y):
     if not opts["search"]:
         return [opts["C"]], False
     if opts["Cs"] is not None or opts["solver"] not in LIBLINEAR_SEARCHES:
-        return [float(C) for C in np.unique(opts["Cs"] or DEFAULT_CS)], False
+        return [float(C) for C in _given_cs(opts)], False
     # -c given: LIBLINEAR starts there (at most MAX_C).
     C = min(opts["C"], MAX_C) if opts["C_given"] else start_c(opts["solver"], X, y, opts["bias"])
     Cs = []
@@ -815,7 +820,7 @@ def _path_search(opts, X, y, folds, Cs, fold_fitter, threads, stop, max_iter):
             est = fit(C)
             coef = est.coef_.toarray() if sp.issparse(est.coef_) else est.coef_
             weights = np.r_[np.ravel(coef), np.ravel(est.intercept_)]
-            correct[j] = int(np.sum(est.predict(X_test) == y_test))
+            correct[j] = _count_correct(est, X_test, y_test)
             n_iter[j] = int(np.max(est.n_iter_))
             changed[j] = previous is not None and np.linalg.norm(weights - previous) > UNCHANGED
             previous = weights
@@ -888,7 +893,7 @@ def _cross_validate_switching(opts, params, X, y, row, folds, lone_correct, star
         for k, (train, test) in enumerate(folds):
             est = _fit_fold(k, len(folds), lambda: fit_as_liblinear(
                 _estimator(opts, params, regression=False), X[train], y[train], row))
-            correct += int(_count_correct(est, X[test], y[test]))
+            correct += _count_correct(est, X[test], y[test])
             n_iter = max(n_iter, int(np.max(est.n_iter_)))
     _report_warnings(opts, caught)
     _report_search(opts, [opts["C"]], [correct], [n_iter], y, None, None, start)
@@ -1009,7 +1014,7 @@ def _search_regression(opts, params, X, y, model_file, start):
     small, then C from small to large).
     """
     folds = _folds(opts, X)
-    Cs = np.unique(DEFAULT_CS if opts["Cs"] is None else opts["Cs"])
+    Cs = _given_cs(opts)
     max_p = float(np.max(np.abs(y)))
     # y = 0 everywhere: every p of the grid is 0, one is enough.
     ps = [i * max_p / P_STEPS for i in range(P_STEPS - 1, -1, -1)] if max_p > 0 else [0.0]
