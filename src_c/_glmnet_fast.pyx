@@ -87,6 +87,14 @@ Design rules of this module:
    words), the column walks and the Hessian's block read only the indices
    (``_sparse.values_t``, chosen at compile time), with the same bits: a
    factor 1 is exact.
+8. The column sums (``g_j`` and ``H_jj`` of step 1, ``(H d)_j`` of the
+   sparse cycles) add entry ``q`` of the column into partial sum ``q % 4``
+   and return ``(s0 + s1) + (s2 + s3)``, as ``_l1_cd_fast`` does: the
+   additions need not wait on each other.  Against one sum, alternated in
+   one process on a 2-core AMD EPYC Zen 4: ``LogisticRegressionCV(Cs=10,
+   cv=5, l1_ratios=(1,), solver="liblinear")`` 1.14x on w8a and 1.19x on
+   a9a; the ``-s 6`` fits at C = 0.01 ... 10 (``tol=1e-3``) 1.10x on both.
+   The NumPy twin of the tests sums the same way.
 """
 import numpy as np
 
@@ -105,7 +113,7 @@ from _loss cimport (
     logistic_value_log1p,
 )
 from _random cimport rng_seed, shuffle
-from _sparse cimport Ones, Valued, index_t, values_t
+from _sparse cimport Ones, Valued, index_t, value_at, values_t
 from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
 
 __all__ = ["glmnet", "Rule", "Ending"]
@@ -445,52 +453,94 @@ cdef Py_ssize_t _nnz(const Problem* p) noexcept nogil:
 # the bias column is passed as ``indices = NULL``: every sample, value
 # ``p.bias``.
 
+cdef inline void _grad_hess_step(const Problem* p, Py_ssize_t i, double x, double* g,
+                                 double* h) noexcept nogil:
+    g[0] += x * p.gz[i]
+    h[0] += x * x * p.dz[i]
+
+
 cdef inline void _col_grad_hess(const floating* data, const index_t* indices,
                                 Py_ssize_t start, Py_ssize_t end,
                                 const Problem* p, double* G,
                                 double* H, const values_t* kind) noexcept nogil:
-    """``G = sum_i x_ij C_i xi'(z_i)``, ``H = sum_i x_ij^2 C_i xi''(z_i)``."""
-    cdef Py_ssize_t k, i
-    cdef double g = 0.0, h = 0.0, x
-    if indices != NULL and values_t is Ones:
-        for k in range(start, end):     # (x = 1: the same bits)
-            i = indices[k]
-            g += p.gz[i]
-            h += p.dz[i]
-    elif indices != NULL:
-        for k in range(start, end):
-            i = indices[k]
-            x = data[k]
-            g += x * p.gz[i]
-            h += x * x * p.dz[i]
+    """``G = sum_i x_ij C_i xi'(z_i)``, ``H = sum_i x_ij^2 C_i xi''(z_i)``, each
+    in four partial sums (rule 8)."""
+    cdef Py_ssize_t k, i, n = p.n_samples
+    cdef double g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0
+    cdef double h0 = 0.0, h1 = 0.0, h2 = 0.0, h3 = 0.0
+    if indices != NULL:
+        k = start
+        while k + 4 <= end:
+            _grad_hess_step(p, indices[k], value_at(kind, data, k), &g0, &h0)
+            _grad_hess_step(p, indices[k + 1], value_at(kind, data, k + 1), &g1, &h1)
+            _grad_hess_step(p, indices[k + 2], value_at(kind, data, k + 2), &g2, &h2)
+            _grad_hess_step(p, indices[k + 3], value_at(kind, data, k + 3), &g3, &h3)
+            k += 4
+        if k < end:
+            _grad_hess_step(p, indices[k], value_at(kind, data, k), &g0, &h0)
+        if k + 1 < end:
+            _grad_hess_step(p, indices[k + 1], value_at(kind, data, k + 1), &g1, &h1)
+        if k + 2 < end:
+            _grad_hess_step(p, indices[k + 2], value_at(kind, data, k + 2), &g2, &h2)
     else:
-        x = p.bias
-        for i in range(p.n_samples):
-            g += x * p.gz[i]
-            h += x * x * p.dz[i]
-    G[0] = g
-    H[0] = h
+        i = 0
+        while i + 4 <= n:
+            _grad_hess_step(p, i, p.bias, &g0, &h0)
+            _grad_hess_step(p, i + 1, p.bias, &g1, &h1)
+            _grad_hess_step(p, i + 2, p.bias, &g2, &h2)
+            _grad_hess_step(p, i + 3, p.bias, &g3, &h3)
+            i += 4
+        if i < n:
+            _grad_hess_step(p, i, p.bias, &g0, &h0)
+        if i + 1 < n:
+            _grad_hess_step(p, i + 1, p.bias, &g1, &h1)
+        if i + 2 < n:
+            _grad_hess_step(p, i + 2, p.bias, &g2, &h2)
+    G[0] = (g0 + g1) + (g2 + g3)
+    H[0] = (h0 + h1) + (h2 + h3)
+
+
+cdef inline void _hess_dot_step(const Problem* p, Py_ssize_t i, double x,
+                                double* acc) noexcept nogil:
+    acc[0] += x * p.dz[i] * p.xd[i]
 
 
 cdef inline double _col_hess_dot(const floating* data, const index_t* indices,
                                  Py_ssize_t start, Py_ssize_t end,
                                  const Problem* p, const values_t* kind) noexcept nogil:
-    """``sum_i x_ij C_i xi''(z_i) (X~ d)_i``: row ``j`` of ``H d``."""
-    cdef Py_ssize_t k, i
-    cdef double acc = 0.0
-    if indices != NULL and values_t is Ones:
-        for k in range(start, end):
-            i = indices[k]
-            acc += p.dz[i] * p.xd[i]
-    elif indices != NULL:
-        for k in range(start, end):
-            i = indices[k]
-            acc += data[k] * p.dz[i] * p.xd[i]
-    else:
-        for i in range(p.n_samples):
-            acc += p.dz[i] * p.xd[i]
-        acc *= p.bias
-    return acc
+    """``sum_i x_ij C_i xi''(z_i) (X~ d)_i``: row ``j`` of ``H d``, in four
+    partial sums (rule 8); the bias column's sum times ``bias``."""
+    cdef Py_ssize_t k, i, n = p.n_samples
+    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+    if indices != NULL:
+        k = start
+        while k + 4 <= end:
+            _hess_dot_step(p, indices[k], value_at(kind, data, k), &a0)
+            _hess_dot_step(p, indices[k + 1], value_at(kind, data, k + 1), &a1)
+            _hess_dot_step(p, indices[k + 2], value_at(kind, data, k + 2), &a2)
+            _hess_dot_step(p, indices[k + 3], value_at(kind, data, k + 3), &a3)
+            k += 4
+        if k < end:
+            _hess_dot_step(p, indices[k], value_at(kind, data, k), &a0)
+        if k + 1 < end:
+            _hess_dot_step(p, indices[k + 1], value_at(kind, data, k + 1), &a1)
+        if k + 2 < end:
+            _hess_dot_step(p, indices[k + 2], value_at(kind, data, k + 2), &a2)
+        return (a0 + a1) + (a2 + a3)
+    i = 0
+    while i + 4 <= n:
+        _hess_dot_step(p, i, 1.0, &a0)
+        _hess_dot_step(p, i + 1, 1.0, &a1)
+        _hess_dot_step(p, i + 2, 1.0, &a2)
+        _hess_dot_step(p, i + 3, 1.0, &a3)
+        i += 4
+    if i < n:
+        _hess_dot_step(p, i, 1.0, &a0)
+    if i + 1 < n:
+        _hess_dot_step(p, i + 1, 1.0, &a1)
+    if i + 2 < n:
+        _hess_dot_step(p, i + 2, 1.0, &a2)
+    return ((a0 + a1) + (a2 + a3)) * p.bias
 
 
 cdef inline void _col_axpy(double a, const floating* data,

@@ -3,9 +3,9 @@
 The same outer Newton steps (gradient and Hessian diagonal per column,
 outer shrinking), the same coordinate descent on the quadratic model (the
 same generator and shuffles, inner shrinking, steps clipped to [-10, 10]),
-the same line search, and sums along a column left to right as the kernel's
-loops add, so for the same seed the iterates match the kernel's up to the
-rounding of ``exp``/``log1p``.  One Python step per coordinate: small
+the same line search, and sums along a column in the kernel's four lanes,
+so for the same seed the iterates match the kernel's up to the rounding of
+``exp``/``log1p``.  One Python step per coordinate: small
 problems only.  ``history`` records ``(F(w), w)`` after every Newton step.
 """
 import numpy as np
@@ -24,6 +24,13 @@ GRAM_MAX_VARS = 512
 
 def _seqsum(a):
     return float(np.cumsum(a)[-1]) if a.size else 0.0
+
+
+def _lanesum(a):
+    """A column's sum as the kernel adds it (its rule 8): term ``q`` into
+    lane ``q % 4``, each lane left to right, then ``(l0 + l1) + (l2 + l3)``."""
+    l0, l1, l2, l3 = (_seqsum(a[r::4]) for r in range(4))
+    return (l0 + l1) + (l2 + l3)
 
 
 def _sigmoid(t):
@@ -110,14 +117,14 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
     def grad_hess(j):
         if j < d:
             rows, x = columns[j]
-            return _seqsum(x * gz[rows]), _seqsum((x * x) * dz[rows])
-        return _seqsum(bias * gz), _seqsum((bias * bias) * dz)
+            return _lanesum(x * gz[rows]), _lanesum((x * x) * dz[rows])
+        return _lanesum(bias * gz), _lanesum((bias * bias) * dz)
 
     def hess_dot(j, xd):
         if j < d:
             rows, x = columns[j]
-            return _seqsum((x * dz[rows]) * xd[rows])
-        return _seqsum(dz * xd) * bias
+            return _lanesum((x * dz[rows]) * xd[rows])
+        return _lanesum(dz * xd) * bias
 
     def axpy(a, j, v):
         if j < d:
