@@ -281,6 +281,9 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         cv = check_cv(self.cv, y_labels, classifier=True)
         splits = list(cv.split(np.empty((data.X.n_rows, 0)), y_labels, groups))
         scorer = check_scoring(self._path_estimator(None), scoring=self.scoring)
+        fold_scorer = scorer
+        if self.scoring is None or (isinstance(self.scoring, str) and self.scoring == "accuracy"):
+            fold_scorer = _DirectScorer("accuracy", scorer)
         seed = self._seed()
         n_folds = len(splits)
         progress = None
@@ -292,7 +295,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
             # Collected below into one warning naming the C values.
             warnings.simplefilter("ignore", ConvergenceWarning)
             results = run(
-                lambda k: self._fit_path(data, y_labels, k, splits, Cs, scorer,
+                lambda k: self._fit_path(data, y_labels, k, splits, Cs, fold_scorer,
                                          seed, progress, stop),
                 range(n_folds), n_threads, stop,
             )
@@ -684,6 +687,56 @@ def _scorer_for_classes(scorer, classes):
     kwargs.update(getattr(scorer, "_kwargs", {}))
     return make_scorer(func, greater_is_better=scorer._sign == 1,
                        response_method=scorer._response_method, **kwargs)
+
+
+class _DirectScorer:
+    """A fold's ``accuracy`` or ``neg_log_loss`` computed from the
+    predictions as scikit-learn's metric computes it, without the metric's
+    checks of its inputs.
+
+    scikit-learn's metric checks the labels' type, one-hot encodes them and
+    checks the probabilities on every call: about 4.5 ms per call on a
+    10,000-sample test part of w8a (against 1 ms for ``predict_proba``), a
+    fifth of an L1 ``LogisticRegressionCV`` there.  The inputs here come
+    from the fit: labels among ``classes_``, probabilities from
+    ``predict_proba``.  The arithmetic is the metric's: for the log loss,
+    probabilities clipped to ``[eps, 1 - eps]`` of their dtype and
+    ``-log(p)`` of each sample's class, then the mean or
+    ``sum(loss * w) / sum(w)``; for accuracy the mean of the matches.  Other
+    metadata than ``sample_weight`` goes to the wrapped scorer.
+    """
+
+    METRICS = ("accuracy", "neg_log_loss")
+
+    def __init__(self, metric, scorer):
+        self.metric = metric
+        self.scorer = scorer
+
+    def __call__(self, estimator, X, y, **params):
+        if set(params) - {"sample_weight"}:
+            return self.scorer(estimator, X, y, **params)
+        weights = params.get("sample_weight")
+        if self.metric == "accuracy":
+            value = (estimator.predict(X) == y).astype(np.float64)
+            sign = 1.0
+        else:
+            proba = estimator.predict_proba(X)
+            if not np.all(np.isfinite(proba)):
+                return self.scorer(estimator, X, y, **params)   # the metric's error
+            eps = np.finfo(proba.dtype).eps
+            true = np.clip(proba, eps, 1 - eps)[
+                np.arange(proba.shape[0]), np.searchsorted(estimator.classes_, y)]
+            value = -np.log(true)
+            sign = -1.0
+        if weights is None:
+            return sign * float(np.mean(value))
+        weights = np.asarray(weights)
+        if weights.dtype.kind == "f":   # the more precise of the two, as the metric
+            value = value.astype(np.result_type(value, weights), copy=False)
+        weights = weights.astype(value.dtype, copy=False)
+        if np.sum(weights) == 0:
+            return self.scorer(estimator, X, y, **params)   # the metric's error
+        return sign * float(np.sum(value * weights) / np.sum(weights))
 
 
 def _warn_default(value, meaning, message):
@@ -1097,11 +1150,13 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
                 score_params["sample_weight"] = data.sample_weight
         if scoring is None:
             # Accuracy, weighted by the test part's sample weights.
-            scorer = get_scorer("accuracy")
+            scorer = _DirectScorer("accuracy", get_scorer("accuracy"))
             score_params = ({} if sample_weight is None
                             else {"sample_weight": data.sample_weight})
         else:
             scorer = _scorer_for_classes(get_scorer(scoring), classes)
+            if isinstance(scoring, str) and scoring in _DirectScorer.METRICS:
+                scorer = _DirectScorer(scoring, scorer)
         cv = check_cv(self.cv, y_labels, classifier=True)
         folds = list(cv.split(Xs, y_labels, **split_params))
 

@@ -197,6 +197,42 @@ def test_fold_missing_a_class_is_fitted_as_scikit_learn(iris):
     np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=1e-2)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("weights", [None, "float", "int"])
+def test_named_scores_are_scikit_learns_metrics_bit_for_bit(dtype, n_classes, weights):
+    """``accuracy`` and ``neg_log_loss`` are computed from the predictions
+    without the metric's input checks; the scores are the metric's own, to
+    the bit, in both dtypes, with weights, and with a test part that lacks a
+    class (KFold on sorted labels)."""
+    from sklearn.metrics import accuracy_score, log_loss, make_scorer
+
+    X, y = make_classification(240, 8, n_informative=5, n_classes=n_classes,
+                               random_state=0)
+    X = X.astype(dtype)
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    sw = None
+    if weights is not None:
+        sw = np.random.RandomState(1).randint(0, 4, size=y.shape[0])
+        sw = sw.astype(float) if weights == "float" else sw
+    references = {
+        "neg_log_loss": make_scorer(log_loss, greater_is_better=False,
+                                    response_method="predict_proba",
+                                    labels=np.arange(n_classes)),
+        "accuracy": make_scorer(accuracy_score),
+    }
+    for cv in (3, KFold(4)):
+        for name, reference in references.items():
+            params = dict(Cs=3, cv=cv, l1_ratios=(0.0,), use_legacy_attributes=False,
+                          random_state=0)
+            named = LogisticRegressionCV(scoring=name, **params).fit(X, y, sample_weight=sw)
+            called = LogisticRegressionCV(scoring=reference, **params).fit(
+                X, y, sample_weight=sw)
+            np.testing.assert_array_equal(named.coefs_paths_, called.coefs_paths_)
+            np.testing.assert_array_equal(named.scores_, called.scores_)
+
+
 def test_callable_scorer_and_splits_iterable(binary):
     X, y = binary
     calls = []

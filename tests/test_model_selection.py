@@ -184,6 +184,19 @@ def test_splitter_scoring_and_sample_weight(small):
                                plain.cv_results_["mean_test_score"], atol=2 / (len(y) // 3))
 
 
+@pytest.mark.parametrize("data", ["small", "multiclass"])
+def test_accuracy_is_scikit_learns_metric_bit_for_bit(data, request):
+    """Accuracy (the default and by name) is computed from the predictions
+    without the metric's input checks: the scores are accuracy_score's."""
+    from sklearn.metrics import accuracy_score, make_scorer
+
+    X, y = request.getfixturevalue(data)[:2]
+    fits = [LinearSVCCV(Cs=[0.01, 0.1, 1], scoring=scoring, tol=1e-3, random_state=0).fit(X, y)
+            for scoring in (None, "accuracy", make_scorer(accuracy_score))]
+    for fit in fits[:2]:
+        np.testing.assert_array_equal(_fold_scores(fit), _fold_scores(fits[2]))
+
+
 def test_multiclass_matches_the_loop(multiclass):
     X, y = multiclass
     search = LinearSVCCV(Cs=[0.01, 0.1, 1], tol=1e-5, random_state=0).fit(X, y)
