@@ -712,7 +712,9 @@ def _search(opts, params, X, y, model_file, start):
 
         def fit(C):
             fitted_C, fitted = _fit_fold(k, len(folds), lambda: next(path))
-            assert fitted_C == C
+            if fitted_C != C:   # the path yields the grid in the order it is asked
+                raise RuntimeError(f"train: fold {k + 1}'s path fitted C={fitted_C:g} where "
+                                   f"C={C:g} was asked; please report this.")
             return fitted
         return fit
 
