@@ -115,6 +115,13 @@ class CheckedLinearClassifierMixin(LinearClassifierMixin):
         """
         check_is_fitted(self)
         X = check_X_predict(self, X, caller=f"{type(self).__name__}.decision_function")
+        return self._decision_values(X)
+
+    def _decision_values(self, X):
+        """:meth:`decision_function` of an X already checked (a scipy CSR
+        matrix or an ndarray of a float dtype with ``n_features_in_``
+        columns): the cross-validation's folds score their test parts, parts
+        of the validated data, without checking them again."""
         coef = self.coef_
         if sp.issparse(coef) and coef.dtype != X.dtype:
             coef = coef.astype(X.dtype)  # scipy multiplies sparse matrices of one dtype only

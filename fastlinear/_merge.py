@@ -58,12 +58,15 @@ def merged(data, caller="fit"):
     The merged data keeps the first row of every group, in the order of the
     rows; its ``sample_weight`` is the group's sum, its ``counts`` the
     group's samples of positive weight, and its ``row_of`` the row of each
-    sample of ``data``.
+    sample of ``data``.  Kept in ``data.derived``: a path over C, or a
+    fold's fits, merge once.
     """
+    cache = data.derived
+    if cache is not None and "merged_data" in cache:
+        return cache["merged_data"]
     groups = merge_groups(data, caller)
     if groups is None:
         return data
-    cache = data.derived
     rows, inverse, X = groups
     sample_weight = np.bincount(inverse, data.sample_weight, minlength=rows.size)
     counts = np.bincount(inverse, data.sample_weight > 0, minlength=rows.size)
@@ -72,8 +75,11 @@ def merged(data, caller="fit"):
     derived = None
     if cache is not None:
         derived = cache.setdefault("merged_derived", {})
-    return data._replace(X=X, y_ind=data.y_ind[rows], sample_weight=sample_weight,
-                         counts=counts, derived=derived, row_of=inverse)
+    result = data._replace(X=X, y_ind=data.y_ind[rows], sample_weight=sample_weight,
+                           counts=counts, derived=derived, row_of=inverse)
+    if cache is not None:
+        cache["merged_data"] = result   # a path over C merges once
+    return result
 
 
 def merge_groups(data, caller="fit"):

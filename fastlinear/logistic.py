@@ -1007,7 +1007,11 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        scores = self.decision_function(X)
+        return self._proba_of(self.decision_function(X))
+
+    @staticmethod
+    def _proba_of(scores):
+        """:meth:`predict_proba` from the decision values."""
         if scores.ndim == 1:
             p1 = expit(scores)
             return np.column_stack([1.0 - p1, p1])
