@@ -33,7 +33,7 @@ SQUARE_OVERFLOW       a row's squared norm overflows float64
 """
 cimport cython
 from libc.math cimport isfinite
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 from cython cimport floating
 
@@ -41,6 +41,10 @@ import numpy as np
 
 from _prefetch cimport prefetch
 from _sparse cimport index_t
+
+ctypedef fused out_index_t:     # the index type of a copy (row_subset)
+    int32_t
+    int64_t
 
 __all__ = ["CSR", "CSRStatus", "checked_csr", "raise_for", "require_proved", "row_groups",
            "row_subset", "scan"]
@@ -497,7 +501,9 @@ cdef void _fill_keys(uint64_t[::1] keys):
 def row_subset(X, rows, *, str caller="fit"):
     """The proof of the rows ``rows`` of the proved ``X``, in that order.
 
-    The rows are copied (new arrays of X's dtypes) and proved without a
+    The rows are copied (new arrays: X's value dtype, ``int32`` indices
+    when the copy's nonzeros and X's columns fit in them, else ``int64``,
+    even from an ``int32`` X whose rows repeated outgrow it) and proved without a
     second scan: rows of a proof are readable, canonical and finite, so
     only the squared norms' sum and maximum (and whether every value is 1,
     which a subset inherits) are recomputed.  For a fold of a
@@ -519,10 +525,16 @@ def row_subset(X, rows, *, str caller="fit"):
         raise ValueError(f"{caller}: row numbers must lie in [0, {X.n_rows}), got "
                          f"{int(r.min())} to {int(r.max())}.")
     ptr = np.asarray(X.indptr)
-    indptr = np.zeros(r.shape[0] + 1, dtype=ptr.dtype)
-    np.cumsum(ptr[r + 1] - ptr[r], out=indptr[1:])
-    data = np.empty(int(indptr[-1]), dtype=X.data.dtype)
-    indices = np.empty(int(indptr[-1]), dtype=ptr.dtype)
+    lengths = ptr[r + 1] - ptr[r]
+    total = int(lengths.sum())
+    # 32-bit indices whenever they fit: half the index bytes to copy, to
+    # fault in and to read in every pass.
+    small = max(total, X.n_cols) <= np.iinfo(np.int32).max
+    index_dtype = np.int32 if small else np.int64
+    indptr = np.zeros(r.shape[0] + 1, dtype=index_dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    data = np.empty(total, dtype=X.data.dtype)
+    indices = np.empty(total, dtype=index_dtype)
     # (a def over fused memoryviews: Cython picks the specialisation)
     sq_sum, max_row_sq = _copy_rows(X.data, X.indices, X.indptr, r, data, indices, indptr)
     cdef CSR S = CSR.__new__(CSR)
@@ -541,15 +553,17 @@ def row_subset(X, rows, *, str caller="fit"):
 
 def _copy_rows(const floating[::1] data, const index_t[::1] indices,
                const index_t[::1] indptr, const Py_ssize_t[::1] rows,
-               floating[::1] out_data, index_t[::1] out_indices,
-               const index_t[::1] out_indptr):
-    """Rows ``rows`` into the out arrays; ``(sum, max)`` of their squared norms."""
+               floating[::1] out_data, out_index_t[::1] out_indices,
+               const out_index_t[::1] out_indptr):
+    """Rows ``rows`` into the out arrays (indices converted to the out
+    arrays' type, which holds them); ``(sum, max)`` of the rows' squared
+    norms."""
     cdef Py_ssize_t t, k, src, dst, length
     cdef double sq, total = 0.0, top = 0.0, v
     cdef const floating* d = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef floating* od = &out_data[0] if out_data.shape[0] > 0 else NULL
-    cdef index_t* oi = &out_indices[0] if out_indices.shape[0] > 0 else NULL
+    cdef out_index_t* oi = &out_indices[0] if out_indices.shape[0] > 0 else NULL
     with nogil:
         for t in range(rows.shape[0]):
             src = indptr[rows[t]]
@@ -558,9 +572,9 @@ def _copy_rows(const floating[::1] data, const index_t[::1] indices,
             if length == 0:
                 continue
             memcpy(&od[dst], &d[src], length * sizeof(floating))
-            memcpy(&oi[dst], &ind[src], length * sizeof(index_t))
             sq = 0.0
             for k in range(length):
+                oi[dst + k] = <out_index_t>ind[src + k]
                 v = d[src + k]
                 sq += v * v
             total += sq

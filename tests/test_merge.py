@@ -213,7 +213,8 @@ def test_primal_svm_on_merged_rows_solves_the_same_problem(monkeypatch, penalty,
 @pytest.mark.parametrize("dtype, index", [(np.float64, np.int32), (np.float32, np.int64)])
 def test_row_subset_is_the_proof_of_the_rows(dtype, index):
     """row_subset copies the rows (any order, repeats) and proves them without
-    a scan: the same arrays and figures as proving X[rows] from scratch."""
+    a scan: the same arrays and figures as proving X[rows] from scratch, the
+    values in X's dtype, the indices in int32 (they fit)."""
     from fastlinear._csr_fast import row_subset
 
     X, _ = _with_repeats(seed=4, dtype=dtype, index=index)
@@ -222,9 +223,17 @@ def test_row_subset_is_the_proof_of_the_rows(dtype, index):
         S, Q = row_subset(P, rows), proved_csr(X[rows])
         for name in ("data", "indices", "indptr"):
             np.testing.assert_array_equal(getattr(S, name), getattr(Q, name))
-            assert getattr(S, name).dtype == getattr(P, name).dtype
+        assert S.data.dtype == P.data.dtype
+        assert S.indices.dtype == S.indptr.dtype == np.int32
         assert (S.shape, S.nnz, S.ones, S.proved) == (Q.shape, Q.nnz, Q.ones, True)
         np.testing.assert_allclose([S.sq_sum, S.max_row_sq], [Q.sq_sum, Q.max_row_sq], rtol=1e-12)
+    # Columns beyond int32: the copy keeps 64-bit indices.
+    wide = sp.csr_matrix((np.array([1.0, 2.0, 3.0]), np.array([0, 2**31 + 4, 7], dtype=np.int64),
+                          np.array([0, 2, 2, 3], dtype=np.int64)), shape=(3, 2**31 + 5))
+    S = row_subset(proved_csr(wide), np.array([2, 0]))
+    assert S.indices.dtype == S.indptr.dtype == np.int64
+    np.testing.assert_array_equal(S.indices, [7, 0, 2**31 + 4])
+    np.testing.assert_array_equal(S.indptr, [0, 1, 3])
     ones = proved_csr(sp.csr_matrix(np.eye(3)))
     assert row_subset(ones, [2, 0]).ones and not row_subset(ones, []).ones
     with pytest.raises(ValueError, match=r"row numbers must lie in \[0, 3\)"):
