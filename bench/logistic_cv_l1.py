@@ -20,6 +20,7 @@ the chosen C, and whether the fit raised a ConvergenceWarning.
 
     python bench/logistic_cv_l1.py --out bench/results/LOGISTIC_CV_L1.md
     python bench/logistic_cv_l1.py --sets a9a --repeat 1
+    python bench/logistic_cv_l1.py --sets w8a --problems liblinear --repeat 5
 
 Data come from ``bench/workloads.py`` and the shared data folder
 (``FASTLINEAR_DATA``); a set that is absent is skipped with a message.
@@ -88,7 +89,7 @@ CONTENDERS = [
 ]
 
 
-def run(sets, repeat):
+def run(sets, repeat, problems=None):
     rows = []
     for name in sets:
         try:
@@ -97,6 +98,8 @@ def run(sets, repeat):
             print(f"{name}: skipped ({error})", file=sys.stderr)
             continue
         for problem in dict.fromkeys(c[0] for c in CONTENDERS):
+            if problems is not None and problem not in problems:
+                continue
             group = [c for c in CONTENDERS if c[0] == problem]
             times = {who: [] for _, who, _, _ in group}
             result = {}
@@ -160,10 +163,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=["a9a", "w8a"])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--problems", nargs="+", default=None,
+                        choices=sorted(dict.fromkeys(c[0] for c in CONTENDERS)),
+                        help="only these problems (saga's takes minutes a round)")
     parser.add_argument("--out", default=None, help="write the Markdown table here")
     args = parser.parse_args(argv)
     with threadpool_limits(limits=1, user_api="blas"):
-        rows = run(args.sets, args.repeat)
+        rows = run(args.sets, args.repeat, args.problems)
     if args.out and rows:
         command = "python bench/logistic_cv_l1.py " + " ".join(
             argv if argv is not None else sys.argv[1:])
