@@ -58,12 +58,14 @@ def merged(data, caller="fit"):
     The merged data keeps the first row of every group, in the order of the
     rows; its ``sample_weight`` is the group's sum, its ``counts`` the
     group's samples of positive weight, and its ``row_of`` the row of each
-    sample of ``data``.  Kept in ``data.derived``: a path over C, or a
-    fold's fits, merge once.
+    sample of ``data``.  Kept in ``data.derived`` with the sample weights
+    it summed: a path over C, or a fold's fits, merge once.
     """
     cache = data.derived
     if cache is not None and "merged_data" in cache:
-        return cache["merged_data"]
+        weights, result = cache["merged_data"]
+        if weights is data.sample_weight:   # the same data, not other weights of it
+            return result
     groups = merge_groups(data, caller)
     if groups is None:
         return data
@@ -78,7 +80,7 @@ def merged(data, caller="fit"):
     result = data._replace(X=X, y_ind=data.y_ind[rows], sample_weight=sample_weight,
                            counts=counts, derived=derived, row_of=inverse)
     if cache is not None:
-        cache["merged_data"] = result   # a path over C merges once
+        cache["merged_data"] = (data.sample_weight, result)   # a path over C merges once
     return result
 
 

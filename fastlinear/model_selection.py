@@ -703,7 +703,9 @@ class _DirectScorer:
     probabilities clipped to ``[eps, 1 - eps]`` of their dtype and
     ``-log(p)`` of each sample's class, then the mean or
     ``sum(loss * w) / sum(w)``; for accuracy the mean of the matches.  Other
-    metadata than ``sample_weight`` goes to the wrapped scorer.  With
+    metadata than ``sample_weight``, integer weights, weights summing to 0,
+    non-finite probabilities and an empty test part go to the wrapped
+    scorer (its result or its error, as before).  With
     ``checked``, X is a part of the validated data (a fold's test part) and
     the predictions skip ``check_X_predict`` (about 0.7 ms a call there) when
     the estimator's ``predict`` / ``predict_proba`` are the package's own.
@@ -717,9 +719,12 @@ class _DirectScorer:
         self.checked = checked   # X is a part of validated data: not checked again
 
     def __call__(self, estimator, X, y, **params):
-        if set(params) - {"sample_weight"}:
-            return self.scorer(estimator, X, y, **params)
         weights = params.get("sample_weight")
+        if (set(params) - {"sample_weight"} or X.shape[0] == 0
+                or (weights is not None and np.asarray(weights).dtype.kind != "f")):
+            # Other metadata, an empty test part (the metric's error) and
+            # integer weights (the metric's own dtype rules): the metric.
+            return self.scorer(estimator, X, y, **params)
         checked = self.checked and hasattr(estimator, "_decision_values")
         if self.metric == "accuracy":
             if checked and type(estimator).predict is LinearClassifierMixin.predict:
@@ -744,9 +749,8 @@ class _DirectScorer:
             sign = -1.0
         if weights is None:
             return sign * float(np.mean(value))
-        weights = np.asarray(weights)
-        if weights.dtype.kind == "f":   # the more precise of the two, as the metric
-            value = value.astype(np.result_type(value, weights), copy=False)
+        weights = np.asarray(weights)     # float: the more precise of the two, as the metric
+        value = value.astype(np.result_type(value, weights), copy=False)
         weights = weights.astype(value.dtype, copy=False)
         if np.sum(weights) == 0:
             return self.scorer(estimator, X, y, **params)   # the metric's error

@@ -233,6 +233,17 @@ def test_named_scores_are_scikit_learns_metrics_bit_for_bit(dtype, n_classes, we
             np.testing.assert_array_equal(named.scores_, called.scores_)
 
 
+@pytest.mark.parametrize("scoring", [None, "accuracy", "neg_log_loss"])
+def test_empty_test_part_gets_the_metrics_error(scoring):
+    """The direct scores hand an empty test part to scikit-learn's scorer,
+    whose error names the problem (not "every score is NaN")."""
+    X, y = make_classification(90, 5, random_state=0)
+    rows = np.arange(90)
+    cv = [(rows[:60], rows[60:]), (rows[30:], np.array([], dtype=int))]
+    with pytest.raises(ValueError, match="0 sample"):
+        LogisticRegressionCV(Cs=3, cv=cv, scoring=scoring, use_legacy_attributes=False).fit(X, y)
+
+
 def test_callable_scorer_and_splits_iterable(binary):
     X, y = binary
     calls = []

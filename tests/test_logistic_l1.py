@@ -94,6 +94,24 @@ def test_iterates_match_the_numpy_twin(case, gram):
     assert all(b <= a + 1e-13 * abs(a) for a, b in zip(values, values[1:], strict=False))
 
 
+@pytest.mark.parametrize("n", [81, 83])
+@pytest.mark.parametrize("bias, l1, l2, reg_bias", [(1.0, 1.0, 0.0, True), (1.0, 0.3, 0.7, False)])
+def test_first_step_is_the_twins_to_the_bit(n, bias, l1, l2, reg_bias):
+    """From w = 0 every sample's terms are exact (``exp(0) = 1``), so the first
+    Newton step's direction depends only on the arithmetic of the column
+    sums: the kernel's four partial sums (its rule 8), summed as the twin
+    sums them, give the same bits, also on the remainders of columns whose
+    length is not a multiple of 4 and of the bias column (n = 81, 83)."""
+    X, y = _sparse(n=n, d=30, seed=3)
+    cost = 2.0 * np.random.RandomState(1).uniform(0.5, 1.5, n)
+    args = dict(bias=bias, l1=l1, l2=l2, reg_bias=reg_bias)
+    _, _, _, history = reference_glmnet(X, y, cost, rule="relative", tol=1e-9, max_iter=1,
+                                        seed=7, **args)
+    w = np.zeros(X.shape[1] + 1)
+    _kernel(X, y, cost, w, rule=_glmnet_fast.Rule.RELATIVE, tol=1e-9, max_iter=1, seed=7, **args)
+    np.testing.assert_array_equal(w, history[0][1])
+
+
 @pytest.mark.parametrize("dtype, index", [(np.float32, np.int32), (np.float64, np.int64)])
 def test_formed_hessian_on_every_specialisation(dtype, index):
     """X by rows (rule 6) in float32 and with int64 indices: the same

@@ -79,6 +79,19 @@ def test_merged_sums_weights_and_counts_the_samples_of_positive_weight():
     assert _merge.merged(data) is data           # (merged data is not merged again)
 
 
+def test_merged_data_is_kept_for_the_weights_it_summed():
+    """A path over C merges once; the same rows with other weights (the same
+    derived values) are merged again, not served the kept sums."""
+    X = np.array([[1.0, 0], [1, 0], [0, 2], [1, 0], [0, 2], [3, 3]])
+    y = [0, 0, 1, 0, 0, 1]
+    data = _data(X, y, [1.0] * 6, derived={})
+    first = _merge.merged(data)
+    assert _merge.merged(data) is first
+    other = _merge.merged(data._replace(sample_weight=np.full(6, 5.0)))
+    np.testing.assert_array_equal(first.sample_weight, [3.0, 1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(other.sample_weight, [15.0, 5.0, 5.0, 5.0])
+
+
 def test_merged_leaves_data_with_few_repeats_alone():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 4))

@@ -197,6 +197,15 @@ def test_accuracy_is_scikit_learns_metric_bit_for_bit(data, request):
         np.testing.assert_array_equal(_fold_scores(fit), _fold_scores(fits[2]))
 
 
+@pytest.mark.parametrize("scoring", [None, "accuracy"])
+def test_empty_test_part_gets_the_metrics_error(scoring):
+    X, y = make_classification(90, 5, random_state=0)
+    rows = np.arange(90)
+    cv = [(rows[:60], rows[60:]), (rows[30:], np.array([], dtype=int))]
+    with pytest.raises(ValueError, match="0 sample"):
+        LinearSVCCV(Cs=[0.1, 1], cv=cv, scoring=scoring).fit(X, y)
+
+
 def test_multiclass_matches_the_loop(multiclass):
     X, y = multiclass
     search = LinearSVCCV(Cs=[0.01, 0.1, 1], tol=1e-5, random_state=0).fit(X, y)
