@@ -90,6 +90,15 @@ def set_fitted_weights(estimator, solutions, W, X, *, rows_are_problems=True):
     estimator.solver_ = solutions[0].solver
 
 
+def predicted_labels(classes, scores):
+    """scikit-learn's ``LinearClassifierMixin.predict`` from the decision
+    values: ``classes[1]`` where a single score (shape ``(n,)`` or
+    ``(n, 1)``) is positive, else the class of the largest score."""
+    if scores.ndim == 1 or scores.shape[1] == 1:
+        return classes[(np.ravel(scores) > 0).astype(np.intp)]
+    return classes[np.argmax(scores, axis=1)]
+
+
 class CheckedLinearClassifierMixin(LinearClassifierMixin):
     """``LinearClassifierMixin`` whose predictions prove sparse input first.
 

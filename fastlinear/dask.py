@@ -77,7 +77,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'pip install "fastlinear[dask]" (or pip install "dask[distributed]").'
     ) from exc
 
-from ._base import CheckedLinearClassifierMixin
+from ._base import CheckedLinearClassifierMixin, predicted_labels
 from ._problem import OneVsRest
 from ._solvers import dual_cd
 from ._validation import (
@@ -243,10 +243,7 @@ def _decision_block(X, coef, intercept, ravel):
 
 
 def _predict_block(X, coef, intercept, classes):
-    scores = np.asarray(X @ coef.T, dtype=np.float64) + intercept
-    if scores.shape[1] == 1:
-        return classes[(scores[:, 0] > 0).astype(np.intp)]
-    return classes[np.argmax(scores, axis=1)]
+    return predicted_labels(classes, np.asarray(X @ coef.T, dtype=np.float64) + intercept)
 
 
 # --------------------------------------------------------------------------

@@ -65,7 +65,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import _check_method_params, check_is_fitted
 
-from ._base import CheckedLinearClassifierMixin
+from ._base import CheckedLinearClassifierMixin, predicted_labels
 from ._csr_fast import row_subset
 from ._parallel import blas_threads, new_stop_flag, run
 from ._problem import weights_with_bias
@@ -728,9 +728,7 @@ class _DirectScorer:
         checked = self.checked and hasattr(estimator, "_decision_values")
         if self.metric == "accuracy":
             if checked and type(estimator).predict is LinearClassifierMixin.predict:
-                scores = estimator._decision_values(X)   # scikit-learn's predict:
-                predicted = estimator.classes_.take(
-                    (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1))
+                predicted = predicted_labels(estimator.classes_, estimator._decision_values(X))
             else:
                 predicted = estimator.predict(X)
             value = (predicted == y).astype(np.float64)
