@@ -281,9 +281,8 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         cv = check_cv(self.cv, y_labels, classifier=True)
         splits = list(cv.split(np.empty((data.X.n_rows, 0)), y_labels, groups))
         scorer = check_scoring(self._path_estimator(None), scoring=self.scoring)
-        fold_scorer = scorer
-        if self.scoring is None or (isinstance(self.scoring, str) and self.scoring == "accuracy"):
-            fold_scorer = _DirectScorer("accuracy", scorer, checked=True)
+        # (no probabilities here: accuracy only)
+        fold_scorer = _DirectScorer.wrap(self.scoring or "accuracy", scorer, ("accuracy",))
         seed = self._seed()
         n_folds = len(splits)
         progress = None
@@ -717,6 +716,15 @@ class _DirectScorer:
         self.metric = metric
         self.scorer = scorer
         self.checked = checked   # X is a part of validated data: not checked again
+
+    @classmethod
+    def wrap(cls, scoring, scorer, metrics=METRICS):
+        """The folds' scorer for ``scoring``: ``scorer`` computed directly
+        (test parts of the validated data) when ``scoring`` names one of
+        ``metrics``, else ``scorer`` itself."""
+        if isinstance(scoring, str) and scoring in metrics:
+            return cls(scoring, scorer, checked=True)
+        return scorer
 
     def __call__(self, estimator, X, y, **params):
         weights = params.get("sample_weight")
@@ -1166,13 +1174,11 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
                 score_params["sample_weight"] = data.sample_weight
         if scoring is None:
             # Accuracy, weighted by the test part's sample weights.
-            scorer = _DirectScorer("accuracy", get_scorer("accuracy"), checked=True)
+            scorer = _DirectScorer.wrap("accuracy", get_scorer("accuracy"))
             score_params = ({} if sample_weight is None
                             else {"sample_weight": data.sample_weight})
         else:
-            scorer = _scorer_for_classes(get_scorer(scoring), classes)
-            if isinstance(scoring, str) and scoring in _DirectScorer.METRICS:
-                scorer = _DirectScorer(scoring, scorer, checked=True)
+            scorer = _DirectScorer.wrap(scoring, _scorer_for_classes(get_scorer(scoring), classes))
         cv = check_cv(self.cv, y_labels, classifier=True)
         folds = list(cv.split(Xs, y_labels, **split_params))
 
