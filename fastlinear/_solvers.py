@@ -238,7 +238,7 @@ def l1_cd(problem, XT, *, tol, max_iter, seed, shrinking=True, w0=None, verbose=
 
 
 def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=None,
-           verbose=0, stop=None):
+           verbose=0, stop=None, reference=None):
     """newGLMNET for the L1 / elastic-net logistic problem (liblinear ``-s 6``).
 
     Minimises ``sum_i C_i log(1 + exp(-y_i w.x~_i)) + sum_j (l1 |w_j| + l2
@@ -246,7 +246,9 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
     same way when ``problem.reg_bias`` (liblinear) and not at all otherwise.
     ``XT`` is the CSR proof of X transposed.  With ``rule="liblinear"``,
     ``tol`` bounds the L1 norm of the minimum-norm subgradient relative to
-    its value at the start, scaled by :func:`newton_tol`; with
+    its value at the start (at ``w = 0`` for a warm start: ``reference``,
+    or :func:`l1_subgradient_norm_at_zero` when None), scaled by
+    :func:`newton_tol`; with
     ``rule="gradient"``, the largest entry of the minimum-norm subgradient
     of ``P / sum_i C_i`` (:func:`gradient_tol`).  ``max_iter`` counts Newton
     steps.
@@ -256,12 +258,13 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
     threshold = gradient_tol(problem, tol) if gradient else newton_tol(problem, tol)
     if not threshold > 0:
         threshold = float(np.finfo(np.float64).tiny)  # tol=0: run to max_iter
-    reference = 0.0
-    if not gradient and np.any(w):
+    if gradient or not np.any(w):
+        reference = 0.0     # the kernel's own start point
+    elif reference is None:
         # liblinear's rule is relative to the start point's subgradient; a
         # warm start (already near the optimum) would make it far stricter
         # than a cold start's, so it is taken at w = 0 instead.
-        reference = _l1_subgradient_norm_at_zero(problem, XT, l1)
+        reference = l1_subgradient_norm_at_zero(problem, XT, l1)
     n_iter, status, measure = _glmnet_fast.glmnet(
         XT, problem.y, problem.cost, w, bias=problem.bias, l1=float(l1), l2=float(l2),
         reg_bias=bool(problem.reg_bias),
@@ -276,15 +279,33 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
     return Solution(w, None, int(n_iter), status, float(measure), "glmnet", threshold)
 
 
-def _l1_subgradient_norm_at_zero(problem, XT, l1):
+def l1_subgradient_norm_at_zero(problem, XT, l1, *, scale=1.0, unit_cost=None,
+                                derived=None):
     """``sum_j max(|g_j| - l1_j, 0)`` at ``w = 0``: the L1 norm of the
     minimum-norm subgradient of the logistic ``-s 6`` objective there, where
-    the loss' derivative is ``-C_i y_i / 2``."""
-    half = -0.5 * problem.cost * problem.y
-    g = np.abs(XT.to_scipy() @ half)
+    the loss' derivative is ``-C_i y_i / 2``.
+
+    Given ``unit_cost`` with ``problem.cost = scale * unit_cost`` (a path
+    over C), the gradient is ``scale`` times that of ``unit_cost``, and the
+    product with X is kept in ``derived`` (a dict kept with the data) for
+    the next C: a warm-started path makes it once instead of once per C.
+    It then differs from the product with ``problem.cost`` by rounding.
+    """
+    if unit_cost is None:
+        unit_cost, scale = problem.cost, 1.0
+    kept = None if derived is None else derived.get("l1_zero_gradient")
+    if kept is not None and np.array_equal(kept[0], unit_cost):
+        g_unit, sum_unit = kept[1], kept[2]
+    else:
+        half = -0.5 * unit_cost * problem.y
+        g_unit = np.abs(XT.to_scipy() @ half)
+        sum_unit = float(np.sum(half))
+        if derived is not None:
+            derived["l1_zero_gradient"] = (unit_cost.copy(), g_unit, sum_unit)
+    g = g_unit if scale == 1.0 else scale * g_unit
     norm = float(np.sum(np.maximum(g - l1, 0.0)))
     if problem.bias != 0.0:
-        g_bias = abs(problem.bias * float(np.sum(half)))
+        g_bias = abs(problem.bias * scale * sum_unit)
         norm += max(g_bias - l1, 0.0) if problem.reg_bias else g_bias
     return norm
 

@@ -556,7 +556,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if solver in ("svrg", "sgd"):
             sol = self._fit_minibatch(data, cost / C, solver, stop)
         elif l1_ratio > 0 and n_classes == 2:
-            sol = self._fit_binary_l1(data, cost, l1_ratio, solver, stop)
+            sol = self._fit_binary_l1(data, cost, l1_ratio, solver, stop,
+                                      C=C, unit_cost=sample_weight * class_weight[data.y_ind])
         elif l1_ratio > 0:
             sol = self._fit_multinomial_l1(data, cost, l1_ratio, stop)
         elif n_classes == 2:
@@ -571,8 +572,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         return _penalty_l1_ratio(self)
 
     # ------------------------------------------------------- L1, elastic net
-    def _fit_binary_l1(self, data, cost, l1_ratio, solver, stop):
-        """Binary L1 / elastic-net problems by newGLMNET.
+    def _fit_binary_l1(self, data, cost, l1_ratio, solver, stop, *, C, unit_cost):
+        """Binary L1 / elastic-net problems by newGLMNET (``cost = C * unit_cost``).
 
         ``solver="liblinear"``: liblinear's ``-s 6``, ``||w~||_1 + sum_i C_i
         loss_i`` with the bias weight penalised; otherwise scikit-learn's
@@ -580,7 +581,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         l1_ratio ||w||_1`` with the intercept free, stopped on the largest
         entry of the minimum-norm subgradient of ``J / sum_i C_i``.
         """
-        from ._solvers import glmnet
+        from ._solvers import glmnet, l1_subgradient_norm_at_zero
         from ._validation import transposed
 
         liblinear = solver == "liblinear"
@@ -607,9 +608,16 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             return Solution(w, None, 0, Status.MAX_ITER, np.inf, name)
         XT = transposed(data, caller="LogisticRegression.fit")
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        reference = None
+        if liblinear and w0 is not None and data.derived is not None:
+            # A path over C (a fold of LogisticRegressionCV): liblinear's
+            # stopping reference, the subgradient at w = 0, scales with C.
+            reference = l1_subgradient_norm_at_zero(problem, XT, l1, scale=C,
+                                                    unit_cost=unit_cost,
+                                                    derived=data.derived)
         sol = glmnet(problem, XT, l1=l1, l2=l2, tol=self.tol, max_iter=self.max_iter,
                      seed=int(seed), rule="liblinear" if liblinear else "gradient",
-                     w0=w0, verbose=self.verbose, stop=stop)
+                     w0=w0, verbose=self.verbose, stop=stop, reference=reference)
         return sol._replace(solver=name)
 
     def _fit_multinomial_l1(self, data, cost, l1_ratio, stop):

@@ -485,3 +485,26 @@ def test_liblinear_rule_after_a_warm_start_asks_what_a_cold_start_asks():
         assert warm.n_iter_[0] <= cold.n_iter_[0], C
         for est in (warm, cold):
             assert logistic_objective(est, X, y) - best <= 1e-4 * best, C
+
+
+def test_kept_subgradient_at_zero_is_the_direct_one_and_follows_the_weights():
+    """Along a path, liblinear's reference (the subgradient at w = 0) is made
+    from the product with the unit costs kept with the data; it equals the
+    product with the scaled costs to rounding, and other unit costs (another
+    class_weight) are not served the kept product."""
+    from fastlinear._problem import LinearProblem
+    from fastlinear._solvers import l1_subgradient_norm_at_zero
+
+    X, y = _sparse(n=120, d=20, seed=3)
+    Xp, XT = proved_csr(X), proved_csr(sp.csr_matrix(X.T))
+    y_pm = np.where(y == 1, 1.0, -1.0)
+    derived = {}
+    for unit in (np.linspace(0.5, 2.0, y.size), np.where(y == 1, 3.0, 1.0)):
+        for C in (1e-3, 0.37, 50.0):
+            problem = LinearProblem(Xp, y_pm, C * unit, "logistic", 1.0, penalty="l1",
+                                    reg_bias=True, lam=0.0)
+            direct = l1_subgradient_norm_at_zero(problem, XT, 1.0)
+            kept = l1_subgradient_norm_at_zero(problem, XT, 1.0, scale=C, unit_cost=unit,
+                                               derived=derived)
+            assert kept == pytest.approx(direct, rel=1e-12, abs=1e-12), C
+            np.testing.assert_array_equal(derived["l1_zero_gradient"][0], unit)
