@@ -50,6 +50,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 
 from . import _multinomial_fast, _prox_newton_fast
+from ._csr_fast import transpose
 from ._newton_cholesky import _prior_intercepts
 from ._parallel import new_stop_flag
 from ._solvers import Status, cost_scaled_tol, counted_samples, gradient_bound, settle
@@ -137,7 +138,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     lam, l1 = 1.0 - r, r
     stop = new_stop_flag() if stop is None else stop
     if XT is None:
-        XT = proved_csr(X.to_scipy().T.tocsr(), caller="prox_newton")
+        XT = transpose(X)
     y = np.ascontiguousarray(y_ind, dtype=np.intp)
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     threshold = cost_scaled_tol(cost, tol)

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import validate_data
 
-from ._csr_fast import CSR, checked_csr, raise_for, scan
+from ._csr_fast import CSR, checked_csr, raise_for, scan, transpose
 
 __all__ = [
     "LABEL_MAX",
@@ -255,20 +255,17 @@ def proved_csr(X, *, caller="fit"):
                        caller=caller, sum_duplicates=True)
 
 
-def transposed(data, *, caller="fit"):
+def transposed(data):
     """The CSR proof of ``data.X`` transposed (for the solvers that read
     columns), made once per ``data`` when it keeps ``derived`` values."""
     cache = data.derived
     if cache is not None and "XT" in cache:
         return cache["XT"]
-    XT = _transpose(data.X, caller)
+    XT = transpose(data.X)
     if cache is not None:
         cache["XT"] = XT
     return XT
 
-
-def _transpose(X, caller):
-    return proved_csr(X.to_scipy().T.tocsr(), caller=caller)
 
 
 # ---------------------------------------------------------------------- X

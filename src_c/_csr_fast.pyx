@@ -509,6 +509,10 @@ def row_subset(X, rows, *, str caller="fit"):
     which a subset inherits) are recomputed.  For a fold of a
     cross-validation, or the distinct rows of ``fastlinear._merge``.
 
+    When every value of X is 1 (``X.ones``) and the copy has at most X's
+    nonzeros, its values are a view of X's instead of a copy (all ones
+    too): no values to copy, and no fresh pages to touch for them.
+
     Parameters
     ----------
     X : CSR
@@ -533,12 +537,14 @@ def row_subset(X, rows, *, str caller="fit"):
     index_dtype = np.int32 if small else np.int64
     indptr = np.zeros(r.shape[0] + 1, dtype=index_dtype)
     np.cumsum(lengths, out=indptr[1:])
-    data = np.empty(total, dtype=X.data.dtype)
+    shared = X.ones and total <= X.nnz
+    data = np.empty(0 if shared else total, dtype=X.data.dtype)
     indices = np.empty(total, dtype=index_dtype)
     # (a def over fused memoryviews: Cython picks the specialisation)
-    sq_sum, max_row_sq = _copy_rows(X.data, X.indices, X.indptr, r, data, indices, indptr)
+    sq_sum, max_row_sq = _copy_rows(X.data, X.indices, X.indptr, r, data, indices, indptr,
+                                    not shared)
     cdef CSR S = CSR.__new__(CSR)
-    S.data = _read_only(data)
+    S.data = X.data[:total] if shared else _read_only(data)
     S.indices = _read_only(indices)
     S.indptr = _read_only(indptr)
     S.n_rows = r.shape[0]
@@ -554,10 +560,10 @@ def row_subset(X, rows, *, str caller="fit"):
 def _copy_rows(const floating[::1] data, const index_t[::1] indices,
                const index_t[::1] indptr, const Py_ssize_t[::1] rows,
                floating[::1] out_data, out_index_t[::1] out_indices,
-               const out_index_t[::1] out_indptr):
+               const out_index_t[::1] out_indptr, bint values):
     """Rows ``rows`` into the out arrays (indices converted to the out
-    arrays' type, which holds them); ``(sum, max)`` of the rows' squared
-    norms."""
+    arrays' type, which holds them; the values only when ``values``);
+    ``(sum, max)`` of the rows' squared norms."""
     cdef Py_ssize_t t, k, src, dst, length
     cdef double sq, total = 0.0, top = 0.0, v
     cdef const floating* d = &data[0] if data.shape[0] > 0 else NULL
@@ -571,7 +577,8 @@ def _copy_rows(const floating[::1] data, const index_t[::1] indices,
             length = out_indptr[t + 1] - dst
             if length == 0:
                 continue
-            memcpy(&od[dst], &d[src], length * sizeof(floating))
+            if values:
+                memcpy(&od[dst], &d[src], length * sizeof(floating))
             sq = 0.0
             for k in range(length):
                 oi[dst + k] = <out_index_t>ind[src + k]
@@ -581,3 +588,82 @@ def _copy_rows(const floating[::1] data, const index_t[::1] indices,
             if sq > top:
                 top = sq
     return total, top
+
+
+def transpose(X):
+    """The proof of ``X.T`` in CSR form: the columns of the proved ``X`` as
+    rows (for the kernels that walk columns).
+
+    Made in two passes over X, without a scan: the columns of a proof are
+    readable, and their entries come out in increasing row order (a
+    canonical matrix).  ``int32`` indices and offsets when X's nonzeros and
+    rows fit in them, else ``int64``.  Its squared norms' sum and maximum
+    are those a scan would find, to the bit (each column's squares summed
+    in row order, the columns in order).  When every value is 1
+    (``X.ones``), the transpose's values are X's own (read-only) array,
+    not a copy: a fit on 0/1 features touches no fresh pages for them.
+
+    Parameters
+    ----------
+    X : CSR
+    """
+    require_proved(X, "transpose")
+    cdef Py_ssize_t n_cols = X.n_cols, nnz = X.nnz, j
+    small = max(nnz, X.n_rows) <= np.iinfo(np.int32).max
+    index_dtype = np.int32 if small else np.int64
+    counts = np.bincount(np.asarray(X.indices), minlength=n_cols)
+    indptr = np.zeros(n_cols + 1, dtype=index_dtype)
+    np.cumsum(counts, out=indptr[1:])
+    shared = X.ones
+    data = np.empty(0 if shared else nnz, dtype=X.data.dtype)
+    indices = np.empty(nnz, dtype=index_dtype)
+    col_sq = counts.astype(np.float64) if shared else np.zeros(max(n_cols, 1))
+    _transpose_typed(X.data, X.indices, X.indptr, data, indices, indptr, col_sq, not shared)
+    cdef double[::1] sq = col_sq
+    cdef double total = 0.0, largest = 0.0
+    for j in range(n_cols):
+        total += sq[j]
+        if sq[j] > largest:
+            largest = sq[j]
+    cdef CSR T = CSR.__new__(CSR)
+    T.data = X.data if shared else _read_only(data)
+    T.indices = _read_only(indices)
+    T.indptr = _read_only(indptr)
+    T.n_rows = n_cols
+    T.n_cols = X.n_rows
+    T.nnz = nnz
+    T.sq_sum = total
+    T.max_row_sq = largest
+    T.ones = X.ones
+    T.proved = True
+    return T
+
+
+def _transpose_typed(const floating[::1] data, const index_t[::1] indices,
+                     const index_t[::1] indptr, floating[::1] out_data,
+                     out_index_t[::1] out_indices, const out_index_t[::1] out_indptr,
+                     double[::1] col_sq, bint values):
+    """:func:`transpose`'s scatter: row ``i``'s entries to the ends of their
+    columns; with ``values``, the values and each column's squares too."""
+    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, n_cols = out_indptr.shape[0] - 1
+    cdef Py_ssize_t i, j, k, dst
+    cdef double v
+    fill = np.asarray(out_indptr[:n_cols], dtype=np.intp)
+    cdef Py_ssize_t[::1] fill_v = fill
+    cdef Py_ssize_t* nxt = &fill_v[0] if n_cols > 0 else NULL
+    cdef const floating* d = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* ind = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef floating* od = &out_data[0] if out_data.shape[0] > 0 else NULL
+    cdef out_index_t* oi = &out_indices[0] if out_indices.shape[0] > 0 else NULL
+    cdef double* cs = &col_sq[0]
+    with nogil:
+        for i in range(n_rows):
+            for k in range(indptr[i], indptr[i + 1]):
+                j = ind[k]
+                dst = nxt[j]
+                nxt[j] = dst + 1
+                oi[dst] = <out_index_t>i
+                if values:
+                    v = d[k]
+                    od[dst] = d[k]
+                    cs[j] += v * v

@@ -456,9 +456,9 @@ def test_l1_search_transposes_each_folds_rows_once(monkeypatch, binary, iris, n_
 
     X, y = binary if n_classes == 2 else iris
     made = []
-    original = _validation._transpose
-    monkeypatch.setattr(_validation, "_transpose",
-                        lambda X, caller: made.append(X.n_rows) or original(X, caller))
+    original = _validation.transpose
+    monkeypatch.setattr(_validation, "transpose",
+                        lambda X: made.append(X.n_rows) or original(X))
     search = LogisticRegressionCV(Cs=4, cv=3, l1_ratios=(1,), tol=1e-6,
                                   use_legacy_attributes=False).fit(X, y)
     assert len(made) == 4 and made[-1] == X.shape[0]

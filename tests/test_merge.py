@@ -253,3 +253,45 @@ def test_row_subset_is_the_proof_of_the_rows(dtype, index):
         row_subset(ones, [0, 3])
     with pytest.raises(TypeError, match="CSR built by checked_csr"):
         row_subset(sp.csr_matrix(np.eye(3)), [0])
+
+
+@pytest.mark.parametrize("dtype, index", [(np.float64, np.int32), (np.float32, np.int64)])
+@pytest.mark.parametrize("ones", [False, True])
+def test_transpose_is_the_proof_of_the_transposed_rows(dtype, index, ones):
+    """transpose gives the arrays and figures of proving scipy's X.T from
+    scratch (squared norms to the bit), int32 indices when they fit; with
+    0/1 values it shares X's read-only values instead of copying them."""
+    from fastlinear._csr_fast import transpose
+
+    rng = np.random.RandomState(5)
+    for shape in ((60, 25), (7, 1), (1, 9), (0, 4), (4, 0)):
+        X = sp.random(*shape, density=0.3, format="csr", random_state=rng, dtype=dtype)
+        if ones:
+            X.data[:] = 1
+        X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
+        P = proved_csr(X)
+        T, Q = transpose(P), proved_csr(X.T.tocsr())
+        for name in ("data", "indices", "indptr"):
+            np.testing.assert_array_equal(getattr(T, name), getattr(Q, name))
+        assert T.data.dtype == dtype and T.indices.dtype == T.indptr.dtype == np.int32
+        assert (T.shape, T.nnz, T.ones, T.proved) == (Q.shape, Q.nnz, Q.ones, True)
+        assert (T.sq_sum, T.max_row_sq) == (Q.sq_sum, Q.max_row_sq)
+        assert not T.data.flags.writeable
+        assert np.shares_memory(T.data, P.data) == (ones and P.nnz > 0)
+    with pytest.raises(TypeError, match="CSR built by checked_csr"):
+        transpose(sp.csr_matrix(np.eye(3)))
+
+
+def test_row_subset_of_ones_shares_the_values_while_they_suffice():
+    """A copy of rows of a 0/1 matrix reads its values from X's own array (all
+    ones) when it has at most X's nonzeros; repeated rows beyond that get
+    their own."""
+    from fastlinear._csr_fast import row_subset
+
+    P = proved_csr(sp.csr_matrix(np.array([[1.0, 0, 1], [0, 1, 0], [1, 1, 1]])))
+    S = row_subset(P, [2, 0])
+    assert np.shares_memory(S.data, P.data) and not S.data.flags.writeable
+    np.testing.assert_array_equal(S.to_scipy().toarray(), [[1, 1, 1], [1, 0, 1]])
+    R = row_subset(P, [2, 2, 2])   # 9 nonzeros from X's 6
+    assert not np.shares_memory(R.data, P.data) and R.ones
+    np.testing.assert_array_equal(R.data, np.ones(9))
