@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _solver_table
-from ._csr_fast import CSRStatus, scan
+from ._csr_fast import CSRStatus, scan, transpose
 from ._model_io import (
     SOLVER_PARAMS,
     OneClassModel,
@@ -461,13 +461,12 @@ def _train_one_class(opts, X, y, model_file, start):
             if row.number == 0:
                 sol = newton(problem, tol=tol, max_iter=max_iter, rule="liblinear")
             elif row.number == 6:
-                XT = proved_csr(sp.csr_matrix(X).T.tocsr(), caller="train")
-                sol = glmnet(problem, XT, l1=1.0, l2=0.0, tol=tol, max_iter=max_iter, seed=seed)
+                sol = glmnet(problem, transpose(P), l1=1.0, l2=0.0, tol=tol, max_iter=max_iter,
+                             seed=seed)
             elif row.number == 7:
                 sol = logistic_dual_cd(problem, tol=tol, max_iter=max_iter, seed=seed)
             else:
-                XT = (proved_csr(sp.csr_matrix(X).T.tocsr(), caller="train")
-                      if row.kernel == "l1_cd" else None)
+                XT = transpose(P) if row.kernel == "l1_cd" else None
                 sol = solve(row.kernel, problem, tol=tol, max_iter=max_iter, seed=seed, XT=XT)
             w, n_iter = sol.w, sol.n_iter
     _report_warnings(opts, caught)
