@@ -46,7 +46,7 @@ if str(HERE) not in sys.path:
 import fastlinear  # noqa: E402
 from fastlinear import LogisticRegression  # noqa: E402
 
-from workloads import DataUnavailable, load_workload  # noqa: E402
+from workloads import DataUnavailable, hardware, load_workload, machine_info  # noqa: E402
 
 
 def objective(coef, intercept, X, y, C):
@@ -132,8 +132,8 @@ def markdown(rows, command, tol, repeat):
         "",
         f"Command: `{command}`",
         "",
-        f"fastlinear {fastlinear.__version__}; hardware: 2-core virtual AMD EPYC Zen 5 (shared with "
-        f"other jobs), {cpu}, Python {platform.python_version()}, one BLAS thread.",
+        f"fastlinear {fastlinear.__version__}; hardware: {hardware(machine_info())} (shared "
+        f"with other jobs), {cpu}, Python {platform.python_version()}, one BLAS thread.",
         "",
         f"Same problem for all three: `||[w; b]||_1 + C sum_i log(1 + exp(-y_i (w.x_i + b)))`, bias "
         f"feature 1 (`-B 1`, `intercept_scaling=1`), `tol`/`-e` = {tol:g}, liblinear's stopping rule. "

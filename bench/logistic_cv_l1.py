@@ -46,7 +46,7 @@ if str(HERE) not in sys.path:
 
 import fastlinear  # noqa: E402
 
-from workloads import DataUnavailable, load_workload  # noqa: E402
+from workloads import DataUnavailable, hardware, load_workload, machine_info  # noqa: E402
 
 SEARCH = dict(Cs=10, cv=5, l1_ratios=(1,), scoring="neg_log_loss", use_legacy_attributes=False,
               n_jobs=1)
@@ -134,8 +134,8 @@ def markdown(rows, command, repeat):
         "",
         f"Command: `{command}`",
         "",
-        f"fastlinear {fastlinear.__version__}; hardware: 2-core virtual AMD EPYC Zen 5 (shared with "
-        f"other jobs), {cpu}, Python {platform.python_version()}, one BLAS thread, `n_jobs=1`.",
+        f"fastlinear {fastlinear.__version__}; hardware: {hardware(machine_info())} (shared "
+        f"with other jobs), {cpu}, Python {platform.python_version()}, one BLAS thread, `n_jobs=1`.",
         "",
         "`LogisticRegressionCV(Cs=10, cv=5, l1_ratios=(1,), scoring=\"neg_log_loss\")`, "
         "`tol=1e-4`, `max_iter=100` (scikit-learn's defaults) unless the row says otherwise. "

@@ -32,7 +32,6 @@ Data come from ``bench/workloads.py`` and the shared data folder
 """
 import argparse
 import contextlib
-import os
 import platform
 import statistics
 import sys
@@ -55,7 +54,13 @@ from fastlinear import LogisticRegression, _solver_table, logistic_objective  # 
 from fastlinear.cli import fit_as_liblinear  # noqa: E402
 from fastlinear.datasets import load_libsvm  # noqa: E402
 
-from workloads import DataUnavailable, find_shared_file, load_workload  # noqa: E402
+from workloads import (  # noqa: E402
+    DataUnavailable,
+    find_shared_file,
+    hardware,
+    load_workload,
+    machine_info,
+)
 
 #: sklearn's newton-cholesky forms a (d K)^2 Hessian: only where it is small.
 SK_CHOLESKY_MAX = 2000
@@ -195,7 +200,7 @@ def main(argv=None):
     lines = [
         "# LogisticRegression: defaults against defaults",
         "",
-        f"fastlinear {fastlinear.__version__}; {os.cpu_count()} cores "
+        f"fastlinear {fastlinear.__version__}; {hardware(machine_info())} "
         f"({platform.processor() or platform.machine()}), Python {platform.python_version()}, "
         f"{blas_text}; times are medians of "
         f"{args.repeat} alternating rounds.",

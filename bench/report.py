@@ -45,7 +45,6 @@ import datetime
 import gc
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -59,6 +58,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import workloads as wl  # noqa: E402
+from workloads import hardware, machine_info  # noqa: E402,F401
 
 LOSSES = ("squared_hinge", "hinge")
 TOLS = (1e-4, 0.1)
@@ -278,74 +278,6 @@ def run_alternating(solvers, preps, loss, C, tol, repeats, X_test=None, y_test=N
 # --------------------------------------------------------------------------
 # Sections of the report
 # --------------------------------------------------------------------------
-def machine_info():
-    info = {"python": platform.python_version(), "platform": platform.platform(),
-            "cores": os.cpu_count()}
-    try:
-        fields = {}
-        for line in open("/proc/cpuinfo"):
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip(), value.strip())
-        info["cpu"] = (f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, "
-                       f"model {fields.get('model', '?')}"
-                       + (", virtual machine" if "hypervisor" in fields.get("flags", "") else "") + ")")
-    except OSError:
-        pass
-    try:
-        info["affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:
-        pass
-    import scipy
-    import sklearn
-
-    info["numpy"], info["scipy"], info["sklearn"] = np.__version__, scipy.__version__, sklearn.__version__
-    from importlib.metadata import PackageNotFoundError, version
-
-    for package in ("snapml", "liblinear-official"):
-        try:
-            info[package] = version(package)
-        except PackageNotFoundError:
-            pass  # not installed: its columns say so
-    try:
-        info["fastlinear_commit"] = subprocess.run(
-            ["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(HERE.parent), "status", "--porcelain",
-                                "--", "fastlinear", "src_c"],
-                               capture_output=True, text=True).stdout.strip()
-        info["fastlinear_tree"] = "modified (uncommitted work in fastlinear/ or src_c/)" if dirty else "clean"
-    except OSError:
-        pass
-    try:
-        load = os.getloadavg()
-        info["loadavg_start"] = [round(x, 2) for x in load]
-    except OSError:
-        pass
-    return info
-
-
-def hardware(m):
-    """The hardware in words, e.g. "2-core virtual AMD EPYC (Zen 4)", from :func:`machine_info`."""
-    import re
-
-    cpu = m.get("cpu", "")
-    name = cpu.split(" (")[0] or "unknown CPU"
-    family = re.search(r"family (\d+)", cpu)
-    model = re.search(r"model (\d+)", cpu)
-    arch = ""
-    if name.startswith("AMD") and family and model:
-        fam, mod = int(family.group(1)), int(model.group(1))
-        if fam == 23:
-            arch = "Zen 2" if mod >= 0x30 else "Zen / Zen+"
-        elif fam == 25:
-            arch = "Zen 4" if (0x10 <= mod <= 0x1F or 0x60 <= mod <= 0x7F or 0xA0 <= mod <= 0xAF) else "Zen 3"
-        elif fam == 26:
-            arch = "Zen 5"
-    virtual = "virtual machine" in cpu
-    return (f"{m.get('cores', '?')}-core {'virtual ' if virtual else ''}{name}"
-            + (f" ({arch})" if arch else ""))
-
-
 def _each_workload(names, solvers, log=None):
     """Yield (name, X, y, X_test, y_test, C, preps) for the workloads present."""
     for name in names:

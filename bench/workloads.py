@@ -31,6 +31,8 @@ IMDB TF-IDF with each review's star rating as the label) and
 """
 import hashlib
 import os
+import platform
+import subprocess
 import tarfile
 import time
 from pathlib import Path
@@ -406,3 +408,72 @@ def load_workload(name, dtype=np.float64, **kwargs):
 def describe(X):
     """'n x d, nnz' string of a matrix."""
     return f"{X.shape[0]:,} x {X.shape[1]:,}, {X.nnz / 1e6:.2f}M nnz"
+
+
+# ------------------------------------------------------------------ the machine
+def machine_info():
+    info = {"python": platform.python_version(), "platform": platform.platform(),
+            "cores": os.cpu_count()}
+    try:
+        fields = {}
+        for line in open("/proc/cpuinfo"):
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+        info["cpu"] = (f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, "
+                       f"model {fields.get('model', '?')}"
+                       + (", virtual machine" if "hypervisor" in fields.get("flags", "") else "") + ")")
+    except OSError:
+        pass
+    try:
+        info["affinity"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        pass
+    import scipy
+    import sklearn
+
+    info["numpy"], info["scipy"], info["sklearn"] = np.__version__, scipy.__version__, sklearn.__version__
+    from importlib.metadata import PackageNotFoundError, version
+
+    for package in ("snapml", "liblinear-official"):
+        try:
+            info[package] = version(package)
+        except PackageNotFoundError:
+            pass  # not installed: its columns say so
+    try:
+        info["fastlinear_commit"] = subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parent.parent), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent.parent), "status", "--porcelain",
+                                "--", "fastlinear", "src_c"],
+                               capture_output=True, text=True).stdout.strip()
+        info["fastlinear_tree"] = "modified (uncommitted work in fastlinear/ or src_c/)" if dirty else "clean"
+    except OSError:
+        pass
+    try:
+        load = os.getloadavg()
+        info["loadavg_start"] = [round(x, 2) for x in load]
+    except OSError:
+        pass
+    return info
+
+
+def hardware(m):
+    """The hardware in words, e.g. "2-core virtual AMD EPYC (Zen 4)", from :func:`machine_info`."""
+    import re
+
+    cpu = m.get("cpu", "")
+    name = cpu.split(" (")[0] or "unknown CPU"
+    family = re.search(r"family (\d+)", cpu)
+    model = re.search(r"model (\d+)", cpu)
+    arch = ""
+    if name.startswith("AMD") and family and model:
+        fam, mod = int(family.group(1)), int(model.group(1))
+        if fam == 23:
+            arch = "Zen 2" if mod >= 0x30 else "Zen / Zen+"
+        elif fam == 25:
+            arch = "Zen 4" if (0x10 <= mod <= 0x1F or 0x60 <= mod <= 0x7F or 0xA0 <= mod <= 0xAF) else "Zen 3"
+        elif fam == 26:
+            arch = "Zen 5"
+    virtual = "virtual machine" in cpu
+    return (f"{m.get('cores', '?')}-core {'virtual ' if virtual else ''}{name}"
+            + (f" ({arch})" if arch else ""))
