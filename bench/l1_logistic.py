@@ -120,7 +120,7 @@ def run(sets, Cs, repeat, tol):
                 rows.append(dict(set=name, shape=f"{X.shape[0]} x {X.shape[1]}", C=C, who=k,
                                  time=statistics.median(times[k]), J=J, gap=(J - best) / best,
                                  n_iter=n_iter, nnz=nnz))
-                print(f"{name:5s} C={C:<5g} {k:18s} {rows[-1]['time']:8.3f} s  J={J:.8g}  "
+                print(f"{name:5s} C={C:<5g} {k:18s} {rows[-1]['time']:8.4f} s  J={J:.8g}  "
                       f"gap={rows[-1]['gap']:.1e}  nnz={nnz}", flush=True)
     return rows
 
@@ -141,9 +141,10 @@ def markdown(rows, command, tol, repeat):
         "lowest of the three. `nnz`: nonzero weights (of the features).",
         "",
         "| set | C | fastlinear (s) | sklearn liblinear (s) | liblinear-official (s) "
+        "| x sklearn | x official "
         "| J fastlinear | gap fastlinear | gap sklearn | gap official | nnz (ours/official) "
         "| Newton steps (ours) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     keyed = {(r["set"], r["C"], r["who"]): r for r in rows}
     seen = []
@@ -154,9 +155,11 @@ def markdown(rows, command, tol, repeat):
         ours = keyed[(name, C, "fastlinear")]
         sk = keyed[(name, C, "sklearn liblinear")]
         off = keyed.get((name, C, "liblinear-official"))
+        off_time = off["time"] if off else float("nan")
         lines.append(
-            f"| {name} ({ours['shape']}) | {C:g} | {ours['time']:.3f} | {sk['time']:.3f} | "
-            f"{off['time'] if off else float('nan'):.3f} | {ours['J']:.8g} | {ours['gap']:.1e} | "
+            f"| {name} ({ours['shape']}) | {C:g} | {ours['time']:.4f} | {sk['time']:.4f} | "
+            f"{off_time:.4f} | {sk['time'] / ours['time']:.2f} | {off_time / ours['time']:.2f} | "
+            f"{ours['J']:.8g} | {ours['gap']:.1e} | "
             f"{sk['gap']:.1e} | {off['gap'] if off else float('nan'):.1e} | "
             f"{ours['nnz']}/{off['nnz'] if off else '-'} | {ours['n_iter']} |")
     return "\n".join(lines) + "\n"
