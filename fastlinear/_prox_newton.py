@@ -138,7 +138,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     lam, l1 = 1.0 - r, r
     stop = new_stop_flag() if stop is None else stop
     if XT is None:
-        XT = transpose(X)
+        XT = transpose(X, caller="prox_newton")
     y = np.ascontiguousarray(y_ind, dtype=np.intp)
     cost = np.ascontiguousarray(cost, dtype=np.float64)
     threshold = cost_scaled_tol(cost, tol)

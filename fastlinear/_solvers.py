@@ -288,20 +288,22 @@ def l1_subgradient_norm_at_zero(problem, XT, l1, *, scale=1.0, unit_cost=None,
     Given ``unit_cost`` with ``problem.cost = scale * unit_cost`` (a path
     over C), the gradient is ``scale`` times that of ``unit_cost``, and the
     product with X is kept in ``derived`` (a dict kept with the data) for
-    the next C: a warm-started path makes it once instead of once per C.
+    the next C with the same unit costs and labels: a warm-started path
+    makes it once instead of once per C.
     It then differs from the product with ``problem.cost`` by rounding.
     """
     if unit_cost is None:
         unit_cost, scale = problem.cost, 1.0
     kept = None if derived is None else derived.get("l1_zero_gradient")
-    if kept is not None and np.array_equal(kept[0], unit_cost):
-        g_unit, sum_unit = kept[1], kept[2]
+    if (kept is not None and np.array_equal(kept[0], unit_cost)
+            and np.array_equal(kept[1], problem.y)):
+        g_unit, sum_unit = kept[2], kept[3]
     else:
         half = -0.5 * unit_cost * problem.y
         g_unit = np.abs(XT.to_scipy() @ half)
         sum_unit = float(np.sum(half))
         if derived is not None:
-            derived["l1_zero_gradient"] = (unit_cost.copy(), g_unit, sum_unit)
+            derived["l1_zero_gradient"] = (unit_cost.copy(), problem.y.copy(), g_unit, sum_unit)
     g = g_unit if scale == 1.0 else scale * g_unit
     norm = float(np.sum(np.maximum(g - l1, 0.0)))
     if problem.bias != 0.0:

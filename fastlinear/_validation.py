@@ -255,13 +255,13 @@ def proved_csr(X, *, caller="fit"):
                        caller=caller, sum_duplicates=True)
 
 
-def transposed(data):
+def transposed(data, *, caller="fit"):
     """The CSR proof of ``data.X`` transposed (for the solvers that read
     columns), made once per ``data`` when it keeps ``derived`` values."""
     cache = data.derived
     if cache is not None and "XT" in cache:
         return cache["XT"]
-    XT = transpose(data.X)
+    XT = transpose(data.X, caller=caller)
     if cache is not None:
         cache["XT"] = XT
     return XT

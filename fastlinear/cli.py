@@ -461,12 +461,12 @@ def _train_one_class(opts, X, y, model_file, start):
             if row.number == 0:
                 sol = newton(problem, tol=tol, max_iter=max_iter, rule="liblinear")
             elif row.number == 6:
-                sol = glmnet(problem, transpose(P), l1=1.0, l2=0.0, tol=tol, max_iter=max_iter,
-                             seed=seed)
+                sol = glmnet(problem, transpose(P, caller="train"), l1=1.0, l2=0.0, tol=tol,
+                             max_iter=max_iter, seed=seed)
             elif row.number == 7:
                 sol = logistic_dual_cd(problem, tol=tol, max_iter=max_iter, seed=seed)
             else:
-                XT = transpose(P) if row.kernel == "l1_cd" else None
+                XT = transpose(P, caller="train") if row.kernel == "l1_cd" else None
                 sol = solve(row.kernel, problem, tol=tol, max_iter=max_iter, seed=seed, XT=XT)
             w, n_iter = sol.w, sol.n_iter
     _report_warnings(opts, caught)

@@ -606,7 +606,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if self.max_iter == 0:
             w = np.zeros(data.X.n_cols + 1) if w0 is None else w0
             return Solution(w, None, 0, Status.MAX_ITER, np.inf, name)
-        XT = transposed(data)
+        XT = transposed(data, caller="LogisticRegression.fit")
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         reference = None
         if liblinear and w0 is not None and data.derived is not None:
@@ -640,7 +640,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             data.X, data.y_ind, cost, K, l1_ratio=l1_ratio, bias=self._bias(), tol=self.tol,
             max_iter=int(self.max_iter), W0=W0, n_threads=self._n_threads(),
             verbose=int(self.verbose), stop=stop,
-            XT=transposed(data), counts=data.counts)
+            XT=transposed(data, caller="LogisticRegression.fit"), counts=data.counts)
         status = settle(status, measure, threshold,
                         scaled=lambda: measure / gradient_bound(data.X, cost, self._bias()))
         return Solution(W, None, int(n_iter), status, float(measure), "prox-newton", threshold)

@@ -351,7 +351,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         # Threads: over the problems of one-vs-rest, or inside one primal fit.
         outer = n_threads_for(self.n_jobs, n_problems)
         inner = n_threads_for(self.n_jobs, 2) if n_problems == 1 else 1
-        XT = transposed(data) if solver == "l1_cd" else None
+        XT = transposed(data, caller="LinearSVC.fit") if solver == "l1_cd" else None
         # The hinge loss's smoothing Newton finish (a primal method) solves
         # the distinct samples too; found only if a problem reaches it.
         groups, groups_lock, found = None, threading.Lock(), []

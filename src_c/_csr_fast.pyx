@@ -590,46 +590,46 @@ def _copy_rows(const floating[::1] data, const index_t[::1] indices,
     return total, top
 
 
-def transpose(X):
+def transpose(X, *, str caller="fit"):
     """The proof of ``X.T`` in CSR form: the columns of the proved ``X`` as
     rows (for the kernels that walk columns).
 
-    Made in two passes over X, without a scan: the columns of a proof are
-    readable, and their entries come out in increasing row order (a
-    canonical matrix).  ``int32`` indices and offsets when X's nonzeros and
-    rows fit in them, else ``int64``.  Its squared norms' sum and maximum
-    are those a scan would find, to the bit (each column's squares summed
-    in row order, the columns in order).  When every value is 1
-    (``X.ones``), the transpose's values are X's own (read-only) array,
-    not a copy: a fit on 0/1 features touches no fresh pages for them.
+    Made as scipy makes it (count, prefix sum, scatter, with ``indptr`` as
+    the scatter's cursor: no other array of ``n_cols`` entries), then one
+    pass over the result for what a scan of it would find: each column's
+    squared norm summed in row order and the columns in order (the same
+    bits), and the ``ValueError`` of a column whose squared norm overflows
+    float64 (every row's may be finite).  ``int32`` indices and offsets
+    when X's nonzeros and rows fit in them, else ``int64``.  When every
+    value is 1 (``X.ones``), the transpose's values are X's own (read-only)
+    array, not a copy: a fit on 0/1 features touches no fresh pages for
+    them.
 
     Parameters
     ----------
     X : CSR
+    caller : str
+        Named in the error message.
     """
     require_proved(X, "transpose")
-    cdef Py_ssize_t n_cols = X.n_cols, nnz = X.nnz, j
+    cdef Py_ssize_t nnz = X.nnz
     small = max(nnz, X.n_rows) <= np.iinfo(np.int32).max
     index_dtype = np.int32 if small else np.int64
-    counts = np.bincount(np.asarray(X.indices), minlength=n_cols)
-    indptr = np.zeros(n_cols + 1, dtype=index_dtype)
-    np.cumsum(counts, out=indptr[1:])
     shared = X.ones
-    data = np.empty(0 if shared else nnz, dtype=X.data.dtype)
+    indptr = np.zeros(X.n_cols + 1, dtype=index_dtype)
     indices = np.empty(nnz, dtype=index_dtype)
-    col_sq = counts.astype(np.float64) if shared else np.zeros(max(n_cols, 1))
-    _transpose_typed(X.data, X.indices, X.indptr, data, indices, indptr, col_sq, not shared)
-    cdef double[::1] sq = col_sq
-    cdef double total = 0.0, largest = 0.0
-    for j in range(n_cols):
-        total += sq[j]
-        if sq[j] > largest:
-            largest = sq[j]
+    data = np.empty(0 if shared else nnz, dtype=X.data.dtype)
+    # (a def over fused memoryviews: Cython picks the specialisation)
+    bad, total, largest = _transpose_typed(X.data, X.indices, X.indptr, data, indices, indptr,
+                                           not shared)
+    if bad >= 0:
+        raise_for(SQUARE_OVERFLOW, bad, data, indices, indptr, X.n_cols, X.n_rows,
+                  caller=caller, kind="column")
     cdef CSR T = CSR.__new__(CSR)
     T.data = X.data if shared else _read_only(data)
     T.indices = _read_only(indices)
     T.indptr = _read_only(indptr)
-    T.n_rows = n_cols
+    T.n_rows = X.n_cols
     T.n_cols = X.n_rows
     T.nnz = nnz
     T.sq_sum = total
@@ -641,29 +641,48 @@ def transpose(X):
 
 def _transpose_typed(const floating[::1] data, const index_t[::1] indices,
                      const index_t[::1] indptr, floating[::1] out_data,
-                     out_index_t[::1] out_indices, const out_index_t[::1] out_indptr,
-                     double[::1] col_sq, bint values):
-    """:func:`transpose`'s scatter: row ``i``'s entries to the ends of their
-    columns; with ``values``, the values and each column's squares too."""
+                     out_index_t[::1] out_indices, out_index_t[::1] out_indptr,
+                     bint values):
+    """:func:`transpose`'s passes into the out arrays (``out_indptr``
+    zeroed; the values only when ``values``, else every value is 1).
+    Returns ``(bad, sq_sum, max_row_sq)``: ``bad`` the first column whose
+    squared norm overflows, or -1."""
     cdef Py_ssize_t n_rows = indptr.shape[0] - 1, n_cols = out_indptr.shape[0] - 1
-    cdef Py_ssize_t i, j, k, dst
-    cdef double v
-    fill = np.asarray(out_indptr[:n_cols], dtype=np.intp)
-    cdef Py_ssize_t[::1] fill_v = fill
-    cdef Py_ssize_t* nxt = &fill_v[0] if n_cols > 0 else NULL
+    cdef Py_ssize_t i, j, k, dst, bad = -1
+    cdef double sq, total = 0.0, largest = 0.0
     cdef const floating* d = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef floating* od = &out_data[0] if out_data.shape[0] > 0 else NULL
     cdef out_index_t* oi = &out_indices[0] if out_indices.shape[0] > 0 else NULL
-    cdef double* cs = &col_sq[0]
+    cdef out_index_t* ptr = &out_indptr[0]
     with nogil:
+        for k in range(indptr[n_rows]):
+            ptr[ind[k] + 1] += 1
+        for j in range(n_cols):
+            ptr[j + 1] += ptr[j]
+        # ptr[j] is column j's next free slot; afterwards, the next column's start.
         for i in range(n_rows):
             for k in range(indptr[i], indptr[i + 1]):
                 j = ind[k]
-                dst = nxt[j]
-                nxt[j] = dst + 1
+                dst = ptr[j]
+                ptr[j] = dst + 1
                 oi[dst] = <out_index_t>i
                 if values:
-                    v = d[k]
                     od[dst] = d[k]
-                    cs[j] += v * v
+        for j in range(n_cols, 0, -1):
+            ptr[j] = ptr[j - 1]
+        ptr[0] = 0
+        for j in range(n_cols):
+            if values:
+                sq = 0.0
+                for k in range(ptr[j], ptr[j + 1]):
+                    sq += <double>od[k] * <double>od[k]
+                if not isfinite(sq):
+                    bad = j
+                    break
+            else:
+                sq = <double>(ptr[j + 1] - ptr[j])
+            total += sq
+            if sq > largest:
+                largest = sq
+    return bad, total, largest

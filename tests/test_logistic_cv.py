@@ -458,7 +458,7 @@ def test_l1_search_transposes_each_folds_rows_once(monkeypatch, binary, iris, n_
     made = []
     original = _validation.transpose
     monkeypatch.setattr(_validation, "transpose",
-                        lambda X: made.append(X.n_rows) or original(X))
+                        lambda X, caller: made.append(X.n_rows) or original(X, caller=caller))
     search = LogisticRegressionCV(Cs=4, cv=3, l1_ratios=(1,), tol=1e-6,
                                   use_legacy_attributes=False).fit(X, y)
     assert len(made) == 4 and made[-1] == X.shape[0]

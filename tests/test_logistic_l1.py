@@ -508,3 +508,10 @@ def test_kept_subgradient_at_zero_is_the_direct_one_and_follows_the_weights():
                                                derived=derived)
             assert kept == pytest.approx(direct, rel=1e-12, abs=1e-12), C
             np.testing.assert_array_equal(derived["l1_zero_gradient"][0], unit)
+    # Other labels on the same data are not served the kept product either.
+    other = y_pm.copy()
+    other[:40] *= -1
+    problem = LinearProblem(Xp, other, unit, "logistic", 1.0, penalty="l1", reg_bias=True,
+                            lam=0.0)
+    kept = l1_subgradient_norm_at_zero(problem, XT, 1.0, unit_cost=unit, derived=derived)
+    assert kept == pytest.approx(l1_subgradient_norm_at_zero(problem, XT, 1.0), rel=1e-12)

@@ -282,6 +282,25 @@ def test_transpose_is_the_proof_of_the_transposed_rows(dtype, index, ones):
         transpose(sp.csr_matrix(np.eye(3)))
 
 
+@pytest.mark.parametrize("params", [dict(l1_ratio=1.0), dict(l1_ratio=0.5),
+                                    dict(l1_ratio=1.0, solver="liblinear")])
+def test_a_column_whose_squared_norm_overflows_is_refused(params):
+    """Every row's squared norm is finite, column 0's overflows: the
+    transpose refuses it as a scan of X.T would, naming the estimator (a
+    multinomial L1 fit used to run to max_iter and return zeros)."""
+    from fastlinear import LogisticRegression
+    from fastlinear._csr_fast import transpose
+
+    X = sp.csr_matrix(np.array([[1e154, 1.0], [1e154, 0.0], [1e154, 1.0], [0.0, 1.0],
+                                [0.0, 1.0], [1e154, 0.0]]))
+    with pytest.raises(ValueError, match=r"^me: the squared norm of column 0 overflows"):
+        transpose(proved_csr(X), caller="me")
+    y = [0, 1, 2, 0, 1, 2] if params.get("solver") != "liblinear" else [0, 1, 0, 1, 0, 1]
+    with pytest.raises(ValueError, match=r"^LogisticRegression.fit: the squared norm of "
+                                         r"column 0 overflows float64"):
+        LogisticRegression(**params).fit(X, y)
+
+
 def test_row_subset_of_ones_shares_the_values_while_they_suffice():
     """A copy of rows of a 0/1 matrix reads its values from X's own array (all
     ones) when it has at most X's nonzeros; repeated rows beyond that get
