@@ -704,18 +704,17 @@ class _DirectScorer:
     ``sum(loss * w) / sum(w)``; for accuracy the mean of the matches.  Other
     metadata than ``sample_weight``, integer weights, weights summing to 0,
     non-finite probabilities and an empty test part go to the wrapped
-    scorer (its result or its error, as before).  With
-    ``checked``, X is a part of the validated data (a fold's test part) and
-    the predictions skip ``check_X_predict`` (about 0.7 ms a call there) when
-    the estimator's ``predict`` / ``predict_proba`` are the package's own.
+    scorer (its result or its error, as before).  X is a part of the
+    validated data (a fold's test part), so the predictions skip
+    ``check_X_predict`` (about 0.7 ms a call there) when the estimator's
+    ``predict`` / ``predict_proba`` are the package's own.
     """
 
     METRICS = ("accuracy", "neg_log_loss")
 
-    def __init__(self, metric, scorer, checked=False):
+    def __init__(self, metric, scorer):
         self.metric = metric
         self.scorer = scorer
-        self.checked = checked   # X is a part of validated data: not checked again
 
     @classmethod
     def wrap(cls, scoring, scorer, metrics=METRICS):
@@ -723,7 +722,7 @@ class _DirectScorer:
         (test parts of the validated data) when ``scoring`` names one of
         ``metrics``, else ``scorer`` itself."""
         if isinstance(scoring, str) and scoring in metrics:
-            return cls(scoring, scorer, checked=True)
+            return cls(scoring, scorer)
         return scorer
 
     def __call__(self, estimator, X, y, **params):
@@ -733,7 +732,7 @@ class _DirectScorer:
             # Other metadata, an empty test part (the metric's error) and
             # integer weights (the metric's own dtype rules): the metric.
             return self.scorer(estimator, X, y, **params)
-        checked = self.checked and hasattr(estimator, "_decision_values")
+        checked = hasattr(estimator, "_decision_values")
         if self.metric == "accuracy":
             if checked and type(estimator).predict is LinearClassifierMixin.predict:
                 predicted = predicted_labels(estimator.classes_, estimator._decision_values(X))
