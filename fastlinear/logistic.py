@@ -556,8 +556,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if solver in ("svrg", "sgd"):
             sol = self._fit_minibatch(data, cost / C, solver, stop)
         elif l1_ratio > 0 and n_classes == 2:
-            sol = self._fit_binary_l1(data, cost, l1_ratio, solver, stop,
-                                      C=C, unit_cost=sample_weight * class_weight[data.y_ind])
+            sol = self._fit_binary_l1(data, cost, l1_ratio, solver, stop, C=C,
+                                      class_weight=class_weight)
         elif l1_ratio > 0:
             sol = self._fit_multinomial_l1(data, cost, l1_ratio, stop)
         elif n_classes == 2:
@@ -572,8 +572,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         return _penalty_l1_ratio(self)
 
     # ------------------------------------------------------- L1, elastic net
-    def _fit_binary_l1(self, data, cost, l1_ratio, solver, stop, *, C, unit_cost):
-        """Binary L1 / elastic-net problems by newGLMNET (``cost = C * unit_cost``).
+    def _fit_binary_l1(self, data, cost, l1_ratio, solver, stop, *, C, class_weight):
+        """Binary L1 / elastic-net problems by newGLMNET (``cost = C *
+        sample_weight * class_weight[y]``).
 
         ``solver="liblinear"``: liblinear's ``-s 6``, ``||w~||_1 + sum_i C_i
         loss_i`` with the bias weight penalised; otherwise scikit-learn's
@@ -612,6 +613,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         if liblinear and w0 is not None and data.derived is not None:
             # A path over C (a fold of LogisticRegressionCV): liblinear's
             # stopping reference, the subgradient at w = 0, scales with C.
+            unit_cost = data.sample_weight * class_weight[data.y_ind]
             reference = l1_subgradient_norm_at_zero(problem, XT, l1, scale=C,
                                                     unit_cost=unit_cost,
                                                     derived=data.derived)
