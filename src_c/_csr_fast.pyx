@@ -42,12 +42,12 @@ import numpy as np
 from _prefetch cimport prefetch
 from _sparse cimport index_t
 
-ctypedef fused out_index_t:     # the index type of a copy (row_subset)
+ctypedef fused out_index_t:     # the index type of a copy (row_subset, transpose)
     int32_t
     int64_t
 
 __all__ = ["CSR", "CSRStatus", "checked_csr", "raise_for", "require_proved", "row_groups",
-           "row_subset", "scan"]
+           "row_subset", "scan", "transpose"]
 
 
 cpdef enum CSRStatus:
@@ -498,6 +498,13 @@ cdef void _fill_keys(uint64_t[::1] keys):
         keys[j] = _mix(state)
 
 
+def _index_dtype(Py_ssize_t nnz, Py_ssize_t width):
+    """The index type of a copy with ``nnz`` entries and indices below
+    ``width``: ``int32`` whenever both fit (half the index bytes to copy, to
+    fault in and to read in every pass), else ``int64``."""
+    return np.int32 if max(nnz, width) <= np.iinfo(np.int32).max else np.int64
+
+
 def row_subset(X, rows, *, str caller="fit"):
     """The proof of the rows ``rows`` of the proved ``X``, in that order.
 
@@ -531,10 +538,7 @@ def row_subset(X, rows, *, str caller="fit"):
     ptr = np.asarray(X.indptr)
     lengths = ptr[r + 1] - ptr[r]
     total = int(lengths.sum())
-    # 32-bit indices whenever they fit: half the index bytes to copy, to
-    # fault in and to read in every pass.
-    small = max(total, X.n_cols) <= np.iinfo(np.int32).max
-    index_dtype = np.int32 if small else np.int64
+    index_dtype = _index_dtype(total, X.n_cols)
     indptr = np.zeros(r.shape[0] + 1, dtype=index_dtype)
     np.cumsum(lengths, out=indptr[1:])
     shared = X.ones and total <= X.nnz
@@ -613,8 +617,7 @@ def transpose(X, *, str caller="fit"):
     """
     require_proved(X, "transpose")
     cdef Py_ssize_t nnz = X.nnz
-    small = max(nnz, X.n_rows) <= np.iinfo(np.int32).max
-    index_dtype = np.int32 if small else np.int64
+    index_dtype = _index_dtype(nnz, X.n_rows)
     shared = X.ones
     indptr = np.zeros(X.n_cols + 1, dtype=index_dtype)
     indices = np.empty(nnz, dtype=index_dtype)
