@@ -58,7 +58,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import workloads as wl  # noqa: E402
-from workloads import hardware, machine_info  # noqa: E402,F401
+from workloads import hardware, machine_info  # noqa: E402
 
 LOSSES = ("squared_hinge", "hinge")
 TOLS = (1e-4, 0.1)
