@@ -431,20 +431,31 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
 
 
 def primal_newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None):
-    """The primal Newton solver of ``solver="newton"`` (liblinear's problem and rule).
+    """The primal Newton solver of liblinear's ``-s 0``, ``-s 2`` and ``-s 11``
+    (liblinear's problem and rule).
 
-    Exact Newton steps (:func:`fastlinear._squared_newton.squared_newton`)
-    where :func:`fastlinear._squared_newton.exact_pays` (a squared loss on
-    few features) and ``tol < NEWTON_LOOSE_TOL``, else the
-    conjugate-gradient kernel, :func:`newton`, which also takes every
-    problem the exact steps cannot start on.  At liblinear's own default
-    ``-e 0.01`` the kernel takes liblinear 2.50's steps and stops at
-    liblinear-official's weights; at the estimators' ``tol=1e-4`` both
-    methods end within ``tol`` of the optimum, the exact steps sooner.
+    Exact Newton steps where :func:`fastlinear._squared_newton.exact_pays`
+    (few features) and ``tol < NEWTON_LOOSE_TOL``:
+    :func:`fastlinear._squared_newton.squared_newton` for the squared
+    losses, :func:`fastlinear._newton_cholesky.binary` for the logistic
+    loss; else the conjugate-gradient kernel, :func:`newton`, which also
+    takes every problem the exact steps cannot start on.  At liblinear's
+    own default ``-e 0.01`` the kernel takes liblinear 2.50's steps and
+    stops at liblinear-official's weights; at the estimators' ``tol=1e-4``
+    both methods meet the same test (``||g|| <= tol ||g(0)||``, scaled by
+    :func:`newton_tol`), the exact steps sooner.
     """
     from ._squared_newton import exact_pays, squared_newton  # (they import this module)
 
-    if tol < NEWTON_LOOSE_TOL and exact_pays(problem):
+    if tol < NEWTON_LOOSE_TOL and exact_pays(problem) and problem.loss == "logistic":
+        from ._newton_cholesky import binary
+
+        sol = binary(problem, tol=tol, max_iter=max_iter, w0=w0, verbose=verbose, stop=stop,
+                     n_threads=n_threads, quasi_newton=True, rule="liblinear")
+        if sol.status == Status.INTERRUPTED or (np.all(np.isfinite(sol.w))
+                                                 and np.isfinite(sol.measure)):
+            return sol._replace(solver="newton")
+    elif tol < NEWTON_LOOSE_TOL and exact_pays(problem):
         threshold = newton_tol(problem, tol)
         out = squared_newton(problem, tol=threshold, max_iter=max_iter, w0=w0,
                              n_threads=n_threads, verbose=verbose, stop=stop)

@@ -55,11 +55,13 @@ WINDOW = 2.0
 
 
 def exact_pays(problem):
-    """Whether :func:`squared_newton` should solve ``problem`` rather than the
-    conjugate-gradient kernel: a squared loss, the L2 penalty, few features,
-    and a Hessian that costs few products
+    """Whether exact Newton steps should solve ``problem`` rather than the
+    conjugate-gradient kernel: :func:`squared_newton` for a squared loss,
+    :func:`fastlinear._newton_cholesky.binary` for the logistic loss; the
+    L2 penalty, few features, and a Hessian that costs few products
     (:func:`fastlinear._newton_cholesky.hessian_products`)."""
-    return (problem.squared and problem.penalty == "l2" and problem.lam > 0
+    return ((problem.squared or problem.loss == "logistic") and problem.penalty == "l2"
+            and problem.lam > 0
             and problem.n_features <= MAX_FEATURES and problem.n_samples > 0
             and hessian_products(problem.X, 1) <= MAX_HESSIAN_PRODUCTS)
 

@@ -440,7 +440,7 @@ def _train_one_class(opts, X, y, model_file, start):
     solver with liblinear's stopping rule.
     """
     from ._problem import LinearProblem
-    from ._solvers import glmnet, logistic_dual_cd, newton, solve
+    from ._solvers import glmnet, logistic_dual_cd, primal_newton, solve
     from ._validation import proved_csr
 
     row = _solver_table.by_number(opts["solver"])
@@ -459,7 +459,7 @@ def _train_one_class(opts, X, y, model_file, start):
             problem = LinearProblem(P, np.ones(n), cost, loss, value, penalty=row.penalty)
             tol, seed = opts["tol"], opts["seed"]
             if row.number == 0:
-                sol = newton(problem, tol=tol, max_iter=max_iter, rule="liblinear")
+                sol = primal_newton(problem, tol=tol, max_iter=max_iter)
             elif row.number == 6:
                 sol = glmnet(problem, transpose(P, caller="train"), l1=1.0, l2=0.0, tol=tol,
                              max_iter=max_iter, seed=seed)

@@ -60,6 +60,7 @@ from ._solvers import (
     gradient_bound,
     newton,
     no_decrease_text,
+    primal_newton,
     settle,
 )
 from ._validation import (
@@ -207,11 +208,14 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         (few features; the factor also preconditions conjugate gradients in
         the next steps).  ``"newton-cg"``: truncated Newton with
         conjugate gradients.  ``"liblinear"``: liblinear's problem and
-        solvers (binary only, as scikit-learn).  ``"svrg"``, ``"sgd"``:
+        solvers (binary only, as scikit-learn); ``-s 0`` on few features
+        with ``tol < 1e-3`` runs the Newton-Cholesky steps (L-BFGS first
+        from the default start) to liblinear's test, liblinear's own
+        trust-region Newton steps otherwise.  ``"svrg"``, ``"sgd"``:
         mini-batch gradient descent with or without the SVRG control variate.
     max_iter : int, default=100
-        Newton steps and L-BFGS iterations (exact solvers), Newton steps
-        (liblinear's ``-s 0``), passes over the data (``-s 7``) or epochs
+        Newton steps and L-BFGS iterations (exact solvers and, where they
+        run it, liblinear's ``-s 0``), Newton steps (``-s 0``), passes over the data (``-s 7``) or epochs
         (mini-batch solvers).  0 returns the start point (zeros, or the
         previous model with ``warm_start``).
     verbose : int, default=0
@@ -705,10 +709,14 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 problem, tol=self.tol, max_iter=self.max_iter, w0=w0, verbose=self.verbose,
                 stop=stop, quasi_newton=self.solver not in ("newton-cholesky", "newton-cg"),
                 n_threads=self._n_threads())
+        if liblinear:
+            sol = primal_newton(problem, tol=self.tol, max_iter=self.max_iter, w0=w0,
+                                n_threads=self._n_threads(), verbose=self.verbose, stop=stop)
+            return sol._replace(solver="liblinear")
         sol = newton(problem, tol=self.tol, max_iter=self.max_iter, w0=w0,
                      n_threads=self._n_threads(), verbose=self.verbose, stop=stop,
-                     rule="liblinear" if liblinear else "gradient")
-        return sol._replace(solver="liblinear" if liblinear else "newton-cg")
+                     rule="gradient")
+        return sol._replace(solver="newton-cg")
 
     def _fit_multinomial(self, data, cost, lam, solver, stop):
         """Three or more classes: the multinomial model (``W`` of shape (m, K))."""

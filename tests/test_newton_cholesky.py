@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from fastlinear import _hessian_fast, _newton_cholesky
 from fastlinear._csr_fast import checked_csr
 from fastlinear._problem import LinearProblem
-from fastlinear._solvers import Status, gradient_bound, scaled_gradient, settle
+from fastlinear._solvers import Status, gradient_bound, newton_tol, scaled_gradient, settle
 from fastlinear._validation import proved_csr
 
 # ------------------------------------------------------------ NumPy twins
@@ -1289,3 +1289,102 @@ def test_hessian_passes_of_rows_of_ones_give_the_same_bits(dtype, n_threads):
     Xd = X.toarray().astype(np.float64)
     Xt = np.hstack([Xd, np.full((n, 1), 0.5)])
     np.testing.assert_allclose(out[0][0], Xt.T @ (d[:, None] * Xt), rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------- liblinear's test (-s 0)
+
+
+def _liblinear_measure(X, problem, w):
+    """``||g(w)|| / ||g(0)||`` by the NumPy twin (liblinear's penalised bias)."""
+    Xt = dense_tilde(X, problem.bias)
+    g = binary_twin(Xt, problem.y, problem.cost, w, 1.0, True)[1]
+    g0 = binary_twin(Xt, problem.y, problem.cost, np.zeros_like(w), 1.0, True)[1]
+    return float(np.linalg.norm(g) / np.linalg.norm(g0)), float(np.linalg.norm(g))
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "iris_1_vs_2", "random_sparse"])
+@pytest.mark.parametrize("C", [0.1, 10.0])
+@pytest.mark.parametrize("quasi_newton", [False, True])
+def test_binary_to_liblinears_test_meets_it_near_the_optimum(name, C, quasi_newton,
+                                                             one_blas_thread):
+    """``rule="liblinear"``: ``||g|| <= tol' ||g(0)||`` by an independent
+    gradient, the measure reported as that ratio, and the objective within
+    ``||g||^2 / 2`` of the optimum (the penalty makes ``f`` 1-strongly
+    convex), which the same solver finds at a tight ``tol``."""
+    X, y = _binary_case(name)
+    problem = binary_problem(X, y, C, reg_bias=True)
+    sol = _newton_cholesky.binary(problem, tol=1e-4, max_iter=100, rule="liblinear",
+                                  quasi_newton=quasi_newton)
+    assert sol.status == Status.CONVERGED
+    assert sol.threshold == pytest.approx(newton_tol(problem, 1e-4), rel=1e-15)
+    ratio, g_norm = _liblinear_measure(X, problem, sol.w)
+    assert ratio <= sol.threshold * (1 + 1e-6)
+    assert sol.measure == pytest.approx(ratio, rel=1e-6)
+    Xt = dense_tilde(X, 1.0)
+    f = binary_twin(Xt, problem.y, problem.cost, sol.w, 1.0, True)[0]
+    best = _newton_cholesky.binary(problem, tol=1e-13, max_iter=100, rule="liblinear")
+    f_best = binary_twin(Xt, problem.y, problem.cost, best.w, 1.0, True)[0]
+    assert f_best <= f * (1 + 1e-14)
+    assert f - f_best <= 0.5 * g_norm ** 2 + 1e-13 * abs(f)
+
+
+def test_liblinears_test_against_liblinear_official(one_blas_thread):
+    """liblinear-official's ``-s 0`` at a tight ``-e``: the same weights."""
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    X, y, _ = random_sparse(n=400, d=30, seed=11)
+    labels = np.where(y == 1, 1.0, -1.0)
+    for C in (0.05, 5.0):
+        model = liblinearutil.train(labels, X, f"-s 0 -c {C} -e 1e-10 -B 1 -q")
+        sign = 1.0 if model.get_labels()[0] == 1 else -1.0
+        theirs = sign * np.array([model.w[j] for j in range(X.shape[1] + 1)])
+        sol = _newton_cholesky.binary(binary_problem(X, y, C, reg_bias=True), tol=1e-10,
+                                      max_iter=100, rule="liblinear", quasi_newton=True)
+        assert sol.status == Status.CONVERGED
+        np.testing.assert_allclose(sol.w, theirs, rtol=0, atol=1e-7 * np.abs(theirs).max())
+
+
+def test_liblinears_test_is_relative_to_the_gradient_at_zero(one_blas_thread):
+    """From a warm start the reference is still ``g(0)``, as in liblinear:
+    a start at the solution ends at once with the same measure; ``g(0) = 0``
+    (no feature, no bias) returns ``w = 0`` from any start."""
+    X, y, _ = random_sparse(n=150, d=12, seed=2)
+    problem = binary_problem(X, y, 2.0, reg_bias=True)
+    sol = _newton_cholesky.binary(problem, tol=1e-6, max_iter=100, rule="liblinear")
+    again = _newton_cholesky.binary(problem, tol=1e-6, max_iter=100, rule="liblinear",
+                                    w0=sol.w)
+    assert again.n_iter == 0 and again.status == Status.CONVERGED
+    assert again.measure == pytest.approx(sol.measure, rel=1e-12)
+    empty = binary_problem(sp.csr_matrix((6, 3)), np.array([0, 1, 1, 0, 1, 1]), 1.0,
+                           reg_bias=True, bias=0.0)
+    zero = _newton_cholesky.binary(empty, tol=1e-4, max_iter=100, rule="liblinear",
+                                   w0=np.ones(4))
+    assert zero.status == Status.CONVERGED and zero.n_iter == 0
+    np.testing.assert_array_equal(zero.w, 0.0)
+    with pytest.raises(ValueError, match="rule must be"):
+        _newton_cholesky.binary(problem, tol=1e-4, max_iter=10, rule="lbfgs")
+
+
+def test_liblinear_solver_takes_the_exact_steps_below_loose_tol(monkeypatch, one_blas_thread):
+    """``LogisticRegression(solver="liblinear")`` (``-s 0``) runs the exact
+    steps at scikit-learn's ``tol=1e-4`` on few features, the kernel (liblinear's
+    own steps) at liblinear's ``-e 0.01``; both meet liblinear's test."""
+    from fastlinear import LogisticRegression
+
+    calls = []
+    original = _newton_cholesky.binary
+
+    def spy(problem, **kwargs):
+        calls.append(kwargs.get("rule"))
+        return original(problem, **kwargs)
+
+    monkeypatch.setattr(_newton_cholesky, "binary", spy)
+    X, y, _ = random_sparse(n=300, d=25, seed=4)
+    for tol, expected in ((1e-4, ["liblinear"]), (0.01, [])):
+        calls.clear()
+        est = LogisticRegression(solver="liblinear", C=3.0, tol=tol,
+                                 intercept_scaling=2.0).fit(X, y)
+        assert calls == expected and est.solver_ == "liblinear"
+        problem = binary_problem(X, y, 3.0, reg_bias=True, bias=2.0)
+        w = np.append(est.coef_[0], est.intercept_[0] / 2.0)
+        ratio = _liblinear_measure(X, problem, w)[0]
+        assert ratio <= newton_tol(problem, tol) * (1 + 1e-6)

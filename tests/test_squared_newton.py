@@ -243,6 +243,7 @@ def test_stop_flag_verbose_and_overflow(sparse_problem, capsys):
 def test_the_rule(sparse_problem):
     X, problem = _classification(sparse_problem)
     assert _squared_newton.exact_pays(problem)
+    assert _squared_newton.exact_pays(dataclasses.replace(problem, loss="logistic"))
     assert not _squared_newton.exact_pays(dataclasses.replace(problem, loss="hinge"))
     assert not _squared_newton.exact_pays(dataclasses.replace(problem, penalty="l1"))
     assert not _squared_newton.exact_pays(dataclasses.replace(problem, lam=0.0))
