@@ -12,7 +12,9 @@ sets none runs them):
   ``newton-cholesky`` where its Hessian is small), the fastest of which is
   reported as "fastest sklearn";
 * with ``--liblinear``, liblinear's ``-s 0`` and ``-s 7`` against
-  liblinear-official at the same ``-c``, ``-e`` and ``-B 1`` (fastlinear's
+  liblinear-official at the same ``-c``, ``-e`` and ``-B 1``, for each
+  ``-e`` of ``--liblinear-tols`` (by default liblinear's ``0.01`` and
+  scikit-learn's ``1e-4``; fastlinear's
   ``LogisticRegression(solver="liblinear", dual=...)`` fitted as
   ``fastlinear train`` fits it, :func:`fastlinear.cli.fit_as_liblinear`:
   ``-s 7`` continues with ``-s 0`` after 300 passes short of ``-e``, as
@@ -184,6 +186,8 @@ def main(argv=None):
                         help="the C grid of the large sets (news20, imdb, synthetic)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--liblinear", action="store_true")
+    parser.add_argument("--liblinear-tols", nargs="+", type=float, default=[0.01, 1e-4],
+                        help="the -e values of the --liblinear rows")
     parser.add_argument("--blas-threads", default="1",
                         help="BLAS threads for every contender: a number, or 'default' for no "
                              "limit (OpenBLAS's own: one per core; fastlinear's fit then "
@@ -245,10 +249,13 @@ def main(argv=None):
                        f"| {'yes' if met else 'no'} | {eq} |")
                 print(row, flush=True)
                 lines.append(row)
-                if args.liblinear and np.unique(y).shape[0] == 2:
-                    for s, (t, J, t_lib, J_lib) in liblinear_cell(X, y, C, 0.01, args.repeat).items():
-                        lib_row = (f"| {name} liblinear {s} | {C:g} | {t:.3f} (J {J:.6g}) | | "
-                                   f"liblinear-official {t_lib:.3f} (J {J_lib:.6g}) | "
+                if not (args.liblinear and np.unique(y).shape[0] == 2):
+                    continue
+                for tol in args.liblinear_tols:
+                    for s, (t, J, t_lib, J_lib) in liblinear_cell(X, y, C, tol, args.repeat).items():
+                        lib_row = (f"| {name} liblinear {s} -e {tol:g} | {C:g} | {t:.3f} "
+                                   f"(J - J_official: {(J - J_lib) / J_lib:+.1e}) | | "
+                                   f"liblinear-official {t_lib:.3f} (J {J_lib:.8g}) | "
                                    f"| {t_lib / t:.2f} | | | |")
                         print(lib_row, flush=True)
                         lines.append(lib_row)
