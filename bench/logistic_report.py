@@ -254,7 +254,7 @@ def main(argv=None):
                 for tol in args.liblinear_tols:
                     for s, (t, J, t_lib, J_lib) in liblinear_cell(X, y, C, tol, args.repeat).items():
                         lib_row = (f"| {name} liblinear {s} -e {tol:g} | {C:g} | {t:.3f} "
-                                   f"(J - J_official: {(J - J_lib) / J_lib:+.1e}) | | "
+                                   f"(J / J_official - 1: {(J - J_lib) / J_lib:+.1e}) | | "
                                    f"liblinear-official {t_lib:.3f} (J {J_lib:.8g}) | "
                                    f"| {t_lib / t:.2f} | | | |")
                         print(lib_row, flush=True)
