@@ -102,9 +102,10 @@ Each step:
    (:func:`fastlinear._squared_newton.exact_pays`) and ``tol`` tight,
    :func:`fastlinear._solvers.primal_newton` solves liblinear's problem
    so: on a9a and w8a at ``tol=1e-4`` (scikit-learn's default for
-   ``solver="liblinear"``), C = 0.01..100, 2.1-6.4x faster than
-   liblinear-official's trust-region steps at the same ``-e``, at an
-   objective as low or lower (``bench/results/EXPERIMENTS.md``).
+   ``solver="liblinear"``), C = 0.01..100, 1.9-6.8x faster than
+   liblinear-official's trust-region steps at the same ``-e`` (the
+   kernel: 1.3-2.3x), at an objective as low or lower
+   (``bench/results/EXPERIMENTS.md``).
 
 The multinomial Hessian is singular
 -----------------------------------
