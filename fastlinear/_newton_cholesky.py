@@ -661,8 +661,8 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None):
         while True:
             measure = size(g)
             if verbose:
-                print(f"newton-cholesky iter {n_iter:3d}  f {f:.12g}  max|g| {measure:.3e}"
-                      f"  cg {steps}")
+                print(f"newton-cholesky iter {n_iter:3d}  f {f:.12g}  "
+                      f"{'max|g|' if size is _largest else '|g|'} {measure:.3e}  cg {steps}")
             if measure <= tol:
                 status = Status.CONVERGED
                 break
@@ -891,10 +891,10 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
         w[-1] = _prior_intercepts(np.bincount((y > 0).astype(np.intp), cost, 2), problem.bias)[1]
     else:
         w = _check_start(who, "w0", w0, (m,))
-    model = _Binary(problem.X, y, cost, float(problem.bias), float(problem.lam),
-                    bool(problem.reg_bias), int(n_threads), new_stop_flag() if stop is None else stop)
     if rule not in ("gradient", "liblinear"):
         raise ValueError(f"{who}: rule must be 'gradient' or 'liblinear', got {rule!r}.")
+    model = _Binary(problem.X, y, cost, float(problem.bias), float(problem.lam),
+                    bool(problem.reg_bias), int(n_threads), new_stop_flag() if stop is None else stop)
     if rule == "liblinear":
         threshold = newton_tol(problem, tol)
         g_norm0 = _norm(model.gradient(np.zeros(m), model.zero_scores())[0])

@@ -447,7 +447,8 @@ def primal_newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, st
     """
     from ._squared_newton import exact_pays, squared_newton  # (they import this module)
 
-    if tol < NEWTON_LOOSE_TOL and exact_pays(problem) and problem.loss == "logistic":
+    exact = tol < NEWTON_LOOSE_TOL and exact_pays(problem)
+    if exact and problem.loss == "logistic":
         from ._newton_cholesky import binary
 
         sol = binary(problem, tol=tol, max_iter=max_iter, w0=w0, verbose=verbose, stop=stop,
@@ -455,7 +456,7 @@ def primal_newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, st
         if sol.status == Status.INTERRUPTED or (np.all(np.isfinite(sol.w))
                                                  and np.isfinite(sol.measure)):
             return sol._replace(solver="newton")
-    elif tol < NEWTON_LOOSE_TOL and exact_pays(problem):
+    elif exact:
         threshold = newton_tol(problem, tol)
         out = squared_newton(problem, tol=threshold, max_iter=max_iter, w0=w0,
                              n_threads=n_threads, verbose=verbose, stop=stop)
