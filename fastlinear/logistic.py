@@ -214,10 +214,11 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         trust-region Newton steps otherwise.  ``"svrg"``, ``"sgd"``:
         mini-batch gradient descent with or without the SVRG control variate.
     max_iter : int, default=100
-        Newton steps and L-BFGS iterations (exact solvers and, where they
-        run it, liblinear's ``-s 0``), Newton steps (``-s 0``), passes over the data (``-s 7``) or epochs
-        (mini-batch solvers).  0 returns the start point (zeros, or the
-        previous model with ``warm_start``).
+        Newton steps and L-BFGS iterations (the exact solvers, and
+        liblinear's ``-s 0`` where it takes their steps, with at most half
+        of ``max_iter`` for L-BFGS), passes over the data (``-s 7``) or
+        epochs (mini-batch solvers).  0 returns the start point (zeros, or
+        the previous model with ``warm_start``).
     verbose : int, default=0
         Print the solver's progress.
     warm_start : bool, default=False
@@ -790,8 +791,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             warnings.warn(f"{lead} {no_decrease_text(sol)}.",
                           ConvergenceWarning, stacklevel=3)
         elif sol.status == Status.MAX_ITER:
-            unit = {"svrg": "epochs", "sgd": "epochs",
-                    "liblinear-dual": "passes"}.get(sol.solver, "Newton steps")
+            unit = {"svrg": "epochs", "sgd": "epochs", "liblinear-dual": "passes",
+                    "newton-cholesky": "Newton steps and L-BFGS iterations",
+                    "liblinear": "iterations"}.get(sol.solver, "Newton steps")
             if sol.solver == "svrg":
                 detail = (f"the largest gradient entry of the mean objective is still "
                           f"above tol={self.tol}")

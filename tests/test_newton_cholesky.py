@@ -1388,3 +1388,74 @@ def test_liblinear_solver_takes_the_exact_steps_below_loose_tol(monkeypatch, one
         w = np.append(est.coef_[0], est.intercept_[0] / 2.0)
         ratio = _liblinear_measure(X, problem, w)[0]
         assert ratio <= newton_tol(problem, tol) * (1 + 1e-6)
+
+
+def _official_s0(X, y, C, tol, bias):
+    """liblinear-official's ``-s 0`` weights ``(w, w_bias)`` (positive class 1)."""
+    liblinearutil = pytest.importorskip("liblinear.liblinearutil")
+    model = liblinearutil.train(np.where(y == 1, 1.0, -1.0), X,
+                                f"-s 0 -c {C} -e {tol} -B {bias} -q")
+    sign = 1.0 if model.get_labels()[0] == 1 else -1.0
+    return sign * np.array([model.w[j] for j in range(X.shape[1] + 1)])
+
+
+@pytest.mark.parametrize("scaling", [1e3, 1e5])
+def test_liblinears_test_with_a_large_intercept_scaling(scaling, one_blas_thread):
+    """A large ``intercept_scaling`` makes ``g(0)`` mostly its bias entry: a
+    start that cancels that entry (the class log-odds, or L-BFGS steps along
+    the bias) passed the relative test at once with the features' weights
+    at 0.  From liblinear's start, a Newton step before the test: the
+    weights of liblinear-official (which the kernel also reaches)."""
+    from fastlinear import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 5))
+    y = (X @ [1.5, -1.0, 0.5, 0.0, 2.0] + rng.normal(size=500) > 2.5).astype(int)
+    est = LogisticRegression(solver="liblinear", intercept_scaling=scaling).fit(X, y)
+    theirs = _official_s0(X, y, 1.0, 1e-4, scaling)
+    assert est.n_iter_[0] >= 1
+    np.testing.assert_allclose(est.coef_[0], theirs[:-1], rtol=1e-3, atol=1e-3)
+    sparse = sp.random(400, 30, density=0.2, random_state=1, format="csr")
+    sums = np.asarray(sparse.sum(axis=1)).ravel()
+    ys = sums > np.quantile(sums, 0.9)
+    est = LogisticRegression(solver="liblinear", intercept_scaling=scaling, C=10.0).fit(
+        sparse, ys.astype(int))
+    theirs = _official_s0(sparse, ys.astype(int), 10.0, 1e-4, scaling)
+    np.testing.assert_allclose(est.coef_[0], theirs[:-1], rtol=1e-3,
+                               atol=1e-3 * np.abs(theirs).max())
+
+
+def test_heavy_cancelling_rows_do_not_pass_for_a_zero_gradient(one_blas_thread):
+    """Rows of norm 1e9 present twice with opposite labels cancel in ``g(0)``
+    and dwarf the other rows' terms; ``g(0)`` is still far above rounding,
+    and the model is liblinear-official's, not zeros."""
+    from fastlinear import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    Xi = rng.normal(size=(1000, 5))
+    yi = (Xi @ np.array([2.0, -1, 1, 0.5, 0]) > 0).astype(int)
+    Xo = np.zeros((10, 5))
+    Xo[:, 4] = 1e9 * (1 + np.arange(10))
+    X, y = np.vstack([Xi, Xo, Xo]), np.r_[yi, np.ones(10, int), np.zeros(10, int)]
+    est = LogisticRegression(solver="liblinear").fit(X, y)
+    theirs = _official_s0(X, y, 1.0, 1e-4, 1.0)
+    np.testing.assert_allclose(est.coef_[0], theirs[:-1], rtol=1e-3, atol=1e-3)
+
+
+def test_a_small_max_iter_leaves_newton_steps_and_huge_costs_stay_quiet(one_blas_thread):
+    """At most half of ``max_iter`` goes to the L-BFGS start under liblinear's
+    test (it used to take all of ``max_iter <= 10``, and the fit warned
+    short of a test the Newton steps meet in 6); costs near the float64
+    limit raise no RuntimeWarning on the way."""
+    from fastlinear import LogisticRegression
+
+    X = sp.random(300, 20, density=0.3, random_state=0, format="csr") * 3
+    w = np.random.default_rng(0).normal(size=20)
+    y = (X @ w > np.median(X @ w)).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = LogisticRegression(solver="liblinear", max_iter=10).fit(X, y)
+        assert est.n_iter_[0] <= 10
+        for C in (1e305, 1e307):
+            big = LogisticRegression(solver="liblinear", C=C).fit(X, y)
+            assert np.all(np.isfinite(big.coef_)) and np.any(big.coef_ != 0)
