@@ -907,7 +907,6 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
         w = _check_start(who, "w0", w0, (m,))
     model = _Binary(problem.X, y, cost, float(problem.bias), float(problem.lam),
                     bool(problem.reg_bias), int(n_threads), new_stop_flag() if stop is None else stop)
-    n_first, known, first_iter = 0, None, min(QUASI_NEWTON_ITER, int(max_iter))
     if liblinear:
         # liblinear's start (w = 0), and from it at least one Newton step
         # before the test: ||g(0)|| can be mostly the bias entry (a large
@@ -935,6 +934,8 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
     else:
         threshold = gradient_tol(problem, tol)
         g_norm0, limit, size = 1.0, threshold, _largest
+        first_iter = min(QUASI_NEWTON_ITER, int(max_iter))
+    n_first, known = 0, None
     if quasi_newton and w0 is None and model.lam == 1.0 and model.cg_steps > 0 \
             and model.rows.dense is None and first_iter > 0:
         try:
