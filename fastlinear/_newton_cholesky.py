@@ -583,18 +583,18 @@ class _Factor:
         return d
 
 
-def _norm(v):
-    """The 2-norm of ``v`` without overflow in its squares (gradients of
-    order 1e300 at C = 1e300)."""
-    top = float(np.max(np.abs(v))) if v.size else 0.0
-    if not 0.0 < top < np.inf:
-        return top
-    return top * float(np.linalg.norm(v / top))
-
-
 def _largest(g):
     """``max_j |g_j|`` (0 for no variables): scikit-learn's measure."""
     return float(np.max(np.abs(g))) if g.size else 0.0
+
+
+def _norm(v):
+    """The 2-norm of ``v`` without overflow in its squares (gradients of
+    order 1e300 at C = 1e300)."""
+    top = _largest(v)
+    if not 0.0 < top < np.inf:
+        return top
+    return top * float(np.linalg.norm(v / top))
 
 
 def _preconditioned_cg(model, curvature, g, factor, *, forcing, tol, max_steps):
