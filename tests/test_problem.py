@@ -68,6 +68,85 @@ def test_scan_statuses(sparse_problem):
     assert scan(bad, indices, indptr, n, d, check_values=False)[0] == CSRStatus.CANONICAL
 
 
+def _scan_twin(data, indices, indptr, n_rows, n_cols):
+    """The scan in NumPy, row by row: the first bad row's status, else
+    NOT_CANONICAL at the first unsorted row, else CANONICAL with the sums."""
+    if indptr[0] != 0:
+        return CSRStatus.BAD_INDPTR_START, 0, 0.0, 0.0
+    if indptr[-1] != indices.shape[0]:
+        return CSRStatus.BAD_INDPTR_END, n_rows - 1, 0.0, 0.0
+    code, first, total, largest = CSRStatus.CANONICAL, -1, 0.0, 0.0
+    for i in range(n_rows):
+        start, end = int(indptr[i]), int(indptr[i + 1])
+        if end < start or end > indices.shape[0]:
+            return CSRStatus.INDPTR_DECREASES, i, 0.0, 0.0
+        row = indices[start:end].astype(np.int64)
+        if np.any((row < 0) | (row >= n_cols)):
+            return CSRStatus.INDEX_OUT_OF_RANGE, i, 0.0, 0.0
+        if code == CSRStatus.CANONICAL and np.any(np.diff(row) <= 0):
+            code, first = CSRStatus.NOT_CANONICAL, i
+        sq = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for v in data[start:end].astype(np.float64):
+                sq += v * v
+        if not np.isfinite(sq):
+            bad = not np.all(np.isfinite(data[start:end]))
+            return (CSRStatus.NON_FINITE_VALUE if bad else CSRStatus.SQUARE_OVERFLOW), i, 0.0, 0.0
+        total += sq
+        largest = max(largest, sq)
+    return code, first, total, largest
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ones", [True, False])
+def test_scan_matches_its_twin_on_corrupted_arrays(index_dtype, dtype, ones):
+    """The flat passes that prove valid input, and the row-by-row scan that
+    names the first bad row, answer as the NumPy twin does: the status, the
+    row and the sums (bit for bit), on valid arrays and on each kind of
+    corruption, empty rows included."""
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        n, d = int(rng.integers(1, 12)), int(rng.integers(1, 9))
+        X = sp.random(n, d, density=float(rng.uniform(0, 0.8)), format="csr",
+                      random_state=rng, dtype=np.float64)
+        data = (np.ones(X.nnz) if ones else rng.standard_normal(X.nnz)).astype(dtype)
+        indices, indptr = X.indices.astype(index_dtype), X.indptr.astype(index_dtype)
+        kind = trial % 7
+        if X.nnz and kind == 1:
+            indices[rng.integers(X.nnz)] = rng.choice([-1, d, d + 5])
+        elif X.nnz >= 2 and kind == 2:
+            k = int(rng.integers(1, X.nnz))
+            indices[k] = indices[k - 1]                 # a repeat, perhaps across rows
+        elif X.nnz and kind == 3:
+            data[rng.integers(X.nnz)] = rng.choice([np.nan, np.inf, -np.inf])
+        elif X.nnz and kind == 4:
+            data[rng.integers(X.nnz)] = dtype(1e30) if dtype == np.float32 else 1e200
+        elif n >= 2 and kind == 5:
+            indptr[rng.integers(1, n)] = indptr[-1] + 1  # jumps past the end
+        elif kind == 6 and X.nnz:
+            data[rng.integers(X.nnz)] = -0.0 if ones else 1.0
+        got = scan(data, indices, indptr, n, d)
+        want = _scan_twin(data, indices, indptr, n, d)
+        assert got[:2] == tuple(int(v) for v in want[:2]), (trial, kind)
+        if got[0] == CSRStatus.CANONICAL:
+            assert (got[2], got[3]) == (want[2], want[3])
+
+
+def test_scan_range_in_the_indices_width():
+    """int32 indices against more columns than int32 can count, and no
+    columns at all."""
+    indices, indptr = np.array([0, 2**31 - 1], dtype=np.int32), np.array([0, 2], dtype=np.int32)
+    data = np.ones(2)
+    assert scan(data, indices, indptr, 1, 2**40)[0] == CSRStatus.CANONICAL
+    assert scan(data, indices, indptr, 1, 2**31 - 1)[:2] == (CSRStatus.INDEX_OUT_OF_RANGE, 0)
+    assert scan(data[:1], indices[:1], np.array([0, 1], np.int32), 1, 0)[0] == \
+        CSRStatus.INDEX_OUT_OF_RANGE
+    empty = np.zeros(0, dtype=np.int64)
+    assert scan(np.zeros(0), empty, np.zeros(4, np.int64), 3, 0) == (CSRStatus.CANONICAL, -1,
+                                                                       0.0, 0.0)
+
+
 def test_the_proof_cannot_be_forged_or_written(sparse_problem):
     X, _ = sparse_problem(n_samples=30, n_features=20)
     P = proved_csr(X)
