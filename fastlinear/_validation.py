@@ -345,11 +345,16 @@ def check_labels_finite(y, *, name="y"):
                 )
 
 
-def encode_labels(y, *, min_classes=2):
+def encode_labels(y, *, min_classes=2, check_targets=False):
     """Classes and class indices of ``y`` (the encoding of every estimator).
 
     ``np.unique`` + ``searchsorted``: the encoding of ``LabelEncoder``
-    without its argsort of all labels.
+    without its argsort of all labels.  With ``check_targets``,
+    scikit-learn's ``check_classification_targets`` runs first, before the
+    count of classes is checked: on the classes when ``y`` holds numbers in
+    one dimension (its verdict then depends on the set of values only, and
+    that set is the ``np.unique`` the encoding needs anyway), on ``y``
+    otherwise.
 
     Returns
     -------
@@ -357,7 +362,12 @@ def encode_labels(y, *, min_classes=2):
     y_ind : ndarray of shape (n_samples,), dtype intp
     """
     y = np.asarray(y)
+    by_values = check_targets and y.ndim == 1 and y.dtype.kind in "biuf"
+    if check_targets and not by_values:
+        check_classification_targets(y)
     classes = np.unique(y)
+    if by_values:
+        check_classification_targets(classes)
     if classes.shape[0] < min_classes:
         raise ValueError(
             "This solver needs samples of at least 2 classes in the data, but "
@@ -560,8 +570,7 @@ def validate_classification_data(estimator, X, y, sample_weight=None, *,
     _require_y(estimator, y)
     check_labels_finite(y)
     X, y = check_X(estimator, X, y=y, reset=reset, caller=caller)
-    check_classification_targets(y)
-    classes, y_ind = encode_labels(y)
+    classes, y_ind = encode_labels(y, check_targets=True)
     sample_weight = check_sample_weight(sample_weight, X.n_rows)
     return ClassificationData(X, y_ind, classes, sample_weight)
 
