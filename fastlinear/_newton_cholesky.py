@@ -267,6 +267,19 @@ class _Rows:
         else:
             G += self.dense.T @ (d[:, None] * (self.dense @ V))
 
+    def multinomial_hessian_vector(self, s, P, V, G):
+        """``G += X~^T R``, ``R_i = s_i (p_i * u_i - p_i (p_i . u_i))``,
+        ``u_i = x~_i V``: the multinomial Hessian's loss part times ``V``."""
+        if self.dense is None:
+            _stopped(_hessian_fast.multinomial_hessian_vector(self.X, s, P, V, G,
+                                                              bias=self.bias, stop=self.stop))
+            return
+        U = self.dense @ V
+        U *= P
+        U -= P * _row_sums(U)
+        U *= s[:, None]
+        G += self.dense.T @ U
+
     def binary_hessian(self, d, H):
         """``H += X~^T diag(d) X~`` (``d >= 0``)."""
         if self.dense is None:
@@ -427,15 +440,11 @@ class _Multinomial:
         return G.ravel(), np.ascontiguousarray(P[:, self.first:])
 
     def hessian_vector(self, P, v):
-        """``H v`` in two passes over the rows: ``X~^T R`` with ``R_i = C_i
-        (p_i * u_i - p_i (p_i . u_i))`` and ``u_i = x~_i V`` (no ``H``)."""
-        U = np.empty((self.X.n_rows, self.K))
-        self.rows.scores(v.reshape(self.m, self.K), U)
-        U *= P
-        U -= P * _row_sums(U)
-        U *= self.cost[:, None]
+        """``H v`` without ``H``: ``X~^T R`` with ``R_i = C_i (p_i * u_i - p_i
+        (p_i . u_i))`` and ``u_i = x~_i V``, in one pass over sparse rows."""
         Hv = self.penalised * v
-        self.rows.transpose_product(U, Hv.reshape(self.m, self.K))
+        self.rows.multinomial_hessian_vector(self.cost, P, np.ascontiguousarray(v).reshape(
+            self.m, self.K), Hv.reshape(self.m, self.K))
         return Hv
 
     def hessian(self, P):

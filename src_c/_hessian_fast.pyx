@@ -73,8 +73,8 @@ from _status cimport POLL_EVERY, poll
 
 from fastlinear._csr_fast import require_proved
 
-__all__ = ["binary_hessian", "have_openmp", "multinomial_hessian", "scores",
-           "transpose_product"]
+__all__ = ["binary_hessian", "binary_hessian_vector", "have_openmp", "multinomial_hessian",
+           "multinomial_hessian_vector", "scores", "transpose_product"]
 
 
 cdef extern from *:
@@ -146,10 +146,11 @@ cdef enum:
     SCORES = 1            # B = X~ A
     TRANSPOSE = 2         # B += X~^T A
     HESS_VEC = 3          # B += X~^T diag(w) X~ A (one column)
+    MULTI_HESS_VEC = 4    # B += X~^T R, R_i = w_i (p_i * u_i - p_i (p_i . u_i)), u_i = x~_i A
 
 
 cdef struct Pass:
-    int op                # HESSIAN, SCORES, TRANSPOSE or HESS_VEC
+    int op                # HESSIAN, SCORES, TRANSPOSE, HESS_VEC or MULTI_HESS_VEC
     Py_ssize_t n          # rows
     Py_ssize_t m          # n_features + 1
     Py_ssize_t K          # classes (1 for the binary Hessian)
@@ -158,6 +159,7 @@ cdef struct Pass:
     const double* P       # n x K probabilities (multinomial), else NULL
     const double* A       # the products' source (n x K or m x K)
     double* B             # the products' target
+    double* work          # K entries of scratch (MULTI_HESS_VEC)
     int n_chunks
     double min_work       # rule 3: the updates a pass needs to take the threads
     bint ones             # rule 6: every value of X is 1, read the indices alone
@@ -603,8 +605,51 @@ def binary_hessian_vector(X, d, V, G, *, double bias, stop=None, bint use_ones=T
                          HESS_VEC, use_ones, &dv[0] if X.n_rows else NULL)
 
 
+def multinomial_hessian_vector(X, s, P, V, G, *, double bias, stop=None):
+    """``G += X~^T R`` with ``R_i = s_i (p_i * u_i - p_i (p_i . u_i))`` and
+    ``u_i = x~_i V``: the multinomial Hessian's loss part times ``V``
+    (``sum_i s_i (x~_i x~_i^T) kron (diag(p_i) - p_i p_i^T)``, the variables
+    in this module's order), in one pass over the rows.
+
+    Each row's ``u_i`` (:func:`scores`' bits), then ``R_i`` (multiplied and
+    summed over the classes in order, as ``fastlinear._newton_cholesky``
+    does with NumPy), then ``R_i`` added along the same row while it is in
+    cache (:func:`transpose_product`'s order): the same bits as the three
+    steps apart, up to the sign of zero sums, with X read once instead of
+    twice.  Rows of weight 0 are skipped.
+
+    Parameters
+    ----------
+    X : fastlinear._csr_fast.CSR of shape (n_samples, n_features)
+    s : float64 ndarray of shape (n_samples,), the rows' weights.
+    P : float64 ndarray of shape (n_samples, K), C-contiguous, each row's
+        probabilities of the variables' classes.
+    V : float64 ndarray of shape (n_features + 1, K), C-contiguous
+    G : float64 ndarray of shape (n_features + 1, K), C-contiguous, updated.
+    bias : float
+    stop : uint8 ndarray of shape (1,), optional
+
+    Returns
+    -------
+    stopped : bool
+    """
+    who = "multinomial_hessian_vector"
+    _check_common(X, who, bias, 1)
+    _float64_array("s", who, s, (X.n_rows,))
+    _finite("s", who, s)
+    if not isinstance(V, np.ndarray) or V.ndim != 2:
+        raise ValueError(f"{who}: V must be a 2-d float64 array with {X.n_cols + 1} rows.")
+    _float64_array("P", who, P, (X.n_rows, V.shape[1]))
+    _finite("P", who, P)
+    cdef const double[::1] sv = s
+    cdef const double[:, ::1] Pv = P
+    return _product_call(who, X, ("V", V, X.n_cols + 1), ("G", G, X.n_cols + 1), bias, stop,
+                         MULTI_HESS_VEC, False, &sv[0] if X.n_rows else NULL,
+                         &Pv[0, 0] if X.n_rows and V.shape[1] else NULL)
+
+
 cdef object _product_call(str who, X, tuple source, tuple target, double bias, stop, int op,
-                          bint use_ones, const double* w=NULL):
+                          bint use_ones, const double* w=NULL, const double* P=NULL):
     """Check ``source`` (read) and ``target`` (written), then run the product ``op``."""
     _check_common(X, who, bias, 1)
     name, A, rows = source
@@ -620,8 +665,12 @@ cdef object _product_call(str who, X, tuple source, tuple target, double bias, s
     cdef const double[:, ::1] Av = A
     cdef double[:, ::1] Bv = target[1]
     cdef unsigned char[::1] sv = stop
+    work = np.empty(K, dtype=np.float64)
+    cdef double[::1] wv = work
     cdef Pass p
     p.w = w
+    p.P = P
+    p.work = &wv[0]
     p.n = X.n_rows
     p.m = X.n_cols + 1
     p.K = K
@@ -636,33 +685,90 @@ cdef object _product_call(str who, X, tuple source, tuple target, double bias, s
     return _dispatch(X, &p, None)
 
 
+cdef inline void _row_add_columns(const floating* data, const index_t* indices,
+                                  Py_ssize_t start, Py_ssize_t end, const double* r,
+                                  Py_ssize_t K, double* B, Py_ssize_t nf,
+                                  double bias) noexcept nogil:
+    """``B[j] += x~_ij r`` for the nonzeros ``j`` of a row and the constant
+    feature (row ``nf`` of the row-major ``B``, ``K`` columns).
+
+    The columns go 4, 2 or 1 at a time with their ``r`` in registers (the
+    scatter's mirror of ``_sparse.row_dot_columns``): ``r`` read through a
+    pointer that may alias ``B`` is loaded again after every store.  Each
+    entry of ``B`` receives the same terms in the same order as one column
+    at a time: the same bits."""
+    cdef Py_ssize_t k, c = 0
+    cdef double v, r0, r1, r2, r3
+    cdef double* dst
+    while K - c >= 4:
+        r0, r1, r2, r3 = r[c], r[c + 1], r[c + 2], r[c + 3]
+        for k in range(start, end):
+            v = data[k]
+            dst = B + indices[k] * K + c
+            dst[0] += v * r0
+            dst[1] += v * r1
+            dst[2] += v * r2
+            dst[3] += v * r3
+        dst = B + nf * K + c
+        dst[0] += bias * r0
+        dst[1] += bias * r1
+        dst[2] += bias * r2
+        dst[3] += bias * r3
+        c += 4
+    if K - c >= 2:
+        r0, r1 = r[c], r[c + 1]
+        for k in range(start, end):
+            v = data[k]
+            dst = B + indices[k] * K + c
+            dst[0] += v * r0
+            dst[1] += v * r1
+        dst = B + nf * K + c
+        dst[0] += bias * r0
+        dst[1] += bias * r1
+        c += 2
+    if c < K:
+        r0 = r[c]
+        for k in range(start, end):
+            B[indices[k] * K + c] += data[k] * r0
+        B[nf * K + c] += bias * r0
+
+
 cdef bint _product(const floating* data, const index_t* indices, const index_t* indptr,
                    const Pass* p) except -1 nogil:
-    """``B = X~ A`` (``SCORES``) or ``B += X~^T A`` (``TRANSPOSE``); one pass over the rows."""
-    cdef Py_ssize_t i, k, c, K = p.K, nf = p.m - 1
-    cdef double v
-    cdef const double* src
-    cdef double* dst
+    """``B = X~ A`` (``SCORES``), ``B += X~^T A`` (``TRANSPOSE``) or the
+    multinomial Hessian-vector product (``MULTI_HESS_VEC``); one pass over
+    the rows."""
+    cdef Py_ssize_t i, c, K = p.K, nf = p.m - 1
+    cdef double wi, total
+    cdef const double* pi
+    cdef double* u = p.work
     cdef int rc = 0
-    if K == 1 and p.ones:
-        return _product_vector(data, indices, indptr, p, <Ones*>NULL)
-    if K == 1:
+    if K == 1 and p.op != MULTI_HESS_VEC:
+        if p.ones:
+            return _product_vector(data, indices, indptr, p, <Ones*>NULL)
         return _product_vector(data, indices, indptr, p, <Valued*>NULL)
     for i in range(p.n):
         if (i & (POLL_EVERY - 1)) == POLL_EVERY - 1:
             rc = poll(p.stop)
             if rc:
                 break
-        if p.op == TRANSPOSE:
-            src = p.A + i * K
-            for k in range(indptr[i], indptr[i + 1]):
-                v = data[k]
-                dst = p.B + indices[k] * K
-                for c in range(K):
-                    dst[c] += v * src[c]
-            dst = p.B + nf * K
+        if p.op == MULTI_HESS_VEC:
+            wi = p.w[i]
+            if wi == 0.0:
+                continue
+            row_dot_columns(data, indices, indptr[i], indptr[i + 1], p.A, K,
+                            p.A + nf * K, p.bias, u)
+            pi = p.P + i * K
+            total = 0.0
             for c in range(K):
-                dst[c] += p.bias * src[c]
+                u[c] = u[c] * pi[c]
+                total += u[c]
+            for c in range(K):
+                u[c] = (u[c] - pi[c] * total) * wi
+            _row_add_columns(data, indices, indptr[i], indptr[i + 1], u, K, p.B, nf, p.bias)
+        elif p.op == TRANSPOSE:
+            _row_add_columns(data, indices, indptr[i], indptr[i + 1], p.A + i * K, K, p.B,
+                             nf, p.bias)
         else:
             row_dot_columns(data, indices, indptr[i], indptr[i + 1], p.A, K,
                             p.A + nf * K, p.bias, p.B + i * K)

@@ -255,6 +255,43 @@ def test_binary_hessian_vector_is_the_two_products_in_one_pass(dtype, index_dtyp
         _hessian_fast.binary_hessian_vector(proof, d, v, read_only, bias=1.3)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("K", [1, 3, 7])
+def test_multinomial_hessian_vector_is_the_three_steps_in_one_pass(dtype, index_dtype, K):
+    """``G += X~^T R``, ``R_i = s_i (p_i * u_i - p_i (p_i . u_i))``: NumPy's
+    value, the formed Hessian's product, and bit for bit the scores, the
+    per-row mix in NumPy (classes summed in order) and the transposed
+    product one after the other; rows of weight 0 change nothing."""
+    X, _, proof = random_sparse(dtype=dtype, index_dtype=index_dtype)
+    Xt = dense_tilde(X, 1.3)
+    rng = np.random.RandomState(K)
+    V, s = rng.randn(16, K), rng.rand(120)
+    P = np.ascontiguousarray(rng.dirichlet(np.ones(K + 1), 120)[:, :K])
+    s[::4] = 0.0
+    G = np.full((16, K), 0.25)
+    _hessian_fast.multinomial_hessian_vector(proof, s, P, V, G, bias=1.3)
+    U = Xt @ V
+    R = s[:, None] * (P * U - P * (P * U).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(G, 0.25 + Xt.T @ R, rtol=1e-11, atol=1e-11)
+    H = np.zeros((16 * K, 16 * K))
+    _hessian_fast.multinomial_hessian(proof, s, P, H, bias=1.3)
+    np.testing.assert_allclose(G.ravel(), 0.25 + H @ V.ravel(), rtol=1e-10, atol=1e-10)
+    Z, steps = np.empty((120, K)), np.full((16, K), 0.25)
+    _hessian_fast.scores(proof, V, Z, bias=1.3)
+    Z *= P
+    Z -= P * np.add.reduce(np.ascontiguousarray(Z.T), axis=0)[:, None]
+    Z *= s[:, None]
+    _hessian_fast.transpose_product(proof, Z, steps, bias=1.3)
+    np.testing.assert_array_equal(G, steps)
+    with pytest.raises(ValueError, match=r"P must have shape \(120, %d\)" % K):
+        _hessian_fast.multinomial_hessian_vector(proof, s, P[:, :0], V, G, bias=1.3)
+    with pytest.raises(ValueError, match="s has NaN"):
+        _hessian_fast.multinomial_hessian_vector(proof, np.full(120, np.nan), P, V, G, bias=1.3)
+    with pytest.raises(ValueError, match=r"G must have shape \(16, %d\)" % K):
+        _hessian_fast.multinomial_hessian_vector(proof, s, P, V, G[:-1], bias=1.3)
+
+
 def test_kernel_bad_input():
     X, _, proof = random_sparse(n=10, d=3)
     d = np.ones(10)
