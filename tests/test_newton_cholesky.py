@@ -425,8 +425,10 @@ def test_newton_system_fallbacks():
     H[:4, :4] = B @ B.T  # rank 3, so not positive definite
     g = np.zeros(5)
     g[:4] = B @ rng.randn(3)  # in the range of H
+    H_given = H.copy()
     d, how = _newton_cholesky.solve_newton_system(H, g)
     assert how in ("ridge", "eigh")
+    np.testing.assert_array_equal(H, H_given)  # the factorisation works on its own copy
     assert d[4] == 0.0
     np.testing.assert_allclose(H @ d, -g, atol=1e-6 * np.abs(g).max())
     d, how = _newton_cholesky.solve_newton_system(np.zeros((3, 3)), np.zeros(3))
@@ -545,6 +547,10 @@ def test_a_pivot_at_rounding_level_counts_as_a_failed_factorisation():
     d, how = _newton_cholesky.solve_newton_system(H, g)
     assert how == "ridge"
     np.testing.assert_allclose(H @ d, -g, atol=1e-5 * np.abs(g).max())
+    # The ridge system is H's own, rebuilt after the first factorisation
+    # overwrote half of its working copy: the solve of H + ridge diag(H).
+    ridged = H + _newton_cholesky.RIDGE * np.diag(np.diag(H))
+    np.testing.assert_allclose(d, np.linalg.solve(ridged, -g), rtol=1e-6)
     assert np.abs(d).max() <= 1e3 * np.abs(np.linalg.lstsq(H, -g, rcond=None)[0]).max()
 
 
