@@ -665,12 +665,14 @@ cdef object _product_call(str who, X, tuple source, tuple target, double bias, s
     cdef const double[:, ::1] Av = A
     cdef double[:, ::1] Bv = target[1]
     cdef unsigned char[::1] sv = stop
-    work = np.empty(K, dtype=np.float64)
-    cdef double[::1] wv = work
+    cdef double[::1] wv
     cdef Pass p
     p.w = w
     p.P = P
-    p.work = &wv[0]
+    p.work = NULL
+    if op == MULTI_HESS_VEC:
+        wv = np.empty(K, dtype=np.float64)
+        p.work = &wv[0]
     p.n = X.n_rows
     p.m = X.n_cols + 1
     p.K = K
