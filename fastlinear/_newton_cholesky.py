@@ -607,11 +607,10 @@ class _Factor:
         """``A^-1 r`` on the kept variables, 0 on the others."""
         d = np.zeros_like(r)
         if self.chol is not None and self.chol[0].shape[0] >= TRIANGULAR_FROM:
-            F, lower = self.chol   # A = L L^T (lower) or U^T U: one triangle read
-            y = scipy.linalg.solve_triangular(F, r[self.keep], trans="N" if lower else "T",
-                                              lower=lower, check_finite=False)
-            d[self.keep] = scipy.linalg.solve_triangular(F, y, trans="T" if lower else "N",
-                                                         lower=lower, check_finite=False)
+            L = self.chol[0]   # A = L L^T (the factor is always the lower one)
+            y = scipy.linalg.solve_triangular(L, r[self.keep], lower=True, check_finite=False)
+            d[self.keep] = scipy.linalg.solve_triangular(L, y, trans="T", lower=True,
+                                                         check_finite=False)
         elif self.chol is not None:
             d[self.keep] = scipy.linalg.cho_solve(self.chol, r[self.keep], check_finite=False)
         elif self.eig is not None:
