@@ -740,9 +740,14 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         else:
             from . import _multinomial_fast
 
+            XT = None
+            if _multinomial_fast.gather_pays(data.X.n_rows, data.X.n_cols, K):
+                from ._validation import transposed
+
+                XT = transposed(data, caller="LogisticRegression.fit")
             W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             n_iter, status, measure = _multinomial_fast.newton(
-                data.X, y_ind, cost, W, n_threads=self._n_threads(), **kw)
+                data.X, y_ind, cost, W, n_threads=self._n_threads(), XT=XT, **kw)
             if (status == Status.LINE_SEARCH_FAILED and n_iter == 0
                     and not measure <= threshold):
                 raise ValueError(

@@ -12,7 +12,14 @@ import scipy.sparse as sp
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
-from fastlinear._multinomial_fast import LINE_SEARCH_FAILED, hessp, loss_grad, newton
+from fastlinear._csr_fast import transpose
+from fastlinear._multinomial_fast import (
+    LINE_SEARCH_FAILED,
+    gather_pays,
+    hessp,
+    loss_grad,
+    newton,
+)
 from fastlinear._solvers import Status
 from fastlinear._validation import proved_csr
 
@@ -299,6 +306,115 @@ def test_threads_change_rounding_only_and_runs_repeat(sparse_problem):
     assert f1 == pytest.approx(f2, rel=1e-13)
     np.testing.assert_allclose(G1, G2, rtol=1e-11, atol=1e-11 * np.abs(G1).max())
     np.testing.assert_array_equal(P1, P2)
+
+
+def _gather_cases(sparse_problem):
+    """Matrices for the gathered products: both value types and index widths,
+    an empty row, an empty column, and values of 1 (whose transpose shares
+    X's values)."""
+    X, y, s = _data(sparse_problem, n=150, d=20, K=4, seed=30)
+    X = X.tolil()
+    X[7, :] = 0.0
+    X[:, 3] = 0.0
+    X = X.tocsr()
+    X.eliminate_zeros()
+    X64 = X.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    ones = X.copy()
+    ones.data[:] = 1.0
+    s = s.copy()
+    s[:10] = 0.0   # zero costs: rows whose terms are all 0
+    return [(Xv, y, s) for Xv in (X, X64, X.astype(np.float32),
+                                  sp.csr_matrix(X64.astype(np.float32)), ones)]
+
+
+@pytest.mark.parametrize("lam,reg_bias,fixed_first,bias", CASES)
+def test_gathered_products_have_the_scatter_bits(lam, reg_bias, fixed_first, bias,
+                                                  sparse_problem):
+    """Rule 5: with XT the transposed products gather by columns, adding the
+    scatter's terms in the scatter's order: the same bits as one thread
+    without it, for any number of threads."""
+    kw = dict(bias=bias, lam=lam, reg_bias=reg_bias, fixed_first=fixed_first)
+    for X, y, s in _gather_cases(sparse_problem):
+        Xp = proved_csr(X)
+        XT = transpose(Xp)
+        W = _start(X.shape[1] + 1, 4, fixed_first, seed=31)
+        V = _start(X.shape[1] + 1, 4, fixed_first, seed=32)
+        f, G, P = _kernel_loss_grad(Xp, y, s, W, **kw)
+        HV = _kernel_hessp(Xp, s, P, V, **kw)
+        for n_threads in (1, 2, 3):
+            f_g, G_g, P_g = _kernel_loss_grad(Xp, y, s, W, n_threads=n_threads, XT=XT, **kw)
+            np.testing.assert_array_equal(G_g, G)
+            np.testing.assert_array_equal(P_g, P)
+            if n_threads == 1:
+                assert f_g == f
+            else:   # the loss is summed per chunk of rows (rule 2)
+                assert f_g == pytest.approx(f, rel=1e-13)
+            np.testing.assert_array_equal(
+                _kernel_hessp(Xp, s, P, V, n_threads=n_threads, XT=XT, **kw), HV)
+        W1 = np.zeros_like(W)
+        run = newton(Xp, y, s, W1, tol=1e-9, max_iter=50, **kw)
+        for n_threads in (1, 2):
+            W2 = np.zeros_like(W)
+            assert newton(Xp, y, s, W2, tol=1e-9, max_iter=50, n_threads=n_threads,
+                          XT=XT, **kw)[:2] == run[:2]
+            np.testing.assert_array_equal(W2, W1)
+
+
+def test_gathered_newton_matches_the_numpy_twin(sparse_problem):
+    X, y, s = _data(sparse_problem, seed=8, noise=3.0)
+    kw = dict(bias=1.0, lam=1.0, reg_bias=False, fixed_first=False)
+    Xp = proved_csr(X)
+    W = np.zeros((X.shape[1] + 1, 4))
+    n_iter, status, _ = newton(Xp, y, s, W, tol=1e-9, max_iter=50, n_threads=2,
+                               XT=transpose(Xp), **kw)
+    W_ref, n_ref, status_ref, _ = ref.newton(X, y, s, np.zeros_like(W), tol=1e-9,
+                                             max_iter=50, **kw)
+    assert (n_iter, status) == (n_ref, status_ref)
+    np.testing.assert_allclose(W, W_ref, rtol=1e-10, atol=1e-10 * np.abs(W_ref).max())
+
+
+def test_gather_pays_where_the_result_is_wide():
+    # 20 Newsgroups' shape: more columns than rows, 2.6M weights.
+    assert gather_pays(11_314, 130_107, 20)
+    # More rows than columns (the text-like 80,000 x 20,000), or a small W.
+    assert not gather_pays(80_000, 20_000, 20)
+    assert not gather_pays(2_000, 180, 3)
+    assert not gather_pays(5_000, 50_000, 5)
+
+
+def test_the_estimator_gathers_where_it_pays(sparse_problem, monkeypatch):
+    """LogisticRegression hands the transpose to the kernel when
+    ``gather_pays`` says so: the same coefficients, bit for bit."""
+    import fastlinear._multinomial_fast as mf
+    from fastlinear import LogisticRegression
+
+    X, y = sparse_problem(n_samples=60, n_features=200, n_classes=3, density=0.05,
+                          seed=34, noise=1.0)
+    fits, asked = {}, []
+    for pays in (False, True):
+        monkeypatch.setattr(mf, "gather_pays",
+                            lambda n, d, K, pays=pays: asked.append((n, d, K)) or pays)
+        fits[pays] = LogisticRegression(C=10.0, solver="newton-cg", tol=1e-8).fit(X, y)
+    assert asked == [(60, 200, 3)] * 2
+    np.testing.assert_array_equal(fits[True].coef_, fits[False].coef_)
+    np.testing.assert_array_equal(fits[True].intercept_, fits[False].intercept_)
+    assert fits[True].n_iter_[0] > 0
+
+
+def test_a_wrong_transpose_is_refused(sparse_problem):
+    X, y, s = _data(sparse_problem, n=50, d=6, seed=33)
+    Xp = proved_csr(X)
+    W = np.zeros((7, 4))
+    kw = dict(bias=1.0, lam=1.0, reg_bias=False, fixed_first=False)
+    G, P = np.empty((7, 4)), np.empty((50, 4))
+    with pytest.raises(ValueError, match=r"XT must be the transpose of X .*shape \(6, 50\)"):
+        loss_grad(Xp, y, s, W, G, P, XT=Xp, **kw)
+    with pytest.raises(ValueError, match="of dtype float64, got .* of dtype float32"):
+        hessp(Xp, s, P, W, G, XT=transpose(proved_csr(X.astype(np.float32))), **kw)
+    with pytest.raises(TypeError, match="CSR built by checked_csr"):
+        newton(Xp, y, s, W, tol=1e-6, max_iter=5, XT=X.T.tocsr(), **kw)
 
 
 def test_stop_flag_and_max_iter(sparse_problem):
