@@ -694,11 +694,13 @@ cdef inline void _row_add_columns(const floating* data, const index_t* indices,
     """``B[j] += x~_ij r`` for the nonzeros ``j`` of a row and the constant
     feature (row ``nf`` of the row-major ``B``, ``K`` columns).
 
-    The columns go 4, 2 or 1 at a time with their ``r`` in registers (the
+    The columns go 4, 3, 2 or 1 at a time with their ``r`` in registers (the
     scatter's mirror of ``_sparse.row_dot_columns``): ``r`` read through a
     pointer that may alias ``B`` is loaded again after every store.  Each
     entry of ``B`` receives the same terms in the same order as one column
-    at a time: the same bits."""
+    at a time: the same bits.  (Written out: as one inline function called
+    with a constant width, as ``row_dot_columns`` sums its blocks, it was
+    1.1-1.2x slower on dna and satimage.)"""
     cdef Py_ssize_t k, c = 0
     cdef double v, r0, r1, r2, r3
     cdef double* dst
@@ -717,6 +719,19 @@ cdef inline void _row_add_columns(const floating* data, const index_t* indices,
         dst[2] += bias * r2
         dst[3] += bias * r3
         c += 4
+    if K - c == 3:
+        r0, r1, r2 = r[c], r[c + 1], r[c + 2]
+        for k in range(start, end):
+            v = data[k]
+            dst = B + indices[k] * K + c
+            dst[0] += v * r0
+            dst[1] += v * r1
+            dst[2] += v * r2
+        dst = B + nf * K + c
+        dst[0] += bias * r0
+        dst[1] += bias * r1
+        dst[2] += bias * r2
+        c += 3
     if K - c >= 2:
         r0, r1 = r[c], r[c + 1]
         for k in range(start, end):

@@ -114,6 +114,30 @@ cdef inline void axpy_of(const values_t* kind, double a, const floating* data,
             w[indices[k]] += a * data[k]
 
 
+cdef inline void _dot_block(const floating* data, const index_t* indices,
+                            Py_ssize_t start, Py_ssize_t end, const double* V,
+                            Py_ssize_t K, Py_ssize_t c, const int width,
+                            const double* bias_row, double bias,
+                            double* out) noexcept nogil:
+    """:func:`row_dot_columns` for the ``width`` columns from ``c``.  Called
+    with a constant ``width``, the compiler unrolls the loops over ``q`` and
+    keeps ``acc`` in registers."""
+    cdef double acc[8]
+    cdef const double* src
+    cdef double v
+    cdef Py_ssize_t k
+    cdef int q
+    for q in range(width):
+        acc[q] = bias * bias_row[c + q]
+    for k in range(start, end):
+        v = data[k]
+        src = V + indices[k] * K + c
+        for q in range(width):
+            acc[q] += v * src[q]
+    for q in range(width):
+        out[c + q] = acc[q]
+
+
 cdef inline void row_dot_columns(const floating* data, const index_t* indices,
                                  Py_ssize_t start, Py_ssize_t end, const double* V,
                                  Py_ssize_t K, const double* bias_row, double bias,
@@ -121,48 +145,26 @@ cdef inline void row_dot_columns(const floating* data, const index_t* indices,
     """``out[c] = bias * bias_row[c] + x_row . V[:, c]`` for the ``K`` columns
     of a row-major ``V`` (``bias_row`` is its row of the constant feature).
 
-    The columns go 4, 2 or 1 at a time, each sum in a register: a sum kept
-    in ``out``, which may alias ``V`` for the compiler, waits for the store
-    of each term before the next (2-5x slower on dna for K = 2..20).  The
-    terms of every sum come in the row's order after the bias term: the
-    bits of one column at a time.
+    The columns go 8, 4, 3, 2 or 1 at a time (K = 20: 8 + 8 + 4, K = 3 in
+    one pass over the row), each sum in a register: a sum kept in ``out``,
+    which may alias ``V`` for the compiler, waits for the store of each term
+    before the next (2-5x slower on dna for K = 2..20).  The terms of every
+    sum come in the row's order after the bias term: the bits of one column
+    at a time.
     """
-    cdef Py_ssize_t k, c = 0
-    cdef const double* src
-    cdef double v, a0, a1, a2, a3
-    while K - c >= 4:
-        a0 = bias * bias_row[c]
-        a1 = bias * bias_row[c + 1]
-        a2 = bias * bias_row[c + 2]
-        a3 = bias * bias_row[c + 3]
-        for k in range(start, end):
-            v = data[k]
-            src = V + indices[k] * K + c
-            a0 += v * src[0]
-            a1 += v * src[1]
-            a2 += v * src[2]
-            a3 += v * src[3]
-        out[c] = a0
-        out[c + 1] = a1
-        out[c + 2] = a2
-        out[c + 3] = a3
+    cdef Py_ssize_t c = 0
+    while K - c >= 8:
+        _dot_block(data, indices, start, end, V, K, c, 8, bias_row, bias, out)
+        c += 8
+    if K - c >= 4:
+        _dot_block(data, indices, start, end, V, K, c, 4, bias_row, bias, out)
         c += 4
-    if K - c >= 2:
-        a0 = bias * bias_row[c]
-        a1 = bias * bias_row[c + 1]
-        for k in range(start, end):
-            v = data[k]
-            src = V + indices[k] * K + c
-            a0 += v * src[0]
-            a1 += v * src[1]
-        out[c] = a0
-        out[c + 1] = a1
-        c += 2
-    if c < K:
-        a0 = bias * bias_row[c]
-        for k in range(start, end):
-            a0 += data[k] * V[indices[k] * K + c]
-        out[c] = a0
+    if K - c == 3:
+        _dot_block(data, indices, start, end, V, K, c, 3, bias_row, bias, out)
+    elif K - c == 2:
+        _dot_block(data, indices, start, end, V, K, c, 2, bias_row, bias, out)
+    elif K - c == 1:
+        _dot_block(data, indices, start, end, V, K, c, 1, bias_row, bias, out)
 
 
 cdef inline void row_axpy(double a, const floating* data, const index_t* indices,

@@ -203,10 +203,11 @@ def test_multinomial_hessian_of_a_subset_of_classes_is_the_reduced_hessian():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
-@pytest.mark.parametrize("K", [1, 2, 3, 4, 5, 7, 9])
+@pytest.mark.parametrize("K", [1, 2, 3, 4, 5, 7, 9, 11, 20])
 def test_products_equal_dense(dtype, index_dtype, K):
-    """Both products against NumPy; the scores of several classes (summed in
-    blocks of 4, 2 and 1 classes) bit for bit those of one class at a time."""
+    """Both products against NumPy; both products of several classes (in
+    blocks of 8, 4, 3, 2 and 1 classes) bit for bit those of one class at a
+    time."""
     X, _, proof = random_sparse(dtype=dtype, index_dtype=index_dtype)
     Xt = dense_tilde(X, 1.3)
     rng = np.random.RandomState(4)
@@ -222,6 +223,10 @@ def test_products_equal_dense(dtype, index_dtype, K):
     G = np.ones((16, K))
     _hessian_fast.transpose_product(proof, U, G, bias=1.3)
     np.testing.assert_allclose(G, 1.0 + Xt.T @ U, rtol=1e-12, atol=1e-12)
+    for c in range(K):
+        g = np.ones((16, 1))
+        _hessian_fast.transpose_product(proof, np.ascontiguousarray(U[:, [c]]), g, bias=1.3)
+        np.testing.assert_array_equal(G[:, c], g[:, 0])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
