@@ -159,8 +159,10 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     P = np.empty((n, K))
     D = np.empty_like(W)
     R = np.empty((n, K))
+    # The gradient passes gather over XT's rows where that pays (the same bits).
     kw = dict(bias=float(bias), lam=lam, reg_bias=False, fixed_first=False,
-              n_threads=int(n_threads))
+              n_threads=int(n_threads),
+              XT=XT if _multinomial_fast.gather_pays(n, d, K) else None)
     f = _multinomial_fast.loss_grad(X, y, cost, W, G, P, **kw)
     F = f + l1 * np.abs(W[:d]).sum()
     gmax_old = np.inf

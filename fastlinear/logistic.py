@@ -50,7 +50,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _logistic_fast, _solver_table
 from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
-from ._merge import merged
+from ._merge import MERGE_MAX_BYTES, merged
 from ._parallel import blas_threads, new_stop_flag
 from ._problem import LinearProblem
 from ._solvers import (
@@ -740,8 +740,12 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         else:
             from . import _multinomial_fast
 
+            # The transpose is a second X: held, as the merged rows are, only
+            # for an X of at most MERGE_MAX_BYTES.
+            X = data.X
             XT = None
-            if _multinomial_fast.gather_pays(data.X.n_rows, data.X.n_cols, K):
+            if (_multinomial_fast.gather_pays(X.n_rows, X.n_cols, K)
+                    and X.nnz * (X.data.itemsize + X.indices.itemsize) <= MERGE_MAX_BYTES):
                 from ._validation import transposed
 
                 XT = transposed(data, caller="LogisticRegression.fit")
