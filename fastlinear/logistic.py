@@ -749,9 +749,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 from ._validation import transposed
 
                 XT = transposed(data, caller="LogisticRegression.fit")
-            W = np.zeros((data.X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
+            W = np.zeros((X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             n_iter, status, measure = _multinomial_fast.newton(
-                data.X, y_ind, cost, W, n_threads=self._n_threads(), XT=XT, **kw)
+                X, y_ind, cost, W, n_threads=self._n_threads(), XT=XT, **kw)
             if (status == Status.LINE_SEARCH_FAILED and n_iter == 0
                     and not measure <= threshold):
                 raise ValueError(

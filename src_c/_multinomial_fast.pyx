@@ -75,7 +75,8 @@ Design rules of this module:
    of nonzeros (OpenMP, when the build has it); each chunk accumulates into
    its own ``m x K`` buffer, summed in chunk order, so the same input and
    thread count give the same bits.  Threads are used only when
-   ``nnz(X) >= 4 m`` (summing the buffers costs ``O(n_threads m K)``).
+   ``nnz(X) >= 4 m`` (summing the buffers costs ``O(n_threads m K)``), or
+   with rule 5, which has no buffers.
 3. Values are ``floating`` (float32 stays float32), indices ``int32`` or
    ``int64``; every accumulation is float64.
 4. Every loop is bounded; ``_status.poll`` runs between products and, with
@@ -88,7 +89,8 @@ Design rules of this module:
    row of ``out`` at a time.  Where the ``m x K`` result is much larger than
    the caches (20 Newsgroups: 130,000 x 20 doubles, 21 MB), scattering each
    row into it misses on every nonzero, while the gather reads the ``n x K``
-   terms (1.8 MB) and writes ``out`` once: 2.5x faster on 20 Newsgroups
+   terms (1.8 MB) and writes ``out`` once: on 20 Newsgroups a Hessian
+   product on one thread takes 60-64 ms instead of 86-139 ms
    (``bench/results/EXPERIMENTS.md``).  The column of ``XT`` lists its rows
    in order, so each sum adds the scatter's terms in the scatter's order:
    with one chunk the two modes give the same bits, and the gather gives
