@@ -318,15 +318,20 @@ def _gather_cases(sparse_problem):
     X[:, 3] = 0.0
     X = X.tocsr()
     X.eliminate_zeros()
-    X64 = X.copy()
-    X64.indices = X64.indices.astype(np.int64)
-    X64.indptr = X64.indptr.astype(np.int64)
+    X64 = _with_int64_indices(X)
     ones = X.copy()
     ones.data[:] = 1.0
     s = s.copy()
     s[:10] = 0.0   # zero costs: rows whose terms are all 0
     return [(Xv, y, s) for Xv in (X, X64, X.astype(np.float32),
                                   sp.csr_matrix(X64.astype(np.float32)), ones)]
+
+
+def _with_int64_indices(X):
+    X = X.copy()
+    X.indices = X.indices.astype(np.int64)
+    X.indptr = X.indptr.astype(np.int64)
+    return X
 
 
 @pytest.mark.parametrize("lam,reg_bias,fixed_first,bias", CASES)
@@ -338,13 +343,15 @@ def test_gathered_products_have_the_scatter_bits(lam, reg_bias, fixed_first, bia
     kw = dict(bias=bias, lam=lam, reg_bias=reg_bias, fixed_first=fixed_first)
     for X, y, s in _gather_cases(sparse_problem):
         Xp = proved_csr(X)
-        XT = transpose(Xp)
+        XT = transpose(Xp)   # int32 indices here; 64-bit ones as a caller's own proof
+        XT64 = XT if XT.indices.dtype == np.int64 else proved_csr(_with_int64_indices(X.T.tocsr()))
+        assert XT.indices.dtype == np.int32 and XT64.indices.dtype == np.int64
         W = _start(X.shape[1] + 1, 4, fixed_first, seed=31)
         V = _start(X.shape[1] + 1, 4, fixed_first, seed=32)
         f, G, P = _kernel_loss_grad(Xp, y, s, W, **kw)
         HV = _kernel_hessp(Xp, s, P, V, **kw)
-        for n_threads in (1, 2, 3):
-            f_g, G_g, P_g = _kernel_loss_grad(Xp, y, s, W, n_threads=n_threads, XT=XT, **kw)
+        for n_threads, XTv in ((1, XT), (2, XT), (3, XT), (1, XT64), (2, XT64)):
+            f_g, G_g, P_g = _kernel_loss_grad(Xp, y, s, W, n_threads=n_threads, XT=XTv, **kw)
             np.testing.assert_array_equal(G_g, G)
             np.testing.assert_array_equal(P_g, P)
             if n_threads == 1:
@@ -352,13 +359,13 @@ def test_gathered_products_have_the_scatter_bits(lam, reg_bias, fixed_first, bia
             else:   # the loss is summed per chunk of rows (rule 2)
                 assert f_g == pytest.approx(f, rel=1e-13)
             np.testing.assert_array_equal(
-                _kernel_hessp(Xp, s, P, V, n_threads=n_threads, XT=XT, **kw), HV)
+                _kernel_hessp(Xp, s, P, V, n_threads=n_threads, XT=XTv, **kw), HV)
         W1 = np.zeros_like(W)
         run = newton(Xp, y, s, W1, tol=1e-9, max_iter=50, **kw)
-        for n_threads in (1, 2):
+        for n_threads, XTv in ((1, XT), (2, XT64)):
             W2 = np.zeros_like(W)
             assert newton(Xp, y, s, W2, tol=1e-9, max_iter=50, n_threads=n_threads,
-                          XT=XT, **kw)[:2] == run[:2]
+                          XT=XTv, **kw)[:2] == run[:2]
             np.testing.assert_array_equal(W2, W1)
 
 
