@@ -34,7 +34,8 @@ import numpy as np
 
 from ._csr_fast import row_groups, row_subset
 
-__all__ = ["MERGE_MAX_BYTES", "MERGE_SHARE", "merge_groups", "merged", "merged_problem"]
+__all__ = ["MERGE_MAX_BYTES", "MERGE_SHARE", "copy_fits", "merge_groups", "merged",
+           "merged_problem"]
 
 #: Rows that repeat another row (with the same label), as a share of all
 #: rows, from which the primal solvers work on the distinct rows.  Merged
@@ -48,6 +49,13 @@ MERGE_SHARE = 0.1
 #: The largest X (values and indices, in bytes) whose distinct rows are
 #: copied: beyond it the fit reads every row rather than hold a second X.
 MERGE_MAX_BYTES = 1 << 30
+
+
+def copy_fits(X):
+    """Whether a fit may hold a second copy of the proved ``X`` (its values
+    and indices at most ``MERGE_MAX_BYTES``): the merged rows' copy, and
+    the transpose of the multinomial solver's gathered products."""
+    return X.nnz * (X.data.dtype.itemsize + X.indices.dtype.itemsize) <= MERGE_MAX_BYTES
 
 
 def merged(data, caller="fit"):
@@ -117,7 +125,7 @@ def _groups(data, caller):
     n = X.n_rows
     if n == 0 or data.counts is not None:
         return None
-    if X.nnz * (X.data.dtype.itemsize + X.indices.dtype.itemsize) > MERGE_MAX_BYTES:
+    if not copy_fits(X):
         return None
     first = row_groups(data.X, data.y_ind)
     keep = first == np.arange(n)

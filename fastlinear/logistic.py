@@ -50,7 +50,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _logistic_fast, _solver_table
 from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
-from ._merge import MERGE_MAX_BYTES, merged
+from ._merge import copy_fits, merged
 from ._parallel import blas_threads, new_stop_flag
 from ._problem import LinearProblem
 from ._solvers import (
@@ -741,11 +741,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             from . import _multinomial_fast
 
             # The transpose is a second X: held, as the merged rows are, only
-            # for an X of at most MERGE_MAX_BYTES.
+            # when such a copy fits (``copy_fits``).
             X = data.X
             XT = None
-            if (_multinomial_fast.gather_pays(X.n_rows, X.n_cols, K)
-                    and X.nnz * (X.data.itemsize + X.indices.itemsize) <= MERGE_MAX_BYTES):
+            if _multinomial_fast.gather_pays(X.n_rows, X.n_cols, K) and copy_fits(X):
                 from ._validation import transposed
 
                 XT = transposed(data, caller="LogisticRegression.fit")
