@@ -8,6 +8,8 @@ the kernel's iterates can be checked one by one.  ``W`` has shape
 import numpy as np
 
 ARMIJO = 0.01
+ROUNDING = 64 * np.finfo(np.float64).eps
+SLOPE_TOL = 0.1
 PCG_MIX = 0.01
 NULL_CURVATURE = 1e-14
 MAX_LINE_SEARCH = 20
@@ -88,6 +90,51 @@ def loss_change(y, s, Z, P, L, T, t):
     return float(s[on] @ (delta[on] - U[np.arange(Z.shape[0]), y][on]))
 
 
+def slope(y, s, Z, T, t):
+    """The loss part's ``phi'(t)`` and ``phi''(t)`` along ``T = X~ S``, and
+    the bound on the first one's rounding error."""
+    Q, _ = softmax(Z + t * T)
+    mean = (Q * T).sum(axis=1)
+    var = np.maximum((Q * T * T).sum(axis=1) - mean ** 2, 0.0)
+    on = s != 0
+    return (float(s[on] @ (mean - T[np.arange(Z.shape[0]), y])[on]),
+            float(s[on] @ var[on]), ROUNDING * float(s[on] @ np.abs(T[on]).max(axis=1)))
+
+
+def _minimiser(y, s, Z, T, gTs, lam, wTs, sTs, lo, hi, t, d1, d2):
+    for _ in range(MAX_LINE_SEARCH):
+        if abs(d1) <= SLOPE_TOL * -gTs:
+            break
+        if d1 > 0:
+            hi = t
+        else:
+            lo = t
+        trial = t - d1 / d2 if d2 > 0 else lo
+        if not lo < trial < hi:
+            trial = 0.5 * (lo + hi)
+        t = trial
+        d1, d2, _ = slope(y, s, Z, T, t)
+        d1, d2 = d1 + lam * (wTs + t * sTs), d2 + lam * sTs
+    return t
+
+
+def step_length(y, s, Z, P, L, T, gTs, lam, wTs, sTs):
+    """The kernel's first trial of the line search: the full step, unless
+    the minimiser of ``phi`` lies below 1/2 or the full step fails Armijo's
+    test; then the bracketed Newton iterate near that minimiser."""
+    d1, d2, noise = slope(y, s, Z, T, 1.0)
+    d1, d2 = d1 + lam * (wTs + sTs), d2 + lam * sTs
+    if not d1 > SLOPE_TOL * -gTs + noise:
+        return 1.0
+    h1, h2, _ = slope(y, s, Z, T, 0.5)
+    h1, h2 = h1 + lam * (wTs + 0.5 * sTs), h2 + lam * sTs
+    if h1 > 0:
+        return _minimiser(y, s, Z, T, gTs, lam, wTs, sTs, 0.0, 0.5, 0.5, h1, h2)
+    if loss_change(y, s, Z, P, L, T, 1.0) + lam * (wTs + 0.5 * sTs) <= ARMIJO * gTs:
+        return 1.0
+    return _minimiser(y, s, Z, T, gTs, lam, wTs, sTs, 0.5, 1.0, 1.0, d1, d2)
+
+
 def newton(X, y, s, W0, *, bias, lam, reg_bias, fixed_first, tol, max_iter,
            warm_start=False):
     """The kernel's Newton iteration; returns ``(W, n_iter, status, max|G|)``."""
@@ -139,7 +186,7 @@ def newton(X, y, s, W0, *, bias, lam, reg_bias, fixed_first, tol, max_iter,
         if gTs < 0:
             T = _scores(X, S, bias)
             wTs, sTs = (W[pen] * S[pen]).sum(), (S[pen] ** 2).sum()
-            t = 1.0
+            t = step_length(y, s, Z, P, L, T, gTs, lam, wTs, sTs)
             for _ in range(MAX_LINE_SEARCH):
                 change = loss_change(y, s, Z, P, L, T, t) + lam * (t * wTs + 0.5 * t * t * sTs)
                 if change <= ARMIJO * t * gTs:

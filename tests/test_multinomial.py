@@ -164,6 +164,72 @@ def test_same_iterates_as_the_numpy_twin(lam, reg_bias, fixed_first, bias, max_i
     np.testing.assert_allclose(measure, measure_ref, rtol=1e-4, atol=1e-12)
 
 
+def _overshooting(sparse_problem):
+    """20 classes at a large C: from W = 0 the probabilities' curvature grows
+    along the Newton direction (1/K is far from 1/2), and the second step's
+    line minimum lies near 0.15 of the full step."""
+    X, y = sparse_problem(n_samples=300, n_features=100, n_classes=20, density=0.1,
+                          seed=3, values="normal", noise=0.5)
+    return X, y, np.full(300, 100.0)
+
+
+OVERSHOOT_KW = dict(bias=1.0, lam=1.0, reg_bias=False, fixed_first=False)
+
+
+def _twin_steps(X, y, s, max_iter, monkeypatch):
+    """The twin's line search steps (its first trials) over ``max_iter`` Newton steps."""
+    steps = []
+    step_length = ref.step_length
+
+    def spy(*a):
+        steps.append(step_length(*a))
+        return steps[-1]
+
+    monkeypatch.setattr(ref, "step_length", spy)
+    ref.newton(X, y, s, np.zeros((X.shape[1] + 1, 20)), tol=0.0, max_iter=max_iter,
+               **OVERSHOOT_KW)
+    return steps
+
+
+@pytest.mark.parametrize("max_iter", [1, 2, 3, 50])
+def test_overshooting_steps_go_to_the_line_minimum_as_the_twin(max_iter, sparse_problem,
+                                                              monkeypatch):
+    X, y, s = _overshooting(sparse_problem)
+    W = np.zeros((101, 20))
+    n_iter, status, _ = newton(proved_csr(X), y, s, W, tol=1e-6, max_iter=max_iter,
+                               **OVERSHOOT_KW)
+    W_ref, n_ref, status_ref, _ = ref.newton(X, y, s, np.zeros_like(W), tol=1e-6,
+                                             max_iter=max_iter, **OVERSHOOT_KW)
+    assert (n_iter, status) == (n_ref, status_ref)
+    np.testing.assert_allclose(W, W_ref, rtol=1e-9, atol=1e-9 * np.abs(W_ref).max())
+    if max_iter >= 2:   # the path this test is about
+        assert _twin_steps(X, y, s, 2, monkeypatch)[1] < 0.2
+
+
+def test_a_shortened_step_is_near_the_line_minimum(sparse_problem, monkeypatch):
+    """The kernel's second step, measured on the objective written out
+    densely: ``|phi'(t)| <= 0.1 |phi'(0)|`` (``SLOPE_TOL``), and the full
+    step and half of it end higher."""
+    X, y, s = _overshooting(sparse_problem)
+    W1, W2 = np.zeros((101, 20)), np.zeros((101, 20))
+    newton(proved_csr(X), y, s, W1, tol=0.0, max_iter=1, **OVERSHOOT_KW)
+    newton(proved_csr(X), y, s, W2, tol=0.0, max_iter=2, **OVERSHOOT_KW)
+    # Both ends are centred across classes for the bias row (f does not
+    # change along it); so is the step.
+    t = _twin_steps(X, y, s, 2, monkeypatch)[1]
+    S = (W2 - W1) / t
+
+    def phi(tau):
+        return _dense_objective(X, y, s, W1 + tau * S, bias=1.0, lam=1.0, reg_bias=False)
+
+    h = 1e-4 * t
+    slope0 = (phi(h) - phi(-h)) / (2 * h)
+    slope_t = (phi(t + h) - phi(t - h)) / (2 * h)
+    assert slope0 < 0 and t < 0.2
+    assert abs(slope_t) <= 0.1 * abs(slope0)
+    assert phi(t) < min(phi(0.5), phi(1.0), phi(0.0))
+
+
 def test_warm_start_iterates_match_the_twin(sparse_problem):
     X, y, s = _data(sparse_problem, seed=9)
     kw = dict(bias=1.0, lam=1.0, reg_bias=False, fixed_first=False)
