@@ -40,6 +40,18 @@ J. Stat. Softw. 2010) and newGLMNET (Yuan, Ho & Lin, JMLR 2012):
    (``fastlinear._prox_newton_fast.shift_rows``).
 7. The intercepts are centred across classes at the end (the softmax and
    ``F`` do not change), the gauge of the L2 solvers.
+8. Damping (Levenberg-Marquardt's idea on the model): step 3 minimises
+   ``Q(D) + mu/2 sum_j ||D[j] - mean(D[j])||^2`` (the centred part only:
+   the shifts of rule 6 stay free).  ``mu`` starts at 0; after a step the
+   line search shortened to ``t < 1`` it becomes ``max(4 mu, (1/t - 1)
+   D.H D / ||D_centred||^2)``, the curvature the model lacked along ``D``,
+   and after a full step it falls to ``mu / 4``.  With the L1 term alone
+   (``l1_ratio = 1``) nothing else bounds the model where probabilities
+   saturate: on 20 Newsgroups at C = 10 the undamped third model's step
+   reached 2.5e12 and the line search found no decrease (the fit stopped
+   at 3.2 times the optimum's objective); damped, it converges in 14 steps
+   (``bench/results/EXPERIMENTS.md``).  Fits whose steps are never
+   shortened run the same iterates as without it.
 """
 import time
 import warnings
@@ -78,6 +90,21 @@ def _violation(G, W, l1, n_pen_rows):
                                   np.where(Wp < 0, np.abs(Gp - l1),
                                            np.maximum(np.abs(Gp) - l1, 0.0)))
     return V
+
+
+def _damping(mu, t, D, R, P, cost, lam):
+    """Rule 8: the next model's damping after a step of length ``t`` along
+    ``D`` (``R = X~ D``, ``P`` the probabilities the model was built at)."""
+    if t == 1.0:
+        return 0.25 * mu
+    centred = D - D.mean(axis=1, keepdims=True)
+    norm = float(np.vdot(centred, centred))
+    if not norm > 0.0:
+        return mu
+    PR = P * R
+    curvature = (float(cost @ ((PR * R).sum(axis=1) - PR.sum(axis=1) ** 2))
+                 + lam * float(np.vdot(D[:-1], D[:-1])))
+    return max(4.0 * mu, (1.0 / t - 1.0) * curvature / norm)
 
 
 def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=None,
@@ -167,6 +194,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     F = f + l1 * np.abs(W[:d]).sum()
     gmax_old = np.inf
     inner_ratio = INNER_RATIO
+    mu = 0.0
     n_iter, status = 0, Status.MAX_ITER
     tic = time.perf_counter()
     while True:
@@ -191,7 +219,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         n_pass, inner_status, _ = _prox_newton_fast.cd_model(
             XT, cost, P, G, W, D, R, active, bias=float(bias), lam=lam, l1=l1,
             inner_tol=max(inner_ratio * measure, 0.1 * threshold),
-            max_pass=MAX_INNER_PASS, stop=stop, n_used=float(n_used))
+            max_pass=MAX_INNER_PASS, stop=stop, n_used=float(n_used), mu=mu)
         if inner_status == Status.INTERRUPTED:
             status = Status.INTERRUPTED
             break
@@ -219,6 +247,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         if not accepted:
             status = Status.LINE_SEARCH_FAILED
             break
+        mu = _damping(mu, t, D, R, P, cost, lam)   # rule 8
         W += t * D
         if shift:
             _prox_newton_fast.shift_rows(W, d, lam=lam, l1=l1)

@@ -66,6 +66,11 @@ Design rules of this module:
    every active row of ``W + D`` moves to the ``c`` that minimises its
    penalty (:func:`shift_rows`), which coordinate descent alone reaches
    only slowly (Friedman, Hastie & Tibshirani 2010, section 4.1).
+7. Damping: with ``mu > 0`` the model is ``Q(D) + mu/2 sum_j ||D[j] -
+   mean(D[j])||^2``; a coordinate's derivative gains ``mu (D_jc -
+   mean(D[j]))`` and its curvature ``mu (1 - 1/K)`` (the row's mean kept
+   as its classes move).  The term does not change along the shifts of
+   rule 6.  The driver sets ``mu`` (``fastlinear._prox_newton``, rule 8).
 """
 import numpy as np
 
@@ -106,6 +111,7 @@ cdef struct Model:
     double bias
     double lam
     double l1
+    double mu               # damping of the centred step (rule 7)
     double n_used           # samples with s_i > 0
     unsigned char* stop
 
@@ -298,8 +304,9 @@ cdef int _solve(const floating* data, const index_t* indices,
     cdef Py_ssize_t budget = <Py_ssize_t>POLL_EVERY * POLL_COLUMN_COST
     cdef Py_ssize_t n_skipped = 0
     cdef const index_t* col
-    cdef double worst, v, g, hh, z, dc, lam, l1
+    cdef double worst, v, g, hh, z, dc, lam, l1, mean = 0.0
     cdef double worst_old = INFINITY, cut
+    cdef double damp = q.mu * (1.0 - 1.0 / K)
     cdef bint penalised
     n_pass[0] = 0
     violation[0] = INFINITY
@@ -319,6 +326,11 @@ cdef int _solve(const floating* data, const index_t* indices,
                 col = NULL
                 start = 0
                 end = q.n
+            if q.mu > 0.0:
+                mean = 0.0
+                for c in range(K):
+                    mean += q.D[j * K + c]
+                mean /= K
             for c in range(K):
                 jc = j * K + c
                 if q.skip[jc]:
@@ -333,6 +345,9 @@ cdef int _solve(const floating* data, const index_t* indices,
                     # Constant within the model: computed at the first visit.
                     q.curv[jc] = _curvature(data, col, start, end, c, q)
                 hh = q.curv[jc] + lam
+                if q.mu > 0.0:
+                    g += q.mu * (q.D[jc] - mean)
+                    hh += damp
                 z = q.W[jc] + q.D[jc]
                 if penalised and z == 0.0 and fabs(g) < cut:
                     # Rule 5: well inside the L1 ball, it stays at zero.
@@ -347,6 +362,7 @@ cdef int _solve(const floating* data, const index_t* indices,
                 dc = _newton_move(g, hh, z, l1)
                 if dc != 0.0:
                     q.D[jc] += dc
+                    mean += dc / K
                     _move(data, col, start, end, c, dc, q)
         _shift_rows_of_model(data, indices, indptr, q, active, n_active)
         n_pass[0] += 1
@@ -371,7 +387,7 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
              const double[:, ::1] G, const double[:, ::1] W, double[:, ::1] D,
              double[:, ::1] R, const Py_ssize_t[::1] active, *, double bias,
              double lam, double l1, double inner_tol, int max_pass,
-             unsigned char[::1] stop=None, double n_used=0.0):
+             unsigned char[::1] stop=None, double n_used=0.0, double mu=0.0):
     """Minimise the model ``Q(D)`` by cyclic coordinate descent, in place.
 
     Parameters
@@ -407,6 +423,9 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
         The samples of positive ``s_i`` the rows stand for, when identical
         samples were merged into one row (``fastlinear._merge``): the
         shrinking cut divides by it.  0: the rows of positive ``s_i``.
+    mu : float, default=0.0
+        Damping ``>= 0``: the model minimised is ``Q(D) + mu/2 sum_j
+        ||D[j] - mean(D[j])||^2`` (rule 7).
 
     Returns
     -------
@@ -428,11 +447,11 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
                              f"({nf + 1}, {K}), got ({arr.shape[0]}, {arr.shape[1]}).")
     if K < 2:
         raise ValueError(f"cd_model: K must be >= 2 classes, got {K}.")
-    if not (lam >= 0.0 and l1 >= 0.0 and isfinite(lam) and isfinite(l1)
-            and isfinite(bias) and inner_tol >= 0.0) or max_pass < 1:
-        raise ValueError(f"cd_model: need finite lam, l1 >= 0, finite bias, "
+    if not (lam >= 0.0 and l1 >= 0.0 and mu >= 0.0 and isfinite(lam) and isfinite(l1)
+            and isfinite(mu) and isfinite(bias) and inner_tol >= 0.0) or max_pass < 1:
+        raise ValueError(f"cd_model: need finite lam, l1, mu >= 0, finite bias, "
                          f"inner_tol >= 0 and max_pass >= 1; got lam={lam}, "
-                         f"l1={l1}, bias={bias}, inner_tol={inner_tol}, "
+                         f"l1={l1}, mu={mu}, bias={bias}, inner_tol={inner_tol}, "
                          f"max_pass={max_pass}.")
     act = np.asarray(active)
     if act.size and (act.min() < 0 or act.max() > nf or (bias == 0.0 and act.max() == nf)):
@@ -475,6 +494,7 @@ def cd_model(XT, const double[::1] s, const double[:, ::1] P,
     q.bias = bias
     q.lam = lam
     q.l1 = l1
+    q.mu = mu
     q.n_used = n_used if n_used > 0.0 else max(1.0, float(np.count_nonzero(cost)))
     q.stop = &stop[0]
     if XT.data.dtype == np.float32:

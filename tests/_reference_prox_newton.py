@@ -77,7 +77,7 @@ def best_shift(w, lam, l1):
     return best_c if best < (1.0 - 1e-12) * at_zero else 0.0
 
 
-def cd_model(X, s, P, G, W, active, *, bias, lam, l1, inner_tol, max_pass):
+def cd_model(X, s, P, G, W, active, *, bias, lam, l1, inner_tol, max_pass, mu=0.0):
     """The kernel's ``cd_model`` from ``D = 0``: returns ``(D, R, n_pass)``."""
     X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
     n, nf = X.shape
@@ -98,11 +98,15 @@ def cd_model(X, s, P, G, W, active, *, bias, lam, l1, inner_tol, max_pass):
             pen = j < nf
             lam_j, l1_j = (lam, l1) if pen else (0.0, 0.0)
             x = Xb[:, j]
+            mean = D[j].sum() / K
             for c in range(K):
                 if skip[j, c]:
                     continue
                 g = float(np.sum(x * sp_[:, c] * (R[:, c] - u))) + G[j, c] + lam_j * D[j, c]
                 hh = float(np.sum(x * x * h[:, c])) + lam_j
+                if mu > 0:   # the damping of the centred step
+                    g += mu * (D[j, c] - mean)
+                    hh += mu * (1.0 - 1.0 / K)
                 z = W[j, c] + D[j, c]
                 if pen and z == 0.0 and abs(g) < cut:
                     skip[j, c] = True
@@ -122,6 +126,7 @@ def cd_model(X, s, P, G, W, active, *, bias, lam, l1, inner_tol, max_pass):
                 dc = new - z
                 if dc != 0.0:
                     D[j, c] += dc
+                    mean += dc / K
                     R[:, c] += x * dc
                     u += P[:, c] * x * dc
         for j in active:

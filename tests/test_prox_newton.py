@@ -49,7 +49,8 @@ def _F(X, y, cost, coef, intercept, r):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index", [np.int32, np.int64])
 @pytest.mark.parametrize("r", [1.0, 0.5])
-def test_cd_model_matches_numpy_twin(dtype, index, r):
+@pytest.mark.parametrize("mu", [0.0, 3.0])
+def test_cd_model_matches_numpy_twin(dtype, index, r, mu):
     X, y = _synthetic()
     X = X.astype(dtype)
     n, d = X.shape
@@ -65,7 +66,7 @@ def test_cd_model_matches_numpy_twin(dtype, index, r):
     active = np.arange(d + 1, dtype=np.intp)
     D = np.zeros_like(W)
     R = np.zeros((n, 3))
-    kw = dict(bias=1.0, lam=1.0 - r, l1=r, inner_tol=1e-7, max_pass=40)
+    kw = dict(bias=1.0, lam=1.0 - r, l1=r, inner_tol=1e-7, max_pass=40, mu=mu)
     n_pass, status, viol = _prox_newton_fast.cd_model(
         proved_csr(XT), s, P, G, W, D, R, active, **kw)
     D_ref, R_ref, n_pass_ref = ref.cd_model(X.astype(np.float64), s, P, G, W, active, **kw)
@@ -75,6 +76,40 @@ def test_cd_model_matches_numpy_twin(dtype, index, r):
     np.testing.assert_allclose(R, R_ref, rtol=1e-9, atol=1e-12)
     # R is X~ D.
     np.testing.assert_allclose(R, ref.scores(X.astype(np.float64), D, 1.0), atol=1e-10)
+
+
+def test_cd_model_damping_shortens_the_centred_step_and_keeps_the_shifts_free():
+    """``mu`` adds ``mu/2 ||D[j] - mean(D[j])||^2`` to the model: the centred
+    step shrinks as ``mu`` grows, and the result is the damped model's
+    minimiser (its coordinate conditions hold, measured in NumPy)."""
+    X, y = _synthetic()
+    n, d = X.shape
+    s = np.full(n, 5.0)
+    W = np.zeros((d + 1, 3))
+    G, P = ref.smooth_gradient(X, y, s, W, bias=1.0, l1_ratio=1.0)
+    XT = proved_csr(sp.csr_matrix(X.T))
+    active = np.arange(d + 1, dtype=np.intp)
+    norms = []
+    for mu in (0.0, 1.0, 100.0):
+        D, R = np.zeros_like(W), np.zeros((n, 3))
+        _, status, _ = _prox_newton_fast.cd_model(XT, s, P, G, W, D, R, active, bias=1.0,
+                                                  lam=0.0, l1=1.0, inner_tol=1e-9,
+                                                  max_pass=500, mu=mu)
+        assert status == 0
+        centred = D - D.mean(axis=1, keepdims=True)
+        norms.append(np.linalg.norm(centred))
+        # The damped model's gradient: G + H D + mu (D - mean); with W = 0 each
+        # entry of W + D = D satisfies the L1 subgradient condition.
+        Xb = np.hstack([X, np.ones((n, 1))])
+        Rd = Xb @ D
+        HD = Xb.T @ (s[:, None] * (P * Rd - P * (P * Rd).sum(axis=1, keepdims=True)))
+        grad = G + HD + mu * centred
+        pen = grad[:-1]
+        z = D[:-1]
+        viol = np.where(z > 0, np.abs(pen + 1.0), np.where(z < 0, np.abs(pen - 1.0),
+                                                             np.maximum(np.abs(pen) - 1.0, 0.0)))
+        assert viol.max() <= 1e-6 and np.abs(grad[-1]).max() <= 1e-6
+    assert norms[0] > norms[1] > norms[2] > 0
 
 
 def test_cd_model_shrinks_and_restores():
