@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from fastlinear import _prox_newton_fast
+from fastlinear import _prox_newton, _prox_newton_fast
 from fastlinear._prox_newton import fit_multinomial_l1
 from fastlinear._validation import proved_csr
 
@@ -110,6 +110,55 @@ def test_cd_model_damping_shortens_the_centred_step_and_keeps_the_shifts_free():
                                                              np.maximum(np.abs(pen) - 1.0, 0.0)))
         assert viol.max() <= 1e-6 and np.abs(grad[-1]).max() <= 1e-6
     assert norms[0] > norms[1] > norms[2] > 0
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5])
+def test_damping_is_the_curvature_the_model_lacked_along_the_step(lam):
+    """Rule 8 against the Hessian formed densely: after a step shortened to
+    ``t``, ``mu = max(4 mu, (1/t - 1) D.H D / ||D_centred||^2)``; after a
+    full step ``mu / 4``."""
+    X, y = _synthetic()
+    n, d = X.shape
+    rng = np.random.RandomState(4)
+    s = rng.uniform(0.5, 2.0, n)
+    W = rng.normal(size=(d + 1, 3))
+    D = rng.normal(size=(d + 1, 3))
+    _, P = ref.smooth_gradient(X, y, s, W, bias=1.0, l1_ratio=1.0 - lam)
+    Xb = np.hstack([X, np.ones((n, 1))])
+    R = Xb @ D
+    H = sum(s[i] * np.kron(np.outer(Xb[i], Xb[i]), np.diag(P[i]) - np.outer(P[i], P[i]))
+            for i in range(n))
+    pen = np.kron(np.r_[np.ones(d), 0.0], np.ones(3))
+    dHd = D.ravel() @ H @ D.ravel() + lam * (pen * D.ravel() ** 2).sum()
+    centred = D - D.mean(axis=1, keepdims=True)
+    expected = 3.0 * dHd / (centred ** 2).sum()
+    assert _prox_newton._damping(0.0, 0.25, D, R, P, s, lam) == pytest.approx(expected, rel=1e-10)
+    assert _prox_newton._damping(10 * expected, 0.25, D, R, P, s, lam) == 40 * expected
+    assert _prox_newton._damping(8.0, 1.0, D, R, P, s, lam) == 2.0
+
+
+def test_a_shortened_step_damps_the_next_models_and_the_fit_converges(sparse_problem,
+                                                                       monkeypatch):
+    """20 classes at C = 100 with the L1 term alone: the second step is
+    shortened to 1/8, the next models are damped, and the fit ends at a
+    point that satisfies the optimality conditions."""
+    X, y = sparse_problem(n_samples=300, n_features=100, n_classes=20, density=0.1,
+                          seed=3, values="normal", noise=0.5)
+    cost = np.full(300, 100.0)
+    damping = _prox_newton._damping
+    seen = []
+
+    def spy(mu, t, *args):
+        seen.append((t, damping(mu, t, *args)))
+        return seen[-1][1]
+
+    monkeypatch.setattr(_prox_newton, "_damping", spy)
+    W, n_iter, status, measure, threshold = _prox_newton.prox_newton(
+        proved_csr(X), y, cost, 20, l1_ratio=1.0, bias=1.0, tol=1e-6, max_iter=100)
+    assert status == 0 and measure <= threshold
+    assert seen[1][0] < 1.0 and seen[1][1] > 0.0 and seen[2][1] > 0.0
+    G, _ = ref.smooth_gradient(X.toarray(), y, cost, W, bias=1.0, l1_ratio=1.0)
+    assert ref.min_norm_subgradient(G, W, 1.0).max() <= 1e-6 * cost.sum()
 
 
 def test_cd_model_shrinks_and_restores():
