@@ -78,7 +78,7 @@ def test_cd_model_matches_numpy_twin(dtype, index, r, mu):
     np.testing.assert_allclose(R, ref.scores(X.astype(np.float64), D, 1.0), atol=1e-10)
 
 
-def test_cd_model_damping_shortens_the_centred_step_and_keeps_the_shifts_free():
+def test_cd_model_damping_shortens_the_centred_step_and_solves_the_damped_model():
     """``mu`` adds ``mu/2 ||D[j] - mean(D[j])||^2`` to the model: the centred
     step shrinks as ``mu`` grows, and the result is the damped model's
     minimiser (its coordinate conditions hold, measured in NumPy)."""
