@@ -619,10 +619,11 @@ cdef double _loss_change(const Problem* p, const double* Z, const double* P,
 
 
 cdef double _slope(const Problem* p, const double* Z, const double* T, double t,
-                   double* d1, double* d2) noexcept nogil:
-    """The loss part's ``phi'(t)`` and ``phi''(t)`` (rule 2): with ``q_i =
-    softmax(z_i + t T_i)``, ``sum_i s_i (q_i.T_i - T_iy)`` and ``sum_i s_i
-    (q_i.T_i^2 - (q_i.T_i)^2)``.  Returns ``ROUNDING sum_i s_i max_c
+                   double wTs, double sTs, double* d1, double* d2) noexcept nogil:
+    """``phi'(t)`` and ``phi''(t)`` (rule 2): with ``q_i = softmax(z_i + t
+    T_i)``, ``sum_i s_i (q_i.T_i - T_iy) + lam (W.S + t S.S)`` and ``sum_i
+    s_i (q_i.T_i^2 - (q_i.T_i)^2) + lam S.S`` (the dots over the penalised
+    rows).  Returns ``ROUNDING sum_i s_i max_c
     |T_ic|``, a bound on the rounding error of ``phi'(t)`` (its terms cancel
     near the optimum)."""
     cdef Py_ssize_t i, c, K = p.K
@@ -650,8 +651,8 @@ cdef double _slope(const Problem* p, const double* Z, const double* T, double t,
         acc1 += si * (mean - ti[p.y[i]])
         acc2 += si * max(sq / total - mean * mean, 0.0)
         scale += si * big
-    d1[0] = acc1
-    d2[0] = acc2
+    d1[0] = acc1 + p.lam * (wTs + t * sTs)
+    d2[0] = acc2 + p.lam * sTs
     return ROUNDING * scale
 
 
@@ -675,9 +676,7 @@ cdef double _minimiser(const Problem* p, const double* Z, const double* T,
         if not (lo < trial < hi):
             trial = 0.5 * (lo + hi)
         t = trial
-        _slope(p, Z, T, t, &slope, &curvature)
-        slope += p.lam * (wTs + t * sTs)
-        curvature += p.lam * sTs
+        _slope(p, Z, T, t, wTs, sTs, &slope, &curvature)
     return t
 
 
@@ -709,13 +708,9 @@ cdef int _line_search(const floating* data, const index_t* indices,
         return 0    # not a descent direction: the gradient is at rounding level
     if _scores(data, indices, indptr, p, S, T):
         return 1
-    noise = _slope(p, Z, T, 1.0, &slope, &curvature)
-    slope += p.lam * (wTs + sTs)
-    curvature += p.lam * sTs
+    noise = _slope(p, Z, T, 1.0, wTs, sTs, &slope, &curvature)
     if slope > SLOPE_TOL * -gTs + noise:
-        _slope(p, Z, T, 0.5, &half, &half_curvature)
-        half += p.lam * (wTs + 0.5 * sTs)
-        half_curvature += p.lam * sTs
+        _slope(p, Z, T, 0.5, wTs, sTs, &half, &half_curvature)
         if half > 0.0:
             t = _minimiser(p, Z, T, gTs, wTs, sTs, 0.0, 0.5, 0.5, half, half_curvature)
         elif _phi(p, Z, P, L, T, 1.0, wTs, sTs) <= ARMIJO * gTs:

@@ -90,15 +90,17 @@ def loss_change(y, s, Z, P, L, T, t):
     return float(s[on] @ (delta[on] - U[np.arange(Z.shape[0]), y][on]))
 
 
-def slope(y, s, Z, T, t):
-    """The loss part's ``phi'(t)`` and ``phi''(t)`` along ``T = X~ S``, and
-    the bound on the first one's rounding error."""
+def slope(y, s, Z, T, t, lam, wTs, sTs):
+    """``phi'(t)`` and ``phi''(t)`` along ``T = X~ S`` (the penalty's part
+    from ``W.S`` and ``S.S``), and the bound on the first one's rounding
+    error."""
     Q, _ = softmax(Z + t * T)
     mean = (Q * T).sum(axis=1)
     var = np.maximum((Q * T * T).sum(axis=1) - mean ** 2, 0.0)
     on = s != 0
-    return (float(s[on] @ (mean - T[np.arange(Z.shape[0]), y])[on]),
-            float(s[on] @ var[on]), ROUNDING * float(s[on] @ np.abs(T[on]).max(axis=1)))
+    return (float(s[on] @ (mean - T[np.arange(Z.shape[0]), y])[on]) + lam * (wTs + t * sTs),
+            float(s[on] @ var[on]) + lam * sTs,
+            ROUNDING * float(s[on] @ np.abs(T[on]).max(axis=1)))
 
 
 def _minimiser(y, s, Z, T, gTs, lam, wTs, sTs, lo, hi, t, d1, d2):
@@ -113,8 +115,7 @@ def _minimiser(y, s, Z, T, gTs, lam, wTs, sTs, lo, hi, t, d1, d2):
         if not lo < trial < hi:
             trial = 0.5 * (lo + hi)
         t = trial
-        d1, d2, _ = slope(y, s, Z, T, t)
-        d1, d2 = d1 + lam * (wTs + t * sTs), d2 + lam * sTs
+        d1, d2, _ = slope(y, s, Z, T, t, lam, wTs, sTs)
     return t
 
 
@@ -122,12 +123,10 @@ def step_length(y, s, Z, P, L, T, gTs, lam, wTs, sTs):
     """The kernel's first trial of the line search: the full step, unless
     the minimiser of ``phi`` lies below 1/2 or the full step fails Armijo's
     test; then the bracketed Newton iterate near that minimiser."""
-    d1, d2, noise = slope(y, s, Z, T, 1.0)
-    d1, d2 = d1 + lam * (wTs + sTs), d2 + lam * sTs
+    d1, d2, noise = slope(y, s, Z, T, 1.0, lam, wTs, sTs)
     if not d1 > SLOPE_TOL * -gTs + noise:
         return 1.0
-    h1, h2, _ = slope(y, s, Z, T, 0.5)
-    h1, h2 = h1 + lam * (wTs + 0.5 * sTs), h2 + lam * sTs
+    h1, h2, _ = slope(y, s, Z, T, 0.5, lam, wTs, sTs)
     if h1 > 0:
         return _minimiser(y, s, Z, T, gTs, lam, wTs, sTs, 0.0, 0.5, 0.5, h1, h2)
     if loss_change(y, s, Z, P, L, T, 1.0) + lam * (wTs + 0.5 * sTs) <= ARMIJO * gTs:
