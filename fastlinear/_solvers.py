@@ -403,8 +403,11 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
     With ``rule="liblinear"``, ``tol`` is liblinear's criterion on the
     gradient norm relative to its value at ``w = 0`` (scaled by
     :func:`newton_tol`); with ``rule="gradient"``, scikit-learn's lbfgs
-    criterion on the largest gradient entry (:func:`gradient_tol`).
-    ``max_iter`` counts Newton steps.  The dual variables are recovered from
+    criterion on the largest gradient entry (:func:`gradient_tol`), and
+    with a penalty the estimate ``1/2 g.diag(H)^-1 g`` of the distance to
+    the optimum at most ``tol`` times the objective (the kernel's rule 3:
+    the largest entry alone passes far from the optimum where many
+    features are rare).  ``max_iter`` counts Newton steps.  The dual variables are recovered from
     the solution (``problem.alpha_from_w``).  ``n_threads`` splits every
     product with X over threads (results equal up to rounding).
 
@@ -491,6 +494,7 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
         tol=threshold / scale if max_abs_rule else threshold,
         max_iter=int(max_iter), lam=float(problem.lam) / scale,
         reg_bias=bool(problem.reg_bias), max_abs_rule=max_abs_rule,
+        gap_tol=float(tol) if max_abs_rule else 0.0,
         eps_cg=_newton_eps_cg(tol, w0, rule), n_threads=int(n_threads), verbose=int(verbose),
         stop=new_stop_flag() if stop is None else stop, scores=z,
     )

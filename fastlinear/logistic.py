@@ -174,7 +174,11 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         Newton solver (``-s 0``).  Other solvers refuse ``dual=True``.
     tol : float, default=1e-4
         Stop when the largest entry of the gradient of ``J / (C sum_i s_i)``
-        is at most ``tol`` (scikit-learn's lbfgs test).  ``"liblinear"``:
+        is at most ``tol`` (scikit-learn's lbfgs test); Newton-CG with a
+        penalty also waits until ``1/2 g.diag(H)^-1 g``, an estimate of the
+        distance to the optimum, is at most ``tol`` times the objective
+        (where most features are rare the largest gradient entry meets
+        ``tol`` far from the optimum).  ``"liblinear"``:
         liblinear's tests (``-s 0``: gradient norm relative to its value at 0,
         scaled by the minority class's share; ``-s 7``: the largest dual
         gradient violation).  ``"svrg"`` tests the gradient as the exact
@@ -750,7 +754,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 XT = transposed(data, caller="LogisticRegression.fit")
             W = np.zeros((X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             n_iter, status, measure = _multinomial_fast.newton(
-                X, y_ind, cost, W, n_threads=self._n_threads(), XT=XT, **kw)
+                X, y_ind, cost, W, n_threads=self._n_threads(), XT=XT,
+                gap_tol=float(self.tol), **kw)
             if (status == Status.LINE_SEARCH_FAILED and n_iter == 0
                     and not measure <= threshold):
                 raise ValueError(
@@ -811,6 +816,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                           f"{self.n_iter_no_change} epochs")
             elif self.max_iter == 0:
                 detail = "max_iter=0 returns the start point"
+            elif sol.solver == "newton-cg" and sol.measure <= sol.threshold:
+                detail = (f"the largest gradient entry meets tol, but the estimate of the "
+                          f"distance to the optimum (1/2 g.diag(H)^-1 g) is still above "
+                          f"tol={self.tol} times the objective")
             else:
                 detail = (f"its stopping measure is {sol.measure:.3g} > "
                           f"{sol.threshold:.3g}")

@@ -64,7 +64,11 @@ for large-scale linear classification", ACML 2018), on the ``m K`` variables:
    1`` (exact to rounding of the *change*), else ``logsumexp(z_i + t T_i)
    - logsumexp(z_i) - t T_iy``.
 3. It stops when ``max |G| <= tol`` (scikit-learn lbfgs's test; the caller
-   passes ``tol`` in the units of ``f``), when the line search finds no
+   passes ``tol`` in the units of ``f``) and, with ``gap_tol > 0`` and a
+   penalty, ``1/2 G.diag(H)^-1 G <= gap_tol |f|`` (an estimate of ``f - f*``
+   from the diagonal the gradient pass computes for the preconditioner, as
+   ``_newton_fast``'s rule 3: the largest entry alone passes far from the
+   optimum where many features are rare), when the line search finds no
    decrease (``LINE_SEARCH_FAILED``: the gradient is then at rounding level
    for the data's scale), or after ``max_iter`` Newton steps.  Near the
    optimum with a tiny ``tol`` the line search, which measures the decrease
@@ -730,6 +734,27 @@ cdef int _line_search(const floating* data, const index_t* indices,
     return 0
 
 
+cdef inline bint _small(double gmax, double tol, double gap_tol, double f, const double* g,
+                        const double* diag, Py_ssize_t size) noexcept nogil:
+    """The stopping test (rule 3): ``max |G| <= tol`` and, with ``gap_tol``,
+    :func:`_decrement` ``<= gap_tol |f|``."""
+    if not gmax <= tol:
+        return False
+    return gap_tol <= 0.0 or _decrement(g, diag, size) <= gap_tol * fabs(f)
+
+
+cdef inline double _decrement(const double* g, const double* diag,
+                              Py_ssize_t size) noexcept nogil:
+    """``1/2 G.diag(H)^-1 G`` (``diag`` = diag(H) at ``W``), an estimate of
+    ``f - f*``; entries without curvature have ``G = 0`` and add nothing."""
+    cdef Py_ssize_t k
+    cdef double total = 0.0
+    for k in range(size):
+        if diag[k] > 0.0:
+            total += g[k] * g[k] / diag[k]
+    return 0.5 * total
+
+
 cdef double _absmax(const double* a, Py_ssize_t size) noexcept nogil:
     """``max |a_k|`` (NaN if some entry is NaN)."""
     cdef Py_ssize_t k
@@ -1051,7 +1076,7 @@ def _hessp_typed(const floating[::1] data, const index_t[::1] indices,
 def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
            bint fixed_first, double tol, int max_iter, int n_threads=1,
            int verbose=0, unsigned char[::1] stop=None, bint warm_start=False,
-           XT=None):
+           XT=None, double gap_tol=0.0):
     """Minimise ``f`` from the start point ``W``, in place.
 
     Parameters
@@ -1081,6 +1106,9 @@ def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
         start point).
     XT : fastlinear._csr_fast.CSR, default=None
         X transposed: the transposed products gather by columns (rule 5).
+    gap_tol : float, default=0
+        With ``lam > 0``, stop only when also ``1/2 G.diag(H)^-1 G <=
+        gap_tol |f|`` (rule 3); 0 leaves the gradient test alone.
 
     Returns
     -------
@@ -1101,6 +1129,8 @@ def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
     _check_first_column(W, "W", fixed_first, who)
     if not (tol >= 0.0) or not isfinite(tol):
         raise ValueError(f"{who}: tol must be finite and >= 0, got {tol}.")
+    if not (gap_tol >= 0.0) or not isfinite(gap_tol):
+        raise ValueError(f"{who}: gap_tol must be finite and >= 0, got {gap_tol}.")
     if max_iter < 0:
         raise ValueError(f"{who}: max_iter must be >= 0, got {max_iter}.")
     if stop is None:
@@ -1110,7 +1140,8 @@ def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
     _check_transpose(XT, X, who)
     n_iter, status, measure = _newton_typed(
         X.data, X.indices, X.indptr, y, cost, W, bias, lam, reg_bias,
-        fixed_first, tol, max_iter, n_threads, verbose, stop, warm_start, X, XT)
+        fixed_first, tol, gap_tol if lam > 0.0 else 0.0, max_iter, n_threads, verbose,
+        stop, warm_start, X, XT)
     if not isfinite(measure):
         raise ValueError(
             f"{who}: the gradient at the start point is not finite (the scores "
@@ -1122,7 +1153,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                   const index_t[::1] indptr, const Py_ssize_t[::1] y,
                   const double[::1] s, double[:, ::1] W, double bias,
                   double lam, bint reg_bias, bint fixed_first, double tol,
-                  int max_iter, int n_threads, int verbose,
+                  double gap_tol, int max_iter, int n_threads, int verbose,
                   unsigned char[::1] stop, bint warm_start, X, XT):
     cdef Py_ssize_t n = y.shape[0], m = W.shape[0], K = W.shape[1]
     cdef Py_ssize_t size = m * K, k, j, c
@@ -1167,7 +1198,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
             if not (isfinite(gmax) and isfinite(f)):
                 gmax = INFINITY   # the scores overflow: the wrapper raises
                 status = DIVERGED
-            elif gmax <= tol:
+            elif _small(gmax, tol, gap_tol, f, g, D, size):
                 status = CONVERGED
             while status == MAX_ITER and n_iter < max_iter:
                 for k in range(size):
@@ -1190,9 +1221,11 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                 gmax = _absmax(g, size)
                 if verbose > 0:
                     with gil:
-                        print("iter %2d f %5.3e max|g| %5.3e CG %3d step_size %4.2e"
-                              % (n_iter, f, gmax, cg_iter, step), flush=True)
-                if gmax <= tol:
+                        print("iter %2d f %5.3e max|g| %5.3e gap~ %5.3e CG %3d "
+                              "step_size %4.2e" % (n_iter, f, gmax,
+                                                   _decrement(g, D, size) / fabs(f),
+                                                   cg_iter, step), flush=True)
+                if _small(gmax, tol, gap_tol, f, g, D, size):
                     status = CONVERGED
                 elif f_before - f <= ROUNDING * fabs(f_before) and not gmax < best:
                     idle += 1

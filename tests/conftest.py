@@ -94,6 +94,30 @@ def _sparse_problem(n_samples=600, n_features=300, n_classes=2, density=0.05,
     return X, y
 
 
+def _rare_features(n=500, d=5000, per_row=40, n_classes=2, seed=1):
+    """Text-like rows: feature j drawn with probability ~ 1 / j^1.1 (most
+    features in a handful of rows), rows of unit norm; labels of a planted
+    model with noise, 0 .. n_classes - 1."""
+    rng = np.random.RandomState(seed)
+    p = 1.0 / np.arange(1, d + 1) ** 1.1
+    rows = [np.unique(rng.choice(d, per_row, p=p / p.sum())) for _ in range(n)]
+    indptr = np.r_[0, np.cumsum([r.size for r in rows])]
+    indices = np.concatenate(rows)
+    X = sp.csr_matrix((rng.rand(indices.size) + 0.5, indices, indptr), shape=(n, d))
+    X = (sp.diags(1.0 / np.sqrt(X.multiply(X).sum(axis=1).A1)) @ X).tocsr()
+    W = rng.randn(d, n_classes)
+    y = np.argmax(X @ W + 0.3 * rng.randn(n, n_classes), axis=1)
+    return X, y.astype(np.int32)
+
+
+@pytest.fixture(scope="session")
+def rare_features():
+    """The generator of text-like problems with mostly rare features (see
+    ``_rare_features``): where scikit-learn's gradient test passes far from
+    the optimum at large C."""
+    return _rare_features
+
+
 @pytest.fixture(scope="session")
 def sparse_problem():
     """The generator of synthetic sparse classification problems (see ``_sparse_problem``)."""
