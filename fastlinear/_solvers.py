@@ -250,7 +250,9 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
     or :func:`l1_subgradient_norm_at_zero` when None), scaled by
     :func:`newton_tol`; with
     ``rule="gradient"``, the largest entry of the minimum-norm subgradient
-    of ``P / sum_i C_i`` (:func:`gradient_tol`).  ``max_iter`` counts Newton
+    of ``P / sum_i C_i`` (:func:`gradient_tol`) and, with a penalty, the
+    decrease the model on the Hessian's diagonal promises at most ``tol``
+    times ``P`` (as :func:`newton`'s rule).  ``max_iter`` counts Newton
     steps.
     """
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
@@ -271,7 +273,7 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         rule=_glmnet_fast.Rule.GRADIENT if gradient else _glmnet_fast.Rule.RELATIVE,
         tol=threshold, max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
         stop=new_stop_flag() if stop is None else stop, reference=reference,
-        X=problem.X, n_used=samples_used(problem),
+        X=problem.X, n_used=samples_used(problem), gap_tol=float(tol) if gradient else 0.0,
     )
     status = settle(status, measure, threshold, scaled=(
         (lambda: measure / gradient_bound(problem.X, problem.cost, problem.bias))

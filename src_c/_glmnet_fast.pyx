@@ -39,7 +39,11 @@ iteration
 Stopping rules (``rule``): ``RELATIVE``, liblinear's ``sum_j v_j <= tol``
 times its value at the start point (the caller scales ``tol`` as liblinear);
 ``GRADIENT``, ``max_j v_j <= tol`` (the caller passes scikit-learn's
-tolerance times ``sum_i C_i``).  Either is tested before each Newton step,
+tolerance times ``sum_i C_i``) and, with ``gap_tol`` and a penalty, the
+decrease that the model on the Hessian's diagonal promises at most ``gap_tol
+|F|`` (:func:`_decrement`: an estimate of ``F - F*``; where most features
+are rare the largest violation meets ``tol`` far from the optimum, 18 % above
+it on the IMDB 1-2-gram set at ``C = 100``).  Either is tested before each Newton step,
 so the status of the last one is known.
 
 Design rules of this module:
@@ -170,6 +174,7 @@ cdef struct Problem:
     double n_used
     int rule
     double reference        # RELATIVE: the sum_j v_j tol is relative to (0: the start's)
+    double gap_tol          # GRADIENT: also the estimated gap <= gap_tol |F| (0: off)
     unsigned char* stop
 
 
@@ -177,7 +182,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
            double bias, double l1, double l2, bint reg_bias, int rule,
            double tol, int max_iter, uint64_t seed, int verbose=0,
            unsigned char[::1] stop=None, double reference=0.0, X=None,
-           bint use_ones=True, double n_used=0.0):
+           bint use_ones=True, double n_used=0.0, double gap_tol=0.0):
     """Minimise ``F`` by newGLMNET from the start point ``w``, in place.
 
     Parameters
@@ -225,6 +230,10 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         The samples of positive cost the rows stand for, when identical
         samples were merged into one row (``fastlinear._merge``): the
         shrinking thresholds divide by it.  0: the rows of positive cost.
+    gap_tol : float, default=0.0
+        ``GRADIENT`` with a penalty: stop only when also the decrease that
+        the model on the Hessian's diagonal promises (:func:`_decrement`)
+        is at most ``gap_tol |F|``; 0 leaves the gradient test alone.
 
     Returns
     -------
@@ -245,6 +254,8 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     if rule != RELATIVE and rule != GRADIENT:
         raise ValueError("glmnet: rule must be RELATIVE (0) or GRADIENT (1), "
                          "got %d." % rule)
+    if not (gap_tol >= 0 and isfinite(gap_tol)):
+        raise ValueError("glmnet: gap_tol must be finite and >= 0, got %r." % gap_tol)
     if not (reference >= 0 and isfinite(reference)):
         raise ValueError("glmnet: reference must be finite and >= 0, got %r."
                          % reference)
@@ -311,6 +322,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.l2_bias = l2 if reg_bias else 0.0
     p.rule = rule
     p.reference = reference
+    p.gap_tol = gap_tol if rule == GRADIENT and (l1 > 0.0 or l2 > 0.0) else 0.0
     p.stop = &stop[0]
     order = np.arange(max(n_features + 1, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] order_v = order
@@ -629,6 +641,28 @@ cdef inline double _newton_step(double G, double H, double l1j,
     return -wj
 
 
+cdef double _decrement(const Problem* p, const Py_ssize_t* order,
+                       Py_ssize_t active) noexcept nogil:
+    """``sum_j`` of the decrease ``-(g_j d_j + H_jj d_j^2 / 2 + l1_j (|w_j +
+    d_j| - |w_j|))`` at the minimiser ``d_j`` of each coordinate's model: an
+    estimate of ``F(w) - F*`` (the Newton decrement of the model on the
+    Hessian's diagonal).  The largest violation alone can meet ``tol`` far
+    from the optimum where most features are rare (``_newton_fast``'s rule
+    3).  The variables shrunk out of ``order[:active]`` are zero with ``|g_j|
+    < l1_j``: their ``d_j`` is 0."""
+    cdef Py_ssize_t s, j
+    cdef double total = 0.0, G, H, wj, l1j, d
+    for s in range(active):
+        j = order[s]
+        G = p.grad[j]
+        H = p.hdiag[j]
+        wj = p.w[j]
+        l1j = p.l1 if j < p.n_features else p.l1_bias
+        d = _newton_step(G, H, l1j, wj)
+        total -= G * d + 0.5 * H * d * d + l1j * (fabs(wj + d) - fabs(wj))
+    return total
+
+
 cdef inline const index_t* _column(const index_t* indices,
                                    const index_t* indptr, const Problem* p,
                                    Py_ssize_t j, Py_ssize_t* start,
@@ -799,7 +833,8 @@ cdef int _solve(const floating* data, const index_t* indices,
                 break
         else:
             measure[0] = gmax
-            if gmax <= tol:
+            if gmax <= tol and (p.gap_tol <= 0.0 or _decrement(p, order, active)
+                                <= p.gap_tol * fabs(_objective(p))):
                 status[0] = CONVERGED
                 break
         if n_iter >= max_iter:
