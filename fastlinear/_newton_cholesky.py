@@ -91,7 +91,12 @@ Each step:
    is no finite optimum, the point where the steps stop is the answer,
    and plain steps stop where scikit-learn's newton-cholesky does.
 4. It stops when ``max_j |g_j| <= tol`` (scikit-learn's lbfgs rule, ``tol``
-   in the units of ``f``), after ``max_iter`` steps, or when the line search
+   in the units of ``f``) and, with a penalty, ``1/2 g.diag(H)^-1 g <= tol``
+   (scikit-learn's newton-cholesky asks its Newton decrement so; the
+   diagonal costs one pass over X, made only when the first test passes:
+   along a warm-started path the first test alone passed at the previous
+   C's solution, w8a's fits at C >= 21.5 took no step), after ``max_iter``
+   steps, or when the line search
    finds no acceptable step: converged if every gradient entry is at
    rounding level for its own feature's scale (``fastlinear._solvers.settle``
    with :func:`~fastlinear._solvers.scaled_gradient`), otherwise a
@@ -142,6 +147,7 @@ such direction: the reduced Hessian (classes ``1..K-1``) is used as is.
 """
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 from scipy.linalg.blas import dtrsv
 
 from . import _hessian_fast, _multinomial_fast, _newton_fast
@@ -252,6 +258,23 @@ class _Rows:
                                                      stop=self.stop))
         else:
             G += self.dense.T @ U
+
+    def squared_transpose_product(self, U, G):
+        """``G += (X~ * X~)^T U``: the values squared (the Hessian's diagonal).
+        Rows of 0/1 values are their own squares (``X.ones``): the
+        transposed product with ``bias^2`` for the constant feature."""
+        if self.dense is not None:
+            G += np.square(self.dense).T @ U
+        elif self.X.ones:
+            _stopped(_hessian_fast.transpose_product(self.X, U, G, bias=self.bias ** 2,
+                                                     stop=self.stop))
+        else:
+            if getattr(self, "_squared", None) is None:
+                self._squared = sp.csr_matrix(
+                    (np.square(self.X.data, dtype=np.float64), self.X.indices, self.X.indptr),
+                    shape=(self.X.n_rows, self.X.n_cols))
+            G[:-1] += self._squared.T @ U
+            G[-1] += self.bias ** 2 * U.sum(axis=0)
 
     def binary_hessian_vector(self, d, V, G):
         """``G += X~^T diag(d) X~ V`` for one column ``V`` (n_features + 1, 1)."""
@@ -367,6 +390,12 @@ class _Binary:
         self.rows.binary_hessian(curvature, H)
         return H
 
+    def diagonal(self, curvature):
+        """``diag(H)`` without ``H``: one pass over the rows."""
+        h = self.penalised.copy()
+        self.rows.squared_transpose_product(curvature.reshape(-1, 1), h.reshape(-1, 1))
+        return h
+
 
 class _Multinomial:
     """The multinomial problem's pieces, on the flat variables ``W[:, first:]``."""
@@ -459,6 +488,14 @@ class _Multinomial:
         H = np.diag(self.penalised)
         self.rows.multinomial_hessian(self.cost, P, H)
         return H
+
+    def diagonal(self, P):
+        """``diag(H)`` without ``H``: ``sum_i C_i x~_ij^2 p_ik (1 - p_ik)``
+        plus the penalty, one pass over the rows."""
+        h = self.penalised.copy()
+        self.rows.squared_transpose_product(np.ascontiguousarray(
+            self.cost[:, None] * P * (1.0 - P)), h.reshape(self.m, self.K))
+        return h
 
 
 def _cg_steps(X, K):
@@ -618,6 +655,15 @@ class _Factor:
         return d
 
 
+def _promised(g, diagonal):
+    """``1/2 g.diag(H)^-1 g``: the decrease a Newton step on the Hessian's
+    diagonal promises, an estimate of ``f - f*`` (entries without curvature
+    have ``g = 0`` and add nothing)."""
+    curved = diagonal > 0
+    # (g_j^2 overflows at C = 1e300, where g_j / h_j does not)
+    return 0.5 * float(np.sum(g[curved] * (g[curved] / diagonal[curved])))
+
+
 def _largest(g):
     """``max_j |g_j|`` (0 for no variables): scikit-learn's measure."""
     return float(np.max(np.abs(g))) if g.size else 0.0
@@ -663,14 +709,16 @@ def _preconditioned_cg(model, curvature, g, factor, *, forcing, tol, max_steps):
     return d, max_steps, False
 
 
-def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, min_steps=0):
+def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, min_steps=0,
+            decrement=False):
     """The Newton loop of the module docstring on ``model``; ``w`` updated in place.
 
     ``known`` is ``(z, g)``, the scores and gradient at ``w`` if already
     computed (the binary model's quasi-Newton start), or None.  ``size``
     measures the gradient for the test ``size(g) <= tol``: ``max |g_j|``
     by default (:func:`_largest`); the test counts from ``min_steps``
-    Newton steps on.  Returns
+    Newton steps on and, with ``decrement``, asks also ``1/2 g.diag(H)^-1 g
+    <= tol`` (rule 4).  Returns
     ``(n_iter, status, measure, z)`` (``z`` the scores of ``w``).
     """
     if known is None:
@@ -703,7 +751,8 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
             if verbose:
                 print(f"newton-cholesky iter {n_iter:3d}  f {f:.12g}  "
                       f"{'max|g|' if size is _largest else '|g|'} {measure:.3e}  cg {steps}")
-            if measure <= tol and n_iter >= min_steps:
+            if measure <= tol and n_iter >= min_steps and (
+                    not decrement or _promised(g, model.diagonal(curvature)) <= tol):
                 status = Status.CONVERGED
                 break
             if n_iter >= max_iter:
@@ -982,7 +1031,8 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
     n_iter, status, measure, z = _newton(model, w, tol=limit,
                                          max_iter=int(max_iter) - n_first,
                                          verbose=verbose, stop=model.stop, known=known, size=size,
-                                         min_steps=int(liblinear and w0 is None))
+                                         min_steps=int(liblinear and w0 is None),
+                                         decrement=not liblinear and model.lam > 0)
     n_iter += n_first
     alpha = cost * sigmoid_neg(y * z)
     return Solution(w, alpha, int(n_iter), status, measure / g_norm0, "newton-cholesky",
@@ -1061,5 +1111,5 @@ def multinomial(X, y_ind, cost, n_classes, *, bias, lam, reg_bias, fixed_first, 
                          new_stop_flag() if stop is None else stop)
     w = np.ascontiguousarray(W[:, model.first:]).ravel()
     n_iter, status, measure, _ = _newton(model, w, tol=float(tol), max_iter=int(max_iter),
-                                         verbose=verbose, stop=model.stop)
+                                         verbose=verbose, stop=model.stop, decrement=lam > 0)
     return model.full(w), int(n_iter), status, measure

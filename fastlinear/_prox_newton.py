@@ -19,9 +19,10 @@ J. Stat. Softw. 2010) and newGLMNET (Yuan, Ho & Lin, JMLR 2012):
    (the mean objective) is at most ``tol``, the rule of the L2 solvers
    (``fastlinear._solvers.gradient_tol``), and then the decrease that each
    coordinate's model on the Hessian's diagonal promises, summed, at most
-   ``tol F`` (:func:`_decrement`, one more pass over X when the first test
-   passes): where most features are rare the first test alone passes far
-   from the optimum.
+   ``tol`` on the mean objective (:func:`_decrement`, one more pass over X
+   when the first test passes; scikit-learn's newton-cholesky has this
+   second test with the whole Hessian): where most features are rare the
+   first test alone passes far from the optimum.
 3. The step ``D`` minimises the quadratic model of the smooth part (its
    exact Hessian) plus the L1 term, by cyclic coordinate descent over the
    active features and their classes, column by column, with the rows of
@@ -212,7 +213,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
             if XT_sq is None:
                 XT_sq = sp.csr_matrix((np.square(XT.data, dtype=np.float64), XT.indices,
                                        XT.indptr), shape=(d, n))
-            if _decrement(XT_sq, cost, P, G, W, l1, lam, bias) <= tol * abs(F):
+            if _decrement(XT_sq, cost, P, G, W, l1, lam, bias) <= threshold:
                 status = Status.CONVERGED
                 break
         if n_iter >= max_iter:
@@ -422,7 +423,7 @@ def fit_multinomial_l1(X, y, cost, l1_ratio, *, fit_intercept=True, tol=1e-4,
         detail = (f"the largest subgradient entry is {measure:.3g} > {threshold:.3g} (tol "
                   "times the sum of the costs)" if measure > threshold else
                   "the largest subgradient entry meets tol, but the estimate of the distance "
-                  "to the optimum is still above tol times the objective")
+                  "to the optimum is still above tol (times the sum of the costs)")
         warnings.warn(
             f"Proximal Newton did not converge: max_iter={max_iter} outer steps were "
             f"reached; {detail}. Increase max_iter, raise tol, or scale the features "

@@ -251,8 +251,8 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
     :func:`newton_tol`; with
     ``rule="gradient"``, the largest entry of the minimum-norm subgradient
     of ``P / sum_i C_i`` (:func:`gradient_tol`) and, with a penalty, the
-    decrease the model on the Hessian's diagonal promises at most ``tol``
-    times ``P`` (as :func:`newton`'s rule).  ``max_iter`` counts Newton
+    decrease the models of the coordinates on the Hessian's diagonal
+    promise within the same threshold (as :func:`newton`'s rule).  ``max_iter`` counts Newton
     steps.
     """
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
@@ -273,7 +273,7 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         rule=_glmnet_fast.Rule.GRADIENT if gradient else _glmnet_fast.Rule.RELATIVE,
         tol=threshold, max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
         stop=new_stop_flag() if stop is None else stop, reference=reference,
-        X=problem.X, n_used=samples_used(problem), gap_tol=float(tol) if gradient else 0.0,
+        X=problem.X, n_used=samples_used(problem), decrement=gradient,
     )
     status = settle(status, measure, threshold, scaled=(
         (lambda: measure / gradient_bound(problem.X, problem.cost, problem.bias))
@@ -407,10 +407,11 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
     :func:`newton_tol`); with ``rule="gradient"``, scikit-learn's lbfgs
     criterion on the largest gradient entry (:func:`gradient_tol`), and
     with a penalty the estimate ``1/2 g.diag(H)^-1 g`` of the distance to
-    the optimum at most ``tol`` times the objective (the kernel's rule 3:
-    the largest entry alone passes far from the optimum where many
-    features are rare).  ``max_iter`` counts Newton steps.  The dual variables are recovered from
-    the solution (``problem.alpha_from_w``).  ``n_threads`` splits every
+    the optimum within the same threshold (the kernel's rule 3, the second
+    test of scikit-learn's newton-cholesky with the Hessian's diagonal: the
+    largest entry alone passes far from the optimum where many features
+    are rare).  ``max_iter`` counts Newton steps.  The dual variables are
+    recovered from the solution (``problem.alpha_from_w``).  ``n_threads`` splits every
     product with X over threads (results equal up to rounding).
 
     When ``P`` or its gradient overflows float64 at the start point (costs
@@ -496,7 +497,7 @@ def _newton_once(problem, scale, tol, max_iter, w0, n_threads, verbose, stop, ru
         tol=threshold / scale if max_abs_rule else threshold,
         max_iter=int(max_iter), lam=float(problem.lam) / scale,
         reg_bias=bool(problem.reg_bias), max_abs_rule=max_abs_rule,
-        gap_tol=float(tol) if max_abs_rule else 0.0,
+        decrement=max_abs_rule,
         eps_cg=_newton_eps_cg(tol, w0, rule), n_threads=int(n_threads), verbose=int(verbose),
         stop=new_stop_flag() if stop is None else stop, scores=z,
     )

@@ -174,12 +174,13 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         Newton solver (``-s 0``).  Other solvers refuse ``dual=True``.
     tol : float, default=1e-4
         Stop when the largest entry of the gradient of ``J / (C sum_i s_i)``
-        is at most ``tol`` (scikit-learn's lbfgs test); Newton-CG and
-        newGLMNET (L1) with a penalty also wait until the decrease promised by
-        a Newton step on the Hessian's diagonal, an estimate of the distance
-        to the optimum, is at most ``tol`` times the objective (where most
-        features are rare the largest gradient entry meets ``tol`` far from
-        the optimum).  ``"liblinear"``:
+        is at most ``tol`` (scikit-learn's lbfgs test); the Newton solvers
+        with a penalty also wait until the decrease promised by a Newton
+        step on the Hessian's diagonal, an estimate of the distance to the
+        optimum in the units of ``J / (C sum_i s_i)``, is at most ``tol``
+        (scikit-learn's newton-cholesky tests its Newton decrement so;
+        where most features are rare the largest gradient entry meets
+        ``tol`` far from the optimum).  ``"liblinear"``:
         liblinear's tests (``-s 0``: gradient norm relative to its value at 0,
         scaled by the minority class's share; ``-s 7``: the largest dual
         gradient violation).  ``"svrg"`` tests the gradient as the exact
@@ -756,7 +757,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             W = np.zeros((X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             n_iter, status, measure = _multinomial_fast.newton(
                 X, y_ind, cost, W, n_threads=self._n_threads(), XT=XT,
-                gap_tol=float(self.tol), **kw)
+                decrement=True, **kw)
             if (status == Status.LINE_SEARCH_FAILED and n_iter == 0
                     and not measure <= threshold):
                 raise ValueError(
@@ -819,8 +820,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 detail = "max_iter=0 returns the start point"
             elif sol.measure <= sol.threshold:    # (the gap estimate of newton / glmnet)
                 detail = (f"the largest gradient entry meets tol, but the estimate of the "
-                          f"distance to the optimum (1/2 g.diag(H)^-1 g) is still above "
-                          f"tol={self.tol} times the objective")
+                          f"distance to the optimum (1/2 g.diag(H)^-1 g of the mean "
+                          f"objective) is still above tol={self.tol}")
             else:
                 detail = (f"its stopping measure is {sol.measure:.3g} > "
                           f"{sol.threshold:.3g}")

@@ -39,12 +39,13 @@ iteration
 Stopping rules (``rule``): ``RELATIVE``, liblinear's ``sum_j v_j <= tol``
 times its value at the start point (the caller scales ``tol`` as liblinear);
 ``GRADIENT``, ``max_j v_j <= tol`` (the caller passes scikit-learn's
-tolerance times ``sum_i C_i``) and, with ``gap_tol`` and a penalty, the
-decrease that the model on the Hessian's diagonal promises at most ``gap_tol
-|F|`` (:func:`_decrement`: an estimate of ``F - F*``; where most features
-are rare the largest violation meets ``tol`` far from the optimum, 18 % above
-it on the IMDB 1-2-gram set at ``C = 100``).  Either is tested before each Newton step,
-so the status of the last one is known.
+tolerance times ``sum_i C_i``) and, with ``decrement`` and a penalty, the
+decrease that the models of the coordinates on the Hessian's diagonal
+promise, summed, at most ``tol`` too (:func:`_decrement`: an estimate of
+``F - F*``, as scikit-learn's newton-cholesky tests its Newton decrement;
+where most features are rare the largest violation meets ``tol`` far from
+the optimum: 18 % above it on the IMDB 1-2-gram set at ``C = 100``).  Either
+is tested before each Newton step, so the status of the last one is known.
 
 Design rules of this module:
 
@@ -174,7 +175,7 @@ cdef struct Problem:
     double n_used
     int rule
     double reference        # RELATIVE: the sum_j v_j tol is relative to (0: the start's)
-    double gap_tol          # GRADIENT: also the estimated gap <= gap_tol |F| (0: off)
+    bint decrement          # GRADIENT: also the estimated gap <= tol
     unsigned char* stop
 
 
@@ -182,7 +183,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
            double bias, double l1, double l2, bint reg_bias, int rule,
            double tol, int max_iter, uint64_t seed, int verbose=0,
            unsigned char[::1] stop=None, double reference=0.0, X=None,
-           bint use_ones=True, double n_used=0.0, double gap_tol=0.0):
+           bint use_ones=True, double n_used=0.0, bint decrement=False):
     """Minimise ``F`` by newGLMNET from the start point ``w``, in place.
 
     Parameters
@@ -230,10 +231,10 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
         The samples of positive cost the rows stand for, when identical
         samples were merged into one row (``fastlinear._merge``): the
         shrinking thresholds divide by it.  0: the rows of positive cost.
-    gap_tol : float, default=0.0
+    decrement : bool, default=False
         ``GRADIENT`` with a penalty: stop only when also the decrease that
         the model on the Hessian's diagonal promises (:func:`_decrement`)
-        is at most ``gap_tol |F|``; 0 leaves the gradient test alone.
+        is at most ``tol``.
 
     Returns
     -------
@@ -254,8 +255,6 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     if rule != RELATIVE and rule != GRADIENT:
         raise ValueError("glmnet: rule must be RELATIVE (0) or GRADIENT (1), "
                          "got %d." % rule)
-    if not (gap_tol >= 0 and isfinite(gap_tol)):
-        raise ValueError("glmnet: gap_tol must be finite and >= 0, got %r." % gap_tol)
     if not (reference >= 0 and isfinite(reference)):
         raise ValueError("glmnet: reference must be finite and >= 0, got %r."
                          % reference)
@@ -322,7 +321,7 @@ def glmnet(XT, const double[::1] y, const double[::1] cost, double[::1] w, *,
     p.l2_bias = l2 if reg_bias else 0.0
     p.rule = rule
     p.reference = reference
-    p.gap_tol = gap_tol if rule == GRADIENT and (l1 > 0.0 or l2 > 0.0) else 0.0
+    p.decrement = decrement and rule == GRADIENT and (l1 > 0.0 or l2 > 0.0)
     p.stop = &stop[0]
     order = np.arange(max(n_features + 1, 1), dtype=np.intp)
     cdef Py_ssize_t[::1] order_v = order
@@ -833,8 +832,7 @@ cdef int _solve(const floating* data, const index_t* indices,
                 break
         else:
             measure[0] = gmax
-            if gmax <= tol and (p.gap_tol <= 0.0 or _decrement(p, order, active)
-                                <= p.gap_tol * fabs(_objective(p))):
+            if gmax <= tol and (not p.decrement or _decrement(p, order, active) <= tol):
                 status[0] = CONVERGED
                 break
         if n_iter >= max_iter:

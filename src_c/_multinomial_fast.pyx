@@ -64,8 +64,8 @@ for large-scale linear classification", ACML 2018), on the ``m K`` variables:
    1`` (exact to rounding of the *change*), else ``logsumexp(z_i + t T_i)
    - logsumexp(z_i) - t T_iy``.
 3. It stops when ``max |G| <= tol`` (scikit-learn lbfgs's test; the caller
-   passes ``tol`` in the units of ``f``) and, with ``gap_tol > 0`` and a
-   penalty, ``1/2 G.diag(H)^-1 G <= gap_tol |f|`` (an estimate of ``f - f*``
+   passes ``tol`` in the units of ``f``) and, with ``decrement`` and a
+   penalty, ``1/2 G.diag(H)^-1 G <= tol`` (an estimate of ``f - f*``
    from the diagonal the gradient pass computes for the preconditioner, as
    ``_newton_fast``'s rule 3: the largest entry alone passes far from the
    optimum where many features are rare), when the line search finds no
@@ -734,13 +734,13 @@ cdef int _line_search(const floating* data, const index_t* indices,
     return 0
 
 
-cdef inline bint _small(double gmax, double tol, double gap_tol, double f, const double* g,
+cdef inline bint _small(double gmax, double tol, bint decrement, const double* g,
                         const double* diag, Py_ssize_t size) noexcept nogil:
-    """The stopping test (rule 3): ``max |G| <= tol`` and, with ``gap_tol``,
-    :func:`_decrement` ``<= gap_tol |f|``."""
+    """The stopping test (rule 3): ``max |G| <= tol`` and, with
+    ``decrement``, :func:`_decrement` ``<= tol``."""
     if not gmax <= tol:
         return False
-    return gap_tol <= 0.0 or _decrement(g, diag, size) <= gap_tol * fabs(f)
+    return not decrement or _decrement(g, diag, size) <= tol
 
 
 cdef inline double _decrement(const double* g, const double* diag,
@@ -751,7 +751,7 @@ cdef inline double _decrement(const double* g, const double* diag,
     cdef double total = 0.0
     for k in range(size):
         if diag[k] > 0.0:
-            total += g[k] * g[k] / diag[k]
+            total += g[k] * (g[k] / diag[k])     # (g^2 could overflow: C = 1e300)
     return 0.5 * total
 
 
@@ -1076,7 +1076,7 @@ def _hessp_typed(const floating[::1] data, const index_t[::1] indices,
 def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
            bint fixed_first, double tol, int max_iter, int n_threads=1,
            int verbose=0, unsigned char[::1] stop=None, bint warm_start=False,
-           XT=None, double gap_tol=0.0):
+           XT=None, bint decrement=False):
     """Minimise ``f`` from the start point ``W``, in place.
 
     Parameters
@@ -1106,9 +1106,9 @@ def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
         start point).
     XT : fastlinear._csr_fast.CSR, default=None
         X transposed: the transposed products gather by columns (rule 5).
-    gap_tol : float, default=0
-        With ``lam > 0``, stop only when also ``1/2 G.diag(H)^-1 G <=
-        gap_tol |f|`` (rule 3); 0 leaves the gradient test alone.
+    decrement : bool, default=False
+        With ``lam > 0``, stop only when also ``1/2 G.diag(H)^-1 G <= tol``
+        (rule 3).
 
     Returns
     -------
@@ -1129,8 +1129,6 @@ def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
     _check_first_column(W, "W", fixed_first, who)
     if not (tol >= 0.0) or not isfinite(tol):
         raise ValueError(f"{who}: tol must be finite and >= 0, got {tol}.")
-    if not (gap_tol >= 0.0) or not isfinite(gap_tol):
-        raise ValueError(f"{who}: gap_tol must be finite and >= 0, got {gap_tol}.")
     if max_iter < 0:
         raise ValueError(f"{who}: max_iter must be >= 0, got {max_iter}.")
     if stop is None:
@@ -1140,7 +1138,7 @@ def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
     _check_transpose(XT, X, who)
     n_iter, status, measure = _newton_typed(
         X.data, X.indices, X.indptr, y, cost, W, bias, lam, reg_bias,
-        fixed_first, tol, gap_tol if lam > 0.0 else 0.0, max_iter, n_threads, verbose,
+        fixed_first, tol, decrement and lam > 0.0, max_iter, n_threads, verbose,
         stop, warm_start, X, XT)
     if not isfinite(measure):
         raise ValueError(
@@ -1153,7 +1151,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                   const index_t[::1] indptr, const Py_ssize_t[::1] y,
                   const double[::1] s, double[:, ::1] W, double bias,
                   double lam, bint reg_bias, bint fixed_first, double tol,
-                  double gap_tol, int max_iter, int n_threads, int verbose,
+                  bint decrement, int max_iter, int n_threads, int verbose,
                   unsigned char[::1] stop, bint warm_start, X, XT):
     cdef Py_ssize_t n = y.shape[0], m = W.shape[0], K = W.shape[1]
     cdef Py_ssize_t size = m * K, k, j, c
@@ -1198,7 +1196,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
             if not (isfinite(gmax) and isfinite(f)):
                 gmax = INFINITY   # the scores overflow: the wrapper raises
                 status = DIVERGED
-            elif _small(gmax, tol, gap_tol, f, g, D, size):
+            elif _small(gmax, tol, decrement, g, D, size):
                 status = CONVERGED
             while status == MAX_ITER and n_iter < max_iter:
                 for k in range(size):
@@ -1221,11 +1219,10 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                 gmax = _absmax(g, size)
                 if verbose > 0:
                     with gil:
-                        print("iter %2d f %5.3e max|g| %5.3e gap~ %5.3e CG %3d "
-                              "step_size %4.2e" % (n_iter, f, gmax,
-                                                   _decrement(g, D, size) / fabs(f),
+                        print("iter %2d f %5.3e max|g| %5.3e dec %5.3e CG %3d "
+                              "step_size %4.2e" % (n_iter, f, gmax, _decrement(g, D, size),
                                                    cg_iter, step), flush=True)
-                if _small(gmax, tol, gap_tol, f, g, D, size):
+                if _small(gmax, tol, decrement, g, D, size):
                     status = CONVERGED
                 elif f_before - f <= ROUNDING * fabs(f_before) and not gmax < best:
                     idle += 1

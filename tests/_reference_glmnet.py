@@ -76,7 +76,7 @@ def _step(G, H, l1j, wj):
     return -wj
 
 
-def decrement(grad, hdiag, w, weights, variables):
+def promised_decrease(grad, hdiag, w, weights, variables):
     """The decrease that each coordinate's model ``g d + H d^2 / 2 + l1 |w +
     d|`` promises at its minimiser, summed over ``variables``."""
     total = 0.0
@@ -88,15 +88,15 @@ def decrement(grad, hdiag, w, weights, variables):
 
 
 def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter, seed,
-                     w0=None, gram=False, counts=None, gap_tol=0.0):
+                     w0=None, gram=False, counts=None, decrement=False):
     """newGLMNET for ``sum_i C_i log(1 + exp(-y_i w.x~_i)) + l1 ||w||_1 + l2/2 ||w||^2``.
 
     ``rule`` is ``"relative"`` (liblinear's) or ``"gradient"``; ``tol`` is
     already scaled.  ``gram``: the kernel's rule 6 (it is given X by rows):
     a subproblem whose sparse cycles cost as much as forming the active
     Hessian forms it (``counts["gram"]`` counts them when ``counts`` is a
-    dict).  ``gap_tol``: with ``rule="gradient"`` and a penalty, stop only
-    when also :func:`decrement` ``<= gap_tol F``.  Returns ``(w, n_iter,
+    dict).  ``decrement``: with ``rule="gradient"`` and a penalty, stop only
+    when also :func:`promised_decrease` ``<= tol``.  Returns ``(w, n_iter,
     measure, history)``.
     """
     XT = X.T.tocsr()
@@ -225,10 +225,8 @@ def reference_glmnet(X, y, cost, *, bias, l1, l2, reg_bias, rule, tol, max_iter,
         else:
             measure = gmax
             if gmax <= tol and not (
-                    gap_tol > 0 and (l1 > 0 or l2 > 0)
-                    and decrement(grad, hdiag, w, weights, order[:active])
-                    > gap_tol * abs(objective(X, y, cost, w, bias=bias, l1=l1, l2=l2,
-                                              reg_bias=reg_bias))):
+                    decrement and (l1 > 0 or l2 > 0)
+                    and promised_decrease(grad, hdiag, w, weights, order[:active]) > tol):
                 break
         if n_iter >= max_iter:
             break

@@ -135,17 +135,17 @@ def step_length(y, s, Z, P, L, T, gTs, lam, wTs, sTs):
 
 
 def newton(X, y, s, W0, *, bias, lam, reg_bias, fixed_first, tol, max_iter,
-           warm_start=False, gap_tol=0.0):
+           warm_start=False, decrement=False):
     """The kernel's Newton iteration; returns ``(W, n_iter, status, max|G|)``."""
 
-    def small(f, G, D):
-        # max |G| <= tol and, with gap_tol and a penalty, 1/2 G.diag(H)^-1 G <= gap_tol |f|
+    def small(G, D):
+        # max |G| <= tol and, with decrement and a penalty, 1/2 G.diag(H)^-1 G <= tol
         if not np.abs(G).max() <= tol:
             return False
-        if not (gap_tol > 0 and lam > 0):
+        if not (decrement and lam > 0):
             return True
         curved = D > 0
-        return 0.5 * np.sum(G[curved] ** 2 / D[curved]) <= gap_tol * abs(f)
+        return 0.5 * np.sum(G[curved] * (G[curved] / D[curved])) <= tol
 
     X = X.tocsr()
     kw = dict(bias=bias, lam=lam, reg_bias=reg_bias)
@@ -155,11 +155,11 @@ def newton(X, y, s, W0, *, bias, lam, reg_bias, fixed_first, tol, max_iter,
     size = m * (K - 1 if fixed_first else K)
     eps_cg = 0.5 if warm_start else 0.1
     Z = _scores(X, W, bias)
-    f, G, P, L = loss_grad(X, y, s, W, fixed_first=fixed_first, Z=Z, **kw)
+    _, G, P, L = loss_grad(X, y, s, W, fixed_first=fixed_first, Z=Z, **kw)
     D = hess_diag(X, s, P, **kw)
     gmax = np.abs(G).max()
     n_iter, status = 0, MAX_ITER
-    if small(f, G, D):
+    if small(G, D):
         status = CONVERGED
     while status == MAX_ITER and n_iter < max_iter:
         M = (1 - PCG_MIX) + PCG_MIX * D
@@ -208,10 +208,10 @@ def newton(X, y, s, W0, *, bias, lam, reg_bias, fixed_first, tol, max_iter,
             break
         Z = Z + step * T
         W = W + step * S
-        f, G, P, L = loss_grad(X, y, s, W, fixed_first=fixed_first, Z=Z, **kw)
+        _, G, P, L = loss_grad(X, y, s, W, fixed_first=fixed_first, Z=Z, **kw)
         D = hess_diag(X, s, P, **kw)
         gmax = np.abs(G).max()
-        if small(f, G, D):
+        if small(G, D):
             status = CONVERGED
     if not fixed_first:
         W[~pen] -= W[~pen].mean(axis=1, keepdims=True)

@@ -412,12 +412,12 @@ def test_logistic_regression_call_site(iris, monkeypatch):
 
 def test_the_gradient_test_waits_for_the_estimated_gap(rare_features, monkeypatch):
     """The largest subgradient entry meets tol on rare features far from the
-    optimum (here after 7 steps, 5.9e-3 above it, with the estimate switched
-    off); the summed coordinate models' decrease keeps the fit going (8
-    steps, 6.9e-4 above), and at its end that sum, recomputed from the
-    definition in NumPy, is at most tol times the objective."""
-    X, y = rare_features(n=300, d=2000, per_row=20, n_classes=3, seed=0)
-    C, tol, r = 300.0, 1e-4, 1.0
+    optimum (here after 7 steps, 0.22 above it, with the estimate switched
+    off); the summed coordinate models' decrease keeps the fit going (9
+    steps, 3.3e-2 above), and at its end that sum, recomputed from the
+    definition in NumPy, is at most tol times the summed costs."""
+    X, y = rare_features(n=300, d=2000, per_row=20, n_classes=3, seed=1)
+    C, tol, r = 3000.0, 1e-4, 1.0
     cost = np.full(X.shape[0], C)
 
     def objective(coef, intercept):
@@ -433,7 +433,7 @@ def test_the_gradient_test_waits_for_the_estimated_gap(rare_features, monkeypatc
     coef, b, steps, converged = fit_multinomial_l1(X, y, cost, r, tol=tol)
     gap0, gap = objective(coef0, b0) / best - 1, objective(coef, b) / best - 1
     assert converged and steps > steps0
-    assert gap0 > 2e-3 and gap < gap0 / 5
+    assert gap0 > 0.1 and gap < gap0 / 5
     # The estimate from its definition: each coordinate's soft-thresholded
     # Newton step on the diagonal of the Hessian (the new weight u =
     # S(w - g/h, l1/h)), and the decrease it promises.
@@ -452,4 +452,4 @@ def test_the_gradient_test_waits_for_the_estimated_gap(rare_features, monkeypatc
     u = np.sign(a) * np.maximum(np.abs(a) - l1 / H, 0.0)
     step = u - W
     total = -np.sum(G * step + 0.5 * H * step ** 2 + l1 * (np.abs(u) - np.abs(W)))
-    assert 0 < total <= tol * objective(coef, b)
+    assert 0 < total <= tol * cost.sum()
