@@ -126,7 +126,8 @@ from cython cimport floating
 from cython.parallel cimport prange
 
 from _sparse cimport index_t, row_dot_columns
-from _status cimport CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+from _status cimport (CONVERGED, DIVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, diagonal_decrement,
+                      poll)
 
 from fastlinear._csr_fast import require_proved
 
@@ -737,22 +738,10 @@ cdef int _line_search(const floating* data, const index_t* indices,
 cdef inline bint _small(double gmax, double tol, bint decrement, const double* g,
                         const double* diag, Py_ssize_t size) noexcept nogil:
     """The stopping test (rule 3): ``max |G| <= tol`` and, with
-    ``decrement``, :func:`_decrement` ``<= tol``."""
+    ``decrement``, ``_status.diagonal_decrement`` ``<= tol``."""
     if not gmax <= tol:
         return False
-    return not decrement or _decrement(g, diag, size) <= tol
-
-
-cdef inline double _decrement(const double* g, const double* diag,
-                              Py_ssize_t size) noexcept nogil:
-    """``1/2 G.diag(H)^-1 G`` (``diag`` = diag(H) at ``W``), an estimate of
-    ``f - f*``; entries without curvature have ``G = 0`` and add nothing."""
-    cdef Py_ssize_t k
-    cdef double total = 0.0
-    for k in range(size):
-        if diag[k] > 0.0:
-            total += g[k] * (g[k] / diag[k])     # (g^2 could overflow: C = 1e300)
-    return 0.5 * total
+    return not decrement or diagonal_decrement(g, diag, size) <= tol
 
 
 cdef double _absmax(const double* a, Py_ssize_t size) noexcept nogil:
@@ -1220,7 +1209,8 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                 if verbose > 0:
                     with gil:
                         print("iter %2d f %5.3e max|g| %5.3e dec %5.3e CG %3d "
-                              "step_size %4.2e" % (n_iter, f, gmax, _decrement(g, D, size),
+                              "step_size %4.2e" % (n_iter, f, gmax,
+                                                   diagonal_decrement(g, D, size),
                                                    cg_iter, step), flush=True)
                 if _small(gmax, tol, decrement, g, D, size):
                     status = CONVERGED

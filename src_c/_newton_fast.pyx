@@ -38,11 +38,11 @@ frameworks for large-scale linear classification", ACML 2018):
    tol`` too: the decrease that a Newton step on the Hessian's diagonal
    would promise, an estimate of ``f - f*`` (1-18 times it on the IMDB and
    w8a logistic fits measured).  scikit-learn's newton-cholesky has the same
-   second test with the whole Hessian (its Newton decrement,
-   ``1/2 g.H^-1 g <= tol`` on the mean objective).  The largest gradient entry alone
-   can pass far from the optimum where many features are rare: a feature
-   in a handful of rows has a gradient entry below ``tol`` whatever its
-   weight.  On the IMDB 1-2-gram TF-IDF set at ``C = 100`` it passed after
+   second test with the whole Hessian (its Newton decrement, ``1/2
+   g.H^-1 g <= tol`` on the mean objective).  The largest gradient entry
+   alone can pass far from the optimum where many features are rare: a
+   feature in a handful of rows has a gradient entry below ``tol`` whatever
+   its weight.  On the IMDB 1-2-gram TF-IDF set at ``C = 100`` it passed after
    3 Newton steps at an objective 18.7 % above the optimum; with the
    estimate, after 6 steps at 5.3e-5 above it.  It also stops when the
    line search fails, after ``max_iter`` Newton steps, or, under
@@ -120,7 +120,7 @@ from _loss cimport (
     weighted_value,
 )
 from _sparse cimport Ones, Valued, axpy_of, dot_from, index_t, values_t
-from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, poll
+from _status cimport CONVERGED, INTERRUPTED, MAX_ITER, POLL_EVERY, diagonal_decrement, poll
 from _vmath cimport exp_block, exp_log1p, vmath_lanes
 
 from fastlinear._csr_fast import require_proved
@@ -476,7 +476,8 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                 if verbose > 0:
                     with gil:
                         print("iter %2d f %5.3e |g| %5.3e dec %5.3e CG %3d step_size %4.2e"
-                              % (n_iter, f, gnorm, _decrement(p, g, M), cg_iter, step),
+                              % (n_iter, f, gnorm, diagonal_decrement(g, M, m), cg_iter,
+                                 step),
                               flush=True)
                 if _small(p, gnorm, gnorm0, tol, g, M):
                     status = CONVERGED
@@ -510,24 +511,12 @@ cdef inline double _gradient_measure(const Problem* p, const double* g) noexcept
 cdef inline bint _small(const Problem* p, double gnorm, double gnorm0, double tol,
                         const double* g, const double* diag) noexcept nogil:
     """The stopping rule (3) on the measure of the gradient, and with
-    ``p.decrement`` on :func:`_decrement` (``diag`` = diag(H) at ``w``)."""
+    ``p.decrement`` on ``_status.diagonal_decrement`` (``diag`` = diag(H)
+    at ``w``)."""
     if p.max_abs_rule:
-        return gnorm <= tol and (not p.decrement or _decrement(p, g, diag) <= tol)
+        return gnorm <= tol and (not p.decrement
+                                 or diagonal_decrement(g, diag, p.m) <= tol)
     return gnorm <= tol * gnorm0
-
-
-cdef inline double _decrement(const Problem* p, const double* g,
-                              const double* diag) noexcept nogil:
-    """``1/2 g.diag(H)^-1 g``: the decrease a Newton step on the Hessian's
-    diagonal would promise, an estimate of ``f(w) - f*`` (rule 3).  Entries
-    without curvature (``diag = 0``: an empty column's unpenalised weight)
-    have ``g = 0`` and add nothing."""
-    cdef Py_ssize_t k
-    cdef double total = 0.0
-    for k in range(p.m):
-        if diag[k] > 0.0:
-            total += g[k] * (g[k] / diag[k])     # (g^2 could overflow: C = 1e300)
-    return 0.5 * total
 
 
 cdef inline double _penalised_dot(const Problem* p, const double* a,

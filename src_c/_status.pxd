@@ -100,3 +100,17 @@ cdef inline bint stall_after_pass(Stall* st, Py_ssize_t n_active, double largest
     st.largest = largest
     st.total = total
     return st.still >= STALL_PASSES
+
+
+cdef inline double diagonal_decrement(const double* g, const double* diag,
+                                      Py_ssize_t size) noexcept nogil:
+    """``1/2 g.diag(H)^-1 g``: the decrease a Newton step on the Hessian's
+    diagonal promises, the Newton solvers' estimate of ``f - f*`` for their
+    second stopping test.  Entries without curvature (``diag = 0``: an
+    empty column's unpenalised weight) have ``g = 0`` and add nothing."""
+    cdef Py_ssize_t k
+    cdef double total = 0.0
+    for k in range(size):
+        if diag[k] > 0.0:
+            total += g[k] * (g[k] / diag[k])     # (g^2 could overflow: C = 1e300)
+    return 0.5 * total
