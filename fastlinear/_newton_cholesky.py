@@ -93,11 +93,10 @@ Each step:
 4. It stops when ``max_j |g_j| <= tol`` (scikit-learn's lbfgs rule, ``tol``
    in the units of ``f``) and, with a penalty, ``1/2 g.diag(H)^-1 g <= tol``
    (scikit-learn's newton-cholesky asks its Newton decrement so; the
-   diagonal costs one pass over X, made only when the first test passes:
-   along a warm-started path the first test alone passed at the previous
-   C's solution, w8a's fits at C >= 21.5 took no step), after ``max_iter``
-   steps, or when the line search
-   finds no acceptable step: converged if every gradient entry is at
+   diagonal costs one pass over X, made only when the first test passes;
+   along a warm-started path the first test alone can pass at the previous
+   C's solution), after ``max_iter`` steps, or when the line search finds
+   no acceptable step: converged if every gradient entry is at
    rounding level for its own feature's scale (``fastlinear._solvers.settle``
    with :func:`~fastlinear._solvers.scaled_gradient`), otherwise a
    ``ConvergenceWarning``; the honest ``max |g|`` is the measure.
@@ -655,7 +654,7 @@ class _Factor:
         return d
 
 
-def _promised(g, diagonal):
+def _diagonal_decrement(g, diagonal):
     """``1/2 g.diag(H)^-1 g``: the decrease a Newton step on the Hessian's
     diagonal promises, an estimate of ``f - f*`` (entries without curvature
     have ``g = 0`` and add nothing)."""
@@ -752,7 +751,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
                 print(f"newton-cholesky iter {n_iter:3d}  f {f:.12g}  "
                       f"{'max|g|' if size is _largest else '|g|'} {measure:.3e}  cg {steps}")
             if measure <= tol and n_iter >= min_steps and (
-                    not decrement or _promised(g, model.diagonal(curvature)) <= tol):
+                    not decrement or _diagonal_decrement(g, model.diagonal(curvature)) <= tol):
                 status = Status.CONVERGED
                 break
             if n_iter >= max_iter:

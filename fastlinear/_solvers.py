@@ -252,8 +252,8 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
     ``rule="gradient"``, the largest entry of the minimum-norm subgradient
     of ``P / sum_i C_i`` (:func:`gradient_tol`) and, with a penalty, the
     decrease the models of the coordinates on the Hessian's diagonal
-    promise within the same threshold (as :func:`newton`'s rule).  ``max_iter`` counts Newton
-    steps.
+    promise within the same threshold (as :func:`newton`'s rule).
+    ``max_iter`` counts Newton steps.
     """
     w = np.zeros(problem.n_features + 1) if w0 is None else np.array(w0, dtype=np.float64)
     gradient = rule == "gradient"
@@ -411,8 +411,9 @@ def newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, stop=None
     test of scikit-learn's newton-cholesky with the Hessian's diagonal: the
     largest entry alone passes far from the optimum where many features
     are rare).  ``max_iter`` counts Newton steps.  The dual variables are
-    recovered from the solution (``problem.alpha_from_w``).  ``n_threads`` splits every
-    product with X over threads (results equal up to rounding).
+    recovered from the solution (``problem.alpha_from_w``).  ``n_threads``
+    splits every product with X over threads (results equal up to
+    rounding).
 
     When ``P`` or its gradient overflows float64 at the start point (costs
     near 1e154 and beyond, e.g. ``C=1e300``), the same problem divided by the

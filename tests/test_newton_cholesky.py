@@ -1529,7 +1529,7 @@ def test_the_gradient_test_waits_for_the_diagonal_decrement(rare_features, monke
         return model.fit(X, y)
 
     with monkeypatch.context() as patch:
-        patch.setattr(_newton_cholesky, "_promised", lambda *args: 0.0)
+        patch.setattr(_newton_cholesky, "_diagonal_decrement", lambda *args: 0.0)
         alone = warm_fit()
     model = warm_fit()
     gap_alone = logistic_objective(alone, X, y) / best - 1
