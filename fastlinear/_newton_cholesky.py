@@ -242,6 +242,7 @@ class _Rows:
         # thread, each Cholesky of 301 x 301 10 ms after a threaded Hessian pass
         # (0.3 ms alone).  The factorisations then run on one thread.
         self.blas_n = n_threads if self.dense is not None else 1
+        self.squared = None     # X with its values squared, made when first needed
 
     def scores(self, V, Z):
         """``Z = X~ V``."""
@@ -268,11 +269,11 @@ class _Rows:
             _stopped(_hessian_fast.transpose_product(self.X, U, G, bias=self.bias ** 2,
                                                      stop=self.stop))
         else:
-            if getattr(self, "_squared", None) is None:
-                self._squared = sp.csr_matrix(
+            if self.squared is None:
+                self.squared = sp.csr_matrix(
                     (np.square(self.X.data, dtype=np.float64), self.X.indices, self.X.indptr),
                     shape=(self.X.n_rows, self.X.n_cols))
-            G[:-1] += self._squared.T @ U
+            G[:-1] += self.squared.T @ U
             G[-1] += self.bias ** 2 * U.sum(axis=0)
 
     def binary_hessian_vector(self, d, V, G):
