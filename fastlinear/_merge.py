@@ -22,9 +22,13 @@ sample's score, which a group shares).  Dual solvers are left alone (a
 merged row's dual box is the group's summed cost: another dual problem and
 other passes), and so are the stochastic ones, whose passes visit samples.
 
-The cost: one pass that hashes every row (``_csr_fast.row_groups``, about
-1 ms on w8a) and, when at least ``MERGE_SHARE`` of the rows repeat another,
-a copy of the distinct rows (``_csr_fast.row_subset``, for an X of at most
+The cost: a bound from the ends of each row (``_csr_fast.repeats_at_most``:
+rows that differ in their label, length or first or last entry cannot be
+the same row), which on text rules merging out at a lookup a row (0.6 ms
+on IMDB's 25,000 TF-IDF rows, where hashing every value took 12 ms); else
+one pass that hashes every row (``_csr_fast.row_groups``, about 1 ms on
+w8a) and, when at least ``MERGE_SHARE`` of the rows repeat another, a copy
+of the distinct rows (``_csr_fast.row_subset``, for an X of at most
 ``MERGE_MAX_BYTES``), kept in the data's ``derived`` values so that a path
 over C or a fold's fits make it once.
 """
@@ -32,7 +36,7 @@ import dataclasses
 
 import numpy as np
 
-from ._csr_fast import row_groups, row_subset
+from ._csr_fast import repeats_at_most, row_groups, row_subset
 
 __all__ = ["MERGE_MAX_BYTES", "MERGE_SHARE", "copy_fits", "merge_groups", "merged",
            "merged_problem"]
@@ -127,10 +131,13 @@ def _groups(data, caller):
         return None
     if not copy_fits(X):
         return None
+    least = int(np.ceil(MERGE_SHARE * n))       # repeats from which merging pays
+    if repeats_at_most(X, data.y_ind, stop_at=least) < least:
+        return None     # text: the rows' ends already differ
     first = row_groups(data.X, data.y_ind)
     keep = first == np.arange(n)
     rows = np.flatnonzero(keep)
-    if n - rows.size < MERGE_SHARE * n:
+    if n - rows.size < least:
         return None
     position = np.cumsum(keep) - 1          # each kept row's place among them
     inverse = position[first]

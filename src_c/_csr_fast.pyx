@@ -46,8 +46,8 @@ ctypedef fused out_index_t:     # the index type of a copy (row_subset, transpos
     int32_t
     int64_t
 
-__all__ = ["CSR", "CSRStatus", "checked_csr", "raise_for", "require_proved", "row_groups",
-           "row_subset", "scan", "transpose"]
+__all__ = ["CSR", "CSRStatus", "checked_csr", "raise_for", "repeats_at_most", "require_proved",
+           "row_groups", "row_subset", "scan", "transpose"]
 
 
 cpdef enum CSRStatus:
@@ -468,6 +468,15 @@ cdef inline uint64_t _mix(uint64_t h) noexcept nogil:
     return h
 
 
+cdef inline uint64_t _bits(double v) noexcept nogil:
+    """The bits of ``v + 0.0`` (-0.0 as 0.0, as they compare), copied: a cast
+    of the pointer would break C's aliasing rules."""
+    cdef uint64_t b
+    v += 0.0
+    memcpy(&b, &v, sizeof(b))
+    return b
+
+
 cdef inline uint64_t _row_hash(const floating* data, const index_t* indices,
                                Py_ssize_t start, Py_ssize_t end, Py_ssize_t label,
                                const uint64_t* column_keys) noexcept nogil:
@@ -477,10 +486,8 @@ cdef inline uint64_t _row_hash(const floating* data, const index_t* indices,
     then one finaliser per row."""
     cdef uint64_t h = <uint64_t>label * <uint64_t>0x9e3779b97f4a7c15ULL
     cdef Py_ssize_t k
-    cdef double v
     for k in range(start, end):
-        v = <double>data[k] + 0.0       # (-0.0 hashes as 0.0, as it compares)
-        h += column_keys[indices[k]] * ((<uint64_t*>&v)[0] | 1)
+        h += column_keys[indices[k]] * (_bits(data[k]) | 1)
     return _mix(h)
 
 
@@ -539,6 +546,51 @@ cdef void _groups(const floating* data, const index_t* indices, const index_t* i
             s = (s + 1) & <Py_ssize_t>mask
 
 
+cdef inline uint64_t _ends_hash(const floating* data, const index_t* indices,
+                                Py_ssize_t start, Py_ssize_t end,
+                                Py_ssize_t label) noexcept nogil:
+    """The hash of a row's label, length and first and last stored entries
+    (equal for identical rows: :func:`repeats_at_most`)."""
+    cdef uint64_t h = _mix(<uint64_t>label * <uint64_t>0x9e3779b97f4a7c15ULL
+                           + <uint64_t>(end - start))
+    if end > start:
+        h = _mix(h ^ <uint64_t>indices[start]) + _bits(data[start])
+        h = _mix(h ^ <uint64_t>indices[end - 1]) + _bits(data[end - 1])
+    return _mix(h)
+
+
+cdef Py_ssize_t _repeat_bound(const floating* data, const index_t* indices,
+                              const index_t* indptr, Py_ssize_t n,
+                              const Py_ssize_t* labels, uint64_t* bits,
+                              Py_ssize_t n_bits, Py_ssize_t stop_at) noexcept nogil:
+    """The rows whose :func:`_ends_hash` finds its bit among ``n_bits`` (a
+    power of two) already set by an earlier row: every row whose key
+    repeats, and a few whose key's bit another key set (at most one in
+    ``n_bits / n`` of the rows), or ``stop_at`` once the count reaches it.
+    A bitmap of 32 bits a row stays in the L2 cache where a table of the
+    keys would not."""
+    cdef Py_ssize_t i, j, count = 0
+    cdef uint64_t h, bit, mask = <uint64_t>(n_bits - 1)
+    cdef Py_ssize_t ahead = n - PROBE_AHEAD if indptr[n] > 0 else 0
+    for i in range(n):
+        if i < ahead:       # the ends of a row ahead: the rows are far apart
+            j = indptr[i + PROBE_AHEAD]
+            prefetch(&data[j])
+            prefetch(&indices[j])
+            j = indptr[i + PROBE_AHEAD + 1] - 1
+            prefetch(&data[j])
+            prefetch(&indices[j])
+        h = _ends_hash(data, indices, indptr[i], indptr[i + 1], labels[i]) & mask
+        bit = (<uint64_t>1) << (h & 63)
+        if bits[h >> 6] & bit:
+            count += 1
+            if count >= stop_at:
+                break
+        else:
+            bits[h >> 6] |= bit
+    return count
+
+
 def row_groups(X, labels):
     """The first row of each row's group of identical ``(row, label)`` pairs.
 
@@ -558,26 +610,93 @@ def row_groups(X, labels):
         hashed and looked up in a table of ``2 n`` to ``4 n`` slots.
     """
     require_proved(X, "row_groups")
-    cdef Py_ssize_t n = X.n_rows, size = 16
-    if not np.issubdtype(np.asarray(labels).dtype, np.integer):
-        raise TypeError(f"row_groups: labels must be integers (class indices), got "
-                        f"{np.asarray(labels).dtype}.")
-    lab = np.ascontiguousarray(labels, dtype=np.intp)
-    if lab.ndim != 1 or lab.shape[0] != n:
-        raise ValueError(f"row_groups: labels must have shape ({n},), got {lab.shape}.")
-    while size < 2 * n:
-        size *= 2
+    cdef Py_ssize_t n = X.n_rows
+    lab = _checked_labels(labels, n, "row_groups")
     first = np.empty(n, dtype=np.intp)
     if n == 0:
         return first
     row_hash = np.empty(n, dtype=np.uint64)
-    # The slots as (hash, row) pairs; a row of -1 marks an empty slot.
-    table = np.full(2 * size, -1, dtype=np.int64)
+    table = _empty_table(n)
     # splitmix64's sequence from a fixed seed: the same keys in every process.
     column_keys = np.empty(max(X.n_cols, 1), dtype=np.uint64)
     _fill_keys(column_keys)
     _groups_typed(X.data, X.indices, X.indptr, lab, first, row_hash, table, column_keys)
     return first
+
+
+def repeats_at_most(X, labels, Py_ssize_t stop_at=-1):
+    """An upper bound on the rows that :func:`row_groups` finds repeating an
+    earlier one, from a few entries of each row.
+
+    Two identical ``(row, label)`` pairs share their label, their length and
+    their first and last stored entries (index and value): the rows whose
+    key of these hashes to a bit an earlier row set include every repeated
+    row (and, by collisions, up to one row in 32 more).  The key reads no
+    more of a row than its ends, so the bound costs a lookup per row where
+    :func:`row_groups` reads every stored value and a random key per
+    column; on text, whose rows seldom share their length and ends, it
+    shows that merging cannot pay.
+
+    Parameters
+    ----------
+    X : CSR
+        A proved matrix.
+    labels : intp ndarray of shape (n_rows,)
+    stop_at : int, default=-1
+        Stop counting once the bound reaches it (-1: never): a caller that
+        asks only whether the bound is below it reads no further.
+
+    Returns
+    -------
+    bound : int
+        The number of rows whose key repeats an earlier row's, or
+        ``stop_at`` once reached.
+    """
+    require_proved(X, "repeats_at_most")
+    cdef Py_ssize_t n = X.n_rows
+    lab = _checked_labels(labels, n, "repeats_at_most")
+    if n == 0:
+        return 0
+    cdef Py_ssize_t n_bits = 64
+    while n_bits < 32 * n:
+        n_bits *= 2
+    return _bound_typed(X.data, X.indices, X.indptr, lab,
+                        np.zeros(n_bits // 64, dtype=np.uint64),
+                        n if stop_at < 0 else stop_at)
+
+
+def _checked_labels(labels, Py_ssize_t n, str who):
+    """``labels`` as a contiguous intp vector of ``n`` class indices."""
+    if not np.issubdtype(np.asarray(labels).dtype, np.integer):
+        raise TypeError(f"{who}: labels must be integers (class indices), got "
+                        f"{np.asarray(labels).dtype}.")
+    lab = np.ascontiguousarray(labels, dtype=np.intp)
+    if lab.ndim != 1 or lab.shape[0] != n:
+        raise ValueError(f"{who}: labels must have shape ({n},), got {lab.shape}.")
+    return lab
+
+
+def _empty_table(Py_ssize_t n):
+    """The slots of an open-addressing table for ``n`` rows, as (hash, row)
+    int64 pairs: a power of two of at least ``2 n`` slots, all empty (row
+    -1)."""
+    cdef Py_ssize_t size = 16
+    while size < 2 * n:
+        size *= 2
+    return np.full(2 * size, -1, dtype=np.int64)
+
+
+def _bound_typed(const floating[::1] data, const index_t[::1] indices,
+                 const index_t[::1] indptr, const Py_ssize_t[::1] labels,
+                 uint64_t[::1] bits, Py_ssize_t stop_at):
+    """:func:`repeats_at_most` on one specialisation (Cython picks it)."""
+    cdef const floating* d = &data[0] if data.shape[0] > 0 else NULL
+    cdef const index_t* ind = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef Py_ssize_t bound
+    with nogil:
+        bound = _repeat_bound(d, ind, &indptr[0], labels.shape[0], &labels[0],
+                              &bits[0], bits.shape[0] * 64, stop_at)
+    return bound
 
 
 def _groups_typed(const floating[::1] data, const index_t[::1] indices,

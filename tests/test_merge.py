@@ -4,7 +4,7 @@ import pytest
 import scipy.sparse as sp
 
 from fastlinear import LogisticRegression, _merge
-from fastlinear._csr_fast import row_groups
+from fastlinear._csr_fast import repeats_at_most, row_groups
 from fastlinear._problem import LinearProblem
 from fastlinear._solvers import newton_tol
 from fastlinear._validation import ClassificationData, proved_csr
@@ -57,6 +57,47 @@ def test_row_groups_compares_values_not_their_storage():
     assert row_groups(proved_csr(sp.csr_matrix((0, 3))), np.zeros(0, dtype=np.intp)).shape == (0,)
     with pytest.raises(ValueError, match="labels must have shape"):
         row_groups(proved_csr(X), labels[:3])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dtype, index", [(np.float64, np.int32), (np.float32, np.int64)])
+def test_repeats_at_most_bounds_the_repeated_rows(seed, dtype, index):
+    """The bound counts every row that repeats an earlier one (and, by the
+    bitmap's collisions, a few more); ``stop_at`` ends the count there."""
+    X, labels = _with_repeats(seed=seed, dtype=dtype, index=index)
+    n = X.shape[0]
+    repeats = np.count_nonzero(_groups_by_python(X, labels) != np.arange(n))
+    P = proved_csr(X)
+    bound = repeats_at_most(P, labels)
+    # Rows of 30 columns at density 0.15 share their ends at times: the
+    # bound is a bound, not the count.
+    assert repeats <= bound < repeats + n // 20
+    assert repeats_at_most(P, labels, stop_at=repeats // 2) == repeats // 2
+    assert repeats_at_most(P, labels, stop_at=n) == bound
+
+
+def test_repeats_at_most_separates_rows_that_differ_at_their_ends():
+    """Text-like rows (distinct lengths or end values) give a bound near 0,
+    so that merging is ruled out without hashing every value."""
+    rng = np.random.default_rng(0)
+    X = sp.random(2000, 5000, density=0.01, format="csr", random_state=rng)
+    labels = rng.integers(0, 2, 2000).astype(np.intp)
+    assert repeats_at_most(proved_csr(X), labels) < 2000 // 20
+    empty = proved_csr(sp.csr_matrix((5, 3)))
+    assert repeats_at_most(empty, np.zeros(5, dtype=np.intp)) == 4
+    assert repeats_at_most(proved_csr(sp.csr_matrix((0, 3))), np.zeros(0, dtype=np.intp)) == 0
+    with pytest.raises(ValueError, match="labels must have shape"):
+        repeats_at_most(empty, np.zeros(4, dtype=np.intp))
+
+
+def test_merged_skips_the_full_hash_when_the_bound_rules_merging_out(monkeypatch):
+    rng = np.random.default_rng(2)
+    data = _data(rng.normal(size=(300, 5)), np.zeros(300, dtype=int), np.ones(300))
+
+    def fail(*args):
+        raise AssertionError("row_groups ran")
+    monkeypatch.setattr(_merge, "row_groups", fail)
+    assert _merge.merged(data) is data
 
 
 def _data(X, y_ind, sample_weight, derived=None):
