@@ -323,3 +323,32 @@ def test_a_fit_stopped_by_max_iter_before_the_estimated_gap_says_so(rare_feature
                                                 r"estimate of the distance to the optimum"):
         model = LogisticRegression(C=1000.0, max_iter=5).fit(X, y)
     assert model.solver_ == "newton-cg" and model.n_iter_[0] == 5
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_the_line_search_scores_summed_by_cg_stay_the_products(rare_features, n_threads):
+    """With every row in I (the logistic loss), the line search takes ``X~ s``
+    as the sum of the CG products' ``X~ d`` (rule 7) instead of a product.
+    After every step of a long fit the scores are still ``X~ w`` to
+    rounding, and the solution is the one of direct products (a zero-cost
+    row turns the sums off)."""
+    X, y = rare_features(seed=1)
+    y = np.where(y == 1, 1.0, -1.0)
+    C = 1000.0
+
+    def fit(X, y, cost):
+        w, z = np.zeros(X.shape[1] + 1), np.empty(X.shape[0])
+        n_iter, status, _ = kernel(
+            proved_csr(X), y, cost, w, loss=loss_kinds()["logistic"], bias=1.0,
+            epsilon=0.0, tol=1e-10 * cost.sum(), max_iter=100, reg_bias=False,
+            max_abs_rule=True, decrement=True, eps_cg=0.1, n_threads=n_threads, scores=z)
+        assert status == Status.CONVERGED and n_iter >= 5
+        return w, z
+
+    w, z = fit(X, y, np.full(X.shape[0], C))
+    direct = X @ w[:-1] + w[-1]
+    np.testing.assert_allclose(z, direct, rtol=0, atol=1e-10 * np.abs(direct).max())
+    # The same problem with one more row of cost 0: products in the line search.
+    X0 = sp.vstack([X, X[:1]]).tocsr()
+    w0, _ = fit(X0, np.append(y, 1.0), np.append(np.full(X.shape[0], C), 0.0))
+    np.testing.assert_allclose(w, w0, rtol=0, atol=1e-7 * np.abs(w0).max())
