@@ -202,6 +202,17 @@ FORCING = 0.1
 #: than Newton alone, and a9a's (Newton alone: 5 steps) 0-8 % more; 15 cost
 #: a9a 15-30 % more for no further gain, 8 lost a third of the gain.
 QUASI_NEWTON_ITER = 10
+#: Stored values of X from which the L-BFGS start's loss passes (step 0b)
+#: use the fit's ``n_threads``.  Each pass comes after scipy's L-BFGS-B
+#: step, long enough for the OpenMP workers to go to sleep, and waking them
+#: cost milliseconds a pass on a 2-core virtual AMD EPYC (Zen 4): with two
+#: threads, a loss pass over 1.2 M nonzeros took 2.3 ms back to back and
+#: 6-14 ms inside the fit (3.7 ms on one thread).  Fits with
+#: ``n_jobs=2`` against one thread, medians of 3-7 alternated fits: a9a
+#: (0.45 M nonzeros) 1.16-1.35x slower, w8a (0.6 M) 1.19-1.34x, a
+#: 100,000 x 300 set of 1.2 M 1.10-2.18x slower, 4.8 M 0.94-0.96x, 12 M
+#: 0.84-0.86x.
+THREAD_MIN_NNZ = 4_000_000
 
 # BLAS runs the factorisations with ``n_threads`` threads on a dense X and
 # one thread on a sparse one (``_Rows.blas_n``; ``blas_threads``, inside the
@@ -817,8 +828,9 @@ def _quasi_newton_start(model, w, *, tol, max_iter, verbose):
 
     g = np.empty_like(w)
     z = np.empty(model.X.n_rows)
+    n_threads = model.n_threads if model.X.nnz >= THREAD_MIN_NNZ else 1
     kw = dict(bias=model.bias, lam=model.lam, reg_bias=model.reg_bias,
-              n_threads=model.n_threads, stop=model.stop, scores=z)
+              n_threads=n_threads, stop=model.stop, scores=z)
     last = {}
 
     def fun(v):
@@ -948,7 +960,8 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
     stop : uint8 ndarray of shape (1,), default=None
         The fit's shared stop flag.
     n_threads : int, default=1
-        Row chunks of the Hessian pass (and of the L-BFGS passes).
+        Row chunks of the Hessian pass (``_hessian_fast``'s rule) and of the
+        L-BFGS passes (from ``THREAD_MIN_NNZ`` stored values).
     quasi_newton : bool, default=False
         From the default start, L-BFGS iterations first (step 0b of the
         module docstring); they count in ``n_iter`` and ``max_iter``.

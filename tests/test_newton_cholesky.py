@@ -478,6 +478,23 @@ def test_binary_matches_sklearn(name, C, one_blas_thread):
             np.testing.assert_allclose(sol.w, w_sk, atol=1e-6 * scale)
 
 
+def test_binary_fit_threads_only_from_thread_min_nnz(monkeypatch, one_blas_thread):
+    """Below ``THREAD_MIN_NNZ`` stored values the L-BFGS start's passes keep
+    one thread whatever ``n_threads`` (the bits of ``n_threads=1``: the
+    Hessian passes of so small a problem keep one too); above it they take
+    the threads, and the fit is the same to rounding."""
+    X, y, _ = random_sparse(n=400, d=30, n_classes=2, seed=4)
+    problem = binary_problem(X, y, 10.0)
+    kw = dict(tol=1e-8, max_iter=100, quasi_newton=True)
+    one = _newton_cholesky.binary(problem, n_threads=1, **kw)
+    two = _newton_cholesky.binary(problem, n_threads=2, **kw)
+    np.testing.assert_array_equal(two.w, one.w)
+    monkeypatch.setattr(_newton_cholesky, "THREAD_MIN_NNZ", 0)
+    threaded = _newton_cholesky.binary(problem, n_threads=2, **kw)
+    assert threaded.status == Status.CONVERGED
+    np.testing.assert_allclose(threaded.w, one.w, rtol=1e-6, atol=1e-8)
+
+
 @pytest.mark.parametrize("name", ["iris", "random_sparse"])
 @pytest.mark.parametrize("C", [0.1, 1.0, 100.0])
 def test_multinomial_matches_sklearn(name, C, one_blas_thread):
