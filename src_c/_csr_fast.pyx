@@ -643,8 +643,8 @@ def repeats_at_most(X, labels, Py_ssize_t stop_at=-1):
         A proved matrix.
     labels : intp ndarray of shape (n_rows,)
     stop_at : int, default=-1
-        Stop counting once the bound reaches it (-1: never): a caller that
-        asks only whether the bound is below it reads no further.
+        Stop counting once the bound reaches it (negative: never): a caller
+        that asks only whether the bound is below it reads no further.
 
     Returns
     -------
@@ -655,7 +655,7 @@ def repeats_at_most(X, labels, Py_ssize_t stop_at=-1):
     require_proved(X, "repeats_at_most")
     cdef Py_ssize_t n = X.n_rows
     lab = _checked_labels(labels, n, "repeats_at_most")
-    if n == 0:
+    if n == 0 or stop_at == 0:
         return 0
     cdef Py_ssize_t n_bits = 64
     while n_bits < 32 * n:

@@ -74,6 +74,7 @@ def test_repeats_at_most_bounds_the_repeated_rows(seed, dtype, index):
     assert repeats <= bound < repeats + n // 20
     assert repeats_at_most(P, labels, stop_at=repeats // 2) == repeats // 2
     assert repeats_at_most(P, labels, stop_at=n) == bound
+    assert repeats_at_most(P, labels, stop_at=0) == 0
 
 
 def test_repeats_at_most_separates_rows_that_differ_at_their_ends():
