@@ -62,23 +62,25 @@ def copy_fits(X):
     return X.nnz * (X.data.dtype.itemsize + X.indices.dtype.itemsize) <= MERGE_MAX_BYTES
 
 
-def merged(data, caller="fit"):
+def merged(data, caller="fit", *, by_length=False):
     """``data`` (``ClassificationData``) with its identical (row, label) pairs
     merged, or ``data`` itself when fewer than ``MERGE_SHARE`` of its rows
     repeat another.
 
     The merged data keeps the first row of every group, in the order of the
-    rows; its ``sample_weight`` is the group's sum, its ``counts`` the
-    group's samples of positive weight, and its ``row_of`` the row of each
-    sample of ``data``.  Kept in ``data.derived`` with the sample weights
-    it summed: a path over C, or a fold's fits, merge once.
+    rows (``by_length``: of their lengths, :func:`merge_groups`); its
+    ``sample_weight`` is the group's sum, its ``counts`` the group's
+    samples of positive weight, and its ``row_of`` the row of each sample
+    of ``data``.  Kept in ``data.derived`` with the sample weights it
+    summed: a path over C, or a fold's fits, merge once.
     """
     cache = data.derived
-    if cache is not None and "merged_data" in cache:
-        weights, result = cache["merged_data"]
+    key = f"merged_data/{by_length}"
+    if cache is not None and key in cache:
+        weights, result = cache[key]
         if weights is data.sample_weight:   # the same data, not other weights of it
             return result
-    groups = merge_groups(data, caller)
+    groups = merge_groups(data, caller, by_length=by_length)
     if groups is None:
         return data
     rows, inverse, X = groups
@@ -88,25 +90,37 @@ def merged(data, caller="fit"):
     # derive from all rows (a transposed X of either shape).
     derived = None
     if cache is not None:
-        derived = cache.setdefault("merged_derived", {})
+        derived = cache.setdefault(f"merged_derived/{by_length}", {})
     result = data._replace(X=X, y_ind=data.y_ind[rows], sample_weight=sample_weight,
                            counts=counts, derived=derived, row_of=inverse)
     if cache is not None:
-        cache["merged_data"] = (data.sample_weight, result)   # a path over C merges once
+        cache[key] = (data.sample_weight, result)   # a path over C merges once
     return result
 
 
-def merge_groups(data, caller="fit"):
+def merge_groups(data, caller="fit", *, by_length=False):
     """``(rows, inverse, X[rows])`` of ``data``: the first row of each group
     of identical (row, label) pairs, the group of every row and the proof
     of the distinct rows; None when merging does not pay
-    (``MERGE_SHARE``).  Kept in ``data.derived``: found once per data."""
+    (``MERGE_SHARE``).  Kept in ``data.derived``: found once per data.
+
+    ``by_length`` puts the distinct rows in order of their number of
+    stored values (stably: the first rows of the groups, in the order of
+    the rows, within one length), for the solvers that read X by rows.
+    Their passes then meet rows of one length in runs: the branch predictor
+    learns each row's loops and the fused logistic pass takes its ``exp``
+    and ``log1p`` a block at a time (``_newton_fast``, rule 4).  w8a, whose
+    rows vary in length: ``LogisticRegression`` 1.20-1.29x faster at
+    C = 0.01, 1 and 100, ``LinearSVC(dual=False)`` 1.03-1.04x.  The solvers
+    that read columns keep the rows' order: w8a's L1 fits (newGLMNET) were
+    1.1x slower on the sorted rows."""
     cache = data.derived
-    if cache is not None and "merged" in cache:
-        return cache["merged"]
-    groups = _groups(data, caller)
+    key = f"merged/{by_length}"
+    if cache is not None and key in cache:
+        return cache[key]
+    groups = _groups(data, caller, by_length)
     if cache is not None:
-        cache["merged"] = groups
+        cache[key] = groups
     return groups
 
 
@@ -121,10 +135,11 @@ def merged_problem(problem, groups):
     return dataclasses.replace(problem, X=X, y=problem.y[rows], cost=cost, counts=counts)
 
 
-def _groups(data, caller):
-    """``(rows, inverse, X[rows])``: the first row of each group, the group of
-    every row, and the proof of the distinct rows; None when they do not
-    pay (``MERGE_SHARE``)."""
+def _groups(data, caller, by_length):
+    """``(rows, inverse, X[rows])``: the first row of each group (in order of
+    their lengths with ``by_length``), the group of every row, and the
+    proof of the distinct rows; None when they do not pay
+    (``MERGE_SHARE``)."""
     X = data.X
     n = X.n_rows
     if n == 0 or data.counts is not None:
@@ -140,5 +155,11 @@ def _groups(data, caller):
     if n - rows.size < least:
         return None
     position = np.cumsum(keep) - 1          # each kept row's place among them
+    if by_length:
+        order = np.argsort(np.diff(X.indptr)[rows], kind="stable")
+        rows = rows[order]
+        place = np.empty_like(order)
+        place[order] = np.arange(order.size)
+        position = place[position]
     inverse = position[first]
     return rows, inverse, row_subset(data.X, rows, caller=caller)

@@ -554,8 +554,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         stop = new_stop_flag() if stop is None else stop
         check_weight_memory(X.n_cols, 8 * n_classes + 8, "LogisticRegression.fit")
         if solver not in ("svrg", "sgd") and not (solver == "liblinear" and self.dual):
-            # The primal solvers on the distinct samples (fastlinear._merge).
-            data = merged(data, caller="LogisticRegression.fit")
+            # The primal solvers on the distinct samples (fastlinear._merge),
+            # in order of their lengths for the L2 solvers, which read rows.
+            data = merged(data, caller="LogisticRegression.fit",
+                          by_length=self._l1_ratio() == 0)
             X, sample_weight = data.X, data.sample_weight
         counts = np.bincount(data.y_ind, weights=sample_weight, minlength=n_classes)
         class_weight = check_class_weight(self.class_weight, classes, counts)

@@ -331,8 +331,9 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         bias = self._bias()
         full = data
         if solver in ("l1_cd", "newton"):
-            # The primal solvers on the distinct samples (fastlinear._merge).
-            data = merged(data, caller="LinearSVC.fit")
+            # The primal solvers on the distinct samples (fastlinear._merge),
+            # in order of their lengths for Newton, which reads rows.
+            data = merged(data, caller="LinearSVC.fit", by_length=solver == "newton")
         ovr = OneVsRest(data.X, data.y_ind, data.classes, self.C, self.class_weight,
                         data.sample_weight, self.loss, bias, penalty=self.penalty,
                         counts=data.counts)
@@ -361,7 +362,8 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
                 # every problem of one-vs-rest shares the rows' groups.
                 with groups_lock:
                     if not found:
-                        found.append(merge_groups(full, caller="LinearSVC.fit"))
+                        found.append(merge_groups(full, caller="LinearSVC.fit",
+                                                  by_length=True))
                     return found[0]
 
         def solve_problem(k):

@@ -91,6 +91,26 @@ def test_repeats_at_most_separates_rows_that_differ_at_their_ends():
         repeats_at_most(empty, np.zeros(4, dtype=np.intp))
 
 
+def test_merge_groups_by_length_orders_the_distinct_rows_by_their_lengths():
+    """``by_length``: the same groups, the distinct rows in order of their
+    lengths (stably), every sample mapped to a row equal to its own; the
+    two orders are kept apart in ``derived``."""
+    X, labels = _with_repeats(seed=3)
+    data = ClassificationData(proved_csr(X), labels, np.unique(labels), np.ones(X.shape[0]),
+                              derived={})
+    rows, inverse, P = _merge.merge_groups(data, by_length=True)
+    plain_rows, plain_inverse, _ = _merge.merge_groups(data)
+    lengths = np.diff(X.indptr)[rows]
+    assert np.all(np.diff(lengths) >= 0) and np.any(np.diff(np.diff(X.indptr)[plain_rows]) < 0)
+    np.testing.assert_array_equal(
+        rows, plain_rows[np.argsort(np.diff(X.indptr)[plain_rows], kind="stable")])
+    dense, merged_dense = X.toarray(), P.to_scipy().toarray()
+    np.testing.assert_array_equal(merged_dense[inverse], dense)
+    np.testing.assert_array_equal(labels[rows][inverse], labels)
+    assert _merge.merge_groups(data, by_length=True)[0] is rows
+    assert _merge.merged(data, by_length=True) is not _merge.merged(data)
+
+
 def test_merged_skips_the_full_hash_when_the_bound_rules_merging_out(monkeypatch):
     rng = np.random.default_rng(2)
     data = _data(rng.normal(size=(300, 5)), np.zeros(300, dtype=int), np.ones(300))
