@@ -63,16 +63,11 @@ Design rules of this module:
    and every ``POLL_EVERY`` coordinates, so Ctrl-C and the fit's shared stop
    flag end a solve within milliseconds.
 7. Memory is the bottleneck, not arithmetic: in random order every sample is
-   a cache miss.  A sample's scalars (``alpha_i``, ``y_i``, ``C_i`` and its
-   row's bounds) live in one 64-byte record aligned to a cache line, filled
-   after the checks and ``alpha`` copied back after the passes, so a visit
-   misses once where the caller's four arrays missed four times (the same
-   iterates; the hinge loss on a9a and w8a at C = 1 1.11-1.17x faster, at
-   C <= 0.1, where shrinking keeps few samples in play, 0.99-1.07x:
-   ``bench/results/EXPERIMENTS.md``).  ``Qbar_ii`` is recomputed in the same
-   pass as ``w.x_i`` (free: that loop waits on loads of ``w``), and the
-   record, then the row, of the samples a few steps ahead in the order are
-   prefetched.
+   a cache miss.  Per-sample scalars are read straight from the caller's
+   arrays (the extra memory stays a few bytes per row), ``Qbar_ii`` is
+   recomputed in the same pass as ``w.x_i`` (free: that loop waits on loads
+   of ``w``), and the scalars, then the row, of the samples a few steps ahead
+   in the order are prefetched.
 8. ``sigma > 1`` solves the CoCoA+ subproblem of one block of a distributed
    problem (classification only): ``Qbar_ii`` uses ``sigma ||x_i||^2`` and
    each step moves ``w`` by ``sigma`` times the usual amount, so on exit
@@ -132,23 +127,12 @@ cdef enum Bad:             # what _prepare refuses (rule 2)
     BAD_W = 3
 
 
-cdef struct Sample:
-    # What a pass reads and writes of one sample, in one cache line (rule 7).
-    double alpha           # the dual variable
-    double y               # +-1, or the target
-    double cost            # C_i > 0
-    Py_ssize_t start       # the row's stored values: start:end
-    Py_ssize_t end
-    double _pad[3]         # (64 bytes: a record never straddles two lines)
-
-
 cdef struct Problem:
     # What one pass reads and writes, besides X.
     Py_ssize_t n_features
     const double* y        # +-1 (classification) or targets (regression)
     const double* cost     # C_i >= 0
     double* alpha          # dual variables (signed b_i for regression)
-    Sample* samples        # the passes' copy of the samples' scalars (rule 7)
     double* w              # n_features + 1 weights, the bias weight last
     int loss
     double bias
@@ -244,16 +228,11 @@ def dual_cd(X, const double[::1] y, const double[::1] cost, double[::1] w,
         w[:] = 0.0
         return 0, int(CONVERGED), 0.0
 
-    # The samples' records, aligned to a cache line (rule 7).
-    records = np.empty((n_samples + 1) * sizeof(Sample), dtype=np.uint8)
-    cdef unsigned char[::1] records_v = records
-    cdef size_t offset = (-<size_t>&records_v[0]) % sizeof(Sample)
     cdef Problem p
     p.n_features = X.n_cols
     p.y = &y[0]
     p.cost = &cost[0]
     p.alpha = &alpha[0]
-    p.samples = <Sample*>&records_v[offset]
     p.w = &w[0]
     p.loss = loss
     p.bias = bias
@@ -284,7 +263,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
     cdef Py_ssize_t[::1] order_v = order
     cdef const floating* X_data = &data[0] if data.shape[0] > 0 else NULL
     cdef const index_t* X_ind = &indices[0] if indices.shape[0] > 0 else NULL
-    cdef Py_ssize_t bad_row = -1, n_total = 0, k, i
+    cdef Py_ssize_t bad_row = -1, n_total = 0
     cdef int bad, n_iter = 0, status = MAX_ITER
     cdef double violation = INFINITY
     cdef bint regression = p.loss > SQUARED_HINGE
@@ -316,9 +295,6 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
             n_iter = _solve(X_data, X_ind, &indptr[0], p, &order_v[0], n_total,
                             tol, max_iter, seed, verbose, &violation, &status,
                             <char>0, <Valued*>NULL)
-        for k in range(n_total):        # the records back to the caller's alpha
-            i = order_v[k]
-            p.alpha[i] = p.samples[i].alpha
     if verbose > 0:
         print("\noptimization finished, #iter = %d" % n_iter)
         if status == MAX_ITER:
@@ -349,10 +325,6 @@ cdef int _prepare(const floating* data, const index_t* indices,
             dual_box(p.loss, c, &upper, &diag)
             order[n_active] = i
             n_active += 1
-            p.samples[i].y = yi
-            p.samples[i].cost = c
-            p.samples[i].start = indptr[i]
-            p.samples[i].end = indptr[i + 1]
         else:
             upper = 0.0
         lower = -upper if regression else 0.0
@@ -360,7 +332,6 @@ cdef int _prepare(const floating* data, const index_t* indices,
         if not (a >= lower and a <= upper):
             bad_row[0] = i
             return BAD_START
-        p.samples[i].alpha = a
     n_total[0] = n_active
     if not w_from_alpha:
         for k in range(p.n_features + 1):
@@ -395,11 +366,12 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
     The problem's fields are read into locals once: writes to ``w`` and
     ``alpha`` could otherwise alias them and force reloads.
     """
-    cdef Py_ssize_t s = 0, i, start, end
+    cdef Py_ssize_t s = 0, i, j, start, end
     cdef double G, PG, H, Gp, Gn, a_old, a_new, yi, upper, diag, sq, z, d
     cdef double pmax = -INFINITY, pmin = INFINITY, gnorm1 = 0.0
-    cdef Sample* samples = p.samples
-    cdef Sample* smp
+    cdef const double* y = p.y
+    cdef const double* cost = p.cost
+    cdef double* alpha = p.alpha
     cdef double* w = p.w
     cdef Py_ssize_t nf = p.n_features
     cdef double bias = p.bias, sigma = p.sigma, eps = p.epsilon
@@ -412,25 +384,28 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
     while s < n_active:
         if (s & (POLL_EVERY - 1)) == POLL_EVERY - 1 and poll(p.stop):
             break
-        # Rule 7: the record 8 coordinates ahead, the row 4 ahead.  (Written
+        # Rule 7: the scalars 8 coordinates ahead, the row 4 ahead.  (Written
         # out here: as an inline function taking the pointers it was measured
         # 25 % slower on a9a.)
         if s + SAMPLE_PREFETCH < n_active:
-            prefetch(&samples[order[s + SAMPLE_PREFETCH]])
+            j = order[s + SAMPLE_PREFETCH]
+            prefetch(&indptr[j])
+            prefetch(&alpha[j])
+            prefetch(&y[j])
+            prefetch(&cost[j])
         if s + ROW_PREFETCH < n_active and values_t is Valued:
-            smp = &samples[order[s + ROW_PREFETCH]]
-            prefetch_row(data, indices, smp.start, smp.end)
+            j = order[s + ROW_PREFETCH]
+            prefetch_row(data, indices, indptr[j], indptr[j + 1])
         i = order[s]
-        smp = &samples[i]
-        start = smp.start
-        end = smp.end
-        a_old = smp.alpha
+        start = indptr[i]
+        end = indptr[i + 1]
+        a_old = alpha[i]
         if l1:
-            upper = smp.cost
+            upper = cost[i]
             diag = 0.0
         else:
             upper = INFINITY
-            diag = 0.5 / smp.cost
+            diag = 0.5 / cost[i]
         if values_t is Ones:
             z = ones_dot_count(indices, start, end, w, &sq)
         else:
@@ -438,7 +413,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
         d = 0.0
         if kind_t is char:
             # G_i = y_i w.x_i - 1 + D_ii a_i; PG its projection on the box.
-            yi = smp.y
+            yi = y[i]
             G = yi * (z + w[nf] * bias) - 1.0 + a_old * diag
             PG = 0.0
             if a_old == 0.0:
@@ -479,7 +454,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
         else:
             # G_i = w.x_i - y_i + lam_i b_i; the violation of the optimality
             # of b_i given the |b_i| term (Ho & Lin's Algorithm 4).
-            G = z + w[nf] * bias - smp.y + diag * a_old
+            G = z + w[nf] * bias - y[i] + diag * a_old
             H = sq + bias_sq + diag
             Gp = G + eps
             Gn = G - eps
@@ -534,7 +509,7 @@ cdef Py_ssize_t _epoch(const floating* data, const index_t* indices,
                     a_new = -upper
                 d = a_new - a_old
         if d != 0.0:
-            smp.alpha = a_new
+            alpha[i] = a_new
             axpy_of(values, d, data, indices, start, end, w)
             w[nf] += d * bias
         s += 1
