@@ -75,8 +75,9 @@ Design rules of this module:
    row's bounds) live in one 64-byte record aligned to a cache line, copied
    in after the checks and ``a_i`` and ``C_i - a_i`` copied back after the
    passes: the random visit then misses once a sample instead of in seven
-   arrays.  Against the seven arrays, the same iterates, 1.06-1.10x faster
-   on a9a and w8a (``bench/results/EXPERIMENTS.md``).
+   arrays.  Against the seven arrays, the same iterates, 1.05-1.07x faster
+   on a9a and w8a at C = 1 (fits in separate processes;
+   ``bench/results/EXPERIMENTS.md``).
 9. ``log(z / (C - z))``, the one costly term of ``g'``, is kept per sample
    for the side and the ``z`` of its last update: a subproblem that starts
    at that ``z`` on that side (most of them, late in a solve) takes no
