@@ -146,7 +146,6 @@ such direction: the reduced Hessian (classes ``1..K-1``) is used as is.
 """
 import numpy as np
 import scipy.linalg
-import scipy.sparse as sp
 from scipy.linalg.blas import dtrsv
 
 from . import _hessian_fast, _multinomial_fast, _newton_fast
@@ -281,9 +280,7 @@ class _Rows:
                                                      stop=self.stop))
         else:
             if self.squared is None:
-                self.squared = sp.csr_matrix(
-                    (np.square(self.X.data, dtype=np.float64), self.X.indices, self.X.indptr),
-                    shape=(self.X.n_rows, self.X.n_cols))
+                self.squared = self.X.to_scipy(squared=True)
             G[:-1] += self.squared.T @ U
             G[-1] += self.bias ** 2 * U.sum(axis=0)
 

@@ -211,8 +211,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
                              "start from zero or scale the features.")
         if measure <= threshold:
             if XT_sq is None:
-                XT_sq = sp.csr_matrix((np.square(XT.data, dtype=np.float64), XT.indices,
-                                       XT.indptr), shape=(d, n))
+                XT_sq = XT.to_scipy(squared=True)
             if _decrement(XT_sq, cost, P, G, W, l1, lam, bias) <= threshold:
                 status = Status.CONVERGED
                 break

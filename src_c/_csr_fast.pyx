@@ -357,11 +357,14 @@ cdef class CSR:
     def dtype(self):
         return self.data.dtype if self.proved else None
 
-    def to_scipy(self):
-        """A ``scipy.sparse.csr_matrix`` sharing these (read-only) arrays."""
+    def to_scipy(self, squared=False):
+        """A ``scipy.sparse.csr_matrix`` sharing these (read-only) arrays;
+        with ``squared``, of the values squared in float64 (a new array: the
+        Hessian's diagonal is a product with it), sharing the structure."""
         import scipy.sparse as sp
 
-        return sp.csr_matrix((self.data, self.indices, self.indptr),
+        data = np.square(self.data, dtype=np.float64) if squared else self.data
+        return sp.csr_matrix((data, self.indices, self.indptr),
                              shape=(self.n_rows, self.n_cols), copy=False)
 
     def __reduce__(self):

@@ -376,3 +376,13 @@ def test_row_subset_of_ones_shares_the_values_while_they_suffice():
     R = row_subset(P, [2, 2, 2])   # 9 nonzeros from X's 6
     assert not np.shares_memory(R.data, P.data) and R.ones
     np.testing.assert_array_equal(R.data, np.ones(9))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_to_scipy_squared_shares_the_structure_and_squares_in_float64(dtype):
+    X = sp.random(30, 12, density=0.3, format="csr", random_state=5, dtype=dtype)
+    P = proved_csr(X)
+    S = P.to_scipy(squared=True)
+    assert S.dtype == np.float64 and np.shares_memory(S.indices, P.to_scipy().indices)
+    np.testing.assert_array_equal(S.toarray(), np.square(X.toarray().astype(np.float64)))
+    assert P.to_scipy().dtype == dtype
