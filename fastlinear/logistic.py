@@ -553,11 +553,11 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         solver = self._resolved_solver(data)
         stop = new_stop_flag() if stop is None else stop
         check_weight_memory(X.n_cols, 8 * n_classes + 8, "LogisticRegression.fit")
+        l1_ratio = self._l1_ratio()
         if solver not in ("svrg", "sgd") and not (solver == "liblinear" and self.dual):
             # The primal solvers on the distinct samples (fastlinear._merge),
             # in order of their lengths for the L2 solvers, which read rows.
-            data = merged(data, caller="LogisticRegression.fit",
-                          by_length=self._l1_ratio() == 0)
+            data = merged(data, caller="LogisticRegression.fit", by_length=l1_ratio == 0)
             X, sample_weight = data.X, data.sample_weight
         counts = np.bincount(data.y_ind, weights=sample_weight, minlength=n_classes)
         class_weight = check_class_weight(self.class_weight, classes, counts)
@@ -565,7 +565,6 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         cost = C * sample_weight * class_weight[data.y_ind]
         self.__dict__.pop("loss_curve_", None)
         self.__dict__.pop("eta_", None)
-        l1_ratio = self._l1_ratio()
         if solver in ("svrg", "sgd"):
             sol = self._fit_minibatch(data, cost / C, solver, stop)
         elif l1_ratio > 0 and n_classes == 2:
