@@ -786,6 +786,12 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         return 1 if self.n_jobs is None else n_threads_for(self.n_jobs, 1 << 30)
 
     def _set_fitted(self, sol, data):
+        if sol.status == Status.DIVERGED and sol.n_iter == 0 and sol.solver not in ("svrg", "sgd"):
+            raise ValueError(
+                f"LogisticRegression: the {sol.solver} solver could not take a step: a "
+                "derivative of the objective at the start point overflows float64 (C times "
+                "the feature values is too large). Scale the features (StandardScaler / "
+                "MaxAbsScaler) or lower C.")
         W = sol.w if sol.w.ndim == 2 else sol.w[:, None]
         set_fitted_weights(self, [sol], W, data.X, rows_are_problems=False)
         self.classes_ = data.classes
@@ -794,12 +800,22 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         self.__dict__.pop("_rng_partial", None)
         lead = _CONVERGENCE_WORDS.get(self.solver, "LogisticRegression failed to converge.")
         lead = lead.format(n_iter=sol.n_iter)
-        if sol.status == Status.DIVERGED:
+        if sol.status == Status.DIVERGED and sol.solver in ("svrg", "sgd"):
             warnings.warn(
                 f"LogisticRegression diverged with eta0={self._eta0_used:.3g} "
                 f"(learning_rate={self.learning_rate!r}); the weights are the best "
                 "ones seen. Lower eta0, use learning_rate='adaptive', or scale the "
                 "features (StandardScaler / MaxAbsScaler).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif sol.status == Status.DIVERGED:
+            # (the exact solvers end so when a derivative overflows float64)
+            warnings.warn(
+                f"{lead} The {sol.solver} solver stopped after {sol.n_iter} steps: a "
+                "derivative of the objective overflowed float64 (C times the feature "
+                "values is too large); the weights are where it stopped. Scale the "
+                "features (StandardScaler / MaxAbsScaler) or lower C.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

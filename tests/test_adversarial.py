@@ -874,6 +874,23 @@ def test_l1_logistic_at_1e100_is_not_a_silent_zero_model(solver):
     assert "Scale the features" in text or "scale the features" in text
 
 
+@pytest.mark.parametrize("params", [dict(l1_ratio=1.0), dict(l1_ratio=0.5),
+                                    dict(l1_ratio=1.0, solver="liblinear")],
+                         ids=["l1", "elastic_net", "liblinear_l1"])
+def test_l1_logistic_whose_derivatives_overflow_says_so(params):
+    """C = 1e12 on features of 1e150: the curvature C x^2 overflows at the
+    start, and newGLMNET ends with DIVERGED.  The warning for that status
+    read the mini-batch solvers' step size, which the others never set: an
+    AttributeError.  Now a fit that cannot take a step is a ValueError that
+    names the cause; smaller values still fit."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 5)
+    y = (X @ rng.randn(5) > 0).astype(int)
+    with pytest.raises(ValueError, match=r"overflows float64 \(C times the feature values"):
+        LogisticRegression(C=1e12, **params).fit(X * 1e150, y)
+    assert np.count_nonzero(LogisticRegression(C=1e12, **params).fit(X, y).coef_) > 0
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_crammer_singer_cycling_on_identical_rows_is_not_a_stall(seed):
     """Identical rows of opposite labels: the weights flip between two
