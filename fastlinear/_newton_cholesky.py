@@ -95,7 +95,17 @@ Each step:
    (scikit-learn's newton-cholesky asks its Newton decrement so; the
    diagonal costs one pass over X, made only when the first test passes;
    along a warm-started path the first test alone can pass at the previous
-   C's solution), after ``max_iter`` steps, or when the line search finds
+   C's solution).  The decrement is taken on the whole Hessian, formed at
+   the point (and then used for the step if the test fails), where that
+   costs less than two products or where one sample carries at least
+   :data:`DOMINANT_SHARE` of the total cost: such a sample makes ``H`` far
+   from diagonal, and with one sample weight of 1e6 among 59 of 1 the
+   diagonal estimate passed at the start point, an all-zero ``coef_``.
+   From the default start one Newton step (or L-BFGS iteration) comes
+   before the test, as in scikit-learn's newton-cholesky, unless the start
+   is the optimum to rounding (every gradient entry within ``n eps`` of
+   its bound ``sum_i C_i |x~_ij|``: no features, for one).  The tests end
+   the solve, or it stops after ``max_iter`` steps, or when the line search finds
    no acceptable step: converged if every gradient entry is at
    rounding level for its own feature's scale (``fastlinear._solvers.settle``
    with :func:`~fastlinear._solvers.scaled_gradient`), otherwise a
@@ -181,6 +191,10 @@ ROUNDING, IDLE_STEPS = _multinomial_fast.IDLE_RULE
 #: columns before it to rounding level (float64 data with ``lam = 0`` gave
 #: ratios of 1e-16 to 2e-15, and steps of 1e6 along the collinear direction).
 COLLINEAR = 1e-12
+EPS = float(np.finfo(np.float64).eps)
+#: The stopping test's decrement (rule 4) uses the whole Hessian when one
+#: sample's cost is at least this share of the total.
+DOMINANT_SHARE = 0.01
 #: The ridge added when Cholesky fails, relative to each diagonal entry.
 RIDGE = 1e-10
 #: The same for float32 data: their rounding (``eps = 1.2e-7``) perturbs the
@@ -637,7 +651,7 @@ class _Factor:
                 self.how = "ridge"
             except (np.linalg.LinAlgError, ValueError):
                 vals, vecs = scipy.linalg.eigh(A, check_finite=False)
-                big = vals > np.finfo(np.float64).eps * max(float(vals.max()), 0.0) * A.shape[0]
+                big = vals > EPS * max(float(vals.max()), 0.0) * A.shape[0]
                 self.eig = vecs[:, big], vals[big]
                 self.how = "eigh"
 
@@ -661,6 +675,15 @@ class _Factor:
             d[:] = r  # cannot happen with finite H and r; a descent direction anyway
             self.how = "gradient"
         return d
+
+
+def _dominant(cost, counts=None):
+    """Whether one sample's cost (``cost / counts`` for merged rows) is at
+    least :data:`DOMINANT_SHARE` of the total (rule 4)."""
+    if not cost.size:
+        return False
+    per_sample = cost if counts is None else cost / np.maximum(counts, 1)
+    return float(np.max(per_sample)) >= DOMINANT_SHARE * float(np.sum(cost))
 
 
 def _diagonal_decrement(g, diagonal):
@@ -718,15 +741,18 @@ def _preconditioned_cg(model, curvature, g, factor, *, forcing, tol, max_steps):
 
 
 def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, min_steps=0,
-            decrement=False):
+            decrement=False, dominant=False):
     """The Newton loop of the module docstring on ``model``; ``w`` updated in place.
 
     ``known`` is ``(z, g)``, the scores and gradient at ``w`` if already
     computed (the binary model's quasi-Newton start), or None.  ``size``
     measures the gradient for the test ``size(g) <= tol``: ``max |g_j|``
     by default (:func:`_largest`); the test counts from ``min_steps``
-    Newton steps on and, with ``decrement``, asks also ``1/2 g.diag(H)^-1 g
-    <= tol`` (rule 4).  Returns
+    Newton steps on and, with ``decrement``, asks also that the Newton
+    decrement ``1/2 g.H^-1 g`` be at most ``tol`` (rule 4): on the whole
+    Hessian where forming it costs less than two products or, with
+    ``dominant``, one sample carries a large share of the cost
+    (:func:`_dominant`); on its diagonal otherwise.  Returns
     ``(n_iter, status, measure, z)`` (``z`` the scores of ``w``).
     """
     if known is None:
@@ -740,6 +766,10 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
     n_iter, status = 0, Status.MAX_ITER
     g_norm0 = _norm(g)
     factor, steps, spent, idle, best = None, 0, 0, 0, np.inf
+    fresh = False   # factor formed at the current point (by the decrement test)
+    # Rule 4: the decrement on the whole Hessian where forming it is cheap or
+    # one sample carries a large share of the cost, on its diagonal otherwise.
+    full = decrement and (model.cg_steps == 0 or dominant)
 
     def no_progress():
         # No resolvable decrease: the optimum at rounding level, or steps
@@ -759,17 +789,26 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
             if verbose:
                 print(f"newton-cholesky iter {n_iter:3d}  f {f:.12g}  "
                       f"{'max|g|' if size is _largest else '|g|'} {measure:.3e}  cg {steps}")
-            if measure <= tol and n_iter >= min_steps and (
-                    not decrement or _diagonal_decrement(g, model.diagonal(curvature)) <= tol):
+            if (measure <= tol and n_iter < min_steps and scaled_gradient(
+                    g, model.X, model.cost, model.bias) <= max(model.X.n_rows, 1) * EPS):
+                min_steps = 0   # the start is the optimum to rounding: no step to take
+            if measure <= tol and n_iter >= min_steps and full and factor is None:
+                # The decrement from the Hessian here; a failed test then
+                # takes the exact step with it.
+                factor, steps, spent, fresh = exact(), 0, 0, True
+            if measure <= tol and n_iter >= min_steps and (not decrement or (
+                    0.5 * float(g @ factor.solve(g)) if full
+                    else _diagonal_decrement(g, model.diagonal(curvature))) <= tol):
                 status = Status.CONVERGED
                 break
             if n_iter >= max_iter:
                 break
             if stop[0]:
                 raise _Interrupted
-            if factor is None:
-                factor, steps, spent, solved = exact(), 0, 0, True
-                d = factor.solve(-g)
+            if factor is None or fresh:
+                if factor is None:
+                    factor, steps, spent = exact(), 0, 0
+                d, solved, fresh = factor.solve(-g), True, False
             else:
                 forcing = min(FORCING, np.sqrt(_norm(g) / g_norm0))
                 d, steps, solved = _preconditioned_cg(model, curvature, g, factor,
@@ -843,7 +882,7 @@ def _quasi_newton_start(model, w, *, tol, max_iter, verbose):
         result = scipy.optimize.minimize(
             fun, w, jac=True, method="L-BFGS-B",
             options=dict(maxiter=int(max_iter), maxls=50, gtol=float(tol),
-                         ftol=64 * np.finfo(np.float64).eps))
+                         ftol=64 * EPS))
     if np.all(np.isfinite(result.x)) and np.isfinite(result.fun):
         w[:] = result.x
     if verbose:
@@ -1016,7 +1055,7 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
         # labels): w = 0 is the minimiser (f is convex) whatever the start,
         # where the kernel ends too.  Rounding: n eps of the terms' size,
         # which sum_i C_i ||x~_i|| / 2 bounds (the exact size only below it).
-        rounding = max(n, 1) * np.finfo(np.float64).eps
+        rounding = max(n, 1) * EPS
         with np.errstate(over="ignore"):
             bound = 0.5 * float(np.sum(cost)) * np.sqrt(float(problem.X.max_row_sq)
                                                         + float(problem.bias) ** 2)
@@ -1041,8 +1080,9 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
     n_iter, status, measure, z = _newton(model, w, tol=limit,
                                          max_iter=int(max_iter) - n_first,
                                          verbose=verbose, stop=model.stop, known=known, size=size,
-                                         min_steps=int(liblinear and w0 is None),
-                                         decrement=not liblinear and model.lam > 0)
+                                         min_steps=int(w0 is None and (liblinear or n_first == 0)),
+                                         decrement=not liblinear and model.lam > 0,
+                                         dominant=_dominant(cost, problem.counts))
     n_iter += n_first
     alpha = cost * sigmoid_neg(y * z)
     return Solution(w, alpha, int(n_iter), status, measure / g_norm0, "newton-cholesky",
@@ -1121,5 +1161,6 @@ def multinomial(X, y_ind, cost, n_classes, *, bias, lam, reg_bias, fixed_first, 
                          new_stop_flag() if stop is None else stop)
     w = np.ascontiguousarray(W[:, model.first:]).ravel()
     n_iter, status, measure, _ = _newton(model, w, tol=float(tol), max_iter=int(max_iter),
-                                         verbose=verbose, stop=model.stop, decrement=lam > 0)
+                                         verbose=verbose, stop=model.stop, decrement=lam > 0,
+                                         dominant=_dominant(cost), min_steps=int(W0 is None))
     return model.full(w), int(n_iter), status, measure

@@ -180,7 +180,13 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         optimum in the units of ``J / (C sum_i s_i)``, is at most ``tol``
         (scikit-learn's newton-cholesky tests its Newton decrement so;
         where most features are rare the largest gradient entry meets
-        ``tol`` far from the optimum).  ``"liblinear"``:
+        ``tol`` far from the optimum); newton-cholesky takes that decrease
+        on the whole Hessian where forming it is cheap or one sample
+        carries at least 1 % of ``sum_i s_i``.  As in scikit-learn, ``tol``
+        is absolute in these units: where one sample's weight dwarfs the
+        others' (1e6 against ones), their share of ``J`` is below ``tol``
+        and the fit can stop well above the optimum; lower ``tol`` then.
+        ``"liblinear"``:
         liblinear's tests (``-s 0``: gradient norm relative to its value at 0,
         scaled by the minority class's share; ``-s 7``: the largest dual
         gradient violation).  ``"svrg"`` tests the gradient as the exact

@@ -1560,3 +1560,48 @@ def test_the_gradient_test_waits_for_the_diagonal_decrement(rare_features, monke
     D = C * s * (1.0 - s)
     diagonal = np.append(1.0 + X.multiply(X).T @ D, D.sum())
     assert 0.5 * g @ (g / diagonal) <= tol * C * X.shape[0]
+
+
+def _dominant_weight_data():
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 5)
+    y = (X @ rng.randn(5) + 0.5 * rng.randn(60) > 0).astype(int)
+    sample_weight = np.ones(60)
+    sample_weight[2] = 1e6
+    return X, y, sample_weight
+
+
+def test_one_dominant_sample_weight_is_not_a_silent_zero_model():
+    """One sample weight of 1e6 among 59 of 1: at the default start (the
+    class log-odds) the largest gradient entry and the diagonal decrement
+    were both below tol times the summed weights, and the fit returned
+    ``coef_ = 0`` with ``n_iter_ = 0`` and no warning.  Now a Newton step
+    comes first, and the decrement is the whole Hessian's, recomputed here
+    in NumPy at the returned weights: at most tol times the summed weights."""
+    X, y, sample_weight = _dominant_weight_data()
+    tol = 1e-4
+    model = LogisticRegression(tol=tol).fit(X, y, sample_weight=sample_weight)
+    assert model.solver_ == "newton-cholesky" and model.n_iter_[0] >= 1
+    assert np.count_nonzero(model.coef_) == X.shape[1]
+    assert model.score(X, y) > 0.8                       # (the start point scored 0.5)
+    Xt = dense_tilde(X, 1.0)
+    t = np.where(y == 1, 1.0, -1.0)
+    w = np.append(model.coef_.ravel(), model.intercept_[0])
+    _, g = binary_twin(Xt, t, sample_weight, w, 1.0, False)
+    s = expit(-t * (Xt @ w))
+    H = binary_hessian_twin(Xt, sample_weight * s * (1.0 - s)) + np.diag(penalty_rows(6, 1.0, False))
+    assert np.max(np.abs(g)) <= tol * sample_weight.sum()
+    assert 0.5 * g @ np.linalg.solve(H, g) <= tol * sample_weight.sum()
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_default_start_is_left_by_a_step_even_where_it_passes_the_tests(n_classes):
+    """At C = 1e-9 the class log-odds meet both tests at the start; as
+    scikit-learn's newton-cholesky, the fit takes one Newton step before
+    testing (it returned the start with ``n_iter_ = 0`` before)."""
+    X, y = noisy_classes()
+    y = y if n_classes == 3 else (y > 0).astype(int)
+    model = LogisticRegression(C=1e-9, solver="newton-cholesky").fit(X, y)
+    assert model.n_iter_[0] == 1
+    best = LogisticRegression(C=1e-9, solver="newton-cholesky", tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(model.intercept_, best.intercept_, rtol=1e-6)
