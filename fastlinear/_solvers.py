@@ -538,22 +538,27 @@ def _within_rounding_of_zero(problem):
 
 
 def _zero_gradient_at_zero(problem, within=ROUNDING_MEASURE):
-    """Whether ``w = 0`` is the optimum: the gradient there, ``-sum_i s_i a_i
-    x~_i`` (``a`` the dual variables of ``w = 0``, ``s_i`` the labels), cancels
-    to within ``within`` (:data:`ROUNDING_MEASURE`) of the size of its terms,
-    ``sum_i |a_i| ||x~_i||``.  Each row twice with opposite labels does that
-    exactly; the line search then finds no decrease from ``w = 0`` although
-    nothing overflows, and ``w = 0`` is what scikit-learn's liblinear
-    returns.  (The kernel asks only after that failed line search; a solver
-    that asks before any step passes ``within`` at rounding level.)"""
+    """Whether ``w = 0`` is the optimum: every entry of the gradient there,
+    ``-sum_i s_i a_i x~_ij`` (``a`` the dual variables of ``w = 0``, ``s_i``
+    the labels), cancels to within ``within`` (:data:`ROUNDING_MEASURE`) of
+    the size of its own terms, ``sum_i |a_i| |x~_ij|``.  Each row twice with
+    opposite labels does that exactly; the line search then finds no
+    decrease from ``w = 0`` although nothing overflows, and ``w = 0`` is what
+    scikit-learn's liblinear returns.  (The kernel asks only after that
+    failed line search; a solver that asks before any step passes ``within``
+    at rounding level.)  Entry by entry: a size summed over the whole rows
+    is the bias entry's when ``intercept_scaling`` is large (1e15), and the
+    features' entries of a balanced problem passed for rounding there."""
     z = np.zeros(problem.n_samples)
     alpha = problem.alpha_from_w(np.zeros(problem.n_features + 1), z=z)
     if not np.all(np.isfinite(alpha)):
         return False
     with np.errstate(over="ignore", invalid="ignore"):   # (not finite: not zero)
         g = problem.w_from_alpha(alpha)
-        size = float(np.abs(alpha) @ np.sqrt(_row_sq_norms(problem)))
-        return bool(np.isfinite(size)) and float(np.linalg.norm(g)) <= within * size
+        size = np.empty_like(g)
+        size[:-1] = abs(problem.X.to_scipy()).T @ np.abs(alpha)
+        size[-1] = abs(problem.bias) * float(np.abs(alpha).sum())
+        return bool(np.all(np.isfinite(size)) and np.all(np.abs(g) <= within * size))
 
 
 def _cannot_move(problem, scale):

@@ -66,6 +66,7 @@ from ._solvers import (
 from ._validation import (
     MAX_INT,
     check_class_weight,
+    check_intercept_scaling,
     check_labels_finite,
     check_sample_weight,
     check_X,
@@ -568,7 +569,21 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         counts = np.bincount(data.y_ind, weights=sample_weight, minlength=n_classes)
         class_weight = check_class_weight(self.class_weight, classes, counts)
         C, lam = self._C()
-        cost = C * sample_weight * class_weight[data.y_ind]
+        with np.errstate(over="ignore"):
+            cost = C * sample_weight * class_weight[data.y_ind]
+            # liblinear's kernels rescale costs whose sum overflows; the
+            # other solvers' test scales with the sum.
+            total = float(np.max(cost) if solver == "liblinear" else np.sum(cost))
+        if not np.isfinite(total):
+            # (each solver would meet the overflow in its own terms: a tol,
+            # a start point or a label it then blamed)
+            raise ValueError(
+                f"LogisticRegression.fit: C times the sample and class weights overflows "
+                f"float64 (C={self.C!r}, largest sample weight {float(np.max(sample_weight)):.3g}, "
+                f"largest class weight {float(np.max(class_weight)):.3g}; their products"
+                + ("" if solver == "liblinear" else " and their sum")
+                + " must stay below about 1.8e308). Lower C or rescale the weights.")
+        check_intercept_scaling(X, self._bias(), caller="LogisticRegression.fit")
         self.__dict__.pop("loss_curve_", None)
         self.__dict__.pop("eta_", None)
         if solver in ("svrg", "sgd"):

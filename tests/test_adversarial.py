@@ -891,6 +891,47 @@ def test_l1_logistic_whose_derivatives_overflow_says_so(params):
     assert np.count_nonzero(LogisticRegression(C=1e12, **params).fit(X, y).coef_) > 0
 
 
+@pytest.mark.parametrize("scaling", [1e15, 1e20, 1e100])
+def test_liblinear_logistic_with_a_huge_intercept_scaling_is_not_a_zero_model(scaling):
+    """With balanced classes the gradient at w = 0 has a zero bias entry and
+    the features' entries were compared with a rounding size summed over
+    whole rows, which the bias value (1e15) dominates: the fit returned
+    ``coef_ = 0`` at 0 iterations as converged.  Entry by entry, it runs;
+    the intercept's penalty is then negligible, and the model is the one
+    with a free intercept."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 3)
+    s = X[:, 0] + rng.randn(100)
+    y = (s > np.median(s)).astype(int)
+    model = LogisticRegression(solver="liblinear", intercept_scaling=scaling).fit(X, y)
+    free = LogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, y)
+    assert model.n_iter_[0] >= 1
+    np.testing.assert_allclose(model.coef_, free.coef_, rtol=1e-3)
+
+
+def test_logistic_intercept_scaling_whose_square_overflows_is_refused():
+    X, y = np.random.RandomState(0).randn(20, 2), np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"intercept_scaling=1e\+200 is too large"):
+        LogisticRegression(solver="liblinear", intercept_scaling=1e200).fit(X, y)
+
+
+@pytest.mark.parametrize("params, n_classes", [
+    *[(params, k) for params in (dict(), dict(l1_ratio=0.5), dict(solver="svrg"))
+      for k in (2, 3)],
+    (dict(solver="liblinear"), 2), (dict(solver="liblinear", l1_ratio=1.0), 2)])
+def test_logistic_costs_that_overflow_are_named(params, n_classes):
+    """A sample weight of 1e300 at C = 1e12: each solver used to meet the
+    overflow in its own terms and blame something else (tol, the start
+    point, a label, the rows' norms)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 5)
+    y = np.arange(60) % n_classes
+    weights = np.ones(60)
+    weights[2] = 1e300
+    with pytest.raises(ValueError, match=r"C times the sample and class weights overflows"):
+        LogisticRegression(C=1e12, **params).fit(X, y, sample_weight=weights)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_crammer_singer_cycling_on_identical_rows_is_not_a_stall(seed):
     """Identical rows of opposite labels: the weights flip between two
