@@ -104,3 +104,26 @@ def check_weight_memory(n_features, n_vectors, caller):
         f"{available / 2**30:.1f} GiB available. Check the column indices of the input "
         "(a stray large index in a LIBSVM file?) or select features first."
     )
+
+
+def check_hessian_memory(variables, caller):
+    """Refuse a Newton-Cholesky fit whose Hessian would not fit in memory.
+
+    The solver forms a ``variables x variables`` float64 Hessian and factorises
+    a copy of it: ``16 variables^2`` bytes.  Asked for explicitly on wide data
+    (``solver="newton-cholesky"``, 100,000 features) that is terabytes: say
+    so before NumPy tries, and name the solver that needs no Hessian.
+    """
+    needed = 16 * int(variables) ** 2
+    if needed < 2**28:  # 256 MiB: never worth a look at the system
+        return
+    available = available_memory_bytes()
+    if available is None or needed <= available:
+        return
+    raise InsufficientMemoryError(
+        f"{caller}: Newton-Cholesky forms a Hessian of {variables} x {variables} entries "
+        f"(features + 1, times the classes of the multinomial model) and its factor: "
+        f"{needed / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB available. "
+        "Use solver='newton-cg' (Hessian-vector products, no Hessian) or the default "
+        "solver='auto'."
+    )

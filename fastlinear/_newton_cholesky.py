@@ -161,6 +161,7 @@ from scipy.linalg.blas import dtrsv
 from . import _hessian_fast, _multinomial_fast, _newton_fast
 from ._csr_fast import require_proved
 from ._losses import log1pexp_neg, sigmoid_neg
+from ._memory import check_hessian_memory
 from ._parallel import blas_threads, new_stop_flag
 from ._solvers import (
     Solution,
@@ -1038,6 +1039,7 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
                                       problem.bias)[1]
     else:
         w = _check_start(who, "w0", w0, (m,))
+    check_hessian_memory(m, "LogisticRegression(solver='newton-cholesky')")
     model = _Binary(problem.X, y, cost, float(problem.bias), float(problem.lam),
                     bool(problem.reg_bias), int(n_threads), new_stop_flag() if stop is None else stop)
     if liblinear:
@@ -1156,6 +1158,8 @@ def multinomial(X, y_ind, cost, n_classes, *, bias, lam, reg_bias, fixed_first, 
     if fixed_first and np.any(W[:, 0] != 0):
         raise ValueError(f"{who}: with fixed_first, column 0 of W0 (the reference class) "
                          "must be 0; subtract it from every column first.")
+    check_hessian_memory(m * (n_classes - bool(fixed_first)),
+                         "LogisticRegression(solver='newton-cholesky')")
     model = _Multinomial(X, y_ind.astype(np.intp), cost, n_classes, float(bias), float(lam),
                          bool(reg_bias), bool(fixed_first), int(n_threads),
                          new_stop_flag() if stop is None else stop)

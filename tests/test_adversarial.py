@@ -932,6 +932,18 @@ def test_logistic_costs_that_overflow_are_named(params, n_classes):
         LogisticRegression(C=1e12, **params).fit(X, y, sample_weight=weights)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newton_cholesky_asked_for_on_wide_data_names_the_hessians_size(n_classes):
+    """solver="newton-cholesky" on 200,000 features forms a Hessian of
+    terabytes: refused before NumPy tries, pointing to newton-cg."""
+    from fastlinear._memory import InsufficientMemoryError
+
+    X = sp.random(50, 200_000, density=1e-3, format="csr", random_state=0)
+    y = np.arange(50) % n_classes
+    with pytest.raises(InsufficientMemoryError, match=r"Hessian of \d+ x \d+.*newton-cg"):
+        LogisticRegression(solver="newton-cholesky").fit(X, y)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_crammer_singer_cycling_on_identical_rows_is_not_a_stall(seed):
     """Identical rows of opposite labels: the weights flip between two
