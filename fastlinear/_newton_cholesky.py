@@ -192,6 +192,7 @@ ROUNDING, IDLE_STEPS = _multinomial_fast.IDLE_RULE
 #: columns before it to rounding level (float64 data with ``lam = 0`` gave
 #: ratios of 1e-16 to 2e-15, and steps of 1e6 along the collinear direction).
 COLLINEAR = 1e-12
+#: float64's machine epsilon.
 EPS = float(np.finfo(np.float64).eps)
 #: The stopping test's decrement (rule 4) uses the whole Hessian when one
 #: sample's cost is at least this share of the total.
@@ -793,15 +794,15 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
             if (measure <= tol and n_iter < min_steps and scaled_gradient(
                     g, model.X, model.cost, model.bias) <= max(model.X.n_rows, 1) * EPS):
                 min_steps = 0   # the start is the optimum to rounding: no step to take
-            if measure <= tol and n_iter >= min_steps and full and factor is None:
-                # The decrement from the Hessian here; a failed test then
-                # takes the exact step with it.
-                factor, steps, spent, fresh = exact(), 0, 0, True
-            if measure <= tol and n_iter >= min_steps and (not decrement or (
-                    0.5 * float(g @ factor.solve(g)) if full
-                    else _diagonal_decrement(g, model.diagonal(curvature))) <= tol):
-                status = Status.CONVERGED
-                break
+            if measure <= tol and n_iter >= min_steps:
+                if full and factor is None:
+                    # The decrement from the Hessian here; a failed test
+                    # then takes the exact step with it.
+                    factor, steps, spent, fresh = exact(), 0, 0, True
+                if not decrement or (0.5 * float(g @ factor.solve(g)) if full else
+                                     _diagonal_decrement(g, model.diagonal(curvature))) <= tol:
+                    status = Status.CONVERGED
+                    break
             if n_iter >= max_iter:
                 break
             if stop[0]:
@@ -1060,7 +1061,7 @@ def binary(problem, *, tol, max_iter, w0=None, verbose=0, stop=None, n_threads=1
         rounding = max(n, 1) * EPS
         with np.errstate(over="ignore"):
             bound = 0.5 * float(np.sum(cost)) * np.sqrt(float(problem.X.max_row_sq)
-                                                        + float(problem.bias) ** 2)
+                                                        + np.float64(problem.bias) ** 2)
         if g_norm0 == 0.0 or (g_norm0 <= rounding * bound
                               and _zero_gradient_at_zero(problem, within=rounding)):
             return Solution(np.zeros(m), 0.5 * cost, 0, Status.CONVERGED, 0.0, who, threshold)
