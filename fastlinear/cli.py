@@ -56,7 +56,7 @@ from ._validation import (
     integer_labels,
     validate_classification_data,
 )
-from .datasets import load_libsvm, sample_line, skipped_line
+from .datasets import load_libsvm, non_liblinear_token, sample_line, skipped_line
 from .logistic import LogisticRegression
 from .model_selection import _fold_data, _svc_path
 from .svm import LinearSVC
@@ -165,6 +165,7 @@ def load_data(path, n_features=None, regression=False):
     """
     _check_file(path, "data file")
     X, y = load_libsvm(path, n_features=n_features, zero_based=False)
+    _check_liblinear_tokens(path)
     if X.shape[0] == 0:
         raise CLIError(f"{path}: the file holds no samples")
     if regression:
@@ -177,6 +178,15 @@ def load_data(path, n_features=None, regression=False):
         line = sample_line(path, int(bad[0])) if bad.size else None
         where = f"{path}, line {line}" if line is not None else path
         raise CLIError(f"{where}: {error}") from None
+
+
+def _check_liblinear_tokens(path):
+    """Refuse what scikit-learn's reader takes and LIBLINEAR's does not
+    (:func:`fastlinear.datasets.non_liblinear_token`)."""
+    found = non_liblinear_token(path)
+    if found is not None:
+        number, text, token, why = found
+        raise CLIError(f"{path}, line {number}: malformed token {token!r} in {text!r}; {why}")
 
 
 def _check_squares(path, X):

@@ -93,6 +93,33 @@ def _first_bad_line(path, zero_based, dtype=np.float64):
     return None
 
 
+def non_liblinear_token(path):
+    """``(line number, text, token, reason)`` of the first token that
+    ``load_libsvm`` reads and LIBLINEAR's reader refuses, or None.
+
+    ``load_svmlight_file`` reads numbers with Python's ``float``, which
+    takes ``1_0`` for 10 (LIBLINEAR's ``strtod`` stops at the ``_`` and
+    rejects the line), and drops svmlight's ``qid:N`` tokens (LIBLINEAR
+    rejects them).  The bytes are searched first (one more read of the
+    file); the lines are read only when one of the two turns up, in a
+    comment possibly.
+    """
+    with _open(path, binary=True) as fh:
+        if not any(b"_" in chunk or b"qid" in chunk
+                   for chunk in iter(lambda: fh.read(1 << 20), b"")):
+            return None
+    for number, line, tokens in _samples(path):
+        for token in tokens:
+            if token.startswith("qid:"):
+                why = "svmlight's query ids are not LIBLINEAR input; remove the qid tokens"
+            elif "_" in token:
+                why = "LIBLINEAR reads numbers without '_' separators"
+            else:
+                continue
+            return number, line.rstrip()[:80], token, why
+    return None
+
+
 def sample_line(path, index):
     """The line number of sample ``index`` (0-based) of a LIBSVM file, or None."""
     try:

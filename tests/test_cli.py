@@ -624,6 +624,23 @@ def test_malformed_line(tmp_path, run_here):
     assert_usage_error(run_here("train", "-v", "2", path), "-v and -C need at least 2 classes")
 
 
+def test_tokens_liblinear_refuses_are_refused(tmp_path, run_here):
+    """scikit-learn's reader takes ``1_0`` for 10 (Python's float) and drops
+    ``qid:`` tokens; LIBLINEAR's rejects both lines.  So do train and
+    predict, naming the line; an underscore in a comment is no token."""
+    path = tmp_path / "data"
+    for text, token, why in [("1_0 1:1\n-1 1:-1\n", "'1_0'", "without '_'"),
+                             ("1 1:1\n-1 1:1_0\n", "'1:1_0'", "without '_'"),
+                             ("1 qid:3 1:1\n-1 qid:3 1:-1\n", "'qid:3'", "query ids")]:
+        path.write_text(text)
+        line = "line 2" if "1:1_0" in text else "line 1"
+        assert_usage_error(run_here("train", path), line, token, why)
+    good, model = tmp_path / "good", tmp_path / "model"
+    good.write_text("1 1:1 # a_comment about qid\n-1 1:-1\n")
+    assert run_here("train", "-q", good, model)[0] == 0
+    assert_usage_error(run_here("predict", path, model, tmp_path / "out"), "line 1", "'qid:3'")
+
+
 def test_predict_scores_non_integer_true_labels_as_wrong(tmp_path, run_here):
     """LIBLINEAR's predict reads the test file's labels as numbers and only
     compares them with the predictions: 2.5 is a wrong answer, not an error."""
