@@ -785,6 +785,15 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
         return settle(Status.LINE_SEARCH_FAILED, measure, tol,
                       scaled=lambda: scaled_gradient(g, model.X, model.cost, model.bias))
 
+    def decrease():
+        # Rule 4's estimate of f - f*: on the whole Hessian (and, where one
+        # sample dominates, at least the last step's own decrement) or on
+        # its diagonal.
+        if not full:
+            return _diagonal_decrement(g, model.diagonal(curvature))
+        here = 0.5 * float(g @ factor.solve(g))
+        return max(here, last_decrement) if dominant else here
+
     def exact():
         H = model.hessian(curvature)
         with blas_threads(model.rows.blas_n):
@@ -805,9 +814,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
                     # The decrement from the Hessian here; a failed test
                     # then takes the exact step with it.
                     factor, steps, spent, fresh = exact(), 0, 0, True
-                if not decrement or (max(0.5 * float(g @ factor.solve(g)),
-                                         last_decrement if dominant else 0.0) if full else
-                                     _diagonal_decrement(g, model.diagonal(curvature))) <= tol:
+                if not decrement or decrease() <= tol:
                     status = Status.CONVERGED
                     break
             if n_iter >= max_iter:

@@ -104,10 +104,16 @@ def non_liblinear_token(path):
     file); the lines are read only when one of the two turns up, in a
     comment possibly.
     """
+    seen, tail = False, b""
     with _open(path, binary=True) as fh:
-        if not any(b"_" in chunk or b"qid" in chunk
-                   for chunk in iter(lambda: fh.read(1 << 20), b"")):
-            return None
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            piece = tail + chunk    # (a "qid" across two chunks)
+            if b"_" in piece or b"qid" in piece:
+                seen = True
+                break
+            tail = chunk[-2:]
+    if not seen:
+        return None
     for number, line, tokens in _samples(path):
         for token in tokens:
             if token.startswith("qid:"):

@@ -8,7 +8,13 @@ import pytest
 from sklearn.svm import LinearSVC as SkLinearSVC
 
 from fastlinear import cli
-from fastlinear.datasets import LibsvmFormatError, load_a9a, load_libsvm, load_libsvm_files
+from fastlinear.datasets import (
+    LibsvmFormatError,
+    load_a9a,
+    load_libsvm,
+    load_libsvm_files,
+    non_liblinear_token,
+)
 
 GOOD = "1 1:0.5 3:1\n-1 2:1\n# a comment line\n\n1 1:1 2:0.25\n-1 3:2\n"
 
@@ -108,3 +114,16 @@ def test_cli_names_file_and_line(line, fragment, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"fastlinear train: error: {path}, line 5: "), err
     assert fragment in err[0], err
+
+
+def test_a_qid_token_across_two_read_chunks_is_found(tmp_path):
+    """The byte search reads 1 MiB at a time: a "qid" whose letters straddle
+    two chunks is found all the same."""
+    head = b"1 1:1\n" * 174_700 + b"#" + b"x" * 371 + b"\n"   # 1 MiB - 3 bytes
+    path = tmp_path / "data"
+    path.write_bytes(head + b"1 qid:3 1:1\n-1 1:-1\n")
+    assert len(head) + 2 == (1 << 20) - 1                      # the "q" ends chunk 1
+    number, _, token, why = non_liblinear_token(str(path))
+    assert (number, token) == (174_702, "qid:3") and "query ids" in why
+    path.write_bytes(head + b"1 1:1\n-1 1:-1\n")
+    assert non_liblinear_token(str(path)) is None
