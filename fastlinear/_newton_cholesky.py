@@ -105,7 +105,7 @@ Each step:
    scikit-learn's newton-cholesky's test) must be within ``tol`` too: far
    from the optimum ``f`` is not quadratic in the light samples' directions,
    and the decrement at the new point alone passed after a long step
-   (3 of the fuzzed cases: 0.33-0.40 above the optimum, 0.02-0.08 with it).
+   (three random cases: 0.33-0.40 above the optimum, 0.02-0.08 with it).
    From the default start one Newton step (or L-BFGS iteration) comes
    before the test, as in scikit-learn's newton-cholesky, unless the start
    is the optimum to rounding (every gradient entry within ``n eps`` of
