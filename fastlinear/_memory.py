@@ -84,6 +84,20 @@ def available_memory_bytes():
     return min(candidates) if candidates else None
 
 
+def _refuse_beyond_available(needed, caller, what, advice):
+    """Raise :class:`InsufficientMemoryError` when ``needed`` bytes exceed the
+    memory available; sizes below 256 MiB never look at the system."""
+    if needed < 2**28:
+        return
+    available = available_memory_bytes()
+    if available is None or needed <= available:
+        return
+    raise InsufficientMemoryError(
+        f"{caller}: {what} {needed / 2**30:.1f} GiB, more than the "
+        f"{available / 2**30:.1f} GiB available. {advice}"
+    )
+
+
 def check_weight_memory(n_features, n_vectors, caller):
     """Refuse a fit whose weight-sized vectors would not fit in memory.
 
@@ -92,18 +106,12 @@ def check_weight_memory(n_features, n_vectors, caller):
     the largest column index, so one stray index (``2147483647:1`` in a
     LIBSVM file) asks for tens of GiB: say so before NumPy tries.
     """
-    needed = 8 * (int(n_features) + 1) * int(n_vectors)
-    if needed < 2**28:  # 256 MiB: never worth a look at the system
-        return
-    available = available_memory_bytes()
-    if available is None or needed <= available:
-        return
-    raise InsufficientMemoryError(
-        f"{caller}: the data have {n_features} features (the largest column index + 1), "
-        f"so the weight vectors need {needed / 2**30:.1f} GiB, more than the "
-        f"{available / 2**30:.1f} GiB available. Check the column indices of the input "
-        "(a stray large index in a LIBSVM file?) or select features first."
-    )
+    _refuse_beyond_available(
+        8 * (int(n_features) + 1) * int(n_vectors), caller,
+        f"the data have {n_features} features (the largest column index + 1), so the "
+        "weight vectors need",
+        "Check the column indices of the input (a stray large index in a LIBSVM file?) "
+        "or select features first.")
 
 
 def check_hessian_memory(variables, caller):
@@ -114,16 +122,9 @@ def check_hessian_memory(variables, caller):
     (``solver="newton-cholesky"``, 100,000 features) that is terabytes: say
     so before NumPy tries, and name the solver that needs no Hessian.
     """
-    needed = 16 * int(variables) ** 2
-    if needed < 2**28:  # 256 MiB: never worth a look at the system
-        return
-    available = available_memory_bytes()
-    if available is None or needed <= available:
-        return
-    raise InsufficientMemoryError(
-        f"{caller}: Newton-Cholesky forms a Hessian of {variables} x {variables} entries "
-        f"(features + 1, times the classes of the multinomial model) and its factor: "
-        f"{needed / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB available. "
+    _refuse_beyond_available(
+        16 * int(variables) ** 2, caller,
+        f"Newton-Cholesky forms a Hessian of {variables} x {variables} entries (features "
+        "+ 1, times the classes of the multinomial model) and its factor:",
         "Use solver='newton-cg' (Hessian-vector products, no Hessian) or the default "
-        "solver='auto'."
-    )
+        "solver='auto'.")
