@@ -560,6 +560,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         solver = self._resolved_solver(data)
         stop = new_stop_flag() if stop is None else stop
         check_weight_memory(X.n_cols, 8 * n_classes + 8, "LogisticRegression.fit")
+        check_intercept_scaling(X, self._bias(), caller="LogisticRegression.fit")
         l1_ratio = self._l1_ratio()
         if solver not in ("svrg", "sgd") and not (solver == "liblinear" and self.dual):
             # The primal solvers on the distinct samples (fastlinear._merge),
@@ -583,7 +584,6 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 f"largest class weight {float(np.max(class_weight)):.3g}; their products"
                 + ("" if solver == "liblinear" else " and their sum")
                 + " must stay below about 1.8e308). Lower C or rescale the weights.")
-        check_intercept_scaling(X, self._bias(), caller="LogisticRegression.fit")
         self.__dict__.pop("loss_curve_", None)
         self.__dict__.pop("eta_", None)
         if solver in ("svrg", "sgd"):
