@@ -239,8 +239,10 @@ def _value(args, i, option, kind):
     raw = args[i + 1]
     try:
         value = _parse(kind, raw)
-    except (ValueError, OverflowError):
-        name = {int: "an integer", float: "a number"}.get(kind, "a value")
+    except (ValueError, OverflowError) as error:
+        if kind is _float_list:
+            raise CLIError(f"option {option} {error}") from None
+        name = {int: "an integer", float: "a number"}[kind]
         raise CLIError(f"option {option} expects {name}, got {raw!r}") from None
     if kind is float and not np.isfinite(value):
         raise CLIError(f"option {option} expects a finite number, got {raw!r}")
@@ -250,9 +252,18 @@ def _value(args, i, option, kind):
 
 
 def _float_list(text):
-    values = [_parse(float, v.strip()) for v in text.split(",") if v.strip()]
-    if not values or not all(np.isfinite(v) for v in values):
-        raise ValueError(text)
+    """The C values of ``--Cs``: comma-separated finite numbers > 0 (spaces
+    around an entry allowed); ValueError naming the entry that is not one."""
+    values = []
+    for entry in text.split(","):
+        try:
+            value = _parse(float, entry.strip())
+        except ValueError:
+            value = None
+        if value is None or not (np.isfinite(value) and value > 0):
+            raise ValueError(f"expects comma-separated finite numbers > 0 such as 0.1,1,10; "
+                             f"entry {entry!r} of {text!r} is not one")
+        values.append(value)
     return values
 
 
@@ -322,8 +333,6 @@ def parse_train_args(args):
         raise CLIError(f"-e must be a finite number > 0, got {opts['tol']:g}")
     if opts["folds"] is not None and opts["folds"] < 2:
         raise CLIError(f"-v needs n >= 2 folds, got {opts['folds']}")
-    if opts["Cs"] is not None and any(c <= 0 or not np.isfinite(c) for c in opts["Cs"]):
-        raise CLIError(f"--Cs values must be finite numbers > 0, got {opts['Cs']}")
     if opts["max_iter"] is not None and opts["max_iter"] < 1:
         raise CLIError(f"--max-iter must be >= 1, got {opts['max_iter']}")
     if opts["n_jobs"] < 1:

@@ -664,7 +664,6 @@ def test_unknown_option_and_command(files, run_here):
     assert_usage_error(run_here("train", "-v", " 5", train), "option -v expects an integer, got ' 5'")
     assert_usage_error(run_here("train", "-s", "\u0661", train), "option -s expects an integer")
     assert_usage_error(run_here("train", "-w1_0", "2", train), "the class after -w must be an integer")
-    assert_usage_error(run_here("train", "-C", "--Cs", "0.1,1_0", train), "option --Cs expects")
     assert_usage_error(run_here("train", "-s", "21", train), "unknown solver -s 21")
     assert_usage_error(run_here("train", "-c"), "option -c needs a value")
     assert_usage_error(run_here("train", "-c", "-1", train), "-c must be a finite number > 0")
@@ -788,6 +787,28 @@ def test_demo_errors(tmp_path, run_here):
     assert_usage_error(run_here("demo", "--train", tmp_path / "x"), "give both --train and --test")
     code, out, err = run_here("demo", "--cv", "x")
     assert code == 2 and "invalid int value" in err and "Traceback" not in err
+    code, out, err = run_here("demo", "--Cs", "0.1,nan")
+    assert code == 2 and "Traceback" not in err
+    assert "argument --Cs: expects comma-separated finite numbers > 0" in err
+    assert "entry 'nan' of '0.1,nan'" in err
+
+
+@pytest.mark.parametrize(("grid", "entry"), [("1,,2", "''"), ("0.1,1,", "''"), ("nan", "'nan'"),
+                                             ("0.1,inf", "'inf'"), ("1,-1", "'-1'"), ("0", "'0'"),
+                                             ("0.1,1_0", "'1_0'"), ("1,x", "'x'")])
+def test_train_refuses_a_bad_c_grid_naming_the_entry(files, run_here, grid, entry):
+    """--Cs: every entry a finite number > 0; an empty entry is refused, not skipped."""
+    _, train, _ = files
+    assert_usage_error(run_here("train", "-C", "--Cs", grid, train),
+                       "option --Cs expects comma-separated finite numbers > 0",
+                       f"entry {entry} of {grid!r} is not one")
+
+
+def test_train_reads_a_c_grid_with_spaces(files, tmp_path, run_here):
+    _, train, _ = files
+    code, out, err = run_here("train", "-C", "-v", "2", "--Cs", "0.1, 1", train, tmp_path / "m")
+    assert code == 0, err
+    assert "log2c=  -3.32\t" in out and "log2c=   0.00\t" in out
 
 
 def test_primal_solver_matches_liblinear_s2(files, tmp_path, run_here):
