@@ -19,7 +19,7 @@ __all__ = ["LibsvmFormatError", "load_a9a", "load_libsvm", "load_libsvm_files"]
 
 A9A_N_FEATURES = 123
 
-_FEATURE = re.compile(r"^(qid:\S+|[1-9]\d*:\S+)$")
+_FEATURE = re.compile(r"^(qid:\S+|[1-9]\d*:\S+)$", re.ASCII)
 #: What ``load_svmlight_file`` raises on a damaged file or archive.
 _READ_ERRORS = (ValueError, RuntimeError, UnicodeDecodeError, OSError, EOFError,
                 OverflowError, MemoryError, zlib.error)
@@ -30,9 +30,13 @@ class LibsvmFormatError(ValueError):
 
 
 def _open(path, *, binary=False):
-    """A LIBSVM file (plain, ``.bz2`` or ``.gz``) as text, or as bytes."""
+    """A LIBSVM file (plain, ``.bz2`` or ``.gz``) as text, or as bytes.
+
+    Lines end at ``\n`` only, as ``load_svmlight_file`` reads them (not
+    Python's universal newlines), so line numbers are the reader's.
+    """
     opener = bz2.open if path.endswith(".bz2") else gzip.open if path.endswith(".gz") else open
-    return opener(path, "rb") if binary else opener(path, "rt", errors="replace")
+    return opener(path, "rb") if binary else opener(path, "rt", errors="replace", newline="\n")
 
 
 def _samples(path):
@@ -48,8 +52,10 @@ def _samples(path):
 def _line_problem(tokens, zero_based, dtype):
     """What is wrong with one line's tokens, as ``(token, reason)``, or None."""
     limit = np.iinfo(np.int32).max  # scipy's index width for these files
+    # Numbers are parsed from bytes, as load_svmlight_file parses them: the
+    # str forms of float() and int() also read non-ASCII digits.
     try:
-        label = float(tokens[0].split(",")[0])
+        label = float(tokens[0].split(",")[0].encode())
     except ValueError:
         return tokens[0], "malformed"
     if not np.isfinite(label):
@@ -62,7 +68,7 @@ def _line_problem(tokens, zero_based, dtype):
         if not (_FEATURE.match(token) or (zero_based is not False and token.startswith("0:"))):
             return token, "malformed"
         try:
-            index, value = int(index), float(value)
+            index, value = int(index.encode()), float(value.encode())
         except ValueError:
             return token, "malformed"
         if index + (0 if zero_based is False else 1) > limit:
@@ -87,7 +93,11 @@ def _first_bad_line(path, zero_based, dtype=np.float64):
         for number, line, tokens in _samples(path):
             problem = _line_problem(tokens, zero_based, dtype)
             if problem is not None:
-                return (number, line.rstrip("\n")[:80], *problem)
+                text = line.rstrip("\r\n")
+                if "\r" in text:   # lines ended by CR alone read as one line
+                    problem = ("\r", "carriage returns ('\\r') inside the line: LIBSVM files end "
+                               "lines with '\\n'; convert the file, e.g. tr '\\r' '\\n' < old > new")
+                return (number, text[:80], *problem)
     except (OSError, EOFError, ValueError, zlib.error):
         return None
     return None

@@ -49,6 +49,14 @@ BAD_LINES = {
     "duplicate index": ("1 2:1 2:5", ["feature 2 after feature 2"]),
     "malformed token": ("1 2:x", ["malformed token '2:x'", "1-based integer indices"]),
     "index 0 in a 1-based file": ("1 0:1", ["malformed token '0:1'"]),
+    # Python's float() and int() of a str read non-ASCII digits; the reader does not.
+    "full-width digit value": ("1 1:\uff11", ["malformed token '1:\uff11'"]),
+    "full-width digit index": ("1 1\uff11:1", ["malformed token '1\uff11:1'"]),
+    "full-width digit label": ("\uff11 1:1", ["malformed token '\uff11'"]),
+    "Arabic-Indic digit value": ("1 1:\u0661", ["malformed token '1:\u0661'"]),
+    # Lines ended by CR alone: the reader ends lines at LF only.
+    "carriage returns": ("1 1:1\r-1 2:1\r1 1:3", ["carriage returns ('\\r') inside the line",
+                                                 "tr '\\r' '\\n'"]),
 }
 
 
