@@ -78,14 +78,20 @@ def set_fitted_weights(estimator, solutions, W, X, *, rows_are_problems=True):
     dtype = X.dtype
     bias = bias_of(estimator)
     if W.ndim == 1:
-        estimator.coef_ = W[:-1].astype(dtype, copy=True)
-        estimator.intercept_ = np.array([bias * W[-1]], dtype=dtype)
+        coef, intercept = W[:-1], np.array([bias * W[-1]])
     elif rows_are_problems:
-        estimator.coef_ = W[:, :-1].astype(dtype, copy=True)
-        estimator.intercept_ = (bias * W[:, -1]).astype(dtype)
+        coef, intercept = W[:, :-1], bias * W[:, -1]
     else:
-        estimator.coef_ = np.ascontiguousarray(W[:-1].T, dtype=dtype)
-        estimator.intercept_ = (bias * W[-1]).astype(dtype)
+        coef, intercept = W[:-1].T, bias * W[-1]
+    largest = max(float(np.max(np.abs(coef), initial=0.0)),
+                  float(np.max(np.abs(intercept), initial=0.0)))
+    if largest > np.finfo(dtype).max:
+        raise ValueError(
+            f"The fitted weights reach {largest:.3g}, beyond the range of {np.dtype(dtype).name} "
+            f"(X's dtype, which coef_ keeps; at most {np.finfo(dtype).max:.3g}). Pass X as "
+            "float64, or rescale the targets or the features.")
+    estimator.coef_ = np.array(coef, dtype=dtype, order="C")
+    estimator.intercept_ = np.array(intercept, dtype=dtype)
     estimator.n_features_in_ = X.n_cols
     estimator.solver_ = solutions[0].solver
 

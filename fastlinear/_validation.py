@@ -28,8 +28,9 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._csr_fast import CSR, checked_csr, raise_for, scan, transpose
 
@@ -56,6 +57,10 @@ __all__ = [
 
 #: The largest count (iterations, batch size, ...) the kernels take: a C int.
 MAX_INT = int(np.iinfo(np.int32).max)
+#: The parameter constraint of ``n_jobs`` (joblib's convention): a number of
+#: threads, negative for "all cores but ``-n_jobs - 1``", or None; 0 means nothing.
+N_JOBS = [None, Interval(numbers.Integral, None, -1, closed="right"),
+          Interval(numbers.Integral, 1, None, closed="left")]
 #: The class labels LIBLINEAR's files can hold (its ``train`` and ``predict``
 #: keep them in a C int): :func:`integer_labels`.
 LABEL_MIN, LABEL_MAX = -MAX_INT - 1, MAX_INT
@@ -573,6 +578,21 @@ def validate_classification_data(estimator, X, y, sample_weight=None, *,
     classes, y_ind = encode_labels(y, check_targets=True)
     sample_weight = check_sample_weight(sample_weight, X.n_rows)
     return ClassificationData(X, y_ind, classes, sample_weight)
+
+
+def check_objective_estimator(estimator, losses, *, caller, expected):
+    """The fitted estimator of an objective function ``caller``, whose
+    ``loss`` must be one of ``losses``: a TypeError naming what ``caller``
+    takes (``expected``) and the package's other objectives otherwise."""
+    check_is_fitted(estimator)
+    loss = getattr(estimator, "loss", None)
+    if loss not in losses:
+        has = f" with loss={loss!r}" if loss is not None else ""
+        raise TypeError(
+            f"{caller} expects a fitted {expected} (fastlinear's or scikit-learn's), got "
+            f"{type(estimator).__name__}{has}; the objectives are linear_svc_objective "
+            "(LinearSVC), linear_svr_objective (LinearSVR) and logistic_objective "
+            "(LogisticRegression)")
 
 
 def validate_evaluation_data(estimator, X, y, sample_weight=None, *, caller):

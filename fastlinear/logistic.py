@@ -65,6 +65,7 @@ from ._solvers import (
 )
 from ._validation import (
     MAX_INT,
+    N_JOBS,
     check_class_weight,
     check_intercept_scaling,
     check_labels_finite,
@@ -370,7 +371,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         "max_iter": [Interval(Integral, 0, MAX_INT, closed="both")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "n_jobs": [None, Integral],
+        "n_jobs": N_JOBS,
         "parametrization": [StrOptions({"softmax", "reference"})],
         "batch_size": [Interval(Integral, 1, MAX_INT, closed="both")],
         "learning_rate": [StrOptions(set(_SCHEDULES))],

@@ -72,6 +72,7 @@ from ._problem import weights_with_bias
 from ._progress import ProgressBar
 from ._solvers import Start
 from ._validation import (
+    N_JOBS,
     ClassificationData,
     check_class_weight,
     encode_labels,
@@ -81,6 +82,21 @@ from .logistic import LogisticRegression
 from .svm import LinearSVC
 
 __all__ = ["LinearSVCCV", "LogisticRegressionCV", "linear_svc_path"]
+
+
+def _check_response(scorer, scoring, estimator):
+    """A ValueError when the scorer named ``scoring`` reads an output that
+    ``estimator`` lacks (a LinearSVC has no ``predict_proba``), before the
+    folds run (scikit-learn's scorer raises an AttributeError in the first)."""
+    methods = getattr(scorer, "_response_method", None) if isinstance(scoring, str) else None
+    methods = (methods,) if isinstance(methods, str) else tuple(methods or ())
+    if methods and not any(hasattr(estimator, method) for method in methods):
+        name = type(estimator).__name__
+        raise ValueError(
+            f"scoring={scoring!r} scores {' or '.join(methods)}, which {name} does not have "
+            f"({name} has predict and decision_function); use a scorer of labels or "
+            "decision values, such as 'accuracy', 'balanced_accuracy', 'f1_macro', or "
+            "'roc_auc' for two classes.")
 
 
 def _check_Cs(Cs):
@@ -280,7 +296,9 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         y_labels = data.classes[data.y_ind]
         cv = check_cv(self.cv, y_labels, classifier=True)
         splits = list(cv.split(np.empty((data.X.n_rows, 0)), y_labels, groups))
-        scorer = check_scoring(self._path_estimator(None), scoring=self.scoring)
+        estimator = self._path_estimator(None)
+        scorer = check_scoring(estimator, scoring=self.scoring)
+        _check_response(scorer, self.scoring, estimator)
         # (no probabilities here: accuracy only)
         fold_scorer = _DirectScorer.wrap(self.scoring or "accuracy", scorer, ("accuracy",))
         seed = self._seed()
@@ -528,7 +546,7 @@ class LinearSVCCV(_WarmPathCV):
         },
         "warm_start": ["boolean"],
         "dual": ["boolean", StrOptions({"auto"})],
-        "n_jobs": [None, Integral],
+        "n_jobs": N_JOBS,
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }

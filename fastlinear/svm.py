@@ -33,7 +33,6 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import CheckedLinearClassifierMixin, bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
@@ -51,7 +50,9 @@ from ._solvers import (
 )
 from ._validation import (
     MAX_INT,
+    N_JOBS,
     check_intercept_scaling,
+    check_objective_estimator,
     transposed,
     validate_classification_data,
     validate_evaluation_data,
@@ -240,7 +241,7 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "max_iter": [Interval(Integral, 0, MAX_INT, closed="both")],
         "shrinking": ["boolean"],
-        "n_jobs": [None, Integral],
+        "n_jobs": N_JOBS,
         "warm_start": ["boolean"],
     }
 
@@ -470,7 +471,16 @@ def linear_svc_objective(estimator, X, y, sample_weight=None):
         One value per binary problem (one for two classes, one for
         Crammer-Singer).
     """
-    check_is_fitted(estimator)
+    check_objective_estimator(estimator, ("hinge", "squared_hinge"),
+                              caller="linear_svc_objective", expected="LinearSVC")
+    n_classes = len(estimator.classes_)
+    rows = np.shape(estimator.coef_)[0]
+    if rows != (1 if n_classes == 2 else n_classes):
+        raise ValueError(
+            f"linear_svc_objective: the estimator's coef_ has {rows} row(s) for "
+            f"{n_classes} classes, where a LinearSVC has one per class (one for two "
+            "classes); scikit-learn's LinearSVC leaves out a class whose samples all have "
+            "sample_weight 0. Refit without that class, or with positive weights for it.")
     X, y_ind, sample_weight = validate_evaluation_data(
         estimator, X, y, sample_weight, caller="linear_svc_objective")
     scaling = float(estimator.intercept_scaling) if estimator.fit_intercept else 0.0

@@ -30,11 +30,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import bias_of, check_warm_start, set_fitted_weights
 from ._memory import check_weight_memory
 from ._parallel import n_threads_for, new_stop_flag
-from ._problem import regression_problem, weights_with_bias
+from ._problem import REGRESSION_LOSSES, regression_problem, weights_with_bias
 from ._solvers import Start, Status, choose_solver, solve, warn_if_stuck
 from ._validation import (
     MAX_INT,
+    N_JOBS,
     check_intercept_scaling,
+    check_objective_estimator,
     check_X_predict,
     validate_regression_data,
     warn_if_not_finite,
@@ -161,7 +163,7 @@ default="epsilon_insensitive"
         "random_state": ["random_state"],
         "max_iter": [Interval(Integral, 0, MAX_INT, closed="both")],
         "shrinking": ["boolean"],
-        "n_jobs": [None, Integral],
+        "n_jobs": N_JOBS,
         "warm_start": ["boolean"],
     }
 
@@ -318,7 +320,8 @@ def linear_svr_objective(estimator, X, y, sample_weight=None):
     -------
     objective : float
     """
-    check_is_fitted(estimator)
+    check_objective_estimator(estimator, REGRESSION_LOSSES, caller="linear_svr_objective",
+                              expected="LinearSVR")
     data = validate_regression_data(estimator, X, y, sample_weight, reset=False,
                                     caller="linear_svr_objective")
     scaling = float(estimator.intercept_scaling) if estimator.fit_intercept else 0.0

@@ -1596,5 +1596,74 @@ def test_non_finite_regression_predictions_warn(sparse):
         warnings.simplefilter("error")
         est.predict(X)
 
+
+def test_objectives_name_the_estimator_they_take():
+    """A LinearSVR given to linear_svc_objective (and the like) is a
+    TypeError naming the right function, not an AttributeError."""
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 4)
+    yc, yr = np.arange(30) % 2, X @ [1.0, 2.0, 3.0, 4.0]
+    svr, svc = LinearSVR().fit(X, yr), LinearSVC().fit(X, yc)
+    for function, est, y, got in [(linear_svc_objective, svr, yr, "LinearSVR"),
+                                  (linear_svr_objective, svc, yc, "LinearSVC"),
+                                  (linear_svc_objective, SkLogisticRegression().fit(X, yc), yc,
+                                   "LogisticRegression")]:
+        with pytest.raises(TypeError, match=f"{function.__name__} expects a fitted .*got {got}.*"
+                                            "linear_svr_objective \\(LinearSVR\\)"):
+            function(est, X, y)
+
+
+def test_svc_objective_refuses_a_model_without_a_row_per_class():
+    """scikit-learn's LinearSVC leaves out a class whose samples all weigh 0:
+    two rows for three classes gave an IndexError."""
+    from sklearn.svm import LinearSVC as SkLinearSVC
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(12, 3), np.repeat([0, 1, 2], 4)
+    sw = np.where(y == 2, 0.0, 1.0)
+    sk = SkLinearSVC().fit(X, y, sample_weight=sw)
+    assert sk.coef_.shape[0] != 3
+    with pytest.raises(ValueError, match=r"coef_ has 1 row\(s\) for 3 classes.*sample_weight 0"):
+        linear_svc_objective(sk, X, y, sample_weight=sw)
+
+
+def test_weights_beyond_float32_are_refused_not_inf():
+    """float32 X keeps coef_ float32; targets of 1e40 made the fitted weights
+    overflow it (coef_ = inf, no error)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3).astype(np.float32)
+    y = (X.astype(np.float64) @ [1.0, 2.0, 3.0]) * 1e40
+    for dual in (True, False):
+        est = LinearSVR(loss="squared_epsilon_insensitive", dual=dual)
+        with pytest.raises(ValueError, match=r"weights reach .*e\+40, beyond the range of float32"
+                                             r".*Pass X as float64"):
+            est.fit(X, y)
+        assert not hasattr(est, "coef_")
+        assert np.isfinite(est.fit(X.astype(np.float64), y).coef_).all()
+
+
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "roc_auc_ovr"])
+def test_svc_search_refuses_a_probability_scorer_before_the_folds(scoring):
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(45, 4), np.arange(45) % 3
+    with pytest.raises(ValueError, match=f"scoring='{scoring}' scores predict_proba, which "
+                                         "LinearSVC does not have"):
+        LinearSVCCV(Cs=[0.1, 1.0], scoring=scoring).fit(X, y)
+
+
+@pytest.mark.parametrize("make", [LinearSVC, LinearSVR, LogisticRegression, LinearSVCCV,
+                                  LogisticRegressionCV])
+def test_n_jobs_0_is_refused_by_the_parameter_check(make):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(20, 3), np.arange(20) % 2
+    with pytest.raises(InvalidParameterError, match=r"'n_jobs' parameter .* must be None, an int "
+                                                    r"in the range \(-inf, -1\]"):
+        make(n_jobs=0).fit(X, y)
+
+
 if __name__ == "__main__":
     sys.exit(_child_main(sys.argv[1], int(sys.argv[2])))
