@@ -950,6 +950,12 @@ def warn_if_stuck(est, solutions, max_iter=None):
         return
     worst, sol = stuck
     bound = est.max_iter if max_iter is None else max_iter
+    if sol.solver == "none":    # (no_iterations)
+        warnings.warn(
+            f"{type(est).__name__} failed to converge, increase the number of iterations: "
+            f"with max_iter={bound} no solver ran, and the weights are the start point "
+            "(zero, or the warm start's).", ConvergenceWarning, stacklevel=4)
+        return
     unit = "Newton steps" if sol.solver == "newton" else "iterations"
     threshold = threshold_of(sol)
     scaled = "" if threshold == est.tol else f" (tol={est.tol} as the solver scales it)"

@@ -164,7 +164,9 @@ class LinearSVC(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEstimator):
         after a switch from dual to primal, passes plus Newton steps).
     solver_ : str
         The solver that ran: ``"dual_cd"``, ``"newton"``,
-        ``"dual_cd+newton"``, ``"l1_cd"`` or ``"crammer_singer"``.
+        ``"dual_cd+newton"``, ``"dual_cd+smoothed_newton"`` (the hinge
+        loss's Newton finish), ``"l1_cd"`` or ``"crammer_singer"``;
+        ``"none"`` with ``max_iter=0``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

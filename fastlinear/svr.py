@@ -106,7 +106,8 @@ default="epsilon_insensitive"
     n_iter_ : int
         Passes or Newton steps run (after a switch, both).
     solver_ : str
-        ``"dual_cd"``, ``"newton"`` or ``"dual_cd+newton"``.
+        ``"dual_cd"``, ``"newton"`` or ``"dual_cd+newton"``; ``"none"``
+        with ``max_iter=0``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -260,9 +260,10 @@ def test_convergence_warning_names_the_tolerance_the_solver_used(params, sparse_
 
 def test_max_iter_zero_leaves_the_start_point(sparse_problem):
     X, y = sparse_problem(seed=15)
-    with pytest.warns(ConvergenceWarning):
+    with pytest.warns(ConvergenceWarning, match="with max_iter=0 no solver ran, and the "
+                                                "weights are the start point"):
         clf = LinearSVC(max_iter=0).fit(X, y)
-    assert clf.n_iter_ == 0
+    assert clf.n_iter_ == 0 and clf.solver_ == "none"
     assert not np.any(clf.coef_)
 
 
