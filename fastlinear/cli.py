@@ -111,7 +111,7 @@ options:
      3 to 6 and 11: default 0.01,0.1,1,10,100)
 --max-iter n : maximal iterations per fit: passes, or Newton steps for -s 0,
      2 and 11 (default 1000; 60000 with -C)
---seed n : seed of the coordinate order (default 0)
+--seed n : seed of the coordinate order and of the -v/-C folds (default 0)
 The model file defaults to <basename of data_file>.model in the current folder.
 """
 TRAIN_USAGE = TRAIN_USAGE.format(solvers=_solver_table.usage_lines(),
@@ -653,11 +653,14 @@ def _count_correct(estimator, X, y):
 def _folds(opts, X, y=None):
     """The (train, test) index pairs of -v and -C.
 
-    Classification: stratified folds without shuffling while every class
-    has at least n samples; otherwise LIBLINEAR's own folds, a random
-    permutation cut into n parts (``-s``'s seed).  Regression: shuffled
-    folds.  More folds than samples become leave-one-out, with LIBLINEAR's
-    warning.
+    The samples are shuffled first (``--seed``), as LIBLINEAR's
+    ``cross_validation`` permutes them: LIBSVM files often come sorted by
+    label (w8a: 740 negatives, then every positive, then the rest), and
+    folds cut in file order then miss a class.  Classification: stratified
+    folds of the shuffled samples while every class has at least n
+    samples; otherwise a random permutation cut into n parts, as
+    LIBLINEAR's.  Regression: the latter.  More folds than samples become
+    leave-one-out, with LIBLINEAR's warning.
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
@@ -671,7 +674,8 @@ def _folds(opts, X, y=None):
     if folds < 2:
         raise CLIError(f"-v needs at least 2 samples to cut into folds, got {n_samples}")
     if y is not None and np.min(np.unique(y, return_counts=True)[1]) >= folds:
-        return list(StratifiedKFold(folds).split(np.empty((n_samples, 0)), y))
+        return list(StratifiedKFold(folds, shuffle=True, random_state=opts["seed"]).split(
+            np.empty((n_samples, 0)), y))
     if y is not None and not opts["quiet"] and not leave_one_out:
         print(f"WARNING: a class has fewer than {folds} samples: the {folds} folds are "
               "not stratified", file=sys.stderr)

@@ -37,6 +37,11 @@ REFERENCE_CV = {0.01: 0.84684, 0.1: 0.84749, 1.0: 0.84730, 10.0: 0.84727, 100.0:
 REFERENCE_TEST = 0.849825
 
 
+def CLI_FOLDS(n):
+    """The folds of -v n and -C at the default --seed 0: stratified, shuffled."""
+    return StratifiedKFold(n, shuffle=True, random_state=0)
+
+
 def run(*args, cwd=None):
     """Run ``python -m fastlinear args`` in a subprocess; return (exit code, stdout, stderr)."""
     proc = subprocess.run(
@@ -214,10 +219,11 @@ def test_cross_validation_output(files):
     assert code == 0, err
     X, y = load(train)
     model = LinearSVC(C=0.1, random_state=0)
-    pooled = np.mean(cross_val_predict(model, X, y, cv=7) == y)
+    folds = CLI_FOLDS(7)
+    pooled = np.mean(cross_val_predict(model, X, y, cv=folds) == y)
     assert out.strip() == f"Cross Validation Accuracy = {100 * pooled:g}%"
     # 3,000 rows in 7 folds of unequal size: the folds' mean is another figure.
-    assert f"{100 * cross_val_score(model, X, y, cv=7).mean():g}" != f"{100 * pooled:g}"
+    assert f"{100 * cross_val_score(model, X, y, cv=folds).mean():g}" != f"{100 * pooled:g}"
     assert not (folder / "small.model").exists()  # -v writes no model, as LIBLINEAR
 
 
@@ -327,8 +333,8 @@ def test_C_search_output_and_model(files, tmp_path):
     assert code == 0, err
     X, y = load(train)
     # -C without -s searches with -s 2 (the primal solver), as LIBLINEAR.
-    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=7, dual=False, random_state=0).fit(X, y)
-    sizes = np.array([len(test) for _, test in StratifiedKFold(7).split(X, y)])
+    search = LinearSVCCV(Cs=[0.01, 0.1, 1], cv=CLI_FOLDS(7), dual=False, random_state=0).fit(X, y)
+    sizes = np.array([len(test) for _, test in CLI_FOLDS(7).split(X, y)])
     folds = np.array([search.cv_results_[f"split{k}_test_score"] for k in range(7)])
     correct = np.rint(sizes @ folds)  # per C, over all folds
     assert model.read_text().startswith("solver_type L2R_L2LOSS_SVC\n")
@@ -1022,7 +1028,7 @@ def test_cross_validation_switches_as_train_does(files, run_here):
     assert err == ""
     accuracy = float(re.search(r"Cross Validation Accuracy = ([0-9.]+)%", out).group(1))
     correct = 0
-    for fit_rows, test_rows in StratifiedKFold(3).split(X, y):
+    for fit_rows, test_rows in CLI_FOLDS(3).split(X, y):
         optimum = LinearSVC(C=100, dual=False, tol=1e-10, max_iter=10_000)
         optimum.fit(X[fit_rows], y[fit_rows])
         correct += np.sum(optimum.predict(X[test_rows]) == y[test_rows])
@@ -1377,7 +1383,7 @@ def test_logistic_cross_validation_accuracy(solver, multiclass, files, tmp_path,
     binary = SkLogisticRegression(solver="liblinear", dual=solver == 7, C=0.3, tol=1e-8, max_iter=1000,
                                   random_state=0)
     model = OneVsRestClassifier(binary) if multiclass else binary
-    pooled = np.mean(cross_val_predict(model, X, y, cv=StratifiedKFold(4)) == y)
+    pooled = np.mean(cross_val_predict(model, X, y, cv=CLI_FOLDS(4)) == y)
     assert out.splitlines() == [f"Cross Validation Accuracy = {100 * pooled:g}%"]
     assert not (tmp_path / "multi.model").exists()  # -v writes no model
 
@@ -1402,7 +1408,7 @@ def test_logistic_C_search(multiclass, files, tmp_path, run_here):
     for C in Cs:
         binary = SkLogisticRegression(solver="liblinear", C=C, tol=1e-8, max_iter=1000)
         clf = OneVsRestClassifier(binary) if multiclass else binary
-        correct.append(int(np.sum(cross_val_predict(clf, X, y, cv=StratifiedKFold(3)) == y)))
+        correct.append(int(np.sum(cross_val_predict(clf, X, y, cv=CLI_FOLDS(3)) == y)))
     for C, count in zip(Cs, correct, strict=True):
         assert f"log2c={np.log2(C):7.2f}\trate={100 * count / len(y):g}\n" in out, out
     best = int(np.argmax(correct))
