@@ -10,11 +10,11 @@ process killed by SIGINT (the shell reports status 130 too).
 import sys
 
 try:
-    from .cli import main
+    from .cli import console
 except KeyboardInterrupt:
     _command = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else ""
     print(" ".join(filter(None, ["fastlinear", _command])) + ": interrupted", file=sys.stderr)
     raise SystemExit(130) from None
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(console())

@@ -51,6 +51,7 @@ from scipy.special import expit
 
 from . import _solver_table
 from ._validation import integer_labels
+from .datasets import compression
 from .logistic import LogisticRegression
 from .svm import LinearSVC
 from .svr import LinearSVR
@@ -298,6 +299,10 @@ def write_file(path, text):
     * Anything else (a character device such as ``/dev/null``, a FIFO,
       ``/dev/stdout`` on a pipe) is opened and written directly: the node is
       never replaced.
+    * As ``fopen``, an empty path and an existing file that the user may not
+      write are refused.  (A writable file in a folder the user may not
+      write is refused too, where ``fopen`` would write it in place: the
+      temporary file cannot be made there.)
 
     Raises
     ------
@@ -306,12 +311,17 @@ def write_file(path, text):
         disk, ``/dev/full``), after removing the temporary file.
     """
     path = os.fsdecode(path)
+    if not path:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     try:
         existing = os.stat(path)  # through links
     except FileNotFoundError:
         existing = None
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    if existing is not None and not os.access(path, os.W_OK):
+        # fopen's answer for a file its user may not write (root may).
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
     target = os.path.realpath(path)
     if existing is not None and not (stat.S_ISREG(existing.st_mode) and _same_file(target, existing)):
         # A device or FIFO; or a file reached through a link with no path
@@ -487,6 +497,10 @@ def read_liblinear_model(path):
         As :func:`load_liblinear_model`.
     """
     path = os.fspath(path)
+    packed = compression(path)
+    if packed is not None:
+        raise ModelFormatError(f"{path}: the file is {packed}-compressed; LIBLINEAR model "
+                               "files are plain text: decompress it first.")
     with open(path, encoding="utf-8", errors="replace") as fh:
         header, label_line, w_line = _header(path, fh)
         values = None if w_line is None else _weights(path, fh, w_line)

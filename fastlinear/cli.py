@@ -24,6 +24,7 @@ replaced file's mode or, for a new file, ``0666`` less the umask.
 import math
 import os
 import re
+import signal
 import sys
 import time
 import warnings
@@ -150,10 +151,17 @@ class CLIError(Exception):
 
 
 def _check_file(path, what):
-    if not os.path.exists(path):
-        raise CLIError(f"can't open {what} {path!r}: no such file")
+    """LIBLINEAR's "can't open" for a file that is missing, a folder, or
+    unreadable (the system's reason: a name too long, no permission)."""
     if os.path.isdir(path):
         raise CLIError(f"can't open {what} {path!r}: it is a directory")
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise CLIError(f"can't open {what} {path!r}: no such file") from None
+    except OSError as error:
+        raise CLIError(f"can't open {what} {path!r}: {error.strerror or error}") from None
 
 
 def load_data(path, n_features=None, regression=False):
@@ -395,6 +403,9 @@ def cmd_train(args):
     opts, positionals = parse_train_args(args)
     data_file = positionals[0]
     model_file = positionals[1] if len(positionals) > 1 else None
+    if model_file == "":
+        raise CLIError("the model file name is empty; give one, or leave it out for "
+                       f"{os.path.basename(data_file)}.model")
     cls = SOLVERS[opts["solver"]][0]
     regression = cls is LinearSVR
     if opts["search"] and opts["solver"] not in SEARCHABLE:
@@ -1175,8 +1186,43 @@ COMMANDS = {"train": cmd_train, "predict": cmd_predict, "demo": cmd_demo}
 
 
 def main(argv=None):
-    """Entry point of the ``fastlinear`` console script; returns the exit code."""
+    """Entry point of the ``fastlinear`` console script; returns the exit code.
+
+    Ctrl-C anywhere inside (the command's work, its output, the save) ends
+    it with one line and status 130.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        return _interrupted(argv)
+
+
+def console():
+    """The ``fastlinear`` console script and ``python -m fastlinear``:
+    :func:`main`, then Ctrl-C ignored while the interpreter shuts down.
+    A Ctrl-C that came as the command ended (Python acts on it at its next
+    step, here) turned the finished command's exit into a
+    ``KeyboardInterrupt`` traceback; it is reported as one during the
+    command would be."""
+    try:
+        code = main()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        code = _interrupted(sys.argv[1:])
+    return code
+
+
+def _interrupted(argv):
+    """Ctrl-C: one line on stderr naming the command; the exit status, 130."""
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    print(" ".join(filter(None, ["fastlinear", command])) + ": interrupted", file=sys.stderr)
+    return 130
+
+
+def _run(argv):
+    """:func:`main` on the arguments ``argv``."""
     if not argv:
         sys.stderr.write(USAGE)
         return 2
@@ -1192,9 +1238,6 @@ def main(argv=None):
         return COMMANDS[command](args)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
-    except KeyboardInterrupt:
-        print(f"fastlinear {command}: interrupted", file=sys.stderr)
-        return 130
     except (CLIError, ValueError, TypeError, OSError, MemoryError, OverflowError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"fastlinear {command}: error: {message}", file=sys.stderr)
@@ -1209,4 +1252,4 @@ def main(argv=None):
 if __name__ == "__main__":
     # ``python -m fastlinear.cli train ...`` runs as ``python -m fastlinear``
     # does (a module run this way must not import silently and exit 0).
-    raise SystemExit(main())
+    raise SystemExit(console())

@@ -6,6 +6,7 @@ set is a subset of a9a's rows) ships with the package, bzip2-compressed.
 Your own ``a5a`` runs through the same code with :func:`load_libsvm`.
 """
 import bz2
+import contextlib
 import gzip
 import os
 import re
@@ -29,13 +30,51 @@ class LibsvmFormatError(ValueError):
     """A file that is not a readable LIBSVM/svmlight file; the message says where."""
 
 
+#: The first bytes of the archives the readers take (gzip's and bzip2's magic).
+COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2"}
+
+
+def compression(path):
+    """``"gzip"``, ``"bzip2"`` or None: what a regular file's first bytes say
+    it is, whatever its name (``data.txt`` gzipped, ``DATA.GZ``, a plain
+    ``.bz2``); for anything else (a pipe: read once), what its suffix says."""
+    if not os.path.isfile(path):
+        return {".gz": "gzip", ".bz2": "bzip2"}.get(os.path.splitext(path)[1])
+    with open(path, "rb") as fh:
+        start = fh.read(3)
+    return next((kind for magic, kind in COMPRESSED.items() if start.startswith(magic)), None)
+
+
+class _Lines:
+    """The lines of an open binary file, each handed over by Python code.
+
+    ``load_svmlight_file``'s C loop takes the lines of the file it is given;
+    from a plain open file they come from C as well, and Ctrl-C reached
+    Python only after the whole file (15 s into a 140 MB file).  Through
+    this object Python runs at every line and raises ``KeyboardInterrupt``
+    there.  ``read`` is the file's (the reader asks for it).
+    """
+
+    def __init__(self, fh):
+        self.read, self._readline = fh.read, fh.readline
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self._readline()
+        if line:
+            return line
+        raise StopIteration
+
+
 def _open(path, *, binary=False):
-    """A LIBSVM file (plain, ``.bz2`` or ``.gz``) as text, or as bytes.
+    """A LIBSVM file (plain, gzip or bzip2 by its content) as text, or as bytes.
 
     Lines end at ``\n`` only, as ``load_svmlight_file`` reads them (not
     Python's universal newlines), so line numbers are the reader's.
     """
-    opener = bz2.open if path.endswith(".bz2") else gzip.open if path.endswith(".gz") else open
+    opener = {"gzip": gzip.open, "bzip2": bz2.open}.get(compression(path), open)
     return opener(path, "rb") if binary else opener(path, "rt", errors="replace", newline="\n")
 
 
@@ -172,19 +211,23 @@ def skipped_line(path, n_samples):
 
 
 def _format_error(path, error, zero_based, dtype=np.float64):
+    kind = compression(path)
+    named = {".gz": "gzip", ".bz2": "bzip2"}.get(os.path.splitext(path)[1].lower())
+    # A name that promises an archive the content is not (read as what it is).
+    misnamed = (f" (named as {named} data, it is not: read as "
+                f"{kind + ' data' if kind else 'plain text'})" if named and named != kind else "")
     found = _first_bad_line(path, zero_based, dtype)
     if found is None:
-        compressed = path.endswith((".bz2", ".gz"))
         return LibsvmFormatError(
-            f"{path}: not a readable LIBSVM file ({type(error).__name__}: "
+            f"{path}: not a readable LIBSVM file{misnamed} ({type(error).__name__}: "
             f"{str(error).splitlines()[0] if str(error) else 'no details'})."
-            + (" A compressed file may be truncated or damaged." if compressed else "")
+            + (" A compressed file may be truncated or damaged." if kind else "")
         )
     number, text, token, reason = found
     if reason != "malformed":
-        return LibsvmFormatError(f"{path}, line {number}: {reason}; in {text!r}")
+        return LibsvmFormatError(f"{path}, line {number}{misnamed}: {reason}; in {text!r}")
     return LibsvmFormatError(
-        f"{path}, line {number}: malformed token {token!r} in {text!r}; expected "
+        f"{path}, line {number}{misnamed}: malformed token {token!r} in {text!r}; expected "
         "'label index:value index:value ...' with a finite label and "
         f"{'1-based ' if zero_based is False else ''}integer indices below 2**31"
     )
@@ -219,12 +262,13 @@ def _checked(path, X, y, zero_based, dtype):
 
 
 def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
-    """Read a LIBSVM/svmlight file (plain, ``.bz2`` or ``.gz``) as CSR.
+    """Read a LIBSVM/svmlight file (plain, gzip or bzip2) as CSR.
 
     Parameters
     ----------
     path : str or path-like
-        File name; compression is recognised by the suffix.
+        File name; gzip and bzip2 are recognised by the content, whatever
+        the name.
     n_features : int, default=None
         Number of features.  Give it when loading a training and a test file
         separately, so both get the same width (a9a.t never uses feature 123).
@@ -255,8 +299,10 @@ def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
     """
     path = _check_path(path)
     try:
-        X, y = load_svmlight_file(path, n_features=n_features, dtype=dtype,
-                                  zero_based=zero_based)
+        # An open file: compression from the content, not the name.
+        with _open(path, binary=True) as fh:
+            X, y = load_svmlight_file(_Lines(fh), n_features=n_features, dtype=dtype,
+                                      zero_based=zero_based)
     except _READ_ERRORS as error:
         raise _format_error(path, error, zero_based, dtype) from None
     return _checked(path, X, y, zero_based, dtype)
@@ -271,7 +317,9 @@ def load_libsvm_files(paths, *, dtype=np.float64, zero_based="auto"):
     """
     paths = [_check_path(p) for p in paths]
     try:
-        loaded = load_svmlight_files(paths, dtype=dtype, zero_based=zero_based)
+        with contextlib.ExitStack() as stack:
+            files = [_Lines(stack.enter_context(_open(p, binary=True))) for p in paths]
+            loaded = load_svmlight_files(files, dtype=dtype, zero_based=zero_based)
     except _READ_ERRORS as error:
         bad = next((p for p in paths if _first_bad_line(p, zero_based, dtype)), paths[0])
         raise _format_error(bad, error, zero_based, dtype) from None

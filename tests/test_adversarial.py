@@ -1348,8 +1348,11 @@ TRAIN_ERRORS = {
     "--max-iter 1e12": ("data", GOOD_TRAIN, ["--max-iter", "1e12"], ["option --max-iter expects an integer"]),
     "--max-iter 99999999999": ("data", GOOD_TRAIN, ["--max-iter", "99999999999"],
                                ["--max-iter expects an integer of at most 2147483647"]),
+    # (random bytes: not gzip data, whatever the name says; read as text)
     "corrupt .gz": ("data.gz", np.random.RandomState(0).bytes(300), [],
-                    ["not a readable LIBSVM file", "truncated or damaged"]),
+                    ["(named as gzip data, it is not: read as plain text)"]),
+    "corrupt gzip": ("data.gz", b"\x1f\x8b" + np.random.RandomState(0).bytes(300), [],
+                     ["not a readable LIBSVM file", "truncated or damaged"]),
     "truncated .gz": ("data.gz", _half(_gzip_bytes(GOOD_TRAIN * 40)), [],
                       ["not a readable LIBSVM file", "truncated or damaged"]),
     ".gz cut in its trailer": ("data.gz", _gzip_bytes(GOOD_TRAIN * 40)[:-4], [],

@@ -5,6 +5,7 @@ one test on the full a9a runs ``fastlinear demo --no-sklearn`` on the cheap
 part of the grid.
 """
 import errno
+import gzip
 import os
 import re
 import shutil
@@ -1599,3 +1600,60 @@ def test_C_search_starts_at_c_given_and_says_what_liblinear_says(files, run_here
     # 1 / (l max ||x||^2) = 1 / (4 * 2^27) = 2^-29; LIBLINEAR's rounding gives 2^-30.
     X = sp.csr_matrix(np.array([[1.0, 1.0], [-1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]]) * 8192)
     assert cli.start_c(0, X, np.array([1, -1, 1, -1]), -1.0) == 2.0 ** -30
+
+
+def test_ctrl_c_after_the_save_is_one_line_and_130(files, tmp_path, run_here, monkeypatch):
+    """Ctrl-C between the save and the end (the closing line) ended the
+    process with a KeyboardInterrupt traceback; the model on disk is whole."""
+    _, train, _ = files
+    said = []
+
+    def interrupted_after_save(opts, text):
+        said.append(text)
+        if "model saved" in text:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_say", interrupted_after_save)
+    model = tmp_path / "m.model"
+    code, out, err = run_here("train", "-c", "0.1", train, model)
+    assert (code, err.strip()) == (130, "fastlinear train: interrupted")
+    assert any("model saved" in text for text in said)
+    assert load_liblinear_model(model).coef_.shape[1] > 0
+
+
+def test_empty_file_names_and_unwritable_files_are_refused(files, tmp_path, run_here,
+                                                           monkeypatch):
+    """An empty model name was taken as none given (LIBLINEAR cannot save to
+    ""); an existing file its user may not write was replaced (fopen refuses)."""
+    from fastlinear._model_io import write_file
+
+    _, train, test = files
+    assert_usage_error(run_here("train", train, ""), "the model file name is empty")
+    model = tmp_path / "m.model"
+    assert run_here("train", "-q", train, model)[0] == 0
+    assert_usage_error(run_here("predict", test, model, ""),
+                       "can't write output file '': No such file or directory")
+    kept = model.read_text()
+    monkeypatch.setattr(os, "access", lambda path, mode: False)   # (root may write anything)
+    with pytest.raises(PermissionError):
+        write_file(model, "new")
+    assert_usage_error(run_here("train", "-q", "-c", "2", train, model), "Permission denied")
+    assert model.read_text() == kept
+
+
+def test_compressed_and_unopenable_model_files_are_named(files, tmp_path, run_here):
+    _, train, test = files
+    model = tmp_path / "m.model"
+    assert run_here("train", "-q", train, model)[0] == 0
+    packed = tmp_path / "m.model.gz"
+    packed.write_bytes(gzip.compress(model.read_bytes(), mtime=0))
+    assert_usage_error(run_here("predict", test, packed, tmp_path / "out"),
+                       "the file is gzip-compressed; LIBLINEAR model files are plain text")
+    long_name = tmp_path / ("d" * 300) / "m.model"
+    assert_usage_error(run_here("predict", test, long_name, tmp_path / "out"),
+                       "can't open model file", "File name too long")
+    # A gzipped data file under any name trains as the plain file does.
+    data = tmp_path / "data.txt"
+    data.write_bytes(gzip.compress(Path(train).read_bytes(), mtime=0))
+    assert run_here("train", "-q", data, tmp_path / "g.model")[0] == 0
+    assert (tmp_path / "g.model").read_text() == model.read_text()

@@ -2,6 +2,9 @@
 name the file and the line."""
 import bz2
 import gzip
+import signal
+import time
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -135,3 +138,49 @@ def test_a_qid_token_across_two_read_chunks_is_found(tmp_path):
     assert (number, token) == (174_702, "qid:3") and "query ids" in why
     path.write_bytes(head + b"1 1:1\n-1 1:-1\n")
     assert non_liblinear_token(str(path)) is None
+
+
+@pytest.mark.parametrize("name", ["data.txt", "DATA.GZ", "data", "plain.bz2", "plain.gz"])
+def test_compression_is_read_from_the_content_not_the_name(tmp_path, name):
+    """A gzipped file named .txt (or .GZ, or nothing) was parsed as text:
+    'malformed token' with binary garbage; a plain file named .bz2 was an
+    archive error."""
+    plain = tmp_path / "reference.txt"
+    plain.write_text(GOOD * 3)
+    path = tmp_path / name
+    if name.startswith("plain"):
+        path.write_text(GOOD * 3)
+    elif name == "data":
+        path.write_bytes(bz2.compress((GOOD * 3).encode()))
+    else:
+        path.write_bytes(gzip.compress((GOOD * 3).encode(), mtime=0))
+    X, y = load_libsvm(path)
+    X_ref, y_ref = load_libsvm(plain)
+    assert (X != X_ref).nnz == 0 and np.array_equal(y, y_ref)
+    (X2, y2, X3, y3) = load_libsvm_files([path, plain])
+    assert (X2 != X3).nnz == 0 and np.array_equal(y2, y3)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timer")
+def test_ctrl_c_reaches_the_reader_of_a_large_plain_file(tmp_path):
+    """The C parser reads the lines of a plain file through Python code, so a
+    KeyboardInterrupt is raised at the next line (it came after the whole
+    file: 15 s into 140 MB)."""
+    block = bz2.decompress((resources.files("fastlinear") / "data" / "a9a.t.bz2").read_bytes())
+    path = tmp_path / "big.txt"
+    path.write_bytes(block * 20)                  # 23 MB: seconds to parse
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        start = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            load_libsvm(path)
+        elapsed = time.perf_counter() - start
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert elapsed < 1.2, elapsed

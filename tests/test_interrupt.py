@@ -166,3 +166,36 @@ def test_cli_train_exits_130_and_writes_no_model(tmp_path):
     assert err.strip().splitlines() == ["fastlinear train: interrupted"], err
     assert not model.exists()
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".fastlinear-")]
+
+
+def test_cli_ctrl_c_as_the_command_ends_is_one_line(tmp_path):
+    """A Ctrl-C sent when train has printed its last line reached Python as
+    the command returned (a KeyboardInterrupt traceback, death by SIGINT);
+    console() reports it as an interrupt and ignores Ctrl-C during the
+    interpreter's shut-down.  The model file is whole."""
+    import numpy as np
+    from sklearn.datasets import dump_svmlight_file
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 5)
+    data = tmp_path / "small.svm"
+    dump_svmlight_file(X, (X[:, 0] > 0).astype(int), str(data), zero_based=False)
+    model = tmp_path / "small.model"
+    code = ("import sys\nfrom fastlinear.cli import console\n"
+            f"sys.argv = ['fastlinear', 'train', {str(data)!r}, {str(model)!r}]\n"
+            "sys.exit(console())\n")
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-u", "-c", code], preexec_fn=_default_sigint,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert "model saved" in line, (line, err)
+        assert "Traceback" not in err, err
+        assert proc.returncode in (0, 130), (proc.returncode, err)
+        assert err.strip() in ("", "fastlinear train: interrupted"), err
+        assert model.read_text().startswith("solver_type ")
