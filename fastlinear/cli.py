@@ -165,7 +165,7 @@ def _check_file(path, what):
 
 
 def load_data(path, n_features=None, regression=False):
-    """Read a LIBLINEAR data file (1-based; plain, .bz2 or .gz): X (CSR), y.
+    """Read a LIBLINEAR data file (1-based; plain, gzip or bzip2): X (CSR), y.
 
     Labels must be integers that a C int holds (classification) or finite
     numbers (regression; ``load_libsvm`` refuses NaN and infinity).  Errors
