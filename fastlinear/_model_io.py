@@ -120,6 +120,10 @@ def _model_header(estimator, label_order=None, zero_bias=False, n_features=None)
         coef = coef[:, :n_features]
     n_w, n_features = coef.shape
     intercept = np.broadcast_to(np.asarray(estimator.intercept_, dtype=np.float64).reshape(-1), (n_w,))
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+        # (no LIBLINEAR reads such a file back; load_liblinear_model refuses it)
+        raise ValueError("The estimator's coef_ or intercept_ holds NaN or infinity; a "
+                         "model file needs finite weights.")
     regression = SOLVER_PARAMS[solver][1] is LinearSVR
     classes = None if regression else integer_labels(estimator.classes_, what="class label")
     labels = classes

@@ -72,6 +72,7 @@ Design rules of this module:
    ``y``, so float32 ``X`` with float32 ``y`` gives a float32 ``dual_coef_``
    and float32 ``X`` with float64 ``y`` a float64 one.
 """
+import contextlib
 import time
 import warnings
 from numbers import Real
@@ -525,7 +526,16 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             # than pass None (sklearn's chi2 kernel cannot take None).
             params = {"gamma": self.gamma, "degree": self.degree, "coef0": self.coef0}
             params = {name: value for name, value in params.items() if value is not None}
-        return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
+        fractional = (self.kernel in ("poly", "polynomial")
+                      and float(self.degree) != int(self.degree))
+        with np.errstate(invalid="ignore") if fractional else contextlib.nullcontext():
+            K = pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
+        if fractional and np.isnan(K).any():
+            raise ValueError(
+                f"The polynomial kernel (gamma x.y + coef0)^{self.degree:g} is NaN where its "
+                "base is negative: a fractional degree needs gamma x.y + coef0 >= 0 for every "
+                "pair. Give an integer degree, or a larger coef0.")
+        return K
 
     def _training_kernel_by_blocks(self, X):
         """``k(X, X)`` in blocks of rows, so that Ctrl-C is honoured between them.

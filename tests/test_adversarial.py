@@ -1668,5 +1668,30 @@ def test_n_jobs_0_is_refused_by_the_parameter_check(make):
         make(n_jobs=0).fit(X, y)
 
 
+
+def test_a_model_with_non_finite_weights_is_not_saved(tmp_path):
+    """save_liblinear_model wrote NaN weights that load_liblinear_model refuses."""
+    from fastlinear import save_liblinear_model
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3)
+    est = LinearSVC().fit(X, np.arange(30) % 2)
+    est.coef_ = est.coef_.copy()
+    est.coef_[0, 0] = np.nan
+    with pytest.raises(ValueError, match="holds NaN or infinity; a model file needs finite"):
+        save_liblinear_model(tmp_path / "nan.model", est)
+    assert not (tmp_path / "nan.model").exists()
+
+
+def test_a_fractional_polynomial_degree_of_a_negative_base_is_named():
+    """KernelRidge(kernel="poly", degree=2.5): NaN kernel values were called an overflow."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3)
+    y = X @ [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match=r"\^2.5 is NaN where its base is negative.*integer "
+                                         r"degree, or a larger coef0"):
+        KernelRidge(kernel="poly", degree=2.5).fit(X, y)
+    assert KernelRidge(kernel="poly", degree=2.5, coef0=100.0).fit(X, y).score(X, y) > 0.99
+
 if __name__ == "__main__":
     sys.exit(_child_main(sys.argv[1], int(sys.argv[2])))
