@@ -21,11 +21,15 @@ target, straight into a device or FIFO (``/dev/null``, ``/dev/stdout``), and
 into a regular file through a temporary name renamed when complete, with the
 replaced file's mode or, for a new file, ``0666`` less the umask.
 """
+import contextlib
 import math
 import os
 import re
+import shutil
 import signal
+import stat
 import sys
+import tempfile
 import time
 import warnings
 
@@ -152,16 +156,41 @@ class CLIError(Exception):
 
 def _check_file(path, what):
     """LIBLINEAR's "can't open" for a file that is missing, a folder, or
-    unreadable (the system's reason: a name too long, no permission)."""
-    if os.path.isdir(path):
-        raise CLIError(f"can't open {what} {path!r}: it is a directory")
+    unreadable (the system's reason: a name too long, no permission).  Only
+    a regular file is opened to try: a pipe would lose what it holds."""
     try:
-        with open(path, "rb"):
-            pass
+        status = os.stat(path)
+        if stat.S_ISREG(status.st_mode):
+            with open(path, "rb"):
+                pass
     except FileNotFoundError:
         raise CLIError(f"can't open {what} {path!r}: no such file") from None
     except OSError as error:
         raise CLIError(f"can't open {what} {path!r}: {error.strerror or error}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise CLIError(f"can't open {what} {path!r}: it is a directory")
+
+
+@contextlib.contextmanager
+def _read_again(path):
+    """``path`` itself, or for a pipe or a device (``<(zcat data.gz)``,
+    ``/dev/stdin``: they can be read once) a temporary copy of what it
+    holds.  A data file is read more than once (the values, LIBLINEAR's
+    token checks, line numbers for errors): a second open of a pipe whose
+    writer had finished waited for ever.  Errors name ``path``, not the copy."""
+    if os.path.isfile(path) or not os.path.exists(path):
+        yield path
+        return
+    fd, copy = tempfile.mkstemp(prefix=".fastlinear-", suffix=".data")
+    try:
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
+            shutil.copyfileobj(source, out)
+        try:
+            yield copy
+        except (CLIError, ValueError) as error:
+            raise type(error)(str(error).replace(copy, str(path))) from None
+    finally:
+        os.unlink(copy)
 
 
 def load_data(path, n_features=None, regression=False):
@@ -413,8 +442,9 @@ def cmd_train(args):
         raise CLIError(f"-C searches C for -s {_listing(classifiers)}, and C and p for -s 11 "
                        f"(warm-started, as LIBLINEAR's -C); for -s {opts['solver']} use -v with "
                        "a few values of -c")
-    X, y = load_data(data_file, regression=regression)
-    _check_squares(data_file, X)
+    with _read_again(data_file) as readable:
+        X, y = load_data(readable, regression=regression)
+        _check_squares(readable, X)
     # A file of labels only: LIBLINEAR's nr_feature is 0 (X has an empty column).
     opts["nr_feature"] = 0 if X.nnz == 0 else None
     one_label = not regression and np.unique(y).shape[0] < 2
@@ -665,9 +695,10 @@ def _folds(opts, X, y=None):
     """The (train, test) index pairs of -v and -C.
 
     The samples are shuffled first (``--seed``), as LIBLINEAR's
-    ``cross_validation`` permutes them: LIBSVM files often come sorted by
-    label (w8a: 740 negatives, then every positive, then the rest), and
-    folds cut in file order then miss a class.  Classification: stratified
+    ``cross_validation`` permutes them: LIBSVM files often come sorted in
+    blocks (w8a: 740 negatives, then every positive, then the rest), and
+    folds cut in file order made ``-C -s 0`` on w8a choose a model that
+    predicts the majority class.  Classification: stratified
     folds of the shuffled samples while every class has at least n
     samples; otherwise a random permutation cut into n parts, as
     LIBLINEAR's.  Regression: the latter.  More folds than samples become
@@ -1139,8 +1170,9 @@ def cmd_predict(args):
         )
     # The true labels only score the predictions: any finite number, as
     # LIBLINEAR's predict reads them (a non-integer label counts as wrong).
-    X, y = load_data(test_file, regression=True)
-    gap = skipped_line(test_file, X.shape[0])
+    with _read_again(test_file) as readable:
+        X, y = load_data(readable, regression=True)
+        gap = skipped_line(readable, X.shape[0])
     if gap is not None:
         # LIBLINEAR's predict stops there too ("Wrong input format").
         raise CLIError(f"{test_file}, line {gap}: a blank or comment line; predict writes one "

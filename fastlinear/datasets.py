@@ -34,12 +34,17 @@ class LibsvmFormatError(ValueError):
 COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2"}
 
 
+def _named(path):
+    """``"gzip"``, ``"bzip2"`` or None: what the file's suffix says it is."""
+    return {".gz": "gzip", ".bz2": "bzip2"}.get(os.path.splitext(path)[1].lower())
+
+
 def compression(path):
     """``"gzip"``, ``"bzip2"`` or None: what a regular file's first bytes say
     it is, whatever its name (``data.txt`` gzipped, ``DATA.GZ``, a plain
     ``.bz2``); for anything else (a pipe: read once), what its suffix says."""
     if not os.path.isfile(path):
-        return {".gz": "gzip", ".bz2": "bzip2"}.get(os.path.splitext(path)[1])
+        return _named(path)
     with open(path, "rb") as fh:
         start = fh.read(3)
     return next((kind for magic, kind in COMPRESSED.items() if start.startswith(magic)), None)
@@ -211,8 +216,7 @@ def skipped_line(path, n_samples):
 
 
 def _format_error(path, error, zero_based, dtype=np.float64):
-    kind = compression(path)
-    named = {".gz": "gzip", ".bz2": "bzip2"}.get(os.path.splitext(path)[1].lower())
+    kind, named = compression(path), _named(path)
     # A name that promises an archive the content is not (read as what it is).
     misnamed = (f" (named as {named} data, it is not: read as "
                 f"{kind + ' data' if kind else 'plain text'})" if named and named != kind else "")

@@ -1657,3 +1657,34 @@ def test_compressed_and_unopenable_model_files_are_named(files, tmp_path, run_he
     data.write_bytes(gzip.compress(Path(train).read_bytes(), mtime=0))
     assert run_here("train", "-q", data, tmp_path / "g.model")[0] == 0
     assert (tmp_path / "g.model").read_text() == model.read_text()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_data_and_test_files_from_pipes(files, tmp_path):
+    """A data file is read more than once; from a pipe (``<(zcat ...)``) the
+    second open waited for ever for a writer.  A pipe's content is read once
+    into a temporary copy; the errors name the pipe."""
+    _, train, test = files
+    model, piped_model = tmp_path / "plain.model", tmp_path / "piped.model"
+    assert run("train", "-q", train, model)[0] == 0
+
+    fifo = tmp_path / "train.fifo"
+    os.mkfifo(fifo)
+    with subprocess.Popen(["sh", "-c", f"gzip -c < '{train}' > '{fifo}'"]) as writer:
+        code, out, err = run("train", "-q", fifo, piped_model)
+        writer.wait(timeout=60)
+    assert code == 0, err
+    assert piped_model.read_text() == model.read_text()
+    fifo_test = tmp_path / "test.fifo"
+    os.mkfifo(fifo_test)
+    with subprocess.Popen(["sh", "-c", f"cat '{test}' > '{fifo_test}'"]) as writer:
+        code, out, err = run("predict", fifo_test, model, tmp_path / "out")
+        writer.wait(timeout=60)
+    assert code == 0, err
+    assert out.startswith("Accuracy = ")
+    bad = tmp_path / "bad.fifo"
+    os.mkfifo(bad)
+    with subprocess.Popen(["sh", "-c", f"printf '1 1:x\\n' > '{bad}'"]) as writer:
+        code, out, err = run("train", "-q", bad, tmp_path / "bad.model")
+        writer.wait(timeout=60)
+    assert code == 2 and f"{bad}, line 1: malformed token '1:x'" in err, err
