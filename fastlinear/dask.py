@@ -60,7 +60,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -435,6 +435,16 @@ class LinearSVC(CheckedLinearClassifierMixin, BaseEstimator):
         self.client = client
         self.callback = callback
         self.verbose = verbose
+
+    def __sklearn_clone__(self):
+        """scikit-learn's ``clone`` with ``client`` handed on as it is: a
+        Client is a connection, shared by the clones (``clone`` deep-copies
+        the parameters that are not estimators, and a Client cannot be
+        copied: ``GridSearchCV`` and ``cross_val_score`` failed)."""
+        params = self.get_params(deep=False)
+        client = params.pop("client")
+        return type(self)(**{name: clone(value, safe=False) for name, value in params.items()},
+                          client=client)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)

@@ -101,7 +101,10 @@ def _check_response(scorer, scoring, estimator):
 
 def _check_Cs(Cs):
     """Return the C grid as a sorted float array of unique positive values."""
-    if isinstance(Cs, Integral) and not isinstance(Cs, bool):
+    if isinstance(Cs, (bool, np.bool_)):
+        raise TypeError(f"Cs={Cs}: Cs is an int (how many values between 1e-4 and 1e4) or a "
+                        "sequence of positive floats, not a bool.")
+    if isinstance(Cs, Integral):
         if Cs < 1:
             raise ValueError(
                 f"Cs={Cs}: an int Cs is the number of log-spaced values between "
@@ -232,6 +235,43 @@ def _cv_results(Cs, scores, times, n_iter):
     return results
 
 
+def _checked_splits(splits, n_samples, caller):
+    """The folds of ``cv`` as integer index arrays (a boolean mask taken as
+    its True rows); a ValueError naming the fold where a part holds
+    something else, or an index outside the ``n_samples`` samples."""
+    checked = []
+    for k, split in enumerate(splits, start=1):
+        parts = []
+        for name, part in zip(("training", "test"), split, strict=True):
+            part = np.asarray(part)
+            if part.dtype == bool and part.shape == (n_samples,):
+                part = np.flatnonzero(part)
+            elif part.ndim != 1 or (part.size and not np.issubdtype(part.dtype, np.integer)):
+                raise ValueError(
+                    f"{caller}: the {name} part of fold {k} of cv is {part.dtype} of shape "
+                    f"{part.shape}; expected a 1-D array of integer sample indices "
+                    "(cv=[(train_indices, test_indices), ...]) or a boolean mask of the "
+                    f"{n_samples} samples.")
+            outside = part[(part < -n_samples) | (part >= n_samples)]
+            if outside.size:
+                raise ValueError(
+                    f"{caller}: the {name} part of fold {k} of cv holds the index "
+                    f"{int(outside[0])}, outside the {n_samples} samples (0 to {n_samples - 1}).")
+            parts.append(part.astype(np.intp, copy=False))
+        checked.append(tuple(parts))
+    return checked
+
+
+def _check_fold_weights(sample_weight, caller):
+    """A fold whose training part has no sample of positive weight (or no
+    sample) cannot be fitted: a ValueError saying so."""
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            f"{caller}: every sample of the training part has weight 0 (or the "
+            "part is empty), so there is nothing to fit. Use another splitter or "
+            "give those samples positive weights.")
+
+
 def _fold_data(data, rows, caller):
     """The training part of a fold as validated data (its rows copied, and
     proved without a second scan)."""
@@ -261,6 +301,7 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
     def _fit_path(self, data, y_labels, fold, splits, Cs, scorer, seed, progress, stop):
         k, (train, test) = fold, splits[fold]
         caller = (f"{type(self).__name__}.fit, fold {k + 1} of {len(splits)}")
+        _check_fold_weights(data.sample_weight[train], caller)
         try:
             train_data = _fold_data(data, train, caller)
         except ValueError as error:
@@ -295,7 +336,8 @@ class _WarmPathCV(ClassifierMixin, BaseEstimator):
         Cs = _check_Cs(self.Cs)
         y_labels = data.classes[data.y_ind]
         cv = check_cv(self.cv, y_labels, classifier=True)
-        splits = list(cv.split(np.empty((data.X.n_rows, 0)), y_labels, groups))
+        splits = _checked_splits(cv.split(np.empty((data.X.n_rows, 0)), y_labels, groups),
+                                 data.X.n_rows, f"{type(self).__name__}.fit")
         estimator = self._path_estimator(None)
         scorer = check_scoring(estimator, scoring=self.scoring)
         _check_response(scorer, self.scoring, estimator)
@@ -675,12 +717,7 @@ def _fold_training_data(data, rows, caller):
     fits a model of the same shape.
     """
     sample_weight = data.sample_weight[rows]
-    if not np.any(sample_weight > 0):
-        raise ValueError(
-            f"{caller}: every sample of the training part has weight 0 (or the "
-            "part is empty), so there is nothing to fit. Use another splitter or "
-            "give those samples positive weights."
-        )
+    _check_fold_weights(sample_weight, caller)
     X = row_subset(data.X, rows, caller=caller)
     return ClassificationData(X, data.y_ind[rows], data.classes, sample_weight, derived={})
 
@@ -1197,7 +1234,8 @@ class LogisticRegressionCV(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEs
         else:
             scorer = _DirectScorer.wrap(scoring, _scorer_for_classes(get_scorer(scoring), classes))
         cv = check_cv(self.cv, y_labels, classifier=True)
-        folds = list(cv.split(Xs, y_labels, **split_params))
+        folds = _checked_splits(cv.split(Xs, y_labels, **split_params), Xs.shape[0],
+                                "LogisticRegressionCV.fit")
 
         n_folds, n_l1 = len(folds), len(fitted_ratios)
         progress = None

@@ -303,3 +303,18 @@ def test_bad_input(client, binary):
 def test_importing_fastlinear_does_not_import_dask():
     code = "import sys, fastlinear; assert 'dask' not in sys.modules and 'distributed' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_clone_hands_the_client_on(client, binary):
+    """clone (GridSearchCV, cross_val_score) deep-copied the client parameter
+    and failed: 'cannot pickle _asyncio.Future'."""
+    from sklearn.base import clone
+
+    est = LinearSVC(C=0.1, client=client, max_rounds=3, callback=None)
+    twin = clone(est)
+    assert twin is not est and twin.client is client
+    assert twin.get_params() == est.get_params()
+    X, y, _ = binary
+    Xd, yd = as_dask(X, y, 2)
+    fitted = twin.fit(Xd, yd)
+    assert fitted.coef_.shape == (1, X.shape[1]) and not hasattr(est, "coef_")

@@ -351,3 +351,33 @@ def test_auto_dual_switches_to_the_primal_for_large_C_and_agrees():
     )
     # The primal fits take a handful of Newton steps, the dual thousands of passes.
     assert auto.cv_results_["max_n_iter"][-1] < 100 < dual.cv_results_["max_n_iter"][-1]
+
+
+def test_cv_folds_are_checked_before_the_fits():
+    """A fold of zero weights was scored without a fit (n_iter 0, no warning);
+    bad indices gave a bare IndexError; Cs=True was the grid [1.0]."""
+    from fastlinear import LogisticRegressionCV
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 4)
+    y = (X[:, 0] > 0).astype(int)
+    idx = np.arange(200)
+    sw = np.ones(200)
+    sw[:100] = 0
+    with pytest.raises(ValueError, match="fold 1 of 1: every sample of the training part has "
+                                         "weight 0"):
+        LinearSVCCV(Cs=[0.1, 1], cv=[(idx[:100], idx[100:])]).fit(X, y, sample_weight=sw)
+    for make in (LinearSVCCV, LogisticRegressionCV):
+        with pytest.raises(ValueError, match="the test part of fold 1 of cv holds the index "
+                                             "1000, outside the 200 samples"):
+            make(Cs=[1.0], cv=[(idx[:150], np.array([1000]))]).fit(X, y)
+        with pytest.raises(ValueError, match="the training part of fold 1 of cv is float64 of "
+                                             "shape \\(150,\\); expected a 1-D array of integer"):
+            make(Cs=[1.0], cv=[(idx[:150].astype(float), idx[150:])]).fit(X, y)
+    mask = np.zeros(200, dtype=bool)
+    mask[::2] = True
+    by_mask = LinearSVCCV(Cs=[1.0], cv=[(mask, ~mask)], random_state=0).fit(X, y)
+    by_index = LinearSVCCV(Cs=[1.0], cv=[(idx[::2], idx[1::2])], random_state=0).fit(X, y)
+    assert by_mask.cv_results_["mean_test_score"] == by_index.cv_results_["mean_test_score"]
+    with pytest.raises(TypeError, match="Cs=True: Cs is an int .* not a bool"):
+        LinearSVCCV(Cs=True).fit(X, y)
