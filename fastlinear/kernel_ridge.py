@@ -526,8 +526,9 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             # than pass None (sklearn's chi2 kernel cannot take None).
             params = {"gamma": self.gamma, "degree": self.degree, "coef0": self.coef0}
             params = {name: value for name, value in params.items() if value is not None}
-        fractional = (self.kernel in ("poly", "polynomial")
-                      and float(self.degree) != int(self.degree))
+        degree = float(self.degree)
+        fractional = (self.kernel in ("poly", "polynomial") and np.isfinite(degree)
+                      and not degree.is_integer())
         with np.errstate(invalid="ignore") if fractional else contextlib.nullcontext():
             K = pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
         if fractional and np.isnan(K).any():
