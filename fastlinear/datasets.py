@@ -73,6 +73,14 @@ class _Lines:
         raise StopIteration
 
 
+@contextlib.contextmanager
+def _parser_lines(path):
+    """The lines of a LIBSVM file as ``load_svmlight_file`` takes them: the
+    file opened by its content (:func:`_open`), through :class:`_Lines`."""
+    with _open(path, binary=True) as fh:
+        yield _Lines(fh)
+
+
 def _open(path, *, binary=False):
     """A LIBSVM file (plain, gzip or bzip2 by its content) as text, or as bytes.
 
@@ -303,9 +311,8 @@ def load_libsvm(path, *, n_features=None, dtype=np.float64, zero_based="auto"):
     """
     path = _check_path(path)
     try:
-        # An open file: compression from the content, not the name.
-        with _open(path, binary=True) as fh:
-            X, y = load_svmlight_file(_Lines(fh), n_features=n_features, dtype=dtype,
+        with _parser_lines(path) as lines:
+            X, y = load_svmlight_file(lines, n_features=n_features, dtype=dtype,
                                       zero_based=zero_based)
     except _READ_ERRORS as error:
         raise _format_error(path, error, zero_based, dtype) from None
@@ -322,7 +329,7 @@ def load_libsvm_files(paths, *, dtype=np.float64, zero_based="auto"):
     paths = [_check_path(p) for p in paths]
     try:
         with contextlib.ExitStack() as stack:
-            files = [_Lines(stack.enter_context(_open(p, binary=True))) for p in paths]
+            files = [stack.enter_context(_parser_lines(p)) for p in paths]
             loaded = load_svmlight_files(files, dtype=dtype, zero_based=zero_based)
     except _READ_ERRORS as error:
         bad = next((p for p in paths if _first_bad_line(p, zero_based, dtype)), paths[0])
