@@ -83,8 +83,11 @@ def set_fitted_weights(estimator, solutions, W, X, *, rows_are_problems=True):
         coef, intercept = W[:, :-1], bias * W[:, -1]
     else:
         coef, intercept = W[:-1].T, bias * W[-1]
-    largest = max(float(np.max(np.abs(coef), initial=0.0)),
-                  float(np.max(np.abs(intercept), initial=0.0)))
+    # W is finite (above), so float64 weights fit; the intercept scaled by
+    # the bias, or float32 weights, may not.
+    largest = float(np.max(np.abs(intercept), initial=0.0))
+    if dtype != np.float64:
+        largest = max(largest, float(np.max(np.abs(coef), initial=0.0)))
     if largest > np.finfo(dtype).max:
         raise ValueError(
             f"The fitted weights reach {largest:.3g}, beyond the range of {np.dtype(dtype).name} "
