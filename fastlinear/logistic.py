@@ -184,7 +184,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         where most features are rare the largest gradient entry meets
         ``tol`` far from the optimum); newton-cholesky takes that decrease
         on the whole Hessian where forming it is cheap or one sample
-        carries at least 1 % of ``sum_i s_i``.  As in scikit-learn, ``tol``
+        carries at least 1 % of ``sum_i s_i``, and also waits until it is
+        at most ``tol / 100`` of ``J`` (relative): at the default ``tol``
+        its fits end within about 1e-6 of the optimum's objective.  As in scikit-learn, ``tol``
         is absolute in these units: where one sample's weight dwarfs the
         others' (1e6 against ones), their share of ``J`` is below ``tol``
         and the fit can stop well above the optimum; lower ``tol`` then.
