@@ -351,7 +351,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     >>> round(clf.score(X / 16, y), 2)
     0.98
     >>> clf.solver_, clf.n_iter_
-    ('newton-cholesky', array([5], dtype=int32))
+    ('newton-cholesky', array([6], dtype=int32))
     >>> y2 = (y >= 5).astype(int)
     >>> l1 = LogisticRegression(l1_ratio=1, C=0.05).fit(X / 16, y2)
     >>> l1.solver_, int((l1.coef_ != 0).sum()) < X.shape[1]
