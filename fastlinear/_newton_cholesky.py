@@ -98,13 +98,14 @@ Each step:
    C's solution).  The decrement must also be at most :data:`RELATIVE`
    ``tol f`` with ``tol`` per unit of cost (``1e-6 f`` at the estimators'
    default; not when a class has no cost, as in step 3): ``tol`` is
-   absolute in the units of the mean objective, and
-   where that is small (0.08 on dna at C = 1) it allowed ends 1.8e-5 above
-   the optimum (relative).  A step taken for the decrement alone runs its
-   conjugate gradients to the forcing term only, on the factor at hand
-   (one or two more products cost less than a new Hessian).  The decrement is taken on the whole Hessian, formed at
-   the point (and then used for the step if the test fails), where that
-   costs less than two products or where one sample carries at least
+   absolute in the units of the mean objective, and where that is small
+   (0.08 on dna at C = 1) the fits ended 1.8e-5 above the optimum
+   (relative).  A step taken for the decrement alone runs its conjugate
+   gradients to the forcing term only, on the factor at hand (one or two
+   more products cost less than a new Hessian).  The decrement is taken
+   on the whole Hessian, formed at the point (and then used for the step
+   if the test fails), where that costs less than two products or where
+   one sample carries at least
    :data:`DOMINANT_SHARE` of the total cost: such a sample makes ``H`` far
    from diagonal, and with one sample weight of 1e6 among 59 of 1 the
    diagonal estimate passed at the start point, an all-zero ``coef_``.

@@ -186,8 +186,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         on the whole Hessian where forming it is cheap or one sample
         carries at least 1 % of ``sum_i s_i``, and also waits until it is
         at most ``tol / 100`` of ``J`` (relative): at the default ``tol``
-        its fits end within about 1e-6 of the optimum's objective.  As in scikit-learn, ``tol``
-        is absolute in these units: where one sample's weight dwarfs the
+        its fits end within about 1e-6 of the optimum's objective.  As in
+        scikit-learn, ``tol`` is absolute in these units: where one
+        sample's weight dwarfs the
         others' (1e6 against ones), their share of ``J`` is below ``tol``
         and the fit can stop well above the optimum; lower ``tol`` then.
         ``"liblinear"``:
@@ -860,9 +861,11 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             elif self.max_iter == 0:
                 detail = "max_iter=0 returns the start point"
             elif sol.measure <= sol.threshold:    # (the gap estimate of newton / glmnet)
+                bound = (f"the smaller of tol={self.tol} and tol / 100 of the mean objective"
+                         if sol.solver == "newton-cholesky" else f"tol={self.tol}")
                 detail = (f"the largest gradient entry meets tol, but the estimate of the "
                           f"distance to the optimum (1/2 g.diag(H)^-1 g of the mean "
-                          f"objective) is still above tol={self.tol}")
+                          f"objective) is still above {bound}")
             else:
                 detail = (f"its stopping measure is {sol.measure:.3g} > "
                           f"{sol.threshold:.3g}")

@@ -171,6 +171,15 @@ def test_defaults_reach_the_optimum_on_badly_scaled_dense_data(name):
     assert J_best <= logistic_objective(sk, X, y) * (1 + 1e-9)
 
 
+def test_a_fit_stopped_by_max_iter_short_of_the_relative_decrement_warns():
+    """Four steps meet the gradient test and ``tol`` on the decrement, not
+    ``tol / 100`` of the objective: a ConvergenceWarning that says so."""
+    X, y = _binary_features(5, 400, 60, 0.25, 3)
+    with pytest.warns(ConvergenceWarning, match="the smaller of tol=0.0001 and tol / 100"):
+        est = LogisticRegression(max_iter=4).fit(X, y)
+    assert est.solver_ == "newton-cholesky" and est.n_iter_[0] == 4
+
+
 @pytest.mark.parametrize("solver", EXACT)
 @pytest.mark.parametrize("data", ["binary", "multinomial"])
 def test_optimality_the_gradient_is_within_tol(solver, data):
