@@ -171,6 +171,32 @@ def test_defaults_reach_the_optimum_on_badly_scaled_dense_data(name):
     assert J_best <= logistic_objective(sk, X, y) * (1 + 1e-9)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_objective_and_log_proba_keep_the_losses_of_confident_samples(n_classes):
+    """Margins of 40 and more: ``log P(y|x)`` is about ``-e^-40``, which
+    ``log(1 + e^-40)`` rounds to 0.  At C = 1e20 those losses are the
+    objective (scipy's log_softmax gave 18805.6 against 19738.9)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(10 * n_classes, 3)
+    y = np.argmax(X @ rng.randn(3, n_classes), axis=1)     # separable
+    est = LogisticRegression(C=1e20).fit(X, y)
+    Z = est.decision_function(X)
+    if n_classes == 2:
+        t = np.where(y == 1, 1.0, -1.0)
+        losses = np.logaddexp(0.0, -t * Z)
+    else:
+        # -log P(y|x) = log1p(sum_{k != y} e^(z_k - z_y)) where y is the top class
+        assert np.all(np.argmax(Z, axis=1) == y)
+        rest = np.exp(Z - Z[np.arange(len(y)), y][:, None])
+        rest[np.arange(len(y)), y] = 0.0
+        losses = np.log1p(rest.sum(axis=1))
+    assert np.min(losses) < 1e-16    # (1 + loss rounds to 1)
+    exact = 1e20 * losses.sum() + 0.5 * np.sum(est.coef_ ** 2)
+    assert logistic_objective(est, X, y) == pytest.approx(exact, rel=1e-12)
+    log_p = est.predict_log_proba(X)[np.arange(len(y)), y]
+    np.testing.assert_allclose(-log_p, losses, rtol=1e-12)
+
+
 def test_a_fit_stopped_by_max_iter_short_of_the_relative_decrement_warns():
     """Four steps meet the gradient test and ``tol`` on the decrement, not
     ``tol / 100`` of the objective: a ConvergenceWarning that says so."""
