@@ -240,7 +240,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         Print the solver's progress.
     warm_start : bool, default=False
         Start from the previous ``coef_`` and ``intercept_`` (same classes and
-        features).
+        features).  A start from which the line search finds no decrease
+        (so far from the optimum that the curvature underflows, e.g. an
+        intercept of 28 on standardised data) is dropped for the default
+        start.
     n_jobs : int, default=None
         Threads for the products with X of the truncated Newton solvers
         (``None``: one), and BLAS's threads during ``fit`` (threadpoolctl's
@@ -590,17 +593,30 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 + " must stay below about 1.8e308). Lower C or rescale the weights.")
         self.__dict__.pop("loss_curve_", None)
         self.__dict__.pop("eta_", None)
-        if solver in ("svrg", "sgd"):
-            sol = self._fit_minibatch(data, cost / C, solver, stop)
-        elif l1_ratio > 0 and n_classes == 2:
-            sol = self._fit_binary_l1(data, cost, l1_ratio, solver, stop, C=C,
-                                      class_weight=class_weight)
-        elif l1_ratio > 0:
-            sol = self._fit_multinomial_l1(data, cost, l1_ratio, stop)
-        elif n_classes == 2:
-            sol = self._fit_binary(data, cost, lam, solver, stop)
-        else:
-            sol = self._fit_multinomial(data, cost, lam, solver, stop)
+
+        def solve():
+            if solver in ("svrg", "sgd"):
+                return self._fit_minibatch(data, cost / C, solver, stop)
+            if l1_ratio > 0 and n_classes == 2:
+                return self._fit_binary_l1(data, cost, l1_ratio, solver, stop, C=C,
+                                           class_weight=class_weight)
+            if l1_ratio > 0:
+                return self._fit_multinomial_l1(data, cost, l1_ratio, stop)
+            if n_classes == 2:
+                return self._fit_binary(data, cost, lam, solver, stop)
+            return self._fit_multinomial(data, cost, lam, solver, stop)
+
+        sol = solve()
+        if sol.status == Status.LINE_SEARCH_FAILED and self._warm(data, 1 if n_classes == 2
+                                                                   else n_classes):
+            # A warm start the Newton steps cannot leave (far from the optimum
+            # its curvature underflows, or its scores do not resolve a step):
+            # the default start instead, as a cold fit.
+            self._cold = True
+            try:
+                sol = solve()
+            finally:
+                del self._cold
         self._set_fitted(sol, data)
         return self
 
@@ -688,13 +704,18 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         """The constant feature's value: ``intercept_scaling`` (liblinear) or 1."""
         return bias_of(self)
 
+    def _warm(self, data, n_vectors):
+        """Whether :meth:`_start` starts from the previous fit's weights."""
+        if not (self.warm_start and hasattr(self, "coef_")) or getattr(self, "_cold", False):
+            return False
+        return (self.coef_.shape == (n_vectors, data.X.n_cols)
+                and np.array_equal(self.classes_, data.classes))
+
     def _start(self, data, n_vectors):
         """``W0`` of shape (n_features + 1, n_vectors), the bias weight last, or None."""
-        if not (self.warm_start and hasattr(self, "coef_")):
+        if not (self.warm_start and hasattr(self, "coef_")) or getattr(self, "_cold", False):
             return None
-        coef = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
-        if coef.shape != (n_vectors, data.X.n_cols) or not np.array_equal(
-                self.classes_, data.classes):
+        if not self._warm(data, n_vectors):
             warnings.warn(
                 "warm_start=True but the classes or features changed since the "
                 "previous fit; starting from zero.",
@@ -702,6 +723,7 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 stacklevel=4,
             )
             return None
+        coef = self.coef_.toarray() if hasattr(self.coef_, "toarray") else self.coef_
         check_warm_start(self, np.asarray(coef, dtype=np.float64),
                          np.asarray(self.intercept_, dtype=np.float64))
         W = np.zeros((data.X.n_cols + 1, n_vectors))

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.special import expit, log_softmax, softmax
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -195,6 +195,47 @@ def test_objective_and_log_proba_keep_the_losses_of_confident_samples(n_classes)
     assert logistic_objective(est, X, y) == pytest.approx(exact, rel=1e-12)
     log_p = est.predict_log_proba(X)[np.arange(len(y)), y]
     np.testing.assert_allclose(-log_p, losses, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("solver", EXACT)
+@pytest.mark.parametrize("scale", [1e8, 1e18])
+def test_a_warm_start_far_from_the_optimum_ends_at_the_optimum(n_classes, solver, scale):
+    """The previous weights times 1e8 or 1e18: newton-cholesky's scores,
+    updated along the steps, carried the rounding of scores of 1e18 and it
+    converged 13 % above the optimum without a warning; newton-cg's line
+    search found no decrease from there (a warning, the start returned).
+    Now both end at the optimum without a warning."""
+    X, y = make_classification(150, 6, n_informative=4, n_redundant=0, n_classes=3,
+                               random_state=5)
+    if n_classes == 2:
+        y = (y > 0).astype(int)
+    best = logistic_objective(LogisticRegression(tol=1e-12, max_iter=1000).fit(X, y), X, y)
+    est = LogisticRegression(solver=solver, warm_start=True).fit(X, y)
+    est.coef_ = est.coef_ * scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X, y)
+    assert logistic_objective(est, X, y) <= best * (1 + 1e-6)
+
+
+def test_a_warm_start_where_the_curvature_underflows_restarts_cold():
+    """An intercept of 28 (the previous fit weighted class 0 by 1e-12): the
+    Newton step along it is about 1e12 and 30 halvings find no decrease.
+    The fit used to return the start (``n_iter_ = 0``, 21 times the optimal
+    objective, a warning blaming the scale of X)."""
+    X, y = make_classification(150, 6, n_informative=4, n_redundant=0, n_classes=3,
+                               random_state=5)
+    y = (y > 0).astype(int)
+    est = LogisticRegression(warm_start=True).fit(X, y, sample_weight=np.where(y == 0, 1e-12, 1))
+    assert est.intercept_[0] > 25
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X, y)
+    cold = LogisticRegression().fit(X, y)
+    assert est.n_iter_[0] > 0
+    np.testing.assert_allclose(est.coef_, cold.coef_, rtol=1e-6)
+    np.testing.assert_allclose(est.intercept_, cold.intercept_, rtol=1e-6)
 
 
 def test_a_fit_stopped_by_max_iter_short_of_the_relative_decrement_warns():
