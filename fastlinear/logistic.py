@@ -54,6 +54,8 @@ from ._merge import copy_fits, merged
 from ._parallel import blas_threads, new_stop_flag
 from ._problem import LinearProblem
 from ._solvers import (
+    ROUNDING_GRADIENT,
+    ROUNDING_MEASURE,
     Solution,
     Status,
     cost_scaled_tol,
@@ -824,7 +826,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         # No decrease along a Newton direction: converged if the gradient is
         # at rounding level for the data's scale (tol=0 ends here).
         status = settle(status, measure, threshold,
-                        scaled=lambda: measure / gradient_bound(data.X, cost, self._bias()))
+                        scaled=lambda: measure / gradient_bound(data.X, cost, self._bias()),
+                        rounding=ROUNDING_GRADIENT if solver == "newton-cg" else ROUNDING_MEASURE)
         return Solution(W, None, int(n_iter), status, float(measure), solver, threshold)
 
     def _n_threads(self):

@@ -5,6 +5,8 @@ finite differences (and the kernel's full-batch step against them); the
 kernel against a pure-NumPy mini-batch reference with the same batch order;
 the optimum against scikit-learn's lbfgs at the same C.
 """
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -511,3 +513,25 @@ def test_caller_arrays_untouched(synthetic):
     LogisticRegression(random_state=0).fit(X, y, sample_weight=sw)
     for before, after in zip(copies, (X.data, X.indices, X.indptr, y, sw), strict=True):
         np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newton_cg_on_features_shifted_by_1e8_warns(n_classes):
+    """Features ``z + 1e8`` (a Hessian conditioned near 1e16): newton-cg's
+    conjugate gradients find no decrease with the largest gradient entry at
+    2e-9 of its bound, a majority-class model.  That used to count as
+    rounding level (1e-6), converged, without a warning; Newton-Cholesky's
+    exact steps go on to a model of 90 % accuracy.  ``tol=0`` fits end at
+    1e-19 to 4e-11 of the bound, and still converge."""
+    rng = np.random.RandomState(7)
+    Z = rng.randn(300, 6)
+    if n_classes == 2:
+        y = (Z[:, 0] + Z[:, 1] + 0.5 * rng.randn(300) > 0).astype(int)
+    else:
+        y = np.argmax(Z[:, :3] + 0.5 * rng.randn(300, 3), axis=1)
+    with pytest.warns(ConvergenceWarning):
+        LogisticRegression(solver="newton-cg").fit(Z + 1e8, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        for X in (Z, Z * np.logspace(-6, 6, 6)):
+            LogisticRegression(solver="newton-cg", tol=0.0, max_iter=300).fit(X, y)

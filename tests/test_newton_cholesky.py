@@ -715,6 +715,9 @@ def test_settle_scales_an_absolute_measure_by_its_bound():
     failed, stalled = Status.LINE_SEARCH_FAILED, Status.STALLED
     assert settle(failed, 5e-5, 1e-4, scaled=lambda: 1.0) == Status.CONVERGED  # within tol
     assert settle(failed, 5e-4, 1e-4, scaled=lambda: 5e-7) == Status.CONVERGED  # rounding
+    # the truncated Newton solvers' rounding level is 1e-10
+    assert settle(failed, 5e-4, 1e-4, scaled=lambda: 5e-7, rounding=1e-10) == failed
+    assert settle(failed, 5e-4, 1e-4, scaled=lambda: 5e-11, rounding=1e-10) == Status.CONVERGED
     assert settle(failed, 5e-2, 1e-4, scaled=lambda: 5e-5) == failed
     assert settle(stalled, 5e-2, 1e-4) == stalled  # relative: rounding is 1e-6
     assert settle(stalled, 5e-7, 1e-9) == Status.CONVERGED
