@@ -95,17 +95,17 @@ Each step:
    (scikit-learn's newton-cholesky asks its Newton decrement so; the
    diagonal costs one pass over X, made only when the first test passes;
    along a warm-started path the first test alone can pass at the previous
-   C's solution).  The decrement must also be at most :data:`RELATIVE`
-   ``tol f`` with ``tol`` per unit of cost (``1e-6 f`` at the estimators'
-   default; not when a class has no cost, as in step 3): ``tol`` is
-   absolute in the units of the mean objective, and where that is small
-   (0.08 on dna at C = 1) the fits ended 1.8e-5 above the optimum
-   (relative).  A step taken for the decrement alone runs its conjugate
-   gradients to the forcing term only, on the factor at hand (one or two
-   more products cost less than a new Hessian).  The decrement is taken
-   on the whole Hessian, formed at the point (and then used for the step
-   if the test fails), where that costs less than two products or where
-   one sample carries at least
+   C's solution).  The decrement must also be at most
+   :data:`~fastlinear._solvers.RELATIVE_DECREMENT` ``tol f`` with ``tol``
+   per unit of cost (``1e-6 f`` at the estimators' default; not when a
+   class has no cost, as in step 3): ``tol`` is absolute in the units of
+   the mean objective, and where that is small (0.08 on dna at C = 1) the
+   fits ended 1.8e-5 above the optimum (relative).  A step taken for the
+   decrement alone runs its conjugate gradients to the forcing term only,
+   on the factor at hand (one or two more products cost less than a new
+   Hessian).  The decrement is taken on the whole Hessian, formed at the
+   point (and then used for the step if the test fails), where that costs
+   less than two products or where one sample carries at least
    :data:`DOMINANT_SHARE` of the total cost: such a sample makes ``H`` far
    from diagonal, and with one sample weight of 1e6 among 59 of 1 the
    diagonal estimate passed at the start point, an all-zero ``coef_``.
@@ -177,6 +177,7 @@ from ._losses import log1pexp_neg, sigmoid_neg
 from ._memory import check_hessian_memory
 from ._parallel import blas_threads, new_stop_flag
 from ._solvers import (
+    RELATIVE_DECREMENT,
     Solution,
     Status,
     _zero_gradient_at_zero,
@@ -210,13 +211,6 @@ EPS = float(np.finfo(np.float64).eps)
 #: The stopping test's decrement (rule 4) uses the whole Hessian when one
 #: sample's cost is at least this share of the total.
 DOMINANT_SHARE = 0.01
-#: Rule 4's decrement must also be within ``RELATIVE tol f`` (``tol`` in
-#: the units of the mean objective, ``f`` the objective at the point): the
-#: defaults then end within about 1e-6 of the optimum (relative) where the
-#: mean objective is small.  dna and satimage at C = 1 ended 1.8e-5 and
-#: 1.7e-5 above it on ``tol`` alone, 2.6e-9 and 1.9e-9 with it, one more
-#: step each (``bench/results/EXPERIMENTS.md``).
-RELATIVE = 1e-2
 #: The scores are updated along the steps (``z + t X~ d``), so they carry
 #: the rounding of the largest scores seen; when those were more than
 #: ``DRIFT`` times the present ones (a warm start far from the optimum),
@@ -805,12 +799,12 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
     last_decrement = 0.0
     # Rule 4: the decrement on the whole Hessian where forming it is cheap or
     # one sample carries a large share of the cost, on its diagonal otherwise;
-    # within tol and within RELATIVE tol f (tol per unit of cost) where there
-    # is an optimum (``model.expand``: every class has cost; else the point
-    # where the steps stop is the answer, as scikit-learn's).
+    # within tol and within RELATIVE_DECREMENT tol f (tol per unit of cost)
+    # where there is an optimum (``model.expand``: every class has cost; else
+    # the point where the steps stop is the answer, as scikit-learn's).
     full = decrement and (model.cg_steps == 0 or dominant)
     total = float(np.sum(model.cost))
-    share = RELATIVE * tol / total if total > 0 and model.expand else 0.0
+    share = RELATIVE_DECREMENT * tol / total if total > 0 and model.expand else 0.0
 
     def no_progress():
         # No resolvable decrease: the optimum at rounding level, or steps

@@ -54,6 +54,7 @@ from ._merge import copy_fits, merged
 from ._parallel import blas_threads, new_stop_flag
 from ._problem import LinearProblem
 from ._solvers import (
+    RELATIVE_DECREMENT_WIDE,
     ROUNDING_GRADIENT,
     ROUNDING_MEASURE,
     Solution,
@@ -186,11 +187,14 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         where most features are rare the largest gradient entry meets
         ``tol`` far from the optimum); newton-cholesky takes that decrease
         on the whole Hessian where forming it is cheap or one sample
-        carries at least 1 % of ``sum_i s_i``, and also waits until it is
-        at most ``tol / 100`` of ``J`` (relative): at the default ``tol``
-        its fits end within about 1e-6 of the optimum's objective.  As in
-        scikit-learn, ``tol`` is absolute in these units: where one
-        sample's weight dwarfs the
+        carries at least 1 % of ``sum_i s_i``.  That decrease must also be
+        at most ``tol / 100`` of ``J`` (relative) for newton-cholesky (few
+        features, cheap steps: at the default ``tol`` its fits end within
+        about 1e-6 of the optimum's objective) and ``tol`` of ``J`` for
+        newton-cg (at large C on separable data the mean objective is tiny,
+        and the absolute test alone stopped at twice the optimal
+        objective).  As in scikit-learn, ``tol`` is absolute in these
+        units: where one sample's weight dwarfs the
         others' (1e6 against ones), their share of ``J`` is below ``tol``
         and the fit can stop well above the optimum; lower ``tol`` then.
         ``"liblinear"``:
@@ -805,9 +809,12 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
 
                 XT = transposed(data, caller="LogisticRegression.fit")
             W = np.zeros((X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
+            # (no relative test where a class has no cost: no finite optimum)
+            relative = RELATIVE_DECREMENT_WIDE * self.tol if np.all(
+                np.bincount(y_ind, cost, K) > 0) else 0.0
             n_iter, status, measure = _multinomial_fast.newton(
                 X, y_ind, cost, W, n_threads=self._n_threads(), XT=XT,
-                decrement=True, **kw)
+                decrement=True, relative=relative, **kw)
             if (status == Status.LINE_SEARCH_FAILED and n_iter == 0
                     and not measure <= threshold):
                 raise ValueError(

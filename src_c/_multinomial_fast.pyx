@@ -68,7 +68,8 @@ for large-scale linear classification", ACML 2018), on the ``m K`` variables:
    penalty, ``1/2 G.diag(H)^-1 G <= tol`` (an estimate of ``f - f*``
    from the diagonal the gradient pass computes for the preconditioner, as
    ``_newton_fast``'s rule 3: the largest entry alone passes far from the
-   optimum where many features are rare), when the line search finds no
+   optimum where many features are rare; with ``relative > 0`` also within
+   ``relative |f|``, as ``_newton_fast``'s), when the line search finds no
    decrease (``LINE_SEARCH_FAILED``: the gradient is then at rounding level
    for the data's scale), or after ``max_iter`` Newton steps.  Near the
    optimum with a tiny ``tol`` the line search, which measures the decrease
@@ -735,13 +736,18 @@ cdef int _line_search(const floating* data, const index_t* indices,
     return 0
 
 
-cdef inline bint _small(double gmax, double tol, bint decrement, const double* g,
-                        const double* diag, Py_ssize_t size) noexcept nogil:
+cdef inline bint _small(double gmax, double tol, bint decrement, double share,
+                        const double* g, const double* diag, Py_ssize_t size) noexcept nogil:
     """The stopping test (rule 3): ``max |G| <= tol`` and, with
-    ``decrement``, ``_status.diagonal_decrement`` ``<= tol``."""
+    ``decrement``, ``_status.diagonal_decrement`` ``<= tol`` and, when
+    ``share > 0`` (``relative |f|``), ``<= share``."""
+    cdef double estimate
     if not gmax <= tol:
         return False
-    return not decrement or diagonal_decrement(g, diag, size) <= tol
+    if not decrement:
+        return True
+    estimate = diagonal_decrement(g, diag, size)
+    return estimate <= tol and (share == 0.0 or estimate <= share)
 
 
 cdef double _absmax(const double* a, Py_ssize_t size) noexcept nogil:
@@ -1065,7 +1071,7 @@ def _hessp_typed(const floating[::1] data, const index_t[::1] indices,
 def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
            bint fixed_first, double tol, int max_iter, int n_threads=1,
            int verbose=0, unsigned char[::1] stop=None, bint warm_start=False,
-           XT=None, bint decrement=False):
+           XT=None, bint decrement=False, double relative=0.0):
     """Minimise ``f`` from the start point ``W``, in place.
 
     Parameters
@@ -1098,6 +1104,9 @@ def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
     decrement : bool, default=False
         With ``lam > 0``, stop only when also ``1/2 G.diag(H)^-1 G <= tol``
         (rule 3).
+    relative : float, default=0.0
+        With ``decrement``, also ``1/2 G.diag(H)^-1 G <= relative |f|`` when
+        positive (rule 3).
 
     Returns
     -------
@@ -1124,10 +1133,12 @@ def newton(X, y_ind, s, W, *, double bias, double lam, bint reg_bias,
         stop = np.zeros(1, dtype=np.uint8)
     elif stop.shape[0] != 1:
         raise ValueError(f"{who}: stop must be a uint8 array of shape (1,).")
+    if not (relative >= 0.0) or not isfinite(relative):
+        raise ValueError(f"{who}: relative must be finite and >= 0, got {relative}.")
     _check_transpose(XT, X, who)
     n_iter, status, measure = _newton_typed(
         X.data, X.indices, X.indptr, y, cost, W, bias, lam, reg_bias,
-        fixed_first, tol, decrement and lam > 0.0, max_iter, n_threads, verbose,
+        fixed_first, tol, decrement and lam > 0.0, relative, max_iter, n_threads, verbose,
         stop, warm_start, X, XT)
     if not isfinite(measure):
         raise ValueError(
@@ -1140,7 +1151,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                   const index_t[::1] indptr, const Py_ssize_t[::1] y,
                   const double[::1] s, double[:, ::1] W, double bias,
                   double lam, bint reg_bias, bint fixed_first, double tol,
-                  bint decrement, int max_iter, int n_threads, int verbose,
+                  bint decrement, double relative, int max_iter, int n_threads, int verbose,
                   unsigned char[::1] stop, bint warm_start, X, XT):
     cdef Py_ssize_t n = y.shape[0], m = W.shape[0], K = W.shape[1]
     cdef Py_ssize_t size = m * K, k, j, c
@@ -1185,7 +1196,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
             if not (isfinite(gmax) and isfinite(f)):
                 gmax = INFINITY   # the scores overflow: the wrapper raises
                 status = DIVERGED
-            elif _small(gmax, tol, decrement, g, D, size):
+            elif _small(gmax, tol, decrement, relative * fabs(f), g, D, size):
                 status = CONVERGED
             while status == MAX_ITER and n_iter < max_iter:
                 for k in range(size):
@@ -1212,7 +1223,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                               "step_size %4.2e" % (n_iter, f, gmax,
                                                    diagonal_decrement(g, D, size),
                                                    cg_iter, step), flush=True)
-                if _small(gmax, tol, decrement, g, D, size):
+                if _small(gmax, tol, decrement, relative * fabs(f), g, D, size):
                     status = CONVERGED
                 elif f_before - f <= ROUNDING * fabs(f_before) and not gmax < best:
                     idle += 1

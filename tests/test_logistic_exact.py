@@ -238,6 +238,28 @@ def test_a_warm_start_where_the_curvature_underflows_restarts_cold():
     np.testing.assert_allclose(est.intercept_, cold.intercept_, rtol=1e-6)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newton_cg_at_large_C_ends_near_the_optimum(n_classes):
+    """400 x 4,000 sparse features, separable, C = 1e6: the mean objective is
+    tiny, and on ``tol`` alone newton-cg stopped at 1.6-1.7 times the
+    optimal objective without a warning.  Its decrement must now be within
+    ``tol`` of the objective too."""
+    rng = np.random.RandomState(0)
+    X = sp.random(400, 4000, density=0.005, format="csr", random_state=rng,
+                  data_rvs=lambda k: rng.rand(k))
+    if n_classes == 2:
+        y = (X @ rng.randn(4000) > 0).astype(int)
+    else:
+        y = np.argmax(X @ rng.randn(4000, n_classes), axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = LogisticRegression(C=1e6).fit(X, y)
+    best = LogisticRegression(C=1e6, tol=1e-12, max_iter=1000).fit(X, y)
+    assert est.solver_ == "newton-cg"
+    J, J_best = logistic_objective(est, X, y), logistic_objective(best, X, y)
+    assert J - J_best <= 1e-4 * J_best
+
+
 def test_a_fit_stopped_by_max_iter_short_of_the_relative_decrement_warns():
     """Four steps meet the gradient test and ``tol`` on the decrement, not
     ``tol / 100`` of the objective: a ConvergenceWarning that says so."""
