@@ -305,6 +305,7 @@ def glmnet(problem, XT, *, l1, l2, tol, max_iter, seed, rule="liblinear", w0=Non
         tol=threshold, max_iter=int(max_iter), seed=int(seed), verbose=int(verbose),
         stop=new_stop_flag() if stop is None else stop, reference=reference,
         X=problem.X, n_used=samples_used(problem), decrement=gradient,
+        relative=RELATIVE_DECREMENT_WIDE * tol if gradient and _has_optimum(problem) else 0.0,
     )
     status = settle(status, measure, threshold, scaled=(
         (lambda: measure / gradient_bound(problem.X, problem.cost, problem.bias))
