@@ -606,6 +606,10 @@ class _Interrupted(Exception):
     """The shared stop flag was set by another thread of the fit."""
 
 
+class _Overflow(Exception):
+    """The Hessian overflows float64 (``C`` times the squared values)."""
+
+
 def _stopped(flag):
     if flag:
         raise _Interrupted
@@ -822,7 +826,12 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
         return max(here, last_decrement) if dominant else here
 
     def exact():
-        H = model.hessian(curvature)
+        with np.errstate(over="ignore", invalid="ignore"):
+            H = model.hessian(curvature)
+        if not np.all(np.isfinite(H)):
+            # (C = 1e300 on values of 1e5: the factor would be NaN and the
+            # line search would meet it as no decrease)
+            raise _Overflow
         with blas_threads(model.rows.blas_n):
             return _Factor(H, K=model.K, null_rows=model.null_rows,
                            ridge=RIDGE32 if model.X.data.dtype == np.float32 else RIDGE)
@@ -903,6 +912,9 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
             best = min(best, new_measure)
     except _Interrupted:
         status = Status.INTERRUPTED
+        measure = size(g)
+    except _Overflow:
+        status = Status.DIVERGED
         measure = size(g)
     return n_iter, status, measure, z
 

@@ -492,8 +492,9 @@ def primal_newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, st
 
         sol = binary(problem, tol=tol, max_iter=max_iter, w0=w0, verbose=verbose, stop=stop,
                      n_threads=n_threads, quasi_newton=True, rule="liblinear")
-        if sol.status == Status.INTERRUPTED or (np.all(np.isfinite(sol.w))
-                                                 and np.isfinite(sol.measure)):
+        if sol.status == Status.INTERRUPTED or (
+                sol.status != Status.DIVERGED   # (its Hessian overflowed: the kernel rescales)
+                and np.all(np.isfinite(sol.w)) and np.isfinite(sol.measure)):
             return sol._replace(solver="newton")
     elif exact:
         threshold = newton_tol(problem, tol)

@@ -535,3 +535,23 @@ def test_newton_cg_on_features_shifted_by_1e8_warns(n_classes):
         warnings.simplefilter("error", ConvergenceWarning)
         for X in (Z, Z * np.logspace(-6, 6, 6)):
             LogisticRegression(solver="newton-cg", tol=0.0, max_iter=300).fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_hessian_that_overflows_gives_the_overflow_error(n_classes):
+    """C = 1e300 on values of 1e5: the Hessian overflows float64.  The fit
+    used to leak NumPy's RuntimeWarnings and return an all-zero model with
+    ``n_iter_ = 0`` and a line-search warning; now the error that says what
+    overflows.  liblinear's problem is solved by its kernel, which rescales
+    the costs."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(6 * n_classes, 3) * 1e5
+    y = np.arange(6 * n_classes) % n_classes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="overflows float64"):
+            LogisticRegression(C=1e300).fit(X, y)
+        if n_classes == 2:
+            est = LogisticRegression(C=1e300, solver="liblinear").fit(X, y)
+            assert est.n_iter_[0] > 0 and np.all(np.isfinite(est.coef_))
+            assert np.any(est.coef_ != 0)
