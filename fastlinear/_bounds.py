@@ -35,11 +35,15 @@ def l1_min_c(X, y, *, loss="squared_hinge", fit_intercept=True, intercept_scalin
     """The smallest C for which an L1-penalised classifier has a nonzero weight.
 
     For every ``C <= l1_min_c(...)`` the weights (``coef_``) of the model
-    are all exactly 0; above it, at least one is not.  With the defaults this
-    is ``sklearn.svm.l1_min_c``, whose value is the exact bound of liblinear's
-    problems (``LinearSVC(penalty="l1")``, ``LogisticRegression(l1_ratio=1,
-    solver="liblinear")``), where the intercept is the weight of a constant
-    feature ``intercept_scaling``, penalised like the others.
+    are all exactly 0; above it, at least one weight is not, counting the
+    penalised intercept's with ``intercept="penalized"`` (with a large
+    ``intercept_scaling`` and unbalanced classes the first weight to leave 0
+    can be the intercept's, ``coef_`` staying 0 a little longer).  With the
+    defaults this is ``sklearn.svm.l1_min_c``, whose value is the exact bound
+    of liblinear's problems (``LinearSVC(penalty="l1")``,
+    ``LogisticRegression(l1_ratio=1, solver="liblinear")``), where the
+    intercept is the weight of a constant feature ``intercept_scaling``,
+    penalised like the others.
 
     Parameters
     ----------
