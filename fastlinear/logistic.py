@@ -191,9 +191,9 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         at most ``tol / 100`` of ``J`` (relative) for newton-cholesky (few
         features, cheap steps: at the default ``tol`` its fits end within
         about 1e-6 of the optimum's objective) and ``tol`` of ``J`` for
-        newton-cg (at large C on separable data the mean objective is tiny,
-        and the absolute test alone stopped at twice the optimal
-        objective).  As in scikit-learn, ``tol`` is absolute in these
+        newton-cg and the L1 / elastic-net solvers (at large C on separable
+        data the mean objective is tiny, and the absolute test alone stopped
+        at twice the optimal objective).  As in scikit-learn, ``tol`` is absolute in these
         units: where one sample's weight dwarfs the
         others' (1e6 against ones), their share of ``J`` is below ``tol``
         and the fit can stop well above the optimum; lower ``tol`` then.
@@ -893,8 +893,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
             elif self.max_iter == 0:
                 detail = "max_iter=0 returns the start point"
             elif sol.measure <= sol.threshold:    # (the gap estimate of newton / glmnet)
-                bound = (f"the smaller of tol={self.tol} and tol / 100 of the mean objective"
-                         if sol.solver == "newton-cholesky" else f"tol={self.tol}")
+                share = "tol / 100 of" if sol.solver == "newton-cholesky" else "tol times"
+                bound = f"the smaller of tol={self.tol} and {share} the mean objective"
                 detail = (f"the largest gradient entry meets tol, but the estimate of the "
                           f"distance to the optimum (1/2 g.diag(H)^-1 g of the mean "
                           f"objective) is still above {bound}")

@@ -46,9 +46,9 @@ frameworks for large-scale linear classification", ACML 2018):
    3 Newton steps at an objective 18.7 % above the optimum; with the
    estimate, after 6 steps at 5.3e-5 above it.  With ``relative > 0`` the
    estimate must also be within ``relative |f|`` (the estimators pass
-   ``tol / 100``): ``tol`` is absolute on the mean objective, and at large
-   C on separable data, where that is small, 20,000 sparse features at
-   C = 1e6 stopped 2.3 times above the optimal objective.  It also stops when the
+   ``tol``): ``tol`` is absolute on the mean objective, and at large C on
+   separable data, where that is small, 20,000 sparse features at C = 1e6
+   stopped at 2.3 times the optimal objective.  It also stops when the
    line search fails, after ``max_iter`` Newton steps, or, under
    liblinear's rule only, when the actual reduction is below ``1e-12 |f|``.
    scikit-learn's rule goes on while the line search finds a decrease:
@@ -327,7 +327,9 @@ def newton(X, const double[::1] y, const double[::1] cost, double[::1] w, *,
     cdef Problem p
     _set_problem(&p, y, cost, m, bias, lam, reg_bias, max_abs_rule, chunks, stop)
     p.decrement = decrement and max_abs_rule and lam > 0.0
-    p.relative = relative if p.decrement and relative > 0.0 else 0.0
+    if not (relative >= 0.0 and isfinite(relative)):
+        raise ValueError(f"newton: relative must be finite and >= 0, got {relative}.")
+    p.relative = relative if p.decrement else 0.0
     if n == 0:
         w[:] = 0.0
         return 0, int(CONVERGED), 0.0

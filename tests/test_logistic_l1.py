@@ -205,6 +205,9 @@ def test_kernel_refuses_bad_arguments():
         _kernel(X, y2, cost, w, **kw)
     with pytest.raises(ValueError, match="glmnet: w must have n_features"):
         _kernel(X, y, cost, np.zeros(3), **kw)
+    for relative in (-1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="glmnet: relative must be finite and >= 0"):
+            _kernel(X, y, cost, w, **dict(kw, relative=relative))
     with pytest.raises(TypeError, match="takes a fastlinear._csr_fast.CSR"):
         _glmnet_fast.glmnet(X.T.tocsr(), y, cost, w, **kw)
     XT = proved_csr(X.T.tocsr())

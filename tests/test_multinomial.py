@@ -553,6 +553,9 @@ def test_bad_input_raises_clear_errors(sparse_problem):
         newton(Xp, y, s, W, **dict(nk, lam=-1.0))
     with pytest.raises(ValueError, match="tol must be finite and >= 0"):
         newton(Xp, y, s, W, **dict(nk, tol=np.nan))
+    for relative in (-1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="relative must be finite and >= 0"):
+            newton(Xp, y, s, W, **dict(nk, relative=relative))
     with pytest.raises(ValueError, match="bias must be finite"):
         newton(Xp, y, s, W, **dict(nk, bias=np.inf))
     with pytest.raises(ValueError, match="n_threads must be >= 1"):

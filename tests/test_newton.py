@@ -195,6 +195,9 @@ def test_the_kernel_checks_what_it_reads(sparse_problem):
     for eps_cg in (0.0, 1.0, np.nan):
         with pytest.raises(ValueError, match="eps_cg must be in"):
             kernel(P, problem.y, problem.cost, w, eps_cg=eps_cg, **kw)
+    for relative in (-1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="relative must be finite and >= 0"):
+            kernel(P, problem.y, problem.cost, w, relative=relative, **kw)
     with pytest.raises(ValueError, match="smooth loss"):
         newton(OneVsRest(P, (problem.y > 0).astype(int), np.array([0, 1]), 1.0, None,
                          np.ones(50), "hinge", 1.0).problem(0), tol=1e-3, max_iter=10)
