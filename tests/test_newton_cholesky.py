@@ -1630,3 +1630,26 @@ def test_a_dominant_weight_ends_no_worse_than_scikit_learns_newton_cholesky(seed
     assert ours.solver_ == "newton-cholesky"
     assert (logistic_objective(ours, X, y, sample_weight=sample_weight)
             <= logistic_objective(theirs, X, y, sample_weight=sample_weight))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_small_C_sparse_fits_end_in_the_quasi_newton_start(seed, monkeypatch):
+    """6,000 x 300 sparse 0/1 features, 5 % of the entries stored, 24-30 %
+    positives, C = 0.01: the L-BFGS start, aiming at a tenth of the gradient
+    threshold, ends the fit within 1e-6 of the optimum without forming a
+    Hessian (aiming at the threshold, it stopped after 8 iterations and the
+    decrement's relative bound asked for a Newton step and its Hessian)."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(6000, 300, density=0.05, format="csr", random_state=seed,
+                  data_rvs=lambda k: np.ones(k))
+    y = (rng.random(6000) < expit(X @ rng.standard_normal(300) - 3.0)).astype(int)
+    formed = []
+    hessian = _newton_cholesky._Binary.hessian
+    monkeypatch.setattr(_newton_cholesky._Binary, "hessian",
+                        lambda self, curvature: formed.append(1) or hessian(self, curvature))
+    est = LogisticRegression(C=0.01).fit(X, y)
+    assert est.solver_ == "newton-cholesky" and not formed
+    assert est.n_iter_[0] <= _newton_cholesky.QUASI_NEWTON_ITER
+    best = LogisticRegression(C=0.01, tol=1e-12, max_iter=1000).fit(X, y)
+    J, J_best = logistic_objective(est, X, y), logistic_objective(best, X, y)
+    assert J - J_best <= 1e-6 * J_best
