@@ -935,7 +935,8 @@ def _quasi_newton_start(model, w, *, tol, max_iter, verbose):
     Returns the iterations taken and, when the last evaluation was at the
     returned ``w`` (as it is after an accepted step), its ``(z, g)`` for
     :func:`_newton`, which then starts without reading X.  scikit-learn's
-    lbfgs options: ``gtol`` the threshold of the Newton test, ``maxls=50``,
+    lbfgs options: ``gtol = tol`` (the caller's: under the gradient rule
+    :data:`QUASI_NEWTON_GTOL` of the Newton test's threshold), ``maxls=50``,
     ``ftol=64 eps``.  It stops early on scipy's own tests (gradient,
     relative decrease, line search); Newton then takes over from the last
     accepted iterate, which has the lowest ``f`` seen (L-BFGS-B's iterates
