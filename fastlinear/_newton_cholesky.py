@@ -183,6 +183,7 @@ from ._solvers import (
     Solution,
     Status,
     _zero_gradient_at_zero,
+    every_class_costs,
     gradient_tol,
     newton_tol,
     scaled_gradient,
@@ -470,7 +471,7 @@ class _Multinomial:
         # A class without cost has no finite optimum: its intercept runs to
         # -inf, and where the fit stops depends on the steps alone.  Plain
         # Newton steps then stop where scikit-learn's newton-cholesky does.
-        self.expand = bool(np.all(np.bincount(y_ind, cost, n_classes) > 0))
+        self.expand = every_class_costs(y_ind, cost, n_classes)
         self.n_threads, self.stop = n_threads, stop
         self.rows = _Rows(X, bias, n_threads, stop)
         self.cg_steps = _cg_steps(X, self.K)

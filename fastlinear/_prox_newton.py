@@ -79,6 +79,7 @@ from ._solvers import (
     Status,
     cost_scaled_tol,
     counted_samples,
+    every_class_costs,
     gradient_bound,
     settle,
 )
@@ -215,8 +216,7 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
     XT_sq = None        # X^T with its values squared, for _decrement
     # Rule 2's decrease also within tol of F where every class has cost (else
     # there is no finite optimum; RELATIVE_DECREMENT_WIDE).
-    share = (RELATIVE_DECREMENT_WIDE * float(tol)
-             if np.all(np.bincount(y, cost, K) > 0) else np.inf)
+    share = RELATIVE_DECREMENT_WIDE * float(tol) if every_class_costs(y, cost, K) else np.inf
     tic = time.perf_counter()
     while True:
         V = _violation(G, W, l1, d)

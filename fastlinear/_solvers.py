@@ -511,12 +511,17 @@ def primal_newton(problem, *, tol, max_iter, w0=None, n_threads=1, verbose=0, st
                   verbose=verbose, stop=stop)
 
 
+def every_class_costs(y_ind, cost, n_classes):
+    """Whether every class carries cost (``y_ind`` class indices, ``cost``
+    the ``C_i >= 0``).  Else the logistic loss has no finite minimiser: a
+    class without cost has its intercept run to ``-inf``, and the point where
+    the steps stop is the answer."""
+    return bool(np.all(np.bincount(y_ind, cost, n_classes) > 0))
+
+
 def _has_optimum(problem):
-    """Whether both labels carry cost (else the logistic loss has no finite
-    minimiser: the point where the steps stop is the answer)."""
-    cost = np.asarray(problem.cost)
-    y = np.asarray(problem.y)
-    return bool(np.any(cost[y > 0] > 0) and np.any(cost[y < 0] > 0))
+    """:func:`every_class_costs` for a binary problem (``y`` of +-1)."""
+    return every_class_costs((np.asarray(problem.y) > 0).astype(np.intp), problem.cost, 2)
 
 
 def _newton_eps_cg(tol, w0, rule):

@@ -60,6 +60,7 @@ from ._solvers import (
     Solution,
     Status,
     cost_scaled_tol,
+    every_class_costs,
     gradient_bound,
     newton,
     no_decrease_text,
@@ -810,8 +811,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 XT = transposed(data, caller="LogisticRegression.fit")
             W = np.zeros((X.n_cols + 1, K)) if W0 is None else np.ascontiguousarray(W0)
             # (no relative test where a class has no cost: no finite optimum)
-            relative = RELATIVE_DECREMENT_WIDE * self.tol if np.all(
-                np.bincount(y_ind, cost, K) > 0) else 0.0
+            relative = (RELATIVE_DECREMENT_WIDE * self.tol
+                        if every_class_costs(y_ind, cost, K) else 0.0)
             n_iter, status, measure = _multinomial_fast.newton(
                 X, y_ind, cost, W, n_threads=self._n_threads(), XT=XT,
                 decrement=True, relative=relative, **kw)
