@@ -287,7 +287,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
     Attributes
     ----------
     coef_ : ndarray or sparse matrix of shape (1, n_features) or (n_classes, n_features)
-        Weights, of the dtype of X (``sparsify`` makes them sparse).
+        Weights, of the dtype of X.  Dense after every fit, as scikit-learn's
+        (code written for it calls ``coef_.ravel()`` or adds scalars);
+        :meth:`sparsify` makes them a sparse matrix, which pays for memory
+        when most weights are 0 (L1 penalties).
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros without ``fit_intercept``).
     classes_ : ndarray of shape (n_classes,)

@@ -397,6 +397,21 @@ def test_l1_gives_sparse_weights_and_penalty_aliases_agree(cancer):
     np.testing.assert_array_equal(a.coef_, c.coef_)
 
 
+def test_coef_is_dense_and_sparsify_keeps_predictions_and_model_file(cancer):
+    """``coef_`` stays an array after an L1 fit, as scikit-learn's (code
+    written for it calls ``coef_.ravel()``); a sparsified model predicts
+    and writes the same liblinear model file."""
+    from fastlinear._model_io import liblinear_model_text
+
+    X, y = cancer
+    est = LogisticRegression(l1_ratio=1, C=0.05, solver="liblinear").fit(X, y)
+    assert isinstance(est.coef_, np.ndarray) and np.mean(est.coef_ == 0) > 0.5
+    scores, text = est.decision_function(X), liblinear_model_text(est)
+    assert est.sparsify() is est and sp.issparse(est.coef_)
+    np.testing.assert_allclose(est.decision_function(X), scores, rtol=1e-12)
+    assert liblinear_model_text(est) == text
+
+
 def test_class_weight_equals_sample_weight():
     X, y = _sparse(200, 20, seed=5)
     for solver in ("liblinear", "saga"):
