@@ -396,6 +396,69 @@ def test_gradient_and_hessian_match_finite_differences(lam, reg_bias, fixed_firs
                                rtol=1e-10, atol=1e-12)
 
 
+def test_logsumexp_keeps_the_small_terms_of_confident_rows():
+    """``(top, tail)``: the tail of a row whose other terms are far below its
+    largest is ``log1p`` of their sum, not 0 (the rounding of ``1 + rest``);
+    ties are counted before the small terms are added."""
+    Z = np.array([[50.0, 0.0, 10.0], [50.0, 50.0, 0.0], [0.0, -40.0, -45.0],
+                  [1.0, 2.0, 3.0], [-745.0, 0.0, -800.0]])
+    top, tail = _newton_cholesky._logsumexp(Z)
+    np.testing.assert_array_equal(top[:, 0], Z.max(axis=1))
+    expected = [np.exp(-40.0) + np.exp(-50.0), np.log1p(1.0 + np.exp(-50.0)),
+                np.exp(-40.0) + np.exp(-45.0), logsumexp(Z[3]) - 3.0, np.exp(-745.0)]
+    np.testing.assert_allclose(tail[:, 0], expected, rtol=1e-15, atol=0)
+    rng = np.random.RandomState(0)
+    Z = rng.randn(300, 7) * 20
+    top, tail = _newton_cholesky._logsumexp(Z)
+    np.testing.assert_allclose((top + tail)[:, 0], logsumexp(Z, axis=1), rtol=1e-15)
+
+
+def test_value_and_gradient_agree_at_huge_C_on_confident_rows():
+    """At C = 1e20 the loss of a confidently right sample (``1 - p_iy``,
+    about 1e-17, below the rounding of ``p_iy``) still counts, in the value
+    and in the gradient: the change of ``f`` along ``-g`` follows the slope
+    ``-g.g``.  Without it the line search met slopes the value did not
+    follow, and the fit of standardised wine stopped 600x above newton-cg's
+    objective, silently."""
+    rng = np.random.RandomState(2)
+    n = 60
+    y = rng.randint(3, size=n)
+    X = np.hstack([np.eye(3)[y], rng.randn(n, 1)])
+    proof = proved_csr(sp.csr_matrix(X))
+    stop = np.zeros(1, dtype=np.uint8)
+    model = _newton_cholesky._Multinomial(proof, y, np.full(n, 1e20), 3, 1.0, 1.0, False,
+                                          False, 1, stop)
+    W = np.zeros((5, 3))
+    W[:3] = 40.0 * np.eye(3)        # every row right by a margin of 40
+    w = W.ravel()
+    z = model.scores(w)
+    g = model.gradient(w, z)[0]
+    f = model.value(w, z)
+    loss = f - 0.5 * float(model.penalised @ (w * w))
+    assert loss == pytest.approx(1e20 * n * np.log1p(2.0 * np.exp(-40.0)), rel=1e-12)
+    d = -g / np.linalg.norm(g)
+    t = 1e-4
+    change = model.value(w + t * d, model.scores(w + t * d)) - f
+    assert change == pytest.approx(t * float(g @ d), rel=1e-3)
+
+
+def test_huge_C_multinomial_fit_reaches_far_lower_objectives():
+    """Standardised wine (separable) at C = 1e20: the defaults used to stop
+    after 12 steps at an objective of 3.8e7, without a warning (the line
+    search failed on a value that had lost the confident rows' losses, and
+    the gradient test, ``tol`` times the summed costs, was long met).  Now
+    the steps go on to max_iter, below 1e5, and say so."""
+    from sklearn.datasets import load_wine
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with pytest.warns(ConvergenceWarning):
+        est = LogisticRegression(C=1e20).fit(X, y)
+    assert est.solver_ == "newton-cholesky"
+    assert logistic_objective(est, X, y) < 1e5
+
+
 # ------------------------------------------------------- the null space
 
 
