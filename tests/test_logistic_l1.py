@@ -603,3 +603,23 @@ def test_the_l1_decrement_is_also_relative_to_the_objective(name, within):
     J_tight = logistic_objective(tight, X, y, sample_weight=sample_weight)
     assert est.n_iter_[0] > 0 and np.any(est.coef_ != 0)
     assert J - J_tight <= within * J_tight, (est.solver_, J, J_tight)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_the_estimate_is_scaled_by_its_shortfall_on_the_last_step(l1_ratio):
+    """One sample weighted 1e8: the Hessian is far from its diagonal, and
+    the diagonal estimate of ``F - F*`` falls short of what newGLMNET's full
+    steps gain by about the same factor from step to step.  Scaled by that
+    factor, the fits of ten coordinate orders end within 1e-4 of the
+    optimum (at most 4.2e-5); unscaled, the median over 30 orders was 1.1e-2
+    (L1) and 3.4e-3 (elastic net) above it."""
+    X, y, sample_weight, params = _l1_cases("heavy weight")
+    params["l1_ratio"] = l1_ratio
+    tight = LogisticRegression(**params, tol=1e-14, max_iter=3000).fit(
+        X, y, sample_weight=sample_weight)
+    J_tight = logistic_objective(tight, X, y, sample_weight=sample_weight)
+    for seed in range(10):
+        est = LogisticRegression(**params, random_state=seed).fit(X, y,
+                                                                  sample_weight=sample_weight)
+        J = logistic_objective(est, X, y, sample_weight=sample_weight)
+        assert J - J_tight <= 1e-4 * J_tight, (seed, J, J_tight)
