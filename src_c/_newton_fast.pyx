@@ -547,8 +547,8 @@ cdef inline bint _small(const Problem* p, double gnorm, double gnorm0, double to
                         double calibration) noexcept nogil:
     """The stopping rule (3) on the measure of the gradient, and with
     ``p.decrement`` on ``_status.diagonal_decrement`` (``diag`` = diag(H)
-    at ``w``; within ``tol`` and, when ``p.relative > 0``, within
-    ``p.relative |f|``)."""
+    at ``w``; within ``tol`` and, when ``p.relative > 0``, ``calibration``
+    times it within ``p.relative |f|``)."""
     cdef double estimate
     if p.max_abs_rule:
         if not gnorm <= tol:
