@@ -38,7 +38,11 @@ J. Stat. Softw. 2010) and newGLMNET (Yuan, Ho & Lin, JMLR 2012):
    (``fastlinear._prox_newton_fast.cd_model``),
    to a model tolerance of ``inner_ratio`` times the outer violation
    (``inner_ratio`` starts at 0.1 and is divided by 4 whenever one pass
-   suffices, newGLMNET's rule).
+   suffices, newGLMNET's rule), and not below ``tol / 10`` while the
+   violation is above ``tol``.  Once it is within ``tol`` only the
+   decrement test is left, and the floor goes: with it, each step was one
+   pass that moved ``F`` by 1e-4 of itself (dna at C = 100 ran to
+   ``max_iter``, 1.1 % above the optimum).
 4. Active set: a feature leaves it for one outer step when all its weights
    are 0 and every ``|G_jk| < r - M / n_used`` (``M``: the previous outer
    step's largest violation, liblinear's shrinking rule).  Step 2 looks at
@@ -251,7 +255,8 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         R.fill(0.0)
         n_pass, inner_status, _ = _prox_newton_fast.cd_model(
             XT, cost, P, G, W, D, R, active, bias=float(bias), lam=lam, l1=l1,
-            inner_tol=max(inner_ratio * measure, 0.1 * threshold),
+            inner_tol=inner_ratio * measure if measure <= threshold else max(
+                inner_ratio * measure, 0.1 * threshold),
             max_pass=MAX_INNER_PASS, stop=stop, n_used=float(n_used), mu=mu)
         if inner_status == Status.INTERRUPTED:
             status = Status.INTERRUPTED
