@@ -53,8 +53,16 @@ full step's actual decrease (``max(1, -change / promised)``, the estimate at
 the step's start as ``promised``): where one sample makes the Hessian far
 from its diagonal, the estimate is off by about the same factor from step
 to step, and unscaled the fits of a sample weighted 1e8 ended 1 % above the
-optimum (median over 30 coordinate orders; 1e-5 scaled).  Either rule is
-tested before each Newton step, so the status of the last one is known.
+optimum (median over 30 coordinate orders; 1e-5 scaled).  Where the
+relative test applies, a stop it allows is then confirmed on the whole
+quadratic model: the next step's coordinate descent runs until its
+violation is ``VERIFY_INNER`` of the outer one, and the fit ends there,
+without the step, when that model's decrease ``-(g.d + d^T H d / 2 + l1
+change)`` is within ``relative |F|`` too; else the step is taken.  The
+diagonal alone stopped standardised breast cancer (strongly correlated
+columns) 3.5e-2 above the optimum at C = 100 and 9.9 times it at C = 1e4.
+Either rule is tested before each Newton step, so the status of the last
+one is known (a stop still to be confirmed at ``max_iter`` is not).
 
 Design rules of this module:
 
@@ -149,6 +157,9 @@ cdef double NU = 1.0e-12      # added to the Hessian diagonal
 cdef double SIGMA = 0.01      # sufficient decrease of the line search
 cdef double D_MIN = 1.0e-12   # smaller coordinate steps are skipped
 cdef double D_MAX = 10.0      # coordinate steps are clipped to [-D_MAX, D_MAX]
+# A stop's check on the whole model solves it to this share of the outer
+# violation (the stopping rules above).
+cdef double VERIFY_INNER = 0.1
 
 
 cdef struct Problem:
@@ -821,6 +832,7 @@ cdef int _solve(const floating* data, const index_t* indices,
     cdef double qp_gmax, qp_gnorm1, qp_gmax_old
     cdef double inner_eps = 1.0, delta, cond, change, promised, calibration = 1.0
     cdef int halvings
+    cdef bint verifying = False
     cdef double* w = p.w
     cdef double* wpd = p.wpd
     status[0] = MAX_ITER
@@ -861,8 +873,14 @@ cdef int _solve(const floating* data, const index_t* indices,
             measure[0] = gmax
             if gmax <= tol and (not p.decrement
                                 or _gap_small(p, order, active, tol, calibration)):
-                status[0] = CONVERGED
-                break
+                if p.relative > 0.0:
+                    # Checked on the whole model first: a tight inner solve
+                    # whose decrease, if small, confirms the stop (step 3;
+                    # at max_iter there is no such solve: not converged).
+                    verifying = True
+                else:
+                    status[0] = CONVERGED
+                    break
         if n_iter >= max_iter:
             break
         # What the diagonal models promise from here (rule 3's estimate),
@@ -924,7 +942,8 @@ cdef int _solve(const floating* data, const index_t* indices,
             if poll(p.stop):
                 status[0] = INTERRUPTED
                 return n_iter
-            if qp_gnorm1 <= inner_eps * gnorm1_init:
+            if qp_gnorm1 <= (min(inner_eps * gnorm1_init, VERIFY_INNER * gnorm1)
+                             if verifying else inner_eps * gnorm1_init):
                 if qp_active == active:
                     break
                 # Shrinking may have hidden violators: reactivate them.
@@ -954,6 +973,11 @@ cdef int _solve(const floating* data, const index_t* indices,
         for j in range(nf + 1):
             delta += p.grad[j] * (wpd[j] - w[j])
         delta += _l1_norm(p, wpd) - _l1_norm(p, w)
+        if verifying:
+            verifying = False
+            if -(delta + 0.5 * _model_curvature(p, w, wpd)) <= p.relative * fabs(_objective(p)):
+                status[0] = CONVERGED
+                break
         for halvings in range(MAX_LINE_SEARCH):
             change = _penalty_change(p, w, wpd) + _loss_change(p)
             cond = change - SIGMA * delta
@@ -985,6 +1009,20 @@ cdef int _solve(const floating* data, const index_t* indices,
             with gil:
                 print("iter %3d  #CD cycles %d" % (n_iter, cycles), flush=True)
     return n_iter
+
+
+cdef double _model_curvature(const Problem* p, const double* w,
+                             const double* wpd) noexcept nogil:
+    """``d^T H d`` of the quadratic model at ``d = wpd - w`` (``xd = X~ d``):
+    ``sum_i C_i xi''(z_i) xd_i^2`` plus the diagonal's ``NU + l2_j``."""
+    cdef Py_ssize_t i, j, nf = p.n_features
+    cdef double acc = 0.0, dj
+    for i in range(p.n_samples):
+        acc += p.dz[i] * p.xd[i] * p.xd[i]
+    for j in range(nf + 1):
+        dj = wpd[j] - w[j]
+        acc += (NU + (p.l2 if j < nf else p.l2_bias)) * dj * dj
+    return acc
 
 
 cdef double _l1_norm(const Problem* p, const double* w) noexcept nogil:
