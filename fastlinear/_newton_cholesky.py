@@ -758,13 +758,9 @@ def _diagonal_decrement(g, diagonal):
 
 
 def _largest(g):
-    """``max_j |g_j|`` (0 for no variables): scikit-learn's measure."""
+    """``max_j |g_j|`` (0 for no entries): scikit-learn's measure, and the
+    largest score for the drift test (:data:`DRIFT`)."""
     return float(np.max(np.abs(g))) if g.size else 0.0
-
-
-def _peak(z):
-    """``max |z|`` (0 for no samples)."""
-    return float(np.max(np.abs(z))) if z.size else 0.0
 
 
 def _norm(v):
@@ -830,7 +826,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
         curvature = model.curvature(z)
     f = model.value(w, z)
     size = _largest if size is None else size
-    peak = _peak(z)     # the largest score since z was last computed from w
+    peak = _largest(z)     # the largest score since z was last computed from w
     n_iter, status = 0, Status.MAX_ITER
     g_norm0 = _norm(g)
     factor, steps, spent, idle, best = None, 0, 0, 0, np.inf
@@ -880,11 +876,11 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
             if (measure <= tol and n_iter < min_steps and scaled_gradient(
                     g, model.X, model.cost, model.bias) <= max(model.X.n_rows, 1) * EPS):
                 min_steps = 0   # the start is the optimum to rounding: no step to take
-            if measure <= tol and n_iter >= min_steps and peak > DRIFT * max(1.0, _peak(z)):
+            if measure <= tol and n_iter >= min_steps and peak > DRIFT * max(1.0, _largest(z)):
                 # The scores carry the rounding of far larger ones: anew.
                 z = model.scores(w)
                 g, curvature = model.gradient(w, z)
-                f, peak, factor, fresh = model.value(w, z), _peak(z), None, False
+                f, peak, factor, fresh = model.value(w, z), _largest(z), None, False
                 continue
             if measure <= tol and n_iter >= min_steps:
                 if full and factor is None:
@@ -922,7 +918,7 @@ def _newton(model, w, *, tol, max_iter, verbose, stop, known=None, size=None, mi
             f_before = f
             last_decrement = -0.5 * float(g @ d)
             w[:], z, f, g, curvature = found
-            peak = max(peak, _peak(z))
+            peak = max(peak, _largest(z))
             spent += steps
             n_iter += 1
             new_measure = size(g)

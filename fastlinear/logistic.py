@@ -717,16 +717,19 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         """The constant feature's value: ``intercept_scaling`` (liblinear) or 1."""
         return bias_of(self)
 
+    def _warm_requested(self):
+        """``warm_start`` with a previous fit, and no cold retry under way."""
+        return (self.warm_start and hasattr(self, "coef_")
+                and not getattr(self, "_cold", False))
+
     def _warm(self, data, n_vectors):
         """Whether :meth:`_start` starts from the previous fit's weights."""
-        if not (self.warm_start and hasattr(self, "coef_")) or getattr(self, "_cold", False):
-            return False
-        return (self.coef_.shape == (n_vectors, data.X.n_cols)
+        return (self._warm_requested() and self.coef_.shape == (n_vectors, data.X.n_cols)
                 and np.array_equal(self.classes_, data.classes))
 
     def _start(self, data, n_vectors):
         """``W0`` of shape (n_features + 1, n_vectors), the bias weight last, or None."""
-        if not (self.warm_start and hasattr(self, "coef_")) or getattr(self, "_cold", False):
+        if not self._warm_requested():
             return None
         if not self._warm(data, n_vectors):
             warnings.warn(
