@@ -111,6 +111,16 @@ def test_merge_groups_by_length_orders_the_distinct_rows_by_their_lengths():
     assert _merge.merged(data, by_length=True) is not _merge.merged(data)
 
 
+@pytest.mark.parametrize("largest", [0, 300, 65535, 65536, 2**40])
+def test_stable_order_is_numpys_stable_argsort(largest):
+    """The 16-bit radix path and the 64-bit one give NumPy's stable order."""
+    lengths = np.random.default_rng(5).integers(0, largest + 1, 3000)
+    lengths[-1] = largest
+    np.testing.assert_array_equal(_merge._stable_order(lengths),
+                                  np.argsort(lengths, kind="stable"))
+    assert _merge._stable_order(lengths[:0]).shape == (0,)
+
+
 def test_merged_skips_the_full_hash_when_the_bound_rules_merging_out(monkeypatch):
     rng = np.random.default_rng(2)
     data = _data(rng.normal(size=(300, 5)), np.zeros(300, dtype=int), np.ones(300))
