@@ -196,8 +196,10 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
         data the mean objective is tiny, and the absolute test alone stopped
         at twice the optimal objective); the binary L1 / elastic-net solver
         then confirms it on the whole quadratic model, solved to a tenth of
-        the violation (with correlated columns the diagonal's estimate fell
-        far short).  As in scikit-learn, ``tol`` is absolute in these
+        the violation, and so do newton-cg and the multinomial L1 /
+        elastic-net solver once the diagonal's estimate has fallen more
+        than 2x short of a step's actual decrease (with correlated columns
+        it fell far short).  As in scikit-learn, ``tol`` is absolute in these
         units: where one sample's weight dwarfs the
         others' (1e6 against ones), their share of ``J`` is below ``tol``
         and the fit can stop well above the optimum; lower ``tol`` then.
@@ -906,7 +908,8 @@ class LogisticRegression(SparseCoefMixin, CheckedLinearClassifierMixin, BaseEsti
                 share = "tol / 100 of" if sol.solver == "newton-cholesky" else "tol times"
                 bound = f"the smaller of tol={self.tol} and {share} the mean objective"
                 whole = (", or the decrease of the whole quadratic model"
-                         if sol.solver == "glmnet" else "")
+                         if sol.solver in ("glmnet", "newton", "newton-cg", "prox-newton")
+                         else "")
                 detail = (f"the largest gradient entry meets tol, but the estimate of the "
                           f"distance to the optimum (1/2 g.diag(H)^-1 g of the mean "
                           f"objective{whole}) is still above {bound}")
