@@ -38,7 +38,7 @@ J. Stat. Softw. 2010) and newGLMNET (Yuan, Ho & Lin, JMLR 2012):
    ``-(G.D + D.H D / 2 + r ||W + D||_1 - r ||W||_1)`` is within ``tol F``;
    else the step is taken.  Three classes on dense columns from common
    factors with scales spread over ``e^-2 .. e^2`` stopped up to 1.8e-3
-   above the optimal objective at C = 100, silently; now within 3e-4.
+   above the optimal objective at C = 100, silently; now within 4.1e-4.
 3. The step ``D`` minimises the quadratic model of the smooth part (its
    exact Hessian) plus the L1 term, by cyclic coordinate descent over the
    active features and their classes, column by column, with the rows of
@@ -297,8 +297,8 @@ def prox_newton(X, y_ind, cost, n_classes, *, l1_ratio, bias, tol, max_iter, W0=
         if confirming:
             # The stop the estimate allowed, on the whole quadratic model
             # (solved to inner_ratio <= a tenth of the violation, unless the
-            # passes ran out first): its decrease -(G.D + D.H D / 2 + the
-            # L1 change).
+            # passes ran out first; damped by mu, if any, as every step):
+            # its decrease -(G.D + D.H D / 2 + the L1 change), undamped.
             curvature = float(cost @ (np.einsum("ik,ik->i", P, R * R)
                                       - np.einsum("ik,ik->i", P, R) ** 2))
             modelled = -(delta + 0.5 * (curvature + lam * dd))

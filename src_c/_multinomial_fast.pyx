@@ -526,6 +526,11 @@ cdef int _scores(const floating* data, const index_t* indices,
 # ------------------------------------------------------------------- Newton
 
 
+cdef inline Py_ssize_t _cg_cap(const Problem* p) noexcept nogil:
+    """The most CG steps of one solve: the free variables, at least 5."""
+    return max(p.m * (p.K - 1 if p.fixed_first else p.K), 5)
+
+
 cdef int _pcg(const floating* data, const index_t* indices,
               const index_t* indptr, const Problem* p, const double* P,
               const double* g, const double* D, const double* M, double* s,
@@ -541,7 +546,7 @@ cdef int _pcg(const floating* data, const index_t* indices,
     cdef Py_ssize_t k, size = p.m * p.K
     cdef double zTr, znewTrnew, alpha, beta, cgtol, dHd, dDd, Q = 0.0, newQ, Qdiff
     cdef int it = 0
-    cdef Py_ssize_t max_cg = max(p.m * (p.K - 1 if p.fixed_first else p.K), 5)
+    cdef Py_ssize_t max_cg = _cg_cap(p)
     for k in range(size):
         s[k] = 0.0
         r[k] = -g[k]
@@ -1227,8 +1232,7 @@ def _newton_typed(const floating[::1] data, const index_t[::1] indices,
                             print("check of the stop on the whole model: decrease %5.3e "
                                   "(at most %5.3e) CG %3d" % (modelled, relative * fabs(f),
                                                               cg_iter), flush=True)
-                    if (cg_iter < max(p.m * (p.K - 1 if p.fixed_first else p.K), 5)
-                            and modelled <= relative * fabs(f)):
+                    if cg_iter < _cg_cap(&p) and modelled <= relative * fabs(f):
                         status = CONVERGED
                         break
                     confirming = False

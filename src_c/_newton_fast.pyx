@@ -58,17 +58,16 @@ frameworks for large-scale linear classification", ACML 2018):
    fallen short by more than ``CONFIRM_SHORTFALL`` on any full step (2; 20
    Newsgroups as a binary problem, where it falls 1.01x short, would pay a
    CG run for nothing: 1.2-1.9x the time of its fits), a stop it allows is
-   checked on the whole
-   quadratic model: the next step's CG runs (to ``CONFIRM_CG`` of its
-   constant) and the fit ends there, without the step, if that model's
-   decrease ``-(g.s + s.H s / 2)`` is within ``relative |f|`` and CG ended
-   by its own rule, not at its cap; else the step is taken.  Dense
-   correlated columns with scales spread over ``e^-2 .. e^2`` (3,000 x
-   1,500, C = 1 ... 1e4, the defaults) stopped 3.9e-3 to 1.5e-2 above the
-   optimal objective on the scaled estimate alone, now within 1.8e-4;
-   IMDB, whose estimate never falls short, takes the same steps.  It also
-   stops when the
-   line search fails, after ``max_iter`` Newton steps, or, under
+   checked on the whole quadratic model: the next step's CG runs (to
+   ``CONFIRM_CG`` of its constant) and the fit ends there, without the
+   step, if that model's decrease ``-(g.s + s.H s / 2)`` is within
+   ``relative |f|`` and CG ended by its own rule, not at its cap; else the
+   step is taken.  Dense correlated columns with scales spread over
+   ``e^-2 .. e^2`` (3,000 x 1,500, C = 1 ... 1e4, the defaults) stopped
+   3.9e-3 to 1.5e-2 above the optimal objective on the scaled estimate
+   alone, now within 1.8e-4; IMDB, whose estimate never falls short, takes
+   the same steps.  It also stops when the line search fails, after
+   ``max_iter`` Newton steps, or, under
    liblinear's rule only, when the actual reduction is below ``1e-12 |f|``.
    scikit-learn's rule goes on while the line search finds a decrease:
    where ``C`` is small, ``f`` is nearly flat (about ``C n log 2`` at
@@ -516,7 +515,7 @@ cdef object _run(const floating[::1] data, const index_t[::1] indices,
                             print("check of the stop on the whole model: decrease %5.3e "
                                   "(at most %5.3e) CG %3d" % (modelled, p.relative * fabs(f),
                                                               cg_iter), flush=True)
-                    if cg_iter < max(m, 5) and modelled <= p.relative * fabs(f):
+                    if cg_iter < _cg_cap(p) and modelled <= p.relative * fabs(f):
                         status = CONVERGED
                         break
                     confirming = False
@@ -783,6 +782,11 @@ cdef int _hess_vec(const floating* data, const index_t* indices,
     return poll(p.stop)
 
 
+cdef inline int _cg_cap(const Problem* p) noexcept nogil:
+    """The most CG steps of one solve: ``max(m, 5)``."""
+    return <int>max(p.m, 5)
+
+
 cdef int _pcg(const floating* data, const index_t* indices,
               const index_t* indptr, const Problem* p, Work* ws,
               const double* g, const double* D, const double* M, double* s,
@@ -798,7 +802,7 @@ cdef int _pcg(const floating* data, const index_t* indices,
     """
     cdef Py_ssize_t k, i, m = p.m
     cdef double zTr, znewTrnew, alpha, beta, cgtol, dHd, dDd, Q = 0.0, newQ, Qdiff
-    cdef int it = 0, max_cg = <int>max(m, 5)
+    cdef int it = 0, max_cg = _cg_cap(p)
     # Rule 7: with every row in I, X~ s is the sum of the products' X~ d.
     ws.t_known = ws.n_active == p.n
     if ws.t_known:
