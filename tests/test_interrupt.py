@@ -21,6 +21,10 @@ import pytest
 #: Seconds a fit may take to stop after SIGINT (the child then sleeps 1 s for
 #: its CPU check).  Generous on purpose: latency is measured in bench/.
 STOP_WITHIN = 10.0
+#: Seconds after which a child ends itself (SIGALRM), whatever it is doing:
+#: a child whose test runner was killed before it could send SIGINT would
+#: otherwise fit on, for hours, on a machine shared with other jobs.
+CHILD_LIFETIME = 300
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -88,13 +92,16 @@ CASES = {
 
 
 def _default_sigint():
-    """In the child, before exec: SIGINT back to its default disposition.
+    """In the child, before exec: SIGINT back to its default disposition,
+    and an alarm in ``CHILD_LIFETIME`` s (kept across exec; its default
+    action ends the process).
 
     A process started in the background by a shell without job control
     inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
     handler: the test would measure the runner's shell, not fastlinear.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.alarm(CHILD_LIFETIME)
 
 
 def _interrupt(code, after=2.0):
